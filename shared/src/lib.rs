@@ -1,0 +1,29 @@
+//! The ringshop contract, shared by the nodes (`ringshop-node`) and the main (`ringshop`).
+//!
+//! A short tour:
+//! - [`service`]: the `Shard` tarpc service every node serves; each RPC that can fail for an
+//!   application reason returns `Result<T, ShardError>`, never a transport error.
+//! - [`ids`]: `NodeId` and the other newtypes, validated on parse.
+//! - [`wire`]: what travels in answers: `Served<T>` says where a value came from and how old it is.
+//! - [`error`]: `ShardError`, plain serde values that cross the wire unchanged.
+//! - [`ring`]: placement. `Ring::owner(id)` is a pure function of (members, id), stable across
+//!   processes, machines and releases; golden vectors in its tests pin it.
+//! - [`transport`]: connect / listen, the codec and the frame limit, in one place.
+//! - [`duration`]: the one parser for `5s` / `250ms` flags.
+//!
+//! This crate depends on neither side: it never opens files or reads config, and starts tasks
+//! only on the tracker its caller hands it.
+
+pub mod duration;
+pub mod error;
+pub mod ids;
+pub mod ring;
+pub mod service;
+pub mod transport;
+pub mod wire;
+
+pub use error::ShardError;
+pub use ids::NodeId;
+pub use ring::{DEFAULT_VNODES, Placed, Ring};
+pub use service::{Shard, ShardClient};
+pub use wire::{Cached, NodeInfo, NodeStats, Served};
