@@ -1,1 +1,82 @@
-fn main(){}
+//! `ringshop-node`: one worker node. Parses flags, starts `serve`, and on Ctrl-C or SIGTERM
+//! shuts down gracefully. The only place in the node that uses `anyhow`.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use ringshop_node::config::{DEFAULT_LISTEN, DEFAULT_TTL};
+use ringshop_node::{Config, serve};
+use ringshop_shared::NodeId;
+use ringshop_shared::duration::parse_duration;
+
+/// A ringshop worker node: per-id actors that keep short-lived values, served over tarpc.
+///
+/// On start it prints one line on stdout, `ringshop-node NAME listening on ADDR`, then logs to
+/// stderr. Ctrl-C or SIGTERM stops it gracefully.
+#[derive(Parser, Debug)]
+#[command(version, after_help = "Environment:\n  RUST_LOG  log filter for stderr (default: info), e.g. RUST_LOG=debug\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)")]
+struct Args {
+    /// This node's name, unique in the cluster (letters, digits, '-', '_', '.').
+    #[arg(long, default_value = "n1")]
+    name: NodeId,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// How long an id's actor keeps its value (e.g. 250ms, 5s, 2m).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    ttl: Duration,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ringshop-node: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[tokio::main]
+async fn run(args: Args) -> anyhow::Result<()> {
+    debug_assert_eq!(DEFAULT_TTL, Duration::from_secs(5));
+    let config = Config::new(args.name, args.listen).with_ttl(args.ttl);
+    let handle = serve(config).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "ringshop-node {} listening on {}", handle.name(), handle.addr())?;
+        out.flush()?;
+    }
+    stop_signal().await?;
+    tracing::info!(node = %handle.name(), "shutting down");
+    handle.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The registry of per-id actors on one node: id → the mailbox of that id's one actor.
+//!
+//! It owns spawning (one actor per id, made under the registry lock, so concurrent misses on one
+//! id meet the same actor and compute once) and the race-free end of an actor's life: an actor
+//! leaves the registry before it stops reading its mailbox, and a request whose message was
+//! never answered (sent to an actor in retirement) simply asks again and meets a fresh actor.
+//! It must never hold its lock across an await, and never answer a request with a value past
+//! its TTL.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use ringshop_shared::{Cached, NodeId, NodeStats, ShardError};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::actor;
+
+/// Messages an actor's mailbox holds before senders wait.
+const MAILBOX: usize = 256;
+/// How many times one request may meet a retiring actor before giving up. Each retry meets a
+/// fresh actor that lives a whole TTL, so more than two is already a sign of a stopping node.
+const MAX_ATTEMPTS: usize = 32;
+
+/// One request to an actor: answer on `reply`.
+pub(crate) struct Ask {
+    pub reply: oneshot::Sender<Cached>,
+}
+
+struct Slot {
+    generation: u64,
+    mailbox: mpsc::Sender<Ask>,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub retirements: AtomicU64,
+    pub requests: AtomicU64,
+}
+
+pub(crate) struct Shared {
+    pub node: NodeId,
+    pub ttl: Duration,
+    pub counters: Counters,
+    pub shutdown: CancellationToken,
+    slots: Mutex<HashMap<u64, Slot>>,
+    next_generation: AtomicU64,
+    tracker: TaskTracker,
+    started: Instant,
+}
+
+impl Shared {
+    fn slots(&self) -> MutexGuard<'_, HashMap<u64, Slot>> {
+        // A panic while holding this lock cannot leave the map half-changed (each use is one
+        // insert or remove), so a poisoned lock is still a consistent map.
+        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Removes `id`'s slot if it still belongs to the actor of `generation`.
+    pub(crate) fn leave(&self, id: u64, generation: u64) {
+        let mut slots = self.slots();
+        if slots.get(&id).is_some_and(|s| s.generation == generation) {
+            slots.remove(&id);
+        }
+    }
+}
+
+/// Cheap to clone; every clone is the same registry.
+#[derive(Clone)]
+pub struct Registry {
+    shared: Arc<Shared>,
+}
+
+impl Registry {
+    pub fn new(
+        node: NodeId,
+        ttl: Duration,
+        shutdown: CancellationToken,
+        tracker: TaskTracker,
+    ) -> Registry {
+        Registry {
+            shared: Arc::new(Shared {
+                node,
+                ttl,
+                counters: Counters::default(),
+                shutdown,
+                slots: Mutex::new(HashMap::new()),
+                next_generation: AtomicU64::new(0),
+                tracker,
+                started: Instant::now(),
+            }),
+        }
+    }
+
+    /// The id's value, through its actor: a hit while kept, else computed once.
+    pub async fn request(&self, id: u64) -> Result<Cached, ShardError> {
+        for _ in 0..MAX_ATTEMPTS {
+            if self.shared.shutdown.is_cancelled() {
+                break;
+            }
+            let mailbox = self.mailbox(id);
+            let (reply, answer) = oneshot::channel();
+            if mailbox.send(Ask { reply }).await.is_err() {
+                continue; // the actor retired after we looked it up
+            }
+            if let Ok(value) = answer.await {
+                return Ok(value);
+            }
+            // The actor retired with our message still queued: ask its successor.
+        }
+        Err(ShardError::ShuttingDown {
+            node: self.shared.node.clone(),
+        })
+    }
+
+    /// The mailbox of `id`'s actor, spawning the actor if there is none.
+    fn mailbox(&self, id: u64) -> mpsc::Sender<Ask> {
+        let mut slots = self.shared.slots();
+        if let Some(slot) = slots.get(&id) {
+            return slot.mailbox.clone();
+        }
+        let generation = self.shared.next_generation.fetch_add(1, Ordering::Relaxed);
+        let (mailbox, inbox) = mpsc::channel(MAILBOX);
+        slots.insert(
+            id,
+            Slot {
+                generation,
+                mailbox: mailbox.clone(),
+            },
+        );
+        drop(slots);
+        self.shared
+            .tracker
+            .spawn(actor::run(id, generation, inbox, self.shared.clone()));
+        mailbox
+    }
+
+    /// Actors alive now.
+    pub fn live(&self) -> usize {
+        self.shared.slots().len()
+    }
+
+    pub fn stats(&self) -> NodeStats {
+        let c = &self.shared.counters;
+        NodeStats {
+            live_actors: self.live() as u64,
+            hits: c.hits.load(Ordering::Relaxed),
+            misses: c.misses.load(Ordering::Relaxed),
+            retirements: c.retirements.load(Ordering::Relaxed),
+            requests: c.requests.load(Ordering::Relaxed),
+            uptime: self.shared.started.elapsed(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry(ttl: Duration) -> Registry {
+        let name = NodeId::new("t1").expect("valid");
+        Registry::new(name, ttl, CancellationToken::new(), TaskTracker::new())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_misses_compute_once() {
+        let reg = registry(Duration::from_secs(5));
+        let answers = futures::future::join_all((0..1000).map(|_| reg.request(42))).await;
+        let values: Vec<u32> = answers
+            .into_iter()
+            .map(|a| a.expect("answered").value)
+            .collect();
+        assert!(values.iter().all(|v| *v == values[0]));
+        let stats = reg.stats();
+        assert_eq!((stats.misses, stats.hits, stats.requests), (1, 999, 1000));
+        assert_eq!(stats.live_actors, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn kept_value_is_a_hit_that_ages_and_names_its_node() {
+        let reg = registry(Duration::from_secs(5));
+        let first = reg.request(7).await.expect("miss");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let second = reg.request(7).await.expect("hit");
+        assert!(!first.hit && second.hit);
+        assert_eq!(first.value, second.value);
+        assert!((1..=1000).contains(&first.value));
+        assert_eq!(second.node.as_str(), "t1");
+        assert!(second.age >= Duration::from_secs(2));
+        assert!(second.ttl_left <= Duration::from_secs(3));
+        assert_eq!(second.expires_at, first.expires_at);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_the_ttl_the_actor_retires_and_a_new_value_is_made() {
+        let reg = registry(Duration::from_secs(5));
+        reg.request(7).await.expect("miss");
+        tokio::time::sleep(Duration::from_millis(5_001)).await;
+        // Let the actor's own timer fire and leave the registry.
+        tokio::task::yield_now().await;
+        assert_eq!(reg.live(), 0);
+        assert_eq!(reg.stats().retirements, 1);
+        let again = reg.request(7).await.expect("fresh miss");
+        assert!(!again.hit);
+        assert_eq!(reg.stats().misses, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_across_many_ttls_never_error() {
+        let reg = registry(Duration::from_millis(10));
+        let workers = (0..8).map(|_| {
+            let reg = reg.clone();
+            async move {
+                for _ in 0..500 {
+                    reg.request(1).await.expect("never an error");
+                    tokio::time::sleep(Duration::from_micros(300)).await;
+                }
+            }
+        });
+        futures::future::join_all(workers).await;
+        let stats = reg.stats();
+        assert_eq!(stats.requests, 4000);
+        assert!(stats.retirements >= 10, "only {} retirements", stats.retirements);
+        assert_eq!(stats.misses, stats.retirements + reg.live() as u64);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stopping_registry_refuses_with_shutting_down() {
+        let reg = registry(Duration::from_secs(5));
+        reg.request(3).await.expect("before shutdown");
+        reg.shared.shutdown.cancel();
+        let err = reg.request(3).await.expect_err("after shutdown");
+        assert!(matches!(err, ShardError::ShuttingDown { .. }));
+    }
+}
