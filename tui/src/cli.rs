@@ -1,0 +1,299 @@
+//! The `ringshop` command line: flags, verbs and exit codes. Data goes to stdout, messages to
+//! stderr; with `--json` each verb prints JSON on stdout and errors as JSON on stderr.
+
+use std::io::Write;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use ringshop_shared::duration::{parse_duration, short};
+
+use crate::cluster::{Cluster, ClusterConfig, ClusterError};
+use crate::demo::{Pass, run_pass};
+use crate::embedded::{self, Embedded};
+
+const EXIT_HELP: &str = "Exit codes:
+  0  ok
+  1  failure (a call failed, an answer was wrong)
+  2  usage (unknown flag, bad value)
+  3  cluster unreachable (no node answered)
+
+Environment:
+  RUST_LOG  log filter for stderr (default: error), e.g. RUST_LOG=info
+  NO_COLOR  never colour the output
+
+Examples:
+  ringshop                                  the demo on an embedded 3-node cluster
+  ringshop demo --ttl 2s --kill-one         ... then stop one node and watch failover
+  ringshop demo --nodes 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
+  ringshop cluster --nodes 7001,7002,7003   members and their counters";
+
+/// ringshop: a small sharded cluster. Each id is placed on one node by consistent hashing,
+/// where one actor per id keeps a short-lived value; every answer says which node served it,
+/// whether it was cached, and how old it is.
+///
+/// With no verb it runs the demo (the interactive shop arrives in a later release).
+#[derive(Parser, Debug)]
+#[command(name = "ringshop", version, after_long_help = EXIT_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub verb: Option<Verb>,
+    #[command(flatten)]
+    pub demo: DemoArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Verb {
+    /// The reference demo cycle: ids 1-4, again (hits), after the TTL (new values).
+    #[command(after_long_help = EXIT_HELP)]
+    Demo(DemoArgs),
+    /// The members: address, status, ring share, actors, hits, misses.
+    #[command(after_long_help = EXIT_HELP)]
+    Cluster(ClusterArgs),
+}
+
+/// Where the cluster is, and how long to wait for it.
+#[derive(Args, Debug, Clone)]
+pub struct Target {
+    /// Node addresses, comma separated (HOST:PORT, or just PORT for 127.0.0.1). Without it, an
+    /// embedded cluster of 3 nodes is started in this process.
+    #[arg(long, value_delimiter = ',', value_parser = parse_addr, global = true)]
+    pub nodes: Vec<SocketAddr>,
+    /// How long one call may take before its node counts as down (e.g. 500ms, 2s).
+    #[arg(long, default_value = "2s", value_parser = parse_duration, global = true)]
+    pub deadline: Duration,
+    /// Print JSON on stdout (one line per pass for `demo`).
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// How long values are kept, for the embedded cluster (a running cluster has its own).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub ttl: Duration,
+    /// The ids to ask for in each pass.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4")]
+    pub ids: Vec<u64>,
+    /// After the passes, stop the node that owns the first id and ask again (embedded only).
+    #[arg(long)]
+    pub kill_one: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ClusterArgs {
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// "7001", "localhost:7001" or "127.0.0.1:7001".
+fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.to_socket_addrs()
+        .map_err(|e| format!("{text:?} is not an address ({e}); write HOST:PORT or PORT"))?
+        .next()
+        .ok_or_else(|| format!("{text:?} resolves to no address"))
+}
+
+/// What went wrong, and the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl From<ClusterError> for Failure {
+    fn from(e: ClusterError) -> Failure {
+        let (code, kind) = match e {
+            ClusterError::Unreachable { .. } | ClusterError::NoLiveMembers { .. } => (3, "unreachable"),
+            _ => (1, "cluster"),
+        };
+        Failure {
+            code,
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Failure {
+    fn new(code: u8, kind: &'static str, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Runs a parsed command line to its exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    let (json, result) = match cli.verb {
+        None => (cli.demo.target.json, demo(cli.demo).await),
+        Some(Verb::Demo(args)) => (args.target.json, demo(args).await),
+        Some(Verb::Cluster(args)) => (args.target.json, cluster(args).await),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if json {
+                let doc = serde_json::json!({"error": {"kind": f.kind, "message": f.message}});
+                eprintln!("{doc}");
+            } else {
+                eprintln!("ringshop: {}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// The cluster to talk to: the given nodes, or an embedded one started here.
+async fn open(target: &Target, ttl: Duration) -> Result<(Cluster, Option<Embedded>), Failure> {
+    let config = ClusterConfig {
+        deadline: target.deadline,
+        ..ClusterConfig::default()
+    };
+    if target.nodes.is_empty() {
+        let embedded = Embedded::start(embedded::DEFAULT_SIZE, ttl)
+            .await
+            .map_err(|e| Failure::new(1, "embedded", e.to_string()))?;
+        let cluster = Cluster::connect(&embedded.addrs(), config).await?;
+        Ok((cluster, Some(embedded)))
+    } else {
+        Ok((Cluster::connect(&target.nodes, config).await?, None))
+    }
+}
+
+async fn demo(args: DemoArgs) -> Result<(), Failure> {
+    if args.kill_one && !args.target.nodes.is_empty() {
+        return Err(Failure::new(
+            2,
+            "usage",
+            "--kill-one stops a node of the embedded cluster; it cannot be used with --nodes",
+        ));
+    }
+    if args.ids.is_empty() {
+        return Err(Failure::new(2, "usage", "--ids needs at least one id"));
+    }
+    let (cluster, mut embedded) = open(&args.target, args.ttl).await?;
+    let json = args.target.json;
+    let say = |text: String| {
+        if !json {
+            eprintln!("{text}");
+        }
+    };
+    let members = cluster.members();
+    say(format!(
+        "{} cluster of {}: {}",
+        if embedded.is_some() { "embedded" } else { "joined" },
+        members.len(),
+        members
+            .iter()
+            .map(|m| format!("{} {}", m.name, m.addr))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let mut failed = 0;
+    let mut show = |pass: &Pass| {
+        failed += pass.failed();
+        let mut out = std::io::stdout().lock();
+        let _ = if json {
+            writeln!(out, "{}", serde_json::to_string(pass).unwrap_or_default())
+        } else {
+            writeln!(out, "{}", pass.table())
+        };
+    };
+    let first = run_pass(&cluster, 1, "cold: every id is a miss", &args.ids).await;
+    show(&first);
+    let second = run_pass(&cluster, 2, "again within the TTL: hits, same nodes, same values", &args.ids).await;
+    show(&second);
+    let wait = second.longest_ttl_left() + Duration::from_millis(100);
+    say(format!("waiting {} for the TTL to pass...", short(wait)));
+    tokio::time::sleep(wait).await;
+    let third = run_pass(&cluster, 3, "after the TTL: actors retired, new values", &args.ids).await;
+    show(&third);
+    if args.kill_one
+        && let Some(embedded) = embedded.as_mut()
+    {
+        let victim = cluster
+            .owner(&args.ids[0])
+            .ok_or_else(|| Failure::new(1, "cluster", "no member owns the first id"))?;
+        if let Some(addr) = embedded.stop(&victim).await {
+            say(format!("stopped {victim} ({addr}); its ids fail over to their next owners"));
+        }
+        let title = format!("{victim} is down: its ids answered by the others");
+        let mut fourth = run_pass(&cluster, 4, title, &args.ids).await;
+        fourth.note_moves(&third);
+        show(&fourth);
+    }
+    if let Some(embedded) = embedded {
+        embedded.shutdown().await;
+    }
+    if failed > 0 {
+        return Err(Failure::new(1, "request", format!("{failed} requests failed")));
+    }
+    Ok(())
+}
+
+async fn cluster(args: ClusterArgs) -> Result<(), Failure> {
+    let (cluster, embedded) = open(&args.target, node_ttl_default()).await?;
+    let stats = cluster.stats().await;
+    let shares = cluster.ring().shares();
+    let mut rows = Vec::new();
+    for m in cluster.members() {
+        let share = shares.iter().find(|(n, _)| *n == m.name).map_or(0.0, |(_, s)| *s);
+        let stats = stats.iter().find(|(n, _)| *n == m.name).and_then(|(_, s)| s.as_ref().ok());
+        rows.push(serde_json::json!({
+            "name": m.name,
+            "addr": m.addr.to_string(),
+            "status": if m.up { "UP" } else { "DOWN" },
+            "ring_share_pct": (share * 1000.0).round() / 10.0,
+            "ttl_ms": m.info.ttl.as_millis() as u64,
+            "live_actors": stats.map(|s| s.live_actors),
+            "hits": stats.map(|s| s.hits),
+            "misses": stats.map(|s| s.misses),
+            "requests": stats.map(|s| s.requests),
+            "uptime_s": stats.map(|s| s.uptime.as_secs()),
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    if args.target.json {
+        let _ = writeln!(out, "{}", serde_json::json!({ "members": rows }));
+    } else {
+        let _ = writeln!(
+            out,
+            "{:<8} {:<22} {:<6} {:>6} {:>7} {:>8} {:>8} {:>9}",
+            "name", "address", "status", "share", "actors", "hits", "misses", "requests"
+        );
+        for r in &rows {
+            let n = |k: &str| r[k].as_u64().map_or("-".to_string(), |v| v.to_string());
+            let _ = writeln!(
+                out,
+                "{:<8} {:<22} {:<6} {:>5.1}% {:>7} {:>8} {:>8} {:>9}",
+                r["name"].as_str().unwrap_or("-"),
+                r["addr"].as_str().unwrap_or("-"),
+                r["status"].as_str().unwrap_or("-"),
+                r["ring_share_pct"].as_f64().unwrap_or(0.0),
+                n("live_actors"),
+                n("hits"),
+                n("misses"),
+                n("requests"),
+            );
+        }
+    }
+    drop(out);
+    if let Some(embedded) = embedded {
+        embedded.shutdown().await;
+    }
+    Ok(())
+}
+
+fn node_ttl_default() -> Duration {
+    ringshop_node::config::DEFAULT_TTL
+}
