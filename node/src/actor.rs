@@ -20,7 +20,12 @@ struct Kept {
     created_at: SystemTime,
 }
 
-pub(crate) async fn run(id: u64, generation: u64, mut inbox: mpsc::Receiver<Ask>, shared: Arc<Shared>) {
+pub(crate) async fn run(
+    id: u64,
+    generation: u64,
+    mut inbox: mpsc::Receiver<Ask>,
+    shared: Arc<Shared>,
+) {
     let ttl = shared.ttl;
     let mut unanswered = None;
     if let Some(first) = inbox.recv().await {

@@ -59,7 +59,9 @@ impl Shared {
     fn slots(&self) -> MutexGuard<'_, HashMap<u64, Slot>> {
         // A panic while holding this lock cannot leave the map half-changed (each use is one
         // insert or remove), so a poisoned lock is still a consistent map.
-        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Removes `id`'s slot if it still belongs to the actor of `generation`.
@@ -226,7 +228,11 @@ mod tests {
         futures::future::join_all(workers).await;
         let stats = reg.stats();
         assert_eq!(stats.requests, 4000);
-        assert!(stats.retirements >= 10, "only {} retirements", stats.retirements);
+        assert!(
+            stats.retirements >= 10,
+            "only {} retirements",
+            stats.retirements
+        );
         assert_eq!(stats.misses, stats.retirements + reg.live() as u64);
     }
 

@@ -27,7 +27,9 @@ pub use server::ShardServer;
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
-    #[error("node {name} cannot listen on {addr}: {source}; is another node on that port? choose another with --listen")]
+    #[error(
+        "node {name} cannot listen on {addr}: {source}; is another node on that port? choose another with --listen"
+    )]
     Bind {
         name: NodeId,
         addr: SocketAddr,
@@ -98,13 +100,21 @@ pub async fn serve(config: Config) -> Result<NodeHandle, NodeError> {
     let server = ShardServer::new(name.clone(), addr, config.ttl, registry.clone());
 
     let (stop, tasks) = (shutdown.clone(), tracker.clone());
-    tracker.spawn(transport::accept_loop(listener, shutdown.clone(), move |framed, peer| {
-        tracing::debug!(%peer, "connection opened");
-        let requests = BaseChannel::with_defaults(framed)
-            .max_concurrent_requests(MAX_IN_FLIGHT_PER_CONNECTION)
-            .execute(server.clone().serve());
-        tasks.spawn(transport::run_requests(requests, stop.clone(), tasks.clone()));
-    }));
+    tracker.spawn(transport::accept_loop(
+        listener,
+        shutdown.clone(),
+        move |framed, peer| {
+            tracing::debug!(%peer, "connection opened");
+            let requests = BaseChannel::with_defaults(framed)
+                .max_concurrent_requests(MAX_IN_FLIGHT_PER_CONNECTION)
+                .execute(server.clone().serve());
+            tasks.spawn(transport::run_requests(
+                requests,
+                stop.clone(),
+                tasks.clone(),
+            ));
+        },
+    ));
     tracing::info!(node = %name, %addr, ttl_ms = config.ttl.as_millis() as u64, "serving");
     Ok(NodeHandle {
         name,

@@ -17,7 +17,10 @@ use ringshop_shared::duration::parse_duration;
 /// On start it prints one line on stdout, `ringshop-node NAME listening on ADDR`, then logs to
 /// stderr. Ctrl-C or SIGTERM stops it gracefully.
 #[derive(Parser, Debug)]
-#[command(version, after_help = "Environment:\n  RUST_LOG  log filter for stderr (default: info), e.g. RUST_LOG=debug\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)")]
+#[command(
+    version,
+    after_help = "Environment:\n  RUST_LOG  log filter for stderr (default: info), e.g. RUST_LOG=debug\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)"
+)]
 struct Args {
     /// This node's name, unique in the cluster (letters, digits, '-', '_', '.').
     #[arg(long, default_value = "n1")]
@@ -56,7 +59,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let handle = serve(config).await?;
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "ringshop-node {} listening on {}", handle.name(), handle.addr())?;
+        writeln!(
+            out,
+            "ringshop-node {} listening on {}",
+            handle.name(),
+            handle.addr()
+        )?;
         out.flush()?;
     }
     stop_signal().await?;

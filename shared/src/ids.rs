@@ -16,7 +16,9 @@ pub struct NodeId(String);
 
 /// Why a string is not a valid node name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid node name {name:?}: {reason}; use 1-{MAX_NODE_NAME} letters, digits, '-', '_' or '.'")]
+#[error(
+    "invalid node name {name:?}: {reason}; use 1-{MAX_NODE_NAME} letters, digits, '-', '_' or '.'"
+)]
 pub struct InvalidNodeId {
     pub name: String,
     pub reason: &'static str,
@@ -81,7 +83,10 @@ mod tests {
     #[test]
     fn accepts_plain_names() {
         for name in ["n1", "node-2", "a.b_c", "X"] {
-            assert_eq!(NodeId::new(name).map(|n| n.to_string()), Ok(name.to_string()));
+            assert_eq!(
+                NodeId::new(name).map(|n| n.to_string()),
+                Ok(name.to_string())
+            );
         }
     }
 

@@ -248,7 +248,11 @@ impl Ring {
         for (position, node) in &self.points {
             // The arc (previous, position] belongs to this point; the first wraps past the top.
             let arc = u128::from(position.wrapping_sub(previous));
-            let arc = if self.points.len() == 1 { 1u128 << 64 } else { arc };
+            let arc = if self.points.len() == 1 {
+                1u128 << 64
+            } else {
+                arc
+            };
             if let Some(slot) = owned.iter_mut().find(|(m, _)| m == node) {
                 slot.1 += arc;
             }
@@ -358,7 +362,10 @@ mod tests {
             }
         }
         let fraction = moved as f64 / total as f64;
-        assert!((0.18..0.32).contains(&fraction), "moved {fraction}, ideal 0.25");
+        assert!(
+            (0.18..0.32).contains(&fraction),
+            "moved {fraction}, ideal 0.25"
+        );
     }
 
     #[test]
@@ -383,9 +390,14 @@ mod tests {
         assert!((sum - 1.0).abs() < 1e-9, "sum {sum}");
         let total = 100_000u64;
         for (node, share) in shares {
-            let owned = (0..total).filter(|id| ring.owner(id) == Some(&node)).count();
+            let owned = (0..total)
+                .filter(|id| ring.owner(id) == Some(&node))
+                .count();
             let measured = owned as f64 / total as f64;
-            assert!((measured - share).abs() < 0.02, "{node}: {measured} vs {share}");
+            assert!(
+                (measured - share).abs() < 0.02,
+                "{node}: {measured} vs {share}"
+            );
         }
     }
 

@@ -89,7 +89,10 @@ where
 
 /// A `Shard` client on a fresh connection to `addr`. tarpc never reconnects: when this
 /// connection breaks, every call on it answers `Shutdown` and the caller must connect anew.
-pub async fn connect_shard(addr: SocketAddr, timeout: Duration) -> Result<ShardClient, ConnectError> {
+pub async fn connect_shard(
+    addr: SocketAddr,
+    timeout: Duration,
+) -> Result<ShardClient, ConnectError> {
     let transport = connect::<ShardRequest, ShardResponse>(addr, timeout).await?;
     Ok(ShardClient::new(client::Config::default(), transport).spawn())
 }

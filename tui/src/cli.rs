@@ -111,7 +111,9 @@ pub struct Failure {
 impl From<ClusterError> for Failure {
     fn from(e: ClusterError) -> Failure {
         let (code, kind) = match e {
-            ClusterError::Unreachable { .. } | ClusterError::NoLiveMembers { .. } => (3, "unreachable"),
+            ClusterError::Unreachable { .. } | ClusterError::NoLiveMembers { .. } => {
+                (3, "unreachable")
+            }
             _ => (1, "cluster"),
         };
         Failure {
@@ -191,7 +193,11 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
     let members = cluster.members();
     say(format!(
         "{} cluster of {}: {}",
-        if embedded.is_some() { "embedded" } else { "joined" },
+        if embedded.is_some() {
+            "embedded"
+        } else {
+            "joined"
+        },
         members.len(),
         members
             .iter()
@@ -211,12 +217,24 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
     };
     let first = run_pass(&cluster, 1, "cold: every id is a miss", &args.ids).await;
     show(&first);
-    let second = run_pass(&cluster, 2, "again within the TTL: hits, same nodes, same values", &args.ids).await;
+    let second = run_pass(
+        &cluster,
+        2,
+        "again within the TTL: hits, same nodes, same values",
+        &args.ids,
+    )
+    .await;
     show(&second);
     let wait = second.longest_ttl_left() + Duration::from_millis(100);
     say(format!("waiting {} for the TTL to pass...", short(wait)));
     tokio::time::sleep(wait).await;
-    let third = run_pass(&cluster, 3, "after the TTL: actors retired, new values", &args.ids).await;
+    let third = run_pass(
+        &cluster,
+        3,
+        "after the TTL: actors retired, new values",
+        &args.ids,
+    )
+    .await;
     show(&third);
     if args.kill_one
         && let Some(embedded) = embedded.as_mut()
@@ -225,7 +243,9 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
             .owner(&args.ids[0])
             .ok_or_else(|| Failure::new(1, "cluster", "no member owns the first id"))?;
         if let Some(addr) = embedded.stop(&victim).await {
-            say(format!("stopped {victim} ({addr}); its ids fail over to their next owners"));
+            say(format!(
+                "stopped {victim} ({addr}); its ids fail over to their next owners"
+            ));
         }
         let title = format!("{victim} is down: its ids answered by the others");
         let mut fourth = run_pass(&cluster, 4, title, &args.ids).await;
@@ -236,7 +256,11 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
         embedded.shutdown().await;
     }
     if failed > 0 {
-        return Err(Failure::new(1, "request", format!("{failed} requests failed")));
+        return Err(Failure::new(
+            1,
+            "request",
+            format!("{failed} requests failed"),
+        ));
     }
     Ok(())
 }
@@ -247,8 +271,14 @@ async fn cluster(args: ClusterArgs) -> Result<(), Failure> {
     let shares = cluster.ring().shares();
     let mut rows = Vec::new();
     for m in cluster.members() {
-        let share = shares.iter().find(|(n, _)| *n == m.name).map_or(0.0, |(_, s)| *s);
-        let stats = stats.iter().find(|(n, _)| *n == m.name).and_then(|(_, s)| s.as_ref().ok());
+        let share = shares
+            .iter()
+            .find(|(n, _)| *n == m.name)
+            .map_or(0.0, |(_, s)| *s);
+        let stats = stats
+            .iter()
+            .find(|(n, _)| *n == m.name)
+            .and_then(|(_, s)| s.as_ref().ok());
         rows.push(serde_json::json!({
             "name": m.name,
             "addr": m.addr.to_string(),

@@ -14,7 +14,9 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::{Duration, Instant};
 
 use ringshop_shared::transport::{self, ConnectError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE};
-use ringshop_shared::{Cached, DEFAULT_VNODES, NodeId, NodeInfo, NodeStats, Placed, Ring, ShardClient, ShardError};
+use ringshop_shared::{
+    Cached, DEFAULT_VNODES, NodeId, NodeInfo, NodeStats, Placed, Ring, ShardClient, ShardError,
+};
 use tarpc::client::RpcError;
 use tarpc::context::Context;
 
@@ -54,7 +56,9 @@ pub enum ClusterError {
         first: SocketAddr,
         second: SocketAddr,
     },
-    #[error("node {node} at {addr} places ids differently from this client (another release?); upgrade one of them")]
+    #[error(
+        "node {node} at {addr} places ids differently from this client (another release?); upgrade one of them"
+    )]
     PlacementMismatch { node: NodeId, addr: SocketAddr },
     #[error("node {node}: {error}")]
     Shard { node: NodeId, error: ShardError },
@@ -155,9 +159,14 @@ enum Failure {
 impl Cluster {
     /// Connects to every address; the ones that answer become the ring. Fails only when none
     /// answers; the others are probed in the background and join when they answer.
-    pub async fn connect(addrs: &[SocketAddr], config: ClusterConfig) -> Result<Cluster, ClusterError> {
+    pub async fn connect(
+        addrs: &[SocketAddr],
+        config: ClusterConfig,
+    ) -> Result<Cluster, ClusterError> {
         let attempts = futures::future::join_all(
-            addrs.iter().map(|&addr| hello(addr, config.connect_timeout, config.deadline)),
+            addrs
+                .iter()
+                .map(|&addr| hello(addr, config.connect_timeout, config.deadline)),
         )
         .await;
         let mut members: BTreeMap<NodeId, Member> = BTreeMap::new();
@@ -207,8 +216,10 @@ impl Cluster {
 
     /// The id's demo value from its owner, with where it came from.
     pub async fn request(&self, id: u64) -> Result<Answer<Cached>, ClusterError> {
-        self.call_owner(&id, move |client, ctx| async move { client.request(ctx, id).await })
-            .await
+        self.call_owner(&id, move |client, ctx| async move {
+            client.request(ctx, id).await
+        })
+        .await
     }
 
     /// A snapshot of the ring as the client sees it now (up members only).
@@ -294,7 +305,9 @@ impl Cluster {
                 }
                 Ok(Err(ShardError::ShuttingDown { .. })) => Failure::Down("shutting down".into()),
                 Ok(Err(error)) => return Err(ClusterError::Shard { node: name, error }),
-                Err(RpcError::DeadlineExceeded) => Failure::Down("no answer before the deadline".into()),
+                Err(RpcError::DeadlineExceeded) => {
+                    Failure::Down("no answer before the deadline".into())
+                }
                 Err(RpcError::Server(e)) => Failure::Down(format!("server error: {e}")),
                 Err(_) => Failure::Broken,
             };
@@ -345,7 +358,9 @@ impl Cluster {
 
     fn mark_down(&self, name: &NodeId, generation: u64, why: &str) {
         let mut state = self.inner.write();
-        let Some(m) = state.members.get_mut(name) else { return };
+        let Some(m) = state.members.get_mut(name) else {
+            return;
+        };
         if m.generation != generation || m.down_since.is_some() {
             return;
         }
@@ -360,7 +375,10 @@ impl Cluster {
 impl Member {
     fn up(client: ShardClient, info: NodeInfo, dialed: SocketAddr) -> Member {
         // Keep the address we dialled: a node listening on 0.0.0.0 reports that, not this.
-        let info = NodeInfo { addr: dialed, ..info };
+        let info = NodeInfo {
+            addr: dialed,
+            ..info
+        };
         Member {
             info,
             client: Some(client),
@@ -372,7 +390,11 @@ impl Member {
 }
 
 /// Connects and pings: a working client and who answered.
-async fn hello(addr: SocketAddr, connect_timeout: Duration, deadline: Duration) -> Result<(ShardClient, NodeInfo), String> {
+async fn hello(
+    addr: SocketAddr,
+    connect_timeout: Duration,
+    deadline: Duration,
+) -> Result<(ShardClient, NodeInfo), String> {
     let client = transport::connect_shard(addr, connect_timeout)
         .await
         .map_err(|e: ConnectError| e.to_string())?;
@@ -384,10 +406,17 @@ async fn hello(addr: SocketAddr, connect_timeout: Duration, deadline: Duration) 
 }
 
 /// Asks every member where it would place a few ids, and refuses one that disagrees.
-async fn check_placement(ring: &Ring, members: &BTreeMap<NodeId, Member>, deadline: Duration) -> Result<(), ClusterError> {
+async fn check_placement(
+    ring: &Ring,
+    members: &BTreeMap<NodeId, Member>,
+    deadline: Duration,
+) -> Result<(), ClusterError> {
     let names: Vec<NodeId> = ring.members().cloned().collect();
     let ids: Vec<u64> = (0..PLACEMENT_PROBE_IDS).collect();
-    let local: Vec<NodeId> = ids.iter().filter_map(|id| ring.owner(id).cloned()).collect();
+    let local: Vec<NodeId> = ids
+        .iter()
+        .filter_map(|id| ring.owner(id).cloned())
+        .collect();
     let checks = members.iter().filter_map(|(name, m)| {
         let client = m.client.clone()?;
         let (names, ids) = (names.clone(), ids.clone());
@@ -455,7 +484,9 @@ async fn probe_loop(inner: Weak<Inner>) {
                     true
                 }
                 None => {
-                    state.members.insert(name.clone(), Member::up(client, info, addr));
+                    state
+                        .members
+                        .insert(name.clone(), Member::up(client, info, addr));
                     true
                 }
             };

@@ -43,7 +43,12 @@ fn as_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// Asks for every id, one after another (so latency is each call's own), and tabulates it.
-pub async fn run_pass(cluster: &Cluster, pass: usize, title: impl Into<String>, ids: &[u64]) -> Pass {
+pub async fn run_pass(
+    cluster: &Cluster,
+    pass: usize,
+    title: impl Into<String>,
+    ids: &[u64],
+) -> Pass {
     let mut rows = Vec::with_capacity(ids.len());
     for &id in ids {
         rows.push(match cluster.request(id).await {
@@ -83,13 +88,21 @@ pub async fn run_pass(cluster: &Cluster, pass: usize, title: impl Into<String>, 
 impl Pass {
     /// How long until every value in this pass has expired.
     pub fn longest_ttl_left(&self) -> Duration {
-        self.rows.iter().map(|r| r.ttl_left).max().unwrap_or_default()
+        self.rows
+            .iter()
+            .map(|r| r.ttl_left)
+            .max()
+            .unwrap_or_default()
     }
 
     /// Marks each row whose id another node served in `previous`.
     pub fn note_moves(&mut self, previous: &Pass) {
         for row in &mut self.rows {
-            let before = previous.rows.iter().find(|r| r.id == row.id).and_then(|r| r.node.as_ref());
+            let before = previous
+                .rows
+                .iter()
+                .find(|r| r.id == row.id)
+                .and_then(|r| r.node.as_ref());
             if before.is_some() && before != row.node.as_ref() {
                 row.moved_from = before.cloned();
             }
@@ -122,7 +135,10 @@ impl Pass {
                 (None, [], Some(was)) => format!("moved from {was}"),
                 (None, from, _) => format!(
                     "failover from {}",
-                    from.iter().map(NodeId::to_string).collect::<Vec<_>>().join(", ")
+                    from.iter()
+                        .map(NodeId::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
             let line = format!(
@@ -154,7 +170,10 @@ mod tests {
             age: Duration::from_millis(1500),
             ttl_left: Duration::from_millis(3500),
             latency: Duration::from_micros(420),
-            failover_from: failover.iter().filter_map(|n| NodeId::new(*n).ok()).collect(),
+            failover_from: failover
+                .iter()
+                .filter_map(|n| NodeId::new(*n).ok())
+                .collect(),
             moved_from: None,
             error: None,
         }
@@ -170,8 +189,16 @@ mod tests {
         let table = pass.table();
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines[0], "pass 2 · within the TTL");
-        assert!(lines[2].contains("   1  n2       417  hit        1.5 s    0.42 ms"), "{}", lines[2]);
-        assert!(lines[3].contains("miss") && lines[3].ends_with("failover from n1"), "{}", lines[3]);
+        assert!(
+            lines[2].contains("   1  n2       417  hit        1.5 s    0.42 ms"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[3].contains("miss") && lines[3].ends_with("failover from n1"),
+            "{}",
+            lines[3]
+        );
     }
 
     #[test]

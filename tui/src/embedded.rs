@@ -20,7 +20,8 @@ impl Embedded {
     pub async fn start(size: usize, ttl: Duration) -> Result<Embedded, NodeError> {
         let mut nodes = Vec::with_capacity(size);
         for i in 1..=size {
-            let name = NodeId::new(format!("n{i}")).unwrap_or_else(|_| unreachable!("n<digits> is a valid name"));
+            let name = NodeId::new(format!("n{i}"))
+                .unwrap_or_else(|_| unreachable!("n<digits> is a valid name"));
             let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
             nodes.push(serve(Config::new(name, listen).with_ttl(ttl)).await?);
         }

@@ -1,0 +1,83 @@
+//! The `ringshop-node` binary as a user runs it: flags, errors and exit codes, graceful stop.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ringshop-node");
+
+#[test]
+fn an_unknown_flag_is_a_usage_error_with_exit_2() {
+    let out = Command::new(BIN)
+        .arg("--frobnicate")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--frobnicate"));
+}
+
+#[test]
+fn a_bad_ttl_or_name_is_named_in_the_error() {
+    let out = Command::new(BIN)
+        .args(["--ttl", "soon"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"soon\" is not a duration"));
+    let out = Command::new(BIN)
+        .args(["--name", "bad name"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid node name"));
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error_with_exit_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = Command::new(BIN)
+        .args(["--listen", &addr])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot listen on") && err.contains(&addr),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_node_gracefully_with_exit_0() {
+    let mut child = Command::new(BIN)
+        .args(["--name", "sig", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("piped");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("prints its address");
+    assert!(
+        line.starts_with("ringshop-node sig listening on 127.0.0.1:"),
+        "{line}"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop within 10 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
