@@ -23,7 +23,7 @@ struct Kept {
 pub(crate) async fn run(
     id: u64,
     generation: u64,
-    mut inbox: mpsc::Receiver<Ask>,
+    mut inbox: mpsc::UnboundedReceiver<Ask>,
     shared: Arc<Shared>,
 ) {
     let ttl = shared.ttl;
@@ -84,7 +84,6 @@ fn answer(shared: &Shared, kept: &Kept, ask: Ask, hit: bool) {
         age,
         ttl_left: shared.ttl.saturating_sub(age),
     };
-    shared.counters.requests.fetch_add(1, Ordering::Relaxed);
     // The asker may have given up (deadline); its answer has nowhere to go.
     let _ = ask.reply.send(value);
 }

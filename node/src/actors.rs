@@ -5,7 +5,8 @@
 //! leaves the registry before it stops reading its mailbox, and a request whose message was
 //! never answered (sent to an actor in retirement) simply asks again and meets a fresh actor.
 //! It must never hold its lock across an await, and never answer a request with a value past
-//! its TTL.
+//! its TTL. Mailboxes are unbounded: what can queue is bounded by tarpc's cap on requests in
+//! flight per connection (`MAX_IN_FLIGHT_PER_CONNECTION`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,8 +21,6 @@ use tokio_util::task::TaskTracker;
 
 use crate::actor;
 
-/// Messages an actor's mailbox holds before senders wait.
-const MAILBOX: usize = 256;
 /// How many times one request may meet a retiring actor before giving up. Each retry meets a
 /// fresh actor that lives a whole TTL, so more than two is already a sign of a stopping node.
 const MAX_ATTEMPTS: usize = 32;
@@ -33,7 +32,7 @@ pub(crate) struct Ask {
 
 struct Slot {
     generation: u64,
-    mailbox: mpsc::Sender<Ask>,
+    mailbox: mpsc::UnboundedSender<Ask>,
 }
 
 #[derive(Default)]
@@ -41,7 +40,6 @@ pub(crate) struct Counters {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub retirements: AtomicU64,
-    pub requests: AtomicU64,
 }
 
 pub(crate) struct Shared {
@@ -108,7 +106,7 @@ impl Registry {
             }
             let mailbox = self.mailbox(id);
             let (reply, answer) = oneshot::channel();
-            if mailbox.send(Ask { reply }).await.is_err() {
+            if mailbox.send(Ask { reply }).is_err() {
                 continue; // the actor retired after we looked it up
             }
             if let Ok(value) = answer.await {
@@ -122,13 +120,13 @@ impl Registry {
     }
 
     /// The mailbox of `id`'s actor, spawning the actor if there is none.
-    fn mailbox(&self, id: u64) -> mpsc::Sender<Ask> {
+    fn mailbox(&self, id: u64) -> mpsc::UnboundedSender<Ask> {
         let mut slots = self.shared.slots();
         if let Some(slot) = slots.get(&id) {
             return slot.mailbox.clone();
         }
         let generation = self.shared.next_generation.fetch_add(1, Ordering::Relaxed);
-        let (mailbox, inbox) = mpsc::channel(MAILBOX);
+        let (mailbox, inbox) = mpsc::unbounded_channel();
         slots.insert(
             id,
             Slot {
@@ -150,12 +148,13 @@ impl Registry {
 
     pub fn stats(&self) -> NodeStats {
         let c = &self.shared.counters;
+        let (hits, misses) = (c.hits.load(Ordering::Relaxed), c.misses.load(Ordering::Relaxed));
         NodeStats {
             live_actors: self.live() as u64,
-            hits: c.hits.load(Ordering::Relaxed),
-            misses: c.misses.load(Ordering::Relaxed),
+            hits,
+            misses,
             retirements: c.retirements.load(Ordering::Relaxed),
-            requests: c.requests.load(Ordering::Relaxed),
+            requests: hits + misses,
             uptime: self.shared.started.elapsed(),
         }
     }

@@ -3,16 +3,18 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 /// Longest node name we accept; names travel in every answer, so they stay short.
 pub const MAX_NODE_NAME: usize = 32;
 
-/// A node's name, unique in a cluster: 1 to 32 of `A-Z a-z 0-9 - _ .`.
+/// A node's name, unique in a cluster: 1 to 32 of `A-Z a-z 0-9 - _ .`. Every answer carries
+/// one, so cloning it is a reference-count increment, not a copy.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct NodeId(String);
+pub struct NodeId(Arc<str>);
 
 /// Why a string is not a valid node name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,7 +43,7 @@ impl NodeId {
         };
         match reason {
             Some(reason) => Err(InvalidNodeId { name, reason }),
-            None => Ok(NodeId(name)),
+            None => Ok(NodeId(name.into())),
         }
     }
 
@@ -72,7 +74,7 @@ impl TryFrom<String> for NodeId {
 
 impl From<NodeId> for String {
     fn from(id: NodeId) -> String {
-        id.0
+        id.0.to_string()
     }
 }
 

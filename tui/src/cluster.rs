@@ -277,10 +277,14 @@ impl Cluster {
         let started = Instant::now();
         let mut failover_from = Vec::new();
         let mut reconnected: Vec<NodeId> = Vec::new();
-        let most = self.inner.read().members.len() * 2 + 2;
-        for _ in 0..most {
+        let mut most = usize::MAX;
+        let mut attempt = 0;
+        while attempt < most {
+            attempt += 1;
             let target = {
                 let state = self.inner.read();
+                // Each member can fail once and be reconnected once: twice the members bounds it.
+                most = most.min(state.members.len() * 2 + 2);
                 state.ring.owner(id).and_then(|name| {
                     let m = state.members.get(name)?;
                     Some((name.clone(), m.info.addr, m.client.clone()?, m.generation))
