@@ -292,6 +292,14 @@ async fn cluster(args: ClusterArgs) -> Result<(), Failure> {
             "uptime_s": stats.map(|s| s.uptime.as_secs()),
         }));
     }
+    for addr in cluster.unreachable() {
+        rows.push(serde_json::json!({
+            "name": null,
+            "addr": addr.to_string(),
+            "status": "DOWN",
+            "ring_share_pct": 0.0,
+        }));
+    }
     let mut out = std::io::stdout().lock();
     if args.target.json {
         let _ = writeln!(out, "{}", serde_json::json!({ "members": rows }));
@@ -306,7 +314,7 @@ async fn cluster(args: ClusterArgs) -> Result<(), Failure> {
             let _ = writeln!(
                 out,
                 "{:<8} {:<22} {:<6} {:>5.1}% {:>7} {:>8} {:>8} {:>9}",
-                r["name"].as_str().unwrap_or("-"),
+                r["name"].as_str().unwrap_or("?"),
                 r["addr"].as_str().unwrap_or("-"),
                 r["status"].as_str().unwrap_or("-"),
                 r["ring_share_pct"].as_f64().unwrap_or(0.0),

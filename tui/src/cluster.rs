@@ -248,6 +248,11 @@ impl Cluster {
             .collect()
     }
 
+    /// Addresses given at connect that have never answered (still probed).
+    pub fn unreachable(&self) -> Vec<SocketAddr> {
+        self.inner.read().unknown.clone()
+    }
+
     /// Each up member's counters, asked in parallel.
     pub async fn stats(&self) -> Vec<(NodeId, Result<NodeStats, String>)> {
         let targets: Vec<(NodeId, ShardClient)> = {
