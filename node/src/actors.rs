@@ -148,7 +148,10 @@ impl Registry {
 
     pub fn stats(&self) -> NodeStats {
         let c = &self.shared.counters;
-        let (hits, misses) = (c.hits.load(Ordering::Relaxed), c.misses.load(Ordering::Relaxed));
+        let (hits, misses) = (
+            c.hits.load(Ordering::Relaxed),
+            c.misses.load(Ordering::Relaxed),
+        );
         NodeStats {
             live_actors: self.live() as u64,
             hits,

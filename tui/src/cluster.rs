@@ -420,26 +420,20 @@ async fn check_placement(
     members: &BTreeMap<NodeId, Member>,
     deadline: Duration,
 ) -> Result<(), ClusterError> {
-    let names: Vec<NodeId> = ring.members().cloned().collect();
-    let ids: Vec<u64> = (0..PLACEMENT_PROBE_IDS).collect();
-    let local: Vec<NodeId> = ids
-        .iter()
-        .filter_map(|id| ring.owner(id).cloned())
-        .collect();
     let checks = members.iter().filter_map(|(name, m)| {
         let client = m.client.clone()?;
-        let (names, ids) = (names.clone(), ids.clone());
         Some(async move {
-            let answer = client
-                .placement(transport::context(deadline), names, ring.vnodes(), ids)
-                .await;
-            (name, m.info.addr, answer)
+            (
+                name,
+                m.info.addr,
+                places_like(&client, ring, deadline).await,
+            )
         })
     });
     for (name, addr, answer) in futures::future::join_all(checks).await {
         match answer {
-            Ok(Ok(theirs)) if theirs == local => {}
-            Ok(Ok(_)) => {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => {
                 return Err(ClusterError::PlacementMismatch {
                     node: name.clone(),
                     addr,
@@ -456,6 +450,24 @@ async fn check_placement(
         }
     }
     Ok(())
+}
+
+/// Whether `client`'s node places a fixed set of ids among `ring`'s members as `ring` does.
+async fn places_like(
+    client: &ShardClient,
+    ring: &Ring,
+    deadline: Duration,
+) -> Result<Result<bool, ShardError>, RpcError> {
+    let names: Vec<NodeId> = ring.members().cloned().collect();
+    let ids: Vec<u64> = (0..PLACEMENT_PROBE_IDS).collect();
+    let local: Vec<NodeId> = ids
+        .iter()
+        .filter_map(|id| ring.owner(id).cloned())
+        .collect();
+    let theirs = client
+        .placement(transport::context(deadline), names, ring.vnodes(), ids)
+        .await?;
+    Ok(theirs.map(|theirs| theirs == local))
 }
 
 /// Every `probe_every`, tries down members and never-seen addresses again; ends when the
@@ -480,6 +492,15 @@ async fn probe_loop(inner: Weak<Inner>) {
                 continue;
             };
             let Some(inner) = inner.upgrade() else { return };
+            let mut candidate = inner.read().ring.clone();
+            candidate.add(info.name.clone());
+            if !matches!(
+                places_like(&client, &candidate, deadline).await,
+                Ok(Ok(true))
+            ) {
+                tracing::error!(node = %info.name, %addr, "node places ids differently (another release?); not using it");
+                continue;
+            }
             let mut state = inner.write();
             let name = info.name.clone();
             state.unknown.retain(|a| *a != addr);
