@@ -71,3 +71,82 @@ async fn each_id_is_served_by_the_owner_the_ring_names() {
         assert!(!answer.report.failed_over());
     }
 }
+
+/// A node of "another release": it answers like a node but places every id on itself.
+#[derive(Clone)]
+struct Contrarian {
+    info: ringshop_shared::NodeInfo,
+}
+
+impl ringshop_shared::Shard for Contrarian {
+    async fn ping(self, _: tarpc::context::Context) -> ringshop_shared::NodeInfo {
+        self.info
+    }
+    async fn request(
+        self,
+        _: tarpc::context::Context,
+        _: u64,
+    ) -> Result<ringshop_shared::Cached, ringshop_shared::ShardError> {
+        Err(ringshop_shared::ShardError::Invalid {
+            what: "not used".into(),
+        })
+    }
+    async fn stats(self, _: tarpc::context::Context) -> ringshop_shared::NodeStats {
+        ringshop_shared::NodeStats::default()
+    }
+    async fn placement(
+        self,
+        _: tarpc::context::Context,
+        _: Vec<NodeId>,
+        _: u32,
+        ids: Vec<u64>,
+    ) -> Result<Vec<NodeId>, ringshop_shared::ShardError> {
+        Ok(vec![self.info.name.clone(); ids.len()])
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_places_ids_differently_is_refused_by_name() {
+    use ringshop_shared::Shard as _;
+    use tarpc::server::{BaseChannel, Channel};
+
+    let cluster = TestCluster::in_process(2, Duration::from_secs(5)).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("addr");
+    let server = Contrarian {
+        info: ringshop_shared::NodeInfo {
+            name: NodeId::new("odd").expect("valid"),
+            addr,
+            version: "0.0.0-other".into(),
+            uptime: Duration::ZERO,
+            ttl: Duration::from_secs(5),
+        },
+    };
+    let (stop, tracker) = (
+        tokio_util::sync::CancellationToken::new(),
+        tokio_util::task::TaskTracker::new(),
+    );
+    let (s, t) = (stop.clone(), tracker.clone());
+    tokio::spawn(transport::accept_loop(
+        listener,
+        stop.clone(),
+        move |framed, _| {
+            let requests = BaseChannel::with_defaults(framed).execute(server.clone().serve());
+            t.spawn(transport::run_requests(requests, s.clone(), t.clone()));
+        },
+    ));
+    let mut addrs = cluster.addrs();
+    addrs.push(addr);
+    let err = ringshop_tui::Cluster::connect(&addrs, ringshop_tests::test_config())
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(&err, ringshop_tui::ClusterError::PlacementMismatch { node, .. } if node.as_str() == "odd"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("places ids differently"));
+    stop.cancel();
+}
