@@ -104,11 +104,8 @@ impl Registry {
             if self.shared.shutdown.is_cancelled() {
                 break;
             }
-            let mailbox = self.mailbox(id);
             let (reply, answer) = oneshot::channel();
-            if mailbox.send(Ask { reply }).is_err() {
-                continue; // the actor retired after we looked it up
-            }
+            self.post(id, Ask { reply });
             if let Ok(value) = answer.await {
                 return Ok(value);
             }
@@ -119,26 +116,31 @@ impl Registry {
         })
     }
 
-    /// The mailbox of `id`'s actor, spawning the actor if there is none.
-    fn mailbox(&self, id: u64) -> mpsc::UnboundedSender<Ask> {
+    /// Puts `ask` in the mailbox of `id`'s actor, spawning the actor if there is none.
+    /// Sending under the registry lock means a slot found here belongs to an actor that has
+    /// not left yet, so its mailbox is still open; if the send fails all the same, `ask` is
+    /// dropped and its asker retries, as for a message left queued at retirement.
+    fn post(&self, id: u64, ask: Ask) {
         let mut slots = self.shared.slots();
         if let Some(slot) = slots.get(&id) {
-            return slot.mailbox.clone();
+            let _ = slot.mailbox.send(ask);
+            return;
         }
         let generation = self.shared.next_generation.fetch_add(1, Ordering::Relaxed);
         let (mailbox, inbox) = mpsc::unbounded_channel();
+        // Cannot fail: the receiver is in hand.
+        let _ = mailbox.send(ask);
         slots.insert(
             id,
             Slot {
                 generation,
-                mailbox: mailbox.clone(),
+                mailbox,
             },
         );
         drop(slots);
         self.shared
             .tracker
             .spawn(actor::run(id, generation, inbox, self.shared.clone()));
-        mailbox
     }
 
     /// Actors alive now.

@@ -2,8 +2,10 @@
 //! run, over the same loopback TCP, frames and codec (`ringshop_shared::transport`).
 //!
 //! - echo: a one-RPC tarpc service that returns its argument, nothing else;
+//! - node: a bare `ShardClient::request(id)` on one connection: the node's side of the path
+//!   (registry, the actor's mailbox, the `Served` answer) without the client's;
 //! - cluster: `Cluster::request(id)` on warm ids (every answer a hit): ring lookup, deadline,
-//!   the owner's registry and its actor's mailbox, the `Served` answer.
+//!   failover bookkeeping and the report, on top of the node's side.
 //!
 //! Each is run at 1 and at 64 calls in flight, in interleaved rounds (the machine is shared and
 //! noisy); the median round of each path is shown, and the ratio is the median of the
@@ -140,6 +142,9 @@ async fn bench() {
     for id in 0..WARM_IDS {
         cluster.request(id).await.expect("warm");
     }
+    let shard = transport::connect_shard(node.addr(), DEFAULT_CONNECT_TIMEOUT)
+        .await
+        .expect("node connects");
 
     println!("request path vs bare tarpc echo: loopback TCP, bincode, 1 MiB frames, 2 workers");
     println!(
@@ -151,7 +156,7 @@ async fn bench() {
         "in flight", "path", "calls/s", "p50", "p99"
     );
     for in_flight in [1usize, 64] {
-        let (mut e, mut c) = (Vec::new(), Vec::new());
+        let (mut e, mut n, mut c) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             let client = echo.clone();
             e.push(
@@ -160,6 +165,22 @@ async fn bench() {
                     async move {
                         let ctx = transport::context(Duration::from_secs(5));
                         client.echo(ctx, x).await.expect("echo answers");
+                    }
+                })
+                .await,
+            );
+            let raw = shard.clone();
+            n.push(
+                measure(in_flight, move |id| {
+                    let raw = raw.clone();
+                    async move {
+                        let ctx = transport::context(Duration::from_secs(5));
+                        let a = raw
+                            .request(ctx, id)
+                            .await
+                            .expect("answers")
+                            .expect("served");
+                        assert!(a.hit, "warm ids are hits");
                     }
                 })
                 .await,
@@ -183,8 +204,8 @@ async fn bench() {
             .collect();
         ratios.sort_by(f64::total_cmp);
         let ratio = ratios[ratios.len() / 2];
-        let (e, c) = (median(e), median(c));
-        for (path, f) in [("echo", e), ("cluster", c)] {
+        let (e, n, c) = (median(e), median(n), median(c));
+        for (path, f) in [("echo", e), ("node", n), ("cluster", c)] {
             println!(
                 "{:>9}  {:<8} {:>10.0} {:>8} {:>8}",
                 in_flight,
