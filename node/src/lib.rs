@@ -10,6 +10,7 @@ mod actor;
 pub mod actors;
 pub mod config;
 pub mod server;
+pub mod store;
 
 use std::net::SocketAddr;
 

@@ -49,3 +49,73 @@ pub struct NodeStats {
     pub requests: u64,
     pub uptime: Duration,
 }
+
+/// Where a member is in its life. Only `Active` members are in the ring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MemberStatus {
+    /// Registered, not yet serving (reserved: nodes join straight to `Active` today).
+    Joining,
+    Active,
+    /// Shutting down gracefully: out of the ring, handing its entries over.
+    Leaving,
+    /// Left gracefully.
+    Left,
+    /// Missed its heartbeats past the suspicion timeout, or was voted dead.
+    Dead,
+}
+
+impl MemberStatus {
+    /// The word the store and every table use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Joining => "joining",
+            MemberStatus::Active => "active",
+            MemberStatus::Leaving => "leaving",
+            MemberStatus::Left => "left",
+            MemberStatus::Dead => "dead",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<MemberStatus> {
+        [
+            MemberStatus::Joining,
+            MemberStatus::Active,
+            MemberStatus::Leaving,
+            MemberStatus::Left,
+            MemberStatus::Dead,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == word)
+    }
+
+    /// Whether a member in this status owns ids.
+    pub fn in_ring(self) -> bool {
+        self == MemberStatus::Active
+    }
+}
+
+/// One row of the membership table, as a node read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub name: NodeId,
+    pub addr: SocketAddr,
+    /// Counts the times this name has joined; a restarted node gets a new one.
+    pub incarnation: u64,
+    pub status: MemberStatus,
+    /// How long ago its last heartbeat was, when the answering node read the table.
+    pub heartbeat_age: Duration,
+}
+
+/// The members and the epoch they were read at; the epoch moves on every change.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub epoch: u64,
+    pub members: Vec<Member>,
+}
+
+impl Membership {
+    /// The members that own ids.
+    pub fn active(&self) -> impl Iterator<Item = &Member> {
+        self.members.iter().filter(|m| m.status.in_ring())
+    }
+}

@@ -1,0 +1,123 @@
+//! The store: the state that must outlive a node (membership now; stock and orders next), in
+//! one SQL database every node on the machine reaches. Callers see the `Store` trait and these
+//! types, never SQL; `SqliteStore` is the embedded backend (one file, WAL), and a PostgreSQL
+//! backend can be a second implementation without touching callers.
+//!
+//! Every write is one conditional statement (no explicit transaction), as measured in
+//! DESIGN.md: a write that matched no row lost a race, and says so in its result.
+
+mod migrations;
+mod sqlite;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
+
+use ringshop_shared::NodeId;
+use ringshop_shared::wire::{MemberStatus, Membership};
+
+pub use sqlite::SqliteStore;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Milliseconds since the Unix epoch, the store's clock (all nodes of a store share a machine
+/// or synchronised clocks).
+pub type Millis = i64;
+
+/// What a node gets for joining.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Joined {
+    pub incarnation: u64,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {reason}; check the folder exists and is writable, or choose another file with --db", path = path.display())]
+    Open { path: PathBuf, reason: String },
+    #[error("{path} is not a ringshop database or is damaged ({reason}); move it away or choose another file with --db", path = path.display())]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("the database {path} has schema version {found}, newer than this release knows ({known}); upgrade ringshop", path = path.display())]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("the name {name} is held by a live node at {addr} (last heartbeat {} ms ago); choose another --name or stop that node", heartbeat_age.as_millis())]
+    NameTaken {
+        name: NodeId,
+        addr: String,
+        heartbeat_age: Duration,
+    },
+    #[error("database error while {what}: {reason}")]
+    Query { what: &'static str, reason: String },
+}
+
+/// The one small interface to the shared database.
+pub trait Store: Send + Sync + 'static {
+    /// Registers `name` at `addr` as active with a new incarnation, unless a live member
+    /// (active, joining or leaving, heartbeat newer than `stale_before`) holds the name.
+    fn join<'a>(
+        &'a self,
+        name: &'a NodeId,
+        addr: SocketAddr,
+        now: Millis,
+        stale_before: Millis,
+    ) -> BoxFuture<'a, Result<Joined, StoreError>>;
+
+    /// Records a heartbeat; false when this incarnation is no longer a live member (it was
+    /// declared dead or replaced) and must stop.
+    fn heartbeat<'a>(
+        &'a self,
+        name: &'a NodeId,
+        incarnation: u64,
+        now: Millis,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Moves this incarnation to `status`; false if it is not a live member any more.
+    fn set_status<'a>(
+        &'a self,
+        name: &'a NodeId,
+        incarnation: u64,
+        status: MemberStatus,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Marks dead every live member whose heartbeat is older than `stale_before`; the names.
+    fn reap(&self, stale_before: Millis) -> BoxFuture<'_, Result<Vec<NodeId>, StoreError>>;
+
+    /// Marks one member dead at once (it was voted dead); false if it was not live.
+    fn mark_dead<'a>(
+        &'a self,
+        name: &'a NodeId,
+        incarnation: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// The membership epoch: it moves on every join, status change or death.
+    fn epoch(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+
+    /// Every member and the epoch, read in one statement (so they agree).
+    fn membership(&self, now: Millis) -> BoxFuture<'_, Result<Membership, StoreError>>;
+}
+
+/// Now, in the store's clock.
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
+/// The default database file: `$RINGSHOP_DB`, else `$XDG_DATA_HOME/ringshop/cluster.db`,
+/// else `~/.local/share/ringshop/cluster.db`, else `./ringshop-cluster.db`.
+pub fn default_db_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("RINGSHOP_DB") {
+        return PathBuf::from(path);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    match data {
+        Some(dir) => dir.join("ringshop").join("cluster.db"),
+        None => PathBuf::from("ringshop-cluster.db"),
+    }
+}
