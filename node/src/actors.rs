@@ -13,22 +13,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use ringshop_shared::{Cached, NodeId, NodeStats, ShardError};
+use ringshop_shared::{Cached, Handed, NodeId, NodeStats, ShardError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::actor;
+use crate::actor::{self, Ask, Kept};
 
 /// How many times one request may meet a retiring actor before giving up. Each retry meets a
 /// fresh actor that lives a whole TTL, so more than two is already a sign of a stopping node.
 const MAX_ATTEMPTS: usize = 32;
-
-/// One request to an actor: answer on `reply`.
-pub(crate) struct Ask {
-    pub reply: oneshot::Sender<Cached>,
-}
 
 struct Slot {
     generation: u64,
@@ -40,6 +35,8 @@ pub(crate) struct Counters {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub retirements: AtomicU64,
+    pub handed_off: AtomicU64,
+    pub adopted: AtomicU64,
 }
 
 pub(crate) struct Shared {
@@ -98,38 +95,108 @@ impl Registry {
         }
     }
 
-    /// The id's value, through its actor: a hit while kept, else computed once.
+    /// The id's value, through its actor: a hit while kept, else computed once. Asks again
+    /// when an actor goes away before answering (it retired or surrendered meanwhile).
     pub async fn request(&self, id: u64) -> Result<Cached, ShardError> {
         for _ in 0..MAX_ATTEMPTS {
             if self.shared.shutdown.is_cancelled() {
                 break;
             }
-            let (reply, answer) = oneshot::channel();
-            self.post(id, Ask { reply });
-            if let Ok(value) = answer.await {
+            if let Some(value) = self.ask(id).await {
                 return Ok(value);
             }
-            // The actor retired with our message still queued: ask its successor.
         }
         Err(ShardError::ShuttingDown {
             node: self.shared.node.clone(),
         })
     }
 
+    /// One ask of `id`'s actor (spawned if there is none). None when the actor went away
+    /// before answering: the caller checks it still owns the id, then asks again.
+    pub async fn ask(&self, id: u64) -> Option<Cached> {
+        let (reply, answer) = oneshot::channel();
+        self.post(id, Ask::Get(reply), None);
+        answer.await.ok()
+    }
+
+    /// Takes `id`'s actor out of the registry and its entry with it (None if it had none or
+    /// it was past its TTL). Asks queued before this one are still answered first.
+    pub async fn surrender(&self, id: u64) -> Option<Handed> {
+        let (reply, answer) = oneshot::channel();
+        {
+            let mut slots = self.shared.slots();
+            let slot = slots.remove(&id)?;
+            let _ = slot.mailbox.send(Ask::Surrender(reply));
+        }
+        let handed = answer.await.ok().flatten();
+        if handed.is_some() {
+            self.shared
+                .counters
+                .handed_off
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        handed
+    }
+
+    /// Starts an actor that keeps an entry handed over by another node, unless `id` has an
+    /// actor here already (then the one here wins: it may have answered someone).
+    pub fn adopt(&self, handed: &Handed) -> bool {
+        if handed.ttl_left.is_zero() || self.shared.shutdown.is_cancelled() {
+            return false;
+        }
+        if self.shared.slots().contains_key(&handed.id) {
+            return false;
+        }
+        let kept = Kept::adopted(handed);
+        let adopted = self.spawn_if_absent(handed.id, kept);
+        if adopted {
+            self.shared.counters.adopted.fetch_add(1, Ordering::Relaxed);
+        }
+        adopted
+    }
+
+    /// The ids that have an actor now.
+    pub fn ids(&self) -> Vec<u64> {
+        self.shared.slots().keys().copied().collect()
+    }
+
     /// Puts `ask` in the mailbox of `id`'s actor, spawning the actor if there is none.
     /// Sending under the registry lock means a slot found here belongs to an actor that has
     /// not left yet, so its mailbox is still open; if the send fails all the same, `ask` is
-    /// dropped and its asker retries, as for a message left queued at retirement.
-    fn post(&self, id: u64, ask: Ask) {
+    /// dropped and its asker asks again, as for a message left queued at retirement.
+    fn post(&self, id: u64, ask: Ask, adopted: Option<Kept>) {
         let mut slots = self.shared.slots();
         if let Some(slot) = slots.get(&id) {
             let _ = slot.mailbox.send(ask);
             return;
         }
-        let generation = self.shared.next_generation.fetch_add(1, Ordering::Relaxed);
         let (mailbox, inbox) = mpsc::unbounded_channel();
         // Cannot fail: the receiver is in hand.
         let _ = mailbox.send(ask);
+        let generation = self.insert(&mut slots, id, mailbox);
+        drop(slots);
+        self.spawn(id, generation, inbox, adopted);
+    }
+
+    fn spawn_if_absent(&self, id: u64, kept: Kept) -> bool {
+        let mut slots = self.shared.slots();
+        if slots.contains_key(&id) {
+            return false;
+        }
+        let (mailbox, inbox) = mpsc::unbounded_channel();
+        let generation = self.insert(&mut slots, id, mailbox);
+        drop(slots);
+        self.spawn(id, generation, inbox, Some(kept));
+        true
+    }
+
+    fn insert(
+        &self,
+        slots: &mut HashMap<u64, Slot>,
+        id: u64,
+        mailbox: mpsc::UnboundedSender<Ask>,
+    ) -> u64 {
+        let generation = self.shared.next_generation.fetch_add(1, Ordering::Relaxed);
         slots.insert(
             id,
             Slot {
@@ -137,10 +204,23 @@ impl Registry {
                 mailbox,
             },
         );
-        drop(slots);
-        self.shared
-            .tracker
-            .spawn(actor::run(id, generation, inbox, self.shared.clone()));
+        generation
+    }
+
+    fn spawn(
+        &self,
+        id: u64,
+        generation: u64,
+        inbox: mpsc::UnboundedReceiver<Ask>,
+        adopted: Option<Kept>,
+    ) {
+        self.shared.tracker.spawn(actor::run(
+            id,
+            generation,
+            inbox,
+            self.shared.clone(),
+            adopted,
+        ));
     }
 
     /// Actors alive now.
@@ -161,6 +241,9 @@ impl Registry {
             retirements: c.retirements.load(Ordering::Relaxed),
             requests: hits + misses,
             uptime: self.shared.started.elapsed(),
+            handed_off: c.handed_off.load(Ordering::Relaxed),
+            adopted: c.adopted.load(Ordering::Relaxed),
+            ..NodeStats::default()
         }
     }
 }
@@ -238,6 +321,42 @@ mod tests {
             stats.retirements
         );
         assert_eq!(stats.misses, stats.retirements + reg.live() as u64);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_surrendered_entry_is_adopted_elsewhere_as_a_hit_with_its_age() {
+        let old = registry(Duration::from_secs(5));
+        let new = registry(Duration::from_secs(5));
+        let first = old.request(9).await.expect("miss");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let handed = old.surrender(9).await.expect("an entry to hand over");
+        assert_eq!(old.live(), 0);
+        assert_eq!(handed.value, first.value);
+        assert_eq!(handed.ttl_left, Duration::from_secs(3));
+        assert!(new.adopt(&handed));
+        let there = new.request(9).await.expect("hit");
+        assert!(there.hit);
+        assert_eq!(there.value, first.value);
+        assert!(there.age >= Duration::from_secs(2));
+        tokio::time::sleep(Duration::from_millis(3_001)).await;
+        tokio::task::yield_now().await;
+        assert_eq!(new.live(), 0, "it still expires at its original time");
+        assert_eq!((old.stats().handed_off, new.stats().adopted), (1, 1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn adoption_never_replaces_a_live_actor() {
+        let reg = registry(Duration::from_secs(5));
+        let here = reg.request(4).await.expect("miss");
+        let handed = Handed {
+            id: 4,
+            value: here.value % 1000 + 1,
+            created_at: here.created_at,
+            age: Duration::ZERO,
+            ttl_left: Duration::from_secs(1),
+        };
+        assert!(!reg.adopt(&handed));
+        assert_eq!(reg.request(4).await.expect("hit").value, here.value);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,9 +1,13 @@
 //! A node's configuration: everything `serve` needs, with defaults that make the no-flag run work.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use ringshop_shared::NodeId;
+use ringshop_shared::{DEFAULT_VNODES, NodeId};
+
+use crate::membership::Timing;
+use crate::store::default_db_path;
 
 /// Default listen address of the first node a user starts by hand.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7001";
@@ -18,6 +22,10 @@ pub struct Config {
     /// Where to listen; port 0 picks a free port (tests, the embedded cluster).
     pub listen: SocketAddr,
     pub ttl: Duration,
+    /// The database shared by every node of the cluster.
+    pub db: PathBuf,
+    pub timing: Timing,
+    pub vnodes: u32,
 }
 
 impl Config {
@@ -26,7 +34,20 @@ impl Config {
             name,
             listen,
             ttl: DEFAULT_TTL,
+            db: default_db_path(),
+            timing: Timing::default(),
+            vnodes: DEFAULT_VNODES,
         }
+    }
+
+    pub fn with_db(mut self, db: impl Into<PathBuf>) -> Config {
+        self.db = db.into();
+        self
+    }
+
+    pub fn with_timing(mut self, timing: Timing) -> Config {
+        self.timing = timing;
+        self
     }
 
     pub fn with_ttl(mut self, ttl: Duration) -> Config {

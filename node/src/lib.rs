@@ -1,20 +1,28 @@
-//! A ringshop worker node as a library: `serve(config)` binds, starts serving the `Shard`
-//! service and returns a `NodeHandle`. The binary, the TUI's embedded cluster and the tests all
-//! start nodes this way.
+//! A ringshop worker node as a library: `serve(config)` binds, joins the membership in the
+//! shared store, starts serving the `Shard` service and returns a `NodeHandle`. The binary, the
+//! TUI's embedded cluster and the tests all start nodes this way.
 //!
-//! Tour: [`server`] answers each RPC by handing it to the id's actor in [`actors`]; [`actor`]
-//! is one id's serial mailbox loop. Shutdown is one `CancellationToken`; every task a node
-//! starts is on its `TaskTracker`, so `shutdown()` returns only when all of them have ended.
+//! Tour: [`server`] answers each RPC: it checks that this node owns the id under its view of
+//! [`membership`] (else `Moved`) and hands the call to the id's actor in [`actors`]; [`actor`]
+//! is one id's serial mailbox loop. [`store`] is the shared database; [`handoff`] moves cached
+//! entries to their new owners when membership changes. Shutdown is one `CancellationToken`;
+//! every task a node starts is on its `TaskTracker`, so `shutdown()` returns only when all of
+//! them have ended.
 
 mod actor;
 pub mod actors;
 pub mod config;
+pub mod handoff;
+pub mod membership;
+mod peers;
 pub mod server;
 pub mod store;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use ringshop_shared::transport::{self, MAX_IN_FLIGHT_PER_CONNECTION};
+use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION};
+use ringshop_shared::wire::MemberStatus;
 use ringshop_shared::{NodeId, Shard};
 use tarpc::server::{BaseChannel, Channel};
 use tokio::net::TcpListener;
@@ -23,7 +31,11 @@ use tokio_util::task::TaskTracker;
 
 pub use actors::Registry;
 pub use config::Config;
+pub use membership::{Members, Timing};
 pub use server::ShardServer;
+pub use store::{SqliteStore, Store, StoreError};
+
+use crate::peers::Peers;
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -38,14 +50,20 @@ pub enum NodeError {
     },
     #[error("node {name}: ttl {ttl_ms} ms is too short; use at least 1 ms")]
     Ttl { name: NodeId, ttl_ms: u128 },
+    #[error("node {name}: {source}")]
+    Store { name: NodeId, source: StoreError },
 }
 
-/// A running node. Dropping it stops the node too (without waiting); `shutdown` waits.
+/// A running node. Dropping it stops the node too (without leaving gracefully); `shutdown`
+/// leaves gracefully and waits.
 pub struct NodeHandle {
     name: NodeId,
     addr: SocketAddr,
     registry: Registry,
+    members: Members,
+    peers: Arc<Peers>,
     shutdown: CancellationToken,
+    evicted: CancellationToken,
     tracker: TaskTracker,
 }
 
@@ -64,8 +82,37 @@ impl NodeHandle {
         &self.registry
     }
 
-    /// Stops accepting, closes every connection, retires every actor, and waits for all of it.
+    pub fn members(&self) -> &Members {
+        &self.members
+    }
+
+    /// Resolves when the cluster declared this node dead (it then stops serving).
+    pub async fn evicted(&self) {
+        self.evicted.cancelled().await
+    }
+
+    /// Leaves gracefully: marks itself leaving (out of the ring), hands its live entries to
+    /// their new owners, marks itself left, then stops everything and waits for it.
     pub async fn shutdown(self) {
+        if !self.evicted.is_cancelled() {
+            match self.members.set_status(MemberStatus::Leaving).await {
+                Ok(_) => {
+                    let adopted =
+                        handoff::rebalance(&self.members, &self.registry, &self.peers).await;
+                    tracing::info!(node = %self.name, adopted, "handed over before leaving");
+                }
+                Err(e) => tracing::warn!(node = %self.name, error = %e, "could not mark leaving"),
+            }
+            if let Err(e) = self.members.set_status(MemberStatus::Left).await {
+                tracing::warn!(node = %self.name, error = %e, "could not mark left");
+            }
+        }
+        self.kill().await;
+    }
+
+    /// Stops at once without telling the cluster (as a crash would, but closing sockets):
+    /// the others find out by its silence.
+    pub async fn kill(&self) {
         self.shutdown.cancel();
         self.tracker.close();
         self.tracker.wait().await;
@@ -79,8 +126,22 @@ impl Drop for NodeHandle {
     }
 }
 
-/// Binds `config.listen` and serves until the handle is shut down or dropped.
+/// Opens `config.db` and serves on it.
 pub async fn serve(config: Config) -> Result<NodeHandle, NodeError> {
+    let store = SqliteStore::open(&config.db)
+        .await
+        .map_err(|source| NodeError::Store {
+            name: config.name.clone(),
+            source,
+        })?;
+    serve_with_store(config, Arc::new(store)).await
+}
+
+/// Binds `config.listen`, joins through `store`, and serves until shut down or dropped.
+pub async fn serve_with_store(
+    config: Config,
+    store: Arc<dyn Store>,
+) -> Result<NodeHandle, NodeError> {
     let name = config.name.clone();
     if config.ttl < config::MIN_TTL {
         return Err(NodeError::Ttl {
@@ -95,11 +156,32 @@ pub async fn serve(config: Config) -> Result<NodeHandle, NodeError> {
     };
     let listener = TcpListener::bind(config.listen).await.map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
+    let members = Members::join(
+        store,
+        name.clone(),
+        addr,
+        config.timing.clone(),
+        config.vnodes,
+    )
+    .await
+    .map_err(|source| NodeError::Store {
+        name: name.clone(),
+        source,
+    })?;
     let shutdown = CancellationToken::new();
+    let evicted = CancellationToken::new();
     let tracker = TaskTracker::new();
     let registry = Registry::new(name.clone(), config.ttl, shutdown.clone(), tracker.clone());
-    let server = ShardServer::new(name.clone(), addr, config.ttl, registry.clone());
+    let peers = Arc::new(Peers::new(DEFAULT_CONNECT_TIMEOUT));
+    let server = ShardServer::new(addr, config.ttl, registry.clone(), members.clone());
 
+    tracker.spawn(members.clone().run(shutdown.clone(), evicted.clone()));
+    tracker.spawn(handoff::run(
+        members.clone(),
+        registry.clone(),
+        peers.clone(),
+        shutdown.clone(),
+    ));
     let (stop, tasks) = (shutdown.clone(), tracker.clone());
     tracker.spawn(transport::accept_loop(
         listener,
@@ -116,12 +198,23 @@ pub async fn serve(config: Config) -> Result<NodeHandle, NodeError> {
             ));
         },
     ));
+    // An evicted node stops serving: another node may hold its name and ids now.
+    let (stop, gone) = (shutdown.clone(), evicted.clone());
+    tracker.spawn(async move {
+        tokio::select! {
+            _ = gone.cancelled() => stop.cancel(),
+            _ = stop.cancelled() => {}
+        }
+    });
     tracing::info!(node = %name, %addr, ttl_ms = config.ttl.as_millis() as u64, "serving");
     Ok(NodeHandle {
         name,
         addr,
         registry,
+        members,
+        peers,
         shutdown,
+        evicted,
         tracker,
     })
 }

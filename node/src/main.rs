@@ -7,19 +7,24 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use std::path::PathBuf;
+
 use ringshop_node::config::{DEFAULT_LISTEN, DEFAULT_TTL};
-use ringshop_node::{Config, serve};
+use ringshop_node::store::default_db_path;
+use ringshop_node::{Config, Timing, serve};
 use ringshop_shared::NodeId;
 use ringshop_shared::duration::parse_duration;
 
 /// A ringshop worker node: per-id actors that keep short-lived values, served over tarpc.
 ///
-/// On start it prints one line on stdout, `ringshop-node NAME listening on ADDR`, then logs to
-/// stderr. Ctrl-C or SIGTERM stops it gracefully.
+/// It joins the cluster recorded in the shared database (`--db`): every node started with the
+/// same database is a member, and ids are placed over the live members. On start it prints one
+/// line on stdout, `ringshop-node NAME listening on ADDR`, then logs to stderr. Ctrl-C or
+/// SIGTERM leaves gracefully (its cached entries go to their new owners).
 #[derive(Parser, Debug)]
 #[command(
     version,
-    after_help = "Environment:\n  RUST_LOG  log filter for stderr (default: info), e.g. RUST_LOG=debug\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)"
+    after_help = "Environment:\n  RUST_LOG     log filter for stderr (default: info), e.g. RUST_LOG=debug\n  RINGSHOP_DB  the database file when --db is not given\n\nExit codes: 0 stopped by Ctrl-C / SIGTERM, 1 could not start or was declared dead, 2 usage\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)"
 )]
 struct Args {
     /// This node's name, unique in the cluster (letters, digits, '-', '_', '.').
@@ -31,6 +36,16 @@ struct Args {
     /// How long an id's actor keeps its value (e.g. 250ms, 5s, 2m).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     ttl: Duration,
+    /// The database every node of the cluster shares [default: $RINGSHOP_DB, else
+    /// $XDG_DATA_HOME/ringshop/cluster.db, else ~/.local/share/ringshop/cluster.db].
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// How often this node writes its heartbeat.
+    #[arg(long, default_value = "500ms", value_parser = parse_duration)]
+    heartbeat: Duration,
+    /// A member silent this long is declared dead.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    suspicion: Duration,
 }
 
 fn main() -> ExitCode {
@@ -55,8 +70,24 @@ fn main() -> ExitCode {
 #[tokio::main]
 async fn run(args: Args) -> anyhow::Result<()> {
     debug_assert_eq!(DEFAULT_TTL, Duration::from_secs(5));
-    let config = Config::new(args.name, args.listen).with_ttl(args.ttl);
+    anyhow::ensure!(
+        args.suspicion > args.heartbeat,
+        "--suspicion ({} ms) must be longer than --heartbeat ({} ms)",
+        args.suspicion.as_millis(),
+        args.heartbeat.as_millis()
+    );
+    let timing = Timing {
+        heartbeat: args.heartbeat,
+        suspicion: args.suspicion,
+        ..Timing::default()
+    };
+    let db = args.db.unwrap_or_else(default_db_path);
+    let config = Config::new(args.name, args.listen)
+        .with_ttl(args.ttl)
+        .with_db(&db)
+        .with_timing(timing);
     let handle = serve(config).await?;
+    tracing::info!(db = %db.display(), "store");
     {
         let mut out = std::io::stdout().lock();
         writeln!(
@@ -67,8 +98,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
         )?;
         out.flush()?;
     }
-    stop_signal().await?;
-    tracing::info!(node = %handle.name(), "shutting down");
+    tokio::select! {
+        signal = stop_signal() => signal?,
+        _ = handle.evicted() => {
+            let name = handle.name().clone();
+            handle.kill().await;
+            anyhow::bail!("{name} was declared dead by the cluster (its heartbeats stopped reaching the database); start it again");
+        }
+    }
+    tracing::info!(node = %handle.name(), "leaving");
     handle.shutdown().await;
     Ok(())
 }

@@ -3,35 +3,98 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use ringshop_shared::ring::MAX_VNODES;
-use ringshop_shared::service::MAX_PLACEMENT_IDS;
-use ringshop_shared::{Cached, NodeId, NodeInfo, NodeStats, Ring, Shard, ShardError};
+use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS};
+use ringshop_shared::{
+    Cached, Handed, Membership, NodeId, NodeInfo, NodeStats, Ring, Shard, ShardError, transport,
+};
 use tarpc::context::Context;
 
 use crate::actors::Registry;
+use crate::membership::{Members, View};
+use crate::store::{StoreError, now_ms};
 
 /// Most members a `placement` question may name.
 pub const MAX_PLACEMENT_MEMBERS: usize = 64;
+/// How long a suspect gets to answer this node's probe.
+const SUSPECT_PROBE: Duration = Duration::from_millis(500);
+/// How many times one request re-checks ownership when its actor goes away under it.
+const MAX_ATTEMPTS: usize = 32;
+/// A long-poll returns this long before the caller's deadline, so the answer arrives in time.
+const WATCH_MARGIN: Duration = Duration::from_millis(200);
 
 #[derive(Clone)]
 pub struct ShardServer {
     me: Arc<Me>,
     registry: Registry,
+    members: Members,
 }
 
 struct Me {
     name: NodeId,
     addr: SocketAddr,
     ttl: Duration,
+    redirected: AtomicU64,
+    stale_served: AtomicU64,
 }
 
 impl ShardServer {
-    pub fn new(name: NodeId, addr: SocketAddr, ttl: Duration, registry: Registry) -> ShardServer {
+    pub fn new(
+        addr: SocketAddr,
+        ttl: Duration,
+        registry: Registry,
+        members: Members,
+    ) -> ShardServer {
         ShardServer {
-            me: Arc::new(Me { name, addr, ttl }),
+            me: Arc::new(Me {
+                name: members.me().clone(),
+                addr,
+                ttl,
+                redirected: AtomicU64::new(0),
+                stale_served: AtomicU64::new(0),
+            }),
             registry,
+            members,
+        }
+    }
+
+    fn store_error(&self, e: StoreError) -> ShardError {
+        ShardError::Store {
+            node: self.me.name.clone(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// This node's view, refreshed first if the caller has seen a newer epoch.
+    async fn view_for(&self, epoch: u64) -> Result<Arc<View>, ShardError> {
+        let view = self.members.view();
+        if epoch <= view.epoch() {
+            return Ok(view);
+        }
+        self.members
+            .refresh()
+            .await
+            .map_err(|e| self.store_error(e))
+    }
+
+    /// Ok if this node owns `id` under `view`, else where it went.
+    fn check_owner(&self, view: &View, id: u64) -> Result<(), ShardError> {
+        match view.ring.owner(&id) {
+            Some(owner) if *owner == self.me.name => Ok(()),
+            Some(owner) => {
+                self.me.redirected.fetch_add(1, Ordering::Relaxed);
+                Err(ShardError::Moved {
+                    owner: owner.clone(),
+                    addr: view.addr_of(owner).unwrap_or(self.me.addr),
+                    epoch: view.epoch(),
+                })
+            }
+            None => Err(ShardError::ShuttingDown {
+                node: self.me.name.clone(),
+            }),
         }
     }
 }
@@ -47,12 +110,29 @@ impl Shard for ShardServer {
         }
     }
 
-    async fn request(self, _: Context, id: u64) -> Result<Cached, ShardError> {
-        self.registry.request(id).await
+    async fn request(self, _: Context, id: u64, epoch: u64) -> Result<Cached, ShardError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let view = self.view_for(epoch).await?;
+            self.check_owner(&view, id)?;
+            if epoch > view.epoch() {
+                self.me.stale_served.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(value) = self.registry.ask(id).await {
+                return Ok(value);
+            }
+        }
+        Err(ShardError::ShuttingDown {
+            node: self.me.name.clone(),
+        })
     }
 
     async fn stats(self, _: Context) -> NodeStats {
-        self.registry.stats()
+        NodeStats {
+            epoch: self.members.view().epoch(),
+            redirected: self.me.redirected.load(Ordering::Relaxed),
+            stale_served: self.me.stale_served.load(Ordering::Relaxed),
+            ..self.registry.stats()
+        }
     }
 
     async fn placement(
@@ -63,6 +143,86 @@ impl Shard for ShardServer {
         ids: Vec<u64>,
     ) -> Result<Vec<NodeId>, ShardError> {
         placement(members, vnodes, ids)
+    }
+
+    async fn members(self, _: Context) -> Result<Membership, ShardError> {
+        let store = self.members.store().clone();
+        store
+            .membership(now_ms())
+            .await
+            .map_err(|e| self.store_error(e))
+    }
+
+    async fn watch_members(self, ctx: Context, epoch: u64) -> Result<Membership, ShardError> {
+        let mut changes = self.members.subscribe();
+        let until = ctx
+            .deadline
+            .checked_sub(WATCH_MARGIN)
+            .unwrap_or_else(Instant::now);
+        let until = tokio::time::Instant::from_std(until);
+        loop {
+            let view = changes.borrow_and_update().clone();
+            if view.epoch() != epoch {
+                return Ok(view.membership.clone());
+            }
+            tokio::select! {
+                changed = changes.changed() => if changed.is_err() {
+                    return Ok(view.membership.clone());
+                },
+                _ = tokio::time::sleep_until(until) => return Ok(view.membership.clone()),
+            }
+        }
+    }
+
+    async fn suspect(self, _: Context, name: NodeId) -> Result<bool, ShardError> {
+        if name == self.me.name {
+            return Ok(false);
+        }
+        let mut view = self.members.view();
+        if view.member(&name).is_none() {
+            // It may have joined since this node last polled the epoch.
+            view = self
+                .members
+                .refresh()
+                .await
+                .map_err(|e| self.store_error(e))?;
+        }
+        let Some(addr) = view.addr_of(&name) else {
+            return Ok(false);
+        };
+        let answered = match transport::connect_shard(addr, SUSPECT_PROBE).await {
+            Ok(client) => client
+                .ping(transport::context(SUSPECT_PROBE))
+                .await
+                .is_ok_and(|info| info.name == name),
+            Err(_) => false,
+        };
+        if answered {
+            return Ok(false);
+        }
+        tracing::warn!(node = %self.me.name, suspect = %name, %addr, "suspect does not answer; voting it dead");
+        self.members
+            .vote_dead(&name)
+            .await
+            .map_err(|e| self.store_error(e))
+    }
+
+    async fn adopt(self, _: Context, entries: Vec<Handed>, epoch: u64) -> Result<u32, ShardError> {
+        if entries.len() > MAX_ADOPT {
+            return Err(ShardError::TooMany {
+                what: "entries".into(),
+                got: entries.len(),
+                max: MAX_ADOPT,
+            });
+        }
+        let view = self.view_for(epoch).await?;
+        let mut adopted = 0;
+        for entry in &entries {
+            if view.ring.owner(&entry.id) == Some(&self.me.name) && self.registry.adopt(entry) {
+                adopted += 1;
+            }
+        }
+        Ok(adopted)
     }
 }
 

@@ -36,8 +36,11 @@ fn a_bad_ttl_or_name_is_named_in_the_error() {
 fn a_port_in_use_is_a_clear_error_with_exit_1() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
     let addr = taken.local_addr().expect("addr").to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
     let out = Command::new(BIN)
         .args(["--listen", &addr])
+        .arg("--db")
+        .arg(dir.path().join("c.db"))
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
@@ -51,8 +54,11 @@ fn a_port_in_use_is_a_clear_error_with_exit_1() {
 #[cfg(unix)]
 #[test]
 fn sigterm_stops_the_node_gracefully_with_exit_0() {
+    let dir = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(BIN)
         .args(["--name", "sig", "--listen", "127.0.0.1:0"])
+        .arg("--db")
+        .arg(dir.path().join("c.db"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -80,4 +86,59 @@ fn sigterm_stops_the_node_gracefully_with_exit_0() {
         assert!(Instant::now() < deadline, "did not stop within 10 s");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn a_corrupt_database_is_a_clear_error_with_exit_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("junk.db");
+    std::fs::write(&db, vec![7u8; 4096]).expect("writes");
+    let out = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("junk.db") && err.contains("not a ringshop database"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_second_node_with_a_live_name_is_refused_naming_the_holder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("c.db");
+    let mut first = Command::new(BIN)
+        .args(["--name", "twin", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut line = String::new();
+    let stdout = first.stdout.take().expect("piped");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("prints its address");
+    let holder = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let out = Command::new(BIN)
+        .args(["--name", "twin", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .output()
+        .expect("runs");
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("twin is held by a live node") && err.contains(&holder),
+        "{err}"
+    );
 }

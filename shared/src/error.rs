@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::net::SocketAddr;
+
 use crate::ids::NodeId;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -18,6 +20,17 @@ pub enum ShardError {
         got: usize,
         max: usize,
     },
+    /// This node does not own the id under its view at `epoch`; `owner` at `addr` does
+    /// (as Redis Cluster answers MOVED). The caller refreshes its membership and retries there.
+    #[error("moved: {owner} at {addr} owns this id (membership epoch {epoch})")]
+    Moved {
+        owner: NodeId,
+        addr: SocketAddr,
+        epoch: u64,
+    },
+    /// The node's database failed; the caller may retry, or try another node.
+    #[error("node {node} cannot reach its database: {reason}")]
+    Store { node: NodeId, reason: String },
     /// An argument is out of its range; `what` names it and the range.
     #[error("invalid argument: {what}")]
     Invalid { what: String },

@@ -26,4 +26,4 @@ pub use error::ShardError;
 pub use ids::NodeId;
 pub use ring::{DEFAULT_VNODES, Placed, Ring};
 pub use service::{Shard, ShardClient};
-pub use wire::{Cached, NodeInfo, NodeStats, Served};
+pub use wire::{Cached, Handed, Member, MemberStatus, Membership, NodeInfo, NodeStats, Served};

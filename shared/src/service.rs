@@ -3,17 +3,32 @@
 
 use crate::error::ShardError;
 use crate::ids::NodeId;
-use crate::wire::{Cached, NodeInfo, NodeStats};
+use crate::wire::{Cached, Handed, Membership, NodeInfo, NodeStats};
 
 /// Most ids one `placement` call may ask about (keeps the answer far under the frame limit).
 pub const MAX_PLACEMENT_IDS: usize = 16_384;
+/// Most entries one `adopt` call may carry.
+pub const MAX_ADOPT: usize = 4_096;
 
 #[tarpc::service]
 pub trait Shard {
     /// Who the node is: name, address, version, uptime and the TTL of its cached values.
     async fn ping() -> NodeInfo;
     /// The id's value from its actor: a hit while kept, else a fresh random 1..=1000 (a miss).
-    async fn request(id: u64) -> Result<Cached, ShardError>;
+    /// `epoch` is the caller's membership epoch; a node that does not own the id answers
+    /// `Moved`, and one whose view is older than the caller's refreshes it first.
+    async fn request(id: u64, epoch: u64) -> Result<Cached, ShardError>;
+    /// The membership as this node reads it from the store now.
+    async fn members() -> Result<Membership, ShardError>;
+    /// Long-poll: returns the membership once its epoch differs from `epoch`, or at the
+    /// call's deadline with the current one.
+    async fn watch_members(epoch: u64) -> Result<Membership, ShardError>;
+    /// A client could not reach `name`: this node probes it and, if it does not answer
+    /// either, marks it dead in the store at once. True if it was marked dead.
+    async fn suspect(name: NodeId) -> Result<bool, ShardError>;
+    /// Cached entries handed over by a node that gave their ids up (leaving, or after a join
+    /// moved them); kept with their remaining TTL. Answers how many were adopted.
+    async fn adopt(entries: Vec<Handed>, epoch: u64) -> Result<u32, ShardError>;
     /// The node's counters: live actors, hits, misses, retirements, requests, uptime.
     async fn stats() -> NodeStats;
     /// Where this node's build of the ring places `ids` among `members`, so a client can refuse

@@ -36,6 +36,16 @@ pub struct NodeInfo {
     pub ttl: Duration,
 }
 
+/// A cached entry handed from its old owner to its new one, with what is left of its TTL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Handed {
+    pub id: u64,
+    pub value: u32,
+    pub created_at: SystemTime,
+    pub age: Duration,
+    pub ttl_left: Duration,
+}
+
 /// A node's counters; the answer to `stats`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeStats {
@@ -48,6 +58,15 @@ pub struct NodeStats {
     /// Answers given by actors (hits + misses).
     pub requests: u64,
     pub uptime: Duration,
+    /// The membership epoch of this node's view.
+    pub epoch: u64,
+    /// Requests answered `Moved` (the caller's view placed the id here wrongly).
+    pub redirected: u64,
+    /// Requests served while the caller knew a newer membership than this node: must stay 0.
+    pub stale_served: u64,
+    /// Entries handed to other nodes, and adopted from them.
+    pub handed_off: u64,
+    pub adopted: u64,
 }
 
 /// Where a member is in its life. Only `Active` members are in the ring.

@@ -1,17 +1,19 @@
-//! `TestCluster`: N real ringshop nodes on 127.0.0.1 with port 0, either in this process
-//! (`ringshop_node::serve`) or as child processes of the built `ringshop-node` binary. Every
-//! end-to-end test starts its nodes here and nowhere else; dropping the cluster stops them all
-//! (children are killed, so a failing test leaves nothing behind).
+//! `TestCluster`: N real ringshop nodes on 127.0.0.1 with port 0, sharing one fresh database
+//! in a temporary folder, either in this process (`ringshop_node::serve`) or as child
+//! processes of the built `ringshop-node` binary. Every end-to-end test starts its nodes here
+//! and nowhere else; dropping the cluster stops them all (children are killed, so a failing
+//! test leaves nothing behind) and removes the database.
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use ringshop_node::{Config, NodeHandle, serve};
 use ringshop_shared::NodeId;
 use ringshop_tui::{Cluster, ClusterConfig};
+use tempfile::TempDir;
 
 /// How long a child node may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -30,6 +32,8 @@ enum Run {
 
 pub struct TestCluster {
     nodes: Vec<TestNode>,
+    ttl: Duration,
+    dir: TempDir,
 }
 
 /// `n1`, `n2`, ...
@@ -40,23 +44,57 @@ pub fn name(i: usize) -> NodeId {
 impl TestCluster {
     /// `size` nodes served by this process.
     pub async fn in_process(size: usize, ttl: Duration) -> TestCluster {
-        let mut nodes = Vec::new();
+        let mut cluster = TestCluster::empty(ttl);
         for i in 1..=size {
-            let handle =
-                start_in_process(name(i), ttl, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await;
-            nodes.push(TestNode {
-                name: name(i),
-                addr: handle.addr(),
-                run: Run::InProcess(Some(handle)),
-            });
+            cluster.add_in_process(name(i)).await;
         }
-        TestCluster { nodes }
+        cluster
     }
 
     /// `size` nodes, each its own OS process of the built binary.
     pub fn processes(size: usize, ttl: Duration) -> TestCluster {
-        let nodes = (1..=size).map(|i| spawn_process(name(i), ttl)).collect();
-        TestCluster { nodes }
+        let mut cluster = TestCluster::empty(ttl);
+        for i in 1..=size {
+            cluster.add_process(name(i));
+        }
+        cluster
+    }
+
+    /// No nodes yet, a fresh database.
+    pub fn empty(ttl: Duration) -> TestCluster {
+        TestCluster {
+            nodes: Vec::new(),
+            ttl,
+            dir: tempfile::tempdir().expect("a temporary folder"),
+        }
+    }
+
+    /// The database every node of this cluster shares.
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("cluster.db")
+    }
+
+    /// Starts one more in-process node; its address.
+    pub async fn add_in_process(&mut self, name: NodeId) -> SocketAddr {
+        let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let handle = start_in_process(name.clone(), self.ttl, listen, &self.db()).await;
+        let addr = handle.addr();
+        self.nodes.retain(|n| n.name != name);
+        self.nodes.push(TestNode {
+            name,
+            addr,
+            run: Run::InProcess(Some(handle)),
+        });
+        addr
+    }
+
+    /// Starts one more node as a child process; its address.
+    pub fn add_process(&mut self, name: NodeId) -> SocketAddr {
+        let node = spawn_process(name.clone(), self.ttl, &self.db());
+        let addr = node.addr;
+        self.nodes.retain(|n| n.name != name);
+        self.nodes.push(node);
+        addr
     }
 
     pub fn addrs(&self) -> Vec<SocketAddr> {
@@ -77,16 +115,11 @@ impl TestCluster {
             .expect("the test cluster answers")
     }
 
-    /// Stops a node abruptly: SIGKILL for a process; for an in-process node, everything it
-    /// runs is cancelled and its connections closed.
+    /// Stops a node abruptly, without leaving: SIGKILL for a process; for an in-process node,
+    /// everything it runs is cancelled and its connections closed.
     pub async fn kill(&mut self, name: &NodeId) {
-        let node = self
-            .nodes
-            .iter_mut()
-            .find(|n| &n.name == name)
-            .unwrap_or_else(|| panic!("no node {name}"));
-        match std::mem::replace(&mut node.run, Run::Stopped) {
-            Run::InProcess(Some(handle)) => handle.shutdown().await,
+        match std::mem::replace(&mut self.node_mut(name).run, Run::Stopped) {
+            Run::InProcess(Some(handle)) => handle.kill().await,
             Run::Process(mut child) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -95,15 +128,47 @@ impl TestCluster {
         }
     }
 
+    /// Stops a node gracefully: it leaves (out of the ring, entries handed over). SIGTERM
+    /// for a process (waited for, at most 10 s).
+    pub async fn leave(&mut self, name: &NodeId) {
+        match std::mem::replace(&mut self.node_mut(name).run, Run::Stopped) {
+            Run::InProcess(Some(handle)) => handle.shutdown().await,
+            Run::Process(mut child) => {
+                let pid = child.id().to_string();
+                let _ = Command::new("kill").args(["-TERM", &pid]).status();
+                let deadline = std::time::Instant::now() + Duration::from_secs(10);
+                while child.try_wait().ok().flatten().is_none()
+                    && std::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Run::InProcess(None) | Run::Stopped => {}
+        }
+    }
+
     /// Starts a stopped in-process node again on its old address, as a restart would.
-    pub async fn restart_in_process(&mut self, name: &NodeId, ttl: Duration) {
-        let node = self
-            .nodes
+    pub async fn restart_in_process(&mut self, name: &NodeId) {
+        let addr = self.node(name).addr;
+        let handle = start_in_process(name.clone(), self.ttl, addr, &self.db()).await;
+        self.node_mut(name).run = Run::InProcess(Some(handle));
+    }
+
+    /// The in-process handle of a running node.
+    pub fn handle(&self, name: &NodeId) -> &NodeHandle {
+        match &self.node(name).run {
+            Run::InProcess(Some(handle)) => handle,
+            _ => panic!("{name} is not a running in-process node"),
+        }
+    }
+
+    fn node_mut(&mut self, name: &NodeId) -> &mut TestNode {
+        self.nodes
             .iter_mut()
             .find(|n| &n.name == name)
-            .unwrap_or_else(|| panic!("no node {name}"));
-        let handle = start_in_process(name.clone(), ttl, node.addr).await;
-        node.run = Run::InProcess(Some(handle));
+            .unwrap_or_else(|| panic!("no node {name}"))
     }
 }
 
@@ -126,8 +191,13 @@ pub fn test_config() -> ClusterConfig {
     }
 }
 
-async fn start_in_process(name: NodeId, ttl: Duration, listen: SocketAddr) -> NodeHandle {
-    serve(Config::new(name, listen).with_ttl(ttl))
+async fn start_in_process(
+    name: NodeId,
+    ttl: Duration,
+    listen: SocketAddr,
+    db: &Path,
+) -> NodeHandle {
+    serve(Config::new(name, listen).with_ttl(ttl).with_db(db))
         .await
         .expect("an in-process node starts")
 }
@@ -152,9 +222,11 @@ pub fn node_binary() -> PathBuf {
     bin
 }
 
-fn spawn_process(name: NodeId, ttl: Duration) -> TestNode {
+fn spawn_process(name: NodeId, ttl: Duration, db: &Path) -> TestNode {
     let mut child = Command::new(node_binary())
         .args(["--name", name.as_str(), "--listen", "127.0.0.1:0"])
+        .arg("--db")
+        .arg(db)
         .args(["--ttl", &format!("{}ms", ttl.as_millis())])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

@@ -54,7 +54,7 @@ async fn a_node_that_comes_back_owns_its_ids_again() {
     let during = client.request(id).await.expect("answered by another node");
     assert_ne!(during.report.node, n2);
 
-    cluster.restart_in_process(&n2, ttl).await;
+    cluster.restart_in_process(&n2).await;
     let deadline = Instant::now() + Duration::from_secs(5);
     while client.owner(&id).as_ref() != Some(&n2) {
         assert!(Instant::now() < deadline, "n2 was not put back within 5 s");

@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
-use ringshop_shared::NodeId;
+use ringshop_node::Store;
+use ringshop_node::store::now_ms;
 use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT};
+use ringshop_shared::{Handed, Membership, NodeId, ShardError};
 use ringshop_tests::TestCluster;
+use tarpc::context::Context;
 
 const IDS: u64 = 10_000;
 
@@ -72,41 +75,65 @@ async fn each_id_is_served_by_the_owner_the_ring_names() {
     }
 }
 
-/// A node of "another release": it answers like a node but places every id on itself.
+/// A node of "another release": a real member of the store that answers like a node but
+/// places every id on itself.
 #[derive(Clone)]
 struct Contrarian {
     info: ringshop_shared::NodeInfo,
+    store: std::sync::Arc<ringshop_node::SqliteStore>,
+}
+
+fn not_used<T>() -> Result<T, ShardError> {
+    Err(ShardError::Invalid {
+        what: "not used by this test".into(),
+    })
 }
 
 impl ringshop_shared::Shard for Contrarian {
-    async fn ping(self, _: tarpc::context::Context) -> ringshop_shared::NodeInfo {
+    async fn ping(self, _: Context) -> ringshop_shared::NodeInfo {
         self.info
     }
     async fn request(
         self,
-        _: tarpc::context::Context,
+        _: Context,
         _: u64,
-    ) -> Result<ringshop_shared::Cached, ringshop_shared::ShardError> {
-        Err(ringshop_shared::ShardError::Invalid {
-            what: "not used".into(),
-        })
+        _: u64,
+    ) -> Result<ringshop_shared::Cached, ShardError> {
+        not_used()
     }
-    async fn stats(self, _: tarpc::context::Context) -> ringshop_shared::NodeStats {
+    async fn stats(self, _: Context) -> ringshop_shared::NodeStats {
         ringshop_shared::NodeStats::default()
     }
     async fn placement(
         self,
-        _: tarpc::context::Context,
+        _: Context,
         _: Vec<NodeId>,
         _: u32,
         ids: Vec<u64>,
-    ) -> Result<Vec<NodeId>, ringshop_shared::ShardError> {
+    ) -> Result<Vec<NodeId>, ShardError> {
         Ok(vec![self.info.name.clone(); ids.len()])
+    }
+    async fn members(self, _: Context) -> Result<Membership, ShardError> {
+        self.store
+            .membership(now_ms())
+            .await
+            .map_err(|e| ShardError::Invalid {
+                what: e.to_string(),
+            })
+    }
+    async fn watch_members(self, _: Context, _: u64) -> Result<Membership, ShardError> {
+        not_used()
+    }
+    async fn suspect(self, _: Context, _: NodeId) -> Result<bool, ShardError> {
+        not_used()
+    }
+    async fn adopt(self, _: Context, _: Vec<Handed>, _: u64) -> Result<u32, ShardError> {
+        not_used()
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_that_places_ids_differently_is_refused_by_name() {
+async fn a_member_that_places_ids_differently_is_refused_by_name() {
     use ringshop_shared::Shard as _;
     use tarpc::server::{BaseChannel, Channel};
 
@@ -115,14 +142,23 @@ async fn a_node_that_places_ids_differently_is_refused_by_name() {
         .await
         .expect("binds");
     let addr = listener.local_addr().expect("addr");
+    let name = NodeId::new("odd").expect("valid");
+    let store = ringshop_node::SqliteStore::open(&cluster.db())
+        .await
+        .expect("opens the store");
+    store
+        .join(&name, addr, now_ms(), 0)
+        .await
+        .expect("joins as a member");
     let server = Contrarian {
         info: ringshop_shared::NodeInfo {
-            name: NodeId::new("odd").expect("valid"),
+            name,
             addr,
             version: "0.0.0-other".into(),
             uptime: Duration::ZERO,
             ttl: Duration::from_secs(5),
         },
+        store: std::sync::Arc::new(store),
     };
     let (stop, tracker) = (
         tokio_util::sync::CancellationToken::new(),
@@ -137,9 +173,7 @@ async fn a_node_that_places_ids_differently_is_refused_by_name() {
             t.spawn(transport::run_requests(requests, s.clone(), t.clone()));
         },
     ));
-    let mut addrs = cluster.addrs();
-    addrs.push(addr);
-    let err = ringshop_tui::Cluster::connect(&addrs, ringshop_tests::test_config())
+    let err = ringshop_tui::Cluster::connect(&cluster.addrs(), ringshop_tests::test_config())
         .await
         .err()
         .expect("refused");

@@ -133,9 +133,11 @@ async fn bench() {
 
     // One real node, and the full client path to it; every id warmed so each call is a hit.
     let name = NodeId::new("b1").expect("valid");
-    let node = serve(Config::new(name, localhost).with_ttl(Duration::from_secs(3600)))
-        .await
-        .expect("node starts");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let config = Config::new(name, localhost)
+        .with_ttl(Duration::from_secs(3600))
+        .with_db(dir.path().join("bench.db"));
+    let node = serve(config).await.expect("node starts");
     let cluster = Cluster::connect(&[node.addr()], ClusterConfig::default())
         .await
         .expect("cluster connects");
@@ -170,13 +172,14 @@ async fn bench() {
                 .await,
             );
             let raw = shard.clone();
+            let epoch = cluster.epoch();
             n.push(
                 measure(in_flight, move |id| {
                     let raw = raw.clone();
                     async move {
                         let ctx = transport::context(Duration::from_secs(5));
                         let a = raw
-                            .request(ctx, id)
+                            .request(ctx, id, epoch)
                             .await
                             .expect("answers")
                             .expect("served");

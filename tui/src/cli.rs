@@ -1,7 +1,7 @@
 //! The `ringshop` command line: flags, verbs and exit codes. Data goes to stdout, messages to
 //! stderr; with `--json` each verb prints JSON on stdout and errors as JSON on stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use ringshop_shared::duration::{parse_duration, short};
 use crate::cluster::{Cluster, ClusterConfig, ClusterError};
 use crate::demo::{Pass, run_pass};
 use crate::embedded::{self, Embedded};
+use crate::members_table;
 
 const EXIT_HELP: &str = "Exit codes:
   0  ok
@@ -48,7 +49,7 @@ pub enum Verb {
     /// The reference demo cycle: ids 1-4, again (hits), after the TTL (new values).
     #[command(after_long_help = EXIT_HELP)]
     Demo(DemoArgs),
-    /// The members: address, status, ring share, actors, hits, misses.
+    /// The members: address, status, heartbeat age, ring share, actors, hits, misses, epoch.
     #[command(after_long_help = EXIT_HELP)]
     Cluster(ClusterArgs),
 }
@@ -56,9 +57,10 @@ pub enum Verb {
 /// Where the cluster is, and how long to wait for it.
 #[derive(Args, Debug, Clone)]
 pub struct Target {
-    /// Node addresses, comma separated (HOST:PORT, or just PORT for 127.0.0.1). Without it, an
-    /// embedded cluster of 3 nodes is started in this process.
-    #[arg(long, value_delimiter = ',', value_parser = parse_addr, global = true)]
+    /// Any nodes of a running cluster, comma separated (HOST:PORT, or just PORT for
+    /// 127.0.0.1); the others are learnt from them. Without it, an embedded cluster of 3 nodes
+    /// is started in this process.
+    #[arg(long, visible_alias = "join", value_delimiter = ',', value_parser = parse_addr, global = true)]
     pub nodes: Vec<SocketAddr>,
     /// How long one call may take before its node counts as down (e.g. 500ms, 2s).
     #[arg(long, default_value = "2s", value_parser = parse_duration, global = true)]
@@ -78,15 +80,28 @@ pub struct DemoArgs {
     /// The ids to ask for in each pass.
     #[arg(long, value_delimiter = ',', default_value = "1,2,3,4")]
     pub ids: Vec<u64>,
-    /// After the passes, stop the node that owns the first id and ask again (embedded only).
-    #[arg(long)]
+    /// After the passes, kill the node that owns the first id and ask again (embedded only).
+    #[arg(long, conflicts_with = "leave_one")]
     pub kill_one: bool,
+    /// After the passes, let the node that owns the first id leave gracefully (it hands its
+    /// cached entries to their new owners) and ask again (embedded only).
+    #[arg(long)]
+    pub leave_one: bool,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct ClusterArgs {
     #[command(flatten)]
     pub target: Target,
+    /// Keep refreshing the table in place until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
+    /// How often `--watch` refreshes (e.g. 500ms, 1s).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub refresh: Duration,
+    /// With `--watch`, stop after this many tables.
+    #[arg(long)]
+    pub count: Option<u64>,
 }
 
 /// "7001", "localhost:7001" or "127.0.0.1:7001".
@@ -173,11 +188,11 @@ async fn open(target: &Target, ttl: Duration) -> Result<(Cluster, Option<Embedde
 }
 
 async fn demo(args: DemoArgs) -> Result<(), Failure> {
-    if args.kill_one && !args.target.nodes.is_empty() {
+    if (args.kill_one || args.leave_one) && !args.target.nodes.is_empty() {
         return Err(Failure::new(
             2,
             "usage",
-            "--kill-one stops a node of the embedded cluster; it cannot be used with --nodes",
+            "--kill-one and --leave-one stop a node of the embedded cluster; they cannot be used with --nodes",
         ));
     }
     if args.ids.is_empty() {
@@ -236,18 +251,28 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
     )
     .await;
     show(&third);
-    if args.kill_one
+    if (args.kill_one || args.leave_one)
         && let Some(embedded) = embedded.as_mut()
     {
         let victim = cluster
             .owner(&args.ids[0])
             .ok_or_else(|| Failure::new(1, "cluster", "no member owns the first id"))?;
-        if let Some(addr) = embedded.stop(&victim).await {
+        if args.leave_one {
+            if let Some(addr) = embedded.stop(&victim).await {
+                say(format!(
+                    "{victim} ({addr}) left gracefully, handing its entries to their new owners"
+                ));
+            }
+        } else if let Some(addr) = embedded.kill(&victim).await {
             say(format!(
-                "stopped {victim} ({addr}); its ids fail over to their next owners"
+                "killed {victim} ({addr}); its ids fail over to their next owners"
             ));
         }
-        let title = format!("{victim} is down: its ids answered by the others");
+        let title = if args.leave_one {
+            format!("{victim} left: its entries handed over, hits on their new owners")
+        } else {
+            format!("{victim} is down: its ids answered by the others")
+        };
         let mut fourth = run_pass(&cluster, 4, title, &args.ids).await;
         fourth.note_moves(&third);
         show(&fourth);
@@ -267,65 +292,30 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
 
 async fn cluster(args: ClusterArgs) -> Result<(), Failure> {
     let (cluster, embedded) = open(&args.target, node_ttl_default()).await?;
-    let stats = cluster.stats().await;
-    let shares = cluster.ring().shares();
-    let mut rows = Vec::new();
-    for m in cluster.members() {
-        let share = shares
-            .iter()
-            .find(|(n, _)| *n == m.name)
-            .map_or(0.0, |(_, s)| *s);
-        let stats = stats
-            .iter()
-            .find(|(n, _)| *n == m.name)
-            .and_then(|(_, s)| s.as_ref().ok());
-        rows.push(serde_json::json!({
-            "name": m.name,
-            "addr": m.addr.to_string(),
-            "status": if m.up { "UP" } else { "DOWN" },
-            "ring_share_pct": (share * 1000.0).round() / 10.0,
-            "ttl_ms": m.info.ttl.as_millis() as u64,
-            "live_actors": stats.map(|s| s.live_actors),
-            "hits": stats.map(|s| s.hits),
-            "misses": stats.map(|s| s.misses),
-            "requests": stats.map(|s| s.requests),
-            "uptime_s": stats.map(|s| s.uptime.as_secs()),
-        }));
-    }
-    for addr in cluster.unreachable() {
-        rows.push(serde_json::json!({
-            "name": null,
-            "addr": addr.to_string(),
-            "status": "DOWN",
-            "ring_share_pct": 0.0,
-        }));
-    }
-    let mut out = std::io::stdout().lock();
-    if args.target.json {
-        let _ = writeln!(out, "{}", serde_json::json!({ "members": rows }));
-    } else {
-        let _ = writeln!(
-            out,
-            "{:<8} {:<22} {:<6} {:>6} {:>7} {:>8} {:>8} {:>9}",
-            "name", "address", "status", "share", "actors", "hits", "misses", "requests"
-        );
-        for r in &rows {
-            let n = |k: &str| r[k].as_u64().map_or("-".to_string(), |v| v.to_string());
-            let _ = writeln!(
-                out,
-                "{:<8} {:<22} {:<6} {:>5.1}% {:>7} {:>8} {:>8} {:>9}",
-                r["name"].as_str().unwrap_or("?"),
-                r["addr"].as_str().unwrap_or("-"),
-                r["status"].as_str().unwrap_or("-"),
-                r["ring_share_pct"].as_f64().unwrap_or(0.0),
-                n("live_actors"),
-                n("hits"),
-                n("misses"),
-                n("requests"),
-            );
+    let tty = std::io::stdout().is_terminal();
+    let mut shown = 0u64;
+    loop {
+        let table = members_table::snapshot(&cluster).await?;
+        let mut out = std::io::stdout().lock();
+        let _ = if args.target.json {
+            writeln!(out, "{}", serde_json::to_string(&table).unwrap_or_default())
+        } else {
+            if args.watch && tty {
+                let _ = write!(out, "\x1b[H\x1b[2J");
+            }
+            writeln!(out, "{}", table.render())
+        };
+        let _ = out.flush();
+        drop(out);
+        shown += 1;
+        if !args.watch || args.count.is_some_and(|c| shown >= c) {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(args.refresh) => {}
+            _ = tokio::signal::ctrl_c() => break,
         }
     }
-    drop(out);
     if let Some(embedded) = embedded {
         embedded.shutdown().await;
     }

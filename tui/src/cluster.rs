@@ -1,27 +1,33 @@
-//! `Cluster`: the main's connections to the nodes and the ring that places ids on them.
+//! `Cluster`: the main's view of the cluster and its connections, and the one place a call is
+//! placed on an id's owner.
 //!
-//! It owns: one tarpc connection per member (tarpc never reconnects, so reconnection is here),
-//! a deadline on every call, and failover. When an owner does not answer (refused, reset,
-//! deadline, or it says it is shutting down), the member is marked down and taken out of the
-//! ring, and the call goes to the id's next owner; a background probe puts members back when
-//! they answer again. Only calls that are safe to repeat go through `call_owner`.
-//! It must never hold its state lock across an await.
+//! It owns: the membership as the store lists it (followed by long-polling `watch_members`), one
+//! tarpc connection per active member (tarpc never reconnects, so reconnection is here), the
+//! ring built from the active members exactly as every node builds it, a deadline on every
+//! call, and failover. A call carries the client's epoch; a node that does not own the id
+//! answers `Moved` and the client refreshes and goes there. When an owner cannot be reached,
+//! the client tells the id's next owner (`suspect`), which probes it and votes it dead, so
+//! the call is answered a little later instead of failing. Only calls that are safe to
+//! repeat go through `call_owner`. It never holds its state lock across an await.
+
+mod follow;
+mod state;
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
-use ringshop_shared::transport::{self, ConnectError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE};
+use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE};
+use ringshop_shared::wire::MemberStatus;
 use ringshop_shared::{
-    Cached, DEFAULT_VNODES, NodeId, NodeInfo, NodeStats, Placed, Ring, ShardClient, ShardError,
+    Cached, DEFAULT_VNODES, NodeId, NodeStats, Placed, Ring, ShardClient, ShardError,
 };
 use tarpc::client::RpcError;
 use tarpc::context::Context;
 
-/// Ids every new member is asked to place, to prove it places ids as this client does.
-const PLACEMENT_PROBE_IDS: u64 = 256;
+use self::state::State;
 
 #[derive(Clone, Debug)]
 pub struct ClusterConfig {
@@ -29,8 +35,10 @@ pub struct ClusterConfig {
     pub deadline: Duration,
     pub connect_timeout: Duration,
     pub vnodes: u32,
-    /// How often down members are tried again.
+    /// How often unreachable members and seeds are tried again.
     pub probe_every: Duration,
+    /// How long one `watch_members` long-poll may wait.
+    pub watch_for: Duration,
 }
 
 impl Default for ClusterConfig {
@@ -40,9 +48,13 @@ impl Default for ClusterConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             vnodes: DEFAULT_VNODES,
             probe_every: Duration::from_millis(500),
+            watch_for: Duration::from_secs(10),
         }
     }
 }
+
+/// Redirects one call follows before giving up (each refreshes the membership first).
+const MAX_REDIRECTS: usize = 4;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClusterError {
@@ -50,6 +62,10 @@ pub enum ClusterError {
     Unreachable { tried: Vec<(SocketAddr, String)> },
     #[error("no member is up ({tried} tried); start a node or check the addresses")]
     NoLiveMembers { tried: usize },
+    #[error(
+        "{name} is alive for the cluster but this client cannot reach it at {addr}; check the network between them"
+    )]
+    Partitioned { name: NodeId, addr: SocketAddr },
     #[error("{first} and {second} both answer as node {name}; give every node its own --name")]
     DuplicateName {
         name: NodeId,
@@ -80,10 +96,12 @@ fn list_failures(tried: &[(SocketAddr, String)]) -> String {
 pub struct Report {
     pub node: NodeId,
     pub addr: SocketAddr,
-    /// From the call's start to its answer, failovers included.
+    /// From the call's start to its answer, failovers and redirects included.
     pub latency: Duration,
-    /// Members that failed for this call, in the order they were tried.
+    /// Members that could not be reached for this call, in the order they were tried.
     pub failover_from: Vec<NodeId>,
+    /// `Moved` answers followed.
+    pub redirects: usize,
 }
 
 impl Report {
@@ -104,29 +122,19 @@ pub struct Answer<T> {
 pub struct MemberView {
     pub name: NodeId,
     pub addr: SocketAddr,
+    pub status: MemberStatus,
+    /// Active and reachable from this client.
     pub up: bool,
-    pub info: NodeInfo,
-    /// Last time a call or probe failed, while down.
+    pub incarnation: u64,
+    /// As of the last listing this client applied.
+    pub heartbeat_age: Duration,
+    /// The TTL it reported, once connected.
+    pub ttl: Option<Duration>,
+    /// Since when this client cannot reach it although it is active.
     pub down_for: Option<Duration>,
 }
 
-struct Member {
-    info: NodeInfo,
-    client: Option<ShardClient>,
-    /// Counts connections, so a failure on an old one cannot mark a fresh one down.
-    generation: u64,
-    down_since: Option<Instant>,
-    reconnecting: Arc<tokio::sync::Mutex<()>>,
-}
-
-struct State {
-    ring: Ring,
-    members: BTreeMap<NodeId, Member>,
-    /// Addresses that have never answered; probed like down members.
-    unknown: Vec<SocketAddr>,
-}
-
-struct Inner {
+pub(crate) struct Inner {
     config: ClusterConfig,
     state: RwLock<State>,
 }
@@ -141,48 +149,58 @@ impl Inner {
     }
 }
 
-/// Cheap to clone; every clone is the same client. The background probe ends when the last
-/// clone is dropped.
+/// Cheap to clone; every clone is the same client. Its background tasks (following the
+/// membership, probing) end when the last clone is dropped.
 #[derive(Clone)]
 pub struct Cluster {
     inner: Arc<Inner>,
+}
+
+/// What came of telling the cluster a member cannot be reached.
+enum Suspicion {
+    /// It is out of the ring now.
+    Out,
+    /// The cluster still counts it alive.
+    Alive,
+    /// No other member could be asked.
+    NoWitness,
 }
 
 /// How a failed call is handled.
 enum Failure {
     /// The connection broke: reconnect once, then retry on the same owner.
     Broken,
-    /// The owner cannot serve: fail over to the next owner.
+    /// The owner cannot serve: tell the next owner, refresh, go on.
     Down(String),
 }
 
 impl Cluster {
-    /// Connects to every address; the ones that answer become the ring. Fails only when none
-    /// answers; the others are probed in the background and join when they answer.
+    /// Connects through `seeds` (any members of one cluster): learns the members from the
+    /// first that answers, and connects to every active one. Fails only when no seed answers.
     pub async fn connect(
-        addrs: &[SocketAddr],
+        seeds: &[SocketAddr],
         config: ClusterConfig,
     ) -> Result<Cluster, ClusterError> {
-        let attempts = futures::future::join_all(
-            addrs
+        let hellos = futures::future::join_all(
+            seeds
                 .iter()
-                .map(|&addr| hello(addr, config.connect_timeout, config.deadline)),
+                .map(|&addr| follow::hello(addr, config.connect_timeout, config.deadline)),
         )
         .await;
-        let mut members: BTreeMap<NodeId, Member> = BTreeMap::new();
-        let mut unknown = Vec::new();
+        let mut answered: BTreeMap<NodeId, state::Connected> = BTreeMap::new();
         let mut tried = Vec::new();
-        for (addr, attempt) in addrs.iter().zip(attempts) {
-            match attempt {
-                Ok((client, info)) => {
-                    if let Some(first) = members.get(&info.name) {
+        let mut unknown = Vec::new();
+        for (addr, hello) in seeds.iter().zip(hellos) {
+            match hello {
+                Ok(c) => {
+                    if let Some(first) = answered.get(&c.info.name) {
                         return Err(ClusterError::DuplicateName {
-                            name: info.name.clone(),
-                            first: first.info.addr,
+                            name: c.info.name.clone(),
+                            first: first.addr,
                             second: *addr,
                         });
                     }
-                    members.insert(info.name.clone(), Member::up(client, info, *addr));
+                    answered.insert(c.info.name.clone(), c);
                 }
                 Err(why) => {
                     tried.push((*addr, why));
@@ -190,24 +208,35 @@ impl Cluster {
                 }
             }
         }
-        if members.is_empty() {
+        let Some(first) = answered.values().next() else {
             return Err(ClusterError::Unreachable { tried });
-        }
+        };
         for (addr, why) in &tried {
-            tracing::warn!(%addr, %why, "node did not answer; will keep trying");
+            tracing::warn!(%addr, %why, "seed did not answer; will keep trying");
         }
-        let ring = Ring::with_members(config.vnodes, members.keys().cloned());
-        check_placement(&ring, &members, config.deadline).await?;
+        let (first_name, first_client) = (first.info.name.clone(), first.client.clone());
+        let membership = first_client
+            .members(transport::context(config.deadline))
+            .await
+            .map_err(|e| ClusterError::Unreachable {
+                tried: vec![(
+                    first.addr,
+                    format!("{first_name} did not list its members: {e}"),
+                )],
+            })?
+            .map_err(|error| ClusterError::Shard {
+                node: first_name.clone(),
+                error,
+            })?;
         let inner = Arc::new(Inner {
+            state: RwLock::new(State::new(config.vnodes, unknown)),
             config,
-            state: RwLock::new(State {
-                ring,
-                members,
-                unknown,
-            }),
         });
-        tokio::spawn(probe_loop(Arc::downgrade(&inner)));
-        Ok(Cluster { inner })
+        let cluster = Cluster { inner };
+        cluster.apply(membership, answered).await?;
+        tokio::spawn(follow::follow_loop(Arc::downgrade(&cluster.inner)));
+        tokio::spawn(follow::probe_loop(Arc::downgrade(&cluster.inner)));
+        Ok(cluster)
     }
 
     pub fn config(&self) -> &ClusterConfig {
@@ -216,13 +245,18 @@ impl Cluster {
 
     /// The id's demo value from its owner, with where it came from.
     pub async fn request(&self, id: u64) -> Result<Answer<Cached>, ClusterError> {
-        self.call_owner(&id, move |client, ctx| async move {
-            client.request(ctx, id).await
+        self.call_owner(&id, move |client, ctx, epoch| async move {
+            client.request(ctx, id, epoch).await
         })
         .await
     }
 
-    /// A snapshot of the ring as the client sees it now (up members only).
+    /// The membership epoch this client has applied.
+    pub fn epoch(&self) -> u64 {
+        self.inner.read().epoch
+    }
+
+    /// A snapshot of the ring as the client sees it now (the active members).
     pub fn ring(&self) -> Ring {
         self.inner.read().ring.clone()
     }
@@ -232,7 +266,7 @@ impl Cluster {
         self.inner.read().ring.owner(id).cloned()
     }
 
-    /// Every known member, up or down.
+    /// Every member the store lists, in any status.
     pub fn members(&self) -> Vec<MemberView> {
         let state = self.inner.read();
         state
@@ -240,20 +274,23 @@ impl Cluster {
             .iter()
             .map(|(name, m)| MemberView {
                 name: name.clone(),
-                addr: m.info.addr,
-                up: m.down_since.is_none(),
-                info: m.info.clone(),
+                addr: m.addr,
+                status: m.status,
+                up: m.status.in_ring() && m.client.is_some(),
+                incarnation: m.incarnation,
+                heartbeat_age: m.heartbeat_age,
+                ttl: m.info.as_ref().map(|i| i.ttl),
                 down_for: m.down_since.map(|t| t.elapsed()),
             })
             .collect()
     }
 
-    /// Addresses given at connect that have never answered (still probed).
+    /// Seed addresses that have never answered (still probed).
     pub fn unreachable(&self) -> Vec<SocketAddr> {
         self.inner.read().unknown.clone()
     }
 
-    /// Each up member's counters, asked in parallel.
+    /// Each reachable member's counters, asked in parallel.
     pub async fn stats(&self) -> Vec<(NodeId, Result<NodeStats, String>)> {
         let targets: Vec<(NodeId, ShardClient)> = {
             let state = self.inner.read();
@@ -271,36 +308,70 @@ impl Cluster {
         .await
     }
 
-    /// Calls `f` on `id`'s owner; on failure fails over along the ring. `f` must be safe to
-    /// repeat: it may run on several members.
+    /// Re-reads the membership from any reachable member and applies it.
+    pub async fn refresh(&self) -> Result<(), ClusterError> {
+        follow::refresh(&self.inner).await.map(drop)
+    }
+
+    /// The membership as the store lists it now (fresh heartbeat ages), applied here too.
+    pub async fn listing(&self) -> Result<ringshop_shared::Membership, ClusterError> {
+        follow::refresh(&self.inner).await
+    }
+
+    /// Calls `f` (given a client, a context and this client's epoch) on `id`'s owner,
+    /// following `Moved` and failing over as the module doc says. `f` must be safe to repeat.
     pub async fn call_owner<K, T, F, Fut>(&self, id: &K, f: F) -> Result<Answer<T>, ClusterError>
     where
         K: Placed + ?Sized,
-        F: Fn(ShardClient, Context) -> Fut,
+        F: Fn(ShardClient, Context, u64) -> Fut,
         Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
     {
         let started = Instant::now();
-        let mut failover_from = Vec::new();
+        let mut failover_from: Vec<NodeId> = Vec::new();
         let mut reconnected: Vec<NodeId> = Vec::new();
-        let mut most = usize::MAX;
-        let mut attempt = 0;
-        while attempt < most {
-            attempt += 1;
+        let mut redirects = 0;
+        let attempts = self.inner.read().members.len() * 3 + MAX_REDIRECTS + 2;
+        for _ in 0..attempts {
             let target = {
                 let state = self.inner.read();
-                // Each member can fail once and be reconnected once: twice the members bounds it.
-                most = most.min(state.members.len() * 2 + 2);
                 state.ring.owner(id).and_then(|name| {
                     let m = state.members.get(name)?;
-                    Some((name.clone(), m.info.addr, m.client.clone()?, m.generation))
+                    Some((
+                        name.clone(),
+                        m.addr,
+                        m.client.clone(),
+                        m.generation,
+                        state.epoch,
+                    ))
                 })
             };
-            let Some((name, addr, client, generation)) = target else {
+            let Some((name, addr, client, generation, epoch)) = target else {
                 return Err(ClusterError::NoLiveMembers {
                     tried: failover_from.len(),
                 });
             };
-            let failure = match f(client, transport::context(self.inner.config.deadline)).await {
+            let Some(client) = client else {
+                // Down from here: ask the next owner to check it and vote it out.
+                if !failover_from.contains(&name) {
+                    failover_from.push(name.clone());
+                }
+                match self.suspect(id, &name).await {
+                    Suspicion::Out => continue,
+                    Suspicion::Alive => return Err(ClusterError::Partitioned { name, addr }),
+                    Suspicion::NoWitness => {
+                        return Err(ClusterError::NoLiveMembers {
+                            tried: failover_from.len(),
+                        });
+                    }
+                }
+            };
+            let failure = match f(
+                client,
+                transport::context(self.inner.config.deadline),
+                epoch,
+            )
+            .await
+            {
                 Ok(Ok(value)) => {
                     return Ok(Answer {
                         value,
@@ -309,10 +380,23 @@ impl Cluster {
                             addr,
                             latency: started.elapsed(),
                             failover_from,
+                            redirects,
                         },
                     });
                 }
-                Ok(Err(ShardError::ShuttingDown { .. })) => Failure::Down("shutting down".into()),
+                Ok(Err(ShardError::Moved { .. })) if redirects < MAX_REDIRECTS => {
+                    redirects += 1;
+                    self.refresh().await?;
+                    continue;
+                }
+                Ok(Err(ShardError::ShuttingDown { .. })) => {
+                    // It is leaving: its status changes in the store; follow that.
+                    self.refresh().await?;
+                    if self.inner.read().ring.contains(&name) {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    continue;
+                }
                 Ok(Err(error)) => return Err(ClusterError::Shard { node: name, error }),
                 Err(RpcError::DeadlineExceeded) => {
                     Failure::Down("no answer before the deadline".into())
@@ -323,7 +407,7 @@ impl Cluster {
             let why = match failure {
                 Failure::Broken if !reconnected.contains(&name) => {
                     reconnected.push(name.clone());
-                    match self.reconnect(&name, generation).await {
+                    match follow::reconnect(&self.inner, &name, generation).await {
                         Ok(()) => continue,
                         Err(why) => why,
                     }
@@ -331,199 +415,50 @@ impl Cluster {
                 Failure::Broken => "connection lost".to_string(),
                 Failure::Down(why) => why,
             };
-            self.mark_down(&name, generation, &why);
-            failover_from.push(name);
+            follow::mark_down(&self.inner, &name, generation, &why);
         }
         Err(ClusterError::NoLiveMembers {
             tried: failover_from.len(),
         })
     }
 
-    /// Replaces a broken connection, once for all the calls that saw it break.
-    async fn reconnect(&self, name: &NodeId, generation: u64) -> Result<(), String> {
-        let (lock, addr) = {
+    /// Tells `victim`'s successor for `id` that it cannot be reached, then refreshes.
+    async fn suspect<K: Placed + ?Sized>(&self, id: &K, victim: &NodeId) -> Suspicion {
+        let witnesses: Vec<(NodeId, ShardClient)> = {
             let state = self.inner.read();
-            let m = state.members.get(name).ok_or("not a member")?;
-            (m.reconnecting.clone(), m.info.addr)
+            state
+                .ring
+                .successors(id)
+                .into_iter()
+                .filter(|n| *n != victim)
+                .filter_map(|n| Some((n.clone(), state.members.get(n)?.client.clone()?)))
+                .collect()
         };
-        let _one_at_a_time = lock.lock().await;
-        if self.inner.read().members.get(name).map(|m| m.generation) != Some(generation) {
-            return Ok(()); // another call reconnected (or marked it down) meanwhile
-        }
-        let config = &self.inner.config;
-        let (client, info) = hello(addr, config.connect_timeout, config.deadline).await?;
-        if &info.name != name {
-            return Err(format!("{addr} now answers as {}", info.name));
-        }
-        let mut state = self.inner.write();
-        if let Some(m) = state.members.get_mut(name) {
-            m.client = Some(client);
-            m.generation += 1;
-            m.info = info;
-        }
-        tracing::info!(node = %name, %addr, "reconnected");
-        Ok(())
-    }
-
-    fn mark_down(&self, name: &NodeId, generation: u64, why: &str) {
-        let mut state = self.inner.write();
-        let Some(m) = state.members.get_mut(name) else {
-            return;
-        };
-        if m.generation != generation || m.down_since.is_some() {
-            return;
-        }
-        m.client = None;
-        m.generation += 1;
-        m.down_since = Some(Instant::now());
-        state.ring.remove(name);
-        tracing::warn!(node = %name, %why, "member down; its ids go to their next owners");
-    }
-}
-
-impl Member {
-    fn up(client: ShardClient, info: NodeInfo, dialed: SocketAddr) -> Member {
-        // Keep the address we dialled: a node listening on 0.0.0.0 reports that, not this.
-        let info = NodeInfo {
-            addr: dialed,
-            ..info
-        };
-        Member {
-            info,
-            client: Some(client),
-            generation: 0,
-            down_since: None,
-            reconnecting: Arc::new(tokio::sync::Mutex::new(())),
-        }
-    }
-}
-
-/// Connects and pings: a working client and who answered.
-async fn hello(
-    addr: SocketAddr,
-    connect_timeout: Duration,
-    deadline: Duration,
-) -> Result<(ShardClient, NodeInfo), String> {
-    let client = transport::connect_shard(addr, connect_timeout)
-        .await
-        .map_err(|e: ConnectError| e.to_string())?;
-    let info = client
-        .ping(transport::context(deadline))
-        .await
-        .map_err(|e| format!("{addr} did not answer ping: {e}"))?;
-    Ok((client, info))
-}
-
-/// Asks every member where it would place a few ids, and refuses one that disagrees.
-async fn check_placement(
-    ring: &Ring,
-    members: &BTreeMap<NodeId, Member>,
-    deadline: Duration,
-) -> Result<(), ClusterError> {
-    let checks = members.iter().filter_map(|(name, m)| {
-        let client = m.client.clone()?;
-        Some(async move {
-            (
-                name,
-                m.info.addr,
-                places_like(&client, ring, deadline).await,
-            )
-        })
-    });
-    for (name, addr, answer) in futures::future::join_all(checks).await {
-        match answer {
-            Ok(Ok(true)) => {}
-            Ok(Ok(false)) => {
-                return Err(ClusterError::PlacementMismatch {
-                    node: name.clone(),
-                    addr,
-                });
-            }
-            Ok(Err(error)) => {
-                return Err(ClusterError::Shard {
-                    node: name.clone(),
-                    error,
-                });
-            }
-            // A member that fails now is found down by the first call and failed over.
-            Err(e) => tracing::warn!(node = %name, error = %e, "placement check got no answer"),
-        }
-    }
-    Ok(())
-}
-
-/// Whether `client`'s node places a fixed set of ids among `ring`'s members as `ring` does.
-async fn places_like(
-    client: &ShardClient,
-    ring: &Ring,
-    deadline: Duration,
-) -> Result<Result<bool, ShardError>, RpcError> {
-    let names: Vec<NodeId> = ring.members().cloned().collect();
-    let ids: Vec<u64> = (0..PLACEMENT_PROBE_IDS).collect();
-    let local: Vec<NodeId> = ids
-        .iter()
-        .filter_map(|id| ring.owner(id).cloned())
-        .collect();
-    let theirs = client
-        .placement(transport::context(deadline), names, ring.vnodes(), ids)
-        .await?;
-    Ok(theirs.map(|theirs| theirs == local))
-}
-
-/// Every `probe_every`, tries down members and never-seen addresses again; ends when the
-/// cluster is dropped.
-async fn probe_loop(inner: Weak<Inner>) {
-    loop {
-        let (every, targets, connect_timeout, deadline) = {
-            let Some(inner) = inner.upgrade() else { return };
-            let state = inner.read();
-            let down = state
-                .members
-                .values()
-                .filter(|m| m.down_since.is_some())
-                .map(|m| m.info.addr);
-            let targets: Vec<SocketAddr> = down.chain(state.unknown.iter().copied()).collect();
-            let c = &inner.config;
-            (c.probe_every, targets, c.connect_timeout, c.deadline)
-        };
-        tokio::time::sleep(every).await;
-        for addr in targets {
-            let Ok((client, info)) = hello(addr, connect_timeout, deadline).await else {
-                continue;
-            };
-            let Some(inner) = inner.upgrade() else { return };
-            let mut candidate = inner.read().ring.clone();
-            candidate.add(info.name.clone());
-            if !matches!(
-                places_like(&client, &candidate, deadline).await,
-                Ok(Ok(true))
-            ) {
-                tracing::error!(node = %info.name, %addr, "node places ids differently (another release?); not using it");
-                continue;
-            }
-            let mut state = inner.write();
-            let name = info.name.clone();
-            state.unknown.retain(|a| *a != addr);
-            let vnodes_ok = match state.members.get_mut(&name) {
-                Some(m) if m.down_since.is_none() => false, // up already (under another address?)
-                Some(m) => {
-                    *m = Member {
-                        generation: m.generation + 1,
-                        ..Member::up(client, info, addr)
+        let deadline = self.inner.config.deadline;
+        for (witness, client) in witnesses {
+            match client
+                .suspect(transport::context(deadline), victim.clone())
+                .await
+            {
+                Ok(Ok(_)) => {
+                    let _ = self.refresh().await;
+                    return match self.inner.read().ring.contains(victim) {
+                        true => Suspicion::Alive,
+                        false => Suspicion::Out,
                     };
-                    true
                 }
-                None => {
-                    state
-                        .members
-                        .insert(name.clone(), Member::up(client, info, addr));
-                    true
-                }
-            };
-            if vnodes_ok {
-                state.ring.add(name.clone());
-                tracing::info!(node = %name, %addr, "member up; it owns its ids again");
+                Ok(Err(e)) => tracing::warn!(%witness, %victim, error = %e, "suspect refused"),
+                Err(e) => tracing::warn!(%witness, %victim, error = %e, "suspect got no answer"),
             }
         }
+        Suspicion::NoWitness
+    }
+
+    async fn apply(
+        &self,
+        membership: ringshop_shared::Membership,
+        known: BTreeMap<NodeId, state::Connected>,
+    ) -> Result<(), ClusterError> {
+        follow::apply(&self.inner, membership, known).await
     }
 }

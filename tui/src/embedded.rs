@@ -1,31 +1,61 @@
 //! The embedded cluster: real nodes started in this process on 127.0.0.1, port 0, so the
-//! no-flag run works on any machine. They speak tarpc over loopback TCP exactly as separate
-//! node processes do; only the process boundary is missing.
+//! no-flag run works on any machine. They speak tarpc over loopback TCP and share a database
+//! exactly as separate node processes do; only the process boundary is missing. The database
+//! is a fresh file in a temporary folder, removed when the cluster is dropped.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ringshop_node::{Config, NodeError, NodeHandle, serve};
 use ringshop_shared::NodeId;
+use tempfile::TempDir;
 
 /// Nodes the embedded cluster starts by default.
 pub const DEFAULT_SIZE: usize = 3;
 
 pub struct Embedded {
     nodes: Vec<NodeHandle>,
+    ttl: Duration,
+    db: PathBuf,
+    _dir: TempDir,
 }
 
 impl Embedded {
     /// Starts `size` nodes named n1, n2, ... with the given TTL.
     pub async fn start(size: usize, ttl: Duration) -> Result<Embedded, NodeError> {
-        let mut nodes = Vec::with_capacity(size);
+        let dir = tempfile::Builder::new()
+            .prefix("ringshop-embedded-")
+            .tempdir()
+            .map_err(|e| NodeError::Store {
+                name: node_name(1),
+                source: ringshop_node::StoreError::Open {
+                    path: std::env::temp_dir(),
+                    reason: e.to_string(),
+                },
+            })?;
+        let mut embedded = Embedded {
+            nodes: Vec::with_capacity(size),
+            ttl,
+            db: dir.path().join("cluster.db"),
+            _dir: dir,
+        };
         for i in 1..=size {
-            let name = NodeId::new(format!("n{i}"))
-                .unwrap_or_else(|_| unreachable!("n<digits> is a valid name"));
-            let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-            nodes.push(serve(Config::new(name, listen).with_ttl(ttl)).await?);
+            embedded.start_node(node_name(i)).await?;
         }
-        Ok(Embedded { nodes })
+        Ok(embedded)
+    }
+
+    /// Starts (or starts again) the node `name` on a free port.
+    pub async fn start_node(&mut self, name: NodeId) -> Result<SocketAddr, NodeError> {
+        let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let config = Config::new(name, listen)
+            .with_ttl(self.ttl)
+            .with_db(&self.db);
+        let node = serve(config).await?;
+        let addr = node.addr();
+        self.nodes.push(node);
+        Ok(addr)
     }
 
     pub fn addrs(&self) -> Vec<SocketAddr> {
@@ -36,7 +66,8 @@ impl Embedded {
         &self.nodes
     }
 
-    /// Stops one node and waits until it is gone; its address, or None if no such node runs.
+    /// Stops one node gracefully (it leaves and hands its entries over) and waits until it
+    /// is gone; its address, or None if no such node runs.
     pub async fn stop(&mut self, name: &NodeId) -> Option<SocketAddr> {
         let index = self.nodes.iter().position(|n| n.name() == name)?;
         let node = self.nodes.remove(index);
@@ -45,7 +76,24 @@ impl Embedded {
         Some(addr)
     }
 
+    /// Stops one node abruptly, as a crash would: the others find out by its silence.
+    pub async fn kill(&mut self, name: &NodeId) -> Option<SocketAddr> {
+        let index = self.nodes.iter().position(|n| n.name() == name)?;
+        let node = self.nodes.remove(index);
+        node.kill().await;
+        Some(node.addr())
+    }
+
+    /// The database the embedded nodes share.
+    pub fn db(&self) -> &std::path::Path {
+        &self.db
+    }
+
     pub async fn shutdown(self) {
         futures::future::join_all(self.nodes.into_iter().map(NodeHandle::shutdown)).await;
     }
+}
+
+fn node_name(i: usize) -> NodeId {
+    NodeId::new(format!("n{i}")).unwrap_or_else(|_| unreachable!("n<digits> is a valid name"))
 }

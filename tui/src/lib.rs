@@ -6,5 +6,6 @@ pub mod cli;
 pub mod cluster;
 pub mod demo;
 pub mod embedded;
+pub mod members_table;
 
 pub use cluster::{Answer, Cluster, ClusterConfig, ClusterError, MemberView, Report};

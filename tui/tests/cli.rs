@@ -53,7 +53,7 @@ fn kill_one_shows_the_stopped_nodes_ids_failing_over() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let fourth = stdout.split("pass 4").nth(1).expect("a fourth pass");
     assert!(fourth.contains("failover from n"), "{stdout}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped n"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("killed n"));
 }
 
 #[test]
