@@ -39,6 +39,9 @@ pub struct ClusterConfig {
     pub probe_every: Duration,
     /// How long one `watch_members` long-poll may wait.
     pub watch_for: Duration,
+    /// Follow membership changes as they happen. Off, the view changes only when a node
+    /// answers `Moved` or an owner cannot be reached (one-shot tools, stale-view tests).
+    pub follow_membership: bool,
 }
 
 impl Default for ClusterConfig {
@@ -49,6 +52,7 @@ impl Default for ClusterConfig {
             vnodes: DEFAULT_VNODES,
             probe_every: Duration::from_millis(500),
             watch_for: Duration::from_secs(10),
+            follow_membership: true,
         }
     }
 }
@@ -234,7 +238,9 @@ impl Cluster {
         });
         let cluster = Cluster { inner };
         cluster.apply(membership, answered).await?;
-        tokio::spawn(follow::follow_loop(Arc::downgrade(&cluster.inner)));
+        if cluster.inner.config.follow_membership {
+            tokio::spawn(follow::follow_loop(Arc::downgrade(&cluster.inner)));
+        }
         tokio::spawn(follow::probe_loop(Arc::downgrade(&cluster.inner)));
         Ok(cluster)
     }

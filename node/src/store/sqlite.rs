@@ -69,6 +69,14 @@ impl SqliteStore {
         &self.path
     }
 
+    /// SQLite's own consistency check of the whole file: "ok", or what is wrong.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(query_error("checking the file"))
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         let err = |e: sqlx::Error| classify(&self.path, e);
         // The write lock first, so a second node starting now waits instead of racing.

@@ -1,0 +1,283 @@
+//! Membership through the shared store: joins and leaves are seen by every client, deaths are
+//! detected without any client traffic, a stale client view is corrected by `Moved` without
+//! ever making two choke points for one id, and a graceful leave keeps the cache warm.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use ringshop_shared::{MemberStatus, NodeId};
+use ringshop_tests::{TestCluster, name, test_config};
+use ringshop_tui::{Cluster, ClusterConfig};
+
+/// Polls `check` every 10 ms until it holds or `limit` passes; how long it took.
+async fn within(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if check() {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
+}
+
+fn status_of(client: &Cluster, node: &NodeId) -> Option<MemberStatus> {
+    client
+        .members()
+        .into_iter()
+        .find(|m| &m.name == node)
+        .map(|m| m.status)
+}
+
+async fn stale_served(client: &Cluster) -> u64 {
+    client
+        .stats()
+        .await
+        .into_iter()
+        .map(|(n, s)| s.unwrap_or_else(|e| panic!("{n}: {e}")).stale_served)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joining_node_is_seen_within_a_second_and_takes_about_one_nth_of_the_ids() {
+    let mut cluster = TestCluster::in_process(3, Duration::from_secs(30)).await;
+    let a = cluster.client().await;
+    let b = cluster.client().await;
+    let before = a.ring();
+    let n4 = name(4);
+    cluster.add_in_process(n4.clone()).await;
+    for client in [&a, &b] {
+        let seen = within(Duration::from_secs(1), || client.ring().contains(&n4)).await;
+        assert!(seen.is_some(), "a client did not see n4 join within 1 s");
+    }
+    let after = a.ring();
+    let (mut moved, total) = (0u32, 10_000u64);
+    for id in 0..total {
+        let (old, new) = (before.owner(&id), after.owner(&id));
+        if old != new {
+            moved += 1;
+            assert_eq!(new, Some(&n4), "id {id} moved between old members");
+        }
+    }
+    let fraction = f64::from(moved) / total as f64;
+    assert!(
+        (0.15..0.35).contains(&fraction),
+        "moved {fraction:.3}, ideal 0.25"
+    );
+    let id = (0..total)
+        .find(|id| after.owner(id) == Some(&n4))
+        .expect("n4 owns some id");
+    assert_eq!(a.request(id).await.expect("answered").report.node, n4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_leave_is_seen_at_once() {
+    let mut cluster = TestCluster::in_process(3, Duration::from_secs(30)).await;
+    let client = cluster.client().await;
+    let n3 = name(3);
+    let started = Instant::now();
+    cluster.leave(&n3).await;
+    let seen = within(Duration::from_millis(500), || !client.ring().contains(&n3)).await;
+    assert!(
+        seen.is_some(),
+        "leave not seen within 0.5 s of the leave ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(status_of(&client, &n3), Some(MemberStatus::Left));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkilled_node_is_declared_dead_within_the_suspicion_timeout_and_a_heartbeat() {
+    let mut cluster = TestCluster::processes(3, Duration::from_secs(30));
+    let client = cluster.client().await;
+    let n2 = name(2);
+    cluster.kill(&n2).await;
+    let killed = Instant::now();
+    // No client traffic: only the other nodes' reaping can find it out.
+    let limit = Duration::from_millis(2_000 + 500 + 400);
+    let seen = within(limit, || {
+        status_of(&client, &n2) == Some(MemberStatus::Dead)
+    })
+    .await;
+    assert!(
+        seen.is_some(),
+        "not declared dead within {limit:?} ({:?})",
+        killed.elapsed()
+    );
+    assert!(!client.ring().contains(&n2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_client_is_redirected_and_one_id_never_has_two_actors() {
+    let mut cluster = TestCluster::in_process(3, Duration::from_secs(30)).await;
+    let stale = Cluster::connect(
+        &cluster.addrs(),
+        ClusterConfig {
+            follow_membership: false,
+            ..test_config()
+        },
+    )
+    .await
+    .expect("connects");
+    let watcher = cluster.client().await;
+    // Warm the ids that will move to n4 once it joins.
+    let n4 = name(4);
+    let mut future = stale.ring();
+    future.add(n4.clone());
+    let moving: Vec<u64> = (0..2_000u64)
+        .filter(|id| future.owner(id) == Some(&n4))
+        .take(20)
+        .collect();
+    let mut first = BTreeMap::new();
+    for id in &moving {
+        first.insert(*id, stale.request(*id).await.expect("answered").value);
+    }
+    cluster.add_in_process(n4.clone()).await;
+    let epoch_before = stale.epoch();
+    within(Duration::from_secs(2), || watcher.ring().contains(&n4))
+        .await
+        .expect("n4 joins");
+    // Every node has adopted the new view once its stats say so; then ask with the old one.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while cluster_epochs(&watcher)
+        .await
+        .iter()
+        .any(|e| *e < watcher.epoch())
+    {
+        assert!(Instant::now() < deadline, "nodes did not all see n4");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        stale.epoch(),
+        epoch_before,
+        "the stale client has not followed"
+    );
+    for id in &moving {
+        let answer = stale.request(*id).await.expect("answered");
+        assert_eq!(answer.report.node, n4, "id {id} is served by its new owner");
+        let before = &first[id];
+        assert_eq!(
+            answer.value.value, before.value,
+            "id {id}: the entry was handed over"
+        );
+        assert!(answer.value.hit, "id {id}: a hit on the new owner");
+    }
+    let actors: u64 = watcher
+        .stats()
+        .await
+        .into_iter()
+        .map(|(_, s)| s.expect("stats").live_actors)
+        .sum();
+    assert_eq!(
+        actors,
+        moving.len() as u64,
+        "one actor per id across the cluster"
+    );
+    assert!(
+        stale.epoch() > epoch_before,
+        "the redirect refreshed the stale view"
+    );
+    let redirected: u64 = watcher
+        .stats()
+        .await
+        .into_iter()
+        .map(|(_, s)| s.expect("stats").redirected)
+        .sum();
+    assert!(redirected >= 1, "the old owner answered Moved");
+    assert_eq!(stale_served(&watcher).await, 0);
+}
+
+async fn cluster_epochs(client: &Cluster) -> Vec<u64> {
+    client
+        .stats()
+        .await
+        .into_iter()
+        .map(|(_, s)| s.expect("stats").epoch)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_leave_hands_live_entries_to_their_new_owners_until_their_ttl_ends() {
+    let ttl = Duration::from_millis(1500);
+    let mut cluster = TestCluster::in_process(3, ttl).await;
+    let client = cluster.client().await;
+    let n2 = name(2);
+    let ring = client.ring();
+    let ids: Vec<u64> = (0..1_000u64)
+        .filter(|id| ring.owner(id) == Some(&n2))
+        .take(30)
+        .collect();
+    let mut before = BTreeMap::new();
+    for id in &ids {
+        before.insert(*id, client.request(*id).await.expect("answered").value);
+    }
+    cluster.leave(&n2).await;
+    for id in &ids {
+        let answer = client.request(*id).await.expect("answered");
+        let old = &before[id];
+        assert_eq!(
+            &answer.report.node,
+            ring.successors(id)[1],
+            "id {id}: its new owner"
+        );
+        assert!(answer.value.hit, "id {id}: still a hit after the leave");
+        assert_eq!(answer.value.value, old.value, "id {id}: the same value");
+        assert_eq!(
+            answer.value.created_at, old.created_at,
+            "id {id}: the same entry"
+        );
+        assert!(answer.value.ttl_left <= ttl - answer.value.age + Duration::from_millis(5));
+    }
+    let adopted: u64 = client
+        .stats()
+        .await
+        .into_iter()
+        .map(|(_, s)| s.expect("stats").adopted)
+        .sum();
+    assert_eq!(adopted, ids.len() as u64);
+    tokio::time::sleep(ttl).await;
+    for id in &ids {
+        let answer = client.request(*id).await.expect("answered");
+        assert!(!answer.value.hit, "id {id}: the original TTL still ends it");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_survives_a_node_killed_mid_write_and_the_next_start_reads_it() {
+    let mut cluster = TestCluster::empty(Duration::from_secs(5));
+    // A node heartbeating every 5 ms writes nearly all the time; kill it in the middle.
+    let busy = name(1);
+    let mut child = std::process::Command::new(ringshop_tests::node_binary())
+        .args([
+            "--name",
+            "n1",
+            "--listen",
+            "127.0.0.1:0",
+            "--heartbeat",
+            "5ms",
+            "--suspicion",
+            "1s",
+        ])
+        .arg("--db")
+        .arg(cluster.db())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    child.kill().expect("killed");
+    child.wait().expect("reaped");
+    let store = ringshop_node::SqliteStore::open(&cluster.db())
+        .await
+        .expect("reopens after the kill");
+    assert_eq!(store.integrity_check().await.expect("checks"), "ok");
+    drop(store);
+    cluster.add_in_process(name(2)).await;
+    let client = cluster.client().await;
+    assert!(
+        status_of(&client, &busy).is_some(),
+        "the killed node's row is still there"
+    );
+    let served = client.request(7).await.expect("the new node serves");
+    assert_eq!(served.report.node, name(2));
+}
