@@ -6,4 +6,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 addrs_file="$root/.ringshop/cluster/addrs"
 [ -f "$addrs_file" ] || { echo "demo.sh: no cluster is running; start one with scripts/cluster.sh" >&2; exit 3; }
 (cd "$root" && cargo build --release -q -p ringshop-tui)
-exec "$root/target/release/ringshop" demo --nodes "$(cat "$addrs_file")" "$@"
+exec "$root/target/release/ringshop" demo --nodes "$(paste -sd, "$addrs_file")" "$@"

@@ -206,19 +206,21 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
         }
     };
     let members = cluster.members();
+    let active: Vec<String> = members
+        .iter()
+        .filter(|m| m.status.in_ring())
+        .map(|m| format!("{} {}", m.name, m.addr))
+        .collect();
     say(format!(
-        "{} cluster of {}: {}",
+        "{} cluster, membership epoch {}: {} active ({})",
         if embedded.is_some() {
             "embedded"
         } else {
             "joined"
         },
-        members.len(),
-        members
-            .iter()
-            .map(|m| format!("{} {}", m.name, m.addr))
-            .collect::<Vec<_>>()
-            .join(", ")
+        cluster.epoch(),
+        active.len(),
+        active.join(", ")
     ));
     let mut failed = 0;
     let mut show = |pass: &Pass| {
