@@ -260,3 +260,25 @@ fn spawn_process(name: NodeId, ttl: Duration, db: &Path) -> TestNode {
         run: Run::Process(child),
     }
 }
+
+/// Every reachable member's counters (a member that does not answer fails the test).
+pub async fn node_stats(client: &Cluster) -> Vec<(NodeId, ringshop_shared::NodeStats)> {
+    client
+        .stats()
+        .await
+        .into_iter()
+        .map(|(n, s)| {
+            let s = s.unwrap_or_else(|e| panic!("{n} gave no stats: {e}"));
+            (n, s)
+        })
+        .collect()
+}
+
+/// One counter summed over every reachable member.
+pub async fn total(client: &Cluster, counter: impl Fn(&ringshop_shared::NodeStats) -> u64) -> u64 {
+    node_stats(client)
+        .await
+        .iter()
+        .map(|(_, s)| counter(s))
+        .sum()
+}

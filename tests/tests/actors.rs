@@ -3,16 +3,11 @@
 
 use std::time::Duration;
 
-use ringshop_tests::TestCluster;
+use ringshop_tests::{TestCluster, total};
 use ringshop_tui::Cluster;
 
 async fn total_live_actors(client: &Cluster) -> u64 {
-    client
-        .stats()
-        .await
-        .into_iter()
-        .map(|(node, stats)| stats.unwrap_or_else(|e| panic!("{node}: {e}")).live_actors)
-        .sum()
+    total(client, |s| s.live_actors).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,12 +75,7 @@ async fn within_the_ttl_hits_after_it_a_new_value_and_no_actor_left() {
             "id {id}: a new value"
         );
     }
-    let retired: u64 = client
-        .stats()
-        .await
-        .into_iter()
-        .map(|(_, s)| s.expect("stats").retirements)
-        .sum();
+    let retired = total(&client, |s| s.retirements).await;
     assert_eq!(retired, 4);
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use ringshop_shared::{MemberStatus, NodeId};
-use ringshop_tests::{TestCluster, name, test_config};
+use ringshop_tests::{TestCluster, name, node_stats, test_config, total};
 use ringshop_tui::{Cluster, ClusterConfig};
 
 /// Polls `check` every 10 ms until it holds or `limit` passes; how long it took.
@@ -27,15 +27,6 @@ fn status_of(client: &Cluster, node: &NodeId) -> Option<MemberStatus> {
         .into_iter()
         .find(|m| &m.name == node)
         .map(|m| m.status)
-}
-
-async fn stale_served(client: &Cluster) -> u64 {
-    client
-        .stats()
-        .await
-        .into_iter()
-        .map(|(n, s)| s.unwrap_or_else(|e| panic!("{n}: {e}")).stale_served)
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,12 +153,7 @@ async fn a_stale_client_is_redirected_and_one_id_never_has_two_actors() {
         );
         assert!(answer.value.hit, "id {id}: a hit on the new owner");
     }
-    let actors: u64 = watcher
-        .stats()
-        .await
-        .into_iter()
-        .map(|(_, s)| s.expect("stats").live_actors)
-        .sum();
+    let actors = total(&watcher, |s| s.live_actors).await;
     assert_eq!(
         actors,
         moving.len() as u64,
@@ -177,22 +163,16 @@ async fn a_stale_client_is_redirected_and_one_id_never_has_two_actors() {
         stale.epoch() > epoch_before,
         "the redirect refreshed the stale view"
     );
-    let redirected: u64 = watcher
-        .stats()
-        .await
-        .into_iter()
-        .map(|(_, s)| s.expect("stats").redirected)
-        .sum();
+    let redirected = total(&watcher, |s| s.redirected).await;
     assert!(redirected >= 1, "the old owner answered Moved");
-    assert_eq!(stale_served(&watcher).await, 0);
+    assert_eq!(total(&watcher, |s| s.stale_served).await, 0);
 }
 
 async fn cluster_epochs(client: &Cluster) -> Vec<u64> {
-    client
-        .stats()
+    node_stats(client)
         .await
-        .into_iter()
-        .map(|(_, s)| s.expect("stats").epoch)
+        .iter()
+        .map(|(_, s)| s.epoch)
         .collect()
 }
 
@@ -228,12 +208,7 @@ async fn a_graceful_leave_hands_live_entries_to_their_new_owners_until_their_ttl
         );
         assert!(answer.value.ttl_left <= ttl - answer.value.age + Duration::from_millis(5));
     }
-    let adopted: u64 = client
-        .stats()
-        .await
-        .into_iter()
-        .map(|(_, s)| s.expect("stats").adopted)
-        .sum();
+    let adopted = total(&client, |s| s.adopted).await;
     assert_eq!(adopted, ids.len() as u64);
     tokio::time::sleep(ttl).await;
     for id in &ids {
