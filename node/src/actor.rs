@@ -110,7 +110,7 @@ pub(crate) async fn run(
         }
     }
     // Leave first, so every retry from here on spawns a fresh actor; then drop what is queued.
-    shared.leave(id, generation);
+    shared.mailboxes.leave(&id, generation);
     inbox.close();
     drop(unanswered);
     while inbox.try_recv().is_ok() {}

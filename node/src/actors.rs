@@ -1,34 +1,25 @@
-//! The registry of per-id actors on one node: id → the mailbox of that id's one actor.
-//!
-//! It owns spawning (one actor per id, made under the registry lock, so concurrent misses on one
-//! id meet the same actor and compute once) and the race-free end of an actor's life: an actor
-//! leaves the registry before it stops reading its mailbox, and a request whose message was
-//! never answered (sent to an actor in retirement) simply asks again and meets a fresh actor.
-//! It must never hold its lock across an await, and never answer a request with a value past
-//! its TTL. Mailboxes are unbounded: what can queue is bounded by tarpc's cap on requests in
-//! flight per connection (`MAX_IN_FLIGHT_PER_CONNECTION`).
+//! The demo's per-id actors on one node: asking, surrendering and adopting entries, and the
+//! node's counters. The race-free life of an actor is `Mailboxes`'s; this file only starts
+//! actors on the mailboxes it is handed. It never answers with a value past its TTL.
+//! Mailboxes are unbounded: what can queue is bounded by tarpc's cap on requests in flight per
+//! connection (`MAX_IN_FLIGHT_PER_CONNECTION`).
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use ringshop_shared::{Cached, Handed, NodeId, NodeStats, ShardError};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::actor::{self, Ask, Kept};
+use crate::mailboxes::{Mailboxes, NewMailbox};
 
 /// How many times one request may meet a retiring actor before giving up. Each retry meets a
 /// fresh actor that lives a whole TTL, so more than two is already a sign of a stopping node.
 const MAX_ATTEMPTS: usize = 32;
-
-struct Slot {
-    generation: u64,
-    mailbox: mpsc::UnboundedSender<Ask>,
-}
 
 #[derive(Default)]
 pub(crate) struct Counters {
@@ -44,28 +35,9 @@ pub(crate) struct Shared {
     pub ttl: Duration,
     pub counters: Counters,
     pub shutdown: CancellationToken,
-    slots: Mutex<HashMap<u64, Slot>>,
-    next_generation: AtomicU64,
+    pub mailboxes: Mailboxes<u64, Ask>,
     tracker: TaskTracker,
     started: Instant,
-}
-
-impl Shared {
-    fn slots(&self) -> MutexGuard<'_, HashMap<u64, Slot>> {
-        // A panic while holding this lock cannot leave the map half-changed (each use is one
-        // insert or remove), so a poisoned lock is still a consistent map.
-        self.slots
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Removes `id`'s slot if it still belongs to the actor of `generation`.
-    pub(crate) fn leave(&self, id: u64, generation: u64) {
-        let mut slots = self.slots();
-        if slots.get(&id).is_some_and(|s| s.generation == generation) {
-            slots.remove(&id);
-        }
-    }
 }
 
 /// Cheap to clone; every clone is the same registry.
@@ -87,8 +59,7 @@ impl Registry {
                 ttl,
                 counters: Counters::default(),
                 shutdown,
-                slots: Mutex::new(HashMap::new()),
-                next_generation: AtomicU64::new(0),
+                mailboxes: Mailboxes::default(),
                 tracker,
                 started: Instant::now(),
             }),
@@ -115,7 +86,9 @@ impl Registry {
     /// before answering: the caller checks it still owns the id, then asks again.
     pub async fn ask(&self, id: u64) -> Option<Cached> {
         let (reply, answer) = oneshot::channel();
-        self.post(id, Ask::Get(reply), None);
+        if let Some(new) = self.shared.mailboxes.post(&id, Ask::Get(reply)) {
+            self.spawn(id, new, None);
+        }
         answer.await.ok()
     }
 
@@ -123,10 +96,8 @@ impl Registry {
     /// it was past its TTL). Asks queued before this one are still answered first.
     pub async fn surrender(&self, id: u64) -> Option<Handed> {
         let (reply, answer) = oneshot::channel();
-        {
-            let mut slots = self.shared.slots();
-            let slot = slots.remove(&id)?;
-            let _ = slot.mailbox.send(Ask::Surrender(reply));
+        if !self.shared.mailboxes.take(&id, Ask::Surrender(reply)) {
+            return None;
         }
         let handed = answer.await.ok().flatten();
         if handed.is_some() {
@@ -144,80 +115,24 @@ impl Registry {
         if handed.ttl_left.is_zero() || self.shared.shutdown.is_cancelled() {
             return false;
         }
-        if self.shared.slots().contains_key(&handed.id) {
+        let Some(new) = self.shared.mailboxes.create(&handed.id) else {
             return false;
-        }
-        let kept = Kept::adopted(handed);
-        let adopted = self.spawn_if_absent(handed.id, kept);
-        if adopted {
-            self.shared.counters.adopted.fetch_add(1, Ordering::Relaxed);
-        }
-        adopted
+        };
+        self.spawn(handed.id, new, Some(Kept::adopted(handed)));
+        self.shared.counters.adopted.fetch_add(1, Ordering::Relaxed);
+        true
     }
 
     /// The ids that have an actor now.
     pub fn ids(&self) -> Vec<u64> {
-        self.shared.slots().keys().copied().collect()
+        self.shared.mailboxes.keys()
     }
 
-    /// Puts `ask` in the mailbox of `id`'s actor, spawning the actor if there is none.
-    /// Sending under the registry lock means a slot found here belongs to an actor that has
-    /// not left yet, so its mailbox is still open; if the send fails all the same, `ask` is
-    /// dropped and its asker asks again, as for a message left queued at retirement.
-    fn post(&self, id: u64, ask: Ask, adopted: Option<Kept>) {
-        let mut slots = self.shared.slots();
-        if let Some(slot) = slots.get(&id) {
-            let _ = slot.mailbox.send(ask);
-            return;
-        }
-        let (mailbox, inbox) = mpsc::unbounded_channel();
-        // Cannot fail: the receiver is in hand.
-        let _ = mailbox.send(ask);
-        let generation = self.insert(&mut slots, id, mailbox);
-        drop(slots);
-        self.spawn(id, generation, inbox, adopted);
-    }
-
-    fn spawn_if_absent(&self, id: u64, kept: Kept) -> bool {
-        let mut slots = self.shared.slots();
-        if slots.contains_key(&id) {
-            return false;
-        }
-        let (mailbox, inbox) = mpsc::unbounded_channel();
-        let generation = self.insert(&mut slots, id, mailbox);
-        drop(slots);
-        self.spawn(id, generation, inbox, Some(kept));
-        true
-    }
-
-    fn insert(
-        &self,
-        slots: &mut HashMap<u64, Slot>,
-        id: u64,
-        mailbox: mpsc::UnboundedSender<Ask>,
-    ) -> u64 {
-        let generation = self.shared.next_generation.fetch_add(1, Ordering::Relaxed);
-        slots.insert(
-            id,
-            Slot {
-                generation,
-                mailbox,
-            },
-        );
-        generation
-    }
-
-    fn spawn(
-        &self,
-        id: u64,
-        generation: u64,
-        inbox: mpsc::UnboundedReceiver<Ask>,
-        adopted: Option<Kept>,
-    ) {
+    fn spawn(&self, id: u64, new: NewMailbox<Ask>, adopted: Option<Kept>) {
         self.shared.tracker.spawn(actor::run(
             id,
-            generation,
-            inbox,
+            new.generation,
+            new.inbox,
             self.shared.clone(),
             adopted,
         ));
@@ -225,7 +140,7 @@ impl Registry {
 
     /// Actors alive now.
     pub fn live(&self) -> usize {
-        self.shared.slots().len()
+        self.shared.mailboxes.len()
     }
 
     pub fn stats(&self) -> NodeStats {

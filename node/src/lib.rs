@@ -13,6 +13,7 @@ mod actor;
 pub mod actors;
 pub mod config;
 pub mod handoff;
+pub mod mailboxes;
 pub mod membership;
 mod peers;
 pub mod server;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use std::net::SocketAddr;
 
-use crate::ids::NodeId;
+use crate::ids::{NodeId, OrderId, ProductId};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum ShardError {
@@ -31,6 +31,24 @@ pub enum ShardError {
     /// The node's database failed; the caller may retry, or try another node.
     #[error("node {node} cannot reach its database: {reason}")]
     Store { node: NodeId, reason: String },
+    #[error("unknown product {id}; `ringshop products` lists them")]
+    UnknownProduct { id: ProductId },
+    #[error("{product}: quantity {qty} is out of range; order 1 to {max}")]
+    BadQuantity {
+        product: ProductId,
+        qty: u32,
+        max: u32,
+    },
+    #[error("{product}: {wanted} wanted but only {left} left")]
+    OutOfStock {
+        product: ProductId,
+        wanted: u32,
+        left: u32,
+    },
+    #[error("an order needs at least one line, e.g. `ringshop buy tea-kettle:2`")]
+    EmptyOrder,
+    #[error("unknown order {id}; `ringshop orders` lists them")]
+    UnknownOrder { id: OrderId },
     /// An argument is out of its range; `what` names it and the range.
     #[error("invalid argument: {what}")]
     Invalid { what: String },

@@ -107,3 +107,132 @@ mod tests {
         }
     }
 }
+
+/// Longest product id.
+pub const MAX_PRODUCT_ID: usize = 40;
+
+/// A product's id in the catalog: 1 to 40 of `a-z 0-9 -`, e.g. `tea-kettle`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProductId(Arc<str>);
+
+/// Why a string is not a product id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid product id {id:?}: use 1-{MAX_PRODUCT_ID} lowercase letters, digits or '-'")]
+pub struct InvalidProductId {
+    pub id: String,
+}
+
+impl ProductId {
+    pub fn new(id: impl Into<String>) -> Result<Self, InvalidProductId> {
+        let id = id.into();
+        let ok = !id.is_empty()
+            && id.len() <= MAX_PRODUCT_ID
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(ProductId(id.into()))
+        } else {
+            Err(InvalidProductId { id })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProductId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+impl FromStr for ProductId {
+    type Err = InvalidProductId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ProductId::new(s)
+    }
+}
+
+impl TryFrom<String> for ProductId {
+    type Error = InvalidProductId;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        ProductId::new(s)
+    }
+}
+
+impl From<ProductId> for String {
+    fn from(id: ProductId) -> String {
+        id.0.to_string()
+    }
+}
+
+/// An order's id: a UUID the client makes, so a retried submission is the same order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct OrderId(pub uuid::Uuid);
+
+/// Why a string is not an order id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed order id {id:?}: expected a UUID like 67e55044-10b1-426f-9247-bb680e5fe0c8")]
+pub struct InvalidOrderId {
+    pub id: String,
+}
+
+impl OrderId {
+    /// A fresh random (v4) id.
+    pub fn random() -> OrderId {
+        OrderId(uuid::Uuid::new_v4())
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+impl FromStr for OrderId {
+    type Err = InvalidOrderId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(s.trim())
+            .map(OrderId)
+            .map_err(|_| InvalidOrderId { id: s.to_string() })
+    }
+}
+
+#[cfg(test)]
+mod shop_id_tests {
+    use super::*;
+
+    #[test]
+    fn product_ids_are_lowercase_slugs() {
+        assert!(ProductId::new("tea-kettle").is_ok());
+        for bad in [
+            "",
+            "Tea",
+            "tea kettle",
+            "tea_kettle",
+            &"x".repeat(MAX_PRODUCT_ID + 1),
+        ] {
+            let err = ProductId::new(bad).expect_err(bad);
+            assert!(err.to_string().contains("invalid product id"));
+        }
+    }
+
+    #[test]
+    fn order_ids_round_trip_and_reject_garbage_by_name() {
+        let id = OrderId::random();
+        assert_eq!(id.to_string().parse::<OrderId>(), Ok(id));
+        let err = "not-a-uuid".parse::<OrderId>().expect_err("garbage");
+        assert!(
+            err.to_string()
+                .contains("malformed order id \"not-a-uuid\"")
+        );
+    }
+}

@@ -6,6 +6,7 @@
 //! - [`ids`]: `NodeId` and the other newtypes, validated on parse.
 //! - [`wire`]: what travels in answers: `Served<T>` says where a value came from and how old it is.
 //! - [`error`]: `ShardError`, plain serde values that cross the wire unchanged.
+//! - [`shop`]: products, quotes, orders and checkout stages, with the limits both sides check.
 //! - [`ring`]: placement. `Ring::owner(id)` is a pure function of (members, id), stable across
 //!   processes, machines and releases; golden vectors in its tests pin it.
 //! - [`transport`]: connect / listen, the codec and the frame limit, in one place.
@@ -19,11 +20,13 @@ pub mod error;
 pub mod ids;
 pub mod ring;
 pub mod service;
+pub mod shop;
 pub mod transport;
 pub mod wire;
 
 pub use error::ShardError;
-pub use ids::NodeId;
+pub use ids::{NodeId, OrderId, ProductId};
 pub use ring::{DEFAULT_VNODES, Placed, Ring};
 pub use service::{Shard, ShardClient};
+pub use shop::{NewOrder, Order, OrderLine, Product, Quote, Stage};
 pub use wire::{Cached, Handed, Member, MemberStatus, Membership, NodeInfo, NodeStats, Served};

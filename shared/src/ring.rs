@@ -8,7 +8,8 @@
 //! - a virtual node's position is the hash of `name bytes ++ 0x00 ++ replica (u32 big-endian)`;
 //!   names never contain 0x00 (`NodeId` forbids it).
 //! - an id's position is the hash of its placement key: one kind tag byte, then the id's bytes.
-//!   Tags: 0x01 the demo's `u64` (8 bytes big-endian); later kinds take the next tags.
+//!   Tags: 0x01 the demo's `u64` (8 bytes big-endian); 0x02 a `ProductId` (its UTF-8 bytes);
+//!   0x03 an `OrderId` (its 16 UUID bytes). A new kind takes the next tag.
 //! - the owner is the first virtual node at or after the id's position, wrapping at the top.
 //!
 //! `hashring` finds the owner; the ring walks its own sorted copy of the points for distinct
@@ -19,7 +20,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 
 use hashring::HashRing;
 
-use crate::ids::NodeId;
+use crate::ids::{NodeId, OrderId, ProductId};
 
 /// Virtual nodes per member by default (busiest member ≈ 1.1× the mean).
 pub const DEFAULT_VNODES: u32 = 128;
@@ -28,6 +29,10 @@ pub const MAX_VNODES: u32 = 4096;
 
 /// Placement key tag of the demo's `u64` ids.
 pub const TAG_U64: u8 = 0x01;
+/// Placement key tag of product ids.
+pub const TAG_PRODUCT: u8 = 0x02;
+/// Placement key tag of order ids.
+pub const TAG_ORDER: u8 = 0x03;
 
 /// Something the ring can place: it writes its placement key (tag byte, then its bytes).
 pub trait Placed {
@@ -38,6 +43,20 @@ impl Placed for u64 {
     fn placement_key(&self, out: &mut Vec<u8>) {
         out.push(TAG_U64);
         out.extend_from_slice(&self.to_be_bytes());
+    }
+}
+
+impl Placed for ProductId {
+    fn placement_key(&self, out: &mut Vec<u8>) {
+        out.push(TAG_PRODUCT);
+        out.extend_from_slice(self.as_str().as_bytes());
+    }
+}
+
+impl Placed for OrderId {
+    fn placement_key(&self, out: &mut Vec<u8>) {
+        out.push(TAG_ORDER);
+        out.extend_from_slice(self.as_bytes());
     }
 }
 
@@ -311,6 +330,24 @@ mod tests {
     }
 
     #[test]
+    fn product_and_order_ids_have_their_own_tags_and_golden_owners() {
+        let ring = three();
+        let kettle = ProductId::new("tea-kettle").expect("valid");
+        let mut key = Vec::new();
+        kettle.placement_key(&mut key);
+        assert_eq!(key, b"\x02tea-kettle");
+        let order: OrderId = "67e55044-10b1-426f-9247-bb680e5fe0c8"
+            .parse()
+            .expect("valid");
+        let mut key = Vec::new();
+        order.placement_key(&mut key);
+        assert_eq!(key[0], TAG_ORDER);
+        assert_eq!(key.len(), 17);
+        let owners = [ring.owner(&kettle), ring.owner(&order)].map(|o| o.map(NodeId::as_str));
+        assert_eq!(owners, GOLDEN_SHOP_OWNERS);
+    }
+
+    #[test]
     fn placement_ignores_the_order_members_were_added_in() {
         let a = three();
         let b = Ring::with_members(DEFAULT_VNODES, [n("n3"), n("n1"), n("n2")]);
@@ -422,6 +459,7 @@ mod tests {
     const GOLDEN_HASH_EMPTY: u64 = 17_280_346_270_528_514_342;
     const GOLDEN_HASH_A: u64 = 9_413_272_369_427_828_315;
     const GOLDEN_HASH_ID_1: u64 = 15_348_745_304_702_968_104;
+    const GOLDEN_SHOP_OWNERS: [Option<&str>; 2] = [Some("n2"), Some("n3")];
     const GOLDEN_OWNERS_1_TO_12: [&str; 12] = [
         "n2", "n2", "n2", "n1", "n3", "n2", "n2", "n3", "n2", "n2", "n1", "n3",
     ];
