@@ -17,6 +17,7 @@ pub mod mailboxes;
 pub mod membership;
 mod peers;
 pub mod server;
+pub mod shop;
 pub mod store;
 
 use std::net::SocketAddr;

@@ -8,6 +8,7 @@
 
 mod migrations;
 mod sqlite;
+mod sqlite_shop;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,8 +16,10 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
 
-use ringshop_shared::NodeId;
 use ringshop_shared::wire::{MemberStatus, Membership};
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
+
+use crate::shop::catalog::Entry;
 
 pub use sqlite::SqliteStore;
 
@@ -52,6 +55,36 @@ pub enum StoreError {
     },
     #[error("database error while {what}: {reason}")]
     Query { what: &'static str, reason: String },
+}
+
+/// An order with the version its compare-and-set updates check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredOrder {
+    pub order: Order,
+    pub version: u64,
+}
+
+/// What came of asking to hold stock for an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reservation {
+    /// Held now (or already held by this order): the stock left after it.
+    Held {
+        left: u32,
+    },
+    OutOfStock {
+        left: u32,
+    },
+    UnknownProduct,
+}
+
+/// One product's stock accounts: `initial == left + sold + held` always.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Audit {
+    pub product: ProductId,
+    pub initial: u64,
+    pub left: u64,
+    pub sold: u64,
+    pub held: u64,
 }
 
 /// The one small interface to the shared database.
@@ -98,6 +131,74 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every member and the epoch, read in one statement (so they agree).
     fn membership(&self, now: Millis) -> BoxFuture<'_, Result<Membership, StoreError>>;
+
+    /// Adds the catalog's products (their initial stock only the first time; names, categories
+    /// and prices are updated).
+    fn seed<'a>(&'a self, entries: &'a [Entry]) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Every product with its stock left.
+    fn products(&self) -> BoxFuture<'_, Result<Vec<(Product, u32)>, StoreError>>;
+
+    /// One product with its stock left.
+    fn product<'a>(
+        &'a self,
+        id: &'a ProductId,
+    ) -> BoxFuture<'a, Result<Option<(Product, u32)>, StoreError>>;
+
+    /// Holds `qty` of `product` for `order`, unless the stock cannot cover it. Holding twice
+    /// for one order and product holds once.
+    fn reserve<'a>(
+        &'a self,
+        order: OrderId,
+        product: &'a ProductId,
+        qty: u32,
+    ) -> BoxFuture<'a, Result<Reservation, StoreError>>;
+
+    /// Gives back what `order` holds of `product`; false if it held nothing.
+    fn release<'a>(
+        &'a self,
+        order: OrderId,
+        product: &'a ProductId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Marks everything `order` still holds sold; how many lines.
+    fn sell(&self, order: OrderId) -> BoxFuture<'_, Result<u64, StoreError>>;
+
+    /// Stores a new order at stage `accepted`, or returns the one stored under its id.
+    fn create_order<'a>(
+        &'a self,
+        order: &'a NewOrder,
+        total_cents: u64,
+        owner: &'a NodeId,
+        now: Millis,
+    ) -> BoxFuture<'a, Result<StoredOrder, StoreError>>;
+
+    fn order(&self, id: OrderId) -> BoxFuture<'_, Result<Option<StoredOrder>, StoreError>>;
+
+    /// Moves an order to `to` (and to `owner`) if it is still at `version`; None if another
+    /// node moved it first.
+    fn advance<'a>(
+        &'a self,
+        id: OrderId,
+        version: u64,
+        to: Stage,
+        owner: &'a NodeId,
+        reason: Option<&'a str>,
+        now: Millis,
+    ) -> BoxFuture<'a, Result<Option<StoredOrder>, StoreError>>;
+
+    /// Orders whose checkout has not finished.
+    fn open_orders(&self) -> BoxFuture<'_, Result<Vec<StoredOrder>, StoreError>>;
+
+    /// Orders, newest first, of one customer or all.
+    fn orders<'a>(
+        &'a self,
+        customer: Option<&'a str>,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<Order>, StoreError>>;
+
+    /// Every product's stock accounts.
+    fn audit(&self) -> BoxFuture<'_, Result<Vec<Audit>, StoreError>>;
 }
 
 /// Now, in the store's clock.

@@ -3,9 +3,10 @@
 //! change is a new version.
 
 /// (version, SQL). Versions start at 1 and have no gaps.
-pub const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE members (
     name         TEXT PRIMARY KEY,
     addr         TEXT NOT NULL,
@@ -30,7 +31,69 @@ BEGIN
     UPDATE meta SET value = value + 1 WHERE key = 'epoch';
 END;
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+-- The shop. The stock invariant, for every product, at every commit:
+--   initial = stock_left + sold + (units of its reservations still 'held').
+-- Reservations move held -> released | sold, once; the triggers below apply each move to the
+-- product in the same statement, and refuse a reservation the stock cannot cover.
+CREATE TABLE products (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    category    TEXT NOT NULL,
+    price_cents INTEGER NOT NULL CHECK (price_cents > 0),
+    initial     INTEGER NOT NULL CHECK (initial >= 0),
+    stock_left  INTEGER NOT NULL CHECK (stock_left >= 0),
+    sold        INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0),
+    version     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE reservations (
+    order_id TEXT NOT NULL,
+    product  TEXT NOT NULL,
+    qty      INTEGER NOT NULL CHECK (qty > 0),
+    state    TEXT NOT NULL CHECK (state IN ('held', 'released', 'sold')),
+    PRIMARY KEY (order_id, product)
+);
+CREATE TRIGGER reservation_held AFTER INSERT ON reservations
+BEGIN
+    SELECT RAISE(ABORT, 'unknown product')
+        WHERE NOT EXISTS (SELECT 1 FROM products WHERE id = NEW.product);
+    SELECT RAISE(ABORT, 'out of stock')
+        WHERE (SELECT stock_left FROM products WHERE id = NEW.product) < NEW.qty;
+    UPDATE products SET stock_left = stock_left - NEW.qty, version = version + 1
+        WHERE id = NEW.product;
+END;
+CREATE TRIGGER reservation_released AFTER UPDATE OF state ON reservations
+WHEN OLD.state = 'held' AND NEW.state = 'released'
+BEGIN
+    UPDATE products SET stock_left = stock_left + OLD.qty, version = version + 1
+        WHERE id = OLD.product;
+END;
+CREATE TRIGGER reservation_sold AFTER UPDATE OF state ON reservations
+WHEN OLD.state = 'held' AND NEW.state = 'sold'
+BEGIN
+    UPDATE products SET sold = sold + OLD.qty, version = version + 1 WHERE id = OLD.product;
+END;
+CREATE TABLE orders (
+    id          TEXT PRIMARY KEY,
+    customer    TEXT NOT NULL,
+    lines       TEXT NOT NULL,
+    total_cents INTEGER NOT NULL,
+    stage       TEXT NOT NULL
+                CHECK (stage IN ('accepted', 'reserving', 'paying', 'done', 'failed')),
+    reason      TEXT,
+    owner       TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    updated_ms  INTEGER NOT NULL,
+    version     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX orders_by_customer ON orders (customer, created_ms);
+CREATE INDEX orders_open ON orders (stage) WHERE stage NOT IN ('done', 'failed');
+"#,
+    ),
+];
 
 /// The newest schema version this release knows.
 pub fn latest() -> i64 {

@@ -1,6 +1,7 @@
 //! The SQLite backend: one file shared by every node on the machine, WAL, synchronous=NORMAL,
 //! busy_timeout 5 s, one write connection per process, every write one statement.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,13 +13,16 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use ringshop_shared::{NewOrder, Order, OrderId, Product, ProductId, Stage};
+
 use super::migrations::{MIGRATIONS, latest};
-use super::{BoxFuture, Joined, Millis, Store, StoreError};
+use super::{Audit, BoxFuture, Joined, Millis, Reservation, Store, StoreError, StoredOrder};
+use crate::shop::catalog::Entry;
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: SqlitePool,
-    reader: SqlitePool,
+    pub(super) writer: SqlitePool,
+    pub(super) reader: SqlitePool,
 }
 
 /// SQLite result codes we tell apart (`code()` gives the extended code as text).
@@ -307,6 +311,93 @@ impl Store for SqliteStore {
             }
             Ok(membership)
         })
+    }
+
+    fn seed<'a>(&'a self, entries: &'a [Entry]) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.shop(self.seed_impl(entries))
+    }
+
+    fn products(&self) -> BoxFuture<'_, Result<Vec<(Product, u32)>, StoreError>> {
+        self.shop(self.products_impl())
+    }
+
+    fn product<'a>(
+        &'a self,
+        id: &'a ProductId,
+    ) -> BoxFuture<'a, Result<Option<(Product, u32)>, StoreError>> {
+        self.shop(self.product_impl(id))
+    }
+
+    fn reserve<'a>(
+        &'a self,
+        order: OrderId,
+        product: &'a ProductId,
+        qty: u32,
+    ) -> BoxFuture<'a, Result<Reservation, StoreError>> {
+        self.shop(self.reserve_impl(order, product, qty))
+    }
+
+    fn release<'a>(
+        &'a self,
+        order: OrderId,
+        product: &'a ProductId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        self.shop(self.release_impl(order, product))
+    }
+
+    fn sell(&self, order: OrderId) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.shop(self.sell_impl(order))
+    }
+
+    fn create_order<'a>(
+        &'a self,
+        order: &'a NewOrder,
+        total_cents: u64,
+        owner: &'a NodeId,
+        now: Millis,
+    ) -> BoxFuture<'a, Result<StoredOrder, StoreError>> {
+        self.shop(self.create_order_impl(order, total_cents, owner, now))
+    }
+
+    fn order(&self, id: OrderId) -> BoxFuture<'_, Result<Option<StoredOrder>, StoreError>> {
+        self.shop(self.order_impl(id))
+    }
+
+    fn advance<'a>(
+        &'a self,
+        id: OrderId,
+        version: u64,
+        to: Stage,
+        owner: &'a NodeId,
+        reason: Option<&'a str>,
+        now: Millis,
+    ) -> BoxFuture<'a, Result<Option<StoredOrder>, StoreError>> {
+        self.shop(self.advance_impl(id, version, to, owner, reason, now))
+    }
+
+    fn open_orders(&self) -> BoxFuture<'_, Result<Vec<StoredOrder>, StoreError>> {
+        self.shop(self.open_orders_impl())
+    }
+
+    fn orders<'a>(
+        &'a self,
+        customer: Option<&'a str>,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<Order>, StoreError>> {
+        self.shop(self.orders_impl(customer, limit))
+    }
+
+    fn audit(&self) -> BoxFuture<'_, Result<Vec<Audit>, StoreError>> {
+        self.shop(self.audit_impl())
+    }
+}
+
+impl SqliteStore {
+    fn shop<'a, T>(
+        &'a self,
+        f: impl Future<Output = Result<T, StoreError>> + Send + 'a,
+    ) -> BoxFuture<'a, Result<T, StoreError>> {
+        Box::pin(f)
     }
 }
 

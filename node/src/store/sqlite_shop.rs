@@ -1,0 +1,475 @@
+//! The shop's SQL on SQLite: products, reservations and orders. Every write is one statement;
+//! the stock moves inside the reservation triggers (migration 2), so no interleaving of nodes
+//! can sell what is not there.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, OrderLine, Product, ProductId, Stage};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::sqlite::SqliteStore;
+use super::{Audit, Millis, Reservation, StoreError, StoredOrder};
+use crate::shop::catalog::Entry;
+
+fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| StoreError::Query {
+        what,
+        reason: e.to_string(),
+    }
+}
+
+const ORDER_COLUMNS: &str =
+    "id, customer, lines, total_cents, stage, reason, owner, created_ms, updated_ms, version";
+
+/// `tea-kettle:2,mug:1`: product ids cannot hold ':' or ','.
+fn encode_lines(lines: &[OrderLine]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("{}:{}", l.product, l.qty))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn decode_lines(text: &str) -> Option<Vec<OrderLine>> {
+    text.split(',')
+        .map(|part| {
+            let (product, qty) = part.split_once(':')?;
+            Some(OrderLine {
+                product: ProductId::new(product).ok()?,
+                qty: qty.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+fn at(ms: i64) -> std::time::SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
+}
+
+fn order_from_row(row: &SqliteRow) -> Result<StoredOrder, StoreError> {
+    let bad = |what: &str| StoreError::Query {
+        what: "reading an order",
+        reason: format!("malformed {what} in the orders table"),
+    };
+    let get_text = |i: usize| {
+        row.try_get::<String, _>(i)
+            .map_err(query_error("reading an order"))
+    };
+    let get_int = |i: usize| {
+        row.try_get::<i64, _>(i)
+            .map_err(query_error("reading an order"))
+    };
+    let id: OrderId = get_text(0)?.parse().map_err(|_| bad("id"))?;
+    let lines = decode_lines(&get_text(2)?).ok_or_else(|| bad("lines"))?;
+    let stage = Stage::parse(&get_text(4)?).ok_or_else(|| bad("stage"))?;
+    let reason: Option<String> = row.try_get(5).map_err(query_error("reading an order"))?;
+    let node = NodeId::new(get_text(6)?).map_err(|_| bad("owner"))?;
+    let (created, updated) = (get_int(7)?, get_int(8)?);
+    Ok(StoredOrder {
+        order: Order {
+            id,
+            customer: get_text(1)?,
+            lines,
+            total_cents: get_int(3)?.max(0) as u64,
+            stage,
+            reason,
+            node,
+            created_at: at(created),
+            updated_at: at(updated),
+            elapsed: Duration::from_millis(updated.saturating_sub(created).max(0) as u64),
+        },
+        version: get_int(9)?.max(0) as u64,
+    })
+}
+
+fn product_from_row(row: &SqliteRow) -> Result<(Product, u32), StoreError> {
+    let e = query_error("reading a product");
+    let id: String = row.try_get(0).map_err(&e)?;
+    let product = Product {
+        id: ProductId::new(id).map_err(|err| StoreError::Query {
+            what: "reading a product",
+            reason: err.to_string(),
+        })?,
+        name: row.try_get(1).map_err(&e)?,
+        category: row.try_get(2).map_err(&e)?,
+        price_cents: row.try_get::<i64, _>(3).map_err(&e)?.max(0) as u64,
+    };
+    let left: i64 = row.try_get(4).map_err(&e)?;
+    Ok((product, left.clamp(0, i64::from(u32::MAX)) as u32))
+}
+
+impl SqliteStore {
+    pub(super) async fn seed_impl(&self, entries: &[Entry]) -> Result<(), StoreError> {
+        for e in entries {
+            sqlx::query(
+                "INSERT INTO products (id, name, category, price_cents, initial, stock_left)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                     category = excluded.category, price_cents = excluded.price_cents",
+            )
+            .bind(e.product.id.as_str())
+            .bind(&e.product.name)
+            .bind(&e.product.category)
+            .bind(e.product.price_cents as i64)
+            .bind(i64::from(e.stock))
+            .execute(&self.writer)
+            .await
+            .map_err(query_error("seeding the catalog"))?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn products_impl(&self) -> Result<Vec<(Product, u32)>, StoreError> {
+        let rows = sqlx::query("SELECT id, name, category, price_cents, stock_left FROM products ORDER BY category, id")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(query_error("listing products"))?;
+        rows.iter().map(product_from_row).collect()
+    }
+
+    pub(super) async fn product_impl(
+        &self,
+        id: &ProductId,
+    ) -> Result<Option<(Product, u32)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, category, price_cents, stock_left FROM products WHERE id = ?1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(query_error("reading a product"))?;
+        row.as_ref().map(product_from_row).transpose()
+    }
+
+    async fn stock_left(&self, id: &ProductId) -> Result<Option<u32>, StoreError> {
+        // From the writer: it has just written, and a reader could lag by nothing but this.
+        let left: Option<i64> = sqlx::query_scalar("SELECT stock_left FROM products WHERE id = ?1")
+            .bind(id.as_str())
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(query_error("reading stock"))?;
+        Ok(left.map(|l| l.clamp(0, i64::from(u32::MAX)) as u32))
+    }
+
+    pub(super) async fn reserve_impl(
+        &self,
+        order: OrderId,
+        product: &ProductId,
+        qty: u32,
+    ) -> Result<Reservation, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO reservations (order_id, product, qty, state) VALUES (?1, ?2, ?3, 'held')
+             ON CONFLICT (order_id, product) DO NOTHING",
+        )
+        .bind(order.to_string())
+        .bind(product.as_str())
+        .bind(i64::from(qty))
+        .execute(&self.writer)
+        .await;
+        match inserted {
+            Ok(_) => match self.stock_left(product).await? {
+                Some(left) => Ok(Reservation::Held { left }),
+                None => Ok(Reservation::UnknownProduct),
+            },
+            Err(e) if e.to_string().contains("out of stock") => Ok(Reservation::OutOfStock {
+                left: self.stock_left(product).await?.unwrap_or(0),
+            }),
+            Err(e) if e.to_string().contains("unknown product") => Ok(Reservation::UnknownProduct),
+            Err(e) => Err(query_error("reserving stock")(e)),
+        }
+    }
+
+    pub(super) async fn release_impl(
+        &self,
+        order: OrderId,
+        product: &ProductId,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE reservations SET state = 'released'
+             WHERE order_id = ?1 AND product = ?2 AND state = 'held'",
+        )
+        .bind(order.to_string())
+        .bind(product.as_str())
+        .execute(&self.writer)
+        .await
+        .map_err(query_error("releasing stock"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn sell_impl(&self, order: OrderId) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE reservations SET state = 'sold' WHERE order_id = ?1 AND state = 'held'",
+        )
+        .bind(order.to_string())
+        .execute(&self.writer)
+        .await
+        .map_err(query_error("recording a sale"))?;
+        Ok(done.rows_affected())
+    }
+
+    pub(super) async fn create_order_impl(
+        &self,
+        order: &NewOrder,
+        total_cents: u64,
+        owner: &NodeId,
+        now: Millis,
+    ) -> Result<StoredOrder, StoreError> {
+        sqlx::query(
+            "INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, 'accepted', ?5, ?6, ?6) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(order.id.to_string())
+        .bind(&order.customer)
+        .bind(encode_lines(&order.lines))
+        .bind(total_cents as i64)
+        .bind(owner.as_str())
+        .bind(now)
+        .execute(&self.writer)
+        .await
+        .map_err(query_error("storing an order"))?;
+        self.order_on(order.id, true)
+            .await?
+            .ok_or(StoreError::Query {
+                what: "storing an order",
+                reason: "the order was not there after it was stored".into(),
+            })
+    }
+
+    async fn order_on(&self, id: OrderId, writer: bool) -> Result<Option<StoredOrder>, StoreError> {
+        let pool = if writer { &self.writer } else { &self.reader };
+        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await
+            .map_err(query_error("reading an order"))?;
+        row.as_ref().map(order_from_row).transpose()
+    }
+
+    pub(super) async fn order_impl(&self, id: OrderId) -> Result<Option<StoredOrder>, StoreError> {
+        self.order_on(id, false).await
+    }
+
+    pub(super) async fn advance_impl(
+        &self,
+        id: OrderId,
+        version: u64,
+        to: Stage,
+        owner: &NodeId,
+        reason: Option<&str>,
+        now: Millis,
+    ) -> Result<Option<StoredOrder>, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
+                 updated_ms = ?6, version = version + 1
+             WHERE id = ?1 AND version = ?2 AND stage NOT IN ('done', 'failed')
+             RETURNING {ORDER_COLUMNS}"
+        ))
+        .bind(id.to_string())
+        .bind(version as i64)
+        .bind(to.as_str())
+        .bind(owner.as_str())
+        .bind(reason)
+        .bind(now)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(query_error("moving an order on"))?;
+        row.as_ref().map(order_from_row).transpose()
+    }
+
+    pub(super) async fn open_orders_impl(&self) -> Result<Vec<StoredOrder>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE stage NOT IN ('done', 'failed') ORDER BY created_ms"
+        ))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(query_error("listing open orders"))?;
+        rows.iter().map(order_from_row).collect()
+    }
+
+    pub(super) async fn orders_impl(
+        &self,
+        customer: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE ?1 IS NULL OR customer = ?1
+             ORDER BY created_ms DESC, id LIMIT ?2"
+        ))
+        .bind(customer)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(query_error("listing orders"))?;
+        rows.iter()
+            .map(|r| order_from_row(r).map(|s| s.order))
+            .collect()
+    }
+
+    pub(super) async fn audit_impl(&self) -> Result<Vec<Audit>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.initial, p.stock_left, p.sold,
+                    COALESCE((SELECT SUM(qty) FROM reservations r
+                              WHERE r.product = p.id AND r.state = 'held'), 0)
+             FROM products p ORDER BY p.id",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(query_error("auditing stock"))?;
+        let e = query_error("auditing stock");
+        rows.iter()
+            .map(|r| {
+                let n = |i: usize| r.try_get::<i64, _>(i).map(|v| v.max(0) as u64).map_err(&e);
+                let id: String = r.try_get(0).map_err(&e)?;
+                Ok(Audit {
+                    product: ProductId::new(id).map_err(|err| StoreError::Query {
+                        what: "auditing stock",
+                        reason: err.to_string(),
+                    })?,
+                    initial: n(1)?,
+                    left: n(2)?,
+                    sold: n(3)?,
+                    held: n(4)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shop::catalog::parse;
+    use crate::store::Store;
+
+    async fn seeded(dir: &tempfile::TempDir) -> SqliteStore {
+        let store = SqliteStore::open(&dir.path().join("s.db"))
+            .await
+            .expect("opens");
+        let entries = parse("t", "mug,Mug,tea,1200,10\nteapot,Teapot,tea,3900,2\n").expect("valid");
+        store.seed(&entries).await.expect("seeds");
+        store
+    }
+
+    fn p(id: &str) -> ProductId {
+        ProductId::new(id).expect("valid")
+    }
+
+    fn balanced(audit: &[Audit]) -> bool {
+        audit.iter().all(|a| a.initial == a.left + a.sold + a.held)
+    }
+
+    #[tokio::test]
+    async fn reserving_beyond_the_stock_is_refused_and_holds_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = seeded(&dir).await;
+        let (a, b) = (OrderId::random(), OrderId::random());
+        assert_eq!(
+            store.reserve(a, &p("teapot"), 2).await.expect("ok"),
+            Reservation::Held { left: 0 }
+        );
+        assert_eq!(
+            store.reserve(b, &p("teapot"), 1).await.expect("ok"),
+            Reservation::OutOfStock { left: 0 }
+        );
+        assert_eq!(
+            store.reserve(b, &p("nope"), 1).await.expect("ok"),
+            Reservation::UnknownProduct
+        );
+        assert!(balanced(&store.audit().await.expect("audit")));
+    }
+
+    #[tokio::test]
+    async fn holding_twice_for_one_order_holds_once_and_release_gives_it_back_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = seeded(&dir).await;
+        let a = OrderId::random();
+        store.reserve(a, &p("mug"), 3).await.expect("ok");
+        assert_eq!(
+            store.reserve(a, &p("mug"), 3).await.expect("ok"),
+            Reservation::Held { left: 7 }
+        );
+        assert!(store.release(a, &p("mug")).await.expect("ok"));
+        assert!(!store.release(a, &p("mug")).await.expect("ok"));
+        assert_eq!(
+            store.product(&p("mug")).await.expect("ok").map(|(_, l)| l),
+            Some(10)
+        );
+    }
+
+    #[tokio::test]
+    async fn selling_moves_held_units_to_sold_and_keeps_the_accounts() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = seeded(&dir).await;
+        let a = OrderId::random();
+        store.reserve(a, &p("mug"), 4).await.expect("ok");
+        assert_eq!(store.sell(a).await.expect("ok"), 1);
+        assert_eq!(store.sell(a).await.expect("ok"), 0, "once");
+        let audit = store.audit().await.expect("audit");
+        let mug = audit.iter().find(|x| x.product == p("mug")).expect("mug");
+        assert_eq!((mug.left, mug.sold, mug.held), (6, 4, 0));
+        assert!(balanced(&audit));
+    }
+
+    #[tokio::test]
+    async fn two_stores_on_one_file_racing_never_oversell() {
+        let dir = tempfile::tempdir().expect("dir");
+        let one = std::sync::Arc::new(seeded(&dir).await);
+        let two = std::sync::Arc::new(
+            SqliteStore::open(&dir.path().join("s.db"))
+                .await
+                .expect("opens"),
+        );
+        let tries = (0..50).map(|i| {
+            let store = if i % 2 == 0 { one.clone() } else { two.clone() };
+            tokio::spawn(async move { store.reserve(OrderId::random(), &p("mug"), 1).await })
+        });
+        let mut held = 0;
+        for t in futures::future::join_all(tries).await {
+            if let Reservation::Held { .. } = t.expect("task").expect("no store error") {
+                held += 1;
+            }
+        }
+        assert_eq!(held, 10);
+        assert!(balanced(&one.audit().await.expect("audit")));
+    }
+
+    #[tokio::test]
+    async fn an_order_is_stored_once_and_moves_on_only_from_its_version() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = seeded(&dir).await;
+        let me = NodeId::new("n1").expect("valid");
+        let order = NewOrder {
+            id: OrderId::random(),
+            customer: "ada".into(),
+            lines: vec![OrderLine {
+                product: p("mug"),
+                qty: 2,
+            }],
+        };
+        let first = store
+            .create_order(&order, 2400, &me, 1_000)
+            .await
+            .expect("stored");
+        let again = store
+            .create_order(&order, 9999, &me, 2_000)
+            .await
+            .expect("same");
+        assert_eq!(first, again, "the same id answers the stored order");
+        let moved = store
+            .advance(order.id, first.version, Stage::Reserving, &me, None, 1_500)
+            .await
+            .expect("ok");
+        let moved = moved.expect("moved");
+        assert_eq!(moved.order.stage, Stage::Reserving);
+        assert_eq!(moved.order.elapsed, Duration::from_millis(500));
+        let stale = store
+            .advance(order.id, first.version, Stage::Paying, &me, None, 1_600)
+            .await
+            .expect("ok");
+        assert!(stale.is_none(), "a stale version loses");
+        assert_eq!(store.open_orders().await.expect("ok").len(), 1);
+        assert_eq!(store.orders(Some("ada"), 10).await.expect("ok").len(), 1);
+        assert!(store.orders(Some("bob"), 10).await.expect("ok").is_empty());
+    }
+}
