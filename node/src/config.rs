@@ -7,6 +7,7 @@ use std::time::Duration;
 use ringshop_shared::{DEFAULT_VNODES, NodeId};
 
 use crate::membership::Timing;
+use crate::shop::checkout::Payment;
 use crate::store::default_db_path;
 
 /// Default listen address of the first node a user starts by hand.
@@ -26,6 +27,9 @@ pub struct Config {
     pub db: PathBuf,
     pub timing: Timing,
     pub vnodes: u32,
+    /// The catalog file; None is the built-in one.
+    pub catalog: Option<PathBuf>,
+    pub payment: Payment,
 }
 
 impl Config {
@@ -37,11 +41,23 @@ impl Config {
             db: default_db_path(),
             timing: Timing::default(),
             vnodes: DEFAULT_VNODES,
+            catalog: None,
+            payment: Payment::default(),
         }
     }
 
     pub fn with_db(mut self, db: impl Into<PathBuf>) -> Config {
         self.db = db.into();
+        self
+    }
+
+    pub fn with_payment(mut self, payment: Payment) -> Config {
+        self.payment = payment;
+        self
+    }
+
+    pub fn with_catalog(mut self, catalog: impl Into<PathBuf>) -> Config {
+        self.catalog = Some(catalog.into());
         self
     }
 

@@ -38,6 +38,8 @@ pub use server::ShardServer;
 pub use store::{SqliteStore, Store, StoreError};
 
 use crate::peers::Peers;
+use crate::shop::checkout::Checkout;
+use crate::shop::products::Products;
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,11 @@ pub enum NodeError {
     Ttl { name: NodeId, ttl_ms: u128 },
     #[error("node {name}: {source}")]
     Store { name: NodeId, source: StoreError },
+    #[error("node {name}: {source}")]
+    Catalog {
+        name: NodeId,
+        source: shop::catalog::CatalogError,
+    },
 }
 
 /// A running node. Dropping it stops the node too (without leaving gracefully); `shutdown`
@@ -158,6 +165,16 @@ pub async fn serve_with_store(
     };
     let listener = TcpListener::bind(config.listen).await.map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
+    let store_error = |source| NodeError::Store {
+        name: name.clone(),
+        source,
+    };
+    let catalog =
+        shop::catalog::load(config.catalog.as_deref()).map_err(|source| NodeError::Catalog {
+            name: name.clone(),
+            source,
+        })?;
+    store.seed(&catalog).await.map_err(store_error)?;
     let members = Members::join(
         store,
         name.clone(),
@@ -166,16 +183,36 @@ pub async fn serve_with_store(
         config.vnodes,
     )
     .await
-    .map_err(|source| NodeError::Store {
-        name: name.clone(),
-        source,
-    })?;
+    .map_err(store_error)?;
     let shutdown = CancellationToken::new();
     let evicted = CancellationToken::new();
     let tracker = TaskTracker::new();
     let registry = Registry::new(name.clone(), config.ttl, shutdown.clone(), tracker.clone());
     let peers = Arc::new(Peers::new(DEFAULT_CONNECT_TIMEOUT));
-    let server = ShardServer::new(addr, config.ttl, registry.clone(), members.clone());
+    let products = Products::new(
+        name.clone(),
+        config.ttl,
+        members.store().clone(),
+        tracker.clone(),
+        shutdown.clone(),
+    );
+    let checkout = Checkout::new(
+        members.clone(),
+        peers.clone(),
+        products.clone(),
+        config.payment.clone(),
+        tracker.clone(),
+        shutdown.clone(),
+    );
+    let server = ShardServer::new(
+        addr,
+        config.ttl,
+        registry.clone(),
+        members.clone(),
+        products,
+        checkout.clone(),
+    );
+    tracker.spawn(checkout.run());
 
     tracker.spawn(members.clone().run(shutdown.clone(), evicted.clone()));
     tracker.spawn(handoff::run(

@@ -10,6 +10,7 @@ use clap::Parser;
 use std::path::PathBuf;
 
 use ringshop_node::config::{DEFAULT_LISTEN, DEFAULT_TTL};
+use ringshop_node::shop::checkout::Payment;
 use ringshop_node::store::default_db_path;
 use ringshop_node::{Config, Timing, serve};
 use ringshop_shared::NodeId;
@@ -46,6 +47,22 @@ struct Args {
     /// A member silent this long is declared dead.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     suspicion: Duration,
+    /// The catalog file (id,name,category,price_cents,stock) [default: the built-in one].
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// How long the simulated payment of a checkout takes.
+    #[arg(long, default_value = "2800ms", value_parser = parse_duration)]
+    payment_delay: Duration,
+    /// The share of payments declined, from 0 to 1.
+    #[arg(long, default_value = "0", value_parser = parse_rate)]
+    payment_failure_rate: f64,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|r| (0.0..=1.0).contains(r))
+        .ok_or_else(|| format!("{text:?} is not a rate; write a number from 0 to 1, e.g. 0.1"))
 }
 
 fn main() -> ExitCode {
@@ -82,10 +99,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
         ..Timing::default()
     };
     let db = args.db.unwrap_or_else(default_db_path);
-    let config = Config::new(args.name, args.listen)
+    let mut config = Config::new(args.name, args.listen)
         .with_ttl(args.ttl)
         .with_db(&db)
-        .with_timing(timing);
+        .with_timing(timing)
+        .with_payment(Payment {
+            delay: args.payment_delay,
+            failure_rate: args.payment_failure_rate,
+        });
+    if let Some(catalog) = args.catalog {
+        config = config.with_catalog(catalog);
+    }
     let handle = serve(config).await?;
     tracing::info!(db = %db.display(), "store");
     {

@@ -8,13 +8,17 @@ use std::time::{Duration, Instant};
 
 use ringshop_shared::ring::MAX_VNODES;
 use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS};
+use ringshop_shared::service::{MAX_ORDERS, MAX_QUOTES};
 use ringshop_shared::{
-    Cached, Handed, Membership, NodeId, NodeInfo, NodeStats, Ring, Shard, ShardError, transport,
+    Cached, Handed, Membership, NewOrder, NodeId, NodeInfo, NodeStats, Order, OrderId, Placed,
+    Product, ProductId, Quote, Ring, Served, Shard, ShardError, Stage, transport,
 };
 use tarpc::context::Context;
 
 use crate::actors::Registry;
 use crate::membership::{Members, View};
+use crate::shop::checkout::Checkout;
+use crate::shop::products::Products;
 use crate::store::{StoreError, now_ms};
 
 /// Most members a `placement` question may name.
@@ -31,6 +35,8 @@ pub struct ShardServer {
     me: Arc<Me>,
     registry: Registry,
     members: Members,
+    products: Products,
+    checkout: Checkout,
 }
 
 struct Me {
@@ -47,6 +53,8 @@ impl ShardServer {
         ttl: Duration,
         registry: Registry,
         members: Members,
+        products: Products,
+        checkout: Checkout,
     ) -> ShardServer {
         ShardServer {
             me: Arc::new(Me {
@@ -58,6 +66,8 @@ impl ShardServer {
             }),
             registry,
             members,
+            products,
+            checkout,
         }
     }
 
@@ -80,9 +90,15 @@ impl ShardServer {
             .map_err(|e| self.store_error(e))
     }
 
+    /// Refreshes if the caller has a newer epoch, then checks this node owns `id`.
+    async fn own<K: Placed + ?Sized>(&self, id: &K, epoch: u64) -> Result<(), ShardError> {
+        let view = self.view_for(epoch).await?;
+        self.check_owner(&view, id)
+    }
+
     /// Ok if this node owns `id` under `view`, else where it went.
-    fn check_owner(&self, view: &View, id: u64) -> Result<(), ShardError> {
-        match view.ring.owner(&id) {
+    fn check_owner<K: Placed + ?Sized>(&self, view: &View, id: &K) -> Result<(), ShardError> {
+        match view.ring.owner(id) {
             Some(owner) if *owner == self.me.name => Ok(()),
             Some(owner) => {
                 self.me.redirected.fetch_add(1, Ordering::Relaxed);
@@ -113,7 +129,7 @@ impl Shard for ShardServer {
     async fn request(self, _: Context, id: u64, epoch: u64) -> Result<Cached, ShardError> {
         for _ in 0..MAX_ATTEMPTS {
             let view = self.view_for(epoch).await?;
-            self.check_owner(&view, id)?;
+            self.check_owner(&view, &id)?;
             if epoch > view.epoch() {
                 self.me.stale_served.fetch_add(1, Ordering::Relaxed);
             }
@@ -124,6 +140,104 @@ impl Shard for ShardServer {
         Err(ShardError::ShuttingDown {
             node: self.me.name.clone(),
         })
+    }
+
+    async fn catalog(self, _: Context) -> Result<Vec<Product>, ShardError> {
+        let store = self.members.store().clone();
+        let products = store.products().await.map_err(|e| self.store_error(e))?;
+        Ok(products.into_iter().map(|(p, _)| p).collect())
+    }
+
+    async fn quote(
+        self,
+        _: Context,
+        product: ProductId,
+        epoch: u64,
+    ) -> Result<Served<Quote>, ShardError> {
+        self.own(&product, epoch).await?;
+        self.products.quote(&product).await
+    }
+
+    async fn quotes(
+        self,
+        _: Context,
+        products: Vec<ProductId>,
+        epoch: u64,
+    ) -> Result<Vec<Result<Served<Quote>, ShardError>>, ShardError> {
+        if products.len() > MAX_QUOTES {
+            return Err(ShardError::TooMany {
+                what: "products".into(),
+                got: products.len(),
+                max: MAX_QUOTES,
+            });
+        }
+        let view = self.view_for(epoch).await?;
+        let answers = products.iter().map(|p| {
+            let owned = self.check_owner(&view, p);
+            let actors = self.products.clone();
+            async move {
+                owned?;
+                actors.quote(p).await
+            }
+        });
+        Ok(futures::future::join_all(answers).await)
+    }
+
+    async fn reserve(
+        self,
+        _: Context,
+        order: OrderId,
+        product: ProductId,
+        qty: u32,
+        epoch: u64,
+    ) -> Result<u32, ShardError> {
+        self.own(&product, epoch).await?;
+        self.products.reserve(order, &product, qty).await
+    }
+
+    async fn release(
+        self,
+        _: Context,
+        order: OrderId,
+        product: ProductId,
+        epoch: u64,
+    ) -> Result<(), ShardError> {
+        self.own(&product, epoch).await?;
+        self.products.release(order, &product).await
+    }
+
+    async fn checkout(self, _: Context, order: NewOrder, epoch: u64) -> Result<Order, ShardError> {
+        self.own(&order.id, epoch).await?;
+        self.checkout.submit(order).await
+    }
+
+    async fn order(self, _: Context, id: OrderId) -> Result<Order, ShardError> {
+        self.checkout.order(id).await
+    }
+
+    async fn watch_order(
+        self,
+        ctx: Context,
+        id: OrderId,
+        seen: Stage,
+        epoch: u64,
+    ) -> Result<Order, ShardError> {
+        self.own(&id, epoch).await?;
+        let until = ctx
+            .deadline
+            .checked_sub(WATCH_MARGIN)
+            .unwrap_or_else(Instant::now);
+        self.checkout
+            .watch(id, seen, tokio::time::Instant::from_std(until))
+            .await
+    }
+
+    async fn orders(self, _: Context, customer: Option<String>) -> Result<Vec<Order>, ShardError> {
+        let store = self.members.store().clone();
+        store
+            .orders(customer.as_deref(), MAX_ORDERS)
+            .await
+            .map_err(|e| self.store_error(e))
     }
 
     async fn stats(self, _: Context) -> NodeStats {

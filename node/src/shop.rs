@@ -4,3 +4,5 @@
 //! product or order; the store's triggers make overselling impossible even in a split view.
 
 pub mod catalog;
+pub mod checkout;
+pub mod products;

@@ -3,12 +3,18 @@
 
 use crate::error::ShardError;
 use crate::ids::NodeId;
-use crate::wire::{Cached, Handed, Membership, NodeInfo, NodeStats};
+use crate::ids::{OrderId, ProductId};
+use crate::shop::{NewOrder, Order, Product, Quote, Stage};
+use crate::wire::{Cached, Handed, Membership, NodeInfo, NodeStats, Served};
 
 /// Most ids one `placement` call may ask about (keeps the answer far under the frame limit).
 pub const MAX_PLACEMENT_IDS: usize = 16_384;
 /// Most entries one `adopt` call may carry.
 pub const MAX_ADOPT: usize = 4_096;
+/// Most products one `quotes` call may ask about.
+pub const MAX_QUOTES: usize = 1_000;
+/// Most orders one `orders` call answers.
+pub const MAX_ORDERS: u32 = 200;
 
 #[tarpc::service]
 pub trait Shard {
@@ -38,4 +44,36 @@ pub trait Shard {
         vnodes: u32,
         ids: Vec<u64>,
     ) -> Result<Vec<NodeId>, ShardError>;
+
+    /// Every product in the catalog (stock comes from `quote`).
+    async fn catalog() -> Result<Vec<Product>, ShardError>;
+    /// The product's quote from its actor on its owner: kept for the TTL, else read from the
+    /// store (a miss).
+    async fn quote(product: ProductId, epoch: u64) -> Result<Served<Quote>, ShardError>;
+    /// Quotes of several products this node owns, one answer per product, in order (the
+    /// client groups products by owner and asks each owner once).
+    async fn quotes(
+        products: Vec<ProductId>,
+        epoch: u64,
+    ) -> Result<Vec<Result<Served<Quote>, ShardError>>, ShardError>;
+    /// Holds `qty` of `product` for `order`, through the product's actor; the stock left.
+    /// Holding again for the same order holds once.
+    async fn reserve(
+        order: OrderId,
+        product: ProductId,
+        qty: u32,
+        epoch: u64,
+    ) -> Result<u32, ShardError>;
+    /// Gives back what `order` holds of `product`, through the product's actor.
+    async fn release(order: OrderId, product: ProductId, epoch: u64) -> Result<(), ShardError>;
+    /// Stores the order (the answer comes only once it is stored) and starts its checkout on
+    /// this node, the owner of its id. The same id again answers the stored order.
+    async fn checkout(order: NewOrder, epoch: u64) -> Result<Order, ShardError>;
+    /// One order as stored.
+    async fn order(id: OrderId) -> Result<Order, ShardError>;
+    /// Long-poll on the order's owner: returns once its stage differs from `seen`, or at the
+    /// call's deadline with the order as it is.
+    async fn watch_order(id: OrderId, seen: Stage, epoch: u64) -> Result<Order, ShardError>;
+    /// Orders, newest first, of one customer or of all (at most `MAX_ORDERS`).
+    async fn orders(customer: Option<String>) -> Result<Vec<Order>, ShardError>;
 }

@@ -6,7 +6,10 @@ use std::time::Duration;
 use ringshop_node::Store;
 use ringshop_node::store::now_ms;
 use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT};
-use ringshop_shared::{Handed, Membership, NodeId, ShardError};
+use ringshop_shared::{
+    Handed, Membership, NewOrder, NodeId, Order, OrderId, Product, ProductId, Quote, Served,
+    ShardError, Stage,
+};
 use ringshop_tests::TestCluster;
 use tarpc::context::Context;
 
@@ -128,6 +131,51 @@ impl ringshop_shared::Shard for Contrarian {
         not_used()
     }
     async fn adopt(self, _: Context, _: Vec<Handed>, _: u64) -> Result<u32, ShardError> {
+        not_used()
+    }
+    async fn catalog(self, _: Context) -> Result<Vec<Product>, ShardError> {
+        not_used()
+    }
+    async fn quote(self, _: Context, _: ProductId, _: u64) -> Result<Served<Quote>, ShardError> {
+        not_used()
+    }
+    async fn quotes(
+        self,
+        _: Context,
+        _: Vec<ProductId>,
+        _: u64,
+    ) -> Result<Vec<Result<Served<Quote>, ShardError>>, ShardError> {
+        not_used()
+    }
+    async fn reserve(
+        self,
+        _: Context,
+        _: OrderId,
+        _: ProductId,
+        _: u32,
+        _: u64,
+    ) -> Result<u32, ShardError> {
+        not_used()
+    }
+    async fn release(self, _: Context, _: OrderId, _: ProductId, _: u64) -> Result<(), ShardError> {
+        not_used()
+    }
+    async fn checkout(self, _: Context, _: NewOrder, _: u64) -> Result<Order, ShardError> {
+        not_used()
+    }
+    async fn order(self, _: Context, _: OrderId) -> Result<Order, ShardError> {
+        not_used()
+    }
+    async fn watch_order(
+        self,
+        _: Context,
+        _: OrderId,
+        _: Stage,
+        _: u64,
+    ) -> Result<Order, ShardError> {
+        not_used()
+    }
+    async fn orders(self, _: Context, _: Option<String>) -> Result<Vec<Order>, ShardError> {
         not_used()
     }
 }

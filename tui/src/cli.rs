@@ -13,12 +13,15 @@ use crate::cluster::{Cluster, ClusterConfig, ClusterError};
 use crate::demo::{Pass, run_pass};
 use crate::embedded::{self, Embedded};
 use crate::members_table;
+use crate::shop_cli;
 
 const EXIT_HELP: &str = "Exit codes:
   0  ok
   1  failure (a call failed, an answer was wrong)
   2  usage (unknown flag, bad value)
   3  cluster unreachable (no node answered)
+  4  not found (unknown product or order)
+  5  refused (out of stock, payment declined)
 
 Environment:
   RUST_LOG  log filter for stderr (default: error), e.g. RUST_LOG=info
@@ -28,7 +31,10 @@ Examples:
   ringshop                                  the demo on an embedded 3-node cluster
   ringshop demo --ttl 2s --kill-one         ... then stop one node and watch failover
   ringshop demo --nodes 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
-  ringshop cluster --nodes 7001,7002,7003   members and their counters";
+  ringshop cluster --join 7001 --watch     members and their counters, live
+  ringshop products --category tea         quotes, each from its product's owner
+  ringshop buy tea-kettle:2 mug --yes      check out, following each stage
+  ringshop orders --customer ada           orders, newest first";
 
 /// ringshop: a small sharded cluster. Each id is placed on one node by consistent hashing,
 /// where one actor per id keeps a short-lived value; every answer says which node served it,
@@ -52,6 +58,62 @@ pub enum Verb {
     /// The members: address, status, heartbeat age, ring share, actors, hits, misses, epoch.
     #[command(after_long_help = EXIT_HELP)]
     Cluster(ClusterArgs),
+    /// The products with price and stock, each quoted by its owner (node, cache, age).
+    #[command(after_long_help = EXIT_HELP)]
+    Products(ProductsArgs),
+    /// Buy: place an order and follow its checkout until it is bought or fails.
+    #[command(after_long_help = EXIT_HELP)]
+    Buy(BuyArgs),
+    /// One order: its lines, stage, node and total.
+    #[command(after_long_help = EXIT_HELP)]
+    Order(OrderArgs),
+    /// Orders, newest first.
+    #[command(after_long_help = EXIT_HELP)]
+    Orders(OrdersArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ProductsArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Only this category (kitchen, tea, books, garden, tools).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only products whose name or id contains this text.
+    #[arg(long)]
+    pub search: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BuyArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// What to buy: PRODUCT or PRODUCT:QTY, e.g. tea-kettle:2 mug
+    #[arg(required = true)]
+    pub items: Vec<String>,
+    /// Whose order it is [default: guest].
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Do not ask; needed when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OrderArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The order's id (a UUID, as `buy` and `orders` print it).
+    pub id: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OrdersArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Only this customer's orders.
+    #[arg(long)]
+    pub customer: Option<String>,
 }
 
 /// Where the cluster is, and how long to wait for it.
@@ -125,10 +187,19 @@ pub struct Failure {
 
 impl From<ClusterError> for Failure {
     fn from(e: ClusterError) -> Failure {
-        let (code, kind) = match e {
+        use ringshop_shared::ShardError as S;
+        let (code, kind) = match &e {
             ClusterError::Unreachable { .. } | ClusterError::NoLiveMembers { .. } => {
                 (3, "unreachable")
             }
+            ClusterError::Shard { error, .. } => match error {
+                S::UnknownProduct { .. } | S::UnknownOrder { .. } => (4, "not_found"),
+                S::OutOfStock { .. } => (5, "refused"),
+                S::BadQuantity { .. } | S::EmptyOrder | S::Invalid { .. } | S::TooMany { .. } => {
+                    (2, "invalid")
+                }
+                _ => (1, "cluster"),
+            },
             _ => (1, "cluster"),
         };
         Failure {
@@ -140,7 +211,7 @@ impl From<ClusterError> for Failure {
 }
 
 impl Failure {
-    fn new(code: u8, kind: &'static str, message: impl Into<String>) -> Failure {
+    pub fn new(code: u8, kind: &'static str, message: impl Into<String>) -> Failure {
         Failure {
             code,
             kind,
@@ -155,6 +226,40 @@ pub async fn run(cli: Cli) -> ExitCode {
         None => (cli.demo.target.json, demo(cli.demo).await),
         Some(Verb::Demo(args)) => (args.target.json, demo(args).await),
         Some(Verb::Cluster(args)) => (args.target.json, cluster(args).await),
+        Some(Verb::Products(a)) => (
+            a.target.json,
+            with_cluster(&a.target, |c| async move {
+                shop_cli::products(
+                    &c,
+                    a.category.as_deref(),
+                    a.search.as_deref(),
+                    a.target.json,
+                )
+                .await
+            })
+            .await,
+        ),
+        Some(Verb::Buy(a)) => (
+            a.target.json,
+            with_cluster(&a.target, |c| async move {
+                shop_cli::buy(&c, &a.items, a.customer.clone(), a.yes, a.target.json).await
+            })
+            .await,
+        ),
+        Some(Verb::Order(a)) => (
+            a.target.json,
+            with_cluster(&a.target, |c| async move {
+                shop_cli::order(&c, &a.id, a.target.json).await
+            })
+            .await,
+        ),
+        Some(Verb::Orders(a)) => (
+            a.target.json,
+            with_cluster(&a.target, |c| async move {
+                shop_cli::orders(&c, a.customer.clone(), a.target.json).await
+            })
+            .await,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -168,6 +273,21 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Runs `verb` on the target cluster (embedded if no nodes are given), then stops an embedded
+/// cluster gracefully.
+async fn with_cluster<F, Fut>(target: &Target, verb: F) -> Result<(), Failure>
+where
+    F: FnOnce(Cluster) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Failure>>,
+{
+    let (cluster, embedded) = open(target, node_ttl_default()).await?;
+    let result = verb(cluster).await;
+    if let Some(embedded) = embedded {
+        embedded.shutdown().await;
+    }
+    result
 }
 
 /// The cluster to talk to: the given nodes, or an embedded one started here.

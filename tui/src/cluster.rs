@@ -11,7 +11,10 @@
 //! repeat go through `call_owner`. It never holds its state lock across an await.
 
 mod follow;
+mod shop;
 mod state;
+
+pub use self::shop::{QuoteRow, parse_line};
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -141,6 +144,13 @@ pub struct MemberView {
 pub(crate) struct Inner {
     config: ClusterConfig,
     state: RwLock<State>,
+    /// The last quote seen of each product, and when: shown stale when its owner is down.
+    last_quotes: std::sync::Mutex<
+        std::collections::HashMap<
+            ringshop_shared::ProductId,
+            (ringshop_shared::Served<ringshop_shared::Quote>, Instant),
+        >,
+    >,
 }
 
 impl Inner {
@@ -235,6 +245,7 @@ impl Cluster {
         let inner = Arc::new(Inner {
             state: RwLock::new(State::new(config.vnodes, unknown)),
             config,
+            last_quotes: Default::default(),
         });
         let cluster = Cluster { inner };
         cluster.apply(membership, answered).await?;
@@ -332,6 +343,22 @@ impl Cluster {
         F: Fn(ShardClient, Context, u64) -> Fut,
         Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
     {
+        self.call_owner_within(id, self.inner.config.deadline, f)
+            .await
+    }
+
+    /// `call_owner` with its own deadline per attempt (long-polls).
+    pub async fn call_owner_within<K, T, F, Fut>(
+        &self,
+        id: &K,
+        deadline: Duration,
+        f: F,
+    ) -> Result<Answer<T>, ClusterError>
+    where
+        K: Placed + ?Sized,
+        F: Fn(ShardClient, Context, u64) -> Fut,
+        Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
+    {
         let started = Instant::now();
         let mut failover_from: Vec<NodeId> = Vec::new();
         let mut reconnected: Vec<NodeId> = Vec::new();
@@ -371,13 +398,7 @@ impl Cluster {
                     }
                 }
             };
-            let failure = match f(
-                client,
-                transport::context(self.inner.config.deadline),
-                epoch,
-            )
-            .await
-            {
+            let failure = match f(client, transport::context(deadline), epoch).await {
                 Ok(Ok(value)) => {
                     return Ok(Answer {
                         value,

@@ -7,5 +7,6 @@ pub mod cluster;
 pub mod demo;
 pub mod embedded;
 pub mod members_table;
+pub mod shop_cli;
 
 pub use cluster::{Answer, Cluster, ClusterConfig, ClusterError, MemberView, Report};

@@ -123,7 +123,7 @@ async fn places_like(
 }
 
 /// Clients of the members this client can reach now.
-fn reachable(inner: &Inner) -> Vec<(NodeId, ShardClient)> {
+pub(crate) fn reachable(inner: &Inner) -> Vec<(NodeId, ShardClient)> {
     let state = inner.read();
     state
         .members

@@ -1,0 +1,444 @@
+//! Checkout jobs: an order's job runs on the owner of its order id and moves it through
+//! accepted → reserving → paying → done, or → failed with every reservation released. Each
+//! stage change is a compare-and-set on the order's version in the store, so a job runs in one
+//! place at a time: a job whose write loses (another node took the order over) stops.
+//!
+//! A job is safe to run again from any stored stage: reserving holds each line once per order,
+//! releasing and selling act once, and the payment's outcome is a pure function of the order
+//! id, so a resumed payment decides as the first attempt did. When membership changes or a node
+//! starts, it resumes the open orders it owns.
+
+use std::collections::HashMap;
+use std::hash::Hasher;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ringshop_shared::shop::GUEST;
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, ProductId, ShardError, Stage, transport};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::membership::Members;
+use crate::peers::Peers;
+use crate::shop::products::Products;
+use crate::store::{Store, StoreError, StoredOrder, now_ms};
+
+/// The simulated payment.
+#[derive(Clone, Debug)]
+pub struct Payment {
+    /// How long paying takes.
+    pub delay: Duration,
+    /// The share of orders whose payment is declined, 0.0..=1.0.
+    pub failure_rate: f64,
+}
+
+impl Default for Payment {
+    fn default() -> Self {
+        Payment {
+            delay: Duration::from_millis(2_800),
+            failure_rate: 0.0,
+        }
+    }
+}
+
+impl Payment {
+    /// Declined or not: the same answer every time for one order.
+    fn declines(&self, order: OrderId) -> bool {
+        if self.failure_rate <= 0.0 {
+            return false;
+        }
+        let mut h = ringshop_shared::ring::StableHasher::default();
+        h.write(order.as_bytes());
+        (h.finish() as f64 / u64::MAX as f64) < self.failure_rate
+    }
+}
+
+/// How long a job keeps trying to reach a product's owner before failing the order.
+const REACH_FOR: Duration = Duration::from_secs(30);
+/// How long one node-to-node call may take.
+const CALL_DEADLINE: Duration = Duration::from_secs(2);
+
+struct Shared {
+    me: NodeId,
+    store: Arc<dyn Store>,
+    members: Members,
+    peers: Arc<Peers>,
+    products: Products,
+    payment: Payment,
+    /// Orders with a job on this node, and their latest state.
+    jobs: Mutex<HashMap<OrderId, watch::Sender<Order>>>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+/// Cheap to clone; every clone is the same set of jobs.
+#[derive(Clone)]
+pub struct Checkout {
+    shared: Arc<Shared>,
+}
+
+impl Checkout {
+    pub fn new(
+        members: Members,
+        peers: Arc<Peers>,
+        products: Products,
+        payment: Payment,
+        tracker: TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Checkout {
+        Checkout {
+            shared: Arc::new(Shared {
+                me: members.me().clone(),
+                store: members.store().clone(),
+                members,
+                peers,
+                products,
+                payment,
+                jobs: Mutex::new(HashMap::new()),
+                tracker,
+                shutdown,
+            }),
+        }
+    }
+
+    fn store_error(&self, e: StoreError) -> ShardError {
+        ShardError::Store {
+            node: self.shared.me.clone(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// Checks the order, stores it (the ack), and starts its job. The same id again answers
+    /// the stored order and starts nothing new.
+    pub async fn submit(&self, mut new: NewOrder) -> Result<Order, ShardError> {
+        if new.customer.trim().is_empty() {
+            new.customer = GUEST.to_string();
+        }
+        new.validate()?;
+        let store = &self.shared.store;
+        if let Some(existing) = store.order(new.id).await.map_err(|e| self.store_error(e))? {
+            self.ensure_job(existing.clone());
+            return Ok(existing.order);
+        }
+        let mut total = 0u64;
+        for line in &new.lines {
+            let (product, left) = store
+                .product(&line.product)
+                .await
+                .map_err(|e| self.store_error(e))?
+                .ok_or_else(|| ShardError::UnknownProduct {
+                    id: line.product.clone(),
+                })?;
+            if line.qty > left {
+                return Err(ShardError::OutOfStock {
+                    product: line.product.clone(),
+                    wanted: line.qty,
+                    left,
+                });
+            }
+            total += product.price_cents * u64::from(line.qty);
+        }
+        let stored = store
+            .create_order(&new, total, &self.shared.me, now_ms())
+            .await
+            .map_err(|e| self.store_error(e))?;
+        self.ensure_job(stored.clone());
+        Ok(stored.order)
+    }
+
+    /// The order as stored.
+    pub async fn order(&self, id: OrderId) -> Result<Order, ShardError> {
+        self.shared
+            .store
+            .order(id)
+            .await
+            .map_err(|e| self.store_error(e))?
+            .map(|s| s.order)
+            .ok_or(ShardError::UnknownOrder { id })
+    }
+
+    /// Waits until the order's stage differs from `seen` or `until`; the order then.
+    pub async fn watch(
+        &self,
+        id: OrderId,
+        seen: Stage,
+        until: tokio::time::Instant,
+    ) -> Result<Order, ShardError> {
+        loop {
+            let job = self.lock().get(&id).map(watch::Sender::subscribe);
+            let current = match &job {
+                Some(rx) => rx.borrow().clone(),
+                None => self.order(id).await?,
+            };
+            if current.stage != seen || current.stage.is_final() {
+                return Ok(current);
+            }
+            let wait = async {
+                match job {
+                    Some(mut rx) => {
+                        let _ = rx.changed().await;
+                    }
+                    // No job here (yet): the order may be moving elsewhere; look again soon.
+                    None => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            };
+            tokio::select! {
+                _ = wait => {}
+                _ = tokio::time::sleep_until(until) => return Ok(current),
+            }
+        }
+    }
+
+    /// Starts jobs for the open orders this node owns under its view.
+    pub async fn resume_owned(&self) {
+        let open = match self.shared.store.open_orders().await {
+            Ok(open) => open,
+            Err(e) => {
+                tracing::warn!(node = %self.shared.me, error = %e, "listing open orders failed");
+                return;
+            }
+        };
+        let view = self.shared.members.view();
+        for stored in open {
+            if view.ring.owner(&stored.order.id) == Some(&self.shared.me) {
+                self.ensure_job(stored);
+            }
+        }
+    }
+
+    /// Resumes owned orders after every membership change until `shutdown`.
+    pub async fn run(self) {
+        self.resume_owned().await;
+        let mut changes = self.shared.members.subscribe();
+        loop {
+            tokio::select! {
+                _ = self.shared.shutdown.cancelled() => return,
+                changed = changes.changed() => if changed.is_err() { return },
+            }
+            self.resume_owned().await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrderId, watch::Sender<Order>>> {
+        self.shared.jobs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts the order's job here unless it is final or already running here.
+    fn ensure_job(&self, stored: StoredOrder) {
+        if stored.order.stage.is_final() {
+            return;
+        }
+        let id = stored.order.id;
+        {
+            let mut jobs = self.lock();
+            if jobs.contains_key(&id) {
+                return;
+            }
+            jobs.insert(id, watch::channel(stored.order.clone()).0);
+        }
+        let this = self.clone();
+        self.shared.tracker.spawn(async move {
+            let outcome = this.job(stored).await;
+            if let Err(e) = outcome {
+                tracing::warn!(order = %id, error = %e, "checkout job stopped");
+            }
+            this.lock().remove(&id);
+        });
+    }
+
+    fn publish(&self, order: &Order) {
+        if let Some(tx) = self.lock().get(&order.id) {
+            tx.send_replace(order.clone());
+        }
+    }
+
+    /// Moves the order to `to`; None when another node moved it first (then stop).
+    async fn advance(
+        &self,
+        cur: &StoredOrder,
+        to: Stage,
+        reason: Option<&str>,
+    ) -> Result<Option<StoredOrder>, ShardError> {
+        let next = self
+            .shared
+            .store
+            .advance(
+                cur.order.id,
+                cur.version,
+                to,
+                &self.shared.me,
+                reason,
+                now_ms(),
+            )
+            .await
+            .map_err(|e| self.store_error(e))?;
+        match &next {
+            Some(n) => {
+                tracing::info!(node = %self.shared.me, order = %n.order.id, stage = %to, "order moved on");
+                self.publish(&n.order);
+            }
+            None => {
+                tracing::info!(node = %self.shared.me, order = %cur.order.id, "order taken over elsewhere; stopping here")
+            }
+        }
+        Ok(next)
+    }
+
+    async fn job(&self, mut cur: StoredOrder) -> Result<(), ShardError> {
+        // Claim it: from here every write checks that nobody else moved it meanwhile.
+        if cur.order.node != self.shared.me {
+            let stage = cur.order.stage;
+            match self.advance(&cur, stage, None).await? {
+                Some(next) => cur = next,
+                None => return Ok(()),
+            }
+        }
+        loop {
+            if self.shared.shutdown.is_cancelled() {
+                return Ok(());
+            }
+            let (to, reason) = match cur.order.stage {
+                Stage::Accepted => (Stage::Reserving, None),
+                Stage::Reserving => match self.reserve_all(&cur.order).await {
+                    Ok(()) => (Stage::Paying, None),
+                    Err(reason) => {
+                        self.release_all(&cur.order).await;
+                        (Stage::Failed, Some(reason))
+                    }
+                },
+                Stage::Paying => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.shared.payment.delay) => {}
+                        _ = self.shared.shutdown.cancelled() => return Ok(()),
+                    }
+                    if self.shared.payment.declines(cur.order.id) {
+                        self.release_all(&cur.order).await;
+                        (Stage::Failed, Some("payment declined".to_string()))
+                    } else {
+                        self.shared
+                            .store
+                            .sell(cur.order.id)
+                            .await
+                            .map_err(|e| self.store_error(e))?;
+                        (Stage::Done, None)
+                    }
+                }
+                Stage::Done | Stage::Failed => return Ok(()),
+            };
+            match self.advance(&cur, to, reason.as_deref()).await? {
+                Some(next) => cur = next,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Holds every line; the reason the order fails if one cannot be held.
+    async fn reserve_all(&self, order: &Order) -> Result<(), String> {
+        for line in &order.lines {
+            let id = order.id;
+            let qty = line.qty;
+            let held = self
+                .on_owner(
+                    &line.product,
+                    |client, ctx, epoch, product| async move {
+                        client.reserve(ctx, id, product, qty, epoch).await
+                    },
+                    |products, product| async move { products.reserve(id, &product, qty).await },
+                )
+                .await;
+            match held {
+                Ok(_) => {}
+                Err(ShardError::OutOfStock {
+                    product,
+                    wanted,
+                    left,
+                }) => {
+                    return Err(format!("{product}: {wanted} wanted but only {left} left"));
+                }
+                Err(ShardError::UnknownProduct { id }) => {
+                    return Err(format!("unknown product {id}"));
+                }
+                Err(e) => return Err(format!("{}: {e}", line.product)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives back every line the order holds (lines it does not hold are left alone).
+    async fn release_all(&self, order: &Order) {
+        for line in &order.lines {
+            let id = order.id;
+            let released = self
+                .on_owner(
+                    &line.product,
+                    |client, ctx, epoch, product| async move {
+                        client.release(ctx, id, product, epoch).await
+                    },
+                    |products, product| async move { products.release(id, &product).await },
+                )
+                .await;
+            if let Err(e) = released {
+                tracing::warn!(order = %id, product = %line.product, error = %e, "release failed");
+            }
+        }
+    }
+
+    /// Runs a product call on the product's owner: here through the local actor, elsewhere
+    /// over the network, following `Moved` and waiting out owners that cannot be reached until
+    /// membership replaces them (at most `REACH_FOR`).
+    async fn on_owner<T, R, RF, L, LF>(
+        &self,
+        product: &ProductId,
+        remote: R,
+        local: L,
+    ) -> Result<T, ShardError>
+    where
+        R: Fn(ringshop_shared::ShardClient, tarpc::context::Context, u64, ProductId) -> RF,
+        RF: std::future::Future<Output = Result<Result<T, ShardError>, tarpc::client::RpcError>>,
+        L: Fn(Products, ProductId) -> LF,
+        LF: std::future::Future<Output = Result<T, ShardError>>,
+    {
+        let started = tokio::time::Instant::now();
+        loop {
+            let view = self.shared.members.view();
+            let owner = view.ring.owner(product).cloned();
+            let outcome: Result<(), String> = match owner {
+                Some(owner) if owner == self.shared.me => {
+                    return local(self.shared.products.clone(), product.clone()).await;
+                }
+                Some(owner) => match view.addr_of(&owner) {
+                    Some(addr) => match self.shared.peers.client(addr).await {
+                        Ok(client) => {
+                            let ctx = transport::context(CALL_DEADLINE);
+                            match remote(client, ctx, view.epoch(), product.clone()).await {
+                                Ok(Err(ShardError::Moved { .. }))
+                                | Ok(Err(ShardError::ShuttingDown { .. })) => {
+                                    let _ = self.shared.members.refresh().await;
+                                    Err(format!("{owner} no longer owns {product}"))
+                                }
+                                Ok(answer) => return answer,
+                                Err(e) => {
+                                    self.shared.peers.forget(addr);
+                                    Err(format!("{owner} did not answer: {e}"))
+                                }
+                            }
+                        }
+                        Err(e) => Err(e.to_string()),
+                    },
+                    None => Err(format!("{owner} has no address")),
+                },
+                None => Err("no member owns it".to_string()),
+            };
+            if let Err(why) = outcome {
+                if started.elapsed() > REACH_FOR || self.shared.shutdown.is_cancelled() {
+                    return Err(ShardError::Invalid {
+                        what: format!("could not reach the owner of {product}: {why}"),
+                    });
+                }
+                tracing::debug!(%product, %why, "retrying on the product's owner");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Product actors: one per product id on its owner, the serial choke point for that product.
+//! An actor keeps the product's quote for the TTL (a hit), loading it from the store on the
+//! first ask (a miss); reservations and releases go through it and are written through to
+//! the store at once, and the kept stock follows what the store answered. After its TTL the
+//! actor retires; asks left in its mailbox are dropped and their askers ask again.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use ringshop_shared::{NodeId, OrderId, ProductId, Quote, Served, ShardError};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::mailboxes::{Mailboxes, NewMailbox};
+use crate::store::{Reservation, Store, StoreError};
+
+/// How many times one ask may meet a retiring actor before giving up.
+const MAX_ATTEMPTS: usize = 32;
+
+pub(crate) enum Ask {
+    Quote(oneshot::Sender<Result<Served<Quote>, ShardError>>),
+    Reserve {
+        order: OrderId,
+        qty: u32,
+        reply: oneshot::Sender<Result<u32, ShardError>>,
+    },
+    Release {
+        order: OrderId,
+        reply: oneshot::Sender<Result<(), ShardError>>,
+    },
+}
+
+struct Shared {
+    node: NodeId,
+    ttl: Duration,
+    store: Arc<dyn Store>,
+    mailboxes: Mailboxes<ProductId, Ask>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl Shared {
+    fn store_error(&self, e: StoreError) -> ShardError {
+        ShardError::Store {
+            node: self.node.clone(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// Cheap to clone; every clone is the same set of actors.
+#[derive(Clone)]
+pub struct Products {
+    shared: Arc<Shared>,
+}
+
+impl Products {
+    pub fn new(
+        node: NodeId,
+        ttl: Duration,
+        store: Arc<dyn Store>,
+        tracker: TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Products {
+        Products {
+            shared: Arc::new(Shared {
+                node,
+                ttl,
+                store,
+                mailboxes: Mailboxes::default(),
+                tracker,
+                shutdown,
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub async fn quote(&self, id: &ProductId) -> Result<Served<Quote>, ShardError> {
+        self.ask(id, Ask::Quote).await
+    }
+
+    pub async fn reserve(
+        &self,
+        order: OrderId,
+        id: &ProductId,
+        qty: u32,
+    ) -> Result<u32, ShardError> {
+        self.ask(id, |reply| Ask::Reserve { order, qty, reply })
+            .await
+    }
+
+    pub async fn release(&self, order: OrderId, id: &ProductId) -> Result<(), ShardError> {
+        self.ask(id, |reply| Ask::Release { order, reply }).await
+    }
+
+    /// Quote hits and misses on this node.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.shared.hits.load(Ordering::Relaxed),
+            self.shared.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Product actors alive now.
+    pub fn live(&self) -> usize {
+        self.shared.mailboxes.len()
+    }
+
+    async fn ask<T>(
+        &self,
+        id: &ProductId,
+        make: impl Fn(oneshot::Sender<Result<T, ShardError>>) -> Ask,
+    ) -> Result<T, ShardError> {
+        for _ in 0..MAX_ATTEMPTS {
+            if self.shared.shutdown.is_cancelled() {
+                break;
+            }
+            let (reply, answer) = oneshot::channel();
+            if let Some(new) = self.shared.mailboxes.post(id, make(reply)) {
+                self.spawn(id.clone(), new);
+            }
+            if let Ok(result) = answer.await {
+                return result;
+            }
+        }
+        Err(ShardError::ShuttingDown {
+            node: self.shared.node.clone(),
+        })
+    }
+
+    fn spawn(&self, id: ProductId, new: NewMailbox<Ask>) {
+        self.shared
+            .tracker
+            .spawn(run(id, new.generation, new.inbox, self.shared.clone()));
+    }
+}
+
+/// The quote an actor keeps.
+struct Kept {
+    quote: Quote,
+    born: Instant,
+    created_at: SystemTime,
+    expires: Instant,
+}
+
+impl Kept {
+    fn served(&self, shared: &Shared, hit: bool) -> Served<Quote> {
+        let now = Instant::now();
+        let age = now.saturating_duration_since(self.born);
+        Served {
+            value: self.quote.clone(),
+            node: shared.node.clone(),
+            hit,
+            created_at: self.created_at,
+            expires_at: self.created_at + shared.ttl,
+            age,
+            ttl_left: self.expires.saturating_duration_since(now),
+        }
+    }
+}
+
+async fn run(
+    id: ProductId,
+    generation: u64,
+    mut inbox: mpsc::UnboundedReceiver<Ask>,
+    shared: Arc<Shared>,
+) {
+    let mut kept: Option<Kept> = None;
+    let born = Instant::now();
+    let retire_at = born + shared.ttl;
+    loop {
+        tokio::select! {
+            biased;
+            _ = shared.shutdown.cancelled() => break,
+            ask = inbox.recv() => match ask {
+                Some(ask) => {
+                    if handle(&id, &shared, &mut kept, ask).await.is_break() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            _ = tokio::time::sleep_until(retire_at) => break,
+        }
+    }
+    shared.mailboxes.leave(&id, generation);
+    inbox.close();
+    while inbox.try_recv().is_ok() {}
+}
+
+/// Loads the product from the store into `kept`; Err(UnknownProduct) if it is not sold here.
+async fn load(id: &ProductId, shared: &Shared, kept: &mut Option<Kept>) -> Result<(), ShardError> {
+    let now = Instant::now();
+    let (product, stock_left) = shared
+        .store
+        .product(id)
+        .await
+        .map_err(|e| shared.store_error(e))?
+        .ok_or_else(|| ShardError::UnknownProduct { id: id.clone() })?;
+    shared.misses.fetch_add(1, Ordering::Relaxed);
+    *kept = Some(Kept {
+        quote: Quote {
+            product,
+            stock_left,
+        },
+        born: now,
+        created_at: SystemTime::now(),
+        expires: now + shared.ttl,
+    });
+    Ok(())
+}
+
+/// Serves one ask; Break when the actor should stop (its product does not exist).
+async fn handle(
+    id: &ProductId,
+    shared: &Shared,
+    kept: &mut Option<Kept>,
+    ask: Ask,
+) -> std::ops::ControlFlow<()> {
+    use std::ops::ControlFlow::{Break, Continue};
+    match ask {
+        Ask::Quote(reply) => {
+            let hit = kept.as_ref().is_some_and(|k| Instant::now() < k.expires);
+            if hit {
+                shared.hits.fetch_add(1, Ordering::Relaxed);
+            } else if let Err(e) = load(id, shared, kept).await {
+                let unknown = matches!(e, ShardError::UnknownProduct { .. });
+                let _ = reply.send(Err(e));
+                return if unknown { Break(()) } else { Continue(()) };
+            }
+            if let Some(k) = kept.as_ref() {
+                let _ = reply.send(Ok(k.served(shared, hit)));
+            }
+            Continue(())
+        }
+        Ask::Reserve { order, qty, reply } => {
+            let answer = match shared.store.reserve(order, id, qty).await {
+                Ok(Reservation::Held { left }) => {
+                    set_stock(kept, left);
+                    Ok(left)
+                }
+                Ok(Reservation::OutOfStock { left }) => {
+                    set_stock(kept, left);
+                    Err(ShardError::OutOfStock {
+                        product: id.clone(),
+                        wanted: qty,
+                        left,
+                    })
+                }
+                Ok(Reservation::UnknownProduct) => {
+                    Err(ShardError::UnknownProduct { id: id.clone() })
+                }
+                Err(e) => Err(shared.store_error(e)),
+            };
+            let _ = reply.send(answer);
+            Continue(())
+        }
+        Ask::Release { order, reply } => {
+            let answer = match shared.store.release(order, id).await {
+                Ok(_) => {
+                    // The kept stock is now behind the store: read it again on the next quote.
+                    if let Some(k) = kept.as_mut() {
+                        k.expires = Instant::now();
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(shared.store_error(e)),
+            };
+            let _ = reply.send(answer);
+            Continue(())
+        }
+    }
+}
+
+fn set_stock(kept: &mut Option<Kept>, left: u32) {
+    if let Some(k) = kept.as_mut() {
+        k.quote.stock_left = left;
+    }
+}
