@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use ringshop_node::shop::checkout::Payment;
 use ringshop_node::{Config, NodeHandle, serve};
 use ringshop_shared::NodeId;
 use ringshop_tui::{Cluster, ClusterConfig};
@@ -34,6 +35,8 @@ pub struct TestCluster {
     nodes: Vec<TestNode>,
     ttl: Duration,
     dir: TempDir,
+    catalog: Option<PathBuf>,
+    payment: Payment,
 }
 
 /// `n1`, `n2`, ...
@@ -66,7 +69,20 @@ impl TestCluster {
             nodes: Vec::new(),
             ttl,
             dir: tempfile::tempdir().expect("a temporary folder"),
+            catalog: None,
+            payment: Payment::default(),
         }
+    }
+
+    /// No nodes yet; the nodes started from here on sell `catalog` (CSV lines) and pay with
+    /// `payment`.
+    pub fn shop(ttl: Duration, catalog: &str, payment: Payment) -> TestCluster {
+        let mut cluster = TestCluster::empty(ttl);
+        let path = cluster.dir.path().join("catalog.csv");
+        std::fs::write(&path, catalog).expect("writes the catalog");
+        cluster.catalog = Some(path);
+        cluster.payment = payment;
+        cluster
     }
 
     /// The database every node of this cluster shares.
@@ -77,7 +93,7 @@ impl TestCluster {
     /// Starts one more in-process node; its address.
     pub async fn add_in_process(&mut self, name: NodeId) -> SocketAddr {
         let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        let handle = start_in_process(name.clone(), self.ttl, listen, &self.db()).await;
+        let handle = start_in_process(self.config(name.clone(), listen)).await;
         let addr = handle.addr();
         self.nodes.retain(|n| n.name != name);
         self.nodes.push(TestNode {
@@ -90,7 +106,13 @@ impl TestCluster {
 
     /// Starts one more node as a child process; its address.
     pub fn add_process(&mut self, name: NodeId) -> SocketAddr {
-        let node = spawn_process(name.clone(), self.ttl, &self.db());
+        let node = spawn_process(
+            name.clone(),
+            self.ttl,
+            &self.db(),
+            self.catalog.as_deref(),
+            &self.payment,
+        );
         let addr = node.addr;
         self.nodes.retain(|n| n.name != name);
         self.nodes.push(node);
@@ -152,7 +174,7 @@ impl TestCluster {
     /// Starts a stopped in-process node again on its old address, as a restart would.
     pub async fn restart_in_process(&mut self, name: &NodeId) {
         let addr = self.node(name).addr;
-        let handle = start_in_process(name.clone(), self.ttl, addr, &self.db()).await;
+        let handle = start_in_process(self.config(name.clone(), addr)).await;
         self.node_mut(name).run = Run::InProcess(Some(handle));
     }
 
@@ -162,6 +184,17 @@ impl TestCluster {
             Run::InProcess(Some(handle)) => handle,
             _ => panic!("{name} is not a running in-process node"),
         }
+    }
+
+    fn config(&self, name: NodeId, listen: SocketAddr) -> Config {
+        let mut config = Config::new(name, listen)
+            .with_ttl(self.ttl)
+            .with_db(self.db())
+            .with_payment(self.payment.clone());
+        if let Some(catalog) = &self.catalog {
+            config = config.with_catalog(catalog);
+        }
+        config
     }
 
     fn node_mut(&mut self, name: &NodeId) -> &mut TestNode {
@@ -191,15 +224,8 @@ pub fn test_config() -> ClusterConfig {
     }
 }
 
-async fn start_in_process(
-    name: NodeId,
-    ttl: Duration,
-    listen: SocketAddr,
-    db: &Path,
-) -> NodeHandle {
-    serve(Config::new(name, listen).with_ttl(ttl).with_db(db))
-        .await
-        .expect("an in-process node starts")
+async fn start_in_process(config: Config) -> NodeHandle {
+    serve(config).await.expect("an in-process node starts")
 }
 
 /// The built `ringshop-node`, next to this test binary's folder (`cargo test --workspace`
@@ -222,11 +248,26 @@ pub fn node_binary() -> PathBuf {
     bin
 }
 
-fn spawn_process(name: NodeId, ttl: Duration, db: &Path) -> TestNode {
-    let mut child = Command::new(node_binary())
+fn spawn_process(
+    name: NodeId,
+    ttl: Duration,
+    db: &Path,
+    catalog: Option<&Path>,
+    payment: &Payment,
+) -> TestNode {
+    let mut command = Command::new(node_binary());
+    if let Some(catalog) = catalog {
+        command.arg("--catalog").arg(catalog);
+    }
+    let mut child = command
         .args(["--name", name.as_str(), "--listen", "127.0.0.1:0"])
         .arg("--db")
         .arg(db)
+        .args([
+            "--payment-delay",
+            &format!("{}ms", payment.delay.as_millis()),
+        ])
+        .args(["--payment-failure-rate", &payment.failure_rate.to_string()])
         .args(["--ttl", &format!("{}ms", ttl.as_millis())])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

@@ -94,3 +94,99 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--kill-one"));
 }
+
+/// Runs `ringshop ARGS` (on an embedded cluster) with stdin closed; (code, stdout, stderr).
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json_error(stderr: &str) -> serde_json::Value {
+    serde_json::from_str(stderr.trim())
+        .unwrap_or_else(|e| panic!("stderr is not one JSON error ({e}): {stderr}"))
+}
+
+#[test]
+fn products_lists_the_catalog_with_the_node_of_each_quote() {
+    let (code, stdout, _) = run(&["products", "--category", "tea", "--json"]);
+    assert_eq!(code, Some(0));
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let rows = doc["products"].as_array().expect("products");
+    assert_eq!(rows.len(), 8);
+    assert!(
+        rows.iter()
+            .all(|r| r["node"].as_str().is_some_and(|n| n.starts_with('n')))
+    );
+    let (code, _, stderr) = run(&["products", "--search", "zzz", "--json"]);
+    assert_eq!(code, Some(4));
+    assert_eq!(json_error(&stderr)["error"]["kind"], "not_found");
+}
+
+#[test]
+fn buy_reports_each_stage_and_ends_bought() {
+    let (code, stdout, stderr) = run(&["buy", "mug:2", "--yes", "--json", "--customer", "ada"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON document per line"))
+        .collect();
+    let stages: Vec<&str> = events.iter().filter_map(|e| e["stage"].as_str()).collect();
+    assert_eq!(stages.first(), Some(&"accepted"));
+    assert_eq!(stages.last(), Some(&"done"));
+    let last = events.last().expect("events");
+    assert_eq!(last["event"], "bought");
+    assert_eq!(last["items"], 2);
+}
+
+#[test]
+fn buy_failures_have_their_own_exit_codes_and_json_errors() {
+    let (code, _, stderr) = run(&["buy", "no-such-thing", "--yes", "--json"]);
+    assert_eq!(code, Some(4));
+    assert_eq!(json_error(&stderr)["error"]["kind"], "not_found");
+    let (code, _, stderr) = run(&["buy", "atlas:20", "--yes", "--json"]);
+    assert_eq!(code, Some(5));
+    let err = json_error(&stderr);
+    assert_eq!(err["error"]["kind"], "refused");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("only 10 left")
+    );
+    let (code, _, stderr) = run(&["buy", "mug:0", "--yes"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("out of range"));
+    let (code, _, stderr) = run(&["buy", "mug"]);
+    assert_eq!(code, Some(2), "no prompt off a terminal");
+    assert!(stderr.contains("--yes"));
+}
+
+#[test]
+fn order_and_orders_answer_or_say_what_is_wrong() {
+    let (code, _, stderr) = run(&["order", "not-a-uuid", "--json"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        json_error(&stderr)["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("malformed order id")
+    );
+    let (code, _, stderr) = run(&["order", "67e55044-10b1-426f-9247-bb680e5fe0c8", "--json"]);
+    assert_eq!(code, Some(4));
+    assert_eq!(json_error(&stderr)["error"]["kind"], "not_found");
+    let (code, stdout, _) = run(&["orders", "--json"]);
+    assert_eq!(code, Some(0));
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert!(
+        doc["orders"].as_array().is_some_and(Vec::is_empty),
+        "a fresh embedded cluster has none"
+    );
+}

@@ -1,0 +1,305 @@
+//! The shop on real nodes: stock is never oversold, an order runs once whatever is resent or
+//! killed, the main is told of every stage, quotes are cached at their owner, and bad input is
+//! a typed error that reserves and stores nothing.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use ringshop_node::shop::checkout::Payment;
+use ringshop_node::{SqliteStore, Store};
+use ringshop_shared::{NewOrder, Order, OrderId, OrderLine, ProductId, ShardError, Stage};
+use ringshop_tests::{TestCluster, name};
+use ringshop_tui::{Cluster, ClusterError};
+
+const CATALOG: &str = "\
+lamp,Desk lamp,home,4500,10
+mug,Mug,tea,1200,500
+teapot,Teapot,tea,3900,3
+";
+
+fn quick() -> Payment {
+    Payment {
+        delay: Duration::from_millis(200),
+        failure_rate: 0.0,
+    }
+}
+
+fn p(id: &str) -> ProductId {
+    ProductId::new(id).expect("valid")
+}
+
+fn order(lines: &[(&str, u32)]) -> NewOrder {
+    NewOrder {
+        id: OrderId::random(),
+        customer: "tester".into(),
+        lines: lines
+            .iter()
+            .map(|(id, qty)| OrderLine {
+                product: p(id),
+                qty: *qty,
+            })
+            .collect(),
+    }
+}
+
+/// Follows an order to its final stage (at most 30 s); every stage seen, in order.
+async fn follow(client: &Cluster, mut current: Order) -> (Order, Vec<Stage>) {
+    let started = Instant::now();
+    let mut seen = vec![current.stage];
+    while !current.stage.is_final() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "order {} stuck at {}",
+            current.id,
+            current.stage
+        );
+        let next = client
+            .watch_order(current.id, current.stage)
+            .await
+            .expect("watch answers");
+        if next.value.stage != current.stage {
+            seen.push(next.value.stage);
+        }
+        current = next.value;
+    }
+    (current, seen)
+}
+
+async fn audit(cluster: &TestCluster) -> BTreeMap<String, ringshop_node::store::Audit> {
+    let store = SqliteStore::open(&cluster.db())
+        .await
+        .expect("opens the store");
+    store
+        .audit()
+        .await
+        .expect("audits")
+        .into_iter()
+        .map(|a| (a.product.to_string(), a))
+        .collect()
+}
+
+fn assert_balanced(audit: &BTreeMap<String, ringshop_node::store::Audit>) {
+    for (id, a) in audit {
+        assert_eq!(
+            a.initial,
+            a.left + a.sold + a.held,
+            "{id}: initial = left + sold + held"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_buyers_of_ten_lamps_exactly_ten_succeed() {
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, quick());
+    for i in 1..=3 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let client = cluster.client().await;
+    let buyers = (0..50).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            match client.checkout(&order(&[("lamp", 1)])).await {
+                Ok(accepted) => follow(&client, accepted.value).await.0.stage,
+                Err(ClusterError::Shard {
+                    error: ShardError::OutOfStock { .. },
+                    ..
+                }) => Stage::Failed,
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        })
+    });
+    let mut done = 0;
+    for b in futures::future::join_all(buyers).await {
+        if b.expect("buyer finished") == Stage::Done {
+            done += 1;
+        }
+    }
+    assert_eq!(done, 10);
+    let audit = audit(&cluster).await;
+    assert_eq!(
+        (audit["lamp"].left, audit["lamp"].sold, audit["lamp"].held),
+        (0, 10, 0)
+    );
+    assert_balanced(&audit);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_main_is_told_of_each_stage_and_the_order_is_bought() {
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, quick());
+    for i in 1..=3 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let client = cluster.client().await;
+    let placed = order(&[("mug", 2), ("teapot", 1)]);
+    let accepted = client.checkout(&placed).await.expect("accepted");
+    assert_eq!(
+        accepted.report.node,
+        client.owner(&placed.id).expect("owned"),
+        "it runs on the order id's owner"
+    );
+    let (done, stages) = follow(&client, accepted.value).await;
+    assert_eq!(done.stage, Stage::Done);
+    assert!(
+        stages.windows(2).all(|w| w[0] < w[1]),
+        "stages only move forward: {stages:?}"
+    );
+    assert!(
+        stages.contains(&Stage::Paying),
+        "paying lasts 200 ms and is seen: {stages:?}"
+    );
+    assert_eq!(done.total_cents, 2 * 1200 + 3900);
+    assert_eq!(done.items(), 3);
+    let stored = client.order(placed.id).await.expect("stored");
+    assert_eq!(stored.stage, Stage::Done);
+    let listed = client.orders(Some("tester".into())).await.expect("listed");
+    assert_eq!(listed.len(), 1);
+    assert_balanced(&audit(&cluster).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_order_id_sent_twice_and_concurrently_through_two_clients_is_one_order() {
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, quick());
+    for i in 1..=3 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let (a, b) = (cluster.client().await, cluster.client().await);
+    let placed = order(&[("teapot", 2)]);
+    let (x, y) = tokio::join!(a.checkout(&placed), b.checkout(&placed));
+    let (x, y) = (x.expect("accepted").value, y.expect("accepted").value);
+    assert_eq!(
+        (x.id, x.created_at),
+        (y.id, y.created_at),
+        "the same stored order"
+    );
+    let again = a.checkout(&placed).await.expect("answered").value;
+    assert_eq!(again.created_at, x.created_at);
+    let (done, _) = follow(&a, again).await;
+    assert_eq!(done.stage, Stage::Done);
+    let all = a.orders(None).await.expect("listed");
+    assert_eq!(all.iter().filter(|o| o.id == placed.id).count(), 1);
+    let audit = audit(&cluster).await;
+    assert_eq!(
+        (audit["teapot"].sold, audit["teapot"].left),
+        (2, 1),
+        "bought once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quote_is_a_hit_within_the_ttl_names_its_node_and_is_reloaded_after() {
+    let ttl = Duration::from_millis(300);
+    let mut cluster = TestCluster::shop(ttl, CATALOG, quick());
+    for i in 1..=3 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let client = cluster.client().await;
+    let first = client.quote(&p("mug")).await.expect("quoted");
+    let second = client.quote(&p("mug")).await.expect("quoted");
+    assert!(!first.value.hit && second.value.hit);
+    assert_eq!(second.value.node, client.owner(&p("mug")).expect("owned"));
+    assert_eq!(second.value.value.stock_left, 500);
+    assert_eq!(second.value.value.product.price_cents, 1200);
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    let third = client.quote(&p("mug")).await.expect("quoted");
+    assert!(!third.value.hit, "reloaded after the TTL");
+    let rows = client.quotes(&[p("mug"), p("lamp"), p("teapot")]).await;
+    assert!(rows.iter().all(|(_, r)| r.as_ref().is_ok_and(|r| !r.stale)));
+}
+
+/// What a refusal must look like.
+type Expect = fn(&ShardError) -> bool;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_orders_are_typed_errors_and_reserve_or_store_nothing() {
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, quick());
+    for i in 1..=2 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let client = cluster.client().await;
+    let before = audit(&cluster).await;
+    let cases: Vec<(NewOrder, Expect)> = vec![
+        (order(&[("nope", 1)]), |e| {
+            matches!(e, ShardError::UnknownProduct { .. })
+        }),
+        (order(&[("mug", 0)]), |e| {
+            matches!(e, ShardError::BadQuantity { .. })
+        }),
+        (order(&[("mug", 21)]), |e| {
+            matches!(e, ShardError::BadQuantity { .. })
+        }),
+        (order(&[]), |e| matches!(e, ShardError::EmptyOrder)),
+        (order(&[("teapot", 4)]), |e| {
+            matches!(e, ShardError::OutOfStock { left: 3, .. })
+        }),
+    ];
+    for (bad, expected) in cases {
+        match client.checkout(&bad).await {
+            Err(ClusterError::Shard { error, .. }) => assert!(expected(&error), "{bad:?}: {error}"),
+            other => panic!("{bad:?}: expected a typed refusal, got {other:?}"),
+        }
+    }
+    assert!(
+        client.orders(None).await.expect("listed").is_empty(),
+        "nothing stored"
+    );
+    let after = audit(&cluster).await;
+    for (id, a) in &after {
+        assert_eq!(
+            (a.left, a.held),
+            (before[id].left, before[id].held),
+            "{id}: nothing reserved"
+        );
+    }
+    let unknown = client
+        .order(OrderId::random())
+        .await
+        .expect_err("no such order");
+    assert!(matches!(
+        unknown,
+        ClusterError::Shard {
+            error: ShardError::UnknownOrder { .. },
+            ..
+        }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_payment_fails_the_order_and_releases_its_stock() {
+    let payment = Payment {
+        delay: Duration::from_millis(50),
+        failure_rate: 1.0,
+    };
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
+    cluster.add_in_process(name(1)).await;
+    let client = cluster.client().await;
+    let accepted = client
+        .checkout(&order(&[("teapot", 2)]))
+        .await
+        .expect("accepted");
+    let (failed, _) = follow(&client, accepted.value).await;
+    assert_eq!(failed.stage, Stage::Failed);
+    assert_eq!(failed.reason.as_deref(), Some("payment declined"));
+    let audit = audit(&cluster).await;
+    assert_eq!(
+        (
+            audit["teapot"].left,
+            audit["teapot"].sold,
+            audit["teapot"].held
+        ),
+        (3, 0, 0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_catalog_stops_the_node_naming_the_line() {
+    let cluster = TestCluster::shop(Duration::from_secs(5), "mug,Mug,tea,12.00,5\n", quick());
+    let config = ringshop_node::Config::new(name(1), "127.0.0.1:0".parse().expect("addr"))
+        .with_db(cluster.db())
+        .with_catalog(cluster.db().with_file_name("catalog.csv"));
+    let err = ringshop_node::serve(config).await.err().expect("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("catalog.csv line 1") && text.contains("price"),
+        "{text}"
+    );
+}
