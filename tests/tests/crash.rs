@@ -119,3 +119,47 @@ async fn a_sigkill_right_after_acceptance_loses_and_repeats_nothing() {
 async fn a_sigkill_during_payment_loses_and_repeats_nothing() {
     kill_during(Stage::Paying, 6).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restarted_on_the_same_store_resumes_the_orders_it_owns() {
+    let payment = Payment {
+        delay: Duration::from_millis(800),
+        failure_rate: 0.0,
+    };
+    let mut cluster = TestCluster::shop(Duration::from_secs(30), CATALOG, payment);
+    let n1 = ringshop_tests::name(1);
+    cluster.add_in_process(n1.clone()).await;
+    let client = cluster.client().await;
+    let mut orders = Vec::new();
+    for _ in 0..3 {
+        orders.push(
+            client
+                .checkout(&new_order("lamp"))
+                .await
+                .expect("acknowledged")
+                .value,
+        );
+    }
+    for o in orders.iter_mut() {
+        *o = until_stage(&client, o.clone(), Stage::Paying).await;
+    }
+    // The only node dies mid-payment; nothing runs until it comes back on the same store.
+    cluster.kill(&n1).await;
+    drop(client);
+    tokio::time::sleep(Duration::from_millis(2_600)).await; // its old row goes stale
+    cluster.restart_in_process(&n1).await;
+    let client = cluster.client().await;
+    for o in orders {
+        let done = until_final(&client, o).await;
+        assert_eq!(done.stage, Stage::Done);
+    }
+    let store = SqliteStore::open(&cluster.db()).await.expect("opens");
+    let lamp = store
+        .audit()
+        .await
+        .expect("audits")
+        .into_iter()
+        .find(|a| a.product.as_str() == "lamp");
+    let lamp = lamp.expect("lamp");
+    assert_eq!((lamp.sold, lamp.held, lamp.left), (3, 0, 37));
+}

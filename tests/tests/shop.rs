@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::{SqliteStore, Store};
-use ringshop_shared::{NewOrder, Order, OrderId, OrderLine, ProductId, ShardError, Stage};
+use ringshop_shared::{
+    NewOrder, Order, OrderId, OrderLine, ProductId, ShardError, Stage, transport,
+};
 use ringshop_tests::{TestCluster, name};
 use ringshop_tui::{Cluster, ClusterError};
 
@@ -183,6 +185,53 @@ async fn one_order_id_sent_twice_and_concurrently_through_two_clients_is_one_ord
         (2, 1),
         "bought once"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_order_sent_to_every_node_at_once_is_stored_by_its_owner_only() {
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, quick());
+    for i in 1..=3 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let client = cluster.client().await;
+    let epoch = client.epoch();
+    let placed = order(&[("mug", 1)]);
+    let owner = client.owner(&placed.id).expect("owned");
+    let sends = cluster.addrs().into_iter().flat_map(|addr| {
+        let placed = placed.clone();
+        (0..2).map(move |_| {
+            let placed = placed.clone();
+            async move {
+                let node = transport::connect_shard(addr, Duration::from_secs(1))
+                    .await
+                    .expect("connects");
+                node.checkout(transport::context(Duration::from_secs(2)), placed, epoch)
+                    .await
+                    .expect("answers")
+            }
+        })
+    });
+    let answers = futures::future::join_all(sends).await;
+    let accepted: Vec<&Order> = answers.iter().filter_map(|a| a.as_ref().ok()).collect();
+    assert_eq!(
+        accepted.len(),
+        2,
+        "the owner accepts (both times), the others redirect"
+    );
+    assert!(
+        accepted
+            .iter()
+            .all(|o| o.node == owner && o.created_at == accepted[0].created_at)
+    );
+    let moved = answers
+        .iter()
+        .filter(|a| matches!(a, Err(ShardError::Moved { owner: o, .. }) if *o == owner))
+        .count();
+    assert_eq!(moved, 4);
+    let (done, _) = follow(&client, accepted[0].clone()).await;
+    assert_eq!(done.stage, Stage::Done);
+    assert_eq!(client.orders(None).await.expect("listed").len(), 1);
+    assert_eq!(audit(&cluster).await["mug"].sold, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
