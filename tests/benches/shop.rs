@@ -1,0 +1,168 @@
+//! Shop throughput and recovery, printed (the tests hold correctness; this says how fast).
+//! Run with `cargo bench -p ringshop-tests --bench shop`.
+//!
+//! - orders/s: a 3-node in-process cluster, payment delay 0, 64 buyers at once, each placing
+//!   one-line orders and following each to `done`; counted over a fixed number of orders.
+//! - resume: node processes, payment 1 s; kill the node running an order during payment and
+//!   time until its order moves on another node (the client is watching, so it suspects the
+//!   dead node at once), and until it is bought.
+
+use std::time::{Duration, Instant};
+
+use ringshop_node::shop::checkout::Payment;
+use ringshop_shared::{NewOrder, Order, OrderId, OrderLine, ProductId, Stage};
+use ringshop_tests::{TestCluster, name};
+use ringshop_tui::Cluster;
+
+const CATALOG: &str =
+    "mug,Mug,tea,1200,100000\nlamp,Lamp,home,4500,100000\npen,Pen,books,900,100000\n";
+const ORDERS: usize = 2_000;
+const IN_FLIGHT: usize = 64;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        throughput().await;
+        resume().await;
+    });
+}
+
+fn new_order(i: usize) -> NewOrder {
+    let product = ["mug", "lamp", "pen"][i % 3];
+    NewOrder {
+        id: OrderId::random(),
+        customer: "bench".into(),
+        lines: vec![OrderLine {
+            product: ProductId::new(product).expect("valid"),
+            qty: 1,
+        }],
+    }
+}
+
+async fn until_final(client: &Cluster, mut o: Order) -> Order {
+    while !o.stage.is_final() {
+        o = client
+            .watch_order(o.id, o.stage)
+            .await
+            .expect("followed")
+            .value;
+    }
+    o
+}
+
+async fn throughput() {
+    let payment = Payment {
+        delay: Duration::ZERO,
+        failure_rate: 0.0,
+    };
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
+    for i in 1..=3 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let client = cluster.client().await;
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let buyers = (0..IN_FLIGHT).map(|_| {
+        let (client, next) = (client.clone(), next.clone());
+        tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= ORDERS {
+                    return latencies;
+                }
+                let t = Instant::now();
+                let accepted = client.checkout(&new_order(i)).await.expect("accepted");
+                let done = until_final(&client, accepted.value).await;
+                assert_eq!(done.stage, Stage::Done);
+                latencies.push(t.elapsed());
+            }
+        })
+    });
+    let mut all = Vec::new();
+    for b in futures::future::join_all(buyers).await {
+        all.extend(b.expect("buyer"));
+    }
+    let took = started.elapsed();
+    all.sort();
+    let pct = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    println!(
+        "checkout throughput: 3 in-process nodes, payment delay 0, {IN_FLIGHT} buyers at once"
+    );
+    println!(
+        "  {ORDERS} orders bought in {:.2} s = {:.0} orders/s; per order p50 {:.1} ms, p99 {:.1} ms\n",
+        took.as_secs_f64(),
+        ORDERS as f64 / took.as_secs_f64(),
+        pct(0.5).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3
+    );
+}
+
+async fn resume() {
+    let mut moved = Vec::new();
+    let mut bought = Vec::new();
+    for _ in 0..3 {
+        let payment = Payment {
+            delay: Duration::from_secs(1),
+            failure_rate: 0.0,
+        };
+        let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
+        for i in 1..=3 {
+            cluster.add_process(name(i));
+        }
+        let client = cluster.client().await;
+        let mut o = client
+            .checkout(&new_order(0))
+            .await
+            .expect("accepted")
+            .value;
+        while o.stage < Stage::Paying {
+            o = client
+                .watch_order(o.id, o.stage)
+                .await
+                .expect("followed")
+                .value;
+        }
+        let victim = o.node.clone();
+        let id = o.id;
+        cluster.kill(&victim).await;
+        let killed = Instant::now();
+        // The buyer keeps watching (as `ringshop buy` does); meanwhile, read the stored order
+        // until another node has claimed it.
+        let watcher = {
+            let client = client.clone();
+            tokio::spawn(async move { until_final(&client, o).await })
+        };
+        loop {
+            let stored = client.order(id).await.expect("readable");
+            if stored.node != victim {
+                moved.push(killed.elapsed());
+                break;
+            }
+            assert!(killed.elapsed() < Duration::from_secs(10), "never resumed");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let done = watcher.await.expect("watched");
+        assert_eq!(done.stage, Stage::Done);
+        bought.push(killed.elapsed());
+    }
+    let ms = |v: &[Duration]| {
+        v.iter()
+            .map(|d| format!("{:.0}", d.as_secs_f64() * 1e3))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("resume after SIGKILL during payment (payment 1 s, node processes, client watching):");
+    println!(
+        "  kill -> order claimed by its new owner:   {} ms",
+        ms(&moved)
+    );
+    println!(
+        "  kill -> bought on the new owner:          {} ms",
+        ms(&bought)
+    );
+}
