@@ -65,7 +65,7 @@ pub async fn products(
                     "stock": q.value.stock_left,
                     "node": q.node.as_str(),
                     "hit": q.hit,
-                    "age_ms": q.age.as_millis() as u64 + r.seen_ago.as_millis() as u64,
+                    "age_ms": ((q.age + r.seen_ago).as_secs_f64() * 1e6).round() / 1e3,
                     "stale": r.stale,
                 }));
             }
@@ -88,7 +88,7 @@ pub async fn products(
             ));
             continue;
         }
-        let age = Duration::from_millis(r["age_ms"].as_u64().unwrap_or(0));
+        let age = Duration::from_secs_f64(r["age_ms"].as_f64().unwrap_or(0.0).max(0.0) / 1e3);
         let cache = match (r["stale"].as_bool(), r["hit"].as_bool()) {
             (Some(true), _) => "STALE",
             (_, Some(true)) => "hit",
