@@ -352,3 +352,57 @@ async fn a_broken_catalog_stops_the_node_naming_the_line() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_every_owner_gone_the_last_quotes_come_back_marked_stale() {
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, quick());
+    cluster.add_in_process(name(1)).await;
+    let client = cluster.client().await;
+    let ids = [p("mug"), p("lamp")];
+    let fresh = client.quotes(&ids).await;
+    assert!(
+        fresh
+            .iter()
+            .all(|(_, r)| r.as_ref().is_ok_and(|r| !r.stale))
+    );
+    cluster.kill(&name(1)).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let rows = client.quotes(&ids).await;
+    for (id, row) in rows {
+        let row = row.unwrap_or_else(|e| panic!("{id}: the last quote, not {e}"));
+        assert!(row.stale, "{id} is marked stale");
+        assert!(
+            row.seen_ago >= Duration::from_millis(50),
+            "{id} says how old it is"
+        );
+        assert_eq!(row.quote.node, name(1), "{id}: it says where it came from");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buy_goes_through_while_the_products_owner_is_dead() {
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, quick());
+    for i in 1..=3 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let client = cluster.client().await;
+    let product_owner = client.owner(&p("lamp")).expect("owned");
+    // An order whose own owner survives, for a product whose owner is killed.
+    let placed = loop {
+        let o = order(&[("lamp", 1)]);
+        if client.owner(&o.id).as_ref() != Some(&product_owner) {
+            break o;
+        }
+    };
+    cluster.kill(&product_owner).await;
+    let accepted = client.checkout(&placed).await.expect("accepted");
+    let (done, _) = follow(&client, accepted.value).await;
+    assert_eq!(
+        done.stage,
+        Stage::Done,
+        "reserved on the product's next owner"
+    );
+    let audit = audit(&cluster).await;
+    assert_eq!(audit["lamp"].sold, 1);
+    assert_balanced(&audit);
+}
