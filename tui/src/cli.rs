@@ -40,14 +40,52 @@ Examples:
 /// where one actor per id keeps a short-lived value; every answer says which node served it,
 /// whether it was cached, and how old it is.
 ///
-/// With no verb it runs the demo (the interactive shop arrives in a later release).
+/// With no verb it opens the interactive TUI (shop, cart, orders, cluster, demo) on a
+/// terminal, or runs the headless demo when stdin or stdout is not one.
 #[derive(Parser, Debug)]
 #[command(name = "ringshop", version, after_long_help = EXIT_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub verb: Option<Verb>,
     #[command(flatten)]
-    pub demo: DemoArgs,
+    pub tui: TuiArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// How long values are kept, for the embedded cluster (a running cluster has its own).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub ttl: Duration,
+    /// How often live views refresh (e.g. 500ms, 1s).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub refresh: Duration,
+    /// Hide stopping and starting nodes.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Whose orders these are [default: guest].
+    #[arg(long)]
+    pub customer: Option<String>,
+}
+
+impl Cli {
+    /// True when this run opens the interactive TUI.
+    pub fn wants_tui(&self) -> bool {
+        self.verb.is_none() && std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+    }
+}
+
+/// Where the TUI writes its log: `$XDG_STATE_HOME/ringshop/tui.log`, else
+/// `~/.local/state/ringshop/tui.log`, else the temporary folder.
+pub fn tui_log_path() -> std::path::PathBuf {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state"))
+        })
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("ringshop").join("tui.log")
 }
 
 #[derive(Subcommand, Debug)]
@@ -223,7 +261,20 @@ impl Failure {
 /// Runs a parsed command line to its exit code.
 pub async fn run(cli: Cli) -> ExitCode {
     let (json, result) = match cli.verb {
-        None => (cli.demo.target.json, demo(cli.demo).await),
+        None if cli.wants_tui() => (false, tui(cli.tui).await),
+        None => {
+            eprintln!(
+                "ringshop: not on a terminal, so running the headless demo (`ringshop --help` for the verbs)"
+            );
+            let args = DemoArgs {
+                target: cli.tui.target.clone(),
+                ttl: cli.tui.ttl,
+                ids: vec![1, 2, 3, 4],
+                kill_one: false,
+                leave_one: false,
+            };
+            (cli.tui.target.json, demo(args).await)
+        }
         Some(Verb::Demo(args)) => (args.target.json, demo(args).await),
         Some(Verb::Cluster(args)) => (args.target.json, cluster(args).await),
         Some(Verb::Products(a)) => (
@@ -273,6 +324,26 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// The interactive TUI: the terminal is restored on every way out.
+async fn tui(args: TuiArgs) -> Result<(), Failure> {
+    let (cluster, embedded) = open(&args.target, args.ttl).await?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = crate::runner::Runner::new(cluster, embedded, args.customer.clone(), tx);
+    let log_path = tui_log_path();
+    let app = crate::app::App::new(
+        args.target.nodes.is_empty(),
+        args.read_only,
+        args.refresh,
+        log_path.display().to_string(),
+    );
+    let mut terminal = crate::terminal::init()
+        .map_err(|e| Failure::new(1, "terminal", format!("cannot open the terminal: {e}")))?;
+    let outcome = crate::event_loop::run(&mut terminal, app, &runner, rx).await;
+    crate::terminal::restore();
+    runner.shutdown().await;
+    outcome.map_err(|e| Failure::new(1, "terminal", format!("terminal error: {e}")))
 }
 
 /// Runs `verb` on the target cluster (embedded if no nodes are given), then stops an embedded

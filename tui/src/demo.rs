@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::cluster::Cluster;
 
 /// One id's answer in one pass.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Row {
     pub id: u64,
     pub node: Option<NodeId>,
@@ -31,7 +31,7 @@ pub struct Row {
 }
 
 /// One pass over the ids.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Pass {
     pub pass: usize,
     pub title: String,

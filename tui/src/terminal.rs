@@ -1,0 +1,43 @@
+//! The terminal: raw mode and the alternate screen on the way in, both undone on the way out,
+//! on an error, and on a panic anywhere (a spawned task's too): the panic hook restores the
+//! terminal, prints the panic, and exits, so the app never runs on a cooked terminal.
+
+use std::io::{Stdout, stdout};
+
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+pub type Tty = Terminal<CrosstermBackend<Stdout>>;
+
+/// Enters raw mode and the alternate screen, and installs the panic hook.
+pub fn init() -> std::io::Result<Tty> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+        std::process::exit(101);
+    }));
+    enable_raw_mode()?;
+    let mut out = stdout();
+    if let Err(e) = execute!(out, EnterAlternateScreen, EnableMouseCapture) {
+        restore();
+        return Err(e);
+    }
+    Terminal::new(CrosstermBackend::new(out))
+}
+
+/// Leaves the alternate screen and raw mode; safe to call more than once.
+pub fn restore() {
+    let _ = execute!(
+        stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = disable_raw_mode();
+}

@@ -1,0 +1,169 @@
+//! What floats or sits beside the tab: the event log, toasts, and the dialogs (help, confirm,
+//! quantity, order detail). Popups are clipped to the frame.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use ringshop_shared::duration::short;
+
+use super::centred;
+use crate::app::{App, Confirm, Mode};
+use crate::keys;
+use crate::shop_cli::money;
+use crate::theme::Theme;
+
+pub fn log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(" Log: each call, its node, hit or miss, latency ");
+    let room = block.inner(area).height as usize;
+    let lines: Vec<Line> = app
+        .log
+        .iter()
+        .rev()
+        .take(room)
+        .rev()
+        .map(|l| {
+            let mut spans = vec![Span::raw(format!("{:<22} ", l.what))];
+            if let Some(node) = &l.node {
+                spans.push(Span::raw(format!("{node:<4} ")));
+            }
+            match l.hit {
+                Some(true) => spans.push(Span::styled("hit  ", theme.ok())),
+                Some(false) => spans.push(Span::raw("miss ")),
+                None => {}
+            }
+            if !l.latency.is_zero() {
+                spans.push(Span::raw(format!("{:>8} ", short(l.latency))));
+            }
+            if l.failover {
+                spans.push(Span::styled("failover ", theme.warn()));
+            }
+            if let Some(e) = &l.error {
+                spans.push(Span::styled(format!("error: {e}"), theme.error()));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+pub fn toasts(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut y = area.y + area.height;
+    for toast in app.toasts.iter().rev() {
+        let width = (toast.text.chars().count() as u16 + 4).min(area.width);
+        if y < area.y + 1 || width < 4 {
+            break;
+        }
+        y -= 1;
+        let rect = Rect::new(area.x + area.width - width, y, width, 1);
+        let style = if toast.error {
+            theme.error()
+        } else {
+            theme.selected()
+        };
+        let mark = if toast.error { "✗" } else { "✓" };
+        frame.render_widget(Clear, rect);
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!(" {mark} {} ", toast.text), style)),
+            rect,
+        );
+    }
+}
+
+fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, width: u16) {
+    let height = lines.len() as u16 + 2;
+    let rect = centred(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {title} "));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+pub fn dialogs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    match &app.mode {
+        Mode::Normal | Mode::Filter(_) => {}
+        Mode::Help => {
+            let mut lines: Vec<Line> = keys::help(app.tab)
+                .into_iter()
+                .map(|(k, label)| {
+                    Line::from(vec![
+                        Span::styled(format!("{k:>14}  "), theme.key()),
+                        Span::raw(label),
+                    ])
+                })
+                .collect();
+            lines.push(Line::from(""));
+            lines.push(Line::from(format!("log file: {}", app.log_path)));
+            lines.push(Line::from("esc or ? closes this"));
+            popup(
+                frame,
+                area,
+                &format!("Keys · {}", app.tab.title()),
+                lines,
+                64,
+            );
+        }
+        Mode::Quantity { product, input } => {
+            let lines = vec![
+                Line::from(format!("How many {product}? (1-20)")),
+                Line::from(Span::styled(format!("> {input}▏"), theme.title())),
+                Line::from("enter adds · esc cancels"),
+            ];
+            popup(frame, area, "Add to cart", lines, 40);
+        }
+        Mode::Confirm(confirm) => {
+            let (title, text) = match confirm {
+                Confirm::StopNode { name, addr } => (
+                    "Stop node",
+                    format!("Stop {name} at {addr}? Its ids fail over to their next owners."),
+                ),
+                Confirm::Checkout { summary, .. } => ("Check out", summary.clone()),
+            };
+            let lines = vec![
+                Line::from(text),
+                Line::from(""),
+                Line::from(vec![
+                    Span::styled("y", theme.key()),
+                    Span::raw(" yes   "),
+                    Span::styled("n / esc", theme.key()),
+                    Span::raw(" no (default)"),
+                ]),
+            ];
+            popup(frame, area, title, lines, 60);
+        }
+        Mode::OrderDetail(id) => {
+            let Some(o) = app.orders.iter().find(|o| o.id == *id) else {
+                return;
+            };
+            let mut lines = vec![
+                Line::from(format!("order  {}", o.id)),
+                Line::from(vec![
+                    Span::raw("stage  "),
+                    Span::styled(o.stage.as_str(), theme.status(o.stage.as_str())),
+                ]),
+                Line::from(format!("node   {}", o.node)),
+            ];
+            if let Some(reason) = &o.reason {
+                lines.push(Line::from(format!("reason {reason}")));
+            }
+            for l in &o.lines {
+                lines.push(Line::from(format!("  {:>3} × {}", l.qty, l.product)));
+            }
+            lines.push(Line::from(format!(
+                "total  {}   took {}",
+                money(o.total_cents),
+                short(o.elapsed)
+            )));
+            popup(frame, area, "Order", lines, 56);
+        }
+    }
+}
