@@ -40,49 +40,65 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     );
     let n = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     let spark_width = if area.width >= 120 { 20 } else { 8 };
+    // Narrow: misses and heartbeat age give way, so address and latency keep their room.
+    let wide = area.width >= 100;
     let table_rows: Vec<Row> = rows
         .iter()
         .map(|m| {
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(m.name.to_string()),
                 Cell::from(Span::styled(m.status, theme.status(m.status))),
                 Cell::from(format!("{:>5.1}%", m.share * 100.0)),
                 Cell::from(format!("{:>6}", n(m.actors))),
                 Cell::from(format!("{:>7}", n(m.hits))),
-                Cell::from(format!("{:>7}", n(m.misses))),
-                Cell::from(format!("{:>5.1}s", m.heartbeat.as_secs_f64())),
-                Cell::from(m.addr.to_string()),
-                Cell::from(sparkline(app.latencies.get(&m.name), spark_width)),
-            ])
+            ];
+            if wide {
+                cells.push(Cell::from(format!("{:>7}", n(m.misses))));
+                cells.push(Cell::from(format!("{:>5.1}s", m.heartbeat.as_secs_f64())));
+            }
+            cells.push(Cell::from(m.addr.to_string()));
+            cells.push(Cell::from(sparkline(
+                app.latencies.get(&m.name),
+                spark_width,
+            )));
+            Row::new(cells)
         })
         .collect();
     let (column, reversed) = app.sort;
     let arrow = if reversed { "▼" } else { "▲" };
-    let headers: Vec<String> = [
-        "name", "status", " share", "actors", "   hits", " misses", " beat", "address", "latency",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, h)| {
-        let sorted = COLUMNS.get(column).is_some_and(|c| h.trim() == *c) && i < 5;
-        if sorted {
-            format!("{h}{arrow}")
-        } else {
-            h.to_string()
-        }
-    })
-    .collect();
-    let widths = [
+    let names: &[&str] = if wide {
+        &[
+            "name", "status", " share", "actors", "   hits", " misses", " beat", "address",
+            "latency",
+        ]
+    } else {
+        &[
+            "name", "status", " share", "actors", "   hits", "address", "latency",
+        ]
+    };
+    let headers: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let sorted = COLUMNS.get(column).is_some_and(|c| h.trim() == *c) && i < 5;
+            if sorted {
+                format!("{h}{arrow}")
+            } else {
+                h.to_string()
+            }
+        })
+        .collect();
+    let mut widths = vec![
         Constraint::Length(6),
         Constraint::Length(8),
         Constraint::Length(7),
         Constraint::Length(7),
         Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(7),
-        Constraint::Length(16),
-        Constraint::Min(8),
     ];
+    if wide {
+        widths.extend([Constraint::Length(8), Constraint::Length(7)]);
+    }
+    widths.extend([Constraint::Length(15), Constraint::Min(6)]);
     let table = Table::new(table_rows, widths)
         .header(Row::new(headers).style(theme.title()))
         .block(Block::default().borders(Borders::ALL).title(title))

@@ -92,24 +92,35 @@ pub fn dialogs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &app.mode {
         Mode::Normal | Mode::Filter(_) => {}
         Mode::Help => {
-            let mut lines: Vec<Line> = keys::help(app.tab)
-                .into_iter()
-                .map(|(k, label)| {
-                    Line::from(vec![
-                        Span::styled(format!("{k:>14}  "), theme.key()),
-                        Span::raw(label),
-                    ])
+            let entries = keys::help(app.tab);
+            // Two columns when one would not fit the height.
+            let columns = if entries.len() + 5 > usize::from(area.height) {
+                2
+            } else {
+                1
+            };
+            let per_column = entries.len().div_ceil(columns);
+            let mut lines: Vec<Line> = (0..per_column)
+                .map(|row| {
+                    let mut spans = Vec::new();
+                    for col in 0..columns {
+                        if let Some((k, label)) = entries.get(col * per_column + row) {
+                            spans.push(Span::styled(format!("{k:>10} "), theme.key()));
+                            spans.push(Span::raw(format!("{label:<24}")));
+                        }
+                    }
+                    Line::from(spans)
                 })
                 .collect();
-            lines.push(Line::from(""));
             lines.push(Line::from(format!("log file: {}", app.log_path)));
             lines.push(Line::from("esc or ? closes this"));
+            let width = if columns == 2 { 74 } else { 48 };
             popup(
                 frame,
                 area,
                 &format!("Keys · {}", app.tab.title()),
                 lines,
-                64,
+                width,
             );
         }
         Mode::Quantity { product, input } => {
