@@ -1,0 +1,331 @@
+//! `update` as a specification: keys and results in, state and effects out, per tab.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
+use ringshop_shared::{NodeId, OrderId, OrderLine, ProductId, Stage};
+use ringshop_tui::action::Action;
+use ringshop_tui::app::{App, Confirm, MemberRow, Mode, OrderRow, ProductRow, Tab};
+use ringshop_tui::effect::Effect;
+
+fn key(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ch(c: char) -> Action {
+    key(KeyCode::Char(c))
+}
+
+fn press(app: &mut App, keys: &str) -> Vec<Effect> {
+    keys.chars().flat_map(|c| app.update(ch(c))).collect()
+}
+
+fn product(id: &str, category: &str, price: u64) -> ProductRow {
+    ProductRow {
+        id: ProductId::new(id).expect("valid"),
+        name: format!("The {id}"),
+        category: category.into(),
+        price_cents: price,
+        stock: 10,
+        node: NodeId::new("n1").expect("valid"),
+        hit: false,
+        age: Duration::ZERO,
+        stale: false,
+    }
+}
+
+fn member(name: &str, status: &'static str, share: f64) -> MemberRow {
+    MemberRow {
+        name: NodeId::new(name).expect("valid"),
+        addr: SocketAddr::from(([127, 0, 0, 1], 7000 + name[1..].parse::<u16>().unwrap_or(0))),
+        status,
+        heartbeat: Duration::ZERO,
+        share,
+        actors: None,
+        hits: None,
+        misses: None,
+    }
+}
+
+fn app() -> App {
+    let mut app = App::new(true, false, Duration::from_secs(1), "log".into());
+    app.update(Action::Products(vec![
+        product("mug", "tea", 1200),
+        product("teapot", "tea", 3900),
+        product("atlas", "books", 3500),
+    ]));
+    app.update(Action::Members {
+        epoch: 3,
+        members: vec![
+            member("n1", "UP", 0.3),
+            member("n2", "UP", 0.4),
+            member("n3", "DEAD", 0.0),
+        ],
+    });
+    app
+}
+
+#[test]
+fn number_keys_and_tab_move_between_tabs() {
+    let mut app = app();
+    press(&mut app, "4");
+    assert_eq!(app.tab, Tab::Cluster);
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.tab, Tab::Demo);
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.tab, Tab::Shop, "it wraps");
+    app.update(key(KeyCode::BackTab));
+    assert_eq!(app.tab, Tab::Demo);
+}
+
+#[test]
+fn help_opens_and_closes_and_q_quits_outside_text_input() {
+    let mut app = app();
+    press(&mut app, "?");
+    assert_eq!(app.mode, Mode::Help);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Normal);
+    press(&mut app, "/q");
+    assert!(!app.quit, "q is text in a filter");
+    assert_eq!(app.shop.filter, "q");
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(app.quit, "ctrl-c always quits");
+}
+
+#[test]
+fn only_key_presses_count() {
+    let mut app = app();
+    let release = KeyEvent {
+        code: KeyCode::Char('4'),
+        modifiers: KeyModifiers::NONE,
+        kind: KeyEventKind::Release,
+        state: KeyEventState::NONE,
+    };
+    app.update(Action::Key(release));
+    assert_eq!(app.tab, Tab::Shop);
+}
+
+#[test]
+fn shop_filters_with_slash_and_esc_clears_it() {
+    let mut app = app();
+    press(&mut app, "/tea");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.visible_products().len(), 1);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.visible_products().len(), 3);
+    press(&mut app, "t");
+    assert_eq!(app.category.as_deref(), Some("books"));
+    assert_eq!(app.visible_products().len(), 1);
+    press(&mut app, "t");
+    assert_eq!(app.category.as_deref(), Some("tea"));
+    press(&mut app, "t");
+    assert_eq!(app.category, None, "the cycle ends on all");
+}
+
+#[test]
+fn enter_asks_a_quantity_and_adds_it_to_the_cart() {
+    let mut app = app();
+    press(&mut app, "j");
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(app.mode, Mode::Quantity { .. }));
+    app.update(key(KeyCode::Backspace));
+    press(&mut app, "3");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.cart.len(), 1);
+    assert_eq!(
+        (app.cart[0].product.as_str(), app.cart[0].qty),
+        ("teapot", 3)
+    );
+    press(&mut app, "a");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.cart[0].qty, 4, "the same product adds to its line");
+    press(&mut app, "a");
+    app.update(key(KeyCode::Backspace));
+    press(&mut app, "0");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.cart[0].qty, 4, "a bad quantity adds nothing");
+    assert!(app.toasts.iter().any(|t| t.error));
+}
+
+#[test]
+fn removing_a_cart_line_is_instant_and_u_undoes_it_while_its_toast_shows() {
+    let mut app = app();
+    press(&mut app, "a");
+    app.update(key(KeyCode::Enter));
+    press(&mut app, "2d");
+    assert!(app.cart.is_empty());
+    press(&mut app, "u");
+    assert_eq!(app.cart.len(), 1);
+    press(&mut app, "d");
+    let later = Instant::now() + Duration::from_secs(4);
+    app.update(Action::Tick(later));
+    press(&mut app, "u");
+    assert!(app.cart.is_empty(), "too late to undo");
+}
+
+#[test]
+fn checkout_asks_first_enter_alone_never_confirms_and_y_sends_the_lines() {
+    let mut app = app();
+    press(&mut app, "2c");
+    assert!(
+        app.toasts.iter().any(|t| t.error),
+        "an empty cart cannot be checked out"
+    );
+    press(&mut app, "1a");
+    app.update(key(KeyCode::Enter));
+    press(&mut app, "2c");
+    assert!(matches!(app.mode, Mode::Confirm(Confirm::Checkout { .. })));
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert_eq!(app.mode, Mode::Normal, "enter is no");
+    press(&mut app, "c");
+    let effects = press(&mut app, "y");
+    let lines = vec![OrderLine {
+        product: ProductId::new("mug").expect("valid"),
+        qty: 1,
+    }];
+    assert_eq!(effects, vec![Effect::Checkout(lines)]);
+}
+
+fn order(stage: Stage) -> OrderRow {
+    OrderRow {
+        id: "00000000-0000-4000-8000-000000000001"
+            .parse::<OrderId>()
+            .expect("valid"),
+        stage,
+        node: NodeId::new("n2").expect("valid"),
+        lines: vec![OrderLine {
+            product: ProductId::new("mug").expect("valid"),
+            qty: 2,
+        }],
+        total_cents: 2400,
+        reason: None,
+        elapsed: Duration::ZERO,
+    }
+}
+
+#[test]
+fn the_order_shows_its_stages_and_ends_in_a_notification() {
+    let mut app = app();
+    press(&mut app, "a");
+    app.update(key(KeyCode::Enter));
+    app.update(Action::Order(order(Stage::Accepted)));
+    assert!(
+        app.cart.is_empty(),
+        "the cart is emptied once the order is accepted"
+    );
+    app.update(Action::Order(order(Stage::Paying)));
+    assert_eq!(
+        app.checkout.as_ref().map(|(o, _)| o.stage),
+        Some(Stage::Paying)
+    );
+    let effects = app.update(Action::Order(order(Stage::Done)));
+    assert_eq!(effects, vec![Effect::LoadProducts], "stock is read again");
+    assert!(app.checkout.is_none());
+    assert!(
+        app.toasts
+            .iter()
+            .any(|t| !t.error && t.text.starts_with("Bought 2 items on n2"))
+    );
+    assert_eq!(app.orders.len(), 1);
+    press(&mut app, "3");
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(app.mode, Mode::OrderDetail(_)));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn error_toasts_stay_until_the_next_key_and_info_toasts_fade() {
+    let mut app = app();
+    app.update(Action::Failed("boom".into()));
+    app.toast("fine", false);
+    app.update(Action::Tick(Instant::now() + Duration::from_secs(5)));
+    assert_eq!(
+        app.toasts.len(),
+        1,
+        "the info toast faded, the error stayed"
+    );
+    press(&mut app, "j");
+    assert!(app.toasts.is_empty());
+    for i in 0..5 {
+        app.toast(format!("t{i}"), false);
+    }
+    assert_eq!(app.toasts.len(), 3, "at most three");
+}
+
+#[test]
+fn stopping_a_node_asks_naming_it_and_a_refresh_cannot_retarget_the_dialog() {
+    let mut app = app();
+    press(&mut app, "4jx");
+    let Mode::Confirm(Confirm::StopNode { name, addr }) = app.mode.clone() else {
+        panic!("a dialog, got {:?}", app.mode);
+    };
+    assert_eq!((name.as_str(), addr.port()), ("n2", 7002));
+    // A refresh re-sorts and changes the rows under the dialog.
+    app.update(Action::Members {
+        epoch: 4,
+        members: vec![member("n0", "UP", 0.5), member("n2", "UP", 0.5)],
+    });
+    let effects = press(&mut app, "y");
+    assert_eq!(
+        effects,
+        vec![Effect::StopNode(NodeId::new("n2").expect("valid"))]
+    );
+    press(&mut app, "Gs");
+    assert!(
+        app.toasts.iter().any(|t| t.error),
+        "n2 is up: nothing to start"
+    );
+}
+
+#[test]
+fn a_dead_node_can_be_started_and_read_only_hides_both() {
+    let mut app = app();
+    press(&mut app, "4G");
+    assert_eq!(
+        press(&mut app, "s"),
+        vec![Effect::StartNode(NodeId::new("n3").expect("valid"))]
+    );
+    let mut ro = App::new(true, true, Duration::from_secs(1), "log".into());
+    ro.update(Action::Members {
+        epoch: 1,
+        members: vec![member("n1", "UP", 1.0)],
+    });
+    press(&mut ro, "4x");
+    assert_eq!(ro.mode, Mode::Normal);
+    assert!(ro.toasts.iter().any(|t| t.text.contains("--read-only")));
+}
+
+#[test]
+fn sorting_follows_the_column_and_reverses() {
+    let mut app = app();
+    press(&mut app, "4oo");
+    let shares: Vec<f64> = app.visible_members().iter().map(|m| m.share).collect();
+    assert_eq!(shares, vec![0.0, 0.3, 0.4], "by share");
+    press(&mut app, "O");
+    let shares: Vec<f64> = app.visible_members().iter().map(|m| m.share).collect();
+    assert_eq!(shares, vec![0.4, 0.3, 0.0], "reversed");
+}
+
+#[test]
+fn d_runs_the_demo_once_at_a_time_and_f_freezes_the_live_views() {
+    let mut app = app();
+    assert_eq!(press(&mut app, "5d"), vec![Effect::RunDemo]);
+    assert!(press(&mut app, "d").is_empty());
+    press(&mut app, "f");
+    assert!(app.frozen);
+    let later = Instant::now() + Duration::from_secs(10);
+    assert!(
+        app.update(Action::Tick(later)).is_empty(),
+        "frozen: no refresh"
+    );
+    press(&mut app, "f");
+    assert_eq!(
+        app.update(Action::Tick(later + Duration::from_secs(2))),
+        vec![Effect::LoadMembers]
+    );
+}
