@@ -41,7 +41,8 @@ fn app() -> App {
             hits: Some(300),
             misses: Some(20),
         });
-        app.latencies.insert(n(i), (0..60).map(|v| 200 + v * 7).collect());
+        app.latencies
+            .insert(n(i), (0..60).map(|v| 200 + v * 7).collect());
     }
     for i in 0..5 {
         app.cart.push(CartLine {
@@ -54,9 +55,16 @@ fn app() -> App {
     for i in 0..30 {
         app.orders.push(OrderRow {
             id: OrderId::random(),
-            stage: if i % 4 == 0 { Stage::Failed } else { Stage::Done },
+            stage: if i % 4 == 0 {
+                Stage::Failed
+            } else {
+                Stage::Done
+            },
             node: n(i),
-            lines: vec![OrderLine { product: ProductId::new("product-1").expect("valid"), qty: 2 }],
+            lines: vec![OrderLine {
+                product: ProductId::new("product-1").expect("valid"),
+                qty: 2,
+            }],
             total_cents: 2000,
             reason: None,
             elapsed: Duration::from_millis(3000),
@@ -79,13 +87,17 @@ fn main() {
     let mut app = app();
     let theme = Theme { color: true };
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
-    println!("one frame at 160×48, {FRAMES} frames per tab (TestBackend: drawing + diff, no terminal)\n");
+    println!(
+        "one frame at 160×48, {FRAMES} frames per tab (TestBackend: drawing + diff, no terminal)\n"
+    );
     for tab in Tab::ALL {
         app.tab = tab;
         let mut times = Vec::with_capacity(FRAMES);
         for _ in 0..FRAMES {
             let t = Instant::now();
-            terminal.draw(|f| views::draw(&app, &theme, f)).expect("draws");
+            terminal
+                .draw(|f| views::draw(&app, &theme, f))
+                .expect("draws");
             times.push(t.elapsed());
         }
         times.sort();

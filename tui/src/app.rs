@@ -289,6 +289,22 @@ impl App {
         rows
     }
 
+    /// The node under the cluster selection.
+    fn selected_member(&self) -> Option<NodeId> {
+        self.visible_members()
+            .get(self.cluster.selected)
+            .map(|m| m.name.clone())
+    }
+
+    /// Keeps the selection on the same node (not the same row) after a refresh or re-sort.
+    fn follow_member(&mut self, name: Option<NodeId>) {
+        let index = name.and_then(|n| self.visible_members().iter().position(|m| m.name == n));
+        match index {
+            Some(i) => self.cluster.selected = i,
+            None => self.clamp(),
+        }
+    }
+
     pub fn cart_total(&self) -> u64 {
         self.cart
             .iter()
@@ -350,8 +366,10 @@ impl App {
             Action::Members { epoch, members } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 if !self.frozen {
+                    let selected = self.selected_member();
                     self.epoch = epoch;
                     self.members = members;
+                    self.follow_member(selected);
                 }
                 Vec::new()
             }
@@ -735,8 +753,15 @@ impl App {
                 }
             }
             Command::StopNode | Command::StartNode => return self.node_command(command),
-            Command::SortNext => self.sort = ((self.sort.0 + 1) % 5, self.sort.1),
-            Command::SortReverse => self.sort.1 = !self.sort.1,
+            Command::SortNext | Command::SortReverse => {
+                let selected = self.selected_member();
+                if command == Command::SortNext {
+                    self.sort.0 = (self.sort.0 + 1) % 5;
+                } else {
+                    self.sort.1 = !self.sort.1;
+                }
+                self.follow_member(selected);
+            }
             Command::RunDemo => {
                 if self.demo.running {
                     self.toast("the demo is already running", true);

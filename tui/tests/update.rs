@@ -329,3 +329,22 @@ fn d_runs_the_demo_once_at_a_time_and_f_freezes_the_live_views() {
         vec![Effect::LoadMembers]
     );
 }
+
+#[test]
+fn the_cluster_selection_follows_the_node_across_refreshes_and_re_sorts() {
+    let mut app = app();
+    press(&mut app, "4j");
+    let selected = |app: &App| app.visible_members()[app.cluster.selected].name.to_string();
+    assert_eq!(selected(&app), "n2");
+    press(&mut app, "ooO");
+    assert_eq!(selected(&app), "n2", "after sorting by share, reversed");
+    app.update(Action::Members {
+        epoch: 4,
+        members: vec![
+            member("n0", "UP", 0.9),
+            member("n1", "UP", 0.3),
+            member("n2", "UP", 0.4),
+        ],
+    });
+    assert_eq!(selected(&app), "n2", "after a refresh adds a node");
+}
