@@ -15,7 +15,7 @@ use crate::theme::Theme;
 use crate::views;
 
 /// How often the loop ticks (spinners, toasts, refresh timing).
-const TICK: Duration = Duration::from_millis(100);
+const TICK: Duration = Duration::from_millis(200);
 
 pub async fn run(
     terminal: &mut Tty,

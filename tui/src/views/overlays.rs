@@ -50,15 +50,16 @@ pub fn log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
+/// Toasts stack from the top right of the tab's area (newest first), inside its border, so
+/// they cover neither the footer nor a checkout gauge.
 pub fn toasts(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let mut y = area.y + area.height;
+    let mut y = area.y + 1;
     for toast in app.toasts.iter().rev() {
-        let width = (toast.text.chars().count() as u16 + 4).min(area.width);
-        if y < area.y + 1 || width < 4 {
+        let width = (toast.text.chars().count() as u16 + 4).min(area.width.saturating_sub(2));
+        if y + 1 >= area.y + area.height || width < 4 {
             break;
         }
-        y -= 1;
-        let rect = Rect::new(area.x + area.width - width, y, width, 1);
+        let rect = Rect::new(area.x + area.width - 1 - width, y, width, 1);
         let style = if toast.error {
             theme.error()
         } else {
@@ -70,6 +71,7 @@ pub fn toasts(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Paragraph::new(Span::styled(format!(" {mark} {} ", toast.text), style)),
             rect,
         );
+        y += 1;
     }
 }
 
