@@ -241,11 +241,18 @@ impl Shard for ShardServer {
     }
 
     async fn stats(self, _: Context) -> NodeStats {
+        // Actors, hits and misses count every kind of actor: the demo's ids and the products.
+        let demo = self.registry.stats();
+        let (quote_hits, quote_misses) = self.products.counts();
         NodeStats {
             epoch: self.members.view().epoch(),
             redirected: self.me.redirected.load(Ordering::Relaxed),
             stale_served: self.me.stale_served.load(Ordering::Relaxed),
-            ..self.registry.stats()
+            live_actors: demo.live_actors + self.products.live() as u64,
+            hits: demo.hits + quote_hits,
+            misses: demo.misses + quote_misses,
+            requests: demo.requests + quote_hits + quote_misses,
+            ..demo
         }
     }
 

@@ -49,13 +49,13 @@ pub struct Handed {
 /// A node's counters; the answer to `stats`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeStats {
-    /// Actors alive now (ids with a kept value).
+    /// Actors alive now, of every kind (demo ids, products).
     pub live_actors: u64,
     pub hits: u64,
     pub misses: u64,
     /// Actors that reached their TTL and left the registry.
     pub retirements: u64,
-    /// Answers given by actors (hits + misses).
+    /// Answers given by actors from their cache or after loading (hits + misses).
     pub requests: u64,
     pub uptime: Duration,
     /// The membership epoch of this node's view.

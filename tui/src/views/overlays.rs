@@ -53,8 +53,7 @@ pub fn log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// Toasts stack from the top right of the tab's area (newest first), inside its border, so
 /// they cover neither the footer nor a checkout gauge.
 pub fn toasts(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let mut y = area.y + 1;
-    for toast in app.toasts.iter().rev() {
+    for (y, toast) in (area.y + 1..).zip(app.toasts.iter().rev()) {
         let width = (toast.text.chars().count() as u16 + 4).min(area.width.saturating_sub(2));
         if y + 1 >= area.y + area.height || width < 4 {
             break;
@@ -71,7 +70,6 @@ pub fn toasts(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Paragraph::new(Span::styled(format!(" {mark} {} ", toast.text), style)),
             rect,
         );
-        y += 1;
     }
 }
 
