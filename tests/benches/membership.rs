@@ -25,15 +25,8 @@ fn main() {
     runtime.block_on(bench());
 }
 
-async fn wait_for(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if check() {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    None
+async fn wait_for(limit: Duration, check: impl FnMut() -> bool) -> Option<Duration> {
+    ringshop_tests::within(limit, Duration::from_millis(2), check).await
 }
 
 fn summary(label: &str, mut samples: Vec<Duration>) {

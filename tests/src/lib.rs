@@ -323,3 +323,19 @@ pub async fn total(client: &Cluster, counter: impl Fn(&ringshop_shared::NodeStat
         .map(|(_, s)| counter(s))
         .sum()
 }
+
+/// Polls `check` every `every` until it holds or `limit` passes; how long it took, or None.
+pub async fn within(
+    limit: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> bool,
+) -> Option<Duration> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if check() {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(every).await;
+    }
+    None
+}

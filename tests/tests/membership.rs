@@ -10,15 +10,8 @@ use ringshop_tests::{TestCluster, name, node_stats, test_config, total};
 use ringshop_tui::{Cluster, ClusterConfig};
 
 /// Polls `check` every 10 ms until it holds or `limit` passes; how long it took.
-async fn within(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if check() {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    None
+async fn within(limit: Duration, check: impl FnMut() -> bool) -> Option<Duration> {
+    ringshop_tests::within(limit, Duration::from_millis(10), check).await
 }
 
 fn status_of(client: &Cluster, node: &NodeId) -> Option<MemberStatus> {

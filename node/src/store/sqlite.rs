@@ -145,7 +145,7 @@ fn classify(path: &Path, e: sqlx::Error) -> StoreError {
     }
 }
 
-fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+pub(super) fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| StoreError::Query {
         what,
         reason: e.to_string(),

@@ -8,16 +8,9 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, OrderLine, Product, Prod
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::sqlite::SqliteStore;
+use super::sqlite::{SqliteStore, query_error};
 use super::{Audit, Millis, Reservation, StoreError, StoredOrder};
 use crate::shop::catalog::Entry;
-
-fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| StoreError::Query {
-        what,
-        reason: e.to_string(),
-    }
-}
 
 const ORDER_COLUMNS: &str =
     "id, customer, lines, total_cents, stage, reason, owner, created_ms, updated_ms, version";
