@@ -184,14 +184,16 @@ impl Members {
                     }
                     Err(e) => tracing::warn!(node = %i.me, error = %e, "heartbeat failed"),
                 }
-                let stale_before = now_ms() - i.timing.suspicion.as_millis() as i64;
-                match i.store.reap(stale_before).await {
-                    Ok(reaped) if !reaped.is_empty() => {
-                        tracing::warn!(node = %i.me, ?reaped, "members went silent; marked dead");
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(node = %i.me, error = %e, "reaping failed"),
+            }
+            // Reaping every tick (not every heartbeat) finds a silent member within the
+            // suspicion timeout plus one tick; it is one idempotent statement.
+            let stale_before = now_ms() - i.timing.suspicion.as_millis() as i64;
+            match i.store.reap(stale_before).await {
+                Ok(reaped) if !reaped.is_empty() => {
+                    tracing::warn!(node = %i.me, ?reaped, "members went silent; marked dead");
                 }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(node = %i.me, error = %e, "reaping failed"),
             }
             match i.store.epoch().await {
                 Ok(epoch) if epoch != self.view().epoch() => {

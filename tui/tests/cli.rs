@@ -7,7 +7,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_ringshop");
 #[test]
 fn the_demo_runs_on_the_embedded_cluster_hits_then_new_values() {
     let out = Command::new(BIN)
-        .args(["demo", "--ttl", "300ms", "--json"])
+        .args(["demo", "--ttl", "1s", "--json"])
         .output()
         .expect("runs");
     assert_eq!(
