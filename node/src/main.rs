@@ -110,6 +110,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(catalog) = args.catalog {
         config = config.with_catalog(catalog);
     }
+    let mut stop = StopSignal::listen()?;
     let handle = serve(config).await?;
     tracing::info!(db = %db.display(), "store");
     {
@@ -123,7 +124,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         out.flush()?;
     }
     tokio::select! {
-        signal = stop_signal() => signal?,
+        signal = stop.recv() => signal?,
         _ = handle.evicted() => {
             let name = handle.name().clone();
             handle.kill().await;
@@ -135,18 +136,37 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM where there is one.
-async fn stop_signal() -> anyhow::Result<()> {
+/// Ctrl-C or SIGTERM, listened for from the moment it is made: make it before telling anyone
+/// the node is ready, or an early SIGTERM would kill the node instead of stopping it.
+struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn listen() -> anyhow::Result<StopSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignal {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignal {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+
+    async fn recv(&mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
 }
