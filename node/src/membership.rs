@@ -121,6 +121,12 @@ impl Members {
         self.inner.view.borrow().clone()
     }
 
+    /// Runs `f` on the current view without taking a reference to it (the hot path: no
+    /// reference-count traffic). `f` must not block.
+    pub fn with_view<T>(&self, f: impl FnOnce(&View) -> T) -> T {
+        f(&self.inner.view.borrow())
+    }
+
     pub fn subscribe(&self) -> watch::Receiver<Arc<View>> {
         self.inner.view.subscribe()
     }

@@ -128,10 +128,19 @@ impl Shard for ShardServer {
 
     async fn request(self, _: Context, id: u64, epoch: u64) -> Result<Cached, ShardError> {
         for _ in 0..MAX_ATTEMPTS {
-            let view = self.view_for(epoch).await?;
-            self.check_owner(&view, &id)?;
-            if epoch > view.epoch() {
-                self.me.stale_served.fetch_add(1, Ordering::Relaxed);
+            // The common case, the caller's epoch is not newer: decide on the view in place.
+            let owned = self
+                .members
+                .with_view(|view| (epoch <= view.epoch()).then(|| self.check_owner(view, &id)));
+            match owned {
+                Some(owned) => owned?,
+                None => {
+                    let view = self.view_for(epoch).await?;
+                    self.check_owner(&view, &id)?;
+                    if epoch > view.epoch() {
+                        self.me.stale_served.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
             if let Some(value) = self.registry.ask(id).await {
                 return Ok(value);

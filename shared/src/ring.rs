@@ -34,30 +34,53 @@ pub const TAG_PRODUCT: u8 = 0x02;
 /// Placement key tag of order ids.
 pub const TAG_ORDER: u8 = 0x03;
 
-/// Something the ring can place: it writes its placement key (tag byte, then its bytes).
+/// Something the ring can place: it feeds its placement key (tag byte, then its bytes) to a
+/// hasher. Streaming, so placing an id allocates nothing (the hash is FNV, so two writes hash
+/// exactly as their concatenation would).
 pub trait Placed {
-    fn placement_key(&self, out: &mut Vec<u8>);
+    fn write_key(&self, h: &mut dyn Hasher);
+
+    /// The placement key's bytes (for tests and tools; placing never builds them).
+    fn placement_key(&self, out: &mut Vec<u8>) {
+        struct Collect<'a>(&'a mut Vec<u8>);
+        impl Hasher for Collect<'_> {
+            fn write(&mut self, bytes: &[u8]) {
+                self.0.extend_from_slice(bytes);
+            }
+            fn finish(&self) -> u64 {
+                0
+            }
+        }
+        self.write_key(&mut Collect(out));
+    }
 }
 
 impl Placed for u64 {
-    fn placement_key(&self, out: &mut Vec<u8>) {
-        out.push(TAG_U64);
-        out.extend_from_slice(&self.to_be_bytes());
+    fn write_key(&self, h: &mut dyn Hasher) {
+        h.write(&[TAG_U64]);
+        h.write(&self.to_be_bytes());
     }
 }
 
 impl Placed for ProductId {
-    fn placement_key(&self, out: &mut Vec<u8>) {
-        out.push(TAG_PRODUCT);
-        out.extend_from_slice(self.as_str().as_bytes());
+    fn write_key(&self, h: &mut dyn Hasher) {
+        h.write(&[TAG_PRODUCT]);
+        h.write(self.as_str().as_bytes());
     }
 }
 
 impl Placed for OrderId {
-    fn placement_key(&self, out: &mut Vec<u8>) {
-        out.push(TAG_ORDER);
-        out.extend_from_slice(self.as_bytes());
+    fn write_key(&self, h: &mut dyn Hasher) {
+        h.write(&[TAG_ORDER]);
+        h.write(self.as_bytes());
     }
+}
+
+/// The position of `id` on the ring.
+pub fn position<K: Placed + ?Sized>(id: &K) -> u64 {
+    let mut h = StableHasher::default();
+    id.write_key(&mut h);
+    h.finish()
 }
 
 /// The ring's hash of raw bytes: FNV-1a 64, then `fmix64`.
@@ -133,12 +156,12 @@ impl Hash for VNode {
     }
 }
 
-/// Raw placement-key bytes, hashed as exactly those bytes.
-struct KeyBytes<'a>(&'a [u8]);
+/// An id, hashed as exactly its placement key.
+struct KeyOf<'a, K: ?Sized>(&'a K);
 
-impl Hash for KeyBytes<'_> {
+impl<K: Placed + ?Sized> Hash for KeyOf<'_, K> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write(self.0);
+        self.0.write_key(state);
     }
 }
 
@@ -233,17 +256,13 @@ impl Ring {
 
     /// The member that owns `id`, or None on an empty ring.
     pub fn owner<K: Placed + ?Sized>(&self, id: &K) -> Option<&NodeId> {
-        let mut key = Vec::with_capacity(24);
-        id.placement_key(&mut key);
-        self.ring.get(&KeyBytes(&key)).map(|v| &v.node)
+        self.ring.get(&KeyOf(id)).map(|v| &v.node)
     }
 
     /// Every member once, in the order to try them for `id`: the owner first, then the member
     /// that would own it if the owner left, and so on.
     pub fn successors<K: Placed + ?Sized>(&self, id: &K) -> Vec<&NodeId> {
-        let mut key = Vec::with_capacity(24);
-        id.placement_key(&mut key);
-        let position = hash64(&key);
+        let position = position(id);
         let start = self.points.partition_point(|(p, _)| *p < position);
         let mut order: Vec<&NodeId> = Vec::with_capacity(self.members.len());
         for (_, node) in self.points[start..].iter().chain(&self.points[..start]) {
@@ -318,6 +337,11 @@ mod tests {
         1u64.placement_key(&mut key);
         assert_eq!(key, [TAG_U64, 0, 0, 0, 0, 0, 0, 0, 1]);
         assert_eq!(hash64(&key), GOLDEN_HASH_ID_1);
+        assert_eq!(
+            position(&1u64),
+            GOLDEN_HASH_ID_1,
+            "streaming hashes as the bytes do"
+        );
     }
 
     #[test]

@@ -363,10 +363,14 @@ impl Cluster {
         let mut failover_from: Vec<NodeId> = Vec::new();
         let mut reconnected: Vec<NodeId> = Vec::new();
         let mut redirects = 0;
-        let attempts = self.inner.read().members.len() * 3 + MAX_REDIRECTS + 2;
-        for _ in 0..attempts {
+        let mut attempts = usize::MAX;
+        let mut attempt = 0;
+        while attempt < attempts {
+            attempt += 1;
             let target = {
+                // One read of the state per attempt: it also bounds the attempts.
                 let state = self.inner.read();
+                attempts = attempts.min(state.members.len() * 3 + MAX_REDIRECTS + 2);
                 state.ring.owner(id).and_then(|name| {
                     let m = state.members.get(name)?;
                     Some((
