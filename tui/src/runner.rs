@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ringshop_shared::shop::GUEST;
-use ringshop_shared::{NewOrder, NodeId, OrderId, Stage};
+use ringshop_shared::{NewOrder, NodeId, OrderId};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::action::Action;
@@ -207,7 +207,6 @@ impl Runner {
                 }
             }
         }
-        let _ = Stage::Done;
     }
 
     async fn demo(&self) {

@@ -1,0 +1,473 @@
+//! `update`: the only code that changes `App`. Keys become commands through the key table;
+//! results of effects come back as actions; each returns the effects to run next.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+use ringshop_shared::shop::MAX_QTY_PER_LINE;
+use ringshop_shared::{OrderLine, ProductId, Stage};
+
+use super::{App, CartLine, Confirm, DemoView, ListState, LogLine, Mode, OrderRow, TOAST_FOR, Tab};
+use crate::action::Action;
+use crate::effect::Effect;
+use crate::keys::{Command, command_for};
+
+impl App {
+    /// The one place state changes.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(key) if key.kind == KeyEventKind::Press => self.on_key(key),
+            Action::Key(_) | Action::Resize(..) => Vec::new(),
+            Action::Tick(now) => self.on_tick(now),
+            Action::Members { epoch, members } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                if !self.frozen {
+                    let selected = self.selected_member();
+                    self.epoch = epoch;
+                    self.members = members;
+                    self.follow_member(selected);
+                }
+                Vec::new()
+            }
+            Action::Products(rows) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.products = rows;
+                self.clamp();
+                Vec::new()
+            }
+            Action::Orders(rows) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                for row in rows {
+                    if !self.orders.iter().any(|o| o.id == row.id) {
+                        self.orders.push(row);
+                    }
+                }
+                Vec::new()
+            }
+            Action::Order(row) => self.on_order(row),
+            Action::Called(line) => {
+                self.logged(line);
+                Vec::new()
+            }
+            Action::Failed(text) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.logged(LogLine {
+                    what: text.clone(),
+                    node: None,
+                    hit: None,
+                    latency: Duration::ZERO,
+                    failover: false,
+                    error: Some(text.clone()),
+                });
+                self.toast(text, true);
+                Vec::new()
+            }
+            Action::DemoPass(pass) => {
+                self.demo.waiting_until = None;
+                self.demo.passes.push(pass);
+                Vec::new()
+            }
+            Action::DemoWaiting(wait) => {
+                self.demo.waiting_until = Some(self.now + wait);
+                self.demo.wait = wait;
+                Vec::new()
+            }
+            Action::DemoDone => {
+                self.demo.running = false;
+                self.demo.waiting_until = None;
+                self.toast("demo cycle finished", false);
+                Vec::new()
+            }
+            Action::NodeStopped(name) => {
+                self.toast(
+                    format!("stopped {name}; its ids fail over to their next owners"),
+                    false,
+                );
+                self.in_flight += 1;
+                vec![Effect::LoadMembers]
+            }
+            Action::NodeStarted(name) => {
+                self.toast(
+                    format!("started {name} again; it owns its ids again"),
+                    false,
+                );
+                self.in_flight += 1;
+                vec![Effect::LoadMembers]
+            }
+        }
+    }
+
+    fn on_tick(&mut self, now: Instant) -> Vec<Effect> {
+        self.now = now;
+        self.toasts
+            .retain(|t| t.error || now.duration_since(t.born) < TOAST_FOR);
+        if self
+            .removed
+            .as_ref()
+            .is_some_and(|(_, _, at)| now.duration_since(*at) >= TOAST_FOR)
+        {
+            self.removed = None;
+        }
+        if !self.frozen && now.duration_since(self.last_refresh) >= self.refresh_every {
+            self.last_refresh = now;
+            self.in_flight += 1;
+            return vec![Effect::LoadMembers];
+        }
+        Vec::new()
+    }
+
+    fn on_order(&mut self, row: OrderRow) -> Vec<Effect> {
+        match self.orders.iter_mut().find(|o| o.id == row.id) {
+            Some(existing) => *existing = row.clone(),
+            None => self.orders.insert(0, row.clone()),
+        }
+        let mine = self.checkout.as_ref().is_none_or(|(c, _)| c.id == row.id);
+        if !mine {
+            return Vec::new();
+        }
+        let started = self.checkout.as_ref().map_or(self.now, |(_, s)| *s);
+        if row.stage == Stage::Accepted && self.checkout.is_none() {
+            self.cart.clear();
+            self.cart_list = ListState::default();
+        }
+        if row.stage.is_final() {
+            self.checkout = None;
+            if row.stage == Stage::Done {
+                let items: u32 = row.lines.iter().map(|l| l.qty).sum();
+                let secs = self.now.duration_since(started).as_secs_f64();
+                self.toast(
+                    format!("Bought {items} items on {} in {secs:.1} s", row.node),
+                    false,
+                );
+            } else {
+                let reason = row.reason.clone().unwrap_or_default();
+                self.toast(format!("Order failed: {reason}"), true);
+            }
+            self.in_flight += 1;
+            return vec![Effect::LoadProducts];
+        }
+        self.checkout = Some((row, started));
+        Vec::new()
+    }
+
+    pub(super) fn clamp(&mut self) {
+        let len = self.list_len();
+        if let Some(list) = self.list_mut() {
+            list.selected = list.selected.min(len.saturating_sub(1));
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.code == KeyCode::Char('c')
+            && key
+                .modifiers
+                .contains(crossterm::event::KeyModifiers::CONTROL)
+        {
+            self.quit = true;
+            return Vec::new();
+        }
+        if !self.toasts.is_empty() {
+            // Errors stay until the next key.
+            self.toasts.retain(|t| !t.error);
+        }
+        match self.mode.clone() {
+            Mode::Normal => match command_for(self.tab, &key) {
+                Some(command) => self.on_command(command),
+                None => Vec::new(),
+            },
+            Mode::Help => {
+                if matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
+                ) {
+                    self.mode = Mode::Normal;
+                }
+                Vec::new()
+            }
+            Mode::OrderDetail(_) => {
+                if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+                    self.mode = Mode::Normal;
+                }
+                Vec::new()
+            }
+            Mode::Filter(mut text) => {
+                match key.code {
+                    KeyCode::Enter => self.mode = Mode::Normal,
+                    KeyCode::Esc => {
+                        text.clear();
+                        self.mode = Mode::Normal;
+                    }
+                    KeyCode::Backspace => {
+                        text.pop();
+                        self.mode = Mode::Filter(text.clone());
+                    }
+                    KeyCode::Char(c) if !c.is_control() => {
+                        text.push(c);
+                        self.mode = Mode::Filter(text.clone());
+                    }
+                    _ => {}
+                }
+                if let Some(list) = self.list_mut() {
+                    list.filter = text;
+                    list.selected = 0;
+                }
+                Vec::new()
+            }
+            Mode::Quantity { product, mut input } => {
+                match key.code {
+                    KeyCode::Esc => self.mode = Mode::Normal,
+                    KeyCode::Backspace => {
+                        input.pop();
+                        self.mode = Mode::Quantity { product, input };
+                    }
+                    KeyCode::Char(c) if c.is_ascii_digit() && input.len() < 3 => {
+                        input.push(c);
+                        self.mode = Mode::Quantity { product, input };
+                    }
+                    KeyCode::Enter => {
+                        self.mode = Mode::Normal;
+                        self.add_to_cart(&product, &input);
+                    }
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Mode::Confirm(confirm) => {
+                if key.code == KeyCode::Char('y') {
+                    self.mode = Mode::Normal;
+                    return match confirm {
+                        Confirm::StopNode { name, .. } => vec![Effect::StopNode(name)],
+                        Confirm::Checkout { lines, .. } => {
+                            self.checkout = None;
+                            vec![Effect::Checkout(lines)]
+                        }
+                    };
+                }
+                // Enter alone never confirms; any other key is no.
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+        }
+    }
+
+    fn add_to_cart(&mut self, product: &ProductId, input: &str) {
+        let qty: u32 = input.parse().unwrap_or(0);
+        if qty == 0 || qty > MAX_QTY_PER_LINE {
+            self.toast(
+                format!("quantity {input:?}: order 1 to {MAX_QTY_PER_LINE}"),
+                true,
+            );
+            return;
+        }
+        let Some(p) = self.products.iter().find(|p| &p.id == product).cloned() else {
+            return;
+        };
+        match self.cart.iter_mut().find(|l| l.product == p.id) {
+            Some(line) => line.qty = (line.qty + qty).min(MAX_QTY_PER_LINE),
+            None => self.cart.push(CartLine {
+                product: p.id.clone(),
+                name: p.name.clone(),
+                price_cents: p.price_cents,
+                qty,
+            }),
+        }
+        self.toast(format!("added {qty} × {} to the cart", p.name), false);
+    }
+
+    fn move_selection(&mut self, to: impl Fn(usize, usize) -> usize) {
+        let len = self.list_len();
+        if let Some(list) = self.list_mut() {
+            list.selected = if len == 0 {
+                0
+            } else {
+                to(list.selected, len).min(len - 1)
+            };
+        }
+    }
+
+    fn on_command(&mut self, command: Command) -> Vec<Effect> {
+        match command {
+            Command::Quit => self.quit = true,
+            Command::Help => self.mode = Mode::Help,
+            Command::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()],
+            Command::PrevTab => {
+                self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
+            }
+            Command::GoTab(tab) => self.tab = tab,
+            Command::Down => self.move_selection(|s, _| s + 1),
+            Command::Up => self.move_selection(|s, _| s.saturating_sub(1)),
+            Command::Top => self.move_selection(|_, _| 0),
+            Command::Bottom => self.move_selection(|_, len| len.saturating_sub(1)),
+            Command::PageDown => self.move_selection(|s, _| s + 10),
+            Command::PageUp => self.move_selection(|s, _| s.saturating_sub(10)),
+            Command::Filter => {
+                if let Some(list) = self.list_mut() {
+                    let text = list.filter.clone();
+                    self.mode = Mode::Filter(text);
+                }
+            }
+            Command::Back => {
+                if let Some(list) = self.list_mut() {
+                    list.filter.clear();
+                }
+            }
+            Command::Refresh => {
+                self.in_flight += 3;
+                return vec![
+                    Effect::LoadMembers,
+                    Effect::LoadProducts,
+                    Effect::LoadOrders,
+                ];
+            }
+            Command::Freeze => self.frozen = !self.frozen,
+            Command::Category => {
+                let mut cats: Vec<String> =
+                    self.products.iter().map(|p| p.category.clone()).collect();
+                cats.sort();
+                cats.dedup();
+                self.category = match &self.category {
+                    None => cats.first().cloned(),
+                    Some(c) => cats.iter().skip_while(|x| *x != c).nth(1).cloned(),
+                };
+                self.shop.selected = 0;
+            }
+            Command::Add => {
+                let selected = self
+                    .visible_products()
+                    .get(self.shop.selected)
+                    .map(|p| p.id.clone());
+                if let Some(product) = selected {
+                    self.mode = Mode::Quantity {
+                        product,
+                        input: "1".into(),
+                    };
+                }
+            }
+            Command::More | Command::Less => {
+                let delta: i64 = if command == Command::More { 1 } else { -1 };
+                let id = self
+                    .visible_cart()
+                    .get(self.cart_list.selected)
+                    .map(|l| l.product.clone());
+                if let Some(line) = self
+                    .cart
+                    .iter_mut()
+                    .find(|l| Some(&l.product) == id.as_ref())
+                {
+                    line.qty =
+                        (i64::from(line.qty) + delta).clamp(1, i64::from(MAX_QTY_PER_LINE)) as u32;
+                }
+            }
+            Command::Remove => {
+                let id = self
+                    .visible_cart()
+                    .get(self.cart_list.selected)
+                    .map(|l| l.product.clone());
+                if let Some(index) = self
+                    .cart
+                    .iter()
+                    .position(|l| Some(&l.product) == id.as_ref())
+                {
+                    let line = self.cart.remove(index);
+                    self.toast(format!("removed {}; u undoes", line.name), false);
+                    self.removed = Some((index, line, self.now));
+                    self.clamp();
+                }
+            }
+            Command::Undo => {
+                if let Some((index, line, _)) = self.removed.take() {
+                    let index = index.min(self.cart.len());
+                    self.toast(format!("{} is back", line.name), false);
+                    self.cart.insert(index, line);
+                }
+            }
+            Command::Checkout => {
+                if self.cart.is_empty() {
+                    self.toast("the cart is empty: add products on the Shop tab (1)", true);
+                } else if self.checkout.is_some() {
+                    self.toast("a checkout is already running", true);
+                } else {
+                    let items: u32 = self.cart.iter().map(|l| l.qty).sum();
+                    let summary = format!(
+                        "Buy {items} items for {}?",
+                        crate::shop_cli::money(self.cart_total())
+                    );
+                    let lines = self
+                        .cart
+                        .iter()
+                        .map(|l| OrderLine {
+                            product: l.product.clone(),
+                            qty: l.qty,
+                        })
+                        .collect();
+                    self.mode = Mode::Confirm(Confirm::Checkout { lines, summary });
+                }
+            }
+            Command::Open => {
+                if let Some(o) = self.visible_orders().get(self.orders_list.selected) {
+                    self.mode = Mode::OrderDetail(o.id);
+                }
+            }
+            Command::StopNode | Command::StartNode => return self.node_command(command),
+            Command::SortNext | Command::SortReverse => {
+                let selected = self.selected_member();
+                if command == Command::SortNext {
+                    self.sort.0 = (self.sort.0 + 1) % 5;
+                } else {
+                    self.sort.1 = !self.sort.1;
+                }
+                self.follow_member(selected);
+            }
+            Command::RunDemo => {
+                if self.demo.running {
+                    self.toast("the demo is already running", true);
+                } else {
+                    self.demo = DemoView {
+                        running: true,
+                        ..DemoView::default()
+                    };
+                    return vec![Effect::RunDemo];
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn node_command(&mut self, command: Command) -> Vec<Effect> {
+        if !self.embedded || self.read_only {
+            let why = if self.read_only {
+                "--read-only"
+            } else {
+                "a joined cluster"
+            };
+            self.toast(
+                format!("nodes can be stopped and started only in embedded mode, not with {why}"),
+                true,
+            );
+            return Vec::new();
+        }
+        let Some(m) = self
+            .visible_members()
+            .get(self.cluster.selected)
+            .map(|m| (*m).clone())
+        else {
+            return Vec::new();
+        };
+        match command {
+            Command::StopNode if m.status == "UP" || m.status == "DOWN" => {
+                self.mode = Mode::Confirm(Confirm::StopNode {
+                    name: m.name,
+                    addr: m.addr,
+                });
+                Vec::new()
+            }
+            Command::StartNode if matches!(m.status, "DEAD" | "LEFT") => {
+                vec![Effect::StartNode(m.name)]
+            }
+            _ => {
+                self.toast(format!("{} is {}", m.name, m.status), true);
+                Vec::new()
+            }
+        }
+    }
+}
