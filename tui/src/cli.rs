@@ -1,16 +1,15 @@
 //! The `ringshop` command line: flags, verbs and exit codes. Data goes to stdout, messages to
 //! stderr; with `--json` each verb prints JSON on stdout and errors as JSON on stderr.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use ringshop_shared::duration::{parse_duration, short};
+use ringshop_shared::duration::parse_duration;
 
 use crate::cluster::{Cluster, ClusterConfig, ClusterError};
-use crate::demo::{Pass, run_pass};
 use crate::embedded::{self, Embedded};
 use crate::members_table;
 use crate::shop_cli;
@@ -273,10 +272,10 @@ pub async fn run(cli: Cli) -> ExitCode {
                 kill_one: false,
                 leave_one: false,
             };
-            (cli.tui.target.json, demo(args).await)
+            (cli.tui.target.json, crate::demo::verb(args).await)
         }
-        Some(Verb::Demo(args)) => (args.target.json, demo(args).await),
-        Some(Verb::Cluster(args)) => (args.target.json, cluster(args).await),
+        Some(Verb::Demo(args)) => (args.target.json, crate::demo::verb(args).await),
+        Some(Verb::Cluster(args)) => (args.target.json, members_table::verb(args).await),
         Some(Verb::Products(a)) => (
             a.target.json,
             with_cluster(&a.target, |c| async move {
@@ -362,7 +361,10 @@ where
 }
 
 /// The cluster to talk to: the given nodes, or an embedded one started here.
-async fn open(target: &Target, ttl: Duration) -> Result<(Cluster, Option<Embedded>), Failure> {
+pub(crate) async fn open(
+    target: &Target,
+    ttl: Duration,
+) -> Result<(Cluster, Option<Embedded>), Failure> {
     let config = ClusterConfig {
         deadline: target.deadline,
         ..ClusterConfig::default()
@@ -378,143 +380,6 @@ async fn open(target: &Target, ttl: Duration) -> Result<(Cluster, Option<Embedde
     }
 }
 
-async fn demo(args: DemoArgs) -> Result<(), Failure> {
-    if (args.kill_one || args.leave_one) && !args.target.nodes.is_empty() {
-        return Err(Failure::new(
-            2,
-            "usage",
-            "--kill-one and --leave-one stop a node of the embedded cluster; they cannot be used with --nodes",
-        ));
-    }
-    if args.ids.is_empty() {
-        return Err(Failure::new(2, "usage", "--ids needs at least one id"));
-    }
-    let (cluster, mut embedded) = open(&args.target, args.ttl).await?;
-    let json = args.target.json;
-    let say = |text: String| {
-        if !json {
-            eprintln!("{text}");
-        }
-    };
-    let members = cluster.members();
-    let active: Vec<String> = members
-        .iter()
-        .filter(|m| m.status.in_ring())
-        .map(|m| format!("{} {}", m.name, m.addr))
-        .collect();
-    say(format!(
-        "{} cluster, membership epoch {}: {} active ({})",
-        if embedded.is_some() {
-            "embedded"
-        } else {
-            "joined"
-        },
-        cluster.epoch(),
-        active.len(),
-        active.join(", ")
-    ));
-    let mut failed = 0;
-    let mut show = |pass: &Pass| {
-        failed += pass.failed();
-        let mut out = std::io::stdout().lock();
-        let _ = if json {
-            writeln!(out, "{}", serde_json::to_string(pass).unwrap_or_default())
-        } else {
-            writeln!(out, "{}", pass.table())
-        };
-    };
-    let first = run_pass(&cluster, 1, "cold: every id is a miss", &args.ids).await;
-    show(&first);
-    let second = run_pass(
-        &cluster,
-        2,
-        "again within the TTL: hits, same nodes, same values",
-        &args.ids,
-    )
-    .await;
-    show(&second);
-    let wait = second.longest_ttl_left() + Duration::from_millis(100);
-    say(format!("waiting {} for the TTL to pass...", short(wait)));
-    tokio::time::sleep(wait).await;
-    let third = run_pass(
-        &cluster,
-        3,
-        "after the TTL: actors retired, new values",
-        &args.ids,
-    )
-    .await;
-    show(&third);
-    if (args.kill_one || args.leave_one)
-        && let Some(embedded) = embedded.as_mut()
-    {
-        let victim = cluster
-            .owner(&args.ids[0])
-            .ok_or_else(|| Failure::new(1, "cluster", "no member owns the first id"))?;
-        if args.leave_one {
-            if let Some(addr) = embedded.stop(&victim).await {
-                say(format!(
-                    "{victim} ({addr}) left gracefully, handing its entries to their new owners"
-                ));
-            }
-        } else if let Some(addr) = embedded.kill(&victim).await {
-            say(format!(
-                "killed {victim} ({addr}); its ids fail over to their next owners"
-            ));
-        }
-        let title = if args.leave_one {
-            format!("{victim} left: its entries handed over, hits on their new owners")
-        } else {
-            format!("{victim} is down: its ids answered by the others")
-        };
-        let mut fourth = run_pass(&cluster, 4, title, &args.ids).await;
-        fourth.note_moves(&third);
-        show(&fourth);
-    }
-    if let Some(embedded) = embedded {
-        embedded.shutdown().await;
-    }
-    if failed > 0 {
-        return Err(Failure::new(
-            1,
-            "request",
-            format!("{failed} requests failed"),
-        ));
-    }
-    Ok(())
-}
-
-async fn cluster(args: ClusterArgs) -> Result<(), Failure> {
-    let (cluster, embedded) = open(&args.target, node_ttl_default()).await?;
-    let tty = std::io::stdout().is_terminal();
-    let mut shown = 0u64;
-    loop {
-        let table = members_table::snapshot(&cluster).await?;
-        let mut out = std::io::stdout().lock();
-        let _ = if args.target.json {
-            writeln!(out, "{}", serde_json::to_string(&table).unwrap_or_default())
-        } else {
-            if args.watch && tty {
-                let _ = write!(out, "\x1b[H\x1b[2J");
-            }
-            writeln!(out, "{}", table.render())
-        };
-        let _ = out.flush();
-        drop(out);
-        shown += 1;
-        if !args.watch || args.count.is_some_and(|c| shown >= c) {
-            break;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(args.refresh) => {}
-            _ = tokio::signal::ctrl_c() => break,
-        }
-    }
-    if let Some(embedded) = embedded {
-        embedded.shutdown().await;
-    }
-    Ok(())
-}
-
-fn node_ttl_default() -> Duration {
+pub(crate) fn node_ttl_default() -> Duration {
     ringshop_node::config::DEFAULT_TTL
 }

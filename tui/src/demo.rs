@@ -3,12 +3,14 @@
 //! again (new values). One table per pass; with `--json`, one JSON line per pass.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::time::Duration;
 
 use ringshop_shared::NodeId;
 use ringshop_shared::duration::short;
 use serde::Serialize;
 
+use crate::cli::{DemoArgs, Failure, open};
 use crate::cluster::Cluster;
 
 /// One id's answer in one pass.
@@ -155,6 +157,112 @@ impl Pass {
         }
         out
     }
+}
+
+/// `ringshop demo`: the passes, then optionally a node killed or leaving and one more pass.
+pub async fn verb(args: DemoArgs) -> Result<(), Failure> {
+    if (args.kill_one || args.leave_one) && !args.target.nodes.is_empty() {
+        return Err(Failure::new(
+            2,
+            "usage",
+            "--kill-one and --leave-one stop a node of the embedded cluster; they cannot be used with --nodes",
+        ));
+    }
+    if args.ids.is_empty() {
+        return Err(Failure::new(2, "usage", "--ids needs at least one id"));
+    }
+    let (cluster, mut embedded) = open(&args.target, args.ttl).await?;
+    let json = args.target.json;
+    let say = |text: String| {
+        if !json {
+            eprintln!("{text}");
+        }
+    };
+    let members = cluster.members();
+    let active: Vec<String> = members
+        .iter()
+        .filter(|m| m.status.in_ring())
+        .map(|m| format!("{} {}", m.name, m.addr))
+        .collect();
+    say(format!(
+        "{} cluster, membership epoch {}: {} active ({})",
+        if embedded.is_some() {
+            "embedded"
+        } else {
+            "joined"
+        },
+        cluster.epoch(),
+        active.len(),
+        active.join(", ")
+    ));
+    let mut failed = 0;
+    let mut show = |pass: &Pass| {
+        failed += pass.failed();
+        let mut out = std::io::stdout().lock();
+        let _ = if json {
+            writeln!(out, "{}", serde_json::to_string(pass).unwrap_or_default())
+        } else {
+            writeln!(out, "{}", pass.table())
+        };
+    };
+    let first = run_pass(&cluster, 1, "cold: every id is a miss", &args.ids).await;
+    show(&first);
+    let second = run_pass(
+        &cluster,
+        2,
+        "again within the TTL: hits, same nodes, same values",
+        &args.ids,
+    )
+    .await;
+    show(&second);
+    let wait = second.longest_ttl_left() + Duration::from_millis(100);
+    say(format!("waiting {} for the TTL to pass...", short(wait)));
+    tokio::time::sleep(wait).await;
+    let third = run_pass(
+        &cluster,
+        3,
+        "after the TTL: actors retired, new values",
+        &args.ids,
+    )
+    .await;
+    show(&third);
+    if (args.kill_one || args.leave_one)
+        && let Some(embedded) = embedded.as_mut()
+    {
+        let victim = cluster
+            .owner(&args.ids[0])
+            .ok_or_else(|| Failure::new(1, "cluster", "no member owns the first id"))?;
+        if args.leave_one {
+            if let Some(addr) = embedded.stop(&victim).await {
+                say(format!(
+                    "{victim} ({addr}) left gracefully, handing its entries to their new owners"
+                ));
+            }
+        } else if let Some(addr) = embedded.kill(&victim).await {
+            say(format!(
+                "killed {victim} ({addr}); its ids fail over to their next owners"
+            ));
+        }
+        let title = if args.leave_one {
+            format!("{victim} left: its entries handed over, hits on their new owners")
+        } else {
+            format!("{victim} is down: its ids answered by the others")
+        };
+        let mut fourth = run_pass(&cluster, 4, title, &args.ids).await;
+        fourth.note_moves(&third);
+        show(&fourth);
+    }
+    if let Some(embedded) = embedded {
+        embedded.shutdown().await;
+    }
+    if failed > 0 {
+        return Err(Failure::new(
+            1,
+            "request",
+            format!("{failed} requests failed"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,11 +3,12 @@
 //! hits, misses). Built from a snapshot; rendering does no I/O.
 
 use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
 
 use ringshop_shared::MemberStatus;
 use serde::Serialize;
 
-use crate::cli::Failure;
+use crate::cli::{ClusterArgs, Failure, node_ttl_default, open};
 use crate::cluster::Cluster;
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,6 +126,39 @@ impl Table {
         }
         out
     }
+}
+
+/// `ringshop cluster [--watch]`: the table, once or refreshed in place until Ctrl-C.
+pub async fn verb(args: ClusterArgs) -> Result<(), Failure> {
+    let (cluster, embedded) = open(&args.target, node_ttl_default()).await?;
+    let tty = std::io::stdout().is_terminal();
+    let mut shown = 0u64;
+    loop {
+        let table = snapshot(&cluster).await?;
+        let mut out = std::io::stdout().lock();
+        let _ = if args.target.json {
+            writeln!(out, "{}", serde_json::to_string(&table).unwrap_or_default())
+        } else {
+            if args.watch && tty {
+                let _ = write!(out, "\x1b[H\x1b[2J");
+            }
+            writeln!(out, "{}", table.render())
+        };
+        let _ = out.flush();
+        drop(out);
+        shown += 1;
+        if !args.watch || args.count.is_some_and(|c| shown >= c) {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(args.refresh) => {}
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    if let Some(embedded) = embedded {
+        embedded.shutdown().await;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
