@@ -18,6 +18,11 @@ pub const MAX_CUSTOMER: usize = 40;
 /// The customer of an order placed without a name.
 pub const GUEST: &str = "guest";
 
+/// Cents as every table shows money: `3450` → `34.50`.
+pub fn money(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
 /// A catalog entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
@@ -181,6 +186,14 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn money_has_two_decimals() {
+        assert_eq!(
+            (money(3450), money(7), money(0)),
+            ("34.50".into(), "0.07".into(), "0.00".into())
+        );
     }
 
     #[test]

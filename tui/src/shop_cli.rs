@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use ringshop_shared::duration::short;
-use ringshop_shared::shop::GUEST;
+use ringshop_shared::shop::{GUEST, money};
 use ringshop_shared::{NewOrder, Order, OrderId, OrderLine, ProductId, Stage};
 use serde_json::json;
 
@@ -14,10 +14,6 @@ use crate::cluster::{Cluster, parse_line};
 
 /// How long `buy` follows an order before giving up on it (it goes on in the cluster).
 const FOLLOW_FOR: Duration = Duration::from_secs(120);
-
-pub fn money(cents: u64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
-}
 
 fn out(line: impl std::fmt::Display) {
     let mut stdout = std::io::stdout().lock();

@@ -390,7 +390,7 @@ impl App {
                     let items: u32 = self.cart.iter().map(|l| l.qty).sum();
                     let summary = format!(
                         "Buy {items} items for {}?",
-                        crate::shop_cli::money(self.cart_total())
+                        ringshop_shared::shop::money(self.cart_total())
                     );
                     let lines = self
                         .cart

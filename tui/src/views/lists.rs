@@ -10,8 +10,8 @@ use ringshop_shared::duration::short;
 
 use super::list_title;
 use crate::app::App;
-use crate::shop_cli::money;
 use crate::theme::Theme;
+use ringshop_shared::shop::money;
 
 /// A table with a ▶ marker and reversed bold on the selected row.
 fn table<'a>(

@@ -11,8 +11,8 @@ use ringshop_shared::duration::short;
 use super::centred;
 use crate::app::{App, Confirm, Mode};
 use crate::keys;
-use crate::shop_cli::money;
 use crate::theme::Theme;
+use ringshop_shared::shop::money;
 
 pub fn log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = Block::default()
