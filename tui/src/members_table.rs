@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
-use ringshop_shared::MemberStatus;
+use std::net::SocketAddr;
+
+use ringshop_shared::{MemberStatus, NodeId};
 use serde::Serialize;
 
 use crate::cli::{ClusterArgs, Failure, node_ttl_default, open};
@@ -19,8 +21,9 @@ pub struct Table {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
-    pub name: Option<String>,
-    pub addr: String,
+    /// None for a seed address that never answered.
+    pub name: Option<NodeId>,
+    pub addr: SocketAddr,
     /// UP, DOWN (active but unreachable from here), JOINING, LEAVING, LEFT, DEAD.
     pub status: &'static str,
     pub incarnation: Option<u64>,
@@ -52,8 +55,8 @@ pub async fn snapshot(cluster: &Cluster) -> Result<Table, Failure> {
             .filter(|_| m.status != MemberStatus::Dead && m.status != MemberStatus::Left);
         let up = views.iter().any(|v| v.name == m.name && v.up);
         members.push(Row {
-            name: Some(m.name.to_string()),
-            addr: m.addr.to_string(),
+            name: Some(m.name.clone()),
+            addr: m.addr,
             status: status_word(m.status, up),
             incarnation: Some(m.incarnation),
             heartbeat_age_ms: Some(m.heartbeat_age.as_millis() as u64),
@@ -68,7 +71,7 @@ pub async fn snapshot(cluster: &Cluster) -> Result<Table, Failure> {
     for addr in cluster.unreachable() {
         members.push(Row {
             name: None,
-            addr: addr.to_string(),
+            addr,
             status: "DOWN",
             incarnation: None,
             heartbeat_age_ms: None,
@@ -112,8 +115,8 @@ impl Table {
                 .map_or("-".to_string(), |ms| format!("{:.1} s", ms as f64 / 1000.0));
             let line = format!(
                 "{:<8} {:<21} {:<7} {:>9} {:>5.1}% {:>6} {:>8} {:>8} {:>5}",
-                r.name.as_deref().unwrap_or("?"),
-                r.addr,
+                r.name.as_ref().map_or("?", NodeId::as_str),
+                r.addr.to_string(),
                 r.status,
                 beat,
                 r.ring_share_pct,
@@ -167,8 +170,8 @@ mod tests {
 
     fn row(name: &str, status: &'static str, share: f64) -> Row {
         Row {
-            name: Some(name.into()),
-            addr: "127.0.0.1:7001".into(),
+            name: NodeId::new(name).ok(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 7001)),
             status,
             incarnation: Some(1),
             heartbeat_age_ms: Some(300),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ringshop_shared::shop::GUEST;
-use ringshop_shared::{NewOrder, NodeId, OrderId};
+use ringshop_shared::{NewOrder, OrderId};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::action::Action;
@@ -81,8 +81,8 @@ impl Runner {
                         .iter()
                         .filter_map(|r| {
                             Some(MemberRow {
-                                name: NodeId::new(r.name.clone()?).ok()?,
-                                addr: r.addr.parse().ok()?,
+                                name: r.name.clone()?,
+                                addr: r.addr,
                                 status: r.status,
                                 heartbeat: Duration::from_millis(r.heartbeat_age_ms.unwrap_or(0)),
                                 share: r.ring_share_pct / 100.0,
