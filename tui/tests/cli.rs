@@ -6,17 +6,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_ringshop");
 
 #[test]
 fn the_demo_runs_on_the_embedded_cluster_hits_then_new_values() {
-    let out = Command::new(BIN)
-        .args(["demo", "--ttl", "1s", "--json"])
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let passes: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+    let (code, stdout, stderr) = run(&["demo", "--ttl", "1s", "--json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let passes: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON document per line"))
         .collect();
@@ -40,20 +32,11 @@ fn the_demo_runs_on_the_embedded_cluster_hits_then_new_values() {
 
 #[test]
 fn kill_one_shows_the_stopped_nodes_ids_failing_over() {
-    let out = Command::new(BIN)
-        .args(["demo", "--ttl", "200ms", "--kill-one"])
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (code, stdout, stderr) = run(&["demo", "--ttl", "200ms", "--kill-one"]);
+    assert_eq!(code, Some(0), "{stderr}");
     let fourth = stdout.split("pass 4").nth(1).expect("a fourth pass");
     assert!(fourth.contains("failover from n"), "{stdout}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("killed n"));
+    assert!(stderr.contains("killed n"));
 }
 
 #[test]
@@ -63,14 +46,10 @@ fn no_reachable_node_exits_3_with_a_json_error_on_stderr() {
         .local_addr()
         .expect("addr")
         .to_string(); // the listener is dropped here, so nothing listens
-    let out = Command::new(BIN)
-        .args(["demo", "--nodes", &free, "--json"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(3));
-    assert!(out.stdout.is_empty());
-    let err: serde_json::Value =
-        serde_json::from_slice(&out.stderr).expect("stderr is one JSON document");
+    let (code, stdout, stderr) = run(&["demo", "--nodes", &free, "--json"]);
+    assert_eq!(code, Some(3));
+    assert!(stdout.is_empty());
+    let err = json_error(&stderr);
     assert_eq!(err["error"]["kind"], "unreachable");
     assert!(
         err["error"]["message"]
@@ -82,17 +61,10 @@ fn no_reachable_node_exits_3_with_a_json_error_on_stderr() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = Command::new(BIN)
-        .args(["demo", "--ids", "x"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(BIN)
-        .args(["demo", "--kill-one", "--nodes", "7001"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--kill-one"));
+    assert_eq!(run(&["demo", "--ids", "x"]).0, Some(2));
+    let (code, _, stderr) = run(&["demo", "--kill-one", "--nodes", "7001"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--kill-one"));
 }
 
 /// Runs `ringshop ARGS` (on an embedded cluster) with stdin closed; (code, stdout, stderr).
