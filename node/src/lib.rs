@@ -86,15 +86,6 @@ impl NodeHandle {
         self.addr
     }
 
-    /// This node's actors and counters, read in-process.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
-    pub fn members(&self) -> &Members {
-        &self.members
-    }
-
     /// Resolves when the cluster declared this node dead (it then stops serving).
     pub async fn evicted(&self) {
         self.evicted.cancelled().await

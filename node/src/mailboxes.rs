@@ -108,10 +108,6 @@ impl<K: Eq + Hash + Clone, M> Mailboxes<K, M> {
         }
     }
 
-    pub fn contains(&self, key: &K) -> bool {
-        self.slots().contains_key(key)
-    }
-
     pub fn keys(&self) -> Vec<K> {
         self.slots().keys().cloned().collect()
     }

@@ -256,10 +256,6 @@ impl Cluster {
         Ok(cluster)
     }
 
-    pub fn config(&self) -> &ClusterConfig {
-        &self.inner.config
-    }
-
     /// The id's demo value from its owner, with where it came from.
     pub async fn request(&self, id: u64) -> Result<Answer<Cached>, ClusterError> {
         self.call_owner(&id, move |client, ctx, epoch| async move {

@@ -62,10 +62,6 @@ impl Embedded {
         self.nodes.iter().map(NodeHandle::addr).collect()
     }
 
-    pub fn nodes(&self) -> &[NodeHandle] {
-        &self.nodes
-    }
-
     /// Stops one node gracefully (it leaves and hands its entries over) and waits until it
     /// is gone; its address, or None if no such node runs.
     pub async fn stop(&mut self, name: &NodeId) -> Option<SocketAddr> {
@@ -82,11 +78,6 @@ impl Embedded {
         let node = self.nodes.remove(index);
         node.kill().await;
         Some(node.addr())
-    }
-
-    /// The database the embedded nodes share.
-    pub fn db(&self) -> &std::path::Path {
-        &self.db
     }
 
     pub async fn shutdown(self) {
