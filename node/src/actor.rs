@@ -1,6 +1,8 @@
 //! One actor: the serial choke point of one id. It reads its mailbox one message at a time,
-//! computes its value on the first `Get` (the miss) unless it was born with an adopted one,
-//! answers the rest from the kept value (hits), and ends in one of three ways:
+//! and every turn first asks whether this node may answer for the id now (the ownership check
+//! inside the turn, so no answer can slip between a view change and the handoff that follows
+//! it). It computes its value on the first `Get` (the miss) unless it was born with an adopted
+//! one, answers the rest from the kept value (hits), and ends in one of three ways:
 //! - at its TTL it retires: first it leaves the registry, then it closes and drops what is
 //!   still queued, so those askers ask again and meet a fresh actor;
 //! - on `Surrender` (its id moved to another node) it hands its entry over and stops;
@@ -12,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
-use ringshop_shared::{Cached, Handed};
+use ringshop_shared::{Cached, Handed, ShardError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -20,8 +22,8 @@ use crate::actors::Shared;
 
 /// What an actor is asked.
 pub(crate) enum Ask {
-    /// The value, as a hit or (first) a miss.
-    Get(oneshot::Sender<Cached>),
+    /// The value, as a hit or (first) a miss; or why this node may not answer for it now.
+    Get(oneshot::Sender<Result<Cached, ShardError>>),
     /// Stop, handing the kept entry over (None if nothing was kept yet).
     Surrender(oneshot::Sender<Option<Handed>>),
 }
@@ -49,16 +51,17 @@ impl Kept {
         }
     }
 
-    /// An entry handed over by another node, aged as it was there.
-    pub fn adopted(h: &Handed) -> Kept {
+    /// An entry handed over by another node, aged as it was there; None if its times do not
+    /// add up (`Handed::check` refuses those first; this never panics either way).
+    pub fn adopted(h: &Handed) -> Option<Kept> {
         let now = Instant::now();
-        Kept {
+        Some(Kept {
             value: h.value,
             born: now.checked_sub(h.age).unwrap_or(now),
             created_at: h.created_at,
-            expires: now + h.ttl_left,
-            expires_at: h.created_at + h.age + h.ttl_left,
-        }
+            expires: now.checked_add(h.ttl_left)?,
+            expires_at: h.created_at.checked_add(h.age)?.checked_add(h.ttl_left)?,
+        })
     }
 
     fn handed(&self, id: u64) -> Handed {
@@ -90,12 +93,20 @@ pub(crate) async fn run(
     let kept = match adopted {
         Some(kept) => Some(kept),
         None => match inbox.recv().await {
-            Some(Ask::Get(reply)) => {
-                let kept = Kept::fresh(shared.ttl);
-                shared.counters.misses.fetch_add(1, Ordering::Relaxed);
-                answer(&shared, &kept, reply, false);
-                Some(kept)
-            }
+            Some(Ask::Get(reply)) => match shared.claims.check(&id) {
+                Ok(()) => {
+                    let kept = Kept::fresh(shared.ttl);
+                    shared.counters.misses.fetch_add(1, Ordering::Relaxed);
+                    shared.counters.activations.fetch_add(1, Ordering::Relaxed);
+                    answer(&shared, &kept, reply, false);
+                    Some(kept)
+                }
+                Err(refused) => {
+                    // Born for an id it may not answer for: compute nothing and go.
+                    let _ = reply.send(Err(refused));
+                    None
+                }
+            },
             Some(Ask::Surrender(reply)) => {
                 let _ = reply.send(None);
                 None
@@ -129,8 +140,15 @@ async fn serve(
             _ = shared.shutdown.cancelled() => return End::Shutdown,
             ask = inbox.recv() => match ask {
                 Some(Ask::Get(reply)) if Instant::now() < kept.expires => {
-                    shared.counters.hits.fetch_add(1, Ordering::Relaxed);
-                    answer(shared, kept, reply, true);
+                    match shared.claims.check(&id) {
+                        Ok(()) => {
+                            shared.counters.hits.fetch_add(1, Ordering::Relaxed);
+                            answer(shared, kept, reply, true);
+                        }
+                        Err(refused) => {
+                            let _ = reply.send(Err(refused));
+                        }
+                    }
                 }
                 Some(Ask::Surrender(reply)) => {
                     let handed = (Instant::now() < kept.expires).then(|| kept.handed(id));
@@ -148,7 +166,12 @@ async fn serve(
     }
 }
 
-fn answer(shared: &Shared, kept: &Kept, reply: oneshot::Sender<Cached>, hit: bool) {
+fn answer(
+    shared: &Shared,
+    kept: &Kept,
+    reply: oneshot::Sender<Result<Cached, ShardError>>,
+    hit: bool,
+) {
     let now = Instant::now();
     let ttl_left = kept.expires.saturating_duration_since(now);
     let value = Cached {
@@ -161,5 +184,5 @@ fn answer(shared: &Shared, kept: &Kept, reply: oneshot::Sender<Cached>, hit: boo
         ttl_left,
     };
     // The asker may have given up (deadline); its answer has nowhere to go.
-    let _ = reply.send(value);
+    let _ = reply.send(Ok(value));
 }

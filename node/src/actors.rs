@@ -1,6 +1,7 @@
 //! The demo's per-id actors on one node: asking, surrendering and adopting entries, and the
 //! node's counters. The race-free life of an actor is `Mailboxes`'s; this file only starts
-//! actors on the mailboxes it is handed. It never answers with a value past its TTL.
+//! actors on the mailboxes it is handed. It never answers with a value past its TTL, and every
+//! actor checks in its own turn that this node may answer for its id (`Claims`).
 //! Mailboxes are unbounded: what can queue is bounded by tarpc's cap on requests in flight per
 //! connection (`MAX_IN_FLIGHT_PER_CONNECTION`).
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use ringshop_shared::{Cached, Handed, NodeId, NodeStats, ShardError};
+use ringshop_shared::{Cached, Handed, NodeId, NodeStats, Placed, ShardError};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -16,10 +17,19 @@ use tokio_util::task::TaskTracker;
 
 use crate::actor::{self, Ask, Kept};
 use crate::mailboxes::{Mailboxes, NewMailbox};
+use crate::membership::Members;
 
-/// How many times one request may meet a retiring actor before giving up. Each retry meets a
-/// fresh actor that lives a whole TTL, so more than two is already a sign of a stopping node.
-const MAX_ATTEMPTS: usize = 32;
+/// Whether this node may answer for an id now: Ok, or the typed refusal to answer with
+/// (`Moved`, `Unavailable`, `ShuttingDown`). Asked inside every actor turn.
+pub trait Claims: Send + Sync + 'static {
+    fn check(&self, id: &dyn Placed) -> Result<(), ShardError>;
+}
+
+impl Claims for Members {
+    fn check(&self, id: &dyn Placed) -> Result<(), ShardError> {
+        Members::check(self, id)
+    }
+}
 
 #[derive(Default)]
 pub(crate) struct Counters {
@@ -28,6 +38,9 @@ pub(crate) struct Counters {
     pub retirements: AtomicU64,
     pub handed_off: AtomicU64,
     pub adopted: AtomicU64,
+    pub activations: AtomicU64,
+    pub adopt_rejected: AtomicU64,
+    pub handoffs_failed: AtomicU64,
 }
 
 pub(crate) struct Shared {
@@ -36,6 +49,7 @@ pub(crate) struct Shared {
     pub counters: Counters,
     pub shutdown: CancellationToken,
     pub mailboxes: Mailboxes<u64, Ask>,
+    pub claims: Arc<dyn Claims>,
     tracker: TaskTracker,
     started: Instant,
 }
@@ -50,6 +64,7 @@ impl Registry {
     pub fn new(
         node: NodeId,
         ttl: Duration,
+        claims: Arc<dyn Claims>,
         shutdown: CancellationToken,
         tracker: TaskTracker,
     ) -> Registry {
@@ -60,36 +75,27 @@ impl Registry {
                 counters: Counters::default(),
                 shutdown,
                 mailboxes: Mailboxes::default(),
+                claims,
                 tracker,
                 started: Instant::now(),
             }),
         }
     }
 
-    /// The id's value, through its actor: a hit while kept, else computed once. Asks again
-    /// when an actor goes away before answering (it retired or surrendered meanwhile).
-    pub async fn request(&self, id: u64) -> Result<Cached, ShardError> {
-        for _ in 0..MAX_ATTEMPTS {
-            if self.shared.shutdown.is_cancelled() {
-                break;
-            }
-            if let Some(value) = self.ask(id).await {
-                return Ok(value);
-            }
+    /// One ask of `id`'s actor (spawned if there is none): Ok(None) when the actor went away
+    /// before answering (it retired or surrendered meanwhile; ask again), Err when this node
+    /// may not answer for the id now.
+    pub async fn ask(&self, id: u64) -> Result<Option<Cached>, ShardError> {
+        if self.shared.shutdown.is_cancelled() {
+            return Err(ShardError::ShuttingDown {
+                node: self.shared.node.clone(),
+            });
         }
-        Err(ShardError::ShuttingDown {
-            node: self.shared.node.clone(),
-        })
-    }
-
-    /// One ask of `id`'s actor (spawned if there is none). None when the actor went away
-    /// before answering: the caller checks it still owns the id, then asks again.
-    pub async fn ask(&self, id: u64) -> Option<Cached> {
         let (reply, answer) = oneshot::channel();
         if let Some(new) = self.shared.mailboxes.post(&id, Ask::Get(reply)) {
             self.spawn(id, new, None);
         }
-        answer.await.ok()
+        answer.await.ok().transpose()
     }
 
     /// Takes `id`'s actor out of the registry and its entry with it (None if it had none or
@@ -109,18 +115,49 @@ impl Registry {
         handed
     }
 
+    /// Stops every actor without handing anything over (this node was declared dead).
+    pub async fn drop_all(&self) {
+        for id in self.ids() {
+            self.surrender(id).await;
+        }
+    }
+
     /// Starts an actor that keeps an entry handed over by another node, unless `id` has an
-    /// actor here already (then the one here wins: it may have answered someone).
-    pub fn adopt(&self, handed: &Handed) -> bool {
-        if handed.ttl_left.is_zero() || self.shared.shutdown.is_cancelled() {
-            return false;
+    /// actor here already (then the one here wins: it may have answered someone). An entry
+    /// that fails `Handed::check` against this node's TTL is refused (`Err`, with why).
+    pub fn adopt(&self, handed: &Handed) -> Result<bool, String> {
+        let checked = handed
+            .check(self.shared.ttl)
+            .and_then(|()| Kept::adopted(handed).ok_or_else(|| "times overflow".to_string()));
+        let kept = match checked {
+            Ok(kept) => kept,
+            Err(why) => {
+                self.shared
+                    .counters
+                    .adopt_rejected
+                    .fetch_add(1, Ordering::Relaxed);
+                return Err(why);
+            }
+        };
+        if self.shared.shutdown.is_cancelled() {
+            return Ok(false);
         }
         let Some(new) = self.shared.mailboxes.create(&handed.id) else {
-            return false;
+            return Ok(false);
         };
-        self.spawn(handed.id, new, Some(Kept::adopted(handed)));
-        self.shared.counters.adopted.fetch_add(1, Ordering::Relaxed);
-        true
+        self.spawn(handed.id, new, Some(kept));
+        let c = &self.shared.counters;
+        c.adopted.fetch_add(1, Ordering::Relaxed);
+        c.activations.fetch_add(1, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    /// Counts entries whose handoff to their new owner did not land.
+    pub fn handoffs_failed(&self, n: u64) {
+        self.shared
+            .counters
+            .handoffs_failed
+            .fetch_add(n, Ordering::Relaxed);
     }
 
     /// The ids that have an actor now.
@@ -145,19 +182,20 @@ impl Registry {
 
     pub fn stats(&self) -> NodeStats {
         let c = &self.shared.counters;
-        let (hits, misses) = (
-            c.hits.load(Ordering::Relaxed),
-            c.misses.load(Ordering::Relaxed),
-        );
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (hits, misses) = (load(&c.hits), load(&c.misses));
         NodeStats {
             live_actors: self.live() as u64,
             hits,
             misses,
-            retirements: c.retirements.load(Ordering::Relaxed),
+            retirements: load(&c.retirements),
             requests: hits + misses,
             uptime: self.shared.started.elapsed(),
-            handed_off: c.handed_off.load(Ordering::Relaxed),
-            adopted: c.adopted.load(Ordering::Relaxed),
+            handed_off: load(&c.handed_off),
+            adopted: load(&c.adopted),
+            activations: load(&c.activations),
+            adopt_rejected: load(&c.adopt_rejected),
+            handoffs_failed: load(&c.handoffs_failed),
             ..NodeStats::default()
         }
     }
@@ -167,9 +205,36 @@ impl Registry {
 mod tests {
     use super::*;
 
+    /// This node may answer for every id (one node, no ring).
+    struct Everything;
+
+    impl Claims for Everything {
+        fn check(&self, _: &dyn Placed) -> Result<(), ShardError> {
+            Ok(())
+        }
+    }
+
     fn registry(ttl: Duration) -> Registry {
         let name = NodeId::new("t1").expect("valid");
-        Registry::new(name, ttl, CancellationToken::new(), TaskTracker::new())
+        let claims = Arc::new(Everything);
+        Registry::new(
+            name,
+            ttl,
+            claims,
+            CancellationToken::new(),
+            TaskTracker::new(),
+        )
+    }
+
+    impl Registry {
+        /// Asks until answered (an actor that retired under the ask is asked again).
+        async fn request(&self, id: u64) -> Result<Cached, ShardError> {
+            loop {
+                if let Some(answer) = self.ask(id).await? {
+                    return Ok(answer);
+                }
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -248,7 +313,7 @@ mod tests {
         assert_eq!(old.live(), 0);
         assert_eq!(handed.value, first.value);
         assert_eq!(handed.ttl_left, Duration::from_secs(3));
-        assert!(new.adopt(&handed));
+        assert_eq!(new.adopt(&handed), Ok(true));
         let there = new.request(9).await.expect("hit");
         assert!(there.hit);
         assert_eq!(there.value, first.value);
@@ -270,7 +335,7 @@ mod tests {
             age: Duration::ZERO,
             ttl_left: Duration::from_secs(1),
         };
-        assert!(!reg.adopt(&handed));
+        assert_eq!(reg.adopt(&handed), Ok(false));
         assert_eq!(reg.request(4).await.expect("hit").value, here.value);
     }
 
@@ -281,5 +346,51 @@ mod tests {
         reg.shared.shutdown.cancel();
         let err = reg.request(3).await.expect_err("after shutdown");
         assert!(matches!(err, ShardError::ShuttingDown { .. }));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn entries_from_the_wire_that_do_not_add_up_are_refused_and_leave_nothing_behind() {
+        let reg = registry(Duration::from_secs(5));
+        let good = Handed {
+            id: 11,
+            value: 500,
+            created_at: std::time::SystemTime::now(),
+            age: Duration::from_secs(1),
+            ttl_left: Duration::from_secs(2),
+        };
+        let bad = [
+            Handed {
+                ttl_left: Duration::MAX,
+                ..good.clone()
+            },
+            Handed {
+                ttl_left: Duration::from_secs(6),
+                ..good.clone()
+            },
+            Handed {
+                ttl_left: Duration::ZERO,
+                ..good.clone()
+            },
+            Handed {
+                age: Duration::MAX,
+                ..good.clone()
+            },
+            Handed {
+                value: 0,
+                ..good.clone()
+            },
+            Handed {
+                created_at: std::time::UNIX_EPOCH + Duration::from_secs(u64::MAX / 2),
+                ..good.clone()
+            },
+        ];
+        for handed in &bad {
+            assert!(reg.adopt(handed).is_err(), "{handed:?} was kept");
+        }
+        assert_eq!(reg.live(), 0, "no slot was made for a refused entry");
+        assert_eq!(reg.stats().adopt_rejected, bad.len() as u64);
+        let fresh = reg.request(11).await.expect("the id still answers");
+        assert!(!fresh.hit);
+        assert_eq!(reg.adopt(&good), Ok(false), "a live actor wins");
     }
 }

@@ -1,7 +1,11 @@
-//! Warm handoff: when this node stops owning ids (it is leaving, or a join moved them), it
-//! hands each live entry, with what is left of its TTL, to the id's new owner, so neither a
-//! rolling restart nor a join empties the cache. Akka, Dapr and Horde drop this state; we keep
-//! it. Each id's actor is surrendered first, so at no time do two nodes serve one id.
+//! Letting go: after every membership change this node stops the actors of the ids it may no
+//! longer answer for, hands each live entry, with what is left of its TTL, to the id's new
+//! owner, and only then acknowledges the epoch in the store. New owners hold the ids they
+//! gained until every live member has acknowledged (see `membership::view`), so the entry
+//! arrives before they answer, and at no instant do two nodes answer for one id. An entry
+//! whose id had a third owner in between is dropped instead (that owner's entry is newer).
+//! A node declared dead while alive drops every actor here and rejoins.
+//! Akka, Dapr and Horde drop this state on a rebalance; we keep it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,71 +17,136 @@ use tokio_util::sync::CancellationToken;
 use crate::actors::Registry;
 use crate::membership::Members;
 use crate::peers::Peers;
+use crate::shop::products::Products;
 
-/// How long one `adopt` call may take.
-const ADOPT_DEADLINE: Duration = Duration::from_secs(2);
+/// How long one `adopt` call may take; the epoch's acknowledgement waits for it.
+const ADOPT_DEADLINE: Duration = Duration::from_millis(500);
+/// How long to wait before trying a failed acknowledgement or rejoin again.
+const RETRY: Duration = Duration::from_millis(200);
 
-/// Hands over every entry whose id this node no longer owns; how many were adopted.
-pub async fn rebalance(members: &Members, registry: &Registry, peers: &Peers) -> usize {
-    let view = members.view();
-    let me = members.me();
-    let mut by_owner: BTreeMap<NodeId, Vec<Handed>> = BTreeMap::new();
-    for id in registry.ids() {
-        let owner = view.ring.owner(&id);
-        if owner == Some(me) {
-            continue;
-        }
-        let Some(owner) = owner.cloned() else {
-            continue;
-        };
-        if let Some(handed) = registry.surrender(id).await {
-            by_owner.entry(owner).or_default().push(handed);
-        }
-    }
-    let mut adopted = 0;
-    for (owner, entries) in by_owner {
-        let Some(addr) = view.addr_of(&owner) else {
-            continue;
-        };
-        for chunk in entries.chunks(MAX_ADOPT) {
-            let sent = match peers.client(addr).await {
-                Ok(client) => client
-                    .adopt(
-                        transport::context(ADOPT_DEADLINE),
-                        chunk.to_vec(),
-                        view.epoch(),
-                    )
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            match sent {
-                Ok(Ok(n)) => adopted += n as usize,
-                Ok(Err(e)) => tracing::warn!(node = %me, %owner, error = %e, "handoff refused"),
-                Err(e) => {
-                    peers.forget(addr);
-                    tracing::warn!(node = %me, %owner, error = %e, "handoff failed; entries dropped");
+/// Everything a node lets go of when membership changes.
+#[derive(Clone)]
+pub struct Owned {
+    pub members: Members,
+    pub registry: Registry,
+    pub products: Products,
+    pub peers: std::sync::Arc<Peers>,
+}
+
+impl Owned {
+    /// Lets go of every id this node lost after epoch `since` (the last one it let go at),
+    /// handing the entries over; how many the new owners adopted.
+    pub async fn rebalance(&self, since: u64) -> usize {
+        let view = self.members.view();
+        let me = self.members.me();
+        self.products.let_go(|id| !view.lost(me, id, since));
+        let mut by_heir: BTreeMap<NodeId, Vec<Handed>> = BTreeMap::new();
+        let mut dropped = 0;
+        for id in self.registry.ids() {
+            if !view.lost(me, &id, since) {
+                continue;
+            }
+            let heir = view.heir(me, &id).cloned();
+            if let Some(handed) = self.registry.surrender(id).await {
+                match heir {
+                    Some(heir) => by_heir.entry(heir).or_default().push(handed),
+                    None => dropped += 1,
                 }
             }
         }
-        tracing::info!(node = %me, %owner, "handed entries over");
+        self.registry.handoffs_failed(dropped);
+        let epoch = view.epoch();
+        let sends = by_heir.into_iter().map(|(heir, entries)| {
+            let addr = view.addr_of(&heir);
+            async move {
+                let Some(addr) = addr else {
+                    self.registry.handoffs_failed(entries.len() as u64);
+                    return 0;
+                };
+                let mut adopted = 0;
+                for chunk in entries.chunks(MAX_ADOPT) {
+                    adopted += self.send(&heir, addr, chunk, epoch).await;
+                }
+                tracing::info!(node = %me, %heir, adopted, "handed entries over");
+                adopted
+            }
+        });
+        futures::future::join_all(sends).await.into_iter().sum()
     }
-    adopted
-}
 
-/// Rebalances after every membership change until `shutdown`.
-pub async fn run(
-    members: Members,
-    registry: Registry,
-    peers: std::sync::Arc<Peers>,
-    shutdown: CancellationToken,
-) {
-    let mut changes = members.subscribe();
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            changed = changes.changed() => if changed.is_err() { return },
+    async fn send(
+        &self,
+        heir: &NodeId,
+        addr: std::net::SocketAddr,
+        chunk: &[Handed],
+        epoch: u64,
+    ) -> usize {
+        let me = self.members.me();
+        let sent = match self.peers.client(addr).await {
+            Ok(client) => client
+                .adopt(transport::context(ADOPT_DEADLINE), chunk.to_vec(), epoch)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let adopted = match sent {
+            Ok(Ok(n)) => n as usize,
+            Ok(Err(e)) => {
+                tracing::warn!(node = %me, %heir, error = %e, "handoff refused");
+                0
+            }
+            Err(e) => {
+                self.peers.forget(addr);
+                tracing::warn!(node = %me, %heir, error = %e, "handoff failed; entries dropped");
+                0
+            }
+        };
+        self.registry
+            .handoffs_failed((chunk.len().saturating_sub(adopted)) as u64);
+        adopted
+    }
+
+    /// After every membership change: let go, hand over, acknowledge; rejoin when declared
+    /// dead. Runs until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut changes = self.members.subscribe();
+        let mut acked = (self.members.incarnation(), self.members.view().epoch());
+        loop {
+            if self.members.is_rejoining() {
+                self.registry.drop_all().await;
+                self.products.let_go(|_| false);
+                while let Err(e) = self.members.rejoin().await {
+                    tracing::warn!(node = %self.members.me(), error = %e, "rejoining failed; trying again");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(RETRY) => {}
+                    }
+                }
+                acked = (self.members.incarnation(), self.members.view().epoch());
+            }
+            let now = (self.members.incarnation(), self.members.view().epoch());
+            let mut retry = false;
+            if now != acked {
+                self.rebalance(acked.1).await;
+                match self.members.ack(now.1).await {
+                    Ok(_) => acked = now,
+                    Err(e) => {
+                        tracing::warn!(node = %self.members.me(), error = %e, "acknowledging the epoch failed");
+                        retry = true;
+                    }
+                }
+            }
+            let pause = if retry {
+                RETRY
+            } else {
+                Duration::from_secs(3600)
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                changed = changes.changed() => if changed.is_err() { return },
+                _ = self.members.declared_dead() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
         }
-        rebalance(&members, &registry, &peers).await;
     }
 }

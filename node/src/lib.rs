@@ -2,17 +2,20 @@
 //! shared store, starts serving the `Shard` service and returns a `NodeHandle`. The binary, the
 //! TUI's embedded cluster and the tests all start nodes this way.
 //!
-//! Tour: [`server`] answers each RPC: it checks that this node owns the id under its view of
-//! [`membership`] (else `Moved`) and hands the call to the id's actor in [`actors`]; [`actor`]
-//! is one id's serial mailbox loop. [`store`] is the shared database; [`handoff`] moves cached
-//! entries to their new owners when membership changes. Shutdown is one `CancellationToken`;
-//! every task a node starts is on its `TaskTracker`, so `shutdown()` returns only when all of
-//! them have ended.
+//! Tour: [`server`] answers each RPC: it hands the call to the id's actor in [`actors`] (or a
+//! product's in [`shop`]) through the one loop in [`holding`]; [`actor`] is one id's serial
+//! mailbox loop, and every turn asks [`membership`] whether this node may answer for the id
+//! now (`Members::check`: owner, lease, and the hold while an id is handed over). [`store`] is
+//! the shared database; [`handoff`] lets go of lost ids after every membership change, hands
+//! their entries to their new owners and acknowledges the epoch; [`membership::detector`]
+//! probes peers and votes. Shutdown is one `CancellationToken`; every task a node starts is on
+//! its `TaskTracker`, so `shutdown()` returns only when all of them have ended.
 
 mod actor;
 pub mod actors;
 pub mod config;
 pub mod handoff;
+pub mod holding;
 pub mod mailboxes;
 pub mod membership;
 mod peers;
@@ -31,12 +34,14 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use actors::Registry;
+pub use actors::{Claims, Registry};
 pub use config::Config;
 pub use membership::{Members, Timing};
 pub use server::ShardServer;
 pub use store::{SqliteStore, Store, StoreError};
 
+use crate::handoff::Owned;
+use crate::membership::detector::Detector;
 use crate::peers::Peers;
 use crate::shop::checkout::Checkout;
 use crate::shop::products::Products;
@@ -68,11 +73,8 @@ pub enum NodeError {
 pub struct NodeHandle {
     name: NodeId,
     addr: SocketAddr,
-    registry: Registry,
-    members: Members,
-    peers: Arc<Peers>,
+    owned: Owned,
     shutdown: CancellationToken,
-    evicted: CancellationToken,
     tracker: TaskTracker,
 }
 
@@ -86,24 +88,29 @@ impl NodeHandle {
         self.addr
     }
 
-    /// Resolves when the cluster declared this node dead (it then stops serving).
-    pub async fn evicted(&self) {
-        self.evicted.cancelled().await
+    /// This node's incarnation now (it grows when the node rejoins after being declared dead).
+    pub fn incarnation(&self) -> u64 {
+        self.owned.members.incarnation()
     }
 
     /// Leaves gracefully: marks itself leaving (out of the ring), hands its live entries to
-    /// their new owners, marks itself left, then stops everything and waits for it.
+    /// their new owners and acknowledges that, marks itself left, then stops everything and
+    /// waits for it.
     pub async fn shutdown(self) {
-        if !self.evicted.is_cancelled() {
-            match self.members.set_status(MemberStatus::Leaving).await {
+        let members = &self.owned.members;
+        if !members.is_rejoining() {
+            let before = members.view().epoch();
+            match members.set_status(MemberStatus::Leaving).await {
                 Ok(_) => {
-                    let adopted =
-                        handoff::rebalance(&self.members, &self.registry, &self.peers).await;
+                    let adopted = self.owned.rebalance(before).await;
+                    if let Err(e) = members.ack(members.view().epoch()).await {
+                        tracing::warn!(node = %self.name, error = %e, "could not acknowledge leaving");
+                    }
                     tracing::info!(node = %self.name, adopted, "handed over before leaving");
                 }
                 Err(e) => tracing::warn!(node = %self.name, error = %e, "could not mark leaving"),
             }
-            if let Err(e) = self.members.set_status(MemberStatus::Left).await {
+            if let Err(e) = members.set_status(MemberStatus::Left).await {
                 tracing::warn!(node = %self.name, error = %e, "could not mark left");
             }
         }
@@ -176,14 +183,21 @@ pub async fn serve_with_store(
     .await
     .map_err(store_error)?;
     let shutdown = CancellationToken::new();
-    let evicted = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let registry = Registry::new(name.clone(), config.ttl, shutdown.clone(), tracker.clone());
+    let claims: Arc<dyn Claims> = Arc::new(members.clone());
+    let registry = Registry::new(
+        name.clone(),
+        config.ttl,
+        claims.clone(),
+        shutdown.clone(),
+        tracker.clone(),
+    );
     let peers = Arc::new(Peers::new(DEFAULT_CONNECT_TIMEOUT));
     let products = Products::new(
         name.clone(),
         config.ttl,
         members.store().clone(),
+        claims,
         tracker.clone(),
         shutdown.clone(),
     );
@@ -195,23 +209,27 @@ pub async fn serve_with_store(
         tracker.clone(),
         shutdown.clone(),
     );
+    let detector = Detector::new(members.clone(), peers.clone());
     let server = ShardServer::new(
         addr,
         config.ttl,
         registry.clone(),
         members.clone(),
-        products,
+        detector.clone(),
+        products.clone(),
         checkout.clone(),
     );
+    let owned = Owned {
+        members: members.clone(),
+        registry,
+        products,
+        peers,
+    };
     tracker.spawn(checkout.run());
-
-    tracker.spawn(members.clone().run(shutdown.clone(), evicted.clone()));
-    tracker.spawn(handoff::run(
-        members.clone(),
-        registry.clone(),
-        peers.clone(),
-        shutdown.clone(),
-    ));
+    tracker.spawn(members.clone().heartbeats(shutdown.clone()));
+    tracker.spawn(members.clone().poll(shutdown.clone()));
+    tracker.spawn(detector.run(shutdown.clone()));
+    tracker.spawn(owned.clone().run(shutdown.clone()));
     let (stop, tasks) = (shutdown.clone(), tracker.clone());
     tracker.spawn(transport::accept_loop(
         listener,
@@ -228,23 +246,12 @@ pub async fn serve_with_store(
             ));
         },
     ));
-    // An evicted node stops serving: another node may hold its name and ids now.
-    let (stop, gone) = (shutdown.clone(), evicted.clone());
-    tracker.spawn(async move {
-        tokio::select! {
-            _ = gone.cancelled() => stop.cancel(),
-            _ = stop.cancelled() => {}
-        }
-    });
     tracing::info!(node = %name, %addr, ttl_ms = config.ttl.as_millis() as u64, "serving");
     Ok(NodeHandle {
         name,
         addr,
-        registry,
-        members,
-        peers,
+        owned,
         shutdown,
-        evicted,
         tracker,
     })
 }

@@ -25,7 +25,7 @@ use ringshop_shared::duration::parse_duration;
 #[derive(Parser, Debug)]
 #[command(
     version,
-    after_help = "Environment:\n  RUST_LOG     log filter for stderr (default: info), e.g. RUST_LOG=debug\n  RINGSHOP_DB  the database file when --db is not given\n\nExit codes: 0 stopped by Ctrl-C / SIGTERM, 1 could not start or was declared dead, 2 usage\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)"
+    after_help = "Environment:\n  RUST_LOG     log filter for stderr (default: info), e.g. RUST_LOG=debug\n  RINGSHOP_DB  the database file when --db is not given\n\nExit codes: 0 stopped by Ctrl-C / SIGTERM, 1 could not start, 2 usage\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)"
 )]
 struct Args {
     /// This node's name, unique in the cluster (letters, digits, '-', '_', '.').
@@ -42,9 +42,10 @@ struct Args {
     #[arg(long)]
     db: Option<PathBuf>,
     /// How often this node writes its heartbeat.
-    #[arg(long, default_value = "500ms", value_parser = parse_duration)]
+    #[arg(long, default_value = "250ms", value_parser = parse_duration)]
     heartbeat: Duration,
-    /// A member silent this long is declared dead.
+    /// A member silent this long is declared dead; a node that could not renew its heartbeat
+    /// for this long minus a quarter stops answering for ids until it does.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     suspicion: Duration,
     /// The catalog file (id,name,category,price_cents,stock) [default: the built-in one].
@@ -123,14 +124,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         )?;
         out.flush()?;
     }
-    tokio::select! {
-        signal = stop.recv() => signal?,
-        _ = handle.evicted() => {
-            let name = handle.name().clone();
-            handle.kill().await;
-            anyhow::bail!("{name} was declared dead by the cluster (its heartbeats stopped reaching the database); start it again");
-        }
-    }
+    // Declared dead while alive, the node rejoins under a new incarnation by itself; only a
+    // signal stops it.
+    stop.recv().await?;
     tracing::info!(node = %handle.name(), "leaving");
     handle.shutdown().await;
     Ok(())

@@ -1,69 +1,77 @@
-//! This node's view of the membership, kept in step with the store (the Orleans pattern): the
-//! node's row is its registration and heartbeat; the live rows make the ring; the epoch
-//! counts changes.
+//! This node's membership, kept in step with the store (the Orleans pattern): the node's row is
+//! its registration, its heartbeat and its acknowledgement of the epochs it has applied; the
+//! live rows make the ring; the epoch counts changes and the log replays them one at a time.
 //!
-//! The loop here heartbeats, reaps members whose heartbeats stopped (any node may; the write is
-//! one idempotent statement), and polls the epoch, re-reading the members when it moves. A
-//! node whose own row was declared dead stops itself: another node may own its name now.
-//! It must never hold the view's lock across an await (it is a `watch` channel).
+//! It owns three things a request depends on, all read without awaiting:
+//! - the view (`view::View`) and the claim rule: may this node answer for an id now;
+//! - the lease: a heartbeat that reached the store renews it for the suspicion time minus a
+//!   margin; past it, the node answers for no id (self-fence) until a heartbeat lands again,
+//!   because by then the others may have declared it dead and given its ids away;
+//! - rejoining: a node that finds itself declared dead while alive stops answering, and the
+//!   ownership task drops its actors and joins again under a new incarnation.
+//!
+//! Two loops run here: heartbeats (alone, on the store's membership connection) and polling
+//! (reaping silent members, reading the members and acknowledgements). Failure detection by
+//! probes and votes is in [`detector`]. It never holds the view's lock across an await.
+
+pub mod detector;
+pub mod view;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use ringshop_shared::wire::{Member, MemberStatus, Membership};
-use ringshop_shared::{NodeId, Ring};
-use tokio::sync::watch;
+use ringshop_shared::wire::MemberStatus;
+use ringshop_shared::{NodeId, Placed, ShardError, Unavailable};
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Store, StoreError, now_ms};
+
+pub use view::{Claim, View};
 
 /// Timing of the membership protocol.
 #[derive(Clone, Debug)]
 pub struct Timing {
     /// How often a node writes its heartbeat.
     pub heartbeat: Duration,
-    /// A member silent this long counts as dead.
+    /// A member silent this long counts as dead; a node's lease is this minus `margin()`.
     pub suspicion: Duration,
-    /// How often a node polls the epoch.
+    /// How often a node reads the members (more often while an epoch is settling).
     pub poll: Duration,
 }
 
 impl Default for Timing {
     fn default() -> Self {
         Timing {
-            heartbeat: Duration::from_millis(500),
+            heartbeat: Duration::from_millis(250),
             suspicion: Duration::from_secs(2),
             poll: Duration::from_millis(100),
         }
     }
 }
 
-/// One consistent reading of the membership and the ring built from it.
-#[derive(Debug)]
-pub struct View {
-    pub membership: Membership,
-    pub ring: Ring,
-}
-
-impl View {
-    fn new(membership: Membership, vnodes: u32) -> View {
-        let ring = Ring::with_members(vnodes, membership.active().map(|m| m.name.clone()));
-        View { membership, ring }
+impl Timing {
+    /// How long before the others may declare it dead a node stops answering: a quarter of
+    /// the suspicion time covers a slow store write and the gap between clocks of one machine.
+    pub fn margin(&self) -> Duration {
+        self.suspicion / 4
     }
 
-    pub fn epoch(&self) -> u64 {
-        self.membership.epoch
+    /// How long one heartbeat that reached the store lets the node answer for its ids.
+    pub fn lease(&self) -> Duration {
+        self.suspicion.saturating_sub(self.margin())
     }
 
-    pub fn member(&self, name: &NodeId) -> Option<&Member> {
-        self.membership.members.iter().find(|m| &m.name == name)
-    }
-
-    pub fn addr_of(&self, name: &NodeId) -> Option<SocketAddr> {
-        self.member(name).map(|m| m.addr)
+    /// How often to poll while an epoch is settling (ids are held meanwhile).
+    fn settling_poll(&self) -> Duration {
+        self.poll.min(Duration::from_millis(20))
     }
 }
+
+/// Most log rows read in one catch-up; a node further behind treats the gap as unknown.
+const MAX_CHANGES: u32 = 10_000;
 
 /// Cheap to clone; every clone is the same membership.
 #[derive(Clone)]
@@ -73,12 +81,18 @@ pub struct Members {
 
 struct Inner {
     me: NodeId,
-    incarnation: u64,
+    addr: SocketAddr,
+    incarnation: AtomicU64,
     store: Arc<dyn Store>,
     timing: Timing,
     vnodes: u32,
     view: watch::Sender<Arc<View>>,
     refreshing: tokio::sync::Mutex<()>,
+    /// The lease runs until `base + lease_until` nanoseconds.
+    base: Instant,
+    lease_until: AtomicU64,
+    rejoining: AtomicBool,
+    declared_dead: Notify,
 }
 
 impl Members {
@@ -90,23 +104,28 @@ impl Members {
         timing: Timing,
         vnodes: u32,
     ) -> Result<Members, StoreError> {
-        let now = now_ms();
-        let stale_before = now - timing.suspicion.as_millis() as i64;
-        let joined = store.join(&me, addr, now, stale_before).await?;
-        let membership = store.membership(now_ms()).await?;
-        let (view, _) = watch::channel(Arc::new(View::new(membership, vnodes)));
-        tracing::info!(node = %me, incarnation = joined.incarnation, "joined");
-        Ok(Members {
+        let base = Instant::now();
+        let (joined, view) = register(&*store, &me, addr, &timing, vnodes).await?;
+        tracing::info!(node = %me, incarnation = joined, epoch = view.epoch(), "joined");
+        let members = Members {
             inner: Arc::new(Inner {
                 me,
-                incarnation: joined.incarnation,
+                addr,
+                incarnation: AtomicU64::new(joined),
                 store,
                 timing,
                 vnodes,
-                view,
+                view: watch::channel(Arc::new(view)).0,
                 refreshing: tokio::sync::Mutex::new(()),
+                base,
+                lease_until: AtomicU64::new(0),
+                rejoining: AtomicBool::new(false),
+                declared_dead: Notify::new(),
             }),
-        })
+        };
+        members.renew(base);
+        members.ack(members.view().epoch()).await?;
+        Ok(members)
     }
 
     pub fn me(&self) -> &NodeId {
@@ -115,6 +134,15 @@ impl Members {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    pub fn timing(&self) -> &Timing {
+        &self.inner.timing
+    }
+
+    /// This node's incarnation: 1 on its first join, one more on each rejoin.
+    pub fn incarnation(&self) -> u64 {
+        self.inner.incarnation.load(Ordering::Acquire)
     }
 
     pub fn view(&self) -> Arc<View> {
@@ -131,20 +159,154 @@ impl Members {
         self.inner.view.subscribe()
     }
 
-    /// Re-reads the members now and publishes them if the epoch moved; the newest view.
+    /// Whether this node may answer for `id` now: Err while it may not answer for any id.
+    pub fn claim<K: Placed + ?Sized>(&self, id: &K) -> Result<Claim, Unavailable> {
+        self.serving()?;
+        Ok(self.with_view(|view| view.claim(&self.inner.me, id)))
+    }
+
+    /// The one ownership check: Ok if this node may answer for `id` now, else the typed
+    /// refusal (`Moved`, `Unavailable`, or `ShuttingDown` when nobody owns it).
+    pub fn check<K: Placed + ?Sized>(&self, id: &K) -> Result<(), ShardError> {
+        let me = &self.inner.me;
+        let unavailable = |reason| ShardError::Unavailable {
+            node: me.clone(),
+            reason,
+        };
+        match self.claim(id) {
+            Ok(Claim::Mine) => Ok(()),
+            Ok(Claim::Moved { owner, addr, epoch }) => Err(ShardError::Moved {
+                addr: addr.unwrap_or(self.inner.addr),
+                owner,
+                epoch,
+            }),
+            Ok(Claim::Held) => Err(unavailable(Unavailable::Transferring)),
+            Ok(Claim::NoOwner) => Err(ShardError::ShuttingDown { node: me.clone() }),
+            Err(reason) => Err(unavailable(reason)),
+        }
+    }
+
+    /// Waits until the view changes or a short while passes (a lease may be renewed without
+    /// any view change); false if `until` has come.
+    pub async fn wait_a_moment(&self, until: tokio::time::Instant) -> bool {
+        let now = tokio::time::Instant::now();
+        if now >= until {
+            return false;
+        }
+        let mut changes = self.subscribe();
+        changes.borrow_and_update();
+        let nap = (until - now).min(Duration::from_millis(20));
+        let _ = tokio::time::timeout(nap, changes.changed()).await;
+        true
+    }
+
+    /// Ok while the lease holds and the node is not rejoining.
+    pub fn serving(&self) -> Result<(), Unavailable> {
+        let i = &self.inner;
+        if i.rejoining.load(Ordering::Acquire) {
+            return Err(Unavailable::Rejoining);
+        }
+        let now = i.base.elapsed().as_nanos();
+        if now >= u128::from(i.lease_until.load(Ordering::Acquire)) {
+            return Err(Unavailable::Fenced);
+        }
+        Ok(())
+    }
+
+    /// The lease runs for `lease()` from `sent`, the moment the heartbeat that reached the
+    /// store was sent (not when its answer came: the store may have been slow).
+    fn renew(&self, sent: Instant) {
+        let i = &self.inner;
+        let until = sent.saturating_duration_since(i.base) + i.timing.lease();
+        let until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
+        i.lease_until.fetch_max(until, Ordering::AcqRel);
+    }
+
+    /// Whether the cluster declared this node dead and it has not rejoined yet.
+    pub fn is_rejoining(&self) -> bool {
+        self.inner.rejoining.load(Ordering::Acquire)
+    }
+
+    /// Resolves when this node finds itself declared dead.
+    pub async fn declared_dead(&self) {
+        if self.is_rejoining() {
+            return;
+        }
+        self.inner.declared_dead.notified().await
+    }
+
+    fn mark_declared_dead(&self) {
+        let i = &self.inner;
+        if !i.rejoining.swap(true, Ordering::AcqRel) {
+            tracing::error!(node = %i.me, incarnation = self.incarnation(), "declared dead by the cluster while alive; answering for no id until it rejoins");
+            i.lease_until.store(0, Ordering::Release);
+            i.declared_dead.notify_waiters();
+            i.declared_dead.notify_one();
+        }
+    }
+
+    /// Joins again under a new incarnation, after the caller dropped every actor.
+    pub async fn rejoin(&self) -> Result<(), StoreError> {
+        let i = &self.inner;
+        let _one_at_a_time = i.refreshing.lock().await;
+        let sent = Instant::now();
+        let (joined, view) = register(&*i.store, &i.me, i.addr, &i.timing, i.vnodes).await?;
+        let epoch = view.epoch();
+        i.incarnation.store(joined, Ordering::Release);
+        i.view.send_replace(Arc::new(view));
+        self.renew(sent);
+        i.rejoining.store(false, Ordering::Release);
+        tracing::warn!(node = %i.me, incarnation = joined, epoch, "rejoined under a new incarnation");
+        drop(_one_at_a_time);
+        self.ack(epoch).await.map(drop)
+    }
+
+    /// Records that this node has applied `epoch` and let go of what it lost up to it.
+    pub async fn ack(&self, epoch: u64) -> Result<bool, StoreError> {
+        let i = &self.inner;
+        i.store.ack(&i.me, self.incarnation(), epoch).await
+    }
+
+    /// Refreshes first if a caller has seen a newer epoch than this node's view.
+    pub async fn catch_up(&self, epoch: u64) -> Result<Arc<View>, StoreError> {
+        let view = self.view();
+        if epoch <= view.epoch() {
+            return Ok(view);
+        }
+        self.refresh().await
+    }
+
+    /// Re-reads the members (and the log since this view) and publishes the next view if the
+    /// epoch moved or more of it settled; the newest view.
     pub async fn refresh(&self) -> Result<Arc<View>, StoreError> {
-        let _one_at_a_time = self.inner.refreshing.lock().await;
-        let membership = self.inner.store.membership(now_ms()).await?;
-        if membership.epoch > self.view().epoch() {
+        let i = &self.inner;
+        let _one_at_a_time = i.refreshing.lock().await;
+        let listing = i.store.membership(now_ms()).await?;
+        let current = self.view();
+        let changes = if listing.epoch > current.epoch() {
+            let wanted = (listing.epoch - current.epoch()).min(u64::from(MAX_CHANGES));
+            let mut changes = i
+                .store
+                .changes_since(current.epoch(), wanted as u32)
+                .await?;
+            changes.retain(|c| c.epoch <= listing.epoch);
+            changes
+        } else {
+            Vec::new()
+        };
+        let moved = listing.epoch > current.epoch();
+        let next = current.next(listing, &changes, i.vnodes, i.timing.suspicion);
+        if moved {
             tracing::info!(
-                node = %self.inner.me,
-                epoch = membership.epoch,
-                active = membership.active().count(),
+                node = %i.me,
+                epoch = next.epoch(),
+                active = next.ring.len(),
+                settled = next.settled,
                 "membership changed"
             );
-            self.inner
-                .view
-                .send_replace(Arc::new(View::new(membership, self.inner.vnodes)));
+        }
+        if moved || next.settled != current.settled {
+            i.view.send_replace(Arc::new(next));
         }
         Ok(self.view())
     }
@@ -152,48 +314,60 @@ impl Members {
     /// Moves this node to `status` and reads the members again.
     pub async fn set_status(&self, status: MemberStatus) -> Result<bool, StoreError> {
         let i = &self.inner;
-        let done = i.store.set_status(&i.me, i.incarnation, status).await?;
+        let done = i
+            .store
+            .set_status(&i.me, self.incarnation(), status)
+            .await?;
         self.refresh().await?;
         Ok(done)
     }
 
-    /// Marks `name` dead at once (it was voted dead); true if this call did it.
-    pub async fn vote_dead(&self, name: &NodeId) -> Result<bool, StoreError> {
-        let Some(incarnation) = self.view().member(name).map(|m| m.incarnation) else {
-            return Ok(false);
-        };
-        let done = self.inner.store.mark_dead(name, incarnation).await?;
-        self.refresh().await?;
-        Ok(done)
-    }
-
-    /// Heartbeats, reaps and polls until `shutdown`; cancels `evicted` (and returns) if this
-    /// node's own row is no longer live.
-    pub async fn run(self, shutdown: CancellationToken, evicted: CancellationToken) {
+    /// Heartbeats until `shutdown`. A heartbeat the store refuses means this incarnation was
+    /// declared dead: the node stops answering and waits to be rejoined.
+    pub async fn heartbeats(self, shutdown: CancellationToken) {
         let i = &self.inner;
-        let mut tick = tokio::time::interval(i.timing.poll);
+        let mut tick = tokio::time::interval(i.timing.heartbeat);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_beat = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            if last_beat.elapsed() >= i.timing.heartbeat {
-                last_beat = tokio::time::Instant::now();
-                match i.store.heartbeat(&i.me, i.incarnation, now_ms()).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::error!(node = %i.me, "this node was declared dead by the cluster; stopping");
-                        evicted.cancel();
-                        return;
-                    }
-                    Err(e) => tracing::warn!(node = %i.me, error = %e, "heartbeat failed"),
+            if self.is_rejoining() {
+                continue;
+            }
+            let incarnation = self.incarnation();
+            let sent = Instant::now();
+            let beat = i.store.heartbeat(&i.me, incarnation, now_ms());
+            match tokio::time::timeout(i.timing.suspicion, beat).await {
+                Ok(Ok(true)) => self.renew(sent),
+                Ok(Ok(false)) if incarnation == self.incarnation() => self.mark_declared_dead(),
+                Ok(Ok(false)) => {} // it rejoined meanwhile
+                Ok(Err(e)) => tracing::warn!(node = %i.me, error = %e, "heartbeat failed"),
+                Err(_) => {
+                    tracing::warn!(node = %i.me, "heartbeat took longer than the suspicion time")
                 }
             }
-            // Reaping every tick (not every heartbeat) finds a silent member within the
-            // suspicion timeout plus one tick; it is one idempotent statement.
-            let stale_before = now_ms() - i.timing.suspicion.as_millis() as i64;
+        }
+    }
+
+    /// Reaps silent members and reads the members until `shutdown`: every `poll`, and more
+    /// often while an epoch is settling.
+    pub async fn poll(self, shutdown: CancellationToken) {
+        let i = &self.inner;
+        loop {
+            let every = if self.with_view(View::is_settled) {
+                i.timing.poll
+            } else {
+                i.timing.settling_poll()
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            // Reaping every tick finds a silent member within the suspicion time plus one
+            // tick; it is one idempotent statement. A reaped member's lease has run out.
+            let stale_before = now_ms() - millis(i.timing.suspicion);
             match i.store.reap(stale_before).await {
                 Ok(reaped) if !reaped.is_empty() => {
                     tracing::warn!(node = %i.me, ?reaped, "members went silent; marked dead");
@@ -201,15 +375,32 @@ impl Members {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(node = %i.me, error = %e, "reaping failed"),
             }
-            match i.store.epoch().await {
-                Ok(epoch) if epoch != self.view().epoch() => {
-                    if let Err(e) = self.refresh().await {
-                        tracing::warn!(node = %i.me, error = %e, "reading the members failed");
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(node = %i.me, error = %e, "reading the epoch failed"),
+            if let Err(e) = self.refresh().await {
+                tracing::warn!(node = %i.me, error = %e, "reading the members failed");
             }
         }
     }
+}
+
+/// Joins through the store and reads the view right after: (incarnation, view).
+async fn register(
+    store: &dyn Store,
+    me: &NodeId,
+    addr: SocketAddr,
+    timing: &Timing,
+    vnodes: u32,
+) -> Result<(u64, View), StoreError> {
+    let now = now_ms();
+    let joined = store
+        .join(me, addr, now, now - millis(timing.suspicion))
+        .await?;
+    let listing = store.membership(now_ms()).await?;
+    Ok((
+        joined.incarnation,
+        View::joined(listing, vnodes, timing.suspicion),
+    ))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

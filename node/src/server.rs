@@ -3,30 +3,28 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ringshop_shared::ring::MAX_VNODES;
 use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS};
 use ringshop_shared::service::{MAX_ORDERS, MAX_QUOTES};
 use ringshop_shared::{
-    Cached, Handed, Membership, NewOrder, NodeId, NodeInfo, NodeStats, Order, OrderId, Placed,
-    Product, ProductId, Quote, Ring, Served, Shard, ShardError, Stage, transport,
+    Cached, Handed, Membership, NewOrder, NodeId, NodeInfo, NodeStats, Order, OrderId, Product,
+    ProductId, Quote, Ring, Served, Shard, ShardError, Stage,
 };
 use tarpc::context::Context;
 
 use crate::actors::Registry;
-use crate::membership::{Members, View};
+use crate::holding::{Holds, hold_until, until_answered};
+use crate::membership::Members;
+use crate::membership::detector::Detector;
 use crate::shop::checkout::Checkout;
 use crate::shop::products::Products;
 use crate::store::{StoreError, now_ms};
 
 /// Most members a `placement` question may name.
 pub const MAX_PLACEMENT_MEMBERS: usize = 64;
-/// How long a suspect gets to answer this node's probe.
-const SUSPECT_PROBE: Duration = Duration::from_millis(500);
-/// How many times one request re-checks ownership when its actor goes away under it.
-const MAX_ATTEMPTS: usize = 32;
 /// A long-poll returns this long before the caller's deadline, so the answer arrives in time.
 const WATCH_MARGIN: Duration = Duration::from_millis(200);
 
@@ -35,6 +33,7 @@ pub struct ShardServer {
     me: Arc<Me>,
     registry: Registry,
     members: Members,
+    detector: Detector,
     products: Products,
     checkout: Checkout,
 }
@@ -43,8 +42,7 @@ struct Me {
     name: NodeId,
     addr: SocketAddr,
     ttl: Duration,
-    redirected: AtomicU64,
-    stale_served: AtomicU64,
+    holds: Holds,
 }
 
 impl ShardServer {
@@ -53,6 +51,7 @@ impl ShardServer {
         ttl: Duration,
         registry: Registry,
         members: Members,
+        detector: Detector,
         products: Products,
         checkout: Checkout,
     ) -> ShardServer {
@@ -61,11 +60,11 @@ impl ShardServer {
                 name: members.me().clone(),
                 addr,
                 ttl,
-                redirected: AtomicU64::new(0),
-                stale_served: AtomicU64::new(0),
+                holds: Holds::default(),
             }),
             registry,
             members,
+            detector,
             products,
             checkout,
         }
@@ -78,40 +77,40 @@ impl ShardServer {
         }
     }
 
-    /// This node's view, refreshed first if the caller has seen a newer epoch.
-    async fn view_for(&self, epoch: u64) -> Result<Arc<View>, ShardError> {
-        let view = self.members.view();
-        if epoch <= view.epoch() {
-            return Ok(view);
-        }
+    /// Brings this node's view up to the caller's epoch if the caller has seen a newer one.
+    async fn catch_up(&self, epoch: u64) -> Result<(), ShardError> {
         self.members
-            .refresh()
+            .catch_up(epoch)
             .await
+            .map(drop)
             .map_err(|e| self.store_error(e))
     }
 
-    /// Refreshes if the caller has a newer epoch, then checks this node owns `id`.
-    async fn own<K: Placed + ?Sized>(&self, id: &K, epoch: u64) -> Result<(), ShardError> {
-        let view = self.view_for(epoch).await?;
-        self.check_owner(&view, id)
+    /// Catches up, then checks this node owns the order `id` under its view. Orders are not
+    /// held while they move: every write of an order's job is a compare-and-set on its
+    /// version, so a job that runs on two nodes for a moment stops on one of them.
+    async fn own(&self, id: &OrderId, epoch: u64) -> Result<(), ShardError> {
+        self.catch_up(epoch).await?;
+        match self.members.check(id) {
+            Err(ShardError::Unavailable { .. }) => Ok(()),
+            checked => checked,
+        }
     }
 
-    /// Ok if this node owns `id` under `view`, else where it went.
-    fn check_owner<K: Placed + ?Sized>(&self, view: &View, id: &K) -> Result<(), ShardError> {
-        match view.ring.owner(id) {
-            Some(owner) if *owner == self.me.name => Ok(()),
-            Some(owner) => {
-                self.me.redirected.fetch_add(1, Ordering::Relaxed);
-                Err(ShardError::Moved {
-                    owner: owner.clone(),
-                    addr: view.addr_of(owner).unwrap_or(self.me.addr),
-                    epoch: view.epoch(),
-                })
-            }
-            None => Err(ShardError::ShuttingDown {
-                node: self.me.name.clone(),
-            }),
-        }
+    /// A product call through the product's actor, held while the product is handed over.
+    async fn on_product<T, F, Fut>(
+        &self,
+        ctx: &Context,
+        epoch: u64,
+        ask: F,
+    ) -> Result<T, ShardError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, ShardError>>,
+    {
+        self.catch_up(epoch).await?;
+        let until = hold_until(ctx.deadline);
+        until_answered(&self.members, &self.me.holds, until, ask).await
     }
 }
 
@@ -126,29 +125,16 @@ impl Shard for ShardServer {
         }
     }
 
-    async fn request(self, _: Context, id: u64, epoch: u64) -> Result<Cached, ShardError> {
-        for _ in 0..MAX_ATTEMPTS {
-            // The common case, the caller's epoch is not newer: decide on the view in place.
-            let owned = self
-                .members
-                .with_view(|view| (epoch <= view.epoch()).then(|| self.check_owner(view, &id)));
-            match owned {
-                Some(owned) => owned?,
-                None => {
-                    let view = self.view_for(epoch).await?;
-                    self.check_owner(&view, &id)?;
-                    if epoch > view.epoch() {
-                        self.me.stale_served.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
-            if let Some(value) = self.registry.ask(id).await {
-                return Ok(value);
-            }
-        }
-        Err(ShardError::ShuttingDown {
-            node: self.me.name.clone(),
+    async fn request(self, ctx: Context, id: u64, epoch: u64) -> Result<Cached, ShardError> {
+        self.catch_up(epoch).await?;
+        let until = hold_until(ctx.deadline);
+        until_answered(&self.members, &self.me.holds, until, || async {
+            // Checked here so no actor is started for an id this node may not answer for;
+            // checked again inside the actor's turn.
+            self.members.check(&id)?;
+            self.registry.ask(id).await
         })
+        .await
     }
 
     async fn catalog(self, _: Context) -> Result<Vec<Product>, ShardError> {
@@ -159,17 +145,17 @@ impl Shard for ShardServer {
 
     async fn quote(
         self,
-        _: Context,
+        ctx: Context,
         product: ProductId,
         epoch: u64,
     ) -> Result<Served<Quote>, ShardError> {
-        self.own(&product, epoch).await?;
-        self.products.quote(&product).await
+        self.on_product(&ctx, epoch, || self.products.quote(&product))
+            .await
     }
 
     async fn quotes(
         self,
-        _: Context,
+        ctx: Context,
         products: Vec<ProductId>,
         epoch: u64,
     ) -> Result<Vec<Result<Served<Quote>, ShardError>>, ShardError> {
@@ -180,39 +166,37 @@ impl Shard for ShardServer {
                 max: MAX_QUOTES,
             });
         }
-        let view = self.view_for(epoch).await?;
+        self.catch_up(epoch).await?;
+        let until = hold_until(ctx.deadline);
         let answers = products.iter().map(|p| {
-            let owned = self.check_owner(&view, p);
-            let actors = self.products.clone();
-            async move {
-                owned?;
-                actors.quote(p).await
-            }
+            until_answered(&self.members, &self.me.holds, until, || {
+                self.products.quote(p)
+            })
         });
         Ok(futures::future::join_all(answers).await)
     }
 
     async fn reserve(
         self,
-        _: Context,
+        ctx: Context,
         order: OrderId,
         product: ProductId,
         qty: u32,
         epoch: u64,
     ) -> Result<u32, ShardError> {
-        self.own(&product, epoch).await?;
-        self.products.reserve(order, &product, qty).await
+        self.on_product(&ctx, epoch, || self.products.reserve(order, &product, qty))
+            .await
     }
 
     async fn release(
         self,
-        _: Context,
+        ctx: Context,
         order: OrderId,
         product: ProductId,
         epoch: u64,
     ) -> Result<(), ShardError> {
-        self.own(&product, epoch).await?;
-        self.products.release(order, &product).await
+        self.on_product(&ctx, epoch, || self.products.release(order, &product))
+            .await
     }
 
     async fn checkout(self, _: Context, order: NewOrder, epoch: u64) -> Result<Order, ShardError> {
@@ -253,14 +237,19 @@ impl Shard for ShardServer {
         // Actors, hits and misses count every kind of actor: the demo's ids and the products.
         let demo = self.registry.stats();
         let (quote_hits, quote_misses) = self.products.counts();
+        let holds = &self.me.holds;
         NodeStats {
             epoch: self.members.view().epoch(),
-            redirected: self.me.redirected.load(Ordering::Relaxed),
-            stale_served: self.me.stale_served.load(Ordering::Relaxed),
+            redirected: holds.redirected.load(Ordering::Relaxed),
+            held: holds.held.load(Ordering::Relaxed),
+            hold_timeouts: holds.timed_out.load(Ordering::Relaxed),
+            fenced: holds.fenced.load(Ordering::Relaxed),
+            incarnation: self.members.incarnation(),
             live_actors: demo.live_actors + self.products.live() as u64,
             hits: demo.hits + quote_hits,
             misses: demo.misses + quote_misses,
             requests: demo.requests + quote_hits + quote_misses,
+            activations: demo.activations + quote_misses,
             ..demo
         }
     }
@@ -308,33 +297,14 @@ impl Shard for ShardServer {
         if name == self.me.name {
             return Ok(false);
         }
-        let mut view = self.members.view();
-        if view.member(&name).is_none() {
-            // It may have joined since this node last polled the epoch.
-            view = self
-                .members
-                .refresh()
-                .await
-                .map_err(|e| self.store_error(e))?;
-        }
-        let Some(addr) = view.addr_of(&name) else {
-            return Ok(false);
-        };
-        let answered = match transport::connect_shard(addr, SUSPECT_PROBE).await {
-            Ok(client) => client
-                .ping(transport::context(SUSPECT_PROBE))
-                .await
-                .is_ok_and(|info| info.name == name),
-            Err(_) => false,
-        };
-        if answered {
-            return Ok(false);
-        }
-        tracing::warn!(node = %self.me.name, suspect = %name, %addr, "suspect does not answer; voting it dead");
-        self.members
-            .vote_dead(&name)
+        self.detector
+            .suspect(&name)
             .await
             .map_err(|e| self.store_error(e))
+    }
+
+    async fn probe(self, _: Context, name: NodeId) -> Result<bool, ShardError> {
+        Ok(name == self.me.name || self.detector.probe(&name).await)
     }
 
     async fn adopt(self, _: Context, entries: Vec<Handed>, epoch: u64) -> Result<u32, ShardError> {
@@ -345,11 +315,21 @@ impl Shard for ShardServer {
                 max: MAX_ADOPT,
             });
         }
-        let view = self.view_for(epoch).await?;
+        self.catch_up(epoch).await?;
+        let view = self.members.view();
         let mut adopted = 0;
         for entry in &entries {
-            if view.ring.owner(&entry.id) == Some(&self.me.name) && self.registry.adopt(entry) {
-                adopted += 1;
+            // Held ids are exactly the ones whose entries arrive here: adopt if this node owns
+            // the id now; it answers from the entry once the epoch settles.
+            if view.ring.owner(&entry.id) != Some(&self.me.name) {
+                continue;
+            }
+            match self.registry.adopt(entry) {
+                Ok(true) => adopted += 1,
+                Ok(false) => {}
+                Err(why) => {
+                    tracing::warn!(node = %self.me.name, id = entry.id, %why, "refused a handed-over entry")
+                }
             }
         }
         Ok(adopted)

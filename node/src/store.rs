@@ -8,6 +8,7 @@
 
 mod migrations;
 mod sqlite;
+mod sqlite_members;
 mod sqlite_shop;
 
 use std::future::Future;
@@ -53,6 +54,9 @@ pub enum StoreError {
         addr: String,
         heartbeat_age: Duration,
     },
+    /// Other connections keep the database locked; waited out where it matters (opening).
+    #[error("the database is busy (other nodes hold its lock): {reason}")]
+    Busy { reason: String },
     #[error("database error while {what}: {reason}")]
     Query { what: &'static str, reason: String },
 }
@@ -77,6 +81,16 @@ pub enum Reservation {
     UnknownProduct,
 }
 
+/// One membership change as the log recorded it: the member's row after the change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub epoch: u64,
+    pub name: NodeId,
+    pub addr: SocketAddr,
+    pub incarnation: u64,
+    pub status: MemberStatus,
+}
+
 /// One product's stock accounts: `initial == left + sold + held` always.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Audit {
@@ -99,8 +113,8 @@ pub trait Store: Send + Sync + 'static {
         stale_before: Millis,
     ) -> BoxFuture<'a, Result<Joined, StoreError>>;
 
-    /// Records a heartbeat; false when this incarnation is no longer a live member (it was
-    /// declared dead or replaced) and must stop.
+    /// Records a heartbeat (never moving it back in time); false when this incarnation is no
+    /// longer a live member (it was declared dead or replaced) and must stop serving.
     fn heartbeat<'a>(
         &'a self,
         name: &'a NodeId,
@@ -128,6 +142,35 @@ pub trait Store: Send + Sync + 'static {
 
     /// The membership epoch: it moves on every join, status change or death.
     fn epoch(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+
+    /// Records that this incarnation has applied membership `epoch` and let go of every id it
+    /// lost up to it (acknowledgements only move forward); false if it is not live any more.
+    fn ack<'a>(
+        &'a self,
+        name: &'a NodeId,
+        incarnation: u64,
+        epoch: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// The membership changes after `epoch`, oldest first, at most `limit` of them.
+    fn changes_since(
+        &self,
+        epoch: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<Change>, StoreError>>;
+
+    /// `voter` found `target` (at `incarnation`) unreachable. Counts the votes cast for it in
+    /// the last `window_ms`; with at least `needed` of them, marks it dead. True if it is
+    /// dead now (by this vote or before).
+    fn vote<'a>(
+        &'a self,
+        target: &'a NodeId,
+        incarnation: u64,
+        voter: &'a NodeId,
+        now: Millis,
+        window_ms: Millis,
+        needed: u32,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Every member and the epoch, read in one statement (so they agree).
     fn membership(&self, now: Millis) -> BoxFuture<'_, Result<Membership, StoreError>>;

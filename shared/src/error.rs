@@ -52,4 +52,30 @@ pub enum ShardError {
     /// An argument is out of its range; `what` names it and the range.
     #[error("invalid argument: {what}")]
     Invalid { what: String },
+    /// The node cannot answer for this id right now, for `reason`; nothing was computed. The
+    /// caller waits a moment and asks again (its membership may move meanwhile).
+    #[error("node {node} cannot answer for this id now: {reason}; ask again shortly")]
+    Unavailable { node: NodeId, reason: Unavailable },
+    /// A peer-only call (or a node-to-node hop) could not reach the node it needed.
+    #[error("node {node} could not reach {target}: {reason}")]
+    PeerUnreachable {
+        node: NodeId,
+        target: String,
+        reason: String,
+    },
+}
+
+/// Why a node refused to answer for an id without computing anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Unavailable {
+    /// It has not renewed its heartbeat lately, so the cluster may be giving its ids away: it
+    /// stops answering for ids until it renews (self-fence).
+    #[error("its membership lease ran out (self-fenced until its heartbeat is renewed)")]
+    Fenced,
+    /// It has just gained the id and the previous owner has not let go of it yet.
+    #[error("the id is being handed over from its previous owner")]
+    Transferring,
+    /// The cluster declared it dead while it was alive; it is rejoining under a new incarnation.
+    #[error("it is rejoining the cluster under a new incarnation")]
+    Rejoining,
 }

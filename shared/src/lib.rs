@@ -24,7 +24,7 @@ pub mod shop;
 pub mod transport;
 pub mod wire;
 
-pub use error::ShardError;
+pub use error::{ShardError, Unavailable};
 pub use ids::{NodeId, OrderId, ProductId};
 pub use ring::{DEFAULT_VNODES, Placed, Ring};
 pub use service::{Shard, ShardClient};

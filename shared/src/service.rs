@@ -29,9 +29,12 @@ pub trait Shard {
     /// Long-poll: returns the membership once its epoch differs from `epoch`, or at the
     /// call's deadline with the current one.
     async fn watch_members(epoch: u64) -> Result<Membership, ShardError>;
-    /// A client could not reach `name`: this node probes it and, if it does not answer
-    /// either, marks it dead in the store at once. True if it was marked dead.
+    /// A client could not reach `name`: this node probes it now and counts a miss if it does
+    /// not answer; it votes it dead only after repeated misses (and death needs votes from
+    /// other members too). True if `name` is out of the ring now.
     async fn suspect(name: NodeId) -> Result<bool, ShardError>;
+    /// An indirect probe for a peer whose own probe failed: whether this node can reach `name`.
+    async fn probe(name: NodeId) -> Result<bool, ShardError>;
     /// Cached entries handed over by a node that gave their ids up (leaving, or after a join
     /// moved them); kept with their remaining TTL. Answers how many were adopted.
     async fn adopt(entries: Vec<Handed>, epoch: u64) -> Result<u32, ShardError>;

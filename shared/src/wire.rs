@@ -46,6 +46,31 @@ pub struct Handed {
     pub ttl_left: Duration,
 }
 
+impl Handed {
+    /// Whether an entry from the wire can be kept by a node whose TTL is `ttl`: a value the
+    /// demo makes (1..=1000), no more TTL left than a whole TTL, an age that fits in one TTL,
+    /// and wall-clock times that add up without overflowing. Checked before any use.
+    pub fn check(&self, ttl: Duration) -> Result<(), String> {
+        if !(1..=1000).contains(&self.value) {
+            return Err(format!("value {} is not in 1..=1000", self.value));
+        }
+        if self.ttl_left.is_zero() || self.ttl_left > ttl {
+            return Err(format!(
+                "ttl_left {:?} is not in (0, {ttl:?}]",
+                self.ttl_left
+            ));
+        }
+        if self.age > ttl {
+            return Err(format!("age {:?} is longer than the TTL {ttl:?}", self.age));
+        }
+        self.created_at
+            .checked_add(self.age)
+            .and_then(|t| t.checked_add(self.ttl_left))
+            .map(drop)
+            .ok_or_else(|| "created_at + age + ttl_left overflows the clock".to_string())
+    }
+}
+
 /// A node's counters; the answer to `stats`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeStats {
@@ -62,11 +87,23 @@ pub struct NodeStats {
     pub epoch: u64,
     /// Requests answered `Moved` (the caller's view placed the id here wrongly).
     pub redirected: u64,
-    /// Requests served while the caller knew a newer membership than this node: must stay 0.
-    pub stale_served: u64,
     /// Entries handed to other nodes, and adopted from them.
     pub handed_off: u64,
     pub adopted: u64,
+    /// Actors that started holding a value here: computed fresh (a miss) or adopted.
+    pub activations: u64,
+    /// Requests that waited because their id was being handed over to this node.
+    pub held: u64,
+    /// Held requests that ran out of time and were answered `Unavailable` (nothing computed).
+    pub hold_timeouts: u64,
+    /// Requests refused because this node's membership lease had run out (self-fence).
+    pub fenced: u64,
+    /// Entries whose handoff to their new owner failed or was refused (recomputed there).
+    pub handoffs_failed: u64,
+    /// Handed-over entries refused because they failed the checks (bad TTL, value, time).
+    pub adopt_rejected: u64,
+    /// This node's incarnation: 1 on its first join, +1 each time it rejoins.
+    pub incarnation: u64,
 }
 
 /// Where a member is in its life. Only `Active` members are in the ring.
@@ -123,6 +160,9 @@ pub struct Member {
     pub status: MemberStatus,
     /// How long ago its last heartbeat was, when the answering node read the table.
     pub heartbeat_age: Duration,
+    /// The newest membership epoch this member has applied and let go of the ids it lost in
+    /// (its acknowledgement); a new owner serves a gained id once every live member is there.
+    pub acked_epoch: u64,
 }
 
 /// The members and the epoch they were read at; the epoch moves on every change.

@@ -130,6 +130,9 @@ impl ringshop_shared::Shard for Contrarian {
     async fn suspect(self, _: Context, _: NodeId) -> Result<bool, ShardError> {
         not_used()
     }
+    async fn probe(self, _: Context, _: NodeId) -> Result<bool, ShardError> {
+        not_used()
+    }
     async fn adopt(self, _: Context, _: Vec<Handed>, _: u64) -> Result<u32, ShardError> {
         not_used()
     }

@@ -5,10 +5,12 @@
 //! tarpc connection per active member (tarpc never reconnects, so reconnection is here), the
 //! ring built from the active members exactly as every node builds it, a deadline on every
 //! call, and failover. A call carries the client's epoch; a node that does not own the id
-//! answers `Moved` and the client refreshes and goes there. When an owner cannot be reached,
-//! the client tells the id's next owner (`suspect`), which probes it and votes it dead, so
-//! the call is answered a little later instead of failing. Only calls that are safe to
-//! repeat go through `call_owner`. It never holds its state lock across an await.
+//! answers `Moved` and the client refreshes and goes there; one that may not answer for the id
+//! yet (it is being handed over) answers `Unavailable` and the client asks again shortly. When
+//! an owner cannot be reached, the client asks the id's next owner to probe it (`suspect`);
+//! the cluster takes it out of the ring only once it agrees it is dead, and meanwhile the
+//! call waits (within `patience`) instead of failing. Only calls that are safe to repeat go
+//! through `call_owner`. It never holds its state lock across an await.
 
 mod follow;
 mod shop;
@@ -45,6 +47,9 @@ pub struct ClusterConfig {
     /// Follow membership changes as they happen. Off, the view changes only when a node
     /// answers `Moved` or an owner cannot be reached (one-shot tools, stale-view tests).
     pub follow_membership: bool,
+    /// How long one call may keep trying while the cluster changes under it (an owner that
+    /// is slow but not dead, an id being handed over) before it fails.
+    pub patience: Duration,
 }
 
 impl Default for ClusterConfig {
@@ -56,12 +61,15 @@ impl Default for ClusterConfig {
             probe_every: Duration::from_millis(500),
             watch_for: Duration::from_secs(10),
             follow_membership: true,
+            patience: Duration::from_secs(10),
         }
     }
 }
 
 /// Redirects one call follows before giving up (each refreshes the membership first).
-const MAX_REDIRECTS: usize = 4;
+const MAX_REDIRECTS: usize = 8;
+/// How long a witness may take to probe a suspect for this client.
+const SUSPECT_DEADLINE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClusterError {
@@ -356,6 +364,7 @@ impl Cluster {
         Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
     {
         let started = Instant::now();
+        let patience = self.inner.config.patience;
         let mut failover_from: Vec<NodeId> = Vec::new();
         let mut reconnected: Vec<NodeId> = Vec::new();
         let mut redirects = 0;
@@ -384,12 +393,21 @@ impl Cluster {
                 });
             };
             let Some(client) = client else {
-                // Down from here: ask the next owner to check it and vote it out.
+                // Down from here: ask the next owner to probe it. It is out of the ring only
+                // once the cluster agrees (missed probes and votes, or its lease ran out).
                 if !failover_from.contains(&name) {
                     failover_from.push(name.clone());
                 }
                 match self.suspect(id, &name).await {
                     Suspicion::Out => continue,
+                    Suspicion::Alive if started.elapsed() < patience => {
+                        // Slow or paused, not dead: wait for it to answer again (the probe
+                        // loop reconnects) or for the cluster to declare it dead.
+                        attempt -= 1;
+                        tokio::time::sleep(self.inner.config.probe_every).await;
+                        let _ = self.refresh().await;
+                        continue;
+                    }
                     Suspicion::Alive => return Err(ClusterError::Partitioned { name, addr }),
                     Suspicion::NoWitness => {
                         return Err(ClusterError::NoLiveMembers {
@@ -421,6 +439,19 @@ impl Cluster {
                     self.refresh().await?;
                     if self.inner.read().ring.contains(&name) {
                         tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    continue;
+                }
+                Ok(Err(error @ ShardError::Unavailable { .. })) => {
+                    // Nothing was computed: the id is being handed over, or the node's lease
+                    // is being renewed. Ask again shortly, within the patience.
+                    if started.elapsed() >= patience {
+                        return Err(ClusterError::Shard { node: name, error });
+                    }
+                    attempt -= 1;
+                    tokio::time::sleep(Duration::from_millis(10 + fastrand::u64(0..20))).await;
+                    if self.inner.read().epoch == epoch {
+                        let _ = self.refresh().await;
                     }
                     continue;
                 }
@@ -461,7 +492,9 @@ impl Cluster {
                 .filter_map(|n| Some((n.clone(), state.members.get(n)?.client.clone()?)))
                 .collect()
         };
-        let deadline = self.inner.config.deadline;
+        // The witness probes directly and indirectly: give it that long, whatever this
+        // client's own deadline is.
+        let deadline = self.inner.config.deadline.max(SUSPECT_DEADLINE);
         for (witness, client) in witnesses {
             match client
                 .suspect(transport::context(deadline), victim.clone())

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::holding::{self, Holds};
 use crate::membership::Members;
 use crate::peers::Peers;
 use crate::shop::products::Products;
@@ -66,6 +67,8 @@ struct Shared {
     peers: Arc<Peers>,
     products: Products,
     payment: Payment,
+    /// Local product calls held while a product is handed over to this node.
+    holds: Holds,
     /// Orders with a job on this node, and their latest state.
     jobs: Mutex<HashMap<OrderId, watch::Sender<Order>>>,
     tracker: TaskTracker,
@@ -95,6 +98,7 @@ impl Checkout {
                 peers,
                 products,
                 payment,
+                holds: Holds::default(),
                 jobs: Mutex::new(HashMap::new()),
                 tracker,
                 shutdown,
@@ -397,7 +401,7 @@ impl Checkout {
         R: Fn(ringshop_shared::ShardClient, tarpc::context::Context, u64, ProductId) -> RF,
         RF: std::future::Future<Output = Result<Result<T, ShardError>, tarpc::client::RpcError>>,
         L: Fn(Products, ProductId) -> LF,
-        LF: std::future::Future<Output = Result<T, ShardError>>,
+        LF: std::future::Future<Output = Result<Option<T>, ShardError>>,
     {
         let started = tokio::time::Instant::now();
         loop {
@@ -405,7 +409,25 @@ impl Checkout {
             let owner = view.ring.owner(product).cloned();
             let outcome: Result<(), String> = match owner {
                 Some(owner) if owner == self.shared.me => {
-                    return local(self.shared.products.clone(), product.clone()).await;
+                    let until = tokio::time::Instant::now() + CALL_DEADLINE;
+                    let here = holding::until_answered(
+                        &self.shared.members,
+                        &self.shared.holds,
+                        until,
+                        || local(self.shared.products.clone(), product.clone()),
+                    )
+                    .await;
+                    match here {
+                        Err(
+                            ShardError::Moved { .. }
+                            | ShardError::ShuttingDown { .. }
+                            | ShardError::Unavailable { .. },
+                        ) => {
+                            let _ = self.shared.members.refresh().await;
+                            Err(format!("{product} is not this node's to answer for now"))
+                        }
+                        answer => return answer,
+                    }
                 }
                 Some(owner) => match view.addr_of(&owner) {
                     Some(addr) => match self.shared.peers.client(addr).await {
@@ -413,7 +435,8 @@ impl Checkout {
                             let ctx = transport::context(CALL_DEADLINE);
                             match remote(client, ctx, view.epoch(), product.clone()).await {
                                 Ok(Err(ShardError::Moved { .. }))
-                                | Ok(Err(ShardError::ShuttingDown { .. })) => {
+                                | Ok(Err(ShardError::ShuttingDown { .. }))
+                                | Ok(Err(ShardError::Unavailable { .. })) => {
                                     let _ = self.shared.members.refresh().await;
                                     Err(format!("{owner} no longer owns {product}"))
                                 }
@@ -432,8 +455,10 @@ impl Checkout {
             };
             if let Err(why) = outcome {
                 if started.elapsed() > REACH_FOR || self.shared.shutdown.is_cancelled() {
-                    return Err(ShardError::Invalid {
-                        what: format!("could not reach the owner of {product}: {why}"),
+                    return Err(ShardError::PeerUnreachable {
+                        node: self.shared.me.clone(),
+                        target: format!("the owner of {product}"),
+                        reason: why,
                     });
                 }
                 tracing::debug!(%product, %why, "retrying on the product's owner");

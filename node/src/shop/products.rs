@@ -1,8 +1,10 @@
 //! Product actors: one per product id on its owner, the serial choke point for that product.
 //! An actor keeps the product's quote for the TTL (a hit), loading it from the store on the
 //! first ask (a miss); reservations and releases go through it and are written through to
-//! the store at once, and the kept stock follows what the store answered. After its TTL the
-//! actor retires; asks left in its mailbox are dropped and their askers ask again.
+//! the store at once, and the kept stock follows what the store answered. Every turn first
+//! checks that this node may answer for the product now. After its TTL the actor retires (or
+//! it is stopped when the product moves to another node); asks left in its mailbox are
+//! dropped and their askers ask again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,11 +16,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::actors::Claims;
 use crate::mailboxes::{Mailboxes, NewMailbox};
 use crate::store::{Reservation, Store, StoreError};
-
-/// How many times one ask may meet a retiring actor before giving up.
-const MAX_ATTEMPTS: usize = 32;
 
 pub(crate) enum Ask {
     Quote(oneshot::Sender<Result<Served<Quote>, ShardError>>),
@@ -31,12 +31,15 @@ pub(crate) enum Ask {
         order: OrderId,
         reply: oneshot::Sender<Result<(), ShardError>>,
     },
+    /// Stop: the product is not this node's to answer for any more.
+    Stop,
 }
 
 struct Shared {
     node: NodeId,
     ttl: Duration,
     store: Arc<dyn Store>,
+    claims: Arc<dyn Claims>,
     mailboxes: Mailboxes<ProductId, Ask>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
@@ -64,6 +67,7 @@ impl Products {
         node: NodeId,
         ttl: Duration,
         store: Arc<dyn Store>,
+        claims: Arc<dyn Claims>,
         tracker: TaskTracker,
         shutdown: CancellationToken,
     ) -> Products {
@@ -72,6 +76,7 @@ impl Products {
                 node,
                 ttl,
                 store,
+                claims,
                 mailboxes: Mailboxes::default(),
                 tracker,
                 shutdown,
@@ -81,7 +86,9 @@ impl Products {
         }
     }
 
-    pub async fn quote(&self, id: &ProductId) -> Result<Served<Quote>, ShardError> {
+    /// One ask of the product's actor; Ok(None) when the actor went away before answering
+    /// (ask again), Err when this node may not answer for it now or the ask failed.
+    pub async fn quote(&self, id: &ProductId) -> Result<Option<Served<Quote>>, ShardError> {
         self.ask(id, Ask::Quote).await
     }
 
@@ -90,13 +97,23 @@ impl Products {
         order: OrderId,
         id: &ProductId,
         qty: u32,
-    ) -> Result<u32, ShardError> {
+    ) -> Result<Option<u32>, ShardError> {
         self.ask(id, |reply| Ask::Reserve { order, qty, reply })
             .await
     }
 
-    pub async fn release(&self, order: OrderId, id: &ProductId) -> Result<(), ShardError> {
+    pub async fn release(&self, order: OrderId, id: &ProductId) -> Result<Option<()>, ShardError> {
         self.ask(id, |reply| Ask::Release { order, reply }).await
+    }
+
+    /// Stops the actors of the products `keep` refuses (after its turn in hand, each actor
+    /// stops; asks queued behind are dropped and asked again elsewhere).
+    pub fn let_go(&self, keep: impl Fn(&ProductId) -> bool) {
+        for id in self.shared.mailboxes.keys() {
+            if !keep(&id) {
+                self.shared.mailboxes.take(&id, Ask::Stop);
+            }
+        }
     }
 
     /// Quote hits and misses on this node.
@@ -115,23 +132,19 @@ impl Products {
     async fn ask<T>(
         &self,
         id: &ProductId,
-        make: impl Fn(oneshot::Sender<Result<T, ShardError>>) -> Ask,
-    ) -> Result<T, ShardError> {
-        for _ in 0..MAX_ATTEMPTS {
-            if self.shared.shutdown.is_cancelled() {
-                break;
-            }
-            let (reply, answer) = oneshot::channel();
-            if let Some(new) = self.shared.mailboxes.post(id, make(reply)) {
-                self.spawn(id.clone(), new);
-            }
-            if let Ok(result) = answer.await {
-                return result;
-            }
+        make: impl FnOnce(oneshot::Sender<Result<T, ShardError>>) -> Ask,
+    ) -> Result<Option<T>, ShardError> {
+        if self.shared.shutdown.is_cancelled() {
+            return Err(ShardError::ShuttingDown {
+                node: self.shared.node.clone(),
+            });
         }
-        Err(ShardError::ShuttingDown {
-            node: self.shared.node.clone(),
-        })
+        self.shared.claims.check(id)?;
+        let (reply, answer) = oneshot::channel();
+        if let Some(new) = self.shared.mailboxes.post(id, make(reply)) {
+            self.spawn(id.clone(), new);
+        }
+        answer.await.ok().transpose()
     }
 
     fn spawn(&self, id: ProductId, new: NewMailbox<Ask>) {
@@ -224,7 +237,19 @@ async fn handle(
     ask: Ask,
 ) -> std::ops::ControlFlow<()> {
     use std::ops::ControlFlow::{Break, Continue};
+    // The ownership check inside the turn: a view change between the caller's check and
+    // this turn cannot make two nodes answer for the product.
+    if let Err(refused) = shared.claims.check(id) {
+        match ask {
+            Ask::Quote(reply) => drop(reply.send(Err(refused))),
+            Ask::Reserve { reply, .. } => drop(reply.send(Err(refused))),
+            Ask::Release { reply, .. } => drop(reply.send(Err(refused))),
+            Ask::Stop => {}
+        }
+        return Break(());
+    }
     match ask {
+        Ask::Stop => Break(()),
         Ask::Quote(reply) => {
             let hit = kept.as_ref().is_some_and(|k| Instant::now() < k.expires);
             if hit {

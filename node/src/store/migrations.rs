@@ -93,6 +93,47 @@ CREATE INDEX orders_by_customer ON orders (customer, created_ms);
 CREATE INDEX orders_open ON orders (stage) WHERE stage NOT IN ('done', 'failed');
 "#,
     ),
+    (
+        3,
+        r#"
+-- Single activation across nodes. Every membership change is also written to members_log in
+-- the same statement's transaction, one row per epoch, so a node that missed epochs replays
+-- them one at a time instead of jumping (a jump could hide an owner in between). Each member
+-- acknowledges the newest epoch it has applied (acked_epoch): a new owner serves an id it
+-- gained only once every live member has acknowledged that epoch. Votes record which
+-- members found a member unreachable; enough votes declare it dead.
+ALTER TABLE members ADD COLUMN acked_epoch INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE members_log (
+    epoch       INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    addr        TEXT NOT NULL,
+    incarnation INTEGER NOT NULL,
+    status      TEXT NOT NULL
+);
+DROP TRIGGER members_joined;
+DROP TRIGGER members_changed;
+CREATE TRIGGER members_joined AFTER INSERT ON members
+BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'epoch';
+    INSERT INTO members_log (epoch, name, addr, incarnation, status)
+        SELECT value, NEW.name, NEW.addr, NEW.incarnation, NEW.status FROM meta WHERE key = 'epoch';
+END;
+CREATE TRIGGER members_changed AFTER UPDATE OF addr, incarnation, status ON members
+WHEN OLD.addr IS NOT NEW.addr OR OLD.incarnation IS NOT NEW.incarnation OR OLD.status IS NOT NEW.status
+BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'epoch';
+    INSERT INTO members_log (epoch, name, addr, incarnation, status)
+        SELECT value, NEW.name, NEW.addr, NEW.incarnation, NEW.status FROM meta WHERE key = 'epoch';
+END;
+CREATE TABLE votes (
+    target      TEXT NOT NULL,
+    incarnation INTEGER NOT NULL,
+    voter       TEXT NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    PRIMARY KEY (target, incarnation, voter)
+);
+"#,
+    ),
 ];
 
 /// The newest schema version this release knows.

@@ -1,5 +1,8 @@
 //! The SQLite backend: one file shared by every node on the machine, WAL, synchronous=NORMAL,
-//! busy_timeout 5 s, one write connection per process, every write one statement.
+//! busy_timeout 5 s, every write one statement. Two write connections per process: one for
+//! the shop, one for the membership (heartbeats must never queue behind shop writes); reads go
+//! through a small pool of their own. The membership's SQL is in `sqlite_members.rs`, the
+//! shop's in `sqlite_shop.rs`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -7,8 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ringshop_shared::NodeId;
-use ringshop_shared::wire::{Member, MemberStatus, Membership};
-use sqlx::Row;
+use ringshop_shared::wire::{MemberStatus, Membership};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -16,12 +18,15 @@ use sqlx::sqlite::{
 use ringshop_shared::{NewOrder, Order, OrderId, Product, ProductId, Stage};
 
 use super::migrations::{MIGRATIONS, latest};
-use super::{Audit, BoxFuture, Joined, Millis, Reservation, Store, StoreError, StoredOrder};
+use super::{
+    Audit, BoxFuture, Change, Joined, Millis, Reservation, Store, StoreError, StoredOrder,
+};
 use crate::shop::catalog::Entry;
 
 pub struct SqliteStore {
     path: PathBuf,
     pub(super) writer: SqlitePool,
+    pub(super) members: SqlitePool,
     pub(super) reader: SqlitePool,
 }
 
@@ -29,10 +34,39 @@ pub struct SqliteStore {
 const SQLITE_CANTOPEN: &str = "14";
 const SQLITE_NOTADB: &str = "26";
 const SQLITE_CORRUPT: &str = "11";
+const SQLITE_BUSY: &str = "5";
+const SQLITE_LOCKED: &str = "6";
+const SQLITE_BUSY_SNAPSHOT: &str = "517";
+
+/// How long a node waits out a database that other nodes keep busy while it opens it.
+const OPEN_PATIENCE: Duration = Duration::from_secs(30);
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// A database kept busy by other nodes starting at the same instant (switching the file
+    /// to WAL, migrating) is waited out with backoff, never fatal.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match SqliteStore::open_once(path).await {
+                Err(StoreError::Busy { reason }) if started.elapsed() < OPEN_PATIENCE => {
+                    tracing::debug!(path = %path.display(), %reason, "database busy while opening; waiting");
+                    tokio::time::sleep(pause + Duration::from_millis(fastrand::u64(0..10))).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                Err(StoreError::Busy { reason }) => {
+                    return Err(StoreError::Open {
+                        path: path.to_path_buf(),
+                        reason: format!("still busy after {OPEN_PATIENCE:?}: {reason}"),
+                    });
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn open_once(path: &Path) -> Result<SqliteStore, StoreError> {
         let path = path.to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
@@ -55,16 +89,20 @@ impl SqliteStore {
         let store_for_migrations = SqliteStore {
             path: path.clone(),
             reader: writer.clone(),
+            members: writer.clone(),
             writer,
         };
         store_for_migrations.migrate().await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(options)
-            .await
-            .map_err(open_error)?;
+        let pool = |n| {
+            SqlitePoolOptions::new()
+                .max_connections(n)
+                .connect_with(options.clone())
+        };
+        let members = pool(1).await.map_err(open_error)?;
+        let reader = pool(2).await.map_err(open_error)?;
         Ok(SqliteStore {
             reader,
+            members,
             ..store_for_migrations
         })
     }
@@ -126,6 +164,7 @@ fn classify(path: &Path, e: sqlx::Error) -> StoreError {
         .map(|c| c.into_owned());
     let reason = e.to_string();
     match code.as_deref() {
+        Some(SQLITE_BUSY | SQLITE_LOCKED | SQLITE_BUSY_SNAPSHOT) => StoreError::Busy { reason },
         Some(SQLITE_NOTADB) | Some(SQLITE_CORRUPT) => StoreError::Corrupt {
             path: path.to_path_buf(),
             reason,
@@ -152,8 +191,6 @@ pub(super) fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreEr
     }
 }
 
-const LIVE: &str = "('joining', 'active', 'leaving')";
-
 impl Store for SqliteStore {
     fn join<'a>(
         &'a self,
@@ -162,48 +199,7 @@ impl Store for SqliteStore {
         now: Millis,
         stale_before: Millis,
     ) -> BoxFuture<'a, Result<Joined, StoreError>> {
-        Box::pin(async move {
-            let sql = format!(
-                "INSERT INTO members (name, addr, incarnation, status, heartbeat_ms, joined_ms)
-                 VALUES (?1, ?2, 1, 'active', ?3, ?3)
-                 ON CONFLICT (name) DO UPDATE SET
-                     addr = excluded.addr, incarnation = members.incarnation + 1,
-                     status = 'active', heartbeat_ms = excluded.heartbeat_ms,
-                     joined_ms = excluded.joined_ms
-                 WHERE members.status NOT IN {LIVE} OR members.heartbeat_ms < ?4
-                 RETURNING incarnation"
-            );
-            let row = sqlx::query(&sql)
-                .bind(name.as_str())
-                .bind(addr.to_string())
-                .bind(now)
-                .bind(stale_before)
-                .fetch_optional(&self.writer)
-                .await
-                .map_err(query_error("joining"))?;
-            if let Some(row) = row {
-                let incarnation: i64 = row.try_get(0).map_err(query_error("joining"))?;
-                return Ok(Joined {
-                    incarnation: incarnation.max(0) as u64,
-                });
-            }
-            let holder = sqlx::query("SELECT addr, heartbeat_ms FROM members WHERE name = ?1")
-                .bind(name.as_str())
-                .fetch_one(&self.reader)
-                .await
-                .map_err(query_error("reading who holds a name"))?;
-            let addr: String = holder
-                .try_get(0)
-                .map_err(query_error("reading who holds a name"))?;
-            let beat: i64 = holder
-                .try_get(1)
-                .map_err(query_error("reading who holds a name"))?;
-            Err(StoreError::NameTaken {
-                name: name.clone(),
-                addr,
-                heartbeat_age: Duration::from_millis(now.saturating_sub(beat).max(0) as u64),
-            })
-        })
+        Box::pin(self.join_impl(name, addr, now, stale_before))
     }
 
     fn heartbeat<'a>(
@@ -212,20 +208,7 @@ impl Store for SqliteStore {
         incarnation: u64,
         now: Millis,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let sql = format!(
-                "UPDATE members SET heartbeat_ms = ?3
-                 WHERE name = ?1 AND incarnation = ?2 AND status IN {LIVE}"
-            );
-            let done = sqlx::query(&sql)
-                .bind(name.as_str())
-                .bind(incarnation as i64)
-                .bind(now)
-                .execute(&self.writer)
-                .await
-                .map_err(query_error("heartbeating"))?;
-            Ok(done.rows_affected() == 1)
-        })
+        Box::pin(self.heartbeat_impl(name, incarnation, now))
     }
 
     fn set_status<'a>(
@@ -234,39 +217,11 @@ impl Store for SqliteStore {
         incarnation: u64,
         status: MemberStatus,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let sql = format!(
-                "UPDATE members SET status = ?3
-                 WHERE name = ?1 AND incarnation = ?2 AND status IN {LIVE}"
-            );
-            let done = sqlx::query(&sql)
-                .bind(name.as_str())
-                .bind(incarnation as i64)
-                .bind(status.as_str())
-                .execute(&self.writer)
-                .await
-                .map_err(query_error("changing a member's status"))?;
-            Ok(done.rows_affected() == 1)
-        })
+        Box::pin(self.set_status_impl(name, incarnation, status))
     }
 
     fn reap(&self, stale_before: Millis) -> BoxFuture<'_, Result<Vec<NodeId>, StoreError>> {
-        Box::pin(async move {
-            let sql = format!(
-                "UPDATE members SET status = 'dead'
-                 WHERE status IN {LIVE} AND heartbeat_ms < ?1 RETURNING name"
-            );
-            let rows = sqlx::query(&sql)
-                .bind(stale_before)
-                .fetch_all(&self.writer)
-                .await
-                .map_err(query_error("marking silent members dead"))?;
-            Ok(rows
-                .iter()
-                .filter_map(|r| r.try_get::<String, _>(0).ok())
-                .filter_map(|n| NodeId::new(n).ok())
-                .collect())
-        })
+        Box::pin(self.reap_impl(stale_before))
     }
 
     fn mark_dead<'a>(
@@ -278,39 +233,40 @@ impl Store for SqliteStore {
     }
 
     fn epoch(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async move {
-            let epoch: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'epoch'")
-                .fetch_one(&self.reader)
-                .await
-                .map_err(query_error("reading the epoch"))?;
-            Ok(epoch.max(0) as u64)
-        })
+        Box::pin(self.epoch_impl())
+    }
+
+    fn ack<'a>(
+        &'a self,
+        name: &'a NodeId,
+        incarnation: u64,
+        epoch: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(self.ack_impl(name, incarnation, epoch))
+    }
+
+    fn changes_since(
+        &self,
+        epoch: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<Change>, StoreError>> {
+        Box::pin(self.changes_since_impl(epoch, limit))
+    }
+
+    fn vote<'a>(
+        &'a self,
+        target: &'a NodeId,
+        incarnation: u64,
+        voter: &'a NodeId,
+        now: Millis,
+        window_ms: Millis,
+        needed: u32,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(self.vote_impl(target, incarnation, voter, now, window_ms, needed))
     }
 
     fn membership(&self, now: Millis) -> BoxFuture<'_, Result<Membership, StoreError>> {
-        Box::pin(async move {
-            // One statement, so the rows and the epoch come from one snapshot.
-            let rows = sqlx::query(
-                "SELECT meta.value, m.name, m.addr, m.incarnation, m.status, m.heartbeat_ms
-                 FROM meta LEFT JOIN members m ON 1 = 1
-                 WHERE meta.key = 'epoch' ORDER BY m.name",
-            )
-            .fetch_all(&self.reader)
-            .await
-            .map_err(query_error("reading the members"))?;
-            let mut membership = Membership::default();
-            for row in rows {
-                membership.epoch = row.try_get::<i64, _>(0).map_or(0, |e| e.max(0) as u64);
-                let Ok(Some(name)) = row.try_get::<Option<String>, _>(1) else {
-                    continue; // no members yet: the LEFT JOIN's empty row
-                };
-                match member_from_row(&row, &name, now) {
-                    Some(member) => membership.members.push(member),
-                    None => tracing::warn!(%name, "skipping a malformed member row"),
-                }
-            }
-            Ok(membership)
-        })
+        Box::pin(self.membership_impl(now))
     }
 
     fn seed<'a>(&'a self, entries: &'a [Entry]) -> BoxFuture<'a, Result<(), StoreError>> {
@@ -401,20 +357,6 @@ impl SqliteStore {
     }
 }
 
-fn member_from_row(row: &sqlx::sqlite::SqliteRow, name: &str, now: Millis) -> Option<Member> {
-    let addr: String = row.try_get(2).ok()?;
-    let incarnation: i64 = row.try_get(3).ok()?;
-    let status: String = row.try_get(4).ok()?;
-    let beat: i64 = row.try_get(5).ok()?;
-    Some(Member {
-        name: NodeId::new(name).ok()?,
-        addr: addr.parse().ok()?,
-        incarnation: incarnation.max(0) as u64,
-        status: MemberStatus::parse(&status)?,
-        heartbeat_age: Duration::from_millis(now.saturating_sub(beat).max(0) as u64),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,118 +367,6 @@ mod tests {
 
     fn addr(port: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], port))
-    }
-
-    async fn fresh() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(&dir.path().join("t.db"))
-            .await
-            .expect("opens");
-        (dir, store)
-    }
-
-    #[tokio::test]
-    async fn a_join_bumps_the_epoch_and_lists_the_member_active() {
-        let (_dir, store) = fresh().await;
-        assert_eq!(store.epoch().await.expect("epoch"), 0);
-        let joined = store
-            .join(&n("n1"), addr(7001), 1_000, 0)
-            .await
-            .expect("joins");
-        assert_eq!(joined.incarnation, 1);
-        let m = store.membership(1_250).await.expect("members");
-        assert_eq!(m.epoch, 1);
-        assert_eq!(m.members.len(), 1);
-        assert_eq!(m.members[0].status, MemberStatus::Active);
-        assert_eq!(m.members[0].addr, addr(7001));
-        assert_eq!(m.members[0].heartbeat_age, Duration::from_millis(250));
-    }
-
-    #[tokio::test]
-    async fn a_live_name_is_refused_naming_its_holder() {
-        let (_dir, store) = fresh().await;
-        store
-            .join(&n("n1"), addr(7001), 10_000, 0)
-            .await
-            .expect("joins");
-        let err = store
-            .join(&n("n1"), addr(7009), 10_300, 10_300 - 2_000)
-            .await
-            .expect_err("taken");
-        let text = err.to_string();
-        assert!(matches!(err, StoreError::NameTaken { .. }));
-        assert!(
-            text.contains("n1") && text.contains("127.0.0.1:7001") && text.contains("300 ms"),
-            "{text}"
-        );
-        assert_eq!(
-            store.epoch().await.expect("epoch"),
-            1,
-            "a refusal changes nothing"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_stale_or_departed_name_can_be_taken_with_a_new_incarnation() {
-        let (_dir, store) = fresh().await;
-        store
-            .join(&n("n1"), addr(7001), 10_000, 0)
-            .await
-            .expect("joins");
-        let again = store
-            .join(&n("n1"), addr(7002), 13_000, 11_000)
-            .await
-            .expect("stale holder");
-        assert_eq!(again.incarnation, 2);
-        assert!(
-            store
-                .set_status(&n("n1"), 2, MemberStatus::Left)
-                .await
-                .expect("leaves")
-        );
-        let third = store
-            .join(&n("n1"), addr(7003), 13_100, 11_100)
-            .await
-            .expect("left holder");
-        assert_eq!(third.incarnation, 3);
-    }
-
-    #[tokio::test]
-    async fn heartbeats_of_an_old_incarnation_are_refused() {
-        let (_dir, store) = fresh().await;
-        store
-            .join(&n("n1"), addr(7001), 10_000, 0)
-            .await
-            .expect("joins");
-        assert!(store.heartbeat(&n("n1"), 1, 10_500).await.expect("beats"));
-        assert!(!store.heartbeat(&n("n1"), 7, 10_500).await.expect("answers"));
-        assert!(store.mark_dead(&n("n1"), 1).await.expect("voted dead"));
-        assert!(
-            !store.heartbeat(&n("n1"), 1, 11_000).await.expect("answers"),
-            "dead stays dead"
-        );
-    }
-
-    #[tokio::test]
-    async fn reap_marks_only_silent_members_dead_and_bumps_the_epoch() {
-        let (_dir, store) = fresh().await;
-        store
-            .join(&n("n1"), addr(7001), 10_000, 0)
-            .await
-            .expect("joins");
-        store
-            .join(&n("n2"), addr(7002), 10_000, 0)
-            .await
-            .expect("joins");
-        store.heartbeat(&n("n2"), 1, 12_000).await.expect("beats");
-        let before = store.epoch().await.expect("epoch");
-        let reaped = store.reap(12_000 - 1_500).await.expect("reaps");
-        assert_eq!(reaped, vec![n("n1")]);
-        assert_eq!(store.epoch().await.expect("epoch"), before + 1);
-        assert!(
-            store.reap(12_000 - 1_500).await.expect("reaps").is_empty(),
-            "idempotent"
-        );
     }
 
     #[tokio::test]

@@ -138,6 +138,7 @@ mod tests {
             incarnation,
             status,
             heartbeat_age: Duration::from_millis(100),
+            acked_epoch: 0,
         }
     }
 

@@ -1,0 +1,230 @@
+//! Failure detection by probes and votes, the Orleans way: each node probes the next members
+//! after it in the ring's name order every `PROBE_PERIOD`; a probe that fails is tried again
+//! indirectly through another member (so a link that is down between two nodes only does not
+//! count); after `MISSED_PROBES_LIMIT` misses in a row the prober votes the member dead, and it
+//! is declared dead once `votes_needed` members voted within `VOTE_WINDOW`. A client whose call
+//! missed its deadline only asks for a probe (`suspect`): one slow answer never kills a node.
+//!
+//! A member whose heartbeats stopped for the suspicion time is reaped by the membership loop
+//! without votes: its lease has run out, so it has fenced itself and serves nothing.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ringshop_shared::wire::Member;
+use ringshop_shared::{NodeId, transport};
+use tokio_util::sync::CancellationToken;
+
+use super::Members;
+use crate::peers::Peers;
+use crate::store::{StoreError, now_ms};
+
+/// How often a node probes the members it watches.
+pub const PROBE_PERIOD: Duration = Duration::from_secs(1);
+/// How long one probe waits for its answer.
+pub const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+/// Missed probes in a row, at most one counted per period, before a vote.
+pub const MISSED_PROBES_LIMIT: u32 = 3;
+/// How many members each node watches.
+const WATCHED: usize = 2;
+/// How long a vote counts.
+const VOTE_WINDOW: Duration = Duration::from_secs(10);
+
+type Misses = HashMap<(NodeId, u64), (u32, Instant)>;
+
+/// Votes needed to declare a member dead: min(2, half of the other live members), at least 1.
+pub fn votes_needed(live_members: usize) -> u32 {
+    let others = live_members.saturating_sub(1) as u32;
+    others.div_ceil(2).clamp(1, 2)
+}
+
+#[derive(Clone)]
+pub struct Detector {
+    members: Members,
+    peers: Arc<Peers>,
+    /// Misses in a row per (member, incarnation), and when the last one was counted.
+    misses: Arc<Mutex<Misses>>,
+}
+
+impl Detector {
+    pub fn new(members: Members, peers: Arc<Peers>) -> Detector {
+        Detector {
+            members,
+            peers,
+            misses: Arc::default(),
+        }
+    }
+
+    /// Probes the watched members every `PROBE_PERIOD` until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(PROBE_PERIOD);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if self.members.serving().is_err() {
+                continue;
+            }
+            let watched = self.watched();
+            futures::future::join_all(watched.iter().map(|m| self.check(m))).await;
+        }
+    }
+
+    /// The members after this one in name order among the active ones (wrapping around).
+    fn watched(&self) -> Vec<Member> {
+        let me = self.members.me();
+        self.members.with_view(|view| {
+            let active: Vec<&Member> = view.membership.active().collect();
+            let at = active.iter().position(|m| &m.name == me).unwrap_or(0);
+            active
+                .iter()
+                .cycle()
+                .skip(at + 1)
+                .take(active.len().saturating_sub(1).min(WATCHED))
+                .filter(|m| &m.name != me)
+                .map(|m| (*m).clone())
+                .collect()
+        })
+    }
+
+    /// A client missed its deadline on `name`: probe it now (counting a miss if it does not
+    /// answer). True if `name` is out of the ring now.
+    pub async fn suspect(&self, name: &NodeId) -> Result<bool, StoreError> {
+        let mut view = self.members.view();
+        if view.member(name).is_none() {
+            view = self.members.refresh().await?;
+        }
+        let Some(member) = view.member(name).cloned() else {
+            return Ok(true);
+        };
+        if !member.status.in_ring() {
+            return Ok(true);
+        }
+        self.check(&member).await;
+        let view = self.members.refresh().await?;
+        Ok(!view.ring.contains(name))
+    }
+
+    /// Whether this node reaches `name` now (one probe).
+    pub async fn probe(&self, name: &NodeId) -> bool {
+        let addr = self.members.with_view(|v| v.addr_of(name));
+        match addr {
+            Some(addr) => self.reach(name, addr).await,
+            None => false,
+        }
+    }
+
+    async fn reach(&self, name: &NodeId, addr: std::net::SocketAddr) -> bool {
+        let answered = match self.peers.client(addr).await {
+            Ok(client) => client
+                .ping(transport::context(PROBE_TIMEOUT))
+                .await
+                .is_ok_and(|info| &info.name == name),
+            Err(_) => false,
+        };
+        if !answered {
+            self.peers.forget(addr);
+        }
+        answered
+    }
+
+    /// Asks one other live member whether it reaches `target`.
+    async fn reached_indirectly(&self, target: &NodeId) -> bool {
+        let me = self.members.me();
+        let helper = self.members.with_view(|view| {
+            let others: Vec<_> = view
+                .membership
+                .active()
+                .filter(|m| &m.name != me && &m.name != target)
+                .map(|m| m.addr)
+                .collect();
+            (!others.is_empty()).then(|| others[fastrand::usize(0..others.len())])
+        });
+        let Some(addr) = helper else {
+            return false;
+        };
+        let Ok(client) = self.peers.client(addr).await else {
+            return false;
+        };
+        let deadline = PROBE_TIMEOUT * 2;
+        matches!(
+            client
+                .probe(transport::context(deadline), target.clone())
+                .await,
+            Ok(Ok(true))
+        )
+    }
+
+    /// One probe of `member`, indirect if the direct one fails; a miss is counted at most
+    /// once per period (so the misses that lead to a vote span at least the limit's periods,
+    /// whoever asks for probes), and enough misses cast this node's vote.
+    async fn check(&self, member: &Member) {
+        let key = (member.name.clone(), member.incarnation);
+        if self.reach(&member.name, member.addr).await
+            || self.reached_indirectly(&member.name).await
+        {
+            self.lock().remove(&key);
+            return;
+        }
+        let misses = {
+            let mut misses = self.lock();
+            match misses.get_mut(&key) {
+                Some(entry) if entry.1.elapsed() < PROBE_PERIOD => entry.0,
+                Some(entry) => {
+                    *entry = (entry.0 + 1, Instant::now());
+                    entry.0
+                }
+                None => {
+                    misses.insert(key, (1, Instant::now()));
+                    1
+                }
+            }
+        };
+        tracing::info!(node = %self.members.me(), suspect = %member.name, misses, "probe missed");
+        if misses < MISSED_PROBES_LIMIT {
+            return;
+        }
+        let live = self.members.with_view(|v| v.membership.active().count());
+        let needed = votes_needed(live);
+        let window = i64::try_from(VOTE_WINDOW.as_millis()).unwrap_or(i64::MAX);
+        let store = self.members.store();
+        let me = self.members.me();
+        match store
+            .vote(
+                &member.name,
+                member.incarnation,
+                me,
+                now_ms(),
+                window,
+                needed,
+            )
+            .await
+        {
+            Ok(dead) => {
+                tracing::warn!(node = %me, suspect = %member.name, needed, dead, "voted a member dead")
+            }
+            Err(e) => tracing::warn!(node = %me, error = %e, "could not vote"),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Misses> {
+        self.misses.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn death_needs_min_of_two_and_half_the_other_live_members() {
+        assert_eq!(votes_needed(1), 1);
+        assert_eq!(votes_needed(2), 1);
+        assert_eq!(votes_needed(3), 1);
+        assert_eq!(votes_needed(4), 2);
+        assert_eq!(votes_needed(9), 2);
+    }
+}
