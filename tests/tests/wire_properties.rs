@@ -1,0 +1,299 @@
+//! Every RPC of a real node, called with arbitrary arguments (proptest): the node never panics,
+//! answers every call (an answer or a typed error, within the call's deadline), keeps serving
+//! everyone else, and leaves no id unanswerable. The node runs in this process, so a panic in
+//! any of its tasks would show here; its connection is a real loopback one.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use proptest::prelude::*;
+use ringshop_shared::shop::OrderLine;
+use ringshop_shared::{
+    Handed, NewOrder, NodeId, OrderId, ProductId, ShardClient, ShardError, Stage, transport,
+};
+use ringshop_tests::TestCluster;
+
+/// One call of any RPC, with its arguments.
+#[derive(Clone, Debug)]
+enum Call {
+    Ping,
+    Request(u64, u64),
+    Members,
+    WatchMembers(u64),
+    Suspect(NodeId),
+    Probe(NodeId),
+    Adopt(Vec<Handed>, u64),
+    Stats,
+    Placement(Vec<NodeId>, u32, Vec<u64>),
+    Catalog,
+    Quote(ProductId, u64),
+    Quotes(Vec<ProductId>, u64),
+    Reserve(OrderId, ProductId, u32, u64),
+    Release(OrderId, ProductId, u64),
+    Checkout(NewOrder, u64),
+    Order(OrderId),
+    WatchOrder(OrderId, Stage, u64),
+    Orders(Option<String>),
+}
+
+fn any_u64() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        Just(0),
+        Just(1),
+        Just(u64::MAX),
+        Just(u64::MAX - 1),
+        any::<u64>(),
+        0..64u64
+    ]
+}
+
+fn any_duration() -> impl Strategy<Value = Duration> {
+    prop_oneof![
+        Just(Duration::ZERO),
+        Just(Duration::MAX),
+        (any::<u64>(), 0..1_000_000_000u32).prop_map(|(s, n)| Duration::new(s, n)),
+        (0..20_000u64).prop_map(Duration::from_millis),
+    ]
+}
+
+fn any_time() -> impl Strategy<Value = SystemTime> {
+    prop_oneof![
+        Just(UNIX_EPOCH),
+        Just(SystemTime::now()),
+        any::<u64>().prop_map(|s| UNIX_EPOCH
+            .checked_add(Duration::from_secs(s / 2))
+            .unwrap_or(UNIX_EPOCH)),
+    ]
+}
+
+fn any_name() -> impl Strategy<Value = NodeId> {
+    "[a-z0-9_.-]{1,12}".prop_map(|n| NodeId::new(n).expect("the pattern makes valid names"))
+}
+
+fn any_product() -> impl Strategy<Value = ProductId> {
+    prop_oneof![Just("mug".to_string()), "[a-z0-9-]{1,16}"]
+        .prop_map(|p| ProductId::new(p).expect("the pattern makes valid ids"))
+}
+
+fn any_order_id() -> impl Strategy<Value = OrderId> {
+    any::<u128>().prop_map(|n| OrderId(uuid::Uuid::from_u128(n)))
+}
+
+fn any_handed() -> impl Strategy<Value = Handed> {
+    (
+        any_u64(),
+        any::<u32>(),
+        any_time(),
+        any_duration(),
+        any_duration(),
+    )
+        .prop_map(|(id, value, created_at, age, ttl_left)| Handed {
+            id,
+            value,
+            created_at,
+            age,
+            ttl_left,
+        })
+}
+
+fn any_stage() -> impl Strategy<Value = Stage> {
+    prop_oneof![
+        Just(Stage::Accepted),
+        Just(Stage::Reserving),
+        Just(Stage::Paying),
+        Just(Stage::Done),
+        Just(Stage::Failed),
+    ]
+}
+
+fn any_order() -> impl Strategy<Value = NewOrder> {
+    let line = (any_product(), any::<u32>()).prop_map(|(product, qty)| OrderLine { product, qty });
+    (
+        any_order_id(),
+        ".{0,40}",
+        prop::collection::vec(line, 0..12),
+    )
+        .prop_map(|(id, customer, lines)| NewOrder {
+            id,
+            customer,
+            lines,
+        })
+}
+
+fn any_call() -> impl Strategy<Value = Call> {
+    prop_oneof![
+        Just(Call::Ping),
+        (any_u64(), any_u64()).prop_map(|(id, e)| Call::Request(id, e)),
+        Just(Call::Members),
+        any_u64().prop_map(Call::WatchMembers),
+        any_name().prop_map(Call::Suspect),
+        any_name().prop_map(Call::Probe),
+        (prop::collection::vec(any_handed(), 0..40), any_u64())
+            .prop_map(|(h, e)| Call::Adopt(h, e)),
+        Just(Call::Stats),
+        (
+            prop::collection::vec(any_name(), 0..70),
+            any::<u32>(),
+            prop::collection::vec(any::<u64>(), 0..300)
+        )
+            .prop_map(|(m, v, ids)| Call::Placement(m, v, ids)),
+        Just(Call::Catalog),
+        (any_product(), any_u64()).prop_map(|(p, e)| Call::Quote(p, e)),
+        (prop::collection::vec(any_product(), 0..30), any_u64())
+            .prop_map(|(p, e)| Call::Quotes(p, e)),
+        (any_order_id(), any_product(), any::<u32>(), any_u64())
+            .prop_map(|(o, p, q, e)| Call::Reserve(o, p, q, e)),
+        (any_order_id(), any_product(), any_u64()).prop_map(|(o, p, e)| Call::Release(o, p, e)),
+        (any_order(), any_u64()).prop_map(|(o, e)| Call::Checkout(o, e)),
+        any_order_id().prop_map(Call::Order),
+        (any_order_id(), any_stage(), any_u64()).prop_map(|(o, s, e)| Call::WatchOrder(o, s, e)),
+        prop::option::of(".{0,20}").prop_map(Call::Orders),
+    ]
+}
+
+/// Deadline of every fuzzed call: long-polls return by then, the rest much sooner.
+const DEADLINE: Duration = Duration::from_millis(400);
+
+/// Makes the call; Err(text) only for a transport failure (no answer at all).
+async fn call(client: &ShardClient, c: Call) -> Result<(), String> {
+    let ctx = || transport::context(DEADLINE);
+    let e = |e: tarpc::client::RpcError| format!("{e}");
+    let typed = |_: Result<(), ShardError>| ();
+    match c {
+        Call::Ping => client.ping(ctx()).await.map(drop).map_err(e),
+        Call::Request(id, ep) => client
+            .request(ctx(), id, ep)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Members => client
+            .members(ctx())
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::WatchMembers(ep) => client
+            .watch_members(ctx(), ep)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Suspect(n) => client
+            .suspect(ctx(), n)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Probe(n) => client
+            .probe(ctx(), n)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Adopt(h, ep) => client
+            .adopt(ctx(), h, ep)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Stats => client.stats(ctx()).await.map(drop).map_err(e),
+        Call::Placement(m, v, ids) => client
+            .placement(ctx(), m, v, ids)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Catalog => client
+            .catalog(ctx())
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Quote(p, ep) => client
+            .quote(ctx(), p, ep)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Quotes(p, ep) => client
+            .quotes(ctx(), p, ep)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Reserve(o, p, q, ep) => client
+            .reserve(ctx(), o, p, q, ep)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Release(o, p, ep) => client
+            .release(ctx(), o, p, ep)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Checkout(o, ep) => client
+            .checkout(ctx(), o, ep)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Order(o) => client
+            .order(ctx(), o)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::WatchOrder(o, s, ep) => client
+            .watch_order(ctx(), o, s, ep)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::Orders(c) => client
+            .orders(ctx(), c)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+    }
+}
+
+/// The ids a call names, so the test can check afterwards that each still answers.
+fn ids_of(c: &Call) -> Vec<u64> {
+    match c {
+        Call::Request(id, _) => vec![*id],
+        Call::Adopt(h, _) => h.iter().map(|h| h.id).collect(),
+        _ => vec![],
+    }
+}
+
+#[test]
+fn arbitrary_arguments_to_every_rpc_never_break_the_node() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (cluster, fuzzed, control) = runtime.block_on(async {
+        let cluster = TestCluster::in_process(1, Duration::from_secs(5)).await;
+        let addr = cluster.addrs()[0];
+        let fuzzed = transport::connect_shard(addr, Duration::from_secs(1))
+            .await
+            .expect("connects");
+        let control = cluster_client(addr).await;
+        (cluster, fuzzed, control)
+    });
+    let config = ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(calls in prop::collection::vec(any_call(), 1..8))| {
+        runtime.block_on(async {
+            let touched: Vec<u64> = calls.iter().flat_map(ids_of).collect();
+            let answered = futures::future::join_all(calls.into_iter().map(|c| call(&fuzzed, c))).await;
+            for a in &answered {
+                prop_assert!(a.is_ok(), "a call got no answer: {a:?}");
+            }
+            // Everyone else is still served, and every id the calls named still answers.
+            for id in touched.iter().take(20).chain([&7u64]) {
+                let answer = control.request(*id).await;
+                prop_assert!(answer.is_ok(), "id {id} is unanswerable: {answer:?}");
+            }
+            Ok(())
+        })?;
+    });
+    drop(cluster);
+}
+
+async fn cluster_client(addr: std::net::SocketAddr) -> ringshop_tui::Cluster {
+    ringshop_tui::Cluster::connect(&[addr], ringshop_tests::test_config())
+        .await
+        .expect("a client connects")
+}
