@@ -13,6 +13,9 @@ use serde::Serialize;
 use crate::cli::{DemoArgs, Failure, open};
 use crate::cluster::Cluster;
 
+/// The longest TTL a node accepts (`parse_duration`'s limit).
+const MAX_TTL: Duration = Duration::from_secs(86_400);
+
 /// One id's answer in one pass.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Row {
@@ -89,12 +92,15 @@ pub async fn run_pass(
 
 impl Pass {
     /// How long until every value in this pass has expired.
+    /// The longest TTL any row has left, at most a day (no node keeps a value longer; a
+    /// larger figure off the wire is not believed).
     pub fn longest_ttl_left(&self) -> Duration {
         self.rows
             .iter()
             .map(|r| r.ttl_left)
             .max()
             .unwrap_or_default()
+            .min(MAX_TTL)
     }
 
     /// Marks each row whose id another node served in `previous`.
@@ -215,7 +221,9 @@ pub async fn verb(args: DemoArgs) -> Result<(), Failure> {
     )
     .await;
     show(&second);
-    let wait = second.longest_ttl_left() + Duration::from_millis(100);
+    let wait = second
+        .longest_ttl_left()
+        .saturating_add(Duration::from_millis(100));
     say(format!("waiting {} for the TTL to pass...", short(wait)));
     tokio::time::sleep(wait).await;
     let third = run_pass(
@@ -334,5 +342,22 @@ mod tests {
             rows: vec![a, row(2, true, &[])],
         };
         assert_eq!(pass.longest_ttl_left(), Duration::from_millis(3500));
+    }
+
+    #[test]
+    fn an_absurd_ttl_off_the_wire_waits_at_most_a_day_and_never_overflows() {
+        let mut a = row(1, true, &[]);
+        a.ttl_left = Duration::MAX;
+        let pass = Pass {
+            pass: 1,
+            title: String::new(),
+            rows: vec![a],
+        };
+        assert_eq!(pass.longest_ttl_left(), MAX_TTL);
+        assert!(
+            pass.longest_ttl_left()
+                .checked_add(Duration::from_secs(1))
+                .is_some()
+        );
     }
 }

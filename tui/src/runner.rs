@@ -114,7 +114,7 @@ impl Runner {
                                 stock: r.quote.value.stock_left,
                                 node: r.quote.node.clone(),
                                 hit: r.quote.hit,
-                                age: r.quote.age + r.seen_ago,
+                                age: r.quote.age.saturating_add(r.seen_ago),
                                 stale: r.stale,
                             }),
                             Err(e) => self.send(Action::Failed(format!("quote {id}: {e}"))),
@@ -228,7 +228,9 @@ impl Runner {
                     error: r.error.clone(),
                 }));
             }
-            let wait = pass.longest_ttl_left() + Duration::from_millis(100);
+            let wait = pass
+                .longest_ttl_left()
+                .saturating_add(Duration::from_millis(100));
             self.send(Action::DemoPass(pass));
             if i == 1 {
                 self.send(Action::DemoWaiting(wait));

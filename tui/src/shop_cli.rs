@@ -61,7 +61,7 @@ pub async fn products(
                     "stock": q.value.stock_left,
                     "node": q.node.as_str(),
                     "hit": q.hit,
-                    "age_ms": ((q.age + r.seen_ago).as_secs_f64() * 1e6).round() / 1e3,
+                    "age_ms": (q.age.saturating_add(r.seen_ago).as_secs_f64() * 1e6).round() / 1e3,
                     "stale": r.stale,
                 }));
             }
