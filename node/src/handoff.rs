@@ -15,7 +15,7 @@ use ringshop_shared::{Handed, NodeId, transport};
 use tokio_util::sync::CancellationToken;
 
 use crate::actors::Registry;
-use crate::membership::Members;
+use crate::membership::{Members, View};
 use crate::peers::Peers;
 use crate::shop::products::Products;
 
@@ -31,13 +31,24 @@ pub struct Owned {
     pub registry: Registry,
     pub products: Products,
     pub peers: std::sync::Arc<Peers>,
+    /// One letting-go at a time (the loop below and a graceful leave), so an epoch is never
+    /// acknowledged while another letting-go is still handing its entries over.
+    pub letting_go: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Owned {
     /// Lets go of every id this node lost after epoch `since` (the last one it let go at),
-    /// handing the entries over; how many the new owners adopted.
-    pub async fn rebalance(&self, since: u64) -> usize {
+    /// hands the entries over, then acknowledges the epoch it let go at; how many entries
+    /// the new owners adopted, or the acknowledgement's error.
+    pub async fn let_go(&self, since: u64) -> Result<(u64, usize), crate::store::StoreError> {
+        let _one_at_a_time = self.letting_go.lock().await;
         let view = self.members.view();
+        let adopted = self.rebalance(&view, since).await;
+        self.members.ack(view.epoch()).await?;
+        Ok((view.epoch(), adopted))
+    }
+
+    async fn rebalance(&self, view: &View, since: u64) -> usize {
         let me = self.members.me();
         self.products.let_go(|id| !view.lost(me, id, since));
         let mut by_heir: BTreeMap<NodeId, Vec<Handed>> = BTreeMap::new();
@@ -127,9 +138,8 @@ impl Owned {
             let now = (self.members.incarnation(), self.members.view().epoch());
             let mut retry = false;
             if now != acked {
-                self.rebalance(acked.1).await;
-                match self.members.ack(now.1).await {
-                    Ok(_) => acked = now,
+                match self.let_go(acked.1).await {
+                    Ok((epoch, _)) => acked = (now.0, epoch),
                     Err(e) => {
                         tracing::warn!(node = %self.members.me(), error = %e, "acknowledging the epoch failed");
                         retry = true;

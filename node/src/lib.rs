@@ -101,13 +101,14 @@ impl NodeHandle {
         if !members.is_rejoining() {
             let before = members.view().epoch();
             match members.set_status(MemberStatus::Leaving).await {
-                Ok(_) => {
-                    let adopted = self.owned.rebalance(before).await;
-                    if let Err(e) = members.ack(members.view().epoch()).await {
-                        tracing::warn!(node = %self.name, error = %e, "could not acknowledge leaving");
+                Ok(_) => match self.owned.let_go(before).await {
+                    Ok((_, adopted)) => {
+                        tracing::info!(node = %self.name, adopted, "handed over before leaving")
                     }
-                    tracing::info!(node = %self.name, adopted, "handed over before leaving");
-                }
+                    Err(e) => {
+                        tracing::warn!(node = %self.name, error = %e, "could not acknowledge leaving")
+                    }
+                },
                 Err(e) => tracing::warn!(node = %self.name, error = %e, "could not mark leaving"),
             }
             if let Err(e) = members.set_status(MemberStatus::Left).await {
@@ -224,6 +225,7 @@ pub async fn serve_with_store(
         registry,
         products,
         peers,
+        letting_go: Arc::default(),
     };
     tracker.spawn(checkout.run());
     tracker.spawn(members.clone().heartbeats(shutdown.clone()));
