@@ -1,0 +1,46 @@
+use super::*;
+
+fn names(list: &[&str]) -> Vec<NodeId> {
+    list.iter()
+        .map(|n| NodeId::new(*n).expect("valid"))
+        .collect()
+}
+
+#[test]
+fn placement_answers_like_a_local_ring() {
+    let members = names(&["a", "b", "c"]);
+    let ring = Ring::with_members(64, members.clone());
+    let ids: Vec<u64> = (0..500).collect();
+    let answered = placement(members, 64, ids.clone()).expect("valid question");
+    let local: Vec<NodeId> = ids
+        .iter()
+        .filter_map(|id| ring.owner(id).cloned())
+        .collect();
+    assert_eq!(answered, local);
+}
+
+#[test]
+fn placement_refuses_empty_oversized_and_out_of_range_questions() {
+    assert!(matches!(
+        placement(vec![], 8, vec![1]),
+        Err(ShardError::Invalid { .. })
+    ));
+    let many: Vec<NodeId> = (0..=MAX_PLACEMENT_MEMBERS)
+        .map(|i| NodeId::new(format!("n{i}")).expect("valid"))
+        .collect();
+    assert!(matches!(
+        placement(many, 8, vec![1]),
+        Err(ShardError::TooMany { .. })
+    ));
+    let ids = vec![0; MAX_PLACEMENT_IDS + 1];
+    assert!(matches!(
+        placement(names(&["a"]), 8, ids),
+        Err(ShardError::TooMany { .. })
+    ));
+    for vnodes in [0, MAX_VNODES + 1] {
+        assert!(matches!(
+            placement(names(&["a"]), vnodes, vec![1]),
+            Err(ShardError::Invalid { .. })
+        ));
+    }
+}
