@@ -283,6 +283,9 @@ impl Members {
         let _one_at_a_time = i.refreshing.lock().await;
         let listing = i.store.membership(now_ms()).await?;
         let current = self.view();
+        if listing.epoch < current.epoch() {
+            return Ok(current); // a listing older than the view (a replaced database): ignore
+        }
         let changes = if listing.epoch > current.epoch() {
             let wanted = (listing.epoch - current.epoch()).min(u64::from(MAX_CHANGES));
             let mut changes = i
