@@ -1,0 +1,156 @@
+//! The shop's books hold under any fault: holds belong to an open order's lines, and a
+//! released hold is never held again.
+
+use std::time::{Duration, Instant};
+
+use ringshop_node::shop::checkout::Payment;
+use ringshop_node::{SqliteStore, Store};
+use ringshop_shared::{
+    NewOrder, Order, OrderId, OrderLine, ProductId, ShardError, Stage, transport,
+};
+use ringshop_tests::{TestCluster, name};
+use ringshop_tui::Cluster;
+
+const CATALOG: &str = "\
+lamp,Desk lamp,home,4500,10
+mug,Mug,tea,1200,500
+teapot,Teapot,tea,3900,3
+";
+
+fn paying_for(delay: Duration) -> Payment {
+    Payment {
+        delay,
+        failure_rate: 0.0,
+    }
+}
+
+fn p(id: &str) -> ProductId {
+    ProductId::new(id).expect("valid")
+}
+
+fn order(lines: &[(&str, u32)]) -> NewOrder {
+    NewOrder {
+        id: OrderId::random(),
+        customer: "books".into(),
+        lines: lines
+            .iter()
+            .map(|(id, qty)| OrderLine {
+                product: p(id),
+                qty: *qty,
+            })
+            .collect(),
+    }
+}
+
+/// Follows an order until it reaches `stage` or a final one; fails the test after `limit`.
+async fn until(client: &Cluster, mut o: Order, stage: Stage, limit: Duration) -> Order {
+    let started = Instant::now();
+    while o.stage < stage && !o.stage.is_final() {
+        assert!(
+            started.elapsed() < limit,
+            "order {} stuck at {} for {limit:?}",
+            o.id,
+            o.stage
+        );
+        o = client
+            .watch_order(o.id, o.stage)
+            .await
+            .expect("watch answers")
+            .value;
+    }
+    o
+}
+
+async fn until_final(client: &Cluster, o: Order) -> Order {
+    until(client, o, Stage::Done, Duration::from_secs(15)).await
+}
+
+/// A raw connection to the node that owns `product`, as another node (or a stray client)
+/// would call it.
+async fn product_owner(
+    cluster: &TestCluster,
+    client: &Cluster,
+    product: &ProductId,
+) -> ringshop_shared::ShardClient {
+    let owner = client.owner(product).expect("owned");
+    transport::connect_shard(cluster.node(&owner).addr, Duration::from_secs(2))
+        .await
+        .expect("connects")
+}
+
+fn ctx() -> tarpc::context::Context {
+    transport::context(Duration::from_secs(5))
+}
+
+async fn store(cluster: &TestCluster) -> SqliteStore {
+    SqliteStore::open(&cluster.db())
+        .await
+        .expect("opens the store")
+}
+
+async fn left(cluster: &TestCluster, product: &str) -> u64 {
+    store(cluster)
+        .await
+        .audit()
+        .await
+        .expect("audits")
+        .into_iter()
+        .find(|a| a.product.as_str() == product)
+        .map(|a| a.left)
+        .expect("the product is audited")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_for_an_order_never_placed_is_refused_and_holds_nothing() {
+    let mut cluster = TestCluster::shop(
+        Duration::from_secs(5),
+        CATALOG,
+        paying_for(Duration::from_millis(50)),
+    );
+    cluster.add_in_process(name(1)).await;
+    let client = cluster.client().await;
+    let owner = product_owner(&cluster, &client, &p("lamp")).await;
+    let made_up = OrderId::random();
+    let answer = owner
+        .reserve(ctx(), made_up, p("lamp"), 10, client.epoch())
+        .await
+        .expect("answers");
+    match answer {
+        Err(ShardError::Invalid { what }) => {
+            assert!(
+                what.contains(&made_up.to_string()),
+                "names the order: {what}"
+            )
+        }
+        other => panic!("a made-up order holds nothing, got {other:?}"),
+    }
+    assert_eq!(left(&cluster, "lamp").await, 10, "the stock is untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_orders_line_is_never_held_again() {
+    let declined = Payment {
+        delay: Duration::from_millis(50),
+        failure_rate: 1.0,
+    };
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, declined);
+    cluster.add_in_process(name(1)).await;
+    let client = cluster.client().await;
+    let placed = client
+        .checkout(&order(&[("teapot", 2)]))
+        .await
+        .expect("accepted")
+        .value;
+    let failed = until_final(&client, placed).await;
+    assert_eq!(failed.stage, Stage::Failed);
+    let owner = product_owner(&cluster, &client, &p("teapot")).await;
+    let again = owner
+        .reserve(ctx(), failed.id, p("teapot"), 2, client.epoch())
+        .await
+        .expect("answers");
+    assert!(
+        matches!(again, Err(ShardError::Invalid { .. })),
+        "refused, not held: {again:?}"
+    );
+    assert_eq!(left(&cluster, "teapot").await, 3, "all three teapots left");
+}
