@@ -1,5 +1,6 @@
-//! The shop's books hold under any fault: holds belong to an open order's lines, and a
-//! released hold is never held again.
+//! The shop's books hold under any fault: a released or sold hold is never held again, holds
+//! belong to an open order's lines, and order jobs retry store errors instead of failing or
+//! stalling.
 
 use std::time::{Duration, Instant};
 
@@ -100,6 +101,60 @@ async fn left(cluster: &TestCluster, product: &str) -> u64 {
         .expect("the product is audited")
 }
 
+/// Runs SQL on the cluster's database from outside the nodes, as a fault would strike it.
+async fn sql(cluster: &TestCluster, statement: &str) {
+    use sqlx::ConnectOptions;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(cluster.db())
+        .busy_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .expect("connects to the database");
+    sqlx::raw_sql(statement)
+        .execute(&mut conn)
+        .await
+        .expect("the statement runs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_released_under_a_paying_order_fails_it_instead_of_selling_it_short() {
+    let mut cluster = TestCluster::shop(
+        Duration::from_secs(5),
+        CATALOG,
+        paying_for(Duration::from_millis(1500)),
+    );
+    cluster.add_in_process(name(1)).await;
+    let client = cluster.client().await;
+    let placed = client
+        .checkout(&order(&[("mug", 2), ("teapot", 1)]))
+        .await
+        .expect("accepted")
+        .value;
+    let paying = until(&client, placed, Stage::Paying, Duration::from_secs(10)).await;
+    assert_eq!(paying.stage, Stage::Paying);
+    let owner = product_owner(&cluster, &client, &p("teapot")).await;
+    owner
+        .release(ctx(), paying.id, p("teapot"), client.epoch())
+        .await
+        .expect("answers")
+        .expect("released");
+    let end = until_final(&client, paying).await;
+    assert_eq!(
+        end.stage,
+        Stage::Failed,
+        "a line that is no longer held cannot be bought"
+    );
+    let audit = store(&cluster).await.audit().await.expect("audits");
+    for a in &audit {
+        assert_eq!(
+            (a.sold, a.held, a.left),
+            (0, 0, a.initial),
+            "{}: nothing sold to a failed order, nothing left held",
+            a.product
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hold_for_an_order_never_placed_is_refused_and_holds_nothing() {
     let mut cluster = TestCluster::shop(
@@ -153,4 +208,74 @@ async fn a_failed_orders_line_is_never_held_again() {
         "refused, not held: {again:?}"
     );
     assert_eq!(left(&cluster, "teapot").await, 3, "all three teapots left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_error_while_reserving_is_retried_and_the_order_is_bought() {
+    let mut cluster = TestCluster::shop(
+        Duration::from_secs(5),
+        CATALOG,
+        paying_for(Duration::from_millis(50)),
+    );
+    cluster.add_in_process(name(1)).await;
+    let client = cluster.client().await;
+    sql(
+        &cluster,
+        "CREATE TRIGGER fault BEFORE INSERT ON reservations
+         BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
+    )
+    .await;
+    let placed = client
+        .checkout(&order(&[("lamp", 1)]))
+        .await
+        .expect("accepted")
+        .value;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let meanwhile = client.order(placed.id).await.expect("stored");
+    assert_eq!(
+        meanwhile.stage,
+        Stage::Reserving,
+        "a store error is no reason to fail the order: {:?}",
+        meanwhile.reason
+    );
+    sql(&cluster, "DROP TRIGGER fault;").await;
+    let end = until_final(&client, meanwhile).await;
+    assert_eq!(end.stage, Stage::Done);
+    assert_eq!(left(&cluster, "lamp").await, 9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_error_while_selling_is_retried_and_the_order_is_bought() {
+    let mut cluster = TestCluster::shop(
+        Duration::from_secs(5),
+        CATALOG,
+        paying_for(Duration::from_millis(100)),
+    );
+    cluster.add_in_process(name(1)).await;
+    let client = cluster.client().await;
+    sql(
+        &cluster,
+        "CREATE TRIGGER fault BEFORE UPDATE OF state ON reservations WHEN NEW.state = 'sold'
+         BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
+    )
+    .await;
+    let placed = client
+        .checkout(&order(&[("lamp", 1)]))
+        .await
+        .expect("accepted")
+        .value;
+    let paying = until(&client, placed, Stage::Paying, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    sql(&cluster, "DROP TRIGGER fault;").await;
+    let end = until_final(&client, paying).await;
+    assert_eq!(end.stage, Stage::Done, "bought once the store works again");
+    let store = store(&cluster).await;
+    let lamp = store
+        .audit()
+        .await
+        .expect("audits")
+        .into_iter()
+        .find(|a| a.product.as_str() == "lamp")
+        .expect("lamp");
+    assert_eq!((lamp.sold, lamp.held, lamp.left), (1, 0, 9));
 }
