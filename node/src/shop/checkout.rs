@@ -7,7 +7,8 @@
 //! A job is safe to run again from any stored stage: reserving holds each line once per order,
 //! releasing and selling act once, and the payment's outcome is a pure function of the order
 //! id, so a resumed payment decides as the first attempt did. When membership changes or a node
-//! starts, it resumes the open orders it owns.
+//! starts, it resumes the open orders it owns; all along, the reaper gives back the stray holds
+//! of the orders it owns (`reaper.rs`).
 
 mod job;
 
@@ -25,6 +26,7 @@ use tokio_util::task::TaskTracker;
 use crate::membership::Members;
 use crate::peers::Peers;
 use crate::shop::products::Products;
+use crate::shop::reaper;
 use crate::store::{Store, StoreError, StoredOrder, now_ms};
 
 /// The simulated payment.
@@ -210,8 +212,18 @@ impl Checkout {
         }
     }
 
-    /// Resumes owned orders after every membership change until `shutdown`.
+    /// Resumes owned orders after every membership change, and reaps stray holds every
+    /// `reaper::EVERY`, until `shutdown`.
     pub async fn run(self) {
+        let (members, me) = (self.shared.members.clone(), self.shared.me.clone());
+        let mine = move |order: &OrderId| members.with_view(|v| v.ring.owner(order) == Some(&me));
+        self.shared.tracker.spawn(reaper::run(
+            self.shared.store.clone(),
+            reaper::EVERY,
+            reaper::STRAY_AFTER,
+            mine,
+            self.shared.shutdown.clone(),
+        ));
         self.resume_owned().await;
         let mut changes = self.shared.members.subscribe();
         loop {
