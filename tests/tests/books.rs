@@ -1,6 +1,7 @@
 //! The shop's books hold under any fault: a released or sold hold is never held again, holds
-//! belong to an open order's lines, stray holds of failed orders are given back, and order
-//! jobs retry store errors instead of failing or stalling.
+//! belong to an open order's lines, leftover holds of failed orders are given back, order
+//! jobs retry store errors instead of failing or stalling, and after quiesce every product has
+//! `initial == left + sold`, nothing held, and `sold ==` the units of its `done` orders.
 
 use std::time::{Duration, Instant};
 
@@ -331,4 +332,70 @@ async fn a_failed_orders_stray_hold_is_given_back_by_its_owners_reaper() {
         .find(|a| a.product.as_str() == "teapot")
         .expect("teapot");
     assert!(teapot.settled(), "{teapot:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_busy_day_of_declines_and_sellouts_sold_is_exactly_the_units_of_done_orders() {
+    let payment = Payment {
+        delay: Duration::from_millis(100),
+        failure_rate: 0.25,
+    };
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
+    for i in 1..=3 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let client = cluster.client().await;
+    let mut rng = fastrand::Rng::with_seed(8);
+    let orders: Vec<NewOrder> = (0..30)
+        .map(|_| match rng.u8(0..3) {
+            0 => order(&[("lamp", rng.u32(1..=2))]),
+            1 => order(&[("teapot", 1), ("mug", rng.u32(1..=3))]),
+            _ => order(&[("mug", rng.u32(1..=3)), ("lamp", 1)]),
+        })
+        .collect();
+    let buyers = orders.into_iter().map(|o| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            match client.checkout(&o).await {
+                Ok(accepted) => Some(until_final(&client, accepted.value).await),
+                Err(_) => None, // refused before it was stored: not acknowledged
+            }
+        })
+    });
+    let mut acked = Vec::new();
+    for b in futures::future::join_all(buyers).await {
+        acked.extend(b.expect("buyer finished"));
+    }
+    let store = store(&cluster).await;
+    let books = store.audit_orders().await.expect("audits orders");
+    assert_eq!(books.open, 0);
+    assert_eq!(books.done + books.failed, acked.len() as u64);
+    let listed = client.orders(Some("books".into())).await.expect("listed");
+    for o in &acked {
+        assert!(o.stage.is_final());
+        let times = listed.iter().filter(|l| l.id == o.id).count();
+        assert_eq!(times, 1, "order {} stored once", o.id);
+    }
+    for a in store.audit().await.expect("audits") {
+        let done_units: u64 = acked
+            .iter()
+            .filter(|o| o.stage == Stage::Done)
+            .flat_map(|o| &o.lines)
+            .filter(|l| l.product == a.product)
+            .map(|l| u64::from(l.qty))
+            .sum();
+        assert_eq!(
+            a.done_units, done_units,
+            "{}: the audit reads the done orders",
+            a.product
+        );
+        assert!(
+            a.settled(),
+            "initial = left + sold, nothing held, sold = done units: {a:?}"
+        );
+    }
+    assert!(
+        books.done > 0 && books.failed > 0,
+        "the day had both: {books:?}"
+    );
 }
