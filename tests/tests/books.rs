@@ -121,10 +121,11 @@ async fn sql(cluster: &TestCluster, statement: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hold_released_under_a_paying_order_fails_it_instead_of_selling_it_short() {
+    // Paying lasts long enough for the release below to land before it ends, even when slow.
     let mut cluster = TestCluster::shop(
         Duration::from_secs(5),
         CATALOG,
-        paying_for(Duration::from_millis(1500)),
+        paying_for(Duration::from_millis(2500)),
     );
     cluster.add_in_process(name(1)).await;
     let client = cluster.client().await;
@@ -235,10 +236,10 @@ async fn a_store_error_while_reserving_is_retried_and_the_order_is_bought() {
         .value;
     tokio::time::sleep(Duration::from_millis(800)).await;
     let meanwhile = client.order(placed.id).await.expect("stored");
-    assert_eq!(
+    assert!(
+        meanwhile.stage <= Stage::Reserving,
+        "a store error is no reason to fail the order: {:?} {:?}",
         meanwhile.stage,
-        Stage::Reserving,
-        "a store error is no reason to fail the order: {:?}",
         meanwhile.reason
     );
     sql(&cluster, "DROP TRIGGER fault;").await;

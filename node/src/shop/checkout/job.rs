@@ -11,8 +11,9 @@
 //! every line is sold (and migration 4 refuses `done` otherwise).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
-use ringshop_shared::{NodeId, Order, ShardError, Stage};
+use ringshop_shared::{NodeId, Order, ProductId, ShardError, Stage};
 
 use super::Checkout;
 use crate::shop::products::Products;
@@ -20,11 +21,11 @@ use crate::store::{HoldState, Reservation, StoredOrder, now_ms};
 
 /// The wait after the first error in a row; it doubles with each further one, up to
 /// `RETRY_CAP`.
-const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
-const RETRY_CAP: std::time::Duration = std::time::Duration::from_secs(5);
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+const RETRY_CAP: Duration = Duration::from_secs(5);
 
 /// The wait before retrying after `errors` errors in a row (1 or more).
-pub(super) fn backoff(errors: u32) -> std::time::Duration {
+pub(super) fn backoff(errors: u32) -> Duration {
     let doublings = errors.saturating_sub(1).min(16);
     RETRY_FIRST.saturating_mul(1 << doublings).min(RETRY_CAP)
 }
@@ -76,12 +77,12 @@ enum Step {
     Stop,
 }
 
-fn released(product: &ringshop_shared::ProductId) -> String {
+fn released(product: &ProductId) -> String {
     format!("{product}: its hold was released before the order was paid; place the order again")
 }
 
 /// The reason the order is not bought, if a line is not sold.
-fn unsold(order: &Order, holds: &HashMap<ringshop_shared::ProductId, HoldState>) -> Option<String> {
+fn unsold(order: &Order, holds: &HashMap<ProductId, HoldState>) -> Option<String> {
     order
         .lines
         .iter()
@@ -154,6 +155,7 @@ impl Checkout {
                 Err(Short::Retry(e)) => Err(e),
             },
             Stage::Paying => {
+                // A retried payment waits again; it decides as before (a function of the id).
                 tokio::select! {
                     _ = tokio::time::sleep(self.shared.payment.delay) => {}
                     _ = self.shared.shutdown.cancelled() => return Ok(Step::Stop),
