@@ -8,6 +8,7 @@
 
 mod migrations;
 mod sqlite;
+mod sqlite_books;
 mod sqlite_members;
 mod sqlite_shop;
 
@@ -68,17 +69,32 @@ pub struct StoredOrder {
     pub version: u64,
 }
 
-/// What came of asking to hold stock for an order.
+/// What came of asking to hold stock for an order: the truth about its hold, so a job never
+/// takes a hold that is gone for one it has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reservation {
-    /// Held now (or already held by this order): the stock left after it.
+    /// Held now, by this call: the stock left after it.
     Held {
+        left: u32,
+    },
+    /// This order held it already (an earlier call for it): nothing changed.
+    AlreadyHeld {
+        left: u32,
+    },
+    /// This order's hold was released (the order failed, or its hold was given back): a
+    /// released hold is never held again, and the order cannot be bought as placed.
+    Released,
+    /// This order bought it already: nothing changed.
+    Sold {
         left: u32,
     },
     OutOfStock {
         left: u32,
     },
     UnknownProduct,
+    /// No open order has this line: the order id is not stored, its order is done or failed,
+    /// or the product and quantity are not one of its lines. Nothing is held.
+    NoOpenOrder,
 }
 
 /// One membership change as the log recorded it: the member's row after the change.
@@ -92,6 +108,44 @@ pub struct Change {
 }
 
 /// One product's stock accounts: `initial == left + sold + held` always.
+/// Where one hold is. It moves held → released or held → sold, once (migration 4 refuses
+/// any other move).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldState {
+    Held,
+    Released,
+    Sold,
+}
+
+impl HoldState {
+    pub fn parse(word: &str) -> Option<HoldState> {
+        match word {
+            "held" => Some(HoldState::Held),
+            "released" => Some(HoldState::Released),
+            "sold" => Some(HoldState::Sold),
+            _ => None,
+        }
+    }
+}
+
+/// A hold still held although its order is over (failed or done) or was never stored: the
+/// reaper gives it back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StrayHold {
+    pub order: OrderId,
+    pub product: ProductId,
+    pub qty: u32,
+    /// The order's stage; None when no order has this id.
+    pub stage: Option<Stage>,
+    pub held_ms: Millis,
+}
+
+/// One product's books.
+///
+/// At every commit: `initial == left + sold + held`.
+/// Once the shop is quiet (no order open, the reaper has run): `held == 0` and
+/// `sold == done_units`, i.e. exactly the units of `done` orders were sold. `settled()` checks
+/// both, so a test or a chaos checker needs one `Store::audit()` call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Audit {
     pub product: ProductId,
@@ -99,6 +153,34 @@ pub struct Audit {
     pub left: u64,
     pub sold: u64,
     pub held: u64,
+    /// Units of this product on the lines of orders at stage `done` (read from the orders
+    /// themselves, not from their holds, so a line never sold shows up as a difference).
+    pub done_units: u64,
+}
+
+impl Audit {
+    /// `initial == left + sold + held`: true at every commit.
+    pub fn balanced(&self) -> bool {
+        self.left
+            .checked_add(self.sold)
+            .and_then(|n| n.checked_add(self.held))
+            == Some(self.initial)
+    }
+
+    /// Balanced, nothing held, and sold exactly the units of `done` orders: true once no order
+    /// is open and stray holds were reaped.
+    pub fn settled(&self) -> bool {
+        self.balanced() && self.held == 0 && self.sold == self.done_units
+    }
+}
+
+/// How many orders are at each kind of stage, in one snapshot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OrderAudit {
+    /// Accepted, reserving or paying.
+    pub open: u64,
+    pub done: u64,
+    pub failed: u64,
 }
 
 /// The one small interface to the shared database.
@@ -188,13 +270,16 @@ pub trait Store: Send + Sync + 'static {
         id: &'a ProductId,
     ) -> BoxFuture<'a, Result<Option<(Product, u32)>, StoreError>>;
 
-    /// Holds `qty` of `product` for `order`, unless the stock cannot cover it. Holding twice
-    /// for one order and product holds once.
+    /// Holds `qty` of `product` for `order` (taken at `now`), if `order` is stored, not done or
+    /// failed, and has exactly this line, and the stock covers it; checked in the inserting
+    /// statement. Holding twice for one order and product holds once; a released or sold hold
+    /// is never held again: the answer says which.
     fn reserve<'a>(
         &'a self,
         order: OrderId,
         product: &'a ProductId,
         qty: u32,
+        now: Millis,
     ) -> BoxFuture<'a, Result<Reservation, StoreError>>;
 
     /// Gives back what `order` holds of `product`; false if it held nothing.
@@ -204,7 +289,9 @@ pub trait Store: Send + Sync + 'static {
         product: &'a ProductId,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
-    /// Marks everything `order` still holds sold; how many lines.
+    /// Marks everything `order` holds sold, all or nothing: only while the order is `paying`
+    /// and every one of its lines is held or sold. How many lines this call sold; `holds` tells
+    /// whether the order is bought.
     fn sell(&self, order: OrderId) -> BoxFuture<'_, Result<u64, StoreError>>;
 
     /// Stores a new order at stage `accepted`, or returns the one stored under its id.
@@ -240,8 +327,34 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<Order>, StoreError>>;
 
-    /// Every product's stock accounts.
+    /// Every product's books, in one statement (see `Audit` for what holds when).
     fn audit(&self) -> BoxFuture<'_, Result<Vec<Audit>, StoreError>>;
+
+    /// Every hold `order` has, by product.
+    fn holds(
+        &self,
+        order: OrderId,
+    ) -> BoxFuture<'_, Result<Vec<(ProductId, HoldState)>, StoreError>>;
+
+    /// Holds still held since before `held_before` whose order is failed, done or not stored,
+    /// oldest first, at most `limit`.
+    fn stray_holds(
+        &self,
+        held_before: Millis,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<StrayHold>, StoreError>>;
+
+    /// Gives back one stray hold if it is still held since before `held_before` and its order
+    /// is still over or missing, in one statement; false if it was not (any more).
+    fn release_stray<'a>(
+        &'a self,
+        order: OrderId,
+        product: &'a ProductId,
+        held_before: Millis,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// How many orders are open, done and failed.
+    fn audit_orders(&self) -> BoxFuture<'_, Result<OrderAudit, StoreError>>;
 }
 
 /// Now, in the store's clock.

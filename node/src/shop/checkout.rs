@@ -1,12 +1,16 @@
 //! Checkout jobs: an order's job runs on the owner of its order id and moves it through
 //! accepted → reserving → paying → done, or → failed with every reservation released. Each
 //! stage change is a compare-and-set on the order's version in the store, so a job runs in one
-//! place at a time: a job whose write loses (another node took the order over) stops.
+//! place at a time: a job whose write loses (another node took the order over) stops. A job
+//! that meets an error retries on its own with a capped backoff (`checkout/job.rs`).
 //!
 //! A job is safe to run again from any stored stage: reserving holds each line once per order,
 //! releasing and selling act once, and the payment's outcome is a pure function of the order
 //! id, so a resumed payment decides as the first attempt did. When membership changes or a node
-//! starts, it resumes the open orders it owns.
+//! starts, it resumes the open orders it owns; all along, the reaper gives back the stray holds
+//! of the orders it owns (`reaper.rs`).
+
+mod job;
 
 use std::collections::HashMap;
 use std::hash::Hasher;
@@ -23,6 +27,7 @@ use crate::holding::{self, Holds};
 use crate::membership::Members;
 use crate::peers::Peers;
 use crate::shop::products::Products;
+use crate::shop::reaper;
 use crate::store::{Store, StoreError, StoredOrder, now_ms};
 
 /// The simulated payment.
@@ -211,8 +216,18 @@ impl Checkout {
         }
     }
 
-    /// Resumes owned orders after every membership change until `shutdown`.
+    /// Resumes owned orders after every membership change, and reaps stray holds every
+    /// `reaper::EVERY`, until `shutdown`.
     pub async fn run(self) {
+        let (members, me) = (self.shared.members.clone(), self.shared.me.clone());
+        let mine = move |order: &OrderId| members.with_view(|v| v.ring.owner(order) == Some(&me));
+        self.shared.tracker.spawn(reaper::run(
+            self.shared.store.clone(),
+            reaper::EVERY,
+            reaper::STRAY_AFTER,
+            mine,
+            self.shared.shutdown.clone(),
+        ));
         self.resume_owned().await;
         let mut changes = self.shared.members.subscribe();
         loop {
@@ -243,10 +258,7 @@ impl Checkout {
         }
         let this = self.clone();
         self.shared.tracker.spawn(async move {
-            let outcome = this.job(stored).await;
-            if let Err(e) = outcome {
-                tracing::warn!(order = %id, error = %e, "checkout job stopped");
-            }
+            this.job(stored).await;
             this.lock().remove(&id);
         });
     }
@@ -254,137 +266,6 @@ impl Checkout {
     fn publish(&self, order: &Order) {
         if let Some(tx) = self.lock().get(&order.id) {
             tx.send_replace(order.clone());
-        }
-    }
-
-    /// Moves the order to `to`; None when another node moved it first (then stop).
-    async fn advance(
-        &self,
-        cur: &StoredOrder,
-        to: Stage,
-        reason: Option<&str>,
-    ) -> Result<Option<StoredOrder>, ShardError> {
-        let next = self
-            .shared
-            .store
-            .advance(
-                cur.order.id,
-                cur.version,
-                to,
-                &self.shared.me,
-                reason,
-                now_ms(),
-            )
-            .await
-            .map_err(|e| self.store_error(e))?;
-        match &next {
-            Some(n) => {
-                tracing::info!(node = %self.shared.me, order = %n.order.id, stage = %to, "order moved on");
-                self.publish(&n.order);
-            }
-            None => {
-                tracing::info!(node = %self.shared.me, order = %cur.order.id, "order taken over elsewhere; stopping here")
-            }
-        }
-        Ok(next)
-    }
-
-    async fn job(&self, mut cur: StoredOrder) -> Result<(), ShardError> {
-        // Claim it: from here every write checks that nobody else moved it meanwhile.
-        if cur.order.node != self.shared.me {
-            let stage = cur.order.stage;
-            match self.advance(&cur, stage, None).await? {
-                Some(next) => cur = next,
-                None => return Ok(()),
-            }
-        }
-        loop {
-            if self.shared.shutdown.is_cancelled() {
-                return Ok(());
-            }
-            let (to, reason) = match cur.order.stage {
-                Stage::Accepted => (Stage::Reserving, None),
-                Stage::Reserving => match self.reserve_all(&cur.order).await {
-                    Ok(()) => (Stage::Paying, None),
-                    Err(reason) => {
-                        self.release_all(&cur.order).await;
-                        (Stage::Failed, Some(reason))
-                    }
-                },
-                Stage::Paying => {
-                    tokio::select! {
-                        _ = tokio::time::sleep(self.shared.payment.delay) => {}
-                        _ = self.shared.shutdown.cancelled() => return Ok(()),
-                    }
-                    if self.shared.payment.declines(cur.order.id) {
-                        self.release_all(&cur.order).await;
-                        (Stage::Failed, Some("payment declined".to_string()))
-                    } else {
-                        self.shared
-                            .store
-                            .sell(cur.order.id)
-                            .await
-                            .map_err(|e| self.store_error(e))?;
-                        (Stage::Done, None)
-                    }
-                }
-                Stage::Done | Stage::Failed => return Ok(()),
-            };
-            match self.advance(&cur, to, reason.as_deref()).await? {
-                Some(next) => cur = next,
-                None => return Ok(()),
-            }
-        }
-    }
-
-    /// Holds every line; the reason the order fails if one cannot be held.
-    async fn reserve_all(&self, order: &Order) -> Result<(), String> {
-        for line in &order.lines {
-            let id = order.id;
-            let qty = line.qty;
-            let held = self
-                .on_owner(
-                    &line.product,
-                    |client, ctx, epoch, product| async move {
-                        client.reserve(ctx, id, product, qty, epoch).await
-                    },
-                    |products, product| async move { products.reserve(id, &product, qty).await },
-                )
-                .await;
-            match held {
-                Ok(_) => {}
-                Err(ShardError::OutOfStock {
-                    product,
-                    wanted,
-                    left,
-                }) => {
-                    return Err(format!("{product}: {wanted} wanted but only {left} left"));
-                }
-                Err(ShardError::UnknownProduct { id }) => {
-                    return Err(format!("unknown product {id}"));
-                }
-                Err(e) => return Err(format!("{}: {e}", line.product)),
-            }
-        }
-        Ok(())
-    }
-
-    /// Gives back every line the order holds (lines it does not hold are left alone).
-    async fn release_all(&self, order: &Order) {
-        for line in &order.lines {
-            let id = order.id;
-            let released = self
-                .on_owner(
-                    &line.product,
-                    |client, ctx, epoch, product| async move {
-                        client.release(ctx, id, product, epoch).await
-                    },
-                    |products, product| async move { products.release(id, &product).await },
-                )
-                .await;
-            if let Err(e) = released {
-                tracing::warn!(order = %id, product = %line.product, error = %e, "release failed");
-            }
         }
     }
 

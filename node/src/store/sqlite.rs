@@ -21,6 +21,7 @@ use super::migrations::{MIGRATIONS, latest};
 use super::{
     Audit, BoxFuture, Change, Joined, Millis, Reservation, Store, StoreError, StoredOrder,
 };
+use super::{HoldState, OrderAudit, StrayHold};
 use crate::shop::catalog::Entry;
 
 pub struct SqliteStore {
@@ -289,8 +290,9 @@ impl Store for SqliteStore {
         order: OrderId,
         product: &'a ProductId,
         qty: u32,
+        now: Millis,
     ) -> BoxFuture<'a, Result<Reservation, StoreError>> {
-        self.shop(self.reserve_impl(order, product, qty))
+        self.shop(self.reserve_impl(order, product, qty, now))
     }
 
     fn release<'a>(
@@ -345,6 +347,34 @@ impl Store for SqliteStore {
 
     fn audit(&self) -> BoxFuture<'_, Result<Vec<Audit>, StoreError>> {
         self.shop(self.audit_impl())
+    }
+
+    fn holds(
+        &self,
+        order: OrderId,
+    ) -> BoxFuture<'_, Result<Vec<(ProductId, HoldState)>, StoreError>> {
+        self.shop(self.holds_impl(order))
+    }
+
+    fn stray_holds(
+        &self,
+        held_before: Millis,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<StrayHold>, StoreError>> {
+        self.shop(self.stray_holds_impl(held_before, limit))
+    }
+
+    fn release_stray<'a>(
+        &'a self,
+        order: OrderId,
+        product: &'a ProductId,
+        held_before: Millis,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        self.shop(self.release_stray_impl(order, product, held_before))
+    }
+
+    fn audit_orders(&self) -> BoxFuture<'_, Result<OrderAudit, StoreError>> {
+        self.shop(self.audit_orders_impl())
     }
 }
 

@@ -1,6 +1,6 @@
-//! The shop's SQL on SQLite: products, reservations and orders. Every write is one statement;
-//! the stock moves inside the reservation triggers (migration 2), so no interleaving of nodes
-//! can sell what is not there.
+//! The shop's SQL on SQLite: products and orders (holds and the audit are in
+//! `sqlite_books.rs`). Every write is one statement; the stock moves inside the reservation
+//! triggers (migration 2), so no interleaving of nodes can sell what is not there.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::sqlite::{SqliteStore, query_error};
-use super::{Audit, Millis, Reservation, StoreError, StoredOrder};
+use super::{Millis, StoreError, StoredOrder};
 use crate::shop::catalog::Entry;
 
 const ORDER_COLUMNS: &str =
@@ -135,72 +135,6 @@ impl SqliteStore {
         row.as_ref().map(product_from_row).transpose()
     }
 
-    async fn stock_left(&self, id: &ProductId) -> Result<Option<u32>, StoreError> {
-        // From the writer: it has just written, and a reader could lag by nothing but this.
-        let left: Option<i64> = sqlx::query_scalar("SELECT stock_left FROM products WHERE id = ?1")
-            .bind(id.as_str())
-            .fetch_optional(&self.writer)
-            .await
-            .map_err(query_error("reading stock"))?;
-        Ok(left.map(|l| l.clamp(0, i64::from(u32::MAX)) as u32))
-    }
-
-    pub(super) async fn reserve_impl(
-        &self,
-        order: OrderId,
-        product: &ProductId,
-        qty: u32,
-    ) -> Result<Reservation, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO reservations (order_id, product, qty, state) VALUES (?1, ?2, ?3, 'held')
-             ON CONFLICT (order_id, product) DO NOTHING",
-        )
-        .bind(order.to_string())
-        .bind(product.as_str())
-        .bind(i64::from(qty))
-        .execute(&self.writer)
-        .await;
-        match inserted {
-            Ok(_) => match self.stock_left(product).await? {
-                Some(left) => Ok(Reservation::Held { left }),
-                None => Ok(Reservation::UnknownProduct),
-            },
-            Err(e) if e.to_string().contains("out of stock") => Ok(Reservation::OutOfStock {
-                left: self.stock_left(product).await?.unwrap_or(0),
-            }),
-            Err(e) if e.to_string().contains("unknown product") => Ok(Reservation::UnknownProduct),
-            Err(e) => Err(query_error("reserving stock")(e)),
-        }
-    }
-
-    pub(super) async fn release_impl(
-        &self,
-        order: OrderId,
-        product: &ProductId,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE reservations SET state = 'released'
-             WHERE order_id = ?1 AND product = ?2 AND state = 'held'",
-        )
-        .bind(order.to_string())
-        .bind(product.as_str())
-        .execute(&self.writer)
-        .await
-        .map_err(query_error("releasing stock"))?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    pub(super) async fn sell_impl(&self, order: OrderId) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE reservations SET state = 'sold' WHERE order_id = ?1 AND state = 'held'",
-        )
-        .bind(order.to_string())
-        .execute(&self.writer)
-        .await
-        .map_err(query_error("recording a sale"))?;
-        Ok(done.rows_affected())
-    }
-
     pub(super) async fn create_order_impl(
         &self,
         order: &NewOrder,
@@ -298,35 +232,6 @@ impl SqliteStore {
             .map(|r| order_from_row(r).map(|s| s.order))
             .collect()
     }
-
-    pub(super) async fn audit_impl(&self) -> Result<Vec<Audit>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT p.id, p.initial, p.stock_left, p.sold,
-                    COALESCE((SELECT SUM(qty) FROM reservations r
-                              WHERE r.product = p.id AND r.state = 'held'), 0)
-             FROM products p ORDER BY p.id",
-        )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(query_error("auditing stock"))?;
-        let e = query_error("auditing stock");
-        rows.iter()
-            .map(|r| {
-                let n = |i: usize| r.try_get::<i64, _>(i).map(|v| v.max(0) as u64).map_err(&e);
-                let id: String = r.try_get(0).map_err(&e)?;
-                Ok(Audit {
-                    product: ProductId::new(id).map_err(|err| StoreError::Query {
-                        what: "auditing stock",
-                        reason: err.to_string(),
-                    })?,
-                    initial: n(1)?,
-                    left: n(2)?,
-                    sold: n(3)?,
-                    held: n(4)?,
-                })
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -346,85 +251,6 @@ mod tests {
 
     fn p(id: &str) -> ProductId {
         ProductId::new(id).expect("valid")
-    }
-
-    fn balanced(audit: &[Audit]) -> bool {
-        audit.iter().all(|a| a.initial == a.left + a.sold + a.held)
-    }
-
-    #[tokio::test]
-    async fn reserving_beyond_the_stock_is_refused_and_holds_nothing() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = seeded(&dir).await;
-        let (a, b) = (OrderId::random(), OrderId::random());
-        assert_eq!(
-            store.reserve(a, &p("teapot"), 2).await.expect("ok"),
-            Reservation::Held { left: 0 }
-        );
-        assert_eq!(
-            store.reserve(b, &p("teapot"), 1).await.expect("ok"),
-            Reservation::OutOfStock { left: 0 }
-        );
-        assert_eq!(
-            store.reserve(b, &p("nope"), 1).await.expect("ok"),
-            Reservation::UnknownProduct
-        );
-        assert!(balanced(&store.audit().await.expect("audit")));
-    }
-
-    #[tokio::test]
-    async fn holding_twice_for_one_order_holds_once_and_release_gives_it_back_once() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = seeded(&dir).await;
-        let a = OrderId::random();
-        store.reserve(a, &p("mug"), 3).await.expect("ok");
-        assert_eq!(
-            store.reserve(a, &p("mug"), 3).await.expect("ok"),
-            Reservation::Held { left: 7 }
-        );
-        assert!(store.release(a, &p("mug")).await.expect("ok"));
-        assert!(!store.release(a, &p("mug")).await.expect("ok"));
-        assert_eq!(
-            store.product(&p("mug")).await.expect("ok").map(|(_, l)| l),
-            Some(10)
-        );
-    }
-
-    #[tokio::test]
-    async fn selling_moves_held_units_to_sold_and_keeps_the_accounts() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = seeded(&dir).await;
-        let a = OrderId::random();
-        store.reserve(a, &p("mug"), 4).await.expect("ok");
-        assert_eq!(store.sell(a).await.expect("ok"), 1);
-        assert_eq!(store.sell(a).await.expect("ok"), 0, "once");
-        let audit = store.audit().await.expect("audit");
-        let mug = audit.iter().find(|x| x.product == p("mug")).expect("mug");
-        assert_eq!((mug.left, mug.sold, mug.held), (6, 4, 0));
-        assert!(balanced(&audit));
-    }
-
-    #[tokio::test]
-    async fn two_stores_on_one_file_racing_never_oversell() {
-        let dir = tempfile::tempdir().expect("dir");
-        let one = std::sync::Arc::new(seeded(&dir).await);
-        let two = std::sync::Arc::new(
-            SqliteStore::open(&dir.path().join("s.db"))
-                .await
-                .expect("opens"),
-        );
-        let tries = (0..50).map(|i| {
-            let store = if i % 2 == 0 { one.clone() } else { two.clone() };
-            tokio::spawn(async move { store.reserve(OrderId::random(), &p("mug"), 1).await })
-        });
-        let mut held = 0;
-        for t in futures::future::join_all(tries).await {
-            if let Reservation::Held { .. } = t.expect("task").expect("no store error") {
-                held += 1;
-            }
-        }
-        assert_eq!(held, 10);
-        assert!(balanced(&one.audit().await.expect("audit")));
     }
 
     #[tokio::test]
