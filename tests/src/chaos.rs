@@ -77,9 +77,10 @@ impl Settings {
                 failure_rate: 0.1,
             },
             load: LoadConfig {
+                clients: 4,
                 workers: 16,
                 ids: 1_000,
-                think: Duration::from_millis(5),
+                think: Duration::from_millis(1),
                 buyers: 4,
                 products: ["lamp", "mug", "teapot"]
                     .into_iter()
@@ -126,11 +127,16 @@ pub async fn run(settings: &Settings) -> Outcome {
         watch_for: Duration::from_secs(2),
         ..test_config()
     };
-    let client = Cluster::connect(&cluster.addrs(), config)
-        .await
-        .expect("the chaos cluster answers");
+    let mut clients = Vec::new();
+    for _ in 0..settings.load.clients.max(1) {
+        let client = Cluster::connect(&cluster.addrs(), config.clone())
+            .await
+            .expect("the chaos cluster answers");
+        clients.push(client);
+    }
+    let client = clients[0].clone();
     let mut history = History::new(SystemTime::now());
-    let load = load::Load::start(&client, &settings.load);
+    let load = load::Load::start(&clients, &settings.load);
     tokio::time::sleep(settings.warmup).await;
     let mut nemesis = nemesis::Nemesis::new(&mut cluster, client.clone(), settings.nodes);
     nemesis.run(&settings.steps, settings.repeat_for).await;

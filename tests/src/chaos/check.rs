@@ -61,8 +61,9 @@ pub struct Pause {
     pub resumed: SystemTime,
     /// The client saw the cluster mark it dead while it was stopped.
     pub declared_dead: bool,
-    /// Its answers in calls started after the SIGCONT, of generations created before the
-    /// SIGSTOP.
+    /// Its answers in calls started after the SIGCONT (a node that stopped for good has none).
+    pub answered_after: usize,
+    /// Of those, answers of generations created before the SIGSTOP.
     pub stale: usize,
     pub examples: Vec<Call>,
 }
@@ -164,13 +165,18 @@ pub fn stale_after_resume(h: &History) -> Stale {
             .rev()
             .find(|e| e.kind == EventKind::Stop && e.node == resume.node);
         let Some(stop) = stop else { continue };
-        let stale: Vec<&Call> = h
+        let after: Vec<&Call> = h
             .calls
             .iter()
-            .filter(|c| c.start > resume.at)
-            .filter(|c| match &c.outcome {
-                Ok(s) => s.node == resume.node && s.created_at + CLOCK_TOLERANCE < stop.at,
-                Err(_) => false,
+            .filter(|c| c.start > resume.at && c.node() == Some(&resume.node))
+            .collect();
+        let stale: Vec<&Call> = after
+            .iter()
+            .copied()
+            .filter(|c| {
+                c.outcome
+                    .as_ref()
+                    .is_ok_and(|s| s.created_at + CLOCK_TOLERANCE < stop.at)
             })
             .collect();
         out.answers += stale.len();
@@ -179,6 +185,7 @@ pub fn stale_after_resume(h: &History) -> Stale {
             stopped: stop.at,
             resumed: resume.at,
             declared_dead,
+            answered_after: after.len(),
             stale: stale.len(),
             examples: stale.into_iter().take(EXAMPLES).cloned().collect(),
         });

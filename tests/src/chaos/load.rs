@@ -1,7 +1,9 @@
-//! Bounded load through the `Cluster` client while the nemesis works: value workers asking for
+//! Bounded load through `Cluster` clients while the nemesis works: value workers asking for
 //! random ids (every call recorded with its wall-clock start and end), and buyers placing
-//! orders and following each to its final stage. Every call has a time limit and every loop
-//! ends when the load is stopped, so the load always ends.
+//! orders and following each to its final stage. The workers are spread over several clients,
+//! as several mains would be: each follows the membership on its own, so their views differ
+//! for a moment after each change, as real clients' do. Every call has a time limit and every
+//! loop ends when the load is stopped, so the load always ends.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,6 +17,8 @@ use super::history::{BuyerFailure, Call, History, Purchases, Seen};
 
 #[derive(Clone, Debug)]
 pub struct LoadConfig {
+    /// Independent clients the workers and buyers are spread over, in turn.
+    pub clients: usize,
     /// Concurrent value workers.
     pub workers: usize,
     /// Ids asked for: `0..ids`, uniformly.
@@ -57,13 +61,16 @@ pub struct Load {
 }
 
 impl Load {
-    pub fn start(client: &Cluster, config: &LoadConfig) -> Load {
+    /// Starts the workers and buyers, spread over `clients` in turn (at least one).
+    pub fn start(clients: &[Cluster], config: &LoadConfig) -> Load {
+        assert!(!clients.is_empty(), "the load needs a client");
+        let client = |i: usize| clients[i % clients.len()].clone();
         let stop = CancellationToken::new();
         let values = (0..config.workers)
-            .map(|_| tokio::spawn(value_worker(client.clone(), config.clone(), stop.clone())))
+            .map(|i| tokio::spawn(value_worker(client(i), config.clone(), stop.clone())))
             .collect();
         let buyers = (0..config.buyers)
-            .map(|_| tokio::spawn(buyer(client.clone(), config.clone(), stop.clone())))
+            .map(|i| tokio::spawn(buyer(client(i), config.clone(), stop.clone())))
             .collect();
         Load {
             stop,

@@ -121,7 +121,8 @@ impl fmt::Display for Report {
         for p in &c.pauses {
             writeln!(
                 f,
-                "       {} paused {:.1} s, {} by the cluster meanwhile: {} stale answers",
+                "       {} paused {:.1} s, {} by the cluster meanwhile; after SIGCONT it answered \
+                 {} calls, {} of them stale",
                 p.node,
                 p.resumed
                     .duration_since(p.stopped)
@@ -132,6 +133,7 @@ impl fmt::Display for Report {
                 } else {
                     "NOT declared dead"
                 },
+                p.answered_after,
                 p.stale
             )?;
             for e in &p.examples {

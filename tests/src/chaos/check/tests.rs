@@ -186,7 +186,11 @@ fn an_answer_after_sigcont_of_a_value_from_before_sigstop_is_flagged() {
     let c = stale_after_resume(&h);
     assert_eq!(c.answers, 1);
     let pause = &c.pauses[0];
-    assert_eq!((pause.node.clone(), pause.stale), (n(3), 1));
+    assert_eq!(
+        (pause.node.clone(), pause.answered_after, pause.stale),
+        (n(3), 2, 1),
+        "value 33 (made after the SIGCONT) is not stale"
+    );
     assert!(describe_stale(h.origin, pause, &pause.examples[0]).contains("after its SIGCONT"));
 }
 
