@@ -3,9 +3,9 @@
 //!
 //! - failed: calls started in the window that failed.
 //! - recover: from the event until, whichever is later, (1) the first successful call started
-//!   after it for an id the affected node answered last before it (leave, SIGKILL, SIGSTOP),
-//!   or the node's first answer (join, restart); and (2) when failures were seen, the first
-//!   success after the last of them. `-` when there was nothing to recover, `never` when it
+//!   after it, answered by another node, for an id the affected node answered last before it
+//!   (leave, SIGKILL, SIGSTOP), or the node's first answer (join, restart); and (2) when
+//!   failures were seen, the first success after the last of them. `-` when there was nothing to recover, `never` when it
 //!   did not happen within the window.
 //! - moved: ids whose first answer in the window came from another node than their last
 //!   answer before the event; of those, handed over (same generation), recomputed (a new
@@ -135,7 +135,8 @@ fn recovery(
         EventKind::Leave | EventKind::Kill | EventKind::Stop => {
             let owned = |id: &u64| last.get(id).is_some_and(|c| c.node() == Some(node));
             if last.values().any(|c| c.node() == Some(node)) {
-                needed.push(ok().filter(|c| owned(&c.id)).map(|c| c.end).min());
+                let elsewhere = |c: &&&Call| owned(&c.id) && c.node() != Some(node);
+                needed.push(ok().filter(elsewhere).map(|c| c.end).min());
             }
         }
         EventKind::Resume { .. } => {}
