@@ -130,9 +130,11 @@ impl<'a> Nemesis<'a> {
         }
     }
 
+    /// One new node, then more (at most the cluster's size in all) while fewer than the
+    /// cluster's size run.
     fn join(&mut self) {
         let mut joined = 0;
-        while joined == 0 || self.cluster.running().len() < self.size {
+        while joined == 0 || (joined < self.size && self.cluster.running().len() < self.size) {
             let names = self.cluster.names();
             let name = (1..)
                 .map(crate::name)
