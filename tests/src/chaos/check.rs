@@ -112,15 +112,15 @@ pub fn two_generations(h: &History) -> TwoGenerations {
     }
     let mut out = TwoGenerations::default();
     for gens in by_id.values() {
+        // Oldest first; two made at the same instant (two activations at once) are ordered by
+        // value, so one of them still counts as the newer.
         let mut sorted: Vec<(&Generation, &Vec<&Call>)> = gens.iter().collect();
-        sorted.sort_by_key(|(g, _)| g.created_at);
+        sorted.sort_by_key(|(g, _)| (g.created_at, g.value));
         let mut flagged = false;
-        for (g1, calls) in &sorted {
-            // The oldest generation clearly newer than g1 is the first that could be violated.
-            let newer = sorted
-                .iter()
-                .find(|(g2, _)| g2.created_at > g1.created_at + CLOCK_TOLERANCE);
-            let Some((g2, g2_calls)) = newer else {
+        for (i, (g1, calls)) in sorted.iter().enumerate() {
+            // The next generation is the oldest newer one: if any answer of g1 came too late,
+            // it came too late for this one.
+            let Some((g2, g2_calls)) = sorted.get(i + 1) else {
                 continue;
             };
             let late: Vec<&&Call> = calls

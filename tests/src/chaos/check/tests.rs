@@ -170,7 +170,18 @@ fn an_older_generation_answered_after_a_newer_one_existed_is_flagged() {
 }
 
 #[test]
-fn generations_closer_than_the_clock_tolerance_are_not_flagged() {
+fn two_generations_made_at_once_on_two_nodes_and_both_answered_later_are_flagged() {
+    let mut h = clean();
+    h.calls.push(ok(8, 1_000, 1, 81, 1_000));
+    h.calls.push(ok(8, 1_000, 2, 82, 1_000));
+    h.calls.push(ok(8, 3_000, 1, 81, 1_000));
+    h.calls.push(ok(8, 3_000, 2, 82, 1_000));
+    let b = two_generations(&h);
+    assert_eq!((b.ids, b.answers), (1, 1), "{b:?}");
+}
+
+#[test]
+fn an_answer_starting_within_the_clock_tolerance_of_a_newer_generation_is_not_flagged() {
     let mut h = clean();
     h.calls.push(ok(9, 1_000, 1, 91, 1_000));
     // Made 1 ms before the old one was asked for again: within the tolerance, not believed.
