@@ -1,13 +1,18 @@
 //! `TestCluster`: N real ringshop nodes on 127.0.0.1 with port 0, sharing one fresh database
 //! in a temporary folder, either in this process (`ringshop_node::serve`) or as child
 //! processes of the built `ringshop-node` binary. Every end-to-end test starts its nodes here
-//! and nowhere else; dropping the cluster stops them all (children are killed, so a failing
-//! test leaves nothing behind) and removes the database.
+//! and nowhere else; dropping the cluster stops them all (children are killed, paused ones
+//! too, so a failing test leaves nothing behind) and removes the database.
+//!
+//! [`chaos`] runs a nemesis schedule against child-process nodes under load and checks the
+//! history it records.
 
-use std::io::{BufRead, BufReader};
+pub mod chaos;
+mod process;
+
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use ringshop_node::shop::checkout::Payment;
@@ -16,13 +21,15 @@ use ringshop_shared::NodeId;
 use ringshop_tui::{Cluster, ClusterConfig};
 use tempfile::TempDir;
 
-/// How long a child node may take to print its address.
-const START_TIMEOUT: Duration = Duration::from_secs(20);
+pub use process::node_binary;
+use process::{START_TIMEOUT, signal, spawn_process};
 
 pub struct TestNode {
     pub name: NodeId,
     pub addr: SocketAddr,
     run: Run,
+    /// Stopped by SIGSTOP and not yet continued.
+    paused: bool,
 }
 
 enum Run {
@@ -100,21 +107,95 @@ impl TestCluster {
             name,
             addr,
             run: Run::InProcess(Some(handle)),
+            paused: false,
         });
         addr
     }
 
     /// Starts one more node as a child process; its address.
     pub fn add_process(&mut self, name: NodeId) -> SocketAddr {
-        let node = spawn_process(
+        let node = self
+            .try_spawn(&name)
+            .unwrap_or_else(|why| panic!("node {name} did not start: {why}"));
+        self.put(node)
+    }
+
+    /// Starts a stopped (killed, left, or self-stopped) child-process node again: a new process
+    /// with the same `--name` on the same database, on a new port. The store refuses the name
+    /// while its old row still looks alive, so this tries again every 200 ms, for at most
+    /// `START_TIMEOUT`. Blocks the thread while it waits.
+    pub fn restart_process(&mut self, name: &NodeId) -> SocketAddr {
+        assert!(
+            !self.is_running(name),
+            "{name} is still running; kill it or let it leave first"
+        );
+        let deadline = std::time::Instant::now() + START_TIMEOUT;
+        loop {
+            match self.try_spawn(name) {
+                Ok(node) => return self.put(node),
+                Err(why) if std::time::Instant::now() >= deadline => {
+                    panic!("{name} did not restart within {START_TIMEOUT:?}: {why}")
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
+    }
+
+    /// Freezes a child-process node (SIGSTOP): it neither answers nor heartbeats, but keeps its
+    /// sockets and its memory, as a long GC pause or a stalled VM would.
+    pub fn pause(&mut self, name: &NodeId) {
+        let node = self.node_mut(name);
+        let Run::Process(child) = &node.run else {
+            panic!("{name} is not a running child process");
+        };
+        signal(child.id(), "-STOP");
+        node.paused = true;
+    }
+
+    /// Lets a paused node run on (SIGCONT).
+    pub fn resume(&mut self, name: &NodeId) {
+        let node = self.node_mut(name);
+        if let Run::Process(child) = &node.run {
+            signal(child.id(), "-CONT");
+        }
+        node.paused = false;
+    }
+
+    /// Whether `name` is running now: started, not stopped by this cluster, and (for a child
+    /// process) not exited by itself. A paused node is running.
+    pub fn is_running(&mut self, name: &NodeId) -> bool {
+        self.nodes
+            .iter_mut()
+            .find(|n| &n.name == name)
+            .is_some_and(TestNode::is_running)
+    }
+
+    /// The running nodes, oldest start first.
+    pub fn running(&mut self) -> Vec<NodeId> {
+        self.nodes
+            .iter_mut()
+            .filter_map(|n| n.is_running().then(|| n.name.clone()))
+            .collect()
+    }
+
+    /// Every node this cluster has started, running or not, oldest start first.
+    pub fn names(&self) -> Vec<NodeId> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+
+    fn try_spawn(&self, name: &NodeId) -> Result<TestNode, String> {
+        spawn_process(
             name.clone(),
             self.ttl,
             &self.db(),
             self.catalog.as_deref(),
             &self.payment,
-        );
+        )
+    }
+
+    fn put(&mut self, node: TestNode) -> SocketAddr {
         let addr = node.addr;
-        self.nodes.retain(|n| n.name != name);
+        self.nodes.retain(|n| n.name != node.name);
         self.nodes.push(node);
         addr
     }
@@ -143,16 +224,21 @@ impl TestCluster {
         match std::mem::replace(&mut self.node_mut(name).run, Run::Stopped) {
             Run::InProcess(Some(handle)) => handle.kill().await,
             Run::Process(mut child) => {
+                // SIGKILL ends a stopped process too.
                 let _ = child.kill();
                 let _ = child.wait();
             }
             Run::InProcess(None) | Run::Stopped => {}
         }
+        self.node_mut(name).paused = false;
     }
 
     /// Stops a node gracefully: it leaves (out of the ring, entries handed over). SIGTERM
     /// for a process (waited for, at most 10 s).
     pub async fn leave(&mut self, name: &NodeId) {
+        if self.node(name).paused {
+            self.resume(name);
+        }
         match std::mem::replace(&mut self.node_mut(name).run, Run::Stopped) {
             Run::InProcess(Some(handle)) => handle.shutdown().await,
             Run::Process(mut child) => {
@@ -205,10 +291,23 @@ impl TestCluster {
     }
 }
 
+impl TestNode {
+    fn is_running(&mut self) -> bool {
+        match &mut self.run {
+            Run::InProcess(handle) => handle.is_some(),
+            Run::Process(child) => matches!(child.try_wait(), Ok(None)),
+            Run::Stopped => false,
+        }
+    }
+}
+
 impl Drop for TestCluster {
     fn drop(&mut self) {
         for node in &mut self.nodes {
             if let Run::Process(child) = &mut node.run {
+                if node.paused {
+                    signal(child.id(), "-CONT");
+                }
                 let _ = child.kill();
                 let _ = child.wait();
             }
@@ -226,80 +325,6 @@ pub fn test_config() -> ClusterConfig {
 
 async fn start_in_process(config: Config) -> NodeHandle {
     serve(config).await.expect("an in-process node starts")
-}
-
-/// The built `ringshop-node`, next to this test binary's folder (`cargo test --workspace`
-/// builds it, because the node package has integration tests of its own).
-pub fn node_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("RINGSHOP_NODE_BIN") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test binaries live in target/<profile>/deps");
-    let bin = dir.join(format!("ringshop-node{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo test --workspace` (or `cargo build -p ringshop-node`) first",
-        bin.display()
-    );
-    bin
-}
-
-fn spawn_process(
-    name: NodeId,
-    ttl: Duration,
-    db: &Path,
-    catalog: Option<&Path>,
-    payment: &Payment,
-) -> TestNode {
-    let mut command = Command::new(node_binary());
-    if let Some(catalog) = catalog {
-        command.arg("--catalog").arg(catalog);
-    }
-    let mut child = command
-        .args(["--name", name.as_str(), "--listen", "127.0.0.1:0"])
-        .arg("--db")
-        .arg(db)
-        .args([
-            "--payment-delay",
-            &format!("{}ms", payment.delay.as_millis()),
-        ])
-        .args(["--payment-failure-rate", &payment.failure_rate.to_string()])
-        .args(["--ttl", &format!("{}ms", ttl.as_millis())])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the node binary starts");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = match rx.recv_timeout(START_TIMEOUT) {
-        Ok(line) => line,
-        Err(_) => {
-            let _ = child.kill();
-            panic!("node {name} printed no address within {START_TIMEOUT:?}");
-        }
-    };
-    // "ringshop-node n1 listening on 127.0.0.1:PORT"
-    let addr = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("node {name} printed {line:?}, not its address"));
-    TestNode {
-        name,
-        addr,
-        run: Run::Process(child),
-    }
 }
 
 /// Every reachable member's counters (a member that does not answer fails the test).

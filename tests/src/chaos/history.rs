@@ -1,0 +1,175 @@
+//! The record of one chaos run: every value call with its start and end on the wall clock and
+//! what came back, every nemesis event with its time, every buyer failure and every
+//! acknowledged order. The checker reads only this (and, at quiesce, the store), so a
+//! hand-made history tests the checker.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use ringshop_shared::{NodeId, OrderId};
+
+/// What a successful value call answered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Seen {
+    pub node: NodeId,
+    pub value: u32,
+    pub created_at: SystemTime,
+    pub hit: bool,
+}
+
+/// One `Cluster::request(id)`, as the caller saw it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub id: u64,
+    pub start: SystemTime,
+    pub end: SystemTime,
+    pub outcome: Result<Seen, String>,
+}
+
+/// One computed value of an id. An entry handed to a new owner keeps its value and
+/// `created_at`, so it is the same generation there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Generation {
+    pub id: u64,
+    pub value: u32,
+    pub created_at: SystemTime,
+}
+
+impl Call {
+    pub fn generation(&self) -> Option<Generation> {
+        self.outcome.as_ref().ok().map(|s| Generation {
+            id: self.id,
+            value: s.value,
+            created_at: s.created_at,
+        })
+    }
+
+    /// The node that answered, if one did.
+    pub fn node(&self) -> Option<&NodeId> {
+        self.outcome.as_ref().ok().map(|s| &s.node)
+    }
+}
+
+/// What the nemesis did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A new node started.
+    Join,
+    /// SIGTERM: the node left gracefully.
+    Leave,
+    /// SIGKILL.
+    Kill,
+    /// A new process under the name of a stopped node, on the same database.
+    Restart,
+    /// SIGSTOP.
+    Stop,
+    /// SIGCONT after a `Stop`; whether the client saw the cluster mark the node dead meanwhile.
+    Resume { declared_dead: bool },
+}
+
+impl EventKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            EventKind::Join => "join",
+            EventKind::Leave => "leave",
+            EventKind::Kill => "sigkill",
+            EventKind::Restart => "restart",
+            EventKind::Stop => "sigstop",
+            EventKind::Resume { .. } => "sigcont",
+        }
+    }
+}
+
+/// One nemesis event, stamped as the signal was sent, or, for a join or restart, once the
+/// node printed its address (it has joined the membership by then).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub at: SystemTime,
+    pub kind: EventKind,
+    pub node: NodeId,
+}
+
+/// A buyer's outcome that is not a business one (out of stock and a declined payment are).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuyerFailure {
+    pub at: SystemTime,
+    pub order: Option<OrderId>,
+    pub what: String,
+}
+
+/// How the buyers' orders ended, as they followed them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Purchases {
+    pub placed: usize,
+    pub done: usize,
+    /// Refused at checkout, or failed at reserving, for want of stock.
+    pub out_of_stock: usize,
+    pub declined: usize,
+}
+
+impl Purchases {
+    pub fn add(&mut self, other: Purchases) {
+        self.placed += other.placed;
+        self.done += other.done;
+        self.out_of_stock += other.out_of_stock;
+        self.declined += other.declined;
+    }
+}
+
+/// Everything one run recorded. Times are the test's wall clock; `created_at` is the node's,
+/// which is the same machine's clock.
+#[derive(Clone, Debug)]
+pub struct History {
+    /// When the load started: the zero of every time shown.
+    pub origin: SystemTime,
+    /// When the load stopped (the last window ends here).
+    pub stopped: SystemTime,
+    pub calls: Vec<Call>,
+    pub events: Vec<Event>,
+    pub acknowledged: Vec<OrderId>,
+    pub buyer_failures: Vec<BuyerFailure>,
+    pub purchases: Purchases,
+}
+
+impl History {
+    pub fn new(origin: SystemTime) -> History {
+        History {
+            origin,
+            stopped: origin,
+            calls: Vec::new(),
+            events: Vec::new(),
+            acknowledged: Vec::new(),
+            buyer_failures: Vec::new(),
+            purchases: Purchases::default(),
+        }
+    }
+
+    /// `t` as seconds since the load started, for display.
+    pub fn secs(&self, t: SystemTime) -> Secs {
+        Secs::since(self.origin, t)
+    }
+}
+
+/// Seconds since the load started, shown to the millisecond.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Secs(pub f64);
+
+impl Secs {
+    pub fn since(origin: SystemTime, t: SystemTime) -> Secs {
+        Secs(match t.duration_since(origin) {
+            Ok(d) => d.as_secs_f64(),
+            Err(before) => -before.duration().as_secs_f64(),
+        })
+    }
+}
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.3} s", self.0)
+    }
+}
+
+/// `b - a`, zero if `b` is earlier.
+pub fn since(a: SystemTime, b: SystemTime) -> Duration {
+    b.duration_since(a).unwrap_or_default()
+}

@@ -1,0 +1,187 @@
+//! The nemesis: a schedule of faults done to a `TestCluster` of child processes, each recorded
+//! as an event with its time. Victims are picked in turn from the running nodes (oldest first),
+//! so a schedule is the same on every run; a step with no possible victim is skipped.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use ringshop_shared::{MemberStatus, NodeId};
+use ringshop_tui::Cluster;
+
+use crate::TestCluster;
+
+use super::history::{Event, EventKind};
+
+/// One kind of fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// A node under a new name joins (and more, if fewer than the cluster's size are running).
+    Join,
+    /// A running node leaves gracefully (SIGTERM).
+    Leave,
+    /// A running node is SIGKILLed.
+    Kill,
+    /// The last node killed starts again under its name, on the same database.
+    Restart,
+    /// A running node is SIGSTOPped for this long, then SIGCONTed.
+    Pause(Duration),
+}
+
+/// A fault and how long to wait before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub after: Duration,
+    pub fault: Fault,
+}
+
+/// join, leave, SIGKILL, restart under the same name, SIGSTOP for `pause` then SIGCONT;
+/// `gap` before each.
+pub fn one_of_each(gap: Duration, pause: Duration) -> Vec<Step> {
+    [
+        Fault::Join,
+        Fault::Leave,
+        Fault::Kill,
+        Fault::Restart,
+        Fault::Pause(pause),
+    ]
+    .into_iter()
+    .map(|fault| Step { after: gap, fault })
+    .collect()
+}
+
+/// How often the nemesis looks at the client's member list during a pause.
+const WATCH_EVERY: Duration = Duration::from_millis(50);
+
+pub struct Nemesis<'a> {
+    cluster: &'a mut TestCluster,
+    /// Watches the members' statuses during a pause.
+    client: Cluster,
+    /// The number of nodes a join tops the cluster up to (at least one joins).
+    size: usize,
+    cursor: usize,
+    killed: Vec<NodeId>,
+    pub events: Vec<Event>,
+}
+
+impl<'a> Nemesis<'a> {
+    pub fn new(cluster: &'a mut TestCluster, client: Cluster, size: usize) -> Nemesis<'a> {
+        Nemesis {
+            cluster,
+            client,
+            size,
+            cursor: 0,
+            killed: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Runs `steps` once, or, given `repeat_for`, again and again until that long has passed
+    /// (a step is not begun past it).
+    pub async fn run(&mut self, steps: &[Step], repeat_for: Option<Duration>) {
+        let started = Instant::now();
+        let mut passes = 0;
+        loop {
+            for step in steps {
+                if repeat_for.is_some_and(|limit| started.elapsed() + step.after >= limit) {
+                    eprintln!("nemesis: {passes} full pass(es) of {} steps", steps.len());
+                    return;
+                }
+                tokio::time::sleep(step.after).await;
+                self.apply(step.fault).await;
+            }
+            passes += 1;
+            if steps.is_empty() || repeat_for.is_none_or(|limit| started.elapsed() >= limit) {
+                eprintln!("nemesis: {passes} full pass(es) of {} steps", steps.len());
+                return;
+            }
+        }
+    }
+
+    pub async fn apply(&mut self, fault: Fault) {
+        match fault {
+            Fault::Join => self.join(),
+            Fault::Leave => {
+                if let Some(node) = self.victim() {
+                    self.record(SystemTime::now(), EventKind::Leave, &node);
+                    self.cluster.leave(&node).await;
+                }
+            }
+            Fault::Kill => {
+                if let Some(node) = self.victim() {
+                    self.record(SystemTime::now(), EventKind::Kill, &node);
+                    self.cluster.kill(&node).await;
+                    self.killed.push(node);
+                }
+            }
+            Fault::Restart => {
+                while let Some(node) = self.killed.pop() {
+                    if self.cluster.is_running(&node) {
+                        continue;
+                    }
+                    tokio::task::block_in_place(|| self.cluster.restart_process(&node));
+                    self.record(SystemTime::now(), EventKind::Restart, &node);
+                    break;
+                }
+            }
+            Fault::Pause(hold) => {
+                if let Some(node) = self.victim() {
+                    self.pause(&node, hold).await;
+                }
+            }
+        }
+    }
+
+    /// One new node, then more (at most the cluster's size in all) while fewer than the
+    /// cluster's size run.
+    fn join(&mut self) {
+        let mut joined = 0;
+        while joined == 0 || (joined < self.size && self.cluster.running().len() < self.size) {
+            let names = self.cluster.names();
+            let name = (1..)
+                .map(crate::name)
+                .find(|n| !names.contains(n))
+                .expect("a free name");
+            tokio::task::block_in_place(|| self.cluster.add_process(name.clone()));
+            self.record(SystemTime::now(), EventKind::Join, &name);
+            joined += 1;
+        }
+    }
+
+    async fn pause(&mut self, node: &NodeId, hold: Duration) {
+        self.record(SystemTime::now(), EventKind::Stop, node);
+        self.cluster.pause(node);
+        let until = Instant::now() + hold;
+        let mut declared_dead = false;
+        while Instant::now() < until {
+            declared_dead |= self
+                .client
+                .members()
+                .iter()
+                .any(|m| &m.name == node && m.status == MemberStatus::Dead);
+            tokio::time::sleep(WATCH_EVERY.min(until.saturating_duration_since(Instant::now())))
+                .await;
+        }
+        self.record(SystemTime::now(), EventKind::Resume { declared_dead }, node);
+        self.cluster.resume(node);
+    }
+
+    /// The next running node in turn, if at least two run (one must be left to answer).
+    fn victim(&mut self) -> Option<NodeId> {
+        let running = self.cluster.running();
+        if running.len() < 2 {
+            eprintln!("nemesis: fewer than two nodes running; step skipped");
+            return None;
+        }
+        let node = running[self.cursor % running.len()].clone();
+        self.cursor += 1;
+        Some(node)
+    }
+
+    fn record(&mut self, at: SystemTime, kind: EventKind, node: &NodeId) {
+        eprintln!("nemesis: {} {node}", kind.word());
+        self.events.push(Event {
+            at,
+            kind,
+            node: node.clone(),
+        });
+    }
+}

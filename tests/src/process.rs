@@ -1,0 +1,104 @@
+//! Child-process nodes: finding the built `ringshop-node`, starting one and reading the
+//! address it prints, and signalling it by pid (the tests use no libc).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use ringshop_node::shop::checkout::Payment;
+use ringshop_shared::NodeId;
+
+use crate::{Run, TestNode};
+
+/// How long a child node may take to print its address.
+pub(crate) const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The built `ringshop-node`, next to this test binary's folder (`cargo test --workspace`
+/// builds it, because the node package has integration tests of its own).
+pub fn node_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("RINGSHOP_NODE_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test binaries live in target/<profile>/deps");
+    let bin = dir.join(format!("ringshop-node{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo test --workspace` (or `cargo build -p ringshop-node`) first",
+        bin.display()
+    );
+    bin
+}
+
+/// The log filter child nodes run with: `$RINGSHOP_NODE_LOG`, else `warn`.
+fn node_log() -> String {
+    std::env::var("RINGSHOP_NODE_LOG").unwrap_or_else(|_| "warn".into())
+}
+
+/// Starts a child node and reads its address; why not, if it printed none (it exited, e.g.
+/// because the store still holds its name for a live node).
+pub(crate) fn spawn_process(
+    name: NodeId,
+    ttl: Duration,
+    db: &Path,
+    catalog: Option<&Path>,
+    payment: &Payment,
+) -> Result<TestNode, String> {
+    let mut command = Command::new(node_binary());
+    if let Some(catalog) = catalog {
+        command.arg("--catalog").arg(catalog);
+    }
+    let mut child = command
+        .args(["--name", name.as_str(), "--listen", "127.0.0.1:0"])
+        .arg("--db")
+        .arg(db)
+        .args([
+            "--payment-delay",
+            &format!("{}ms", payment.delay.as_millis()),
+        ])
+        .args(["--payment-failure-rate", &payment.failure_rate.to_string()])
+        .args(["--ttl", &format!("{}ms", ttl.as_millis())])
+        .env("RUST_LOG", node_log())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the node binary starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(START_TIMEOUT).unwrap_or_default();
+    // "ringshop-node n1 listening on 127.0.0.1:PORT"
+    let addr = line.trim().rsplit(' ').next().and_then(|a| a.parse().ok());
+    let Some(addr) = addr else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(format!(
+            "node {name} printed {line:?} within {START_TIMEOUT:?}, not its address"
+        ));
+    };
+    Ok(TestNode {
+        name,
+        addr,
+        run: Run::Process(child),
+        paused: false,
+    })
+}
+
+/// Sends a signal to a child by pid with the `kill` command (the tests use no libc).
+pub(crate) fn signal(pid: u32, which: &str) {
+    let sent = Command::new("kill")
+        .args([which, &pid.to_string()])
+        .stderr(Stdio::null())
+        .status();
+    if !sent.is_ok_and(|s| s.success()) {
+        eprintln!("kill {which} {pid} failed (the process may have exited)");
+    }
+}
