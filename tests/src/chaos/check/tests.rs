@@ -79,6 +79,7 @@ fn audit(product: &str, initial: u64, left: u64, sold: u64, held: u64) -> Audit 
         left,
         sold,
         held,
+        done_units: sold,
     }
 }
 
