@@ -21,7 +21,7 @@ use crate::membership::Members;
 use crate::membership::detector::Detector;
 use crate::shop::checkout::Checkout;
 use crate::shop::products::Products;
-use crate::store::{StoreError, now_ms};
+use crate::store::now_ms;
 
 /// Most members a `placement` question may name.
 pub const MAX_PLACEMENT_MEMBERS: usize = 64;
@@ -70,20 +70,13 @@ impl ShardServer {
         }
     }
 
-    fn store_error(&self, e: StoreError) -> ShardError {
-        ShardError::Store {
-            node: self.me.name.clone(),
-            reason: e.to_string(),
-        }
-    }
-
     /// Brings this node's view up to the caller's epoch if the caller has seen a newer one.
     async fn catch_up(&self, epoch: u64) -> Result<(), ShardError> {
         self.members
             .catch_up(epoch)
             .await
             .map(drop)
-            .map_err(|e| self.store_error(e))
+            .map_err(|e| e.on(&self.me.name))
     }
 
     /// Catches up, then checks this node owns the order `id` under its view. Orders are not
@@ -139,7 +132,7 @@ impl Shard for ShardServer {
 
     async fn catalog(self, _: Context) -> Result<Vec<Product>, ShardError> {
         let store = self.members.store().clone();
-        let products = store.products().await.map_err(|e| self.store_error(e))?;
+        let products = store.products().await.map_err(|e| e.on(&self.me.name))?;
         Ok(products.into_iter().map(|(p, _)| p).collect())
     }
 
@@ -230,7 +223,7 @@ impl Shard for ShardServer {
         store
             .orders(customer.as_deref(), MAX_ORDERS)
             .await
-            .map_err(|e| self.store_error(e))
+            .map_err(|e| e.on(&self.me.name))
     }
 
     async fn stats(self, _: Context) -> NodeStats {
@@ -269,7 +262,7 @@ impl Shard for ShardServer {
         store
             .membership(now_ms())
             .await
-            .map_err(|e| self.store_error(e))
+            .map_err(|e| e.on(&self.me.name))
     }
 
     async fn watch_members(self, ctx: Context, epoch: u64) -> Result<Membership, ShardError> {
@@ -300,7 +293,7 @@ impl Shard for ShardServer {
         self.detector
             .suspect(&name)
             .await
-            .map_err(|e| self.store_error(e))
+            .map_err(|e| e.on(&self.me.name))
     }
 
     async fn probe(self, _: Context, name: NodeId) -> Result<bool, ShardError> {

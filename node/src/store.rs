@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use ringshop_shared::wire::{MemberStatus, Membership};
-use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, ShardError, Stage};
 
 use crate::shop::catalog::Entry;
 
@@ -60,6 +60,16 @@ pub enum StoreError {
     Busy { reason: String },
     #[error("database error while {what}: {reason}")]
     Query { what: &'static str, reason: String },
+}
+
+impl StoreError {
+    /// The wire error for this failure on `node`.
+    pub fn on(&self, node: &NodeId) -> ShardError {
+        ShardError::Store {
+            node: node.clone(),
+            reason: self.to_string(),
+        }
+    }
 }
 
 /// An order with the version its compare-and-set updates check.

@@ -28,7 +28,7 @@ use crate::membership::Members;
 use crate::peers::Peers;
 use crate::shop::products::Products;
 use crate::shop::reaper;
-use crate::store::{Store, StoreError, StoredOrder, now_ms};
+use crate::store::{Store, StoredOrder, now_ms};
 
 /// The simulated payment.
 #[derive(Clone, Debug)]
@@ -111,13 +111,6 @@ impl Checkout {
         }
     }
 
-    fn store_error(&self, e: StoreError) -> ShardError {
-        ShardError::Store {
-            node: self.shared.me.clone(),
-            reason: e.to_string(),
-        }
-    }
-
     /// Checks the order, stores it (the ack), and starts its job. The same id again answers
     /// the stored order and starts nothing new.
     pub async fn submit(&self, mut new: NewOrder) -> Result<Order, ShardError> {
@@ -126,7 +119,11 @@ impl Checkout {
         }
         new.validate()?;
         let store = &self.shared.store;
-        if let Some(existing) = store.order(new.id).await.map_err(|e| self.store_error(e))? {
+        if let Some(existing) = store
+            .order(new.id)
+            .await
+            .map_err(|e| e.on(&self.shared.me))?
+        {
             self.ensure_job(existing.clone());
             return Ok(existing.order);
         }
@@ -135,7 +132,7 @@ impl Checkout {
             let (product, left) = store
                 .product(&line.product)
                 .await
-                .map_err(|e| self.store_error(e))?
+                .map_err(|e| e.on(&self.shared.me))?
                 .ok_or_else(|| ShardError::UnknownProduct {
                     id: line.product.clone(),
                 })?;
@@ -151,7 +148,7 @@ impl Checkout {
         let stored = store
             .create_order(&new, total, &self.shared.me, now_ms())
             .await
-            .map_err(|e| self.store_error(e))?;
+            .map_err(|e| e.on(&self.shared.me))?;
         self.ensure_job(stored.clone());
         Ok(stored.order)
     }
@@ -162,7 +159,7 @@ impl Checkout {
             .store
             .order(id)
             .await
-            .map_err(|e| self.store_error(e))?
+            .map_err(|e| e.on(&self.shared.me))?
             .map(|s| s.order)
             .ok_or(ShardError::UnknownOrder { id })
     }

@@ -18,7 +18,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::actors::Claims;
 use crate::mailboxes::{Mailboxes, NewMailbox};
-use crate::store::{Reservation, Store, StoreError, now_ms};
+use crate::store::{Reservation, Store, now_ms};
 
 pub(crate) enum Ask {
     Quote(oneshot::Sender<Result<Served<Quote>, ShardError>>),
@@ -45,15 +45,6 @@ struct Shared {
     shutdown: CancellationToken,
     hits: AtomicU64,
     misses: AtomicU64,
-}
-
-impl Shared {
-    fn store_error(&self, e: StoreError) -> ShardError {
-        ShardError::Store {
-            node: self.node.clone(),
-            reason: e.to_string(),
-        }
-    }
 }
 
 /// Cheap to clone; every clone is the same set of actors.
@@ -230,7 +221,7 @@ async fn load(id: &ProductId, shared: &Shared, kept: &mut Option<Kept>) -> Resul
         .store
         .product(id)
         .await
-        .map_err(|e| shared.store_error(e))?
+        .map_err(|e| e.on(&shared.node))?
         .ok_or_else(|| ShardError::UnknownProduct { id: id.clone() })?;
     shared.misses.fetch_add(1, Ordering::Relaxed);
     *kept = Some(Kept {
@@ -291,7 +282,7 @@ async fn handle(
             {
                 set_stock(kept, left);
             }
-            let _ = reply.send(answer.map_err(|e| shared.store_error(e)));
+            let _ = reply.send(answer.map_err(|e| e.on(&shared.node)));
             Continue(())
         }
         Ask::Release { order, reply } => {
@@ -303,7 +294,7 @@ async fn handle(
                     }
                     Ok(())
                 }
-                Err(e) => Err(shared.store_error(e)),
+                Err(e) => Err(e.on(&shared.node)),
             };
             let _ = reply.send(answer);
             Continue(())

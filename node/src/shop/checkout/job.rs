@@ -169,11 +169,11 @@ impl Checkout {
                 store
                     .sell(cur.order.id)
                     .await
-                    .map_err(|e| self.store_error(e))?;
+                    .map_err(|e| e.on(&self.shared.me))?;
                 let holds = store
                     .holds(cur.order.id)
                     .await
-                    .map_err(|e| self.store_error(e))?;
+                    .map_err(|e| e.on(&self.shared.me))?;
                 match unsold(&cur.order, &holds.into_iter().collect()) {
                     None => self.advance(cur, Stage::Done, None).await,
                     Some(reason) => self.fail(cur, &reason).await,
@@ -202,7 +202,7 @@ impl Checkout {
                 now_ms(),
             )
             .await
-            .map_err(|e| self.store_error(e))?;
+            .map_err(|e| e.on(&self.shared.me))?;
         Ok(match next {
             Some(n) => {
                 tracing::info!(node = %self.shared.me, order = %n.order.id, stage = %to, "order moved on");
@@ -229,7 +229,7 @@ impl Checkout {
             .store
             .holds(order.id)
             .await
-            .map_err(|e| Short::Retry(self.store_error(e)))?
+            .map_err(|e| Short::Retry(e.on(&self.shared.me)))?
             .into_iter()
             .collect();
         for line in &order.lines {
