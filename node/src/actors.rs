@@ -1,25 +1,39 @@
-//! The demo's per-id actors on one node: asking, surrendering and adopting entries, and the
-//! node's counters. The race-free life of an actor is `Mailboxes`'s; this file only starts
-//! actors on the mailboxes it is handed. It never answers with a value past its TTL, and every
-//! actor checks in its own turn that this node may answer for its id (`Claims`).
+//! The one actor runtime of a node. An actor is the serial choke point of one key on its
+//! owner; every kind of actor (the demo's values in [`value`], the shop's products in
+//! [`product`]) is an implementation of [`Actor`], and this runtime owns everything they share:
+//! - spawning on first message, through `Mailboxes` (concurrent first messages for a key meet
+//!   one actor: concurrent misses compute once), and race-free retirement: an actor leaves the
+//!   registry before it stops reading its mailbox, so a message is answered, or dropped and its
+//!   asker asks again and meets a fresh actor (never an error);
+//! - the ownership check INSIDE every turn (`Claims`), so no answer slips between a view change
+//!   and the handoff that follows it; a refused message is answered with the typed refusal and
+//!   nothing is computed;
+//! - the TTL: an actor never handles a message past the time it retires;
+//! - surrender (its state for the key's next owner), adoption (an actor born with state),
+//!   dropping everything, and the counters every kind reports.
+//!
 //! Mailboxes are unbounded: what can queue is bounded by tarpc's cap on requests in flight per
-//! connection (`MAX_IN_FLIGHT_PER_CONNECTION`).
+//! connection (`MAX_IN_FLIGHT_PER_CONNECTION`). It never holds a lock across an await.
 
+pub mod product;
+pub mod value;
+
+use std::future::Future;
+use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use ringshop_shared::{Cached, Handed, NodeId, NodeStats, Placed, ShardError};
-use tokio::sync::oneshot;
+use ringshop_shared::{NodeId, Placed, Served, ShardError};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::actor::{self, Ask, Kept};
 use crate::mailboxes::{Mailboxes, NewMailbox};
 use crate::membership::Members;
 
-/// Whether this node may answer for an id now: Ok, or the typed refusal to answer with
+/// Whether this node may answer for a key now: Ok, or the typed refusal to answer with
 /// (`Moved`, `Unavailable`, `ShuttingDown`). Asked inside every actor turn.
 pub trait Claims: Send + Sync + 'static {
     fn check(&self, id: &dyn Placed) -> Result<(), ShardError>;
@@ -31,8 +45,43 @@ impl Claims for Members {
     }
 }
 
+/// What a turn decided.
+pub enum Flow {
+    Continue,
+    /// The actor stops (and leaves the registry) after this turn.
+    Stop,
+}
+
+/// One kind of actor. The runtime calls `handle` one message at a time, after checking that
+/// this node may answer for the key.
+pub trait Actor: Default + Send + 'static {
+    type Key: Placed + Eq + Hash + Clone + Send + Sync + 'static;
+    type Msg: Send + 'static;
+    /// What every actor of this kind shares (the store, ...).
+    type Env: Send + Sync + 'static;
+    /// What a surrendered actor hands to the key's next owner.
+    type Handoff: Send + 'static;
+
+    /// Handles one message in this actor's turn.
+    fn handle(
+        &mut self,
+        key: &Self::Key,
+        msg: Self::Msg,
+        cx: &Cx<Self>,
+    ) -> impl Future<Output = Flow> + Send;
+    /// Answers `msg` with `refused`, handling nothing.
+    fn refuse(msg: Self::Msg, refused: ShardError);
+    /// When it retires by itself, if ever (`ttl` is the node's).
+    fn retires_at(&self, ttl: Duration) -> Option<Instant>;
+    /// Whether it holds nothing yet (an empty actor that must refuse goes at once).
+    fn is_empty(&self) -> bool;
+    /// Its state for the next owner, if any is worth handing over.
+    fn hand_over(&self, key: &Self::Key) -> Option<Self::Handoff>;
+}
+
+/// Counts kept by the runtime and by the actors of one kind.
 #[derive(Default)]
-pub(crate) struct Counters {
+pub struct Counters {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub retirements: AtomicU64,
@@ -43,136 +92,195 @@ pub(crate) struct Counters {
     pub handoffs_failed: AtomicU64,
 }
 
-pub(crate) struct Shared {
+impl Counters {
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// What a turn can see: who the node is, the TTL, the kind's shared environment, the counters.
+pub struct Cx<A: Actor> {
     pub node: NodeId,
     pub ttl: Duration,
+    pub env: A::Env,
     pub counters: Counters,
-    pub shutdown: CancellationToken,
-    pub mailboxes: Mailboxes<u64, Ask>,
-    pub claims: Arc<dyn Claims>,
-    tracker: TaskTracker,
     started: Instant,
 }
 
-/// Cheap to clone; every clone is the same registry.
-#[derive(Clone)]
-pub struct Registry {
-    shared: Arc<Shared>,
+/// When a kept value was made and when it ends, on both clocks.
+#[derive(Clone, Copy, Debug)]
+pub struct Stamp {
+    pub born: Instant,
+    pub created_at: SystemTime,
+    pub expires: Instant,
+    /// `expires` on the wall clock, for display; kept, not recomputed, so it never drifts.
+    pub expires_at: SystemTime,
 }
 
-impl Registry {
+impl Stamp {
+    /// A value made now that lives `ttl`.
+    pub fn fresh(ttl: Duration) -> Stamp {
+        let (born, created_at) = (Instant::now(), SystemTime::now());
+        Stamp {
+            born,
+            created_at,
+            expires: born + ttl,
+            expires_at: created_at + ttl,
+        }
+    }
+}
+
+impl<A: Actor> Cx<A> {
+    /// `value` as an answer that says where it came from and how old it is.
+    pub fn served<T>(&self, value: T, stamp: &Stamp, hit: bool) -> Served<T> {
+        let now = Instant::now();
+        Served {
+            value,
+            node: self.node.clone(),
+            hit,
+            created_at: stamp.created_at,
+            expires_at: stamp.expires_at,
+            age: now.saturating_duration_since(stamp.born),
+            ttl_left: stamp.expires.saturating_duration_since(now),
+        }
+    }
+}
+
+enum Envelope<A: Actor> {
+    Msg(A::Msg),
+    Surrender(oneshot::Sender<Option<A::Handoff>>),
+}
+
+struct Shared<A: Actor> {
+    cx: Cx<A>,
+    claims: Arc<dyn Claims>,
+    mailboxes: Mailboxes<A::Key, Envelope<A>>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+}
+
+/// The actors of one kind on this node. Cheap to clone; every clone is the same set.
+pub struct Actors<A: Actor> {
+    shared: Arc<Shared<A>>,
+}
+
+impl<A: Actor> Clone for Actors<A> {
+    fn clone(&self) -> Self {
+        Actors {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<A: Actor> Actors<A> {
     pub fn new(
         node: NodeId,
         ttl: Duration,
+        env: A::Env,
         claims: Arc<dyn Claims>,
         shutdown: CancellationToken,
         tracker: TaskTracker,
-    ) -> Registry {
-        Registry {
+    ) -> Actors<A> {
+        Actors {
             shared: Arc::new(Shared {
-                node,
-                ttl,
-                counters: Counters::default(),
-                shutdown,
-                mailboxes: Mailboxes::default(),
+                cx: Cx {
+                    node,
+                    ttl,
+                    env,
+                    counters: Counters::default(),
+                    started: Instant::now(),
+                },
                 claims,
+                mailboxes: Mailboxes::default(),
+                shutdown,
                 tracker,
-                started: Instant::now(),
             }),
         }
     }
 
-    /// One ask of `id`'s actor (spawned if there is none): Ok(None) when the actor went away
-    /// before answering (it retired or surrendered meanwhile; ask again), Err when this node
-    /// may not answer for the id now.
-    pub async fn ask(&self, id: u64) -> Result<Option<Cached>, ShardError> {
-        if self.shared.shutdown.is_cancelled() {
+    pub fn cx(&self) -> &Cx<A> {
+        &self.shared.cx
+    }
+
+    /// How long this set of actors has existed.
+    pub fn uptime(&self) -> Duration {
+        self.shared.cx.started.elapsed()
+    }
+
+    /// One ask of `key`'s actor (spawned if there is none), with a message `make` builds
+    /// around the reply. Ok(None) when the actor went away before answering (it retired or
+    /// was surrendered meanwhile: ask again); Err when this node may not answer for the key.
+    pub async fn ask_with<T>(
+        &self,
+        key: &A::Key,
+        make: impl FnOnce(oneshot::Sender<Result<T, ShardError>>) -> A::Msg,
+    ) -> Result<Option<T>, ShardError> {
+        let shared = &self.shared;
+        if shared.shutdown.is_cancelled() {
             return Err(ShardError::ShuttingDown {
-                node: self.shared.node.clone(),
+                node: shared.cx.node.clone(),
             });
         }
+        // Checked here so no actor is started for a key this node may not answer for; checked
+        // again inside the actor's turn.
+        shared.claims.check(key)?;
         let (reply, answer) = oneshot::channel();
-        if let Some(new) = self.shared.mailboxes.post(&id, Ask::Get(reply)) {
-            self.spawn(id, new, None);
+        if let Some(new) = shared.mailboxes.post(key, Envelope::Msg(make(reply))) {
+            self.spawn(key.clone(), new, A::default());
         }
         answer.await.ok().transpose()
     }
 
-    /// Takes `id`'s actor out of the registry and its entry with it (None if it had none or
-    /// it was past its TTL). Asks queued before this one are still answered first.
-    pub async fn surrender(&self, id: u64) -> Option<Handed> {
+    /// Takes `key`'s actor out of the registry and its state with it (None if it had none).
+    /// Messages queued before this one are still handled first.
+    pub async fn surrender(&self, key: &A::Key) -> Option<A::Handoff> {
         let (reply, answer) = oneshot::channel();
-        if !self.shared.mailboxes.take(&id, Ask::Surrender(reply)) {
+        if !self.shared.mailboxes.take(key, Envelope::Surrender(reply)) {
             return None;
         }
-        let handed = answer.await.ok().flatten();
-        if handed.is_some() {
-            self.shared
-                .counters
-                .handed_off
-                .fetch_add(1, Ordering::Relaxed);
-        }
-        handed
+        answer.await.ok().flatten()
     }
 
-    /// Stops every actor without handing anything over (this node was declared dead).
-    pub async fn drop_all(&self) {
-        for id in self.ids() {
-            self.surrender(id).await;
-        }
-    }
-
-    /// Starts an actor that keeps an entry handed over by another node, unless `id` has an
-    /// actor here already (then the one here wins: it may have answered someone). An entry
-    /// that fails `Handed::check` against this node's TTL is refused (`Err`, with why).
-    pub fn adopt(&self, handed: &Handed) -> Result<bool, String> {
-        let checked = handed
-            .check(self.shared.ttl)
-            .and_then(|()| Kept::adopted(handed).ok_or_else(|| "times overflow".to_string()));
-        let kept = match checked {
-            Ok(kept) => kept,
-            Err(why) => {
-                self.shared
-                    .counters
-                    .adopt_rejected
-                    .fetch_add(1, Ordering::Relaxed);
-                return Err(why);
+    /// Stops the actors whose keys `keep` refuses, without waiting and handing nothing over.
+    pub fn let_go(&self, keep: impl Fn(&A::Key) -> bool) {
+        for key in self.keys() {
+            if !keep(&key) {
+                let (reply, _) = oneshot::channel();
+                self.shared.mailboxes.take(&key, Envelope::Surrender(reply));
             }
-        };
-        if self.shared.shutdown.is_cancelled() {
-            return Ok(false);
         }
-        let Some(new) = self.shared.mailboxes.create(&handed.id) else {
-            return Ok(false);
+    }
+
+    /// Stops every actor and waits for each, handing nothing over.
+    pub async fn drop_all(&self) {
+        for key in self.keys() {
+            self.surrender(&key).await;
+        }
+    }
+
+    /// Starts `actor`, born with state, for `key` unless the key has an actor here already
+    /// (then the one here wins: it may have answered someone).
+    pub fn adopt(&self, key: &A::Key, actor: A) -> bool {
+        if self.shared.shutdown.is_cancelled() {
+            return false;
+        }
+        let Some(new) = self.shared.mailboxes.create(key) else {
+            return false;
         };
-        self.spawn(handed.id, new, Some(kept));
-        let c = &self.shared.counters;
-        c.adopted.fetch_add(1, Ordering::Relaxed);
-        c.activations.fetch_add(1, Ordering::Relaxed);
-        Ok(true)
+        self.spawn(key.clone(), new, actor);
+        let c = &self.shared.cx.counters;
+        Counters::bump(&c.adopted);
+        Counters::bump(&c.activations);
+        true
     }
 
-    /// Counts entries whose handoff to their new owner did not land.
-    pub fn handoffs_failed(&self, n: u64) {
-        self.shared
-            .counters
-            .handoffs_failed
-            .fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// The ids that have an actor now.
-    pub fn ids(&self) -> Vec<u64> {
+    /// The keys that have an actor now.
+    pub fn keys(&self) -> Vec<A::Key> {
         self.shared.mailboxes.keys()
-    }
-
-    fn spawn(&self, id: u64, new: NewMailbox<Ask>, adopted: Option<Kept>) {
-        self.shared.tracker.spawn(actor::run(
-            id,
-            new.generation,
-            new.inbox,
-            self.shared.clone(),
-            adopted,
-        ));
     }
 
     /// Actors alive now.
@@ -180,217 +288,74 @@ impl Registry {
         self.shared.mailboxes.len()
     }
 
-    pub fn stats(&self) -> NodeStats {
-        let c = &self.shared.counters;
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let (hits, misses) = (load(&c.hits), load(&c.misses));
-        NodeStats {
-            live_actors: self.live() as u64,
-            hits,
-            misses,
-            retirements: load(&c.retirements),
-            requests: hits + misses,
-            uptime: self.shared.started.elapsed(),
-            handed_off: load(&c.handed_off),
-            adopted: load(&c.adopted),
-            activations: load(&c.activations),
-            adopt_rejected: load(&c.adopt_rejected),
-            handoffs_failed: load(&c.handoffs_failed),
-            ..NodeStats::default()
-        }
+    fn spawn(&self, key: A::Key, new: NewMailbox<Envelope<A>>, actor: A) {
+        let shared = self.shared.clone();
+        self.shared
+            .tracker
+            .spawn(run(key, new.generation, new.inbox, shared, actor));
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// This node may answer for every id (one node, no ring).
-    struct Everything;
-
-    impl Claims for Everything {
-        fn check(&self, _: &dyn Placed) -> Result<(), ShardError> {
-            Ok(())
-        }
+/// Sleeps until `at`, or forever without one.
+async fn until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
+}
 
-    fn registry(ttl: Duration) -> Registry {
-        let name = NodeId::new("t1").expect("valid");
-        let claims = Arc::new(Everything);
-        Registry::new(
-            name,
-            ttl,
-            claims,
-            CancellationToken::new(),
-            TaskTracker::new(),
-        )
-    }
-
-    impl Registry {
-        /// Asks until answered (an actor that retired under the ask is asked again).
-        async fn request(&self, id: u64) -> Result<Cached, ShardError> {
-            loop {
-                if let Some(answer) = self.ask(id).await? {
-                    return Ok(answer);
+async fn run<A: Actor>(
+    key: A::Key,
+    generation: u64,
+    mut inbox: mpsc::UnboundedReceiver<Envelope<A>>,
+    shared: Arc<Shared<A>>,
+    mut actor: A,
+) {
+    let counters = &shared.cx.counters;
+    loop {
+        let retires = actor.retires_at(shared.cx.ttl);
+        let envelope = tokio::select! {
+            biased;
+            _ = shared.shutdown.cancelled() => break,
+            envelope = inbox.recv() => envelope,
+            _ = until(retires) => {
+                Counters::bump(&counters.retirements);
+                break;
+            }
+        };
+        match envelope {
+            None => break,
+            Some(Envelope::Surrender(reply)) => {
+                let handoff = actor.hand_over(&key);
+                if handoff.is_some() {
+                    Counters::bump(&counters.handed_off);
+                }
+                let _ = reply.send(handoff);
+                break;
+            }
+            Some(Envelope::Msg(msg)) => {
+                if let Err(refused) = shared.claims.check(&key) {
+                    A::refuse(msg, refused);
+                    if actor.is_empty() {
+                        break;
+                    }
+                    continue;
+                }
+                if retires.is_some_and(|at| Instant::now() >= at) {
+                    // Never past the TTL: the message goes unanswered and its asker meets a
+                    // fresh actor.
+                    drop(msg);
+                    Counters::bump(&counters.retirements);
+                    break;
+                }
+                if let Flow::Stop = actor.handle(&key, msg, &shared.cx).await {
+                    break;
                 }
             }
         }
     }
-
-    #[tokio::test(start_paused = true)]
-    async fn concurrent_misses_compute_once() {
-        let reg = registry(Duration::from_secs(5));
-        let answers = futures::future::join_all((0..1000).map(|_| reg.request(42))).await;
-        let values: Vec<u32> = answers
-            .into_iter()
-            .map(|a| a.expect("answered").value)
-            .collect();
-        assert!(values.iter().all(|v| *v == values[0]));
-        let stats = reg.stats();
-        assert_eq!((stats.misses, stats.hits, stats.requests), (1, 999, 1000));
-        assert_eq!(stats.live_actors, 1);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn kept_value_is_a_hit_that_ages_and_names_its_node() {
-        let reg = registry(Duration::from_secs(5));
-        let first = reg.request(7).await.expect("miss");
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let second = reg.request(7).await.expect("hit");
-        assert!(!first.hit && second.hit);
-        assert_eq!(first.value, second.value);
-        assert!((1..=1000).contains(&first.value));
-        assert_eq!(second.node.as_str(), "t1");
-        assert!(second.age >= Duration::from_secs(2));
-        assert!(second.ttl_left <= Duration::from_secs(3));
-        assert_eq!(second.expires_at, first.expires_at);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn after_the_ttl_the_actor_retires_and_a_new_value_is_made() {
-        let reg = registry(Duration::from_secs(5));
-        reg.request(7).await.expect("miss");
-        tokio::time::sleep(Duration::from_millis(5_001)).await;
-        // Let the actor's own timer fire and leave the registry.
-        tokio::task::yield_now().await;
-        assert_eq!(reg.live(), 0);
-        assert_eq!(reg.stats().retirements, 1);
-        let again = reg.request(7).await.expect("fresh miss");
-        assert!(!again.hit);
-        assert_eq!(reg.stats().misses, 2);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn requests_across_many_ttls_never_error() {
-        let reg = registry(Duration::from_millis(10));
-        let workers = (0..8).map(|_| {
-            let reg = reg.clone();
-            async move {
-                for _ in 0..500 {
-                    reg.request(1).await.expect("never an error");
-                    tokio::time::sleep(Duration::from_micros(300)).await;
-                }
-            }
-        });
-        futures::future::join_all(workers).await;
-        let stats = reg.stats();
-        assert_eq!(stats.requests, 4000);
-        assert!(
-            stats.retirements >= 10,
-            "only {} retirements",
-            stats.retirements
-        );
-        assert_eq!(stats.misses, stats.retirements + reg.live() as u64);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_surrendered_entry_is_adopted_elsewhere_as_a_hit_with_its_age() {
-        let old = registry(Duration::from_secs(5));
-        let new = registry(Duration::from_secs(5));
-        let first = old.request(9).await.expect("miss");
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let handed = old.surrender(9).await.expect("an entry to hand over");
-        assert_eq!(old.live(), 0);
-        assert_eq!(handed.value, first.value);
-        assert_eq!(handed.ttl_left, Duration::from_secs(3));
-        assert_eq!(new.adopt(&handed), Ok(true));
-        let there = new.request(9).await.expect("hit");
-        assert!(there.hit);
-        assert_eq!(there.value, first.value);
-        assert!(there.age >= Duration::from_secs(2));
-        tokio::time::sleep(Duration::from_millis(3_001)).await;
-        tokio::task::yield_now().await;
-        assert_eq!(new.live(), 0, "it still expires at its original time");
-        assert_eq!((old.stats().handed_off, new.stats().adopted), (1, 1));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn adoption_never_replaces_a_live_actor() {
-        let reg = registry(Duration::from_secs(5));
-        let here = reg.request(4).await.expect("miss");
-        let handed = Handed {
-            id: 4,
-            value: here.value % 1000 + 1,
-            created_at: here.created_at,
-            age: Duration::ZERO,
-            ttl_left: Duration::from_secs(1),
-        };
-        assert_eq!(reg.adopt(&handed), Ok(false));
-        assert_eq!(reg.request(4).await.expect("hit").value, here.value);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_stopping_registry_refuses_with_shutting_down() {
-        let reg = registry(Duration::from_secs(5));
-        reg.request(3).await.expect("before shutdown");
-        reg.shared.shutdown.cancel();
-        let err = reg.request(3).await.expect_err("after shutdown");
-        assert!(matches!(err, ShardError::ShuttingDown { .. }));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn entries_from_the_wire_that_do_not_add_up_are_refused_and_leave_nothing_behind() {
-        let reg = registry(Duration::from_secs(5));
-        let good = Handed {
-            id: 11,
-            value: 500,
-            created_at: std::time::SystemTime::now(),
-            age: Duration::from_secs(1),
-            ttl_left: Duration::from_secs(2),
-        };
-        let bad = [
-            Handed {
-                ttl_left: Duration::MAX,
-                ..good.clone()
-            },
-            Handed {
-                ttl_left: Duration::from_secs(6),
-                ..good.clone()
-            },
-            Handed {
-                ttl_left: Duration::ZERO,
-                ..good.clone()
-            },
-            Handed {
-                age: Duration::MAX,
-                ..good.clone()
-            },
-            Handed {
-                value: 0,
-                ..good.clone()
-            },
-            Handed {
-                created_at: std::time::UNIX_EPOCH + Duration::from_secs(u64::MAX / 2),
-                ..good.clone()
-            },
-        ];
-        for handed in &bad {
-            assert!(reg.adopt(handed).is_err(), "{handed:?} was kept");
-        }
-        assert_eq!(reg.live(), 0, "no slot was made for a refused entry");
-        assert_eq!(reg.stats().adopt_rejected, bad.len() as u64);
-        let fresh = reg.request(11).await.expect("the id still answers");
-        assert!(!fresh.hit);
-        assert_eq!(reg.adopt(&good), Ok(false), "a live actor wins");
-    }
+    // Leave first, so every retry from here on spawns a fresh actor; then drop what is queued.
+    shared.mailboxes.leave(&key, generation);
+    inbox.close();
+    while inbox.try_recv().is_ok() {}
 }

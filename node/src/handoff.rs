@@ -14,10 +14,10 @@ use ringshop_shared::service::MAX_ADOPT;
 use ringshop_shared::{Handed, NodeId, transport};
 use tokio_util::sync::CancellationToken;
 
-use crate::actors::Registry;
+use crate::actors::product::Products;
+use crate::actors::value::Registry;
 use crate::membership::{Members, View};
 use crate::peers::Peers;
-use crate::shop::products::Products;
 
 /// How long one `adopt` call may take; the epoch's acknowledgement waits for it.
 const ADOPT_DEADLINE: Duration = Duration::from_millis(500);
@@ -53,12 +53,12 @@ impl Owned {
         self.products.let_go(|id| !view.lost(me, id, since));
         let mut by_heir: BTreeMap<NodeId, Vec<Handed>> = BTreeMap::new();
         let mut dropped = 0;
-        for id in self.registry.ids() {
+        for id in self.registry.keys() {
             if !view.lost(me, &id, since) {
                 continue;
             }
             let heir = view.heir(me, &id).cloned();
-            if let Some(handed) = self.registry.surrender(id).await {
+            if let Some(handed) = self.registry.surrender(&id).await {
                 match heir {
                     Some(heir) => by_heir.entry(heir).or_default().push(handed),
                     None => dropped += 1,

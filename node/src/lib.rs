@@ -2,16 +2,18 @@
 //! shared store, starts serving the `Shard` service and returns a `NodeHandle`. The binary, the
 //! TUI's embedded cluster and the tests all start nodes this way.
 //!
-//! Tour: [`server`] answers each RPC: it hands the call to the id's actor in [`actors`] (or a
-//! product's in [`shop`]) through the one loop in [`holding`]; [`actor`] is one id's serial
-//! mailbox loop, and every turn asks [`membership`] whether this node may answer for the id
-//! now (`Members::check`: owner, lease, and the hold while an id is handed over). [`store`] is
-//! the shared database; [`handoff`] lets go of lost ids after every membership change, hands
-//! their entries to their new owners and acknowledges the epoch; [`membership::detector`]
-//! probes peers and votes. Shutdown is one `CancellationToken`; every task a node starts is on
-//! its `TaskTracker`, so `shutdown()` returns only when all of them have ended.
+//! Tour: [`server`] answers each RPC: it hands the call to the key's actor through the one
+//! loop in [`holding`]. [`actors`] is the one actor runtime (spawn, TTL, race-free retirement,
+//! surrender and adoption, counters, and the ownership check inside every turn, asked of
+//! [`membership`] through `Members::check`: owner, lease, and the hold while an id is handed
+//! over); the demo's values ([`actors::value`]) and the shop's products ([`actors::product`])
+//! are its two kinds. [`store`] is the shared database; [`handoff`] lets go of lost ids after
+//! every membership change, hands their entries to their new owners and acknowledges the
+//! epoch; [`membership::detector`] probes peers and votes. [`shop`] holds the checkout jobs
+//! (compare-and-set on each order's version) and the reaper of stray holds. Shutdown is one
+//! `CancellationToken`; every task a node starts is on its `TaskTracker`, so `shutdown()`
+//! returns only when all of them have ended.
 
-mod actor;
 pub mod actors;
 pub mod config;
 pub mod handoff;
@@ -34,17 +36,18 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use actors::{Claims, Registry};
+pub use actors::value::Registry;
+pub use actors::{Actor, Actors, Claims};
 pub use config::Config;
 pub use membership::{Members, Timing};
 pub use server::ShardServer;
 pub use store::{SqliteStore, Store, StoreError};
 
+use crate::actors::product::Products;
 use crate::handoff::Owned;
 use crate::membership::detector::Detector;
 use crate::peers::Peers;
 use crate::shop::checkout::Checkout;
-use crate::shop::products::Products;
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -186,22 +189,11 @@ pub async fn serve_with_store(
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
     let claims: Arc<dyn Claims> = Arc::new(members.clone());
-    let registry = Registry::new(
-        name.clone(),
-        config.ttl,
-        claims.clone(),
-        shutdown.clone(),
-        tracker.clone(),
-    );
+    let (ttl, stop, tasks) = (config.ttl, shutdown.clone(), tracker.clone());
+    let registry = Registry::new(name.clone(), ttl, (), claims.clone(), stop, tasks);
+    let (stop, tasks, store) = (shutdown.clone(), tracker.clone(), members.store().clone());
+    let products = Products::new(name.clone(), ttl, store, claims, stop, tasks);
     let peers = Arc::new(Peers::new(DEFAULT_CONNECT_TIMEOUT));
-    let products = Products::new(
-        name.clone(),
-        config.ttl,
-        members.store().clone(),
-        claims,
-        tracker.clone(),
-        shutdown.clone(),
-    );
     let checkout = Checkout::new(
         members.clone(),
         peers.clone(),

@@ -15,12 +15,12 @@ use ringshop_shared::{
 };
 use tarpc::context::Context;
 
-use crate::actors::Registry;
+use crate::actors::product::Products;
+use crate::actors::value::Registry;
 use crate::holding::{Holds, hold_until, until_answered};
 use crate::membership::Members;
 use crate::membership::detector::Detector;
 use crate::shop::checkout::Checkout;
-use crate::shop::products::Products;
 use crate::store::now_ms;
 
 /// Most members a `placement` question may name.
@@ -125,7 +125,7 @@ impl Shard for ShardServer {
             // Checked here so no actor is started for an id this node may not answer for;
             // checked again inside the actor's turn.
             self.members.check(&id)?;
-            self.registry.ask(id).await
+            self.registry.value(id).await
         })
         .await
     }
@@ -317,7 +317,7 @@ impl Shard for ShardServer {
             if view.ring.owner(&entry.id) != Some(&self.me.name) {
                 continue;
             }
-            match self.registry.adopt(entry) {
+            match self.registry.adopt_entry(entry) {
                 Ok(true) => adopted += 1,
                 Ok(false) => {}
                 Err(why) => {

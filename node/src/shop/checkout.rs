@@ -23,10 +23,10 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::actors::product::Products;
 use crate::holding::{self, Holds};
 use crate::membership::Members;
 use crate::peers::Peers;
-use crate::shop::products::Products;
 use crate::shop::reaper;
 use crate::store::{Store, StoredOrder, now_ms};
 

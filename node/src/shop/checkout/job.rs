@@ -16,7 +16,7 @@ use std::time::Duration;
 use ringshop_shared::{NodeId, Order, ProductId, ShardError, Stage};
 
 use super::Checkout;
-use crate::shop::products::Products;
+use crate::actors::product::Products;
 use crate::store::{HoldState, Reservation, StoredOrder, now_ms};
 
 /// The wait after the first error in a row; it doubles with each further one, up to

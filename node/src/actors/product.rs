@@ -1,0 +1,227 @@
+//! The shop's product actors: one per product id on its owner, the serial choke point for that
+//! product. An actor keeps the product's quote for the TTL (a hit), loading it from the store
+//! on the first ask (a miss); reservations and releases go through it and are written through
+//! to the store at once, and the kept stock follows what the store answered. It retires one
+//! TTL after it started; its state is in the store, so nothing is handed over when the
+//! product moves. The life cycle is the runtime's.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringshop_shared::{OrderId, ProductId, Quote, Served, ShardError};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use super::{Actor, Actors, Counters, Cx, Flow, Stamp};
+use crate::store::{Reservation, Store, now_ms};
+
+/// The shop's product actors on one node.
+pub type Products = Actors<Product>;
+
+/// Asks of a product actor.
+pub enum Ask {
+    Quote(oneshot::Sender<Result<Served<Quote>, ShardError>>),
+    Reserve {
+        order: OrderId,
+        qty: u32,
+        reply: oneshot::Sender<Result<Reservation, ShardError>>,
+    },
+    Release {
+        order: OrderId,
+        reply: oneshot::Sender<Result<(), ShardError>>,
+    },
+}
+
+/// One product's actor: when it started, and the quote it keeps.
+pub struct Product {
+    started: Instant,
+    kept: Option<(Quote, Stamp)>,
+}
+
+impl Default for Product {
+    fn default() -> Self {
+        Product {
+            started: Instant::now(),
+            kept: None,
+        }
+    }
+}
+
+impl Product {
+    /// Loads the product from the store; Err(UnknownProduct) if it is not sold here.
+    async fn load(&mut self, id: &ProductId, cx: &Cx<Self>) -> Result<(), ShardError> {
+        let (product, stock_left) = cx
+            .env
+            .product(id)
+            .await
+            .map_err(|e| e.on(&cx.node))?
+            .ok_or_else(|| ShardError::UnknownProduct { id: id.clone() })?;
+        Counters::bump(&cx.counters.misses);
+        Counters::bump(&cx.counters.activations);
+        let quote = Quote {
+            product,
+            stock_left,
+        };
+        self.kept = Some((quote, Stamp::fresh(cx.ttl)));
+        Ok(())
+    }
+
+    fn set_stock(&mut self, left: u32) {
+        if let Some((quote, _)) = self.kept.as_mut() {
+            quote.stock_left = left;
+        }
+    }
+}
+
+impl Actor for Product {
+    type Key = ProductId;
+    type Msg = Ask;
+    type Env = Arc<dyn Store>;
+    type Handoff = ();
+
+    async fn handle(&mut self, id: &ProductId, ask: Ask, cx: &Cx<Self>) -> Flow {
+        match ask {
+            Ask::Quote(reply) => {
+                let hit = self
+                    .kept
+                    .as_ref()
+                    .is_some_and(|(_, stamp)| Instant::now() < stamp.expires);
+                if hit {
+                    Counters::bump(&cx.counters.hits);
+                } else if let Err(e) = self.load(id, cx).await {
+                    let unknown = matches!(e, ShardError::UnknownProduct { .. });
+                    let _ = reply.send(Err(e));
+                    return if unknown { Flow::Stop } else { Flow::Continue };
+                }
+                if let Some((quote, stamp)) = self.kept.as_ref() {
+                    let _ = reply.send(Ok(cx.served(quote.clone(), stamp, hit)));
+                }
+            }
+            Ask::Reserve { order, qty, reply } => {
+                let answer = cx.env.reserve(order, id, qty, now_ms()).await;
+                if let Ok(
+                    Reservation::Held { left }
+                    | Reservation::AlreadyHeld { left }
+                    | Reservation::Sold { left }
+                    | Reservation::OutOfStock { left },
+                ) = answer
+                {
+                    self.set_stock(left);
+                }
+                let _ = reply.send(answer.map_err(|e| e.on(&cx.node)));
+            }
+            Ask::Release { order, reply } => {
+                let answer = cx.env.release(order, id).await;
+                if answer.is_ok() {
+                    // The kept stock is now behind the store: read it again on the next quote.
+                    if let Some((_, stamp)) = self.kept.as_mut() {
+                        stamp.expires = Instant::now();
+                    }
+                }
+                let _ = reply.send(answer.map(drop).map_err(|e| e.on(&cx.node)));
+            }
+        }
+        Flow::Continue
+    }
+
+    fn refuse(ask: Ask, refused: ShardError) {
+        match ask {
+            Ask::Quote(reply) => drop(reply.send(Err(refused))),
+            Ask::Reserve { reply, .. } => drop(reply.send(Err(refused))),
+            Ask::Release { reply, .. } => drop(reply.send(Err(refused))),
+        }
+    }
+
+    fn retires_at(&self, ttl: Duration) -> Option<Instant> {
+        // One TTL after it started, whatever it keeps (an actor that only reserved keeps no
+        // quote, and must not stay forever).
+        Some(self.started + ttl)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.kept.is_none()
+    }
+
+    fn hand_over(&self, _: &ProductId) -> Option<()> {
+        None
+    }
+}
+
+impl Actors<Product> {
+    /// One ask of the product's actor (see `ask_with`).
+    pub async fn quote(&self, id: &ProductId) -> Result<Option<Served<Quote>>, ShardError> {
+        self.ask_with(id, Ask::Quote).await
+    }
+
+    /// Holds `qty` of the product for `order`; what became of it (Err only when the store or
+    /// the actor could not answer, or this node may not answer for the product).
+    pub async fn hold(
+        &self,
+        order: OrderId,
+        id: &ProductId,
+        qty: u32,
+    ) -> Result<Option<Reservation>, ShardError> {
+        self.ask_with(id, |reply| Ask::Reserve { order, qty, reply })
+            .await
+    }
+
+    /// `hold` as the `reserve` RPC answers it: the stock left once this order holds (or has
+    /// bought) the line, else a typed refusal.
+    pub async fn reserve(
+        &self,
+        order: OrderId,
+        id: &ProductId,
+        qty: u32,
+    ) -> Result<Option<u32>, ShardError> {
+        match self.hold(order, id, qty).await? {
+            Some(held) => wire_answer(order, id, qty, held).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn release(&self, order: OrderId, id: &ProductId) -> Result<Option<()>, ShardError> {
+        self.ask_with(id, |reply| Ask::Release { order, reply })
+            .await
+    }
+
+    /// Quote hits and misses on this node.
+    pub fn counts(&self) -> (u64, u64) {
+        let c = &self.cx().counters;
+        (Counters::get(&c.hits), Counters::get(&c.misses))
+    }
+}
+
+/// The wire has no variants for a released hold or a closed order (they belong in `shared`'s
+/// `ShardError`); until it has, they travel as `Invalid`, naming the order and the fix.
+fn wire_answer(
+    order: OrderId,
+    product: &ProductId,
+    qty: u32,
+    held: Reservation,
+) -> Result<u32, ShardError> {
+    match held {
+        Reservation::Held { left } | Reservation::AlreadyHeld { left } => Ok(left),
+        Reservation::Sold { left } => Ok(left),
+        Reservation::OutOfStock { left } => Err(ShardError::OutOfStock {
+            product: product.clone(),
+            wanted: qty,
+            left,
+        }),
+        Reservation::UnknownProduct => Err(ShardError::UnknownProduct {
+            id: product.clone(),
+        }),
+        Reservation::Released => Err(ShardError::Invalid {
+            what: format!(
+                "order {order}: its hold on {product} was released (the order failed or its \
+                 hold was given back) and is never held again; place a new order"
+            ),
+        }),
+        Reservation::NoOpenOrder => Err(ShardError::Invalid {
+            what: format!(
+                "order {order} has no open line {product}:{qty}: stock is held only for a \
+                 stored order that is not done or failed, for one of its own lines; check the \
+                 order id with `ringshop order {order}`"
+            ),
+        }),
+    }
+}

@@ -1,0 +1,199 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringshop_shared::{NodeId, Placed};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::*;
+use crate::actors::Claims;
+
+/// This node may answer for every id (one node, no ring).
+struct Everything;
+
+impl Claims for Everything {
+    fn check(&self, _: &dyn Placed) -> Result<(), ShardError> {
+        Ok(())
+    }
+}
+
+fn registry(ttl: Duration) -> Registry {
+    let name = NodeId::new("t1").expect("valid");
+    let claims = Arc::new(Everything);
+    Registry::new(
+        name,
+        ttl,
+        (),
+        claims,
+        CancellationToken::new(),
+        TaskTracker::new(),
+    )
+}
+
+impl Registry {
+    /// Asks until answered (an actor that retired under the ask is asked again).
+    async fn request(&self, id: u64) -> Result<Cached, ShardError> {
+        loop {
+            if let Some(answer) = self.value(id).await? {
+                return Ok(answer);
+            }
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_misses_compute_once() {
+    let reg = registry(Duration::from_secs(5));
+    let answers = futures::future::join_all((0..1000).map(|_| reg.request(42))).await;
+    let values: Vec<u32> = answers
+        .into_iter()
+        .map(|a| a.expect("answered").value)
+        .collect();
+    assert!(values.iter().all(|v| *v == values[0]));
+    let stats = reg.stats();
+    assert_eq!((stats.misses, stats.hits, stats.requests), (1, 999, 1000));
+    assert_eq!(stats.live_actors, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn kept_value_is_a_hit_that_ages_and_names_its_node() {
+    let reg = registry(Duration::from_secs(5));
+    let first = reg.request(7).await.expect("miss");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let second = reg.request(7).await.expect("hit");
+    assert!(!first.hit && second.hit);
+    assert_eq!(first.value, second.value);
+    assert!((1..=1000).contains(&first.value));
+    assert_eq!(second.node.as_str(), "t1");
+    assert!(second.age >= Duration::from_secs(2));
+    assert!(second.ttl_left <= Duration::from_secs(3));
+    assert_eq!(second.expires_at, first.expires_at);
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_the_ttl_the_actor_retires_and_a_new_value_is_made() {
+    let reg = registry(Duration::from_secs(5));
+    reg.request(7).await.expect("miss");
+    tokio::time::sleep(Duration::from_millis(5_001)).await;
+    // Let the actor's own timer fire and leave the registry.
+    tokio::task::yield_now().await;
+    assert_eq!(reg.live(), 0);
+    assert_eq!(reg.stats().retirements, 1);
+    let again = reg.request(7).await.expect("fresh miss");
+    assert!(!again.hit);
+    assert_eq!(reg.stats().misses, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn requests_across_many_ttls_never_error() {
+    let reg = registry(Duration::from_millis(10));
+    let workers = (0..8).map(|_| {
+        let reg = reg.clone();
+        async move {
+            for _ in 0..500 {
+                reg.request(1).await.expect("never an error");
+                tokio::time::sleep(Duration::from_micros(300)).await;
+            }
+        }
+    });
+    futures::future::join_all(workers).await;
+    let stats = reg.stats();
+    assert_eq!(stats.requests, 4000);
+    assert!(
+        stats.retirements >= 10,
+        "only {} retirements",
+        stats.retirements
+    );
+    assert_eq!(stats.misses, stats.retirements + reg.live() as u64);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_surrendered_entry_is_adopted_elsewhere_as_a_hit_with_its_age() {
+    let old = registry(Duration::from_secs(5));
+    let new = registry(Duration::from_secs(5));
+    let first = old.request(9).await.expect("miss");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let handed = old.surrender(&9).await.expect("an entry to hand over");
+    assert_eq!(old.live(), 0);
+    assert_eq!(handed.value, first.value);
+    assert_eq!(handed.ttl_left, Duration::from_secs(3));
+    assert_eq!(new.adopt_entry(&handed), Ok(true));
+    let there = new.request(9).await.expect("hit");
+    assert!(there.hit);
+    assert_eq!(there.value, first.value);
+    assert!(there.age >= Duration::from_secs(2));
+    tokio::time::sleep(Duration::from_millis(3_001)).await;
+    tokio::task::yield_now().await;
+    assert_eq!(new.live(), 0, "it still expires at its original time");
+    assert_eq!((old.stats().handed_off, new.stats().adopted), (1, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn adoption_never_replaces_a_live_actor() {
+    let reg = registry(Duration::from_secs(5));
+    let here = reg.request(4).await.expect("miss");
+    let handed = Handed {
+        id: 4,
+        value: here.value % 1000 + 1,
+        created_at: here.created_at,
+        age: Duration::ZERO,
+        ttl_left: Duration::from_secs(1),
+    };
+    assert_eq!(reg.adopt_entry(&handed), Ok(false));
+    assert_eq!(reg.request(4).await.expect("hit").value, here.value);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stopping_registry_refuses_with_shutting_down() {
+    let reg = registry(Duration::from_secs(5));
+    reg.request(3).await.expect("before shutdown");
+    reg.shared.shutdown.cancel();
+    let err = reg.request(3).await.expect_err("after shutdown");
+    assert!(matches!(err, ShardError::ShuttingDown { .. }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn entries_from_the_wire_that_do_not_add_up_are_refused_and_leave_nothing_behind() {
+    let reg = registry(Duration::from_secs(5));
+    let good = Handed {
+        id: 11,
+        value: 500,
+        created_at: std::time::SystemTime::now(),
+        age: Duration::from_secs(1),
+        ttl_left: Duration::from_secs(2),
+    };
+    let bad = [
+        Handed {
+            ttl_left: Duration::MAX,
+            ..good.clone()
+        },
+        Handed {
+            ttl_left: Duration::from_secs(6),
+            ..good.clone()
+        },
+        Handed {
+            ttl_left: Duration::ZERO,
+            ..good.clone()
+        },
+        Handed {
+            age: Duration::MAX,
+            ..good.clone()
+        },
+        Handed {
+            value: 0,
+            ..good.clone()
+        },
+        Handed {
+            created_at: std::time::UNIX_EPOCH + Duration::from_secs(u64::MAX / 2),
+            ..good.clone()
+        },
+    ];
+    for handed in &bad {
+        assert!(reg.adopt_entry(handed).is_err(), "{handed:?} was kept");
+    }
+    assert_eq!(reg.live(), 0, "no slot was made for a refused entry");
+    assert_eq!(reg.stats().adopt_rejected, bad.len() as u64);
+    let fresh = reg.request(11).await.expect("the id still answers");
+    assert!(!fresh.hit);
+    assert_eq!(reg.adopt_entry(&good), Ok(false), "a live actor wins");
+}
