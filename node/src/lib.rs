@@ -194,15 +194,16 @@ pub async fn serve_with_store(
     let (stop, tasks, store) = (shutdown.clone(), tracker.clone(), members.store().clone());
     let products = Products::new(name.clone(), ttl, store, claims, stop, tasks);
     let peers = Arc::new(Peers::new(DEFAULT_CONNECT_TIMEOUT));
+    let detector = Detector::new(members.clone(), peers.clone());
     let checkout = Checkout::new(
         members.clone(),
         peers.clone(),
+        detector.clone(),
         products.clone(),
         config.payment.clone(),
         tracker.clone(),
         shutdown.clone(),
     );
-    let detector = Detector::new(members.clone(), peers.clone());
     let server = ShardServer::new(
         addr,
         config.ttl,

@@ -19,6 +19,7 @@ pub mod duration;
 pub mod error;
 pub mod ids;
 pub mod ring;
+pub mod route;
 pub mod service;
 pub mod shop;
 pub mod transport;

@@ -17,8 +17,9 @@ use std::hash::Hasher;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ringshop_shared::route::{self, Policy, Routing};
 use ringshop_shared::shop::GUEST;
-use ringshop_shared::{NewOrder, NodeId, Order, OrderId, ProductId, ShardError, Stage, transport};
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, ProductId, ShardError, Stage};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -26,7 +27,8 @@ use tokio_util::task::TaskTracker;
 use crate::actors::product::Products;
 use crate::holding::{self, Holds};
 use crate::membership::Members;
-use crate::peers::Peers;
+use crate::membership::detector::Detector;
+use crate::peers::{PeerRoute, Peers};
 use crate::shop::reaper;
 use crate::store::{Store, StoredOrder, now_ms};
 
@@ -70,6 +72,7 @@ struct Shared {
     store: Arc<dyn Store>,
     members: Members,
     peers: Arc<Peers>,
+    detector: Detector,
     products: Products,
     payment: Payment,
     /// Local product calls held while a product is handed over to this node.
@@ -90,6 +93,7 @@ impl Checkout {
     pub fn new(
         members: Members,
         peers: Arc<Peers>,
+        detector: Detector,
         products: Products,
         payment: Payment,
         tracker: TaskTracker,
@@ -101,6 +105,7 @@ impl Checkout {
                 store: members.store().clone(),
                 members,
                 peers,
+                detector,
                 products,
                 payment,
                 holds: Holds::default(),
@@ -267,8 +272,9 @@ impl Checkout {
     }
 
     /// Runs a product call on the product's owner: here through the local actor, elsewhere
-    /// over the network, following `Moved` and waiting out owners that cannot be reached until
-    /// membership replaces them (at most `REACH_FOR`).
+    /// through the one routing loop (`ringshop_shared::route`) over this node's view, which
+    /// follows `Moved`, waits out ids in transfer and owners the cluster still counts alive,
+    /// for at most `REACH_FOR`.
     async fn on_owner<T, R, RF, L, LF>(
         &self,
         product: &ProductId,
@@ -281,67 +287,47 @@ impl Checkout {
         L: Fn(Products, ProductId) -> LF,
         LF: std::future::Future<Output = Result<Option<T>, ShardError>>,
     {
-        let started = tokio::time::Instant::now();
-        loop {
-            let view = self.shared.members.view();
-            let owner = view.ring.owner(product).cloned();
-            let outcome: Result<(), String> = match owner {
-                Some(owner) if owner == self.shared.me => {
-                    let until = tokio::time::Instant::now() + CALL_DEADLINE;
-                    let here = holding::until_answered(
-                        &self.shared.members,
-                        &self.shared.holds,
-                        until,
-                        || local(self.shared.products.clone(), product.clone()),
-                    )
-                    .await;
-                    match here {
-                        Err(
-                            ShardError::Moved { .. }
-                            | ShardError::ShuttingDown { .. }
-                            | ShardError::Unavailable { .. },
-                        ) => {
-                            let _ = self.shared.members.refresh().await;
-                            Err(format!("{product} is not this node's to answer for now"))
-                        }
-                        answer => return answer,
-                    }
+        let s = &self.shared;
+        if s.members.view().ring.owner(product) == Some(&s.me) {
+            let until = tokio::time::Instant::now() + CALL_DEADLINE;
+            let here = holding::until_answered(&s.members, &s.holds, until, || {
+                local(s.products.clone(), product.clone())
+            })
+            .await;
+            match here {
+                Err(
+                    ShardError::Moved { .. }
+                    | ShardError::ShuttingDown { .. }
+                    | ShardError::Unavailable { .. },
+                ) => {
+                    // It moved under the call: the routing loop below finds its owner.
+                    let _ = s.members.refresh().await;
                 }
-                Some(owner) => match view.addr_of(&owner) {
-                    Some(addr) => match self.shared.peers.client(addr).await {
-                        Ok(client) => {
-                            let ctx = transport::context(CALL_DEADLINE);
-                            match remote(client, ctx, view.epoch(), product.clone()).await {
-                                Ok(Err(ShardError::Moved { .. }))
-                                | Ok(Err(ShardError::ShuttingDown { .. }))
-                                | Ok(Err(ShardError::Unavailable { .. })) => {
-                                    let _ = self.shared.members.refresh().await;
-                                    Err(format!("{owner} no longer owns {product}"))
-                                }
-                                Ok(answer) => return answer,
-                                Err(e) => {
-                                    self.shared.peers.forget(addr);
-                                    Err(format!("{owner} did not answer: {e}"))
-                                }
-                            }
-                        }
-                        Err(e) => Err(e.to_string()),
-                    },
-                    None => Err(format!("{owner} has no address")),
-                },
-                None => Err("no member owns it".to_string()),
-            };
-            if let Err(why) = outcome {
-                if started.elapsed() > REACH_FOR || self.shared.shutdown.is_cancelled() {
-                    return Err(ShardError::PeerUnreachable {
-                        node: self.shared.me.clone(),
-                        target: format!("the owner of {product}"),
-                        reason: why,
-                    });
-                }
-                tracing::debug!(%product, %why, "retrying on the product's owner");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                answer => return answer,
             }
         }
+        let route = PeerRoute {
+            members: &s.members,
+            peers: &s.peers,
+            detector: &s.detector,
+        };
+        let policy = Policy {
+            deadline: CALL_DEADLINE,
+            patience: REACH_FOR,
+            retry_alive_after: Duration::from_millis(100),
+        };
+        route::call_owner(&route, product, &policy, |client, ctx, epoch| {
+            remote(client, ctx, epoch, product.clone())
+        })
+        .await
+        .map(|routed| routed.value)
+        .map_err(|e| match e {
+            Routing::Shard { error, .. } => error,
+            other => ShardError::PeerUnreachable {
+                node: s.me.clone(),
+                target: format!("the owner of {product}"),
+                reason: other.to_string(),
+            },
+        })
     }
 }

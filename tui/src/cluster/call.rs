@@ -1,11 +1,12 @@
-//! The one place a call is placed on an id's owner: `Cluster::call_owner`. It follows
-//! `Moved`, waits out `Unavailable` (an id being handed over), reconnects a broken connection
-//! once, and when an owner cannot be reached asks the id's next owner to probe it, waiting
-//! (within the patience) for the cluster to agree it is dead rather than failing the call.
+//! The client's side of the one "call the owner" path (`ringshop_shared::route`): `Cluster` is
+//! a `Directory` over its own state (the membership it follows, its connections, its ring),
+//! and `call_owner` hands a call to the shared loop, turning its answer into an `Answer` with
+//! its `Report`.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ringshop_shared::route::{self, Directory, Policy, Routed, Routing, Suspicion, Target};
 use ringshop_shared::transport;
 use ringshop_shared::{NodeId, Placed, ShardClient, ShardError};
 use tarpc::client::RpcError;
@@ -13,172 +14,67 @@ use tarpc::context::Context;
 
 use super::{Answer, Cluster, ClusterError, Report, follow};
 
-/// Redirects one call follows before giving up (each refreshes the membership first).
-const MAX_REDIRECTS: usize = 8;
 /// How long a witness may take to probe a suspect for this client.
 const SUSPECT_DEADLINE: Duration = Duration::from_secs(2);
-/// What came of telling the cluster a member cannot be reached.
-enum Suspicion {
-    /// It is out of the ring now.
-    Out,
-    /// The cluster still counts it alive.
-    Alive,
-    /// No other member could be asked.
-    NoWitness,
-}
 
-/// How a failed call is handled.
-enum Failure {
-    /// The connection broke: reconnect once, then retry on the same owner.
-    Broken,
-    /// The owner cannot serve: tell the next owner, refresh, go on.
-    Down(String),
-}
-
-impl Cluster {
-    /// Calls `f` (given a client, a context and this client's epoch) on `id`'s owner,
-    /// following `Moved` and failing over as the module doc says. `f` must be safe to repeat.
-    pub async fn call_owner<K, T, F, Fut>(&self, id: &K, f: F) -> Result<Answer<T>, ClusterError>
-    where
-        K: Placed + ?Sized,
-        F: Fn(ShardClient, Context, u64) -> Fut,
-        Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
-    {
-        self.call_owner_within(id, self.inner.config.deadline, f)
-            .await
-    }
-
-    /// `call_owner` with its own deadline per attempt (long-polls).
-    pub async fn call_owner_within<K, T, F, Fut>(
-        &self,
-        id: &K,
-        deadline: Duration,
-        f: F,
-    ) -> Result<Answer<T>, ClusterError>
-    where
-        K: Placed + ?Sized,
-        F: Fn(ShardClient, Context, u64) -> Fut,
-        Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
-    {
-        let started = Instant::now();
-        let patience = self.inner.config.patience;
-        let mut failover_from: Vec<NodeId> = Vec::new();
-        let mut reconnected: Vec<NodeId> = Vec::new();
-        let mut redirects = 0;
-        let mut attempts = usize::MAX;
-        let mut attempt = 0;
-        while attempt < attempts {
-            attempt += 1;
-            let target = {
-                // One read of the state per attempt: it also bounds the attempts.
-                let state = self.inner.read();
-                attempts = attempts.min(state.members.len() * 3 + MAX_REDIRECTS + 2);
-                state.ring.owner(id).and_then(|name| {
-                    let m = state.members.get(name)?;
-                    Some((
-                        name.clone(),
-                        m.addr,
-                        m.client.clone(),
-                        m.generation,
-                        state.epoch,
-                    ))
-                })
-            };
-            let Some((name, addr, client, generation, epoch)) = target else {
-                return Err(ClusterError::NoLiveMembers {
-                    tried: failover_from.len(),
-                });
-            };
-            let Some(client) = client else {
-                // Down from here: ask the next owner to probe it. It is out of the ring only
-                // once the cluster agrees (missed probes and votes, or its lease ran out).
-                if !failover_from.contains(&name) {
-                    failover_from.push(name.clone());
-                }
-                match self.suspect(id, &name).await {
-                    Suspicion::Out => continue,
-                    Suspicion::Alive if started.elapsed() < patience => {
-                        // Slow or paused, not dead: wait for it to answer again (the probe
-                        // loop reconnects) or for the cluster to declare it dead.
-                        attempt -= 1;
-                        tokio::time::sleep(self.inner.config.probe_every).await;
-                        let _ = self.refresh().await;
-                        continue;
-                    }
-                    Suspicion::Alive => return Err(ClusterError::Partitioned { name, addr }),
-                    Suspicion::NoWitness => {
-                        return Err(ClusterError::NoLiveMembers {
-                            tried: failover_from.len(),
-                        });
-                    }
-                }
-            };
-            let failure = match f(client, transport::context(deadline), epoch).await {
-                Ok(Ok(value)) => {
-                    return Ok(Answer {
-                        value,
-                        report: Report {
-                            node: name,
-                            addr,
-                            latency: started.elapsed(),
-                            failover_from,
-                            redirects,
-                        },
-                    });
-                }
-                Ok(Err(ShardError::Moved { .. })) if redirects < MAX_REDIRECTS => {
-                    redirects += 1;
-                    self.refresh().await?;
-                    continue;
-                }
-                Ok(Err(ShardError::ShuttingDown { .. })) => {
-                    // It is leaving: its status changes in the store; follow that.
-                    self.refresh().await?;
-                    if self.inner.read().ring.contains(&name) {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                    continue;
-                }
-                Ok(Err(error @ ShardError::Unavailable { .. })) => {
-                    // Nothing was computed: the id is being handed over, or the node's lease
-                    // is being renewed. Ask again shortly, within the patience.
-                    if started.elapsed() >= patience {
-                        return Err(ClusterError::Shard { node: name, error });
-                    }
-                    attempt -= 1;
-                    tokio::time::sleep(Duration::from_millis(10 + fastrand::u64(0..20))).await;
-                    if self.inner.read().epoch == epoch {
-                        let _ = self.refresh().await;
-                    }
-                    continue;
-                }
-                Ok(Err(error)) => return Err(ClusterError::Shard { node: name, error }),
-                Err(RpcError::DeadlineExceeded) => {
-                    Failure::Down("no answer before the deadline".into())
-                }
-                Err(RpcError::Server(e)) => Failure::Down(format!("server error: {e}")),
-                Err(_) => Failure::Broken,
-            };
-            let why = match failure {
-                Failure::Broken if !reconnected.contains(&name) => {
-                    reconnected.push(name.clone());
-                    match follow::reconnect(&self.inner, &name, generation).await {
-                        Ok(()) => continue,
-                        Err(why) => why,
-                    }
-                }
-                Failure::Broken => "connection lost".to_string(),
-                Failure::Down(why) => why,
-            };
-            follow::mark_down(&self.inner, &name, generation, &why);
+impl From<Routing> for ClusterError {
+    fn from(r: Routing) -> Self {
+        match r {
+            Routing::NoLiveMembers { tried } => ClusterError::NoLiveMembers { tried },
+            Routing::Partitioned { name, addr } => ClusterError::Partitioned { name, addr },
+            Routing::Shard { node, error } => ClusterError::Shard { node, error },
         }
-        Err(ClusterError::NoLiveMembers {
-            tried: failover_from.len(),
+    }
+}
+
+impl<T> From<Routed<T>> for Answer<T> {
+    fn from(r: Routed<T>) -> Self {
+        Answer {
+            value: r.value,
+            report: Report {
+                node: r.node,
+                addr: r.addr,
+                latency: r.latency,
+                failover_from: r.failover_from,
+                redirects: r.redirects,
+            },
+        }
+    }
+}
+
+impl Directory for Cluster {
+    type Error = ClusterError;
+
+    async fn target(&self, id: &(dyn Placed + Sync)) -> Option<Target> {
+        // One read of the state per attempt.
+        let state = self.inner.read();
+        let name = state.ring.owner(id)?;
+        let m = state.members.get(name)?;
+        Some(Target {
+            name: name.clone(),
+            addr: m.addr,
+            client: m.client.clone(),
+            generation: m.generation,
+            epoch: state.epoch,
+            members: state.members.len(),
         })
     }
 
-    /// Tells `victim`'s successor for `id` that it cannot be reached, then refreshes.
-    async fn suspect<K: Placed + ?Sized>(&self, id: &K, victim: &NodeId) -> Suspicion {
+    async fn refresh(&self) -> Result<(), ClusterError> {
+        follow::refresh(&self.inner).await.map(drop)
+    }
+
+    async fn reconnect(&self, name: &NodeId, generation: u64) -> Result<(), String> {
+        follow::reconnect(&self.inner, name, generation).await
+    }
+
+    fn mark_down(&self, name: &NodeId, generation: u64, why: &str) {
+        follow::mark_down(&self.inner, name, generation, why)
+    }
+
+    /// Tells `victim`'s successor for `id` that it cannot be reached (it probes it), then
+    /// refreshes and looks whether the victim is still in the ring.
+    async fn suspect(&self, id: &(dyn Placed + Sync), victim: &NodeId) -> Suspicion {
         let witnesses: Vec<(NodeId, ShardClient)> = {
             let state = self.inner.read();
             state
@@ -198,7 +94,7 @@ impl Cluster {
                 .await
             {
                 Ok(Ok(_)) => {
-                    let _ = self.refresh().await;
+                    let _ = follow::refresh(&self.inner).await;
                     return match self.inner.read().ring.contains(victim) {
                         true => Suspicion::Alive,
                         false => Suspicion::Out,
@@ -209,5 +105,43 @@ impl Cluster {
             }
         }
         Suspicion::NoWitness
+    }
+}
+
+impl Cluster {
+    /// Calls `f` (given a client, a context and this client's epoch) on `id`'s owner,
+    /// following `Moved` and failing over as `ringshop_shared::route` says. `f` must be safe
+    /// to repeat.
+    pub async fn call_owner<K, T, F, Fut>(&self, id: &K, f: F) -> Result<Answer<T>, ClusterError>
+    where
+        K: Placed + Sync,
+        F: Fn(ShardClient, Context, u64) -> Fut,
+        Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
+    {
+        self.call_owner_within(id, self.inner.config.deadline, f)
+            .await
+    }
+
+    /// `call_owner` with its own deadline per attempt (long-polls).
+    pub async fn call_owner_within<K, T, F, Fut>(
+        &self,
+        id: &K,
+        deadline: Duration,
+        f: F,
+    ) -> Result<Answer<T>, ClusterError>
+    where
+        K: Placed + Sync,
+        F: Fn(ShardClient, Context, u64) -> Fut,
+        Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
+    {
+        let config = &self.inner.config;
+        let policy = Policy {
+            deadline,
+            patience: config.patience,
+            retry_alive_after: config.probe_every,
+        };
+        route::call_owner(self, id, &policy, f)
+            .await
+            .map(Answer::from)
     }
 }

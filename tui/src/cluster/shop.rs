@@ -160,7 +160,9 @@ impl Cluster {
                                     }),
                                 );
                             }
-                            Err(ShardError::Moved { .. }) => retry.push(id),
+                            Err(ShardError::Moved { .. } | ShardError::Unavailable { .. }) => {
+                                retry.push(id)
+                            }
                             Err(error) => {
                                 let node = self.owner(&id).unwrap_or_else(|| {
                                     NodeId::new("unknown").unwrap_or_else(|_| unreachable!())

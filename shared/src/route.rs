@@ -1,0 +1,238 @@
+//! The one way a call is placed on an id's owner, for the main's `Cluster` and for a node's
+//! calls to its peers alike: each brings its own view of the membership (a [`Directory`]), and
+//! this loop does the rest. It follows `Moved` (refreshing the view), waits out `Unavailable`
+//! (an id being handed over: nothing was computed) and `ShuttingDown` (the owner is leaving),
+//! reconnects a broken connection once, and when an owner cannot be reached it asks the
+//! cluster to probe it (`suspect`), waiting, within `patience`, for the cluster to agree it is
+//! dead instead of failing the call: a slow owner is never given up on by one impatient
+//! caller. Only calls that are safe to repeat go through it. Failures are typed (`Routing`).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tarpc::client::RpcError;
+use tarpc::context::Context;
+
+use crate::error::ShardError;
+use crate::ids::NodeId;
+use crate::ring::Placed;
+use crate::service::ShardClient;
+use crate::transport;
+
+/// Where a call for an id goes now, as one view of the membership says.
+pub struct Target {
+    pub name: NodeId,
+    pub addr: SocketAddr,
+    /// None when this caller cannot reach it now.
+    pub client: Option<ShardClient>,
+    /// Counts the caller's connections to it, so a failure on an old one cannot mark a new
+    /// one down.
+    pub generation: u64,
+    /// The epoch of the view the target was read from; sent with the call.
+    pub epoch: u64,
+    /// Members in the view: bounds the attempts.
+    pub members: usize,
+}
+
+/// What came of asking the cluster about a member this caller cannot reach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suspicion {
+    /// It is out of the ring now.
+    Out,
+    /// The cluster still counts it alive (slow, paused, or cut off from this caller only).
+    Alive,
+    /// No other member could be asked.
+    NoWitness,
+}
+
+/// A caller's view of the membership and its connections.
+pub trait Directory: Sync {
+    /// The caller's error; routing failures become one.
+    type Error: From<Routing>;
+
+    /// The owner of `id` under the caller's view, if the view has any member.
+    fn target(&self, id: &(dyn Placed + Sync)) -> impl Future<Output = Option<Target>> + Send;
+    /// Re-reads the membership (a node answered `Moved`, `Unavailable` or `ShuttingDown`).
+    fn refresh(&self) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// The connection of `generation` to `name` broke: replace it.
+    fn reconnect(
+        &self,
+        name: &NodeId,
+        generation: u64,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+    /// `name` cannot be reached on the connection of `generation`: stop using it.
+    fn mark_down(&self, name: &NodeId, generation: u64, why: &str);
+    /// Asks another member to probe `name` (the owner of `id`) and says what the cluster
+    /// thinks of it now.
+    fn suspect(
+        &self,
+        id: &(dyn Placed + Sync),
+        name: &NodeId,
+    ) -> impl Future<Output = Suspicion> + Send;
+}
+
+/// How patient one call is.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Deadline of each attempt.
+    pub deadline: Duration,
+    /// How long the whole call may keep trying while the cluster changes under it.
+    pub patience: Duration,
+    /// How long to wait before trying an owner the cluster still counts alive.
+    pub retry_alive_after: Duration,
+}
+
+/// Why a call found no answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Routing {
+    #[error("no member is up ({tried} tried); start a node or check the addresses")]
+    NoLiveMembers { tried: usize },
+    #[error(
+        "{name} is alive for the cluster but cannot be reached at {addr} from here; check the network between them"
+    )]
+    Partitioned { name: NodeId, addr: SocketAddr },
+    #[error("node {node}: {error}")]
+    Shard { node: NodeId, error: ShardError },
+}
+
+/// An answer, with where it came from and what it cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Routed<T> {
+    pub value: T,
+    pub node: NodeId,
+    pub addr: SocketAddr,
+    /// From the call's start to its answer, failovers and redirects included.
+    pub latency: Duration,
+    /// Members that could not be reached for this call, in the order they were tried.
+    pub failover_from: Vec<NodeId>,
+    /// `Moved` answers followed.
+    pub redirects: usize,
+}
+
+/// Redirects one call follows before giving up (each refreshes the membership first).
+const MAX_REDIRECTS: usize = 8;
+
+/// How a failed attempt is handled.
+enum Failure {
+    /// The connection broke: reconnect once, then retry on the same owner.
+    Broken,
+    /// The owner did not answer: stop using the connection, ask the cluster, go on.
+    Down(String),
+}
+
+/// Calls `f` (given a client, a context and the caller's epoch) on `id`'s owner, as the module
+/// doc says. `f` must be safe to repeat.
+pub async fn call_owner<D, K, T, F, Fut>(
+    dir: &D,
+    id: &K,
+    policy: &Policy,
+    f: F,
+) -> Result<Routed<T>, D::Error>
+where
+    D: Directory,
+    K: Placed + Sync,
+    F: Fn(ShardClient, Context, u64) -> Fut,
+    Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
+{
+    let started = Instant::now();
+    let mut failover_from: Vec<NodeId> = Vec::new();
+    let mut reconnected: Vec<NodeId> = Vec::new();
+    let (mut redirects, mut attempt, mut attempts) = (0, 0, usize::MAX);
+    let patient = || started.elapsed() < policy.patience;
+    while attempt < attempts {
+        attempt += 1;
+        let Some(target) = dir.target(id).await else {
+            return Err(Routing::NoLiveMembers {
+                tried: failover_from.len(),
+            }
+            .into());
+        };
+        attempts = attempts.min(target.members * 3 + MAX_REDIRECTS + 2);
+        let Target {
+            name,
+            addr,
+            client,
+            generation,
+            epoch,
+            ..
+        } = target;
+        let Some(client) = client else {
+            // Down from here: ask the cluster. It is out of the ring only once the cluster
+            // agrees (missed probes and votes, or its lease ran out).
+            if !failover_from.contains(&name) {
+                failover_from.push(name.clone());
+            }
+            match dir.suspect(id, &name).await {
+                Suspicion::Out => continue,
+                Suspicion::Alive if patient() => {
+                    attempt -= 1;
+                    tokio::time::sleep(policy.retry_alive_after).await;
+                    dir.refresh().await?;
+                    continue;
+                }
+                Suspicion::Alive => return Err(Routing::Partitioned { name, addr }.into()),
+                Suspicion::NoWitness => {
+                    return Err(Routing::NoLiveMembers {
+                        tried: failover_from.len(),
+                    }
+                    .into());
+                }
+            }
+        };
+        let failure = match f(client, transport::context(policy.deadline), epoch).await {
+            Ok(Ok(value)) => {
+                return Ok(Routed {
+                    value,
+                    node: name,
+                    addr,
+                    latency: started.elapsed(),
+                    failover_from,
+                    redirects,
+                });
+            }
+            Ok(Err(ShardError::Moved { .. })) if redirects < MAX_REDIRECTS => {
+                redirects += 1;
+                dir.refresh().await?;
+                continue;
+            }
+            Ok(Err(error @ (ShardError::ShuttingDown { .. } | ShardError::Unavailable { .. }))) => {
+                // Nothing was computed: the owner is leaving, or the id is being handed over,
+                // or its lease is being renewed. Ask again shortly, within the patience.
+                if !patient() {
+                    return Err(Routing::Shard { node: name, error }.into());
+                }
+                attempt -= 1;
+                tokio::time::sleep(Duration::from_millis(10 + fastrand::u64(0..20))).await;
+                dir.refresh().await?;
+                continue;
+            }
+            Ok(Err(error)) => return Err(Routing::Shard { node: name, error }.into()),
+            Err(RpcError::DeadlineExceeded) => {
+                Failure::Down("no answer before the deadline".into())
+            }
+            Err(RpcError::Server(e)) => Failure::Down(format!("server error: {e}")),
+            Err(_) => Failure::Broken,
+        };
+        let why = match failure {
+            Failure::Broken if !reconnected.contains(&name) => {
+                reconnected.push(name.clone());
+                match dir.reconnect(&name, generation).await {
+                    Ok(()) => continue,
+                    Err(why) => why,
+                }
+            }
+            Failure::Broken => "connection lost".to_string(),
+            Failure::Down(why) => why,
+        };
+        dir.mark_down(&name, generation, &why);
+    }
+    Err(Routing::NoLiveMembers {
+        tried: failover_from.len(),
+    }
+    .into())
+}
+
+#[cfg(test)]
+#[path = "route_tests.rs"]
+mod tests;

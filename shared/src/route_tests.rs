@@ -1,0 +1,84 @@
+use std::sync::Mutex;
+
+use super::*;
+
+/// A view with one member nobody can reach; the cluster says `verdicts` in turn when asked.
+struct Unreachable {
+    verdicts: Mutex<Vec<Suspicion>>,
+    asked: Mutex<usize>,
+}
+
+impl Unreachable {
+    fn new(verdicts: &[Suspicion]) -> Unreachable {
+        Unreachable {
+            verdicts: Mutex::new(verdicts.iter().rev().copied().collect()),
+            asked: Mutex::new(0),
+        }
+    }
+}
+
+impl Directory for Unreachable {
+    type Error = Routing;
+
+    async fn target(&self, _: &(dyn Placed + Sync)) -> Option<Target> {
+        Some(Target {
+            name: NodeId::new("n1").expect("valid"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 7001)),
+            client: None,
+            generation: 0,
+            epoch: 1,
+            members: 1,
+        })
+    }
+    async fn refresh(&self) -> Result<(), Routing> {
+        Ok(())
+    }
+    async fn reconnect(&self, _: &NodeId, _: u64) -> Result<(), String> {
+        Err("unreachable".into())
+    }
+    fn mark_down(&self, _: &NodeId, _: u64, _: &str) {}
+    async fn suspect(&self, _: &(dyn Placed + Sync), _: &NodeId) -> Suspicion {
+        *self.asked.lock().expect("lock") += 1;
+        let mut verdicts = self.verdicts.lock().expect("lock");
+        verdicts.pop().unwrap_or(Suspicion::Alive)
+    }
+}
+
+fn policy(patience: Duration) -> Policy {
+    Policy {
+        deadline: Duration::from_millis(100),
+        patience,
+        retry_alive_after: Duration::from_millis(5),
+    }
+}
+
+async fn call(dir: &Unreachable, patience: Duration) -> Result<Routed<()>, Routing> {
+    call_owner(dir, &7u64, &policy(patience), |_, _, _| async {
+        Ok::<Result<(), ShardError>, RpcError>(Ok(()))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_owner_the_cluster_counts_alive_is_waited_for_until_the_patience_runs_out() {
+    let dir = Unreachable::new(&[]);
+    let started = Instant::now();
+    let err = call(&dir, Duration::from_millis(60))
+        .await
+        .expect_err("never answers");
+    assert!(matches!(err, Routing::Partitioned { .. }), "{err}");
+    assert!(started.elapsed() >= Duration::from_millis(60));
+    assert!(
+        *dir.asked.lock().expect("lock") > 2,
+        "asked the cluster again while waiting"
+    );
+}
+
+#[tokio::test]
+async fn with_no_witness_left_the_call_fails_at_once_naming_what_was_tried() {
+    let dir = Unreachable::new(&[Suspicion::NoWitness]);
+    let err = call(&dir, Duration::from_secs(10))
+        .await
+        .expect_err("nobody to ask");
+    assert_eq!(err, Routing::NoLiveMembers { tried: 1 });
+}
