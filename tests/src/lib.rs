@@ -272,6 +272,21 @@ impl TestCluster {
         }
     }
 
+    /// Runs SQL on the cluster's database from outside the nodes, as a fault would strike it.
+    pub async fn sql(&self, statement: &str) {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.db())
+            .busy_timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .expect("connects to the database");
+        sqlx::raw_sql(statement)
+            .execute(&mut conn)
+            .await
+            .expect("the statement runs");
+    }
+
     fn config(&self, name: NodeId, listen: SocketAddr) -> Config {
         let mut config = Config::new(name, listen)
             .with_ttl(self.ttl)

@@ -104,21 +104,6 @@ async fn left(cluster: &TestCluster, product: &str) -> u64 {
         .expect("the product is audited")
 }
 
-/// Runs SQL on the cluster's database from outside the nodes, as a fault would strike it.
-async fn sql(cluster: &TestCluster, statement: &str) {
-    use sqlx::ConnectOptions;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(cluster.db())
-        .busy_timeout(Duration::from_secs(5))
-        .connect()
-        .await
-        .expect("connects to the database");
-    sqlx::raw_sql(statement)
-        .execute(&mut conn)
-        .await
-        .expect("the statement runs");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hold_released_under_a_paying_order_fails_it_instead_of_selling_it_short() {
     // Paying lasts long enough for the release below to land before it ends, even when slow.
@@ -223,12 +208,12 @@ async fn a_store_error_while_reserving_is_retried_and_the_order_is_bought() {
     );
     cluster.add_in_process(name(1)).await;
     let client = cluster.client().await;
-    sql(
-        &cluster,
-        "CREATE TRIGGER fault BEFORE INSERT ON reservations
+    cluster
+        .sql(
+            "CREATE TRIGGER fault BEFORE INSERT ON reservations
          BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
-    )
-    .await;
+        )
+        .await;
     let placed = client
         .checkout(&order(&[("lamp", 1)]))
         .await
@@ -242,7 +227,7 @@ async fn a_store_error_while_reserving_is_retried_and_the_order_is_bought() {
         meanwhile.stage,
         meanwhile.reason
     );
-    sql(&cluster, "DROP TRIGGER fault;").await;
+    cluster.sql("DROP TRIGGER fault;").await;
     let end = until_final(&client, meanwhile).await;
     assert_eq!(end.stage, Stage::Done);
     assert_eq!(left(&cluster, "lamp").await, 9);
@@ -257,12 +242,12 @@ async fn a_store_error_while_selling_is_retried_and_the_order_is_bought() {
     );
     cluster.add_in_process(name(1)).await;
     let client = cluster.client().await;
-    sql(
-        &cluster,
-        "CREATE TRIGGER fault BEFORE UPDATE OF state ON reservations WHEN NEW.state = 'sold'
+    cluster
+        .sql(
+            "CREATE TRIGGER fault BEFORE UPDATE OF state ON reservations WHEN NEW.state = 'sold'
          BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
-    )
-    .await;
+        )
+        .await;
     let placed = client
         .checkout(&order(&[("lamp", 1)]))
         .await
@@ -270,7 +255,7 @@ async fn a_store_error_while_selling_is_retried_and_the_order_is_bought() {
         .value;
     let paying = until(&client, placed, Stage::Paying, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    sql(&cluster, "DROP TRIGGER fault;").await;
+    cluster.sql("DROP TRIGGER fault;").await;
     let end = until_final(&client, paying).await;
     assert_eq!(end.stage, Stage::Done, "bought once the store works again");
     let store = store(&cluster).await;
@@ -305,16 +290,14 @@ async fn a_failed_orders_stray_hold_is_given_back_by_its_owners_reaper() {
         .expect("held");
     // Failed the way a database from before schema version 4 could be: holds kept. (REPLACE
     // fires no update trigger; today failing an order gives its holds back at once.)
-    sql(
-        &cluster,
-        &format!(
+    cluster
+        .sql(&format!(
             "INSERT OR REPLACE INTO orders
              SELECT id, customer, lines, total_cents, 'failed', 'crashed', owner, created_ms,
                     updated_ms, version + 1 FROM orders WHERE id = '{}'",
             placed.id
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(left(&cluster, "teapot").await, 1, "two teapots stray");
     let started = Instant::now();
     while left(&cluster, "teapot").await != 3 {

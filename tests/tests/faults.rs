@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ringshop_shared::{MemberStatus, NodeId};
+use ringshop_shared::{MemberStatus, NodeId, ShardError, Unavailable, transport};
 use ringshop_tests::{TestCluster, name, test_config};
 use ringshop_tui::{Cluster, ClusterConfig};
 
@@ -133,4 +133,98 @@ async fn a_frozen_node_is_declared_dead_and_rejoins_by_itself_when_it_runs_again
         "served again {back:?} after SIGCONT"
     );
     assert!(cluster.is_running(&n2), "the same process, never restarted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_renew_its_lease_answers_unavailable_until_it_does() {
+    let cluster = TestCluster::in_process(1, Duration::from_secs(30)).await;
+    let node = transport::connect_shard(cluster.addrs()[0], Duration::from_secs(1))
+        .await
+        .expect("connects");
+    let ask = || node.request(transport::context(Duration::from_millis(500)), 7, 0);
+    let first = ask().await.expect("an answer").expect("served").value;
+    // Every heartbeat fails from now on: the lease runs out within the suspicion time.
+    cluster
+        .sql(
+            "CREATE TRIGGER fault BEFORE UPDATE OF heartbeat_ms ON members
+             BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
+        )
+        .await;
+    let cut = Instant::now();
+    let mut fenced = None;
+    while cut.elapsed() < Duration::from_secs(4) {
+        match ask().await.expect("an answer") {
+            Ok(answer) => assert_eq!(answer.value, first, "nothing new is computed meanwhile"),
+            Err(ShardError::Unavailable {
+                reason: Unavailable::Fenced,
+                ..
+            }) => {
+                fenced = Some(cut.elapsed());
+                break;
+            }
+            Err(other) => panic!("unexpected refusal: {other}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fenced = fenced.expect("the node kept answering without a lease");
+    assert!(
+        fenced <= Duration::from_secs(2),
+        "fenced only after {fenced:?}"
+    );
+    let stats = node
+        .stats(transport::context(Duration::from_secs(1)))
+        .await
+        .expect("stats still answer");
+    assert!(stats.fenced >= 1, "the refusal is counted");
+
+    cluster.sql("DROP TRIGGER fault;").await;
+    let healed = Instant::now();
+    let mut back = false;
+    while healed.elapsed() < Duration::from_secs(5) {
+        if ask().await.expect("an answer").is_ok() {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(back, "the node never answered again once heartbeats landed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_started_at_the_same_instant_on_a_fresh_store_all_come_up() {
+    for round in 0..6 {
+        let cluster = TestCluster::empty(Duration::from_secs(5));
+        let starts: Vec<std::process::Child> = (1..=3)
+            .map(|i| {
+                std::process::Command::new(ringshop_tests::node_binary())
+                    .args(["--name", &format!("n{i}"), "--listen", "127.0.0.1:0"])
+                    .arg("--db")
+                    .arg(cluster.db())
+                    .env("RUST_LOG", "error")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("starts")
+            })
+            .collect();
+        for mut child in starts {
+            let out = child.stdout.take().expect("piped");
+            let line = tokio::task::spawn_blocking(move || {
+                let mut line = String::new();
+                let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line);
+                line
+            });
+            let line = tokio::time::timeout(Duration::from_secs(20), line)
+                .await
+                .expect("prints its address in time")
+                .expect("reads");
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("exits");
+            assert!(
+                line.contains("listening on"),
+                "round {round}: a node did not come up: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
 }
