@@ -9,9 +9,7 @@ use ringshop_node::shop::checkout::Payment;
 use ringshop_node::shop::reaper;
 use ringshop_node::store::now_ms;
 use ringshop_node::{SqliteStore, Store};
-use ringshop_shared::{
-    NewOrder, Order, OrderId, OrderLine, ProductId, ShardError, Stage, transport,
-};
+use ringshop_shared::{NewOrder, Order, OrderId, ProductId, ShardError, Stage, transport};
 use ringshop_tests::{TestCluster, name};
 use ringshop_tui::Cluster;
 
@@ -21,29 +19,10 @@ mug,Mug,tea,1200,500
 teapot,Teapot,tea,3900,3
 ";
 
-fn paying_for(delay: Duration) -> Payment {
-    Payment {
-        delay,
-        failure_rate: 0.0,
-    }
-}
-
-fn p(id: &str) -> ProductId {
-    ProductId::new(id).expect("valid")
-}
+use ringshop_tests::{paying as paying_for, product as p};
 
 fn order(lines: &[(&str, u32)]) -> NewOrder {
-    NewOrder {
-        id: OrderId::random(),
-        customer: "books".into(),
-        lines: lines
-            .iter()
-            .map(|(id, qty)| OrderLine {
-                product: p(id),
-                qty: *qty,
-            })
-            .collect(),
-    }
+    ringshop_tests::new_order("books", lines)
 }
 
 /// Follows an order until it reaches `stage` or a final one; fails the test after `limit`.

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::{SqliteStore, Store};
-use ringshop_shared::{
-    NewOrder, Order, OrderId, OrderLine, ProductId, ShardError, Stage, transport,
-};
+use ringshop_shared::{NewOrder, Order, OrderId, ShardError, Stage, transport};
 use ringshop_tests::{TestCluster, name};
 use ringshop_tui::{Cluster, ClusterError};
 
@@ -19,29 +17,14 @@ mug,Mug,tea,1200,500
 teapot,Teapot,tea,3900,3
 ";
 
-fn quick() -> Payment {
-    Payment {
-        delay: Duration::from_millis(200),
-        failure_rate: 0.0,
-    }
-}
+use ringshop_tests::product as p;
 
-fn p(id: &str) -> ProductId {
-    ProductId::new(id).expect("valid")
+fn quick() -> Payment {
+    ringshop_tests::paying(Duration::from_millis(200))
 }
 
 fn order(lines: &[(&str, u32)]) -> NewOrder {
-    NewOrder {
-        id: OrderId::random(),
-        customer: "tester".into(),
-        lines: lines
-            .iter()
-            .map(|(id, qty)| OrderLine {
-                product: p(id),
-                qty: *qty,
-            })
-            .collect(),
-    }
+    ringshop_tests::new_order("tester", lines)
 }
 
 /// Follows an order to its final stage (at most 30 s); every stage seen, in order.

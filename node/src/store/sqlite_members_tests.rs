@@ -10,6 +10,14 @@ fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
+/// Joins `name` at 127.0.0.1:`port` at time `now`, taking over names silent since `stale`.
+async fn join(store: &SqliteStore, name: &str, port: u16, now: Millis, stale: Millis) -> Joined {
+    store
+        .join(&n(name), addr(port), now, stale)
+        .await
+        .expect("joins")
+}
+
 async fn fresh() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join("t.db"))
@@ -22,10 +30,7 @@ async fn fresh() -> (tempfile::TempDir, SqliteStore) {
 async fn a_join_bumps_the_epoch_and_lists_the_member_active() {
     let (_dir, store) = fresh().await;
     assert_eq!(store.epoch().await.expect("epoch"), 0);
-    let joined = store
-        .join(&n("n1"), addr(7001), 1_000, 0)
-        .await
-        .expect("joins");
+    let joined = join(&store, "n1", 7001, 1_000, 0).await;
     assert_eq!(joined.incarnation, 1);
     let m = store.membership(1_250).await.expect("members");
     assert_eq!(m.epoch, 1);
@@ -38,10 +43,7 @@ async fn a_join_bumps_the_epoch_and_lists_the_member_active() {
 #[tokio::test]
 async fn a_live_name_is_refused_naming_its_holder() {
     let (_dir, store) = fresh().await;
-    store
-        .join(&n("n1"), addr(7001), 10_000, 0)
-        .await
-        .expect("joins");
+    join(&store, "n1", 7001, 10_000, 0).await;
     let err = store
         .join(&n("n1"), addr(7009), 10_300, 10_300 - 2_000)
         .await
@@ -62,10 +64,7 @@ async fn a_live_name_is_refused_naming_its_holder() {
 #[tokio::test]
 async fn a_stale_or_departed_name_can_be_taken_with_a_new_incarnation() {
     let (_dir, store) = fresh().await;
-    store
-        .join(&n("n1"), addr(7001), 10_000, 0)
-        .await
-        .expect("joins");
+    join(&store, "n1", 7001, 10_000, 0).await;
     let again = store
         .join(&n("n1"), addr(7002), 13_000, 11_000)
         .await
@@ -87,10 +86,7 @@ async fn a_stale_or_departed_name_can_be_taken_with_a_new_incarnation() {
 #[tokio::test]
 async fn heartbeats_of_an_old_incarnation_are_refused() {
     let (_dir, store) = fresh().await;
-    store
-        .join(&n("n1"), addr(7001), 10_000, 0)
-        .await
-        .expect("joins");
+    join(&store, "n1", 7001, 10_000, 0).await;
     assert!(store.heartbeat(&n("n1"), 1, 10_500).await.expect("beats"));
     assert!(!store.heartbeat(&n("n1"), 7, 10_500).await.expect("answers"));
     assert!(store.mark_dead(&n("n1"), 1).await.expect("voted dead"));
@@ -103,14 +99,8 @@ async fn heartbeats_of_an_old_incarnation_are_refused() {
 #[tokio::test]
 async fn reap_marks_only_silent_members_dead_and_bumps_the_epoch() {
     let (_dir, store) = fresh().await;
-    store
-        .join(&n("n1"), addr(7001), 10_000, 0)
-        .await
-        .expect("joins");
-    store
-        .join(&n("n2"), addr(7002), 10_000, 0)
-        .await
-        .expect("joins");
+    join(&store, "n1", 7001, 10_000, 0).await;
+    join(&store, "n2", 7002, 10_000, 0).await;
     store.heartbeat(&n("n2"), 1, 12_000).await.expect("beats");
     let before = store.epoch().await.expect("epoch");
     let reaped = store.reap(12_000 - 1_500).await.expect("reaps");
@@ -125,14 +115,8 @@ async fn reap_marks_only_silent_members_dead_and_bumps_the_epoch() {
 #[tokio::test]
 async fn every_change_is_logged_once_with_its_epoch_so_a_member_can_replay_them() {
     let (_dir, store) = fresh().await;
-    store
-        .join(&n("n1"), addr(7001), 10_000, 0)
-        .await
-        .expect("joins");
-    store
-        .join(&n("n2"), addr(7002), 10_000, 0)
-        .await
-        .expect("joins");
+    join(&store, "n1", 7001, 10_000, 0).await;
+    join(&store, "n2", 7002, 10_000, 0).await;
     store.heartbeat(&n("n1"), 1, 10_400).await.expect("beats");
     store
         .set_status(&n("n2"), 1, MemberStatus::Leaving)
@@ -164,10 +148,7 @@ async fn every_change_is_logged_once_with_its_epoch_so_a_member_can_replay_them(
 #[tokio::test]
 async fn acknowledgements_only_move_forward_and_a_rejoin_starts_them_again() {
     let (_dir, store) = fresh().await;
-    store
-        .join(&n("n1"), addr(7001), 10_000, 0)
-        .await
-        .expect("joins");
+    join(&store, "n1", 7001, 10_000, 0).await;
     assert!(store.ack(&n("n1"), 1, 5).await.expect("acks"));
     assert!(store.ack(&n("n1"), 1, 3).await.expect("acks"));
     let acked = |m: &Membership| m.members[0].acked_epoch;
@@ -188,10 +169,7 @@ async fn acknowledgements_only_move_forward_and_a_rejoin_starts_them_again() {
 #[tokio::test]
 async fn heartbeats_never_go_back_in_time() {
     let (_dir, store) = fresh().await;
-    store
-        .join(&n("n1"), addr(7001), 10_000, 0)
-        .await
-        .expect("joins");
+    join(&store, "n1", 7001, 10_000, 0).await;
     store.heartbeat(&n("n1"), 1, 12_000).await.expect("beats");
     store.heartbeat(&n("n1"), 1, 11_000).await.expect("beats");
     let m = store.membership(12_500).await.expect("members");
