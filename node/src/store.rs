@@ -11,6 +11,8 @@ mod sqlite;
 mod sqlite_books;
 mod sqlite_members;
 mod sqlite_shop;
+#[cfg(test)]
+mod test_support;
 
 use std::future::Future;
 use std::net::SocketAddr;

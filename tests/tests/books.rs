@@ -178,21 +178,22 @@ async fn a_failed_orders_line_is_never_held_again() {
     assert_eq!(left(&cluster, "teapot").await, 3, "all three teapots left");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_error_while_reserving_is_retried_and_the_order_is_bought() {
-    let mut cluster = TestCluster::shop(
-        Duration::from_secs(5),
-        CATALOG,
-        paying_for(Duration::from_millis(50)),
-    );
+/// One node paying after `delay`, whose store fails every statement that `when` names (the
+/// trigger `fault`, until the test drops it).
+async fn one_node_failing(delay: Duration, when: &str) -> (TestCluster, Cluster) {
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, paying_for(delay));
     cluster.add_in_process(name(1)).await;
     let client = cluster.client().await;
-    cluster
-        .sql(
-            "CREATE TRIGGER fault BEFORE INSERT ON reservations
-         BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
-        )
-        .await;
+    let fault =
+        format!("CREATE TRIGGER fault {when} BEGIN SELECT RAISE(ABORT, 'injected fault'); END;");
+    cluster.sql(&fault).await;
+    (cluster, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_error_while_reserving_is_retried_and_the_order_is_bought() {
+    let (cluster, client) =
+        one_node_failing(Duration::from_millis(50), "BEFORE INSERT ON reservations").await;
     let placed = client
         .checkout(&order(&[("lamp", 1)]))
         .await
@@ -214,19 +215,11 @@ async fn a_store_error_while_reserving_is_retried_and_the_order_is_bought() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_error_while_selling_is_retried_and_the_order_is_bought() {
-    let mut cluster = TestCluster::shop(
-        Duration::from_secs(5),
-        CATALOG,
-        paying_for(Duration::from_millis(100)),
-    );
-    cluster.add_in_process(name(1)).await;
-    let client = cluster.client().await;
-    cluster
-        .sql(
-            "CREATE TRIGGER fault BEFORE UPDATE OF state ON reservations WHEN NEW.state = 'sold'
-         BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
-        )
-        .await;
+    let (cluster, client) = one_node_failing(
+        Duration::from_millis(100),
+        "BEFORE UPDATE OF state ON reservations WHEN NEW.state = 'sold'",
+    )
+    .await;
     let placed = client
         .checkout(&order(&[("lamp", 1)]))
         .await

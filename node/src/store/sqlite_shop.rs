@@ -237,21 +237,8 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shop::catalog::parse;
     use crate::store::Store;
-
-    async fn seeded(dir: &tempfile::TempDir) -> SqliteStore {
-        let store = SqliteStore::open(&dir.path().join("s.db"))
-            .await
-            .expect("opens");
-        let entries = parse("t", "mug,Mug,tea,1200,10\nteapot,Teapot,tea,3900,2\n").expect("valid");
-        store.seed(&entries).await.expect("seeds");
-        store
-    }
-
-    fn p(id: &str) -> ProductId {
-        ProductId::new(id).expect("valid")
-    }
+    use crate::store::test_support::{p, seeded};
 
     #[tokio::test]
     async fn an_order_is_stored_once_and_moves_on_only_from_its_version() {

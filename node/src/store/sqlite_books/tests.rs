@@ -10,23 +10,11 @@ use super::*;
 mod holds;
 mod sales;
 mod strays;
-use crate::shop::catalog::parse;
 use crate::store::{SqliteStore, Store};
 
 const T0: Millis = 1_000_000;
 
-async fn seeded(dir: &tempfile::TempDir) -> SqliteStore {
-    let store = SqliteStore::open(&dir.path().join("s.db"))
-        .await
-        .expect("opens");
-    let entries = parse("t", "mug,Mug,tea,1200,10\nteapot,Teapot,tea,3900,2\n").expect("valid");
-    store.seed(&entries).await.expect("seeds");
-    store
-}
-
-fn p(id: &str) -> ProductId {
-    ProductId::new(id).expect("valid")
-}
+use crate::store::test_support::{p, seeded};
 
 fn me() -> NodeId {
     NodeId::new("n1").expect("valid")
