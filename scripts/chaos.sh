@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A longer chaos run: the chaos suite's schedule (join, graceful leave, SIGKILL, restart under
 # the same name, SIGSTOP for 3 s then SIGCONT) repeated for SECONDS on release-built nodes
-# under load, then the table per fault event and the four property results (failed calls, two
-# live generations, stale answers after SIGCONT, the books).
+# under load (following mains, slow mains that do not follow the membership, a fresh main on
+# each node that joins), then the table per fault event and the four property results (failed
+# calls, two live generations, stale answers after SIGCONT, the books).
 #
 #   scripts/chaos.sh [SECONDS]     default 120
 #

@@ -1,6 +1,8 @@
 //! The chaos suite: real node processes on 127.0.0.1 (port 0), a nemesis that joins, leaves,
 //! SIGKILLs, restarts and SIGSTOPs/SIGCONTs them on a schedule, bounded load through the
-//! `Cluster` client meanwhile, and a checker of what the load saw.
+//! `Cluster` client meanwhile (following mains; slow mains that do not follow the membership,
+//! asking for the ids the next fault will move; a fresh main on each node that joins), and a
+//! checker of what the load saw.
 //!
 //! A run records a [`History`] (every value call with its wall-clock start and end and what it
 //! answered, every nemesis event, every acknowledged order), then checks four properties:
@@ -19,6 +21,7 @@ pub mod load;
 pub mod nemesis;
 pub mod report;
 pub mod table;
+pub mod targets;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
@@ -33,6 +36,7 @@ pub use self::history::History;
 pub use self::load::LoadConfig;
 pub use self::nemesis::{Fault, Step};
 pub use self::report::Report;
+pub use self::targets::Targets;
 
 /// One scarce product (so some buyers meet "out of stock") and two plentiful ones.
 pub const CATALOG: &str = "\
@@ -40,6 +44,10 @@ lamp,Desk lamp,home,4500,40
 mug,Mug,tea,1200,100000
 teapot,Teapot,tea,3900,100000
 ";
+
+/// The nodes' membership poll period (their default), over which the first nodes' starts are
+/// spread.
+const POLL_PERIOD_MS: u64 = 100;
 
 /// What one run does.
 #[derive(Clone, Debug)]
@@ -79,7 +87,12 @@ impl Settings {
             load: LoadConfig {
                 clients: 4,
                 workers: 16,
+                slow_mains: 4,
+                slow_workers: 8,
+                fresh_workers: 4,
+                fresh_for: Duration::from_secs(2),
                 ids: 1_000,
+                hot: 2,
                 think: Duration::from_millis(1),
                 buyers: 4,
                 products: ["lamp", "mug", "teapot"]
@@ -119,6 +132,10 @@ pub async fn run(settings: &Settings) -> Outcome {
     let mut cluster = TestCluster::shop(settings.ttl, &settings.catalog, settings.payment.clone());
     tokio::task::block_in_place(|| {
         for i in 1..=settings.nodes {
+            // Started back to back, the nodes would poll the membership in lock-step, a few
+            // ms apart, and learn every change almost together; real nodes start at unrelated
+            // moments, so their polls fall anywhere in the period.
+            std::thread::sleep(Duration::from_millis(fastrand::u64(..POLL_PERIOD_MS)));
             cluster.add_process(name(i));
         }
     });
@@ -134,11 +151,30 @@ pub async fn run(settings: &Settings) -> Outcome {
             .expect("the chaos cluster answers");
         clients.push(client);
     }
+    // Slow mains learn a change only from a `Moved` or an owner they cannot reach.
+    let slow_config = ClusterConfig {
+        follow_membership: false,
+        ..test_config()
+    };
+    let mut slow = Vec::new();
+    for _ in 0..settings.load.slow_mains {
+        let client = Cluster::connect(&cluster.addrs(), slow_config.clone())
+            .await
+            .expect("the chaos cluster answers");
+        slow.push(client);
+    }
     let client = clients[0].clone();
+    let targets = Targets::new(settings.load.ids, settings.load.hot);
     let mut history = History::new(SystemTime::now());
-    let load = load::Load::start(&clients, &settings.load);
+    let load = load::Load::start(&clients, &slow, &targets, &settings.load, config);
     tokio::time::sleep(settings.warmup).await;
-    let mut nemesis = nemesis::Nemesis::new(&mut cluster, client.clone(), settings.nodes);
+    let mut nemesis = nemesis::Nemesis::new(
+        &mut cluster,
+        client.clone(),
+        settings.nodes,
+        targets,
+        load.fresh_mains(),
+    );
     nemesis.run(&settings.steps, settings.repeat_for).await;
     history.events = std::mem::take(&mut nemesis.events);
     tokio::time::sleep(settings.cooldown).await;

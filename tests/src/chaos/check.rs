@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use ringshop_shared::NodeId;
 
-use super::history::{Call, EventKind, Generation, History, Secs};
+use super::history::{Call, EventKind, Generation, History, Main, Secs};
 
 /// Node wall clocks (`created_at`) and the test's wall clock (call starts, events) are the same
 /// machine's clock, read at different moments with a granularity that is not promised finer
@@ -42,6 +42,9 @@ pub struct TwoLive {
     pub old_node: NodeId,
     pub new_node: NodeId,
     pub call_start: SystemTime,
+    /// The main that made the late call, and the one that first saw the new generation.
+    pub main: Main,
+    pub new_main: Main,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -82,7 +85,8 @@ pub fn failures(h: &History) -> Failures {
         .take(EXAMPLES)
         .map(|c| {
             let why = c.outcome.as_ref().err().map_or("", String::as_str);
-            format!("id {} started {}: {why}", c.id, h.secs(c.start))
+            let by = c.main.words();
+            format!("id {} started {} by {by}: {why}", c.id, h.secs(c.start))
         })
         .collect();
     examples.extend(h.buyer_failures.iter().take(EXAMPLES).map(|f| {
@@ -140,6 +144,8 @@ pub fn two_generations(h: &History) -> TwoGenerations {
                     old_node: call.node().cloned().unwrap_or_else(unknown),
                     new_node: g2_calls[0].node().cloned().unwrap_or_else(unknown),
                     call_start: call.start,
+                    main: call.main,
+                    new_main: g2_calls[0].main,
                 });
             }
         }
@@ -201,16 +207,18 @@ fn unknown() -> NodeId {
 pub fn describe_two_live(origin: SystemTime, t: &TwoLive) -> String {
     let secs = |t| Secs::since(origin, t);
     format!(
-        "id {}: {} answered value {} (created {}) in a call started {}, but value {} (created {}, \
-         seen on {}) already existed",
+        "id {}: {} answered value {} (created {}) to {} in a call started {}, but value {} \
+         (created {}, seen on {} by {}) already existed",
         t.old.id,
         t.old_node,
         t.old.value,
         secs(t.old.created_at),
+        t.main.words(),
         secs(t.call_start),
         t.new.value,
         secs(t.new.created_at),
-        t.new_node
+        t.new_node,
+        t.new_main.words()
     )
 }
 
@@ -222,10 +230,11 @@ pub fn describe_stale(origin: SystemTime, p: &Pause, c: &Call) -> String {
         Err(e) => (0, e.clone()),
     };
     format!(
-        "id {}: {} answered value {value} (created {created}) in a call started {}, after its \
-         SIGCONT at {} (SIGSTOP at {})",
+        "id {}: {} answered value {value} (created {created}) to {} in a call started {}, \
+         after its SIGCONT at {} (SIGSTOP at {})",
         c.id,
         p.node,
+        c.main.words(),
         secs(c.start),
         secs(p.resumed),
         secs(p.stopped)

@@ -21,9 +21,33 @@ pub struct Seen {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Call {
     pub id: u64,
+    /// The kind of main that made it.
+    pub main: Main,
     pub start: SystemTime,
     pub end: SystemTime,
     pub outcome: Result<Seen, String>,
+}
+
+/// The kinds of main the load runs (see `load`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Main {
+    /// Follows the membership as it changes.
+    Following,
+    /// Learns a change only from `Moved` or an owner it cannot reach.
+    Slow,
+    /// Opened on a node that just joined, seeded with it alone.
+    Fresh,
+}
+
+impl Main {
+    /// "a following main", "a slow main", "a fresh main".
+    pub fn words(self) -> &'static str {
+        match self {
+            Main::Following => "a following main",
+            Main::Slow => "a slow main",
+            Main::Fresh => "a fresh main",
+        }
+    }
 }
 
 /// One computed value of an id. An entry handed to a new owner keeps its value and

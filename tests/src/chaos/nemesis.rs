@@ -1,15 +1,20 @@
 //! The nemesis: a schedule of faults done to a `TestCluster` of child processes, each recorded
 //! as an event with its time. Victims are picked in turn from the running nodes (oldest first),
-//! so a schedule is the same on every run; a step with no possible victim is skipped.
+//! so a schedule is the same on every run; a step with no possible victim is skipped. Halfway
+//! through the wait before each step the nemesis aims the slow and fresh mains ([`Targets`])
+//! at the ids that step will move, and it has the load open a fresh main on each node that
+//! joins or restarts.
 
 use std::time::{Duration, Instant, SystemTime};
 
-use ringshop_shared::{MemberStatus, NodeId};
+use ringshop_shared::{MemberStatus, NodeId, Ring};
 use ringshop_tui::Cluster;
 
 use crate::TestCluster;
 
 use super::history::{Event, EventKind};
+use super::load::FreshMains;
+use super::targets::Targets;
 
 /// One kind of fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,17 +64,29 @@ pub struct Nemesis<'a> {
     size: usize,
     cursor: usize,
     killed: Vec<NodeId>,
+    /// Where the slow and fresh mains look: the ids the next step moves.
+    targets: Targets,
+    /// Told of each node that joins (or restarts).
+    fresh: FreshMains,
     pub events: Vec<Event>,
 }
 
 impl<'a> Nemesis<'a> {
-    pub fn new(cluster: &'a mut TestCluster, client: Cluster, size: usize) -> Nemesis<'a> {
+    pub fn new(
+        cluster: &'a mut TestCluster,
+        client: Cluster,
+        size: usize,
+        targets: Targets,
+        fresh: FreshMains,
+    ) -> Nemesis<'a> {
         Nemesis {
             cluster,
             client,
             size,
             cursor: 0,
             killed: Vec::new(),
+            targets,
+            fresh,
             events: Vec::new(),
         }
     }
@@ -85,7 +102,12 @@ impl<'a> Nemesis<'a> {
                     eprintln!("nemesis: {passes} full pass(es) of {} steps", steps.len());
                     return;
                 }
-                tokio::time::sleep(step.after).await;
+                // Aimed halfway: the slow mains ask the old owners for the ids before the
+                // step, and go on asking for them just after it, where a stale answer would be.
+                let half = step.after / 2;
+                tokio::time::sleep(half).await;
+                self.aim(step.fault);
+                tokio::time::sleep(step.after - half).await;
                 self.apply(step.fault).await;
             }
             passes += 1;
@@ -117,8 +139,9 @@ impl<'a> Nemesis<'a> {
                     if self.cluster.is_running(&node) {
                         continue;
                     }
-                    tokio::task::block_in_place(|| self.cluster.restart_process(&node));
+                    let addr = tokio::task::block_in_place(|| self.cluster.restart_process(&node));
                     self.record(SystemTime::now(), EventKind::Restart, &node);
+                    self.fresh.open(addr);
                     break;
                 }
             }
@@ -130,20 +153,60 @@ impl<'a> Nemesis<'a> {
         }
     }
 
+    /// Publishes the ids `fault` will move: their owner on the ring of the running nodes
+    /// differs from their owner on the ring the fault leaves (a paused node's ids move away
+    /// when it is declared dead and back when it returns).
+    fn aim(&mut self, fault: Fault) {
+        let running = self.cluster.running();
+        let before = Ring::with_members(self.client.ring().vnodes(), running.iter().cloned());
+        let mut after = before.clone();
+        match fault {
+            Fault::Join => {
+                for name in self.joiners() {
+                    after.add(name);
+                }
+            }
+            Fault::Leave | Fault::Kill | Fault::Pause(_) => {
+                if let Some(victim) = self.next_victim() {
+                    after.remove(&victim);
+                }
+            }
+            Fault::Restart => {
+                if let Some(node) = self.killed.iter().rev().find(|n| !running.contains(n)) {
+                    after.add(node.clone());
+                }
+            }
+        }
+        self.targets.aim(&before, &after);
+    }
+
     /// One new node, then more (at most the cluster's size in all) while fewer than the
     /// cluster's size run.
     fn join(&mut self) {
-        let mut joined = 0;
-        while joined == 0 || (joined < self.size && self.cluster.running().len() < self.size) {
-            let names = self.cluster.names();
+        for name in self.joiners() {
+            let addr = tokio::task::block_in_place(|| self.cluster.add_process(name.clone()));
+            self.record(SystemTime::now(), EventKind::Join, &name);
+            self.fresh.open(addr);
+        }
+    }
+
+    /// The names a join starts: the first free ones, one at least, the cluster's size at most,
+    /// and no more than it takes to run the cluster's size.
+    fn joiners(&mut self) -> Vec<NodeId> {
+        let running = self.cluster.running().len();
+        let mut taken = self.cluster.names();
+        let mut joiners = Vec::new();
+        while joiners.is_empty()
+            || (joiners.len() < self.size && running + joiners.len() < self.size)
+        {
             let name = (1..)
                 .map(crate::name)
-                .find(|n| !names.contains(n))
+                .find(|n| !taken.contains(n))
                 .expect("a free name");
-            tokio::task::block_in_place(|| self.cluster.add_process(name.clone()));
-            self.record(SystemTime::now(), EventKind::Join, &name);
-            joined += 1;
+            taken.push(name.clone());
+            joiners.push(name);
         }
+        joiners
     }
 
     async fn pause(&mut self, node: &NodeId, hold: Duration) {
@@ -166,14 +229,18 @@ impl<'a> Nemesis<'a> {
 
     /// The next running node in turn, if at least two run (one must be left to answer).
     fn victim(&mut self) -> Option<NodeId> {
-        let running = self.cluster.running();
-        if running.len() < 2 {
+        let Some(node) = self.next_victim() else {
             eprintln!("nemesis: fewer than two nodes running; step skipped");
             return None;
-        }
-        let node = running[self.cursor % running.len()].clone();
+        };
         self.cursor += 1;
         Some(node)
+    }
+
+    /// The node `victim` would pick now, without picking it.
+    fn next_victim(&mut self) -> Option<NodeId> {
+        let running = self.cluster.running();
+        (running.len() >= 2).then(|| running[self.cursor % running.len()].clone())
     }
 
     fn record(&mut self, at: SystemTime, kind: EventKind, node: &NodeId) {

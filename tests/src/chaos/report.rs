@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::books::Books;
 use super::check::{self, Failures, Stale, TwoGenerations};
-use super::history::{History, Purchases};
+use super::history::{History, Main, Purchases};
 use super::table::{self, Row, Table};
 
 #[derive(Clone, Debug)]
@@ -16,6 +16,9 @@ pub struct Report {
     pub load: Duration,
     pub calls: usize,
     pub hits: usize,
+    /// Calls made by the slow mains and by the fresh mains.
+    pub slow_calls: usize,
+    pub fresh_calls: usize,
     pub events: usize,
     pub purchases: Purchases,
     /// (a)
@@ -44,6 +47,8 @@ impl Report {
                 .iter()
                 .filter(|c| c.outcome.as_ref().is_ok_and(|s| s.hit))
                 .count(),
+            slow_calls: count(history, Main::Slow),
+            fresh_calls: count(history, Main::Fresh),
             events: history.events.len(),
             purchases: history.purchases,
             failures: check::failures(history),
@@ -63,6 +68,10 @@ impl Report {
     }
 }
 
+fn count(h: &History, main: Main) -> usize {
+    h.calls.iter().filter(|c| c.main == main).count()
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok { "ok  " } else { "FAIL" }
 }
@@ -72,10 +81,12 @@ impl fmt::Display for Report {
         let p = &self.purchases;
         writeln!(
             f,
-            "chaos: {} value calls ({} hits) in {:.1} s, {} nemesis events; orders placed {}, \
-             done {}, out of stock {}, declined {}",
+            "chaos: {} value calls ({} hits; {} by slow mains, {} by fresh mains) in {:.1} s, {} \
+             nemesis events; orders placed {}, done {}, out of stock {}, declined {}",
             self.calls,
             self.hits,
+            self.slow_calls,
+            self.fresh_calls,
             self.load.as_secs_f64(),
             self.events,
             p.placed,

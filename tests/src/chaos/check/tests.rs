@@ -7,7 +7,7 @@ use ringshop_node::store::Audit;
 use ringshop_shared::{NodeId, Order, OrderId, OrderLine, ProductId, Stage};
 
 use super::super::books;
-use super::super::history::{BuyerFailure, Call, Event, EventKind, History, Seen};
+use super::super::history::{BuyerFailure, Call, Event, EventKind, History, Main, Seen};
 use super::super::report::Report;
 use super::super::table::{self, Recovery};
 use super::*;
@@ -27,6 +27,7 @@ fn n(i: usize) -> NodeId {
 fn ok(id: u64, start: u64, node: usize, value: u32, created: u64) -> Call {
     Call {
         id,
+        main: Main::Following,
         start: at(start),
         end: at(start + 1),
         outcome: Ok(Seen {
@@ -132,6 +133,7 @@ fn a_failed_value_call_is_flagged() {
     let mut h = clean();
     h.calls.push(Call {
         id: 7,
+        main: Main::Following,
         start: at(9_100),
         end: at(11_100),
         outcome: Err("no member is up".into()),
