@@ -57,7 +57,12 @@ impl Owned {
             if !view.lost(me, &id, since) {
                 continue;
             }
-            let heir = view.heir(me, &id).cloned();
+            // A node whose lease ran out may have been declared dead, and the heir may have
+            // answered for the id since: its entry is void, never handed over.
+            let heir = view
+                .heir(me, &id)
+                .filter(|_| self.members.serving().is_ok())
+                .cloned();
             if let Some(handed) = self.registry.surrender(&id).await {
                 match heir {
                     Some(heir) => by_heir.entry(heir).or_default().push(handed),
@@ -93,6 +98,11 @@ impl Owned {
         epoch: u64,
     ) -> usize {
         let me = self.members.me();
+        if self.members.serving().is_err() {
+            // The lease ran out while handing over: what is left is void (see `rebalance`).
+            self.registry.handoffs_failed(chunk.len() as u64);
+            return 0;
+        }
         let sent = match self.peers.client(addr).await {
             Ok(client) => client
                 .adopt(transport::context(ADOPT_DEADLINE), chunk.to_vec(), epoch)
