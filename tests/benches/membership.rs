@@ -6,7 +6,8 @@
 //! - death: from SIGKILL until a client sees the member DEAD, with no client traffic (only the
 //!   other nodes' heartbeat reaping finds it);
 //! - suspect: from SIGKILL until a request for one of its ids is answered (the client asks the
-//!   next node to vote it dead at once);
+//!   next node to probe it; its ids move once the cluster declares it dead and its lease has
+//!   run out, since from outside a killed node and a paused one look the same);
 //! - moved: the fraction of 10,000 ids that change owner when a 4th node joins (ideal 1/4).
 
 use std::time::{Duration, Instant};

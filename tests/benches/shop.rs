@@ -4,8 +4,9 @@
 //! - orders/s: a 3-node in-process cluster, payment delay 0, 64 buyers at once, each placing
 //!   one-line orders and following each to `done`; counted over a fixed number of orders.
 //! - resume: node processes, payment 1 s; kill the node running an order during payment and
-//!   time until its order moves on another node (the client is watching, so it suspects the
-//!   dead node at once), and until it is bought.
+//!   time until its order moves on another node (the client is watching and asks for a probe;
+//!   the order moves once the cluster declares the node dead and its lease has run out), and
+//!   until it is bought.
 
 use std::time::{Duration, Instant};
 
