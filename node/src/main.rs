@@ -59,6 +59,28 @@ struct Args {
     payment_failure_rate: f64,
 }
 
+/// The membership timing the flags ask for, if a node can live by it: a heartbeat renews the
+/// lease for `lease()`, and the next one must come well before it ends, or the node would stop
+/// answering between two heartbeats.
+fn timing(args: &Args) -> Result<Timing, String> {
+    let timing = Timing {
+        heartbeat: args.heartbeat,
+        suspicion: args.suspicion,
+        ..Timing::default()
+    };
+    if timing.lease() < args.heartbeat.saturating_mul(2) {
+        return Err(format!(
+            "--suspicion {} ms is too short for --heartbeat {} ms: a node answers for {} ms after \
+             each heartbeat, which must cover two heartbeats; use --suspicion {} ms or more",
+            args.suspicion.as_millis(),
+            args.heartbeat.as_millis(),
+            timing.lease().as_millis(),
+            (args.heartbeat.saturating_mul(8) / 3).as_millis() + 1
+        ));
+    }
+    Ok(timing)
+}
+
 fn parse_rate(text: &str) -> Result<f64, String> {
     text.parse::<f64>()
         .ok()
@@ -68,6 +90,10 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Err(why) = timing(&args) {
+        eprintln!("ringshop-node: {why}");
+        return ExitCode::from(2);
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
@@ -88,17 +114,7 @@ fn main() -> ExitCode {
 #[tokio::main]
 async fn run(args: Args) -> anyhow::Result<()> {
     debug_assert_eq!(DEFAULT_TTL, Duration::from_secs(5));
-    anyhow::ensure!(
-        args.suspicion > args.heartbeat,
-        "--suspicion ({} ms) must be longer than --heartbeat ({} ms)",
-        args.suspicion.as_millis(),
-        args.heartbeat.as_millis()
-    );
-    let timing = Timing {
-        heartbeat: args.heartbeat,
-        suspicion: args.suspicion,
-        ..Timing::default()
-    };
+    let timing = timing(&args).map_err(anyhow::Error::msg)?;
     let db = args.db.unwrap_or_else(default_db_path);
     let mut config = Config::new(args.name, args.listen)
         .with_ttl(args.ttl)

@@ -33,6 +33,20 @@ fn a_bad_ttl_or_name_is_named_in_the_error() {
 }
 
 #[test]
+fn a_suspicion_too_short_for_the_heartbeat_is_a_usage_error_naming_both() {
+    let out = Command::new(BIN)
+        .args(["--heartbeat", "1s", "--suspicion", "1200ms"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--suspicion 1200 ms is too short for --heartbeat 1000 ms"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_port_in_use_is_a_clear_error_with_exit_1() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
     let addr = taken.local_addr().expect("addr").to_string();
