@@ -90,10 +90,13 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Err(why) = timing(&args) {
-        eprintln!("ringshop-node: {why}");
-        return ExitCode::from(2);
-    }
+    let timing = match timing(&args) {
+        Ok(timing) => timing,
+        Err(why) => {
+            eprintln!("ringshop-node: {why}");
+            return ExitCode::from(2);
+        }
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
@@ -102,7 +105,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match run(args) {
+    match run(args, timing) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ringshop-node: {e:#}");
@@ -112,9 +115,8 @@ fn main() -> ExitCode {
 }
 
 #[tokio::main]
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn run(args: Args, timing: Timing) -> anyhow::Result<()> {
     debug_assert_eq!(DEFAULT_TTL, Duration::from_secs(5));
-    let timing = timing(&args).map_err(anyhow::Error::msg)?;
     let db = args.db.unwrap_or_else(default_db_path);
     let mut config = Config::new(args.name, args.listen)
         .with_ttl(args.ttl)
