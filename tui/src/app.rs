@@ -10,6 +10,7 @@ use ringshop_shared::{NodeId, OrderId, OrderLine, ProductId, Stage};
 use crate::demo::Pass;
 use crate::effect::Effect;
 
+mod commands;
 mod update;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
