@@ -92,6 +92,9 @@ struct Inner {
     base: Instant,
     lease_until: AtomicU64,
     rejoining: AtomicBool,
+    /// Set once this node starts leaving: from then on a refused heartbeat means it has left,
+    /// not that it was declared dead, and it never rejoins.
+    departing: AtomicBool,
     declared_dead: Notify,
 }
 
@@ -120,6 +123,7 @@ impl Members {
                 base,
                 lease_until: AtomicU64::new(0),
                 rejoining: AtomicBool::new(false),
+                departing: AtomicBool::new(false),
                 declared_dead: Notify::new(),
             }),
         };
@@ -314,9 +318,13 @@ impl Members {
         Ok(self.view())
     }
 
-    /// Moves this node to `status` and reads the members again.
+    /// Moves this node to `status` and reads the members again. Leaving (or left) is for
+    /// good: the node never rejoins after it.
     pub async fn set_status(&self, status: MemberStatus) -> Result<bool, StoreError> {
         let i = &self.inner;
+        if matches!(status, MemberStatus::Leaving | MemberStatus::Left) {
+            i.departing.store(true, Ordering::Release);
+        }
         let done = i
             .store
             .set_status(&i.me, self.incarnation(), status)
@@ -344,6 +352,8 @@ impl Members {
             let beat = i.store.heartbeat(&i.me, incarnation, now_ms());
             match tokio::time::timeout(i.timing.suspicion, beat).await {
                 Ok(Ok(true)) => self.renew(sent),
+                // It has left: nothing to renew, nothing to rejoin.
+                Ok(Ok(false)) if i.departing.load(Ordering::Acquire) => return,
                 Ok(Ok(false)) if incarnation == self.incarnation() => self.mark_declared_dead(),
                 Ok(Ok(false)) => {} // it rejoined meanwhile
                 Ok(Err(e)) => tracing::warn!(node = %i.me, error = %e, "heartbeat failed"),

@@ -248,3 +248,35 @@ async fn the_store_survives_a_node_killed_mid_write_and_the_next_start_reads_it(
     let served = client.request(7).await.expect("the new node serves");
     assert_eq!(served.report.node, name(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_left_stays_left_and_never_rejoins() {
+    let cluster = TestCluster::empty(Duration::from_secs(5));
+    // Heartbeats every 2 ms, so one is due while the node has already left but still runs.
+    let timing = ringshop_node::Timing {
+        heartbeat: Duration::from_millis(2),
+        suspicion: Duration::from_secs(1),
+        poll: Duration::from_millis(100),
+    };
+    for round in 1..=8u64 {
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let config = ringshop_node::Config::new(name(1), listen)
+            .with_db(cluster.db())
+            .with_timing(timing.clone());
+        let node = ringshop_node::serve(config).await.expect("starts");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        node.shutdown().await;
+        let store = ringshop_node::SqliteStore::open(&cluster.db())
+            .await
+            .expect("opens");
+        let listing = ringshop_node::Store::membership(&store, 0)
+            .await
+            .expect("lists");
+        let row = &listing.members[0];
+        assert_eq!(
+            (row.status, row.incarnation),
+            (MemberStatus::Left, round),
+            "round {round}: it left and stayed left"
+        );
+    }
+}
