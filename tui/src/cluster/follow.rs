@@ -133,24 +133,43 @@ pub(crate) fn reachable(inner: &Inner) -> Vec<(NodeId, ShardClient)> {
         .collect()
 }
 
-/// Re-reads the membership from a reachable member, applies it, and returns it.
+/// How long a refresh waits for one member before asking the next one as well.
+const HEDGE_AFTER: Duration = Duration::from_millis(100);
+
+/// Re-reads the membership from a reachable member, applies it, and returns it. Members are
+/// asked one after another, each `HEDGE_AFTER` after the last, and the first answer wins: one
+/// paused member (its connection still open) cannot hold a refresh up for a whole deadline.
 pub(crate) async fn refresh(inner: &Arc<Inner>) -> Result<Membership, ClusterError> {
     let members = reachable(inner);
     let tried = members.len();
-    for (name, client) in members {
-        match client
-            .members(transport::context(inner.config.deadline))
-            .await
-        {
-            Ok(Ok(m)) => {
-                apply(inner, m.clone(), BTreeMap::new()).await?;
-                return Ok(m);
+    let deadline = inner.config.deadline;
+    let asks = members.into_iter().enumerate().map(|(i, (name, client))| {
+        Box::pin(async move {
+            tokio::time::sleep(HEDGE_AFTER * i as u32).await;
+            match client.members(transport::context(deadline)).await {
+                Ok(Ok(m)) => Ok(m),
+                Ok(Err(e)) => {
+                    tracing::warn!(%name, error = %e, "could not list members");
+                    Err(())
+                }
+                Err(e) => {
+                    tracing::warn!(%name, error = %e, "could not list members");
+                    Err(())
+                }
             }
-            Ok(Err(e)) => tracing::warn!(%name, error = %e, "could not list members"),
-            Err(e) => tracing::warn!(%name, error = %e, "could not list members"),
-        }
+        })
+    });
+    let asks: Vec<_> = asks.collect();
+    if asks.is_empty() {
+        return Err(ClusterError::NoLiveMembers { tried });
     }
-    Err(ClusterError::NoLiveMembers { tried })
+    match futures::future::select_ok(asks).await {
+        Ok((m, _)) => {
+            apply(inner, m.clone(), BTreeMap::new()).await?;
+            Ok(m)
+        }
+        Err(()) => Err(ClusterError::NoLiveMembers { tried }),
+    }
 }
 
 /// Replaces a broken connection, once for all the calls that saw it break.
