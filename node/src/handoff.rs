@@ -18,6 +18,7 @@ use crate::actors::product::Products;
 use crate::actors::value::Registry;
 use crate::membership::{Members, View};
 use crate::peers::Peers;
+use crate::shop::checkout::Checkout;
 
 /// How long one `adopt` call may take; the epoch's acknowledgement waits for it.
 const ADOPT_DEADLINE: Duration = Duration::from_millis(500);
@@ -30,6 +31,7 @@ pub struct Owned {
     pub members: Members,
     pub registry: Registry,
     pub products: Products,
+    pub checkout: Checkout,
     pub peers: std::sync::Arc<Peers>,
     /// One letting-go at a time (the loop below and a graceful leave), so an epoch is never
     /// acknowledged while another letting-go is still handing its entries over.
@@ -51,6 +53,7 @@ impl Owned {
     async fn rebalance(&self, view: &View, since: u64) -> usize {
         let me = self.members.me();
         self.products.let_go(|id| !view.lost(me, id, since));
+        self.checkout.let_go(|id| view.lost(me, id, since)).await;
         let mut by_heir: BTreeMap<NodeId, Vec<Handed>> = BTreeMap::new();
         let mut dropped = 0;
         for id in self.registry.keys() {
@@ -136,6 +139,7 @@ impl Owned {
             if self.members.is_rejoining() {
                 self.registry.drop_all().await;
                 self.products.let_go(|_| false);
+                self.checkout.let_go(|_| true).await;
                 while let Err(e) = self.members.rejoin().await {
                     tracing::warn!(node = %self.members.me(), error = %e, "rejoining failed; trying again");
                     tokio::select! {

@@ -217,6 +217,7 @@ pub async fn serve_with_store(
         members: members.clone(),
         registry,
         products,
+        checkout: checkout.clone(),
         peers,
         letting_go: Arc::default(),
     };

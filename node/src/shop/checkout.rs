@@ -1,8 +1,11 @@
 //! Checkout jobs: an order's job runs on the owner of its order id and moves it through
-//! accepted → reserving → paying → done, or → failed with every reservation released. Each
-//! stage change is a compare-and-set on the order's version in the store, so a job runs in one
-//! place at a time: a job whose write loses (another node took the order over) stops. A job
-//! that meets an error retries on its own with a capped backoff (`checkout/job.rs`).
+//! accepted → reserving → paying → done, or → failed with every reservation released. A job
+//! runs on one node at a time, the way an id has one actor: it starts only where the order id
+//! is `Claim::Mine` (owned, and settled: the previous owner has let go), and when the order id
+//! moves away its job is stopped (`let_go`) before the epoch is acknowledged. Every stage
+//! change is also a compare-and-set on the order's version in the store, so even a job that
+//! outlived its ownership cannot move the order. A job that meets an error retries on its own
+//! with a capped backoff (`checkout/job.rs`).
 //!
 //! A job is safe to run again from any stored stage: reserving holds each line once per order,
 //! releasing and selling act once, and the payment's outcome is a pure function of the order
@@ -14,6 +17,7 @@ mod job;
 
 use std::collections::HashMap;
 use std::hash::Hasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,8 +30,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::actors::product::Products;
 use crate::holding::{self, Holds};
-use crate::membership::Members;
 use crate::membership::detector::Detector;
+use crate::membership::{Claim, Members};
 use crate::peers::{PeerRoute, Peers};
 use crate::shop::reaper;
 use crate::store::{Store, StoredOrder, now_ms};
@@ -77,11 +81,26 @@ struct Shared {
     payment: Payment,
     /// Local product calls held while a product is handed over to this node.
     holds: Holds,
-    /// Orders with a job on this node, and their latest state.
-    jobs: Mutex<HashMap<OrderId, watch::Sender<Order>>>,
+    /// Orders with a job on this node: their latest state, and the job's stop.
+    jobs: Mutex<HashMap<OrderId, Job>>,
+    generations: AtomicU64,
     tracker: TaskTracker,
     shutdown: CancellationToken,
 }
+
+/// One order's job on this node.
+struct Job {
+    /// Tells this job from a later one for the same order.
+    generation: u64,
+    state: watch::Sender<Order>,
+    stop: CancellationToken,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// How often a node looks for open orders it may run, besides after every membership change.
+const RESUME_EVERY: Duration = Duration::from_secs(1);
+/// How long letting go of an order waits for its job to stop.
+const STOP_WITHIN: Duration = Duration::from_secs(2);
 
 /// Cheap to clone; every clone is the same set of jobs.
 #[derive(Clone)]
@@ -110,6 +129,7 @@ impl Checkout {
                 payment,
                 holds: Holds::default(),
                 jobs: Mutex::new(HashMap::new()),
+                generations: AtomicU64::new(0),
                 tracker,
                 shutdown,
             }),
@@ -177,7 +197,7 @@ impl Checkout {
         until: tokio::time::Instant,
     ) -> Result<Order, ShardError> {
         loop {
-            let job = self.lock().get(&id).map(watch::Sender::subscribe);
+            let job = self.lock().get(&id).map(|job| job.state.subscribe());
             let current = match &job {
                 Some(rx) => rx.borrow().clone(),
                 None => self.order(id).await?,
@@ -201,7 +221,36 @@ impl Checkout {
         }
     }
 
-    /// Starts jobs for the open orders this node owns under its view.
+    /// Stops the jobs of the orders `lost` names and waits for them (at most `STOP_WITHIN`
+    /// each): a job runs on one node at a time, and the order's new owner starts it only once
+    /// this node has let go (it acknowledges the epoch after this).
+    pub async fn let_go(&self, lost: impl Fn(&OrderId) -> bool) {
+        let stopping: Vec<(OrderId, Option<tokio::task::JoinHandle<()>>)> = {
+            let mut jobs = self.lock();
+            let ids: Vec<OrderId> = jobs.keys().filter(|id| lost(id)).copied().collect();
+            ids.into_iter()
+                .filter_map(|id| {
+                    let mut job = jobs.remove(&id)?;
+                    job.stop.cancel();
+                    Some((id, job.done.take()))
+                })
+                .collect()
+        };
+        for (id, done) in stopping {
+            if let Some(done) = done
+                && tokio::time::timeout(STOP_WITHIN, done).await.is_err()
+            {
+                tracing::warn!(node = %self.shared.me, order = %id, "a job did not stop in time");
+            }
+        }
+    }
+
+    /// Whether this node may run `id`'s job now (it owns the order id, settled).
+    fn mine(&self, id: &OrderId) -> bool {
+        self.shared.members.claim(id) == Ok(Claim::Mine)
+    }
+
+    /// Starts jobs for the open orders this node may run now (see `mine`).
     pub async fn resume_owned(&self) {
         let open = match self.shared.store.open_orders().await {
             Ok(open) => open,
@@ -210,15 +259,14 @@ impl Checkout {
                 return;
             }
         };
-        let view = self.shared.members.view();
         for stored in open {
-            if view.ring.owner(&stored.order.id) == Some(&self.shared.me) {
+            if self.mine(&stored.order.id) {
                 self.ensure_job(stored);
             }
         }
     }
 
-    /// Resumes owned orders after every membership change, and reaps stray holds every
+    /// Resumes owned orders after every membership change (and every `RESUME_EVERY`), and reaps stray holds every
     /// `reaper::EVERY`, until `shutdown`.
     pub async fn run(self) {
         let (members, me) = (self.shared.members.clone(), self.shared.me.clone());
@@ -236,38 +284,67 @@ impl Checkout {
             tokio::select! {
                 _ = self.shared.shutdown.cancelled() => return,
                 changed = changes.changed() => if changed.is_err() { return },
+                // A job that could not start (a lease being renewed) starts on the next look.
+                _ = tokio::time::sleep(RESUME_EVERY) => {}
             }
             self.resume_owned().await;
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrderId, watch::Sender<Order>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrderId, Job>> {
         self.shared.jobs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts the order's job here unless it is final or already running here.
+    /// Starts the order's job here unless it is final, already running here, or not this
+    /// node's to run now (then the next membership change that makes it so starts it).
     fn ensure_job(&self, stored: StoredOrder) {
-        if stored.order.stage.is_final() {
+        let id = stored.order.id;
+        if stored.order.stage.is_final() || !self.mine(&id) {
             return;
         }
-        let id = stored.order.id;
+        let stop = self.shared.shutdown.child_token();
+        let generation = self.shared.generations.fetch_add(1, Ordering::Relaxed);
         {
             let mut jobs = self.lock();
             if jobs.contains_key(&id) {
                 return;
             }
-            jobs.insert(id, watch::channel(stored.order.clone()).0);
+            let state = watch::channel(stored.order.clone()).0;
+            let stop = stop.clone();
+            let job = Job {
+                generation,
+                state,
+                stop,
+                done: None,
+            };
+            jobs.insert(id, job);
         }
         let this = self.clone();
-        self.shared.tracker.spawn(async move {
-            this.job(stored).await;
-            this.lock().remove(&id);
+        let done = self.shared.tracker.spawn(async move {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = this.job(stored) => {}
+            }
+            let mut jobs = this.lock();
+            if jobs
+                .get(&id)
+                .is_some_and(|job| job.generation == generation)
+            {
+                jobs.remove(&id);
+            }
         });
+        if let Some(job) = self
+            .lock()
+            .get_mut(&id)
+            .filter(|j| j.generation == generation)
+        {
+            job.done = Some(done);
+        }
     }
 
     fn publish(&self, order: &Order) {
-        if let Some(tx) = self.lock().get(&order.id) {
-            tx.send_replace(order.clone());
+        if let Some(job) = self.lock().get(&order.id) {
+            job.state.send_replace(order.clone());
         }
     }
 
