@@ -121,11 +121,9 @@ impl Shard for ShardServer {
     async fn request(self, ctx: Context, id: u64, epoch: u64) -> Result<Cached, ShardError> {
         self.catch_up(epoch).await?;
         let until = hold_until(ctx.deadline);
-        until_answered(&self.members, &self.me.holds, until, || async {
-            // Checked here so no actor is started for an id this node may not answer for;
-            // checked again inside the actor's turn.
-            self.members.check(&id)?;
-            self.registry.value(id).await
+        // The runtime checks ownership before it starts an actor and again in its turn.
+        until_answered(&self.members, &self.me.holds, until, || {
+            self.registry.value(id)
         })
         .await
     }
