@@ -16,6 +16,8 @@ use super::{Answer, Cluster, ClusterError, Report, follow};
 
 /// How long a witness may take to probe a suspect for this client.
 const SUSPECT_DEADLINE: Duration = Duration::from_secs(2);
+/// How long to wait for one witness before asking the next one as well.
+const WITNESS_HEDGE: Duration = Duration::from_millis(300);
 
 impl From<Routing> for ClusterError {
     fn from(r: Routing) -> Self {
@@ -86,23 +88,40 @@ impl Directory for Cluster {
                 .collect()
         };
         // The witness probes directly and indirectly: give it that long, whatever this
-        // client's own deadline is.
+        // client's own deadline is. Witnesses are asked one after another, each
+        // `WITNESS_HEDGE` after the last, and the first answer wins, so one slow witness
+        // cannot make the call wait out a deadline per witness.
         let deadline = self.inner.config.deadline.max(SUSPECT_DEADLINE);
-        for (witness, client) in witnesses {
-            match client
-                .suspect(transport::context(deadline), victim.clone())
-                .await
-            {
-                Ok(Ok(_)) => {
-                    let _ = follow::refresh(&self.inner).await;
-                    return match self.inner.read().ring.contains(victim) {
-                        true => Suspicion::Alive,
-                        false => Suspicion::Out,
-                    };
-                }
-                Ok(Err(e)) => tracing::warn!(%witness, %victim, error = %e, "suspect refused"),
-                Err(e) => tracing::warn!(%witness, %victim, error = %e, "suspect got no answer"),
-            }
+        let asks: Vec<_> = witnesses
+            .into_iter()
+            .enumerate()
+            .map(|(i, (witness, client))| {
+                let victim = victim.clone();
+                Box::pin(async move {
+                    tokio::time::sleep(WITNESS_HEDGE * i as u32).await;
+                    match client
+                        .suspect(transport::context(deadline), victim.clone())
+                        .await
+                    {
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(e)) => {
+                            tracing::warn!(%witness, %victim, error = %e, "suspect refused");
+                            Err(())
+                        }
+                        Err(e) => {
+                            tracing::warn!(%witness, %victim, error = %e, "suspect got no answer");
+                            Err(())
+                        }
+                    }
+                })
+            })
+            .collect();
+        if !asks.is_empty() && futures::future::select_ok(asks).await.is_ok() {
+            let _ = follow::refresh(&self.inner).await;
+            return match self.inner.read().ring.contains(victim) {
+                true => Suspicion::Alive,
+                false => Suspicion::Out,
+            };
         }
         Suspicion::NoWitness
     }
