@@ -21,7 +21,7 @@ use crate::peers::Peers;
 use crate::shop::checkout::Checkout;
 
 /// How long one `adopt` call may take; the epoch's acknowledgement waits for it.
-const ADOPT_DEADLINE: Duration = Duration::from_millis(500);
+const ADOPT_DEADLINE: Duration = Duration::from_secs(2);
 /// How long to wait before trying a failed acknowledgement or rejoin again.
 const RETRY: Duration = Duration::from_millis(200);
 
