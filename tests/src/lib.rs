@@ -8,6 +8,9 @@
 //! history it records.
 
 pub mod chaos;
+pub mod shop;
+
+pub use shop::{follow_until, new_order, paying, product};
 mod process;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -340,34 +343,6 @@ pub fn test_config() -> ClusterConfig {
 
 async fn start_in_process(config: Config) -> NodeHandle {
     serve(config).await.expect("an in-process node starts")
-}
-
-/// A product id a test knows is valid.
-pub fn product(id: &str) -> ringshop_shared::ProductId {
-    ringshop_shared::ProductId::new(id).expect("a valid product id")
-}
-
-/// An order with a fresh id for `customer`, one line per (product, quantity).
-pub fn new_order(customer: &str, lines: &[(&str, u32)]) -> ringshop_shared::NewOrder {
-    ringshop_shared::NewOrder {
-        id: ringshop_shared::OrderId::random(),
-        customer: customer.into(),
-        lines: lines
-            .iter()
-            .map(|(id, qty)| ringshop_shared::OrderLine {
-                product: product(id),
-                qty: *qty,
-            })
-            .collect(),
-    }
-}
-
-/// A payment that takes `delay` and never declines.
-pub fn paying(delay: Duration) -> Payment {
-    Payment {
-        delay,
-        failure_rate: 0.0,
-    }
 }
 
 /// Every reachable member's counters (a member that does not answer fails the test).

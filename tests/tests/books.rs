@@ -19,33 +19,14 @@ mug,Mug,tea,1200,500
 teapot,Teapot,tea,3900,3
 ";
 
-use ringshop_tests::{paying as paying_for, product as p};
+use ringshop_tests::{follow_until, paying as paying_for, product as p};
 
 fn order(lines: &[(&str, u32)]) -> NewOrder {
     ringshop_tests::new_order("books", lines)
 }
 
-/// Follows an order until it reaches `stage` or a final one; fails the test after `limit`.
-async fn until(client: &Cluster, mut o: Order, stage: Stage, limit: Duration) -> Order {
-    let started = Instant::now();
-    while o.stage < stage && !o.stage.is_final() {
-        assert!(
-            started.elapsed() < limit,
-            "order {} stuck at {} for {limit:?}",
-            o.id,
-            o.stage
-        );
-        o = client
-            .watch_order(o.id, o.stage)
-            .await
-            .expect("watch answers")
-            .value;
-    }
-    o
-}
-
 async fn until_final(client: &Cluster, o: Order) -> Order {
-    until(client, o, Stage::Done, Duration::from_secs(15)).await
+    follow_until(client, o, Stage::Done, Duration::from_secs(15)).await
 }
 
 /// A raw connection to the node that owns `product`, as another node (or a stray client)
@@ -98,7 +79,7 @@ async fn a_hold_released_under_a_paying_order_fails_it_instead_of_selling_it_sho
         .await
         .expect("accepted")
         .value;
-    let paying = until(&client, placed, Stage::Paying, Duration::from_secs(10)).await;
+    let paying = follow_until(&client, placed, Stage::Paying, Duration::from_secs(10)).await;
     assert_eq!(paying.stage, Stage::Paying);
     let owner = product_owner(&cluster, &client, &p("teapot")).await;
     owner
@@ -225,7 +206,7 @@ async fn a_store_error_while_selling_is_retried_and_the_order_is_bought() {
         .await
         .expect("accepted")
         .value;
-    let paying = until(&client, placed, Stage::Paying, Duration::from_secs(10)).await;
+    let paying = follow_until(&client, placed, Stage::Paying, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     cluster.sql("DROP TRIGGER fault;").await;
     let end = until_final(&client, paying).await;

@@ -2,7 +2,7 @@
 //! checkouts leaves every acknowledged order to finish exactly once on the next owner, and
 //! every product keeps initial = sold + left.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::{SqliteStore, Store};
@@ -23,33 +23,12 @@ fn new_order(product: &str) -> NewOrder {
     }
 }
 
-async fn until_final(client: &Cluster, mut o: Order) -> Order {
-    let started = Instant::now();
-    while !o.stage.is_final() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "order {} stuck at {}",
-            o.id,
-            o.stage
-        );
-        o = client
-            .watch_order(o.id, o.stage)
-            .await
-            .expect("followed")
-            .value;
-    }
-    o
+async fn until_final(client: &Cluster, o: Order) -> Order {
+    ringshop_tests::follow_until(client, o, Stage::Done, Duration::from_secs(30)).await
 }
 
-async fn until_stage(client: &Cluster, mut o: Order, stage: Stage) -> Order {
-    while o.stage < stage {
-        o = client
-            .watch_order(o.id, o.stage)
-            .await
-            .expect("followed")
-            .value;
-    }
-    o
+async fn until_stage(client: &Cluster, o: Order, stage: Stage) -> Order {
+    ringshop_tests::follow_until(client, o, stage, Duration::from_secs(30)).await
 }
 
 /// Places `count` orders, kills the owner of the first once they reach `kill_at`, follows
