@@ -71,6 +71,9 @@ pub enum NodeError {
     },
 }
 
+/// How long a graceful leave waits for this node's view to settle before handing over.
+const SETTLE_BEFORE_LEAVING: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A running node. Dropping it stops the node too (without leaving gracefully); `shutdown`
 /// leaves gracefully and waits.
 pub struct NodeHandle {
@@ -102,6 +105,15 @@ impl NodeHandle {
     pub async fn shutdown(self) {
         let members = &self.owned.members;
         if !members.is_rejoining() {
+            // Hand over from a settled view: in one still settling, an id that had another
+            // owner in between is dropped instead of handed over (see `View::heir`).
+            let settling_until = tokio::time::Instant::now() + SETTLE_BEFORE_LEAVING;
+            while !members.with_view(membership::View::is_settled)
+                && tokio::time::Instant::now() < settling_until
+            {
+                let _ = members.refresh().await;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
             let before = members.view().epoch();
             match members.set_status(MemberStatus::Leaving).await {
                 Ok(_) => match self.owned.let_go(before).await {
