@@ -106,22 +106,32 @@ impl Directory for Cluster {
                         Ok(Ok(_)) => Ok(()),
                         Ok(Err(e)) => {
                             tracing::warn!(%witness, %victim, error = %e, "suspect refused");
-                            Err(())
+                            Err(false)
                         }
                         Err(e) => {
                             tracing::warn!(%witness, %victim, error = %e, "suspect got no answer");
-                            Err(())
+                            // A witness that is only slow (busy probing) is still there.
+                            Err(matches!(e, RpcError::DeadlineExceeded))
                         }
                     }
                 })
             })
             .collect();
-        if !asks.is_empty() && futures::future::select_ok(asks).await.is_ok() {
-            let _ = follow::refresh(&self.inner).await;
-            return match self.inner.read().ring.contains(victim) {
-                true => Suspicion::Alive,
-                false => Suspicion::Out,
-            };
+        if asks.is_empty() {
+            return Suspicion::NoWitness;
+        }
+        match futures::future::select_ok(asks).await {
+            Ok(_) => {
+                let _ = follow::refresh(&self.inner).await;
+                return match self.inner.read().ring.contains(victim) {
+                    true => Suspicion::Alive,
+                    false => Suspicion::Out,
+                };
+            }
+            // The last witness was only slow: nothing says the cluster is gone; wait and ask
+            // again within the patience rather than fail the call.
+            Err(true) => return Suspicion::Alive,
+            Err(false) => {}
         }
         Suspicion::NoWitness
     }
