@@ -23,6 +23,14 @@ pub fn money(cents: u64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
+/// "1 item", "3 items".
+pub fn items(n: u32) -> String {
+    match n {
+        1 => "1 item".into(),
+        n => format!("{n} items"),
+    }
+}
+
 /// A catalog entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {

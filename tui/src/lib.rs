@@ -1,21 +1,23 @@
-//! The ringshop main as a library: the `Cluster` client that places every call on its owner,
-//! the embedded in-process cluster, and the headless verbs. The `ringshop` binary is a thin
-//! shell over this; the interactive TUI joins it in a later release.
+//! The ringshop main as a library, in three layers a reader can follow top-down:
+//!
+//! - [`client`]: everything the main knows about the cluster. `Cluster` follows the
+//!   membership, holds one connection per member, and places each call on its id's owner (the
+//!   shared routing loop of `ringshop_shared::route`); the shop's calls, the members table, the
+//!   demo cycle, the embedded in-process cluster. No drawing, no printing.
+//! - [`verbs`]: the headless verbs (`demo`, `cluster`, `products`, `buy`, `order`, `orders`):
+//!   each one's flags, run and output, on top of the client.
+//! - [`screen`]: the interactive TUI, on top of the client. A key press goes from the terminal
+//!   (`event_loop`) through the key table (`keys`) to a command that `App::update` applies;
+//!   what needs the network comes back out of `update` as an `Effect`, which the `Runner`
+//!   places through the client on its own task, its result returning as an `Action`. Views
+//!   only draw `App`.
+//!
+//! The `ringshop` binary (`main.rs`) parses the command line, opens the cluster, runs a verb or
+//! the screen, and maps a failure to its exit code. Imports go screen → client, verbs →
+//! client, main → all; never back up.
 
-pub mod action;
-pub mod app;
-pub mod cli;
-pub mod cluster;
-pub mod demo;
-pub mod effect;
-pub mod embedded;
-pub mod event_loop;
-pub mod keys;
-pub mod members_table;
-pub mod runner;
-pub mod shop_cli;
-pub mod terminal;
-pub mod theme;
-pub mod views;
+pub mod client;
+pub mod screen;
+pub mod verbs;
 
-pub use cluster::{Answer, Cluster, ClusterConfig, ClusterError, MemberView, Report};
+pub use client::{Answer, Cluster, ClusterConfig, ClusterError, MemberView, Report};

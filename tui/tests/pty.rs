@@ -110,14 +110,14 @@ fn a_person_buys_twice_stopping_a_node_between_and_quits_cleanly() {
     screen.keys("x");
     screen.wait_for("? Its ids fail over", long);
     screen.keys("y");
-    screen.wait_for("stopped n1", long);
+    screen.wait_for("killed n1", long);
     screen.keys("1\x1b");
     screen.keys("/pen\r");
     screen.wait_for("Fountain pen", long);
     screen.keys("a\r2c");
-    screen.wait_for("Buy 1 items", long);
+    screen.wait_for("Buy 1 item for", long);
     screen.keys("y");
-    screen.wait_for("Bought 1 items on", long);
+    screen.wait_for("Bought 1 item on", long);
     screen.keys("q");
 
     let started = Instant::now();

@@ -2,149 +2,19 @@
 //! (insta), the states that matter (loading, empty, stale, error toast, notification, dialogs),
 //! NO_COLOR, and a sweep of sizes that must never panic.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
-use ringshop_shared::{NodeId, OrderId, OrderLine, ProductId, Stage};
-use ringshop_tui::action::Action;
-use ringshop_tui::app::{App, CartLine, LogLine, MemberRow, Mode, OrderRow, ProductRow, Tab};
-use ringshop_tui::theme::Theme;
-use ringshop_tui::views;
+use ringshop_shared::Stage;
+use ringshop_tui::screen::action::Action;
+use ringshop_tui::screen::app::{App, Mode, Tab};
+use ringshop_tui::screen::theme::Theme;
+use ringshop_tui::screen::views;
 
-fn node(n: &str) -> NodeId {
-    NodeId::new(n).expect("valid")
-}
-
-fn product(
-    id: &str,
-    name: &str,
-    category: &str,
-    price: u64,
-    stock: u32,
-    at: &str,
-    stale: bool,
-) -> ProductRow {
-    ProductRow {
-        id: ProductId::new(id).expect("valid"),
-        name: name.into(),
-        category: category.into(),
-        price_cents: price,
-        stock,
-        node: node(at),
-        hit: true,
-        age: Duration::from_millis(1500),
-        stale,
-    }
-}
-
-fn member(name: &str, port: u16, status: &'static str, share: f64) -> MemberRow {
-    MemberRow {
-        name: node(name),
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        status,
-        heartbeat: Duration::from_millis(300),
-        share,
-        actors: (status == "UP").then_some(4),
-        hits: (status == "UP").then_some(120),
-        misses: (status == "UP").then_some(9),
-    }
-}
-
-fn order_id(n: u8) -> OrderId {
-    format!("00000000-0000-4000-8000-0000000000{n:02}")
-        .parse()
-        .expect("valid")
-}
-
-/// An app with data, as after the first loads; deterministic (no clock in what is drawn).
-fn loaded() -> App {
-    let mut app = App::new(
-        true,
-        false,
-        Duration::from_secs(1),
-        "/tmp/ringshop/tui.log".into(),
-    );
-    app.epoch = 4;
-    app.members = vec![
-        member("n1", 7001, "UP", 0.343),
-        member("n2", 7002, "DEAD", 0.0),
-        member("n3", 7003, "UP", 0.657),
-    ];
-    app.products = vec![
-        product(
-            "tea-kettle",
-            "Stovetop tea kettle",
-            "kitchen",
-            3450,
-            25,
-            "n1",
-            false,
-        ),
-        product("mug", "Stoneware mug", "tea", 1200, 60, "n3", false),
-        product("teapot", "Porcelain teapot", "tea", 3900, 14, "n1", true),
-        product("atlas", "World atlas", "books", 3500, 0, "n3", false),
-    ];
-    app.cart = vec![
-        CartLine {
-            product: ProductId::new("mug").expect("valid"),
-            name: "Stoneware mug".into(),
-            price_cents: 1200,
-            qty: 2,
-        },
-        CartLine {
-            product: ProductId::new("teapot").expect("valid"),
-            name: "Porcelain teapot".into(),
-            price_cents: 3900,
-            qty: 1,
-        },
-    ];
-    app.orders = vec![
-        OrderRow {
-            id: order_id(1),
-            stage: Stage::Done,
-            node: node("n3"),
-            lines: vec![OrderLine {
-                product: ProductId::new("mug").expect("valid"),
-                qty: 2,
-            }],
-            total_cents: 2400,
-            reason: None,
-            elapsed: Duration::from_millis(3100),
-        },
-        OrderRow {
-            id: order_id(2),
-            stage: Stage::Failed,
-            node: node("n1"),
-            lines: vec![OrderLine {
-                product: ProductId::new("atlas").expect("valid"),
-                qty: 1,
-            }],
-            total_cents: 3500,
-            reason: Some("atlas: 1 wanted but only 0 left".into()),
-            elapsed: Duration::from_millis(40),
-        },
-    ];
-    app.log.push_back(LogLine {
-        what: "quote mug".into(),
-        node: Some(node("n3")),
-        hit: Some(true),
-        latency: Duration::from_micros(420),
-        failover: false,
-        error: None,
-    });
-    app.log.push_back(LogLine {
-        what: "checkout".into(),
-        node: Some(node("n1")),
-        hit: None,
-        latency: Duration::from_millis(3),
-        failover: true,
-        error: None,
-    });
-    app
-}
+mod fixtures;
+use fixtures::{loaded, order_id};
 
 fn render(app: &App, theme: Theme, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
@@ -186,7 +56,6 @@ fn every_tab_at_80x24_and_160x48() {
 #[test]
 fn loading_and_empty_states() {
     let mut app = App::new(false, false, Duration::from_secs(1), "log".into());
-    app.in_flight = 0;
     insta::assert_snapshot!("shop_loading_80x24", text(&app, 80, 24));
     app.tab = Tab::Cart;
     insta::assert_snapshot!("cart_empty_80x24", text(&app, 80, 24));

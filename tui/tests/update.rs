@@ -1,13 +1,16 @@
 //! `update` as a specification: keys and results in, state and effects out, per tab.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
-use ringshop_shared::{NodeId, OrderId, OrderLine, ProductId, Stage};
-use ringshop_tui::action::Action;
-use ringshop_tui::app::{App, Confirm, MemberRow, Mode, OrderRow, ProductRow, Tab};
-use ringshop_tui::effect::Effect;
+use ringshop_shared::{OrderLine, Stage};
+use ringshop_tui::client::MemberState::{Dead, Up};
+use ringshop_tui::screen::action::Action;
+use ringshop_tui::screen::app::{App, Cache, Confirm, Mode, Tab};
+use ringshop_tui::screen::effect::Effect;
+
+mod fixtures;
+use fixtures::{member, node, pid};
 
 fn key(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -21,31 +24,18 @@ fn press(app: &mut App, keys: &str) -> Vec<Effect> {
     keys.chars().flat_map(|c| app.update(ch(c))).collect()
 }
 
-fn product(id: &str, category: &str, price: u64) -> ProductRow {
-    ProductRow {
-        id: ProductId::new(id).expect("valid"),
-        name: format!("The {id}"),
-        category: category.into(),
-        price_cents: price,
-        stock: 10,
-        node: NodeId::new("n1").expect("valid"),
-        hit: false,
-        age: Duration::ZERO,
-        stale: false,
-    }
-}
-
-fn member(name: &str, status: &'static str, share: f64) -> MemberRow {
-    MemberRow {
-        name: NodeId::new(name).expect("valid"),
-        addr: SocketAddr::from(([127, 0, 0, 1], 7000 + name[1..].parse::<u16>().unwrap_or(0))),
-        status,
-        heartbeat: Duration::ZERO,
-        share,
-        actors: None,
-        hits: None,
-        misses: None,
-    }
+fn product(id: &str, category: &str, price: u64) -> ringshop_tui::screen::app::ProductRow {
+    let mut p = fixtures::product(
+        id,
+        &format!("The {id}"),
+        category,
+        price,
+        10,
+        "n1",
+        Cache::Miss,
+    );
+    p.age = Duration::ZERO;
+    p
 }
 
 fn app() -> App {
@@ -58,9 +48,9 @@ fn app() -> App {
     app.update(Action::Members {
         epoch: 3,
         members: vec![
-            member("n1", "UP", 0.3),
-            member("n2", "UP", 0.4),
-            member("n3", "DEAD", 0.0),
+            member("n1", Up, 0.3),
+            member("n2", Up, 0.4),
+            member("n3", Dead, 0.0),
         ],
     });
     app
@@ -184,27 +174,14 @@ fn checkout_asks_first_enter_alone_never_confirms_and_y_sends_the_lines() {
     press(&mut app, "c");
     let effects = press(&mut app, "y");
     let lines = vec![OrderLine {
-        product: ProductId::new("mug").expect("valid"),
+        product: pid("mug"),
         qty: 1,
     }];
     assert_eq!(effects, vec![Effect::Checkout(lines)]);
 }
 
-fn order(stage: Stage) -> OrderRow {
-    OrderRow {
-        id: "00000000-0000-4000-8000-000000000001"
-            .parse::<OrderId>()
-            .expect("valid"),
-        stage,
-        node: NodeId::new("n2").expect("valid"),
-        lines: vec![OrderLine {
-            product: ProductId::new("mug").expect("valid"),
-            qty: 2,
-        }],
-        total_cents: 2400,
-        reason: None,
-        elapsed: Duration::ZERO,
-    }
+fn order(stage: Stage) -> ringshop_shared::Order {
+    fixtures::order(1, stage, "n2", &[("mug", 2)], 2400)
 }
 
 #[test]
@@ -261,20 +238,17 @@ fn error_toasts_stay_until_the_next_key_and_info_toasts_fade() {
 fn stopping_a_node_asks_naming_it_and_a_refresh_cannot_retarget_the_dialog() {
     let mut app = app();
     press(&mut app, "4jx");
-    let Mode::Confirm(Confirm::StopNode { name, addr }) = app.mode.clone() else {
+    let Mode::Confirm(Confirm::KillNode { name, addr }) = app.mode.clone() else {
         panic!("a dialog, got {:?}", app.mode);
     };
     assert_eq!((name.as_str(), addr.port()), ("n2", 7002));
     // A refresh re-sorts and changes the rows under the dialog.
     app.update(Action::Members {
         epoch: 4,
-        members: vec![member("n0", "UP", 0.5), member("n2", "UP", 0.5)],
+        members: vec![member("n0", Up, 0.5), member("n2", Up, 0.5)],
     });
     let effects = press(&mut app, "y");
-    assert_eq!(
-        effects,
-        vec![Effect::StopNode(NodeId::new("n2").expect("valid"))]
-    );
+    assert_eq!(effects, vec![Effect::KillNode(node("n2"))]);
     press(&mut app, "Gs");
     assert!(
         app.toasts.iter().any(|t| t.error),
@@ -286,14 +260,11 @@ fn stopping_a_node_asks_naming_it_and_a_refresh_cannot_retarget_the_dialog() {
 fn a_dead_node_can_be_started_and_read_only_hides_both() {
     let mut app = app();
     press(&mut app, "4G");
-    assert_eq!(
-        press(&mut app, "s"),
-        vec![Effect::StartNode(NodeId::new("n3").expect("valid"))]
-    );
+    assert_eq!(press(&mut app, "s"), vec![Effect::StartNode(node("n3"))]);
     let mut ro = App::new(true, true, Duration::from_secs(1), "log".into());
     ro.update(Action::Members {
         epoch: 1,
-        members: vec![member("n1", "UP", 1.0)],
+        members: vec![member("n1", Up, 1.0)],
     });
     press(&mut ro, "4x");
     assert_eq!(ro.mode, Mode::Normal);
@@ -341,9 +312,9 @@ fn the_cluster_selection_follows_the_node_across_refreshes_and_re_sorts() {
     app.update(Action::Members {
         epoch: 4,
         members: vec![
-            member("n0", "UP", 0.9),
-            member("n1", "UP", 0.3),
-            member("n2", "UP", 0.4),
+            member("n0", Up, 0.9),
+            member("n1", Up, 0.3),
+            member("n2", Up, 0.4),
         ],
     });
     assert_eq!(selected(&app), "n2", "after a refresh adds a node");

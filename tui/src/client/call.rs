@@ -1,0 +1,178 @@
+//! The client's side of the one "call the owner" path (`ringshop_shared::route`): `Cluster` is
+//! a `Directory` over its own state (the membership it follows, its connections, its ring),
+//! and `call_owner` hands a call to the shared loop, turning its answer into an `Answer` with
+//! its `Report`.
+
+use std::future::Future;
+use std::time::Duration;
+
+use ringshop_shared::route::{self, Directory, Policy, Routed, Routing, Suspicion, Target};
+use ringshop_shared::transport;
+use ringshop_shared::{NodeId, Placed, ShardClient, ShardError};
+use tarpc::client::RpcError;
+use tarpc::context::Context;
+
+use super::cluster::Cluster;
+use super::follow;
+use super::types::{Answer, ClusterError, Report};
+
+/// How long a witness may take to probe a suspect for this client.
+const SUSPECT_DEADLINE: Duration = Duration::from_secs(2);
+/// How long to wait for one witness before asking the next one as well.
+const WITNESS_HEDGE: Duration = Duration::from_millis(300);
+
+impl From<Routing> for ClusterError {
+    fn from(r: Routing) -> Self {
+        match r {
+            Routing::NoLiveMembers { tried } => ClusterError::NoLiveMembers { tried },
+            Routing::Partitioned { name, addr } => ClusterError::Partitioned { name, addr },
+            Routing::Shard { node, error } => ClusterError::Shard { node, error },
+        }
+    }
+}
+
+impl<T> From<Routed<T>> for Answer<T> {
+    fn from(r: Routed<T>) -> Self {
+        Answer {
+            value: r.value,
+            report: Report {
+                node: r.node,
+                addr: r.addr,
+                latency: r.latency,
+                failover_from: r.failover_from,
+                redirects: r.redirects,
+            },
+        }
+    }
+}
+
+impl Directory for Cluster {
+    type Error = ClusterError;
+
+    async fn target(&self, id: &(dyn Placed + Sync)) -> Option<Target> {
+        // One read of the state per attempt.
+        let state = self.inner.read();
+        let name = state.ring.owner(id)?;
+        let m = state.members.get(name)?;
+        Some(Target {
+            name: name.clone(),
+            addr: m.addr,
+            client: m.client.clone(),
+            generation: m.generation,
+            epoch: state.epoch,
+            members: state.members.len(),
+        })
+    }
+
+    async fn refresh(&self) -> Result<(), ClusterError> {
+        follow::refresh(&self.inner).await.map(drop)
+    }
+
+    async fn reconnect(&self, name: &NodeId, generation: u64) -> Result<(), String> {
+        follow::reconnect(&self.inner, name, generation).await
+    }
+
+    fn mark_down(&self, name: &NodeId, generation: u64, why: &str) {
+        follow::mark_down(&self.inner, name, generation, why)
+    }
+
+    /// Tells `victim`'s successor for `id` that it cannot be reached (it probes it), then
+    /// refreshes and looks whether the victim is still in the ring.
+    async fn suspect(&self, id: &(dyn Placed + Sync), victim: &NodeId) -> Suspicion {
+        let witnesses: Vec<(NodeId, ShardClient)> = {
+            let state = self.inner.read();
+            state
+                .ring
+                .successors(id)
+                .into_iter()
+                .filter(|n| *n != victim)
+                .filter_map(|n| Some((n.clone(), state.members.get(n)?.client.clone()?)))
+                .collect()
+        };
+        // The witness probes directly and indirectly: give it that long, whatever this
+        // client's own deadline is. Witnesses are asked one after another, each
+        // `WITNESS_HEDGE` after the last, and the first answer wins, so one slow witness
+        // cannot make the call wait out a deadline per witness.
+        let deadline = self.inner.config.deadline.max(SUSPECT_DEADLINE);
+        let asks: Vec<_> = witnesses
+            .into_iter()
+            .enumerate()
+            .map(|(i, (witness, client))| {
+                let victim = victim.clone();
+                Box::pin(async move {
+                    tokio::time::sleep(WITNESS_HEDGE * i as u32).await;
+                    match client
+                        .suspect(transport::context(deadline), victim.clone())
+                        .await
+                    {
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(e)) => {
+                            tracing::warn!(%witness, %victim, error = %e, "suspect refused");
+                            Err(false)
+                        }
+                        Err(e) => {
+                            tracing::warn!(%witness, %victim, error = %e, "suspect got no answer");
+                            // A witness that is only slow (busy probing) is still there.
+                            Err(matches!(e, RpcError::DeadlineExceeded))
+                        }
+                    }
+                })
+            })
+            .collect();
+        if asks.is_empty() {
+            return Suspicion::NoWitness;
+        }
+        match futures::future::select_ok(asks).await {
+            Ok(_) => {
+                let _ = follow::refresh(&self.inner).await;
+                return match self.inner.read().ring.contains(victim) {
+                    true => Suspicion::Alive,
+                    false => Suspicion::Out,
+                };
+            }
+            // The last witness was only slow: nothing says the cluster is gone; wait and ask
+            // again within the patience rather than fail the call.
+            Err(true) => return Suspicion::Alive,
+            Err(false) => {}
+        }
+        Suspicion::NoWitness
+    }
+}
+
+impl Cluster {
+    /// Calls `f` (given a client, a context and this client's epoch) on `id`'s owner,
+    /// following `Moved` and failing over as `ringshop_shared::route` says. `f` must be safe
+    /// to repeat.
+    pub async fn call_owner<K, T, F, Fut>(&self, id: &K, f: F) -> Result<Answer<T>, ClusterError>
+    where
+        K: Placed + Sync,
+        F: Fn(ShardClient, Context, u64) -> Fut,
+        Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
+    {
+        self.call_owner_within(id, self.inner.config.deadline, f)
+            .await
+    }
+
+    /// `call_owner` with its own deadline per attempt (long-polls).
+    pub async fn call_owner_within<K, T, F, Fut>(
+        &self,
+        id: &K,
+        deadline: Duration,
+        f: F,
+    ) -> Result<Answer<T>, ClusterError>
+    where
+        K: Placed + Sync,
+        F: Fn(ShardClient, Context, u64) -> Fut,
+        Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
+    {
+        let config = &self.inner.config;
+        let policy = Policy {
+            deadline,
+            patience: config.patience,
+            retry_alive_after: config.probe_every,
+        };
+        route::call_owner(self, id, &policy, f)
+            .await
+            .map(Answer::from)
+    }
+}

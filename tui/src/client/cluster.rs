@@ -1,0 +1,183 @@
+//! `Cluster`: the main's view of the cluster and its connections, and the one place a call is
+//! placed on an id's owner.
+//!
+//! It owns: the membership as the store lists it (followed by long-polling `watch_members`), one
+//! tarpc connection per active member (tarpc never reconnects, so reconnection is here), the
+//! ring built from the active members exactly as every node builds it, a deadline on every
+//! call, and failover. A call carries the client's epoch; a node that does not own the id
+//! answers `Moved` and the client refreshes and goes there; one that may not answer for the id
+//! yet (it is being handed over) answers `Unavailable` and the client asks again shortly. When
+//! an owner cannot be reached, the client asks the id's next owner to probe it (`suspect`);
+//! the cluster takes it out of the ring only once it agrees it is dead, and meanwhile the
+//! call waits (within `patience`) instead of failing. Only calls that are safe to repeat go
+//! through `call_owner` (in `call.rs`). It never holds its state lock across an await.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use ringshop_shared::transport;
+use ringshop_shared::{Cached, NodeId, NodeStats, Placed, Ring, ShardClient};
+
+use super::follow;
+use super::state::{self, Inner, State};
+use super::types::{Answer, ClusterConfig, ClusterError, MemberView};
+
+/// Cheap to clone; every clone is the same client. Its background tasks (following the
+/// membership, probing) end when the last clone is dropped.
+#[derive(Clone)]
+pub struct Cluster {
+    pub(super) inner: Arc<Inner>,
+}
+
+impl Cluster {
+    /// Connects through `seeds` (any members of one cluster): learns the members from the
+    /// first that answers, and connects to every active one. Fails only when no seed answers.
+    pub async fn connect(
+        seeds: &[SocketAddr],
+        config: ClusterConfig,
+    ) -> Result<Cluster, ClusterError> {
+        let hellos = futures::future::join_all(
+            seeds
+                .iter()
+                .map(|&addr| follow::hello(addr, config.connect_timeout, config.deadline)),
+        )
+        .await;
+        let mut answered: BTreeMap<NodeId, state::Connected> = BTreeMap::new();
+        let mut tried = Vec::new();
+        let mut unknown = Vec::new();
+        for (addr, hello) in seeds.iter().zip(hellos) {
+            match hello {
+                Ok(c) => {
+                    if let Some(first) = answered.get(&c.info.name) {
+                        return Err(ClusterError::DuplicateName {
+                            name: c.info.name.clone(),
+                            first: first.addr,
+                            second: *addr,
+                        });
+                    }
+                    answered.insert(c.info.name.clone(), c);
+                }
+                Err(why) => {
+                    tried.push((*addr, why));
+                    unknown.push(*addr);
+                }
+            }
+        }
+        let Some(first) = answered.values().next() else {
+            return Err(ClusterError::Unreachable { tried });
+        };
+        for (addr, why) in &tried {
+            tracing::warn!(%addr, %why, "seed did not answer; will keep trying");
+        }
+        let (first_name, first_client) = (first.info.name.clone(), first.client.clone());
+        let membership = first_client
+            .members(transport::context(config.deadline))
+            .await
+            .map_err(|e| ClusterError::Unreachable {
+                tried: vec![(
+                    first.addr,
+                    format!("{first_name} did not list its members: {e}"),
+                )],
+            })?
+            .map_err(|error| ClusterError::Shard {
+                node: first_name.clone(),
+                error,
+            })?;
+        let inner = Arc::new(Inner {
+            state: RwLock::new(State::new(config.vnodes, unknown)),
+            config,
+            last_quotes: Default::default(),
+        });
+        let cluster = Cluster { inner };
+        cluster.apply(membership, answered).await?;
+        if cluster.inner.config.follow_membership {
+            tokio::spawn(follow::follow_loop(Arc::downgrade(&cluster.inner)));
+        }
+        tokio::spawn(follow::probe_loop(Arc::downgrade(&cluster.inner)));
+        Ok(cluster)
+    }
+
+    /// The id's demo value from its owner, with where it came from.
+    pub async fn request(&self, id: u64) -> Result<Answer<Cached>, ClusterError> {
+        self.call_owner(&id, move |client, ctx, epoch| async move {
+            client.request(ctx, id, epoch).await
+        })
+        .await
+    }
+
+    /// The membership epoch this client has applied.
+    pub fn epoch(&self) -> u64 {
+        self.inner.read().epoch
+    }
+
+    /// A snapshot of the ring as the client sees it now (the active members).
+    pub fn ring(&self) -> Ring {
+        self.inner.read().ring.clone()
+    }
+
+    /// The member that owns `id` now.
+    pub fn owner<K: Placed + ?Sized>(&self, id: &K) -> Option<NodeId> {
+        self.inner.read().ring.owner(id).cloned()
+    }
+
+    /// Every member the store lists, in any status.
+    pub fn members(&self) -> Vec<MemberView> {
+        let state = self.inner.read();
+        state
+            .members
+            .iter()
+            .map(|(name, m)| MemberView {
+                name: name.clone(),
+                addr: m.addr,
+                status: m.status,
+                up: m.status.in_ring() && m.client.is_some(),
+                incarnation: m.incarnation,
+                heartbeat_age: m.heartbeat_age,
+                ttl: m.info.as_ref().map(|i| i.ttl),
+                down_for: m.down_since.map(|t| t.elapsed()),
+            })
+            .collect()
+    }
+
+    /// Seed addresses that have never answered (still probed).
+    pub fn unreachable(&self) -> Vec<SocketAddr> {
+        self.inner.read().unknown.clone()
+    }
+
+    /// Each reachable member's counters, asked in parallel.
+    pub async fn stats(&self) -> Vec<(NodeId, Result<NodeStats, String>)> {
+        let targets: Vec<(NodeId, ShardClient)> = {
+            let state = self.inner.read();
+            state
+                .members
+                .iter()
+                .filter_map(|(n, m)| m.client.clone().map(|c| (n.clone(), c)))
+                .collect()
+        };
+        let deadline = self.inner.config.deadline;
+        futures::future::join_all(targets.into_iter().map(|(name, client)| async move {
+            let stats = client.stats(transport::context(deadline)).await;
+            (name, stats.map_err(|e| e.to_string()))
+        }))
+        .await
+    }
+
+    /// Re-reads the membership from any reachable member and applies it.
+    pub async fn refresh(&self) -> Result<(), ClusterError> {
+        follow::refresh(&self.inner).await.map(drop)
+    }
+
+    /// The membership as the store lists it now (fresh heartbeat ages), applied here too.
+    pub async fn listing(&self) -> Result<ringshop_shared::Membership, ClusterError> {
+        follow::refresh(&self.inner).await
+    }
+
+    async fn apply(
+        &self,
+        membership: ringshop_shared::Membership,
+        known: BTreeMap<NodeId, state::Connected>,
+    ) -> Result<(), ClusterError> {
+        follow::apply(&self.inner, membership, known).await
+    }
+}

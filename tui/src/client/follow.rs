@@ -1,0 +1,312 @@
+//! Keeping the client's state in step: connecting (`hello`), applying membership listings,
+//! following them by long-poll, reconnecting broken connections once for all callers, and
+//! probing members this client cannot reach. Background loops hold only a `Weak` to the
+//! cluster while they wait, so they end soon after the last `Cluster` is dropped.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use ringshop_shared::{Membership, NodeId, Ring, ShardClient, ShardError, transport};
+use tarpc::client::RpcError;
+
+use super::state::{Connected, Inner};
+use super::types::ClusterError;
+
+/// Ids every new connection is asked to place, to prove it places ids as this client does.
+const PLACEMENT_PROBE_IDS: u64 = 256;
+
+/// Connects and pings: a working client and who answered.
+pub(crate) async fn hello(
+    addr: SocketAddr,
+    connect_timeout: Duration,
+    deadline: Duration,
+) -> Result<Connected, String> {
+    let client = transport::connect_shard(addr, connect_timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    let info = client
+        .ping(transport::context(deadline))
+        .await
+        .map_err(|e| format!("{addr} did not answer ping: {e}"))?;
+    Ok(Connected { client, info, addr })
+}
+
+/// Connects to the active members of `m` this client has no connection to, checks that every
+/// new connection places ids as this client does, and applies the listing.
+pub(crate) async fn apply(
+    inner: &Arc<Inner>,
+    m: Membership,
+    mut known: BTreeMap<NodeId, Connected>,
+) -> Result<(), ClusterError> {
+    let config = &inner.config;
+    let needed: Vec<(NodeId, SocketAddr)> = inner
+        .read()
+        .unconnected(&m)
+        .into_iter()
+        .filter(|(n, a)| known.get(n).is_none_or(|c| c.addr != *a))
+        .collect();
+    let made = futures::future::join_all(
+        needed
+            .iter()
+            .map(|(_, addr)| hello(*addr, config.connect_timeout, config.deadline)),
+    )
+    .await;
+    for ((name, addr), made) in needed.into_iter().zip(made) {
+        match made {
+            Ok(c) if c.info.name == name => {
+                known.insert(name, c);
+            }
+            Ok(c) => {
+                tracing::warn!(%name, %addr, answered = %c.info.name, "another node answers there")
+            }
+            Err(why) => tracing::debug!(%name, %addr, %why, "member not reachable yet"),
+        }
+    }
+    let ring = Ring::with_members(config.vnodes, m.active().map(|a| a.name.clone()));
+    let mut mismatch = None;
+    let checks = known
+        .iter()
+        .filter(|(name, _)| ring.contains(name))
+        .map(|(name, c)| {
+            let ring = &ring;
+            async move {
+                (
+                    name.clone(),
+                    c.addr,
+                    places_like(&c.client, ring, config.deadline).await,
+                )
+            }
+        });
+    for (name, addr, verdict) in futures::future::join_all(checks).await {
+        match verdict {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => {
+                tracing::error!(%name, %addr, "node places ids differently (another release?); not using it");
+                known.remove(&name);
+                mismatch.get_or_insert(ClusterError::PlacementMismatch { node: name, addr });
+            }
+            Ok(Err(error)) => {
+                known.remove(&name);
+                mismatch.get_or_insert(ClusterError::Shard { node: name, error });
+            }
+            Err(e) => {
+                tracing::warn!(%name, error = %e, "placement check got no answer");
+                known.remove(&name);
+            }
+        }
+    }
+    inner.write().apply(&m, known);
+    match mismatch {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Whether `client`'s node places a fixed set of ids among `ring`'s members as `ring` does.
+async fn places_like(
+    client: &ShardClient,
+    ring: &Ring,
+    deadline: Duration,
+) -> Result<Result<bool, ShardError>, RpcError> {
+    let names: Vec<NodeId> = ring.members().cloned().collect();
+    let ids: Vec<u64> = (0..PLACEMENT_PROBE_IDS).collect();
+    let local: Vec<NodeId> = ids
+        .iter()
+        .filter_map(|id| ring.owner(id).cloned())
+        .collect();
+    let theirs = client
+        .placement(transport::context(deadline), names, ring.vnodes(), ids)
+        .await?;
+    Ok(theirs.map(|theirs| theirs == local))
+}
+
+/// Clients of the members this client can reach now.
+pub(crate) fn reachable(inner: &Inner) -> Vec<(NodeId, ShardClient)> {
+    let state = inner.read();
+    state
+        .members
+        .iter()
+        .filter(|(_, m)| m.status.in_ring())
+        .filter_map(|(n, m)| Some((n.clone(), m.client.clone()?)))
+        .collect()
+}
+
+/// How long a refresh waits for one member before asking the next one as well.
+const HEDGE_AFTER: Duration = Duration::from_millis(100);
+
+/// Re-reads the membership from a reachable member, applies it, and returns it. Members are
+/// asked one after another, each `HEDGE_AFTER` after the last, and the first answer wins: one
+/// paused member (its connection still open) cannot hold a refresh up for a whole deadline.
+pub(crate) async fn refresh(inner: &Arc<Inner>) -> Result<Membership, ClusterError> {
+    let members = reachable(inner);
+    let tried = members.len();
+    let deadline = inner.config.deadline;
+    let asks = members.into_iter().enumerate().map(|(i, (name, client))| {
+        Box::pin(async move {
+            tokio::time::sleep(HEDGE_AFTER * i as u32).await;
+            match client.members(transport::context(deadline)).await {
+                Ok(Ok(m)) => Ok(m),
+                Ok(Err(e)) => {
+                    tracing::warn!(%name, error = %e, "could not list members");
+                    Err(())
+                }
+                Err(e) => {
+                    tracing::warn!(%name, error = %e, "could not list members");
+                    Err(())
+                }
+            }
+        })
+    });
+    let asks: Vec<_> = asks.collect();
+    if asks.is_empty() {
+        return Err(ClusterError::NoLiveMembers { tried });
+    }
+    match futures::future::select_ok(asks).await {
+        Ok((m, _)) => {
+            apply(inner, m.clone(), BTreeMap::new()).await?;
+            Ok(m)
+        }
+        Err(()) => Err(ClusterError::NoLiveMembers { tried }),
+    }
+}
+
+/// Replaces a broken connection, once for all the calls that saw it break.
+pub(crate) async fn reconnect(inner: &Inner, name: &NodeId, generation: u64) -> Result<(), String> {
+    let (lock, addr) = {
+        let state = inner.read();
+        let m = state.members.get(name).ok_or("not a member")?;
+        (m.reconnecting.clone(), m.addr)
+    };
+    let _one_at_a_time = lock.lock().await;
+    if inner.read().members.get(name).map(|m| m.generation) != Some(generation) {
+        return Ok(()); // another call reconnected (or marked it down) meanwhile
+    }
+    let config = &inner.config;
+    let c = hello(addr, config.connect_timeout, config.deadline).await?;
+    if &c.info.name != name {
+        return Err(format!("{addr} now answers as {}", c.info.name));
+    }
+    attach(inner, name, c);
+    tracing::info!(node = %name, %addr, "reconnected");
+    Ok(())
+}
+
+fn attach(inner: &Inner, name: &NodeId, c: Connected) {
+    let mut state = inner.write();
+    if let Some(m) = state.members.get_mut(name).filter(|m| m.addr == c.addr) {
+        m.client = Some(c.client);
+        m.info = Some(c.info);
+        m.generation += 1;
+        m.down_since = None;
+    }
+}
+
+/// This client cannot reach `name` (on the connection of `generation`).
+pub(crate) fn mark_down(inner: &Inner, name: &NodeId, generation: u64, why: &str) {
+    let mut state = inner.write();
+    let Some(m) = state.members.get_mut(name) else {
+        return;
+    };
+    if m.generation != generation || m.client.is_none() {
+        return;
+    }
+    m.client = None;
+    m.generation += 1;
+    m.down_since = Some(Instant::now());
+    tracing::warn!(node = %name, %why, "cannot reach member");
+}
+
+/// Follows the membership by long-polling `watch_members` on a reachable member.
+pub(crate) async fn follow_loop(inner: Weak<Inner>) {
+    let mut turn = 0usize;
+    loop {
+        let (target, epoch, watch_for, pause) = {
+            let Some(inner) = inner.upgrade() else { return };
+            let members = reachable(&inner);
+            let target = (!members.is_empty()).then(|| members[turn % members.len()].clone());
+            let c = &inner.config;
+            (target, inner.read().epoch, c.watch_for, c.probe_every)
+        };
+        let Some((name, client)) = target else {
+            tokio::time::sleep(pause).await;
+            continue;
+        };
+        match client
+            .watch_members(transport::context(watch_for), epoch)
+            .await
+        {
+            Ok(Ok(m)) if m.epoch > epoch => {
+                let Some(inner) = inner.upgrade() else { return };
+                if let Err(e) = apply(&inner, m, BTreeMap::new()).await {
+                    tracing::warn!(error = %e, "applying a membership change");
+                }
+            }
+            // Its view is older than ours: ask another member next time.
+            Ok(Ok(m)) if m.epoch < epoch => {
+                turn += 1;
+                tokio::time::sleep(pause).await;
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(%name, error = %e, "watch refused");
+                turn += 1;
+                tokio::time::sleep(pause).await;
+            }
+            Err(e) => {
+                tracing::debug!(%name, error = %e, "watch failed");
+                turn += 1;
+                tokio::time::sleep(pause).await;
+            }
+        }
+    }
+}
+
+/// Tries members this client cannot reach, and seeds that never answered, every
+/// `probe_every`.
+pub(crate) async fn probe_loop(inner: Weak<Inner>) {
+    loop {
+        let (every, members, seeds, connect_timeout, deadline) = {
+            let Some(inner) = inner.upgrade() else { return };
+            let state = inner.read();
+            let members: Vec<(NodeId, SocketAddr)> = state
+                .members
+                .iter()
+                .filter(|(_, m)| m.status.in_ring() && m.client.is_none())
+                .map(|(n, m)| (n.clone(), m.addr))
+                .collect();
+            let c = &inner.config;
+            (
+                c.probe_every,
+                members,
+                state.unknown.clone(),
+                c.connect_timeout,
+                c.deadline,
+            )
+        };
+        tokio::time::sleep(every).await;
+        for (name, addr) in members {
+            let Ok(c) = hello(addr, connect_timeout, deadline).await else {
+                continue;
+            };
+            let Some(inner) = inner.upgrade() else { return };
+            if c.info.name == name {
+                attach(&inner, &name, c);
+                tracing::info!(node = %name, %addr, "member reachable again");
+            }
+        }
+        for addr in seeds {
+            let Ok(c) = hello(addr, connect_timeout, deadline).await else {
+                continue;
+            };
+            let Some(inner) = inner.upgrade() else { return };
+            if let Ok(Ok(m)) = c.client.members(transport::context(deadline)).await {
+                let known = BTreeMap::from([(c.info.name.clone(), c)]);
+                if let Err(e) = apply(&inner, m, known).await {
+                    tracing::warn!(error = %e, "a seed answered with a cluster we cannot use");
+                }
+            }
+        }
+    }
+}

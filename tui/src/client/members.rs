@@ -1,0 +1,168 @@
+//! The members as a table's rows: one per member the store lists, with what this client sees of
+//! it (reachable or not, its share of the ring) and what it reports (actors, hits, misses).
+//! `Cluster::snapshot` builds it; the `cluster` verb prints it and the screen shows it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ringshop_shared::{MemberStatus, NodeId};
+
+use super::cluster::Cluster;
+use super::types::ClusterError;
+
+/// A member's state as a person reads it: the store's status, and for an active member
+/// whether this client can reach it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MemberState {
+    /// Active and reachable from here.
+    Up,
+    /// Active for the cluster, but this client cannot reach it.
+    Down,
+    Joining,
+    Leaving,
+    Left,
+    Dead,
+}
+
+impl MemberState {
+    pub fn of(status: MemberStatus, reachable: bool) -> MemberState {
+        match status {
+            MemberStatus::Active if reachable => MemberState::Up,
+            MemberStatus::Active => MemberState::Down,
+            MemberStatus::Joining => MemberState::Joining,
+            MemberStatus::Leaving => MemberState::Leaving,
+            MemberStatus::Left => MemberState::Left,
+            MemberStatus::Dead => MemberState::Dead,
+        }
+    }
+
+    /// The word shown for it, never its colour alone.
+    pub fn word(self) -> &'static str {
+        match self {
+            MemberState::Up => "UP",
+            MemberState::Down => "DOWN",
+            MemberState::Joining => "JOINING",
+            MemberState::Leaving => "LEAVING",
+            MemberState::Left => "LEFT",
+            MemberState::Dead => "DEAD",
+        }
+    }
+
+    /// Its process runs as far as the cluster knows (it can be stopped).
+    pub fn running(self) -> bool {
+        matches!(
+            self,
+            MemberState::Up | MemberState::Down | MemberState::Joining | MemberState::Leaving
+        )
+    }
+
+    /// Counted as a node of the cluster (the header's "N/M nodes up" counts these).
+    pub fn counted(self) -> bool {
+        self != MemberState::Left
+    }
+}
+
+impl std::fmt::Display for MemberState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
+/// One member, as of one snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberRow {
+    pub name: NodeId,
+    pub addr: SocketAddr,
+    pub state: MemberState,
+    pub incarnation: u64,
+    pub heartbeat_age: Duration,
+    /// Its share of the hash space, 0.0 to 1.0.
+    pub share: f64,
+    /// What it reported, when it answered (dead and left members are not asked).
+    pub stats: Option<MemberStats>,
+}
+
+/// A member's own counters, as it reported them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct MemberStats {
+    pub live_actors: u64,
+    pub hits: u64,
+    pub misses: u64,
+    pub redirected: u64,
+    pub epoch: u64,
+}
+
+/// The members at one moment: the membership read fresh from the cluster, and seeds that
+/// never answered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub epoch: u64,
+    pub members: Vec<MemberRow>,
+    /// Addresses given as seeds that no node has answered on yet.
+    pub unknown: Vec<SocketAddr>,
+}
+
+impl Cluster {
+    /// Reads the membership fresh from the cluster, and every reachable member's counters.
+    pub async fn snapshot(&self) -> Result<Snapshot, ClusterError> {
+        let listing = self.listing().await?;
+        let stats = self.stats().await;
+        let shares = self.ring().shares();
+        let views = self.members();
+        let members = listing
+            .members
+            .iter()
+            .map(|m| {
+                let up = views.iter().any(|v| v.name == m.name && v.up);
+                let state = MemberState::of(m.status, up);
+                let stats = stats
+                    .iter()
+                    .find(|(n, _)| *n == m.name)
+                    .and_then(|(_, s)| s.as_ref().ok())
+                    .filter(|_| !matches!(state, MemberState::Dead | MemberState::Left))
+                    .map(|s| MemberStats {
+                        live_actors: s.live_actors,
+                        hits: s.hits,
+                        misses: s.misses,
+                        redirected: s.redirected,
+                        epoch: s.epoch,
+                    });
+                MemberRow {
+                    name: m.name.clone(),
+                    addr: m.addr,
+                    state,
+                    incarnation: m.incarnation,
+                    heartbeat_age: m.heartbeat_age,
+                    share: shares
+                        .iter()
+                        .find(|(n, _)| *n == m.name)
+                        .map_or(0.0, |(_, s)| *s),
+                    stats,
+                }
+            })
+            .collect();
+        Ok(Snapshot {
+            epoch: listing.epoch,
+            members,
+            unknown: self.unreachable(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_are_words_and_only_active_members_depend_on_reachability() {
+        assert_eq!(MemberState::of(MemberStatus::Active, true).word(), "UP");
+        assert_eq!(MemberState::of(MemberStatus::Active, false).word(), "DOWN");
+        assert_eq!(
+            MemberState::of(MemberStatus::Leaving, true),
+            MemberState::Leaving
+        );
+        assert_eq!(MemberState::of(MemberStatus::Dead, true), MemberState::Dead);
+        assert!(!MemberState::Left.counted() && MemberState::Dead.counted());
+        assert!(MemberState::Down.running() && !MemberState::Dead.running());
+    }
+}

@@ -1,0 +1,25 @@
+//! The client layer: everything the main knows about the cluster and every call it places.
+//! `Cluster` follows the membership, keeps one connection per member and places each call on
+//! its id's owner (`call.rs`, through `ringshop_shared::route`); `shop.rs` and `orders.rs` are
+//! the shop's calls, `members.rs` the members table, `demo.rs` the demo cycle, `embedded.rs`
+//! the in-process cluster and `open.rs` the choice between the two. Nothing here draws or
+//! prints: the verbs and the screen sit on top.
+
+mod call;
+mod cluster;
+pub mod demo;
+pub mod embedded;
+mod follow;
+mod members;
+mod open;
+mod orders;
+mod shop;
+mod state;
+mod types;
+
+pub use self::cluster::Cluster;
+pub use self::embedded::Embedded;
+pub use self::members::{MemberRow, MemberState, MemberStats, Snapshot};
+pub use self::open::{OpenError, open};
+pub use self::shop::{QuoteRow, parse_line};
+pub use self::types::{Answer, ClusterConfig, ClusterError, MemberView, Report};

@@ -1,0 +1,35 @@
+//! Opening a cluster: connect through the given seeds, or start an embedded one in this
+//! process when none are given.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ringshop_node::NodeError;
+
+use super::cluster::Cluster;
+use super::embedded::{self, Embedded};
+use super::types::{ClusterConfig, ClusterError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error("cannot start the embedded cluster: {0}")]
+    Embedded(#[from] NodeError),
+}
+
+/// The cluster at `seeds`, or (with no seeds) an embedded one of `embedded::DEFAULT_SIZE`
+/// nodes keeping values for `ttl`, which the caller stops with `Embedded::shutdown`.
+pub async fn open(
+    seeds: &[SocketAddr],
+    config: ClusterConfig,
+    ttl: Duration,
+) -> Result<(Cluster, Option<Embedded>), OpenError> {
+    if seeds.is_empty() {
+        let embedded = Embedded::start(embedded::DEFAULT_SIZE, ttl).await?;
+        let cluster = Cluster::connect(&embedded.addrs(), config).await?;
+        Ok((cluster, Some(embedded)))
+    } else {
+        Ok((Cluster::connect(seeds, config).await?, None))
+    }
+}

@@ -1,0 +1,39 @@
+//! What happened: keys, ticks, and the results of effects, which come back as actions.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::KeyEvent;
+use ringshop_shared::{NodeId, Order};
+
+use super::app::{LogLine, ProductRow};
+use crate::client::MemberRow;
+use crate::client::demo::Pass;
+
+#[derive(Clone, Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    Tick(Instant),
+    Members {
+        epoch: u64,
+        members: Vec<MemberRow>,
+    },
+    Products(Vec<ProductRow>),
+    Orders(Vec<Order>),
+    /// An order of this session moved on (or was accepted).
+    Order(Order),
+    /// A call came back; for the event log.
+    Called(LogLine),
+    /// Something failed; shown as an error toast and logged.
+    Failed(String),
+    DemoPass(Pass),
+    DemoWaiting(Duration),
+    DemoDone,
+    NodeStopped {
+        name: NodeId,
+        graceful: bool,
+    },
+    NodeStarted(NodeId),
+    /// An effect's task is over (whatever it sent before).
+    Finished,
+}

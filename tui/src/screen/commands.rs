@@ -1,0 +1,211 @@
+//! Commands (what a key means where it is pressed) applied to `App`: moving between tabs and
+//! rows, the cart, checkout, the demo, and stopping or starting embedded nodes. Called by
+//! `update` once a key has become a command; returns the effects to run next.
+
+use ringshop_shared::OrderLine;
+use ringshop_shared::shop::MAX_QTY_PER_LINE;
+
+use ringshop_shared::shop::items;
+
+use super::app::{App, Confirm, DemoView, Mode, Tab};
+use super::effect::Effect;
+use super::keys::Command;
+
+impl App {
+    pub(super) fn on_command(&mut self, command: Command) -> Vec<Effect> {
+        match command {
+            Command::Quit => self.quit = true,
+            Command::Help => self.mode = Mode::Help,
+            Command::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()],
+            Command::PrevTab => {
+                self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
+            }
+            Command::GoTab(tab) => self.tab = tab,
+            Command::Down => self.move_selection(|s, _| s + 1),
+            Command::Up => self.move_selection(|s, _| s.saturating_sub(1)),
+            Command::Top => self.move_selection(|_, _| 0),
+            Command::Bottom => self.move_selection(|_, len| len.saturating_sub(1)),
+            Command::PageDown => self.move_selection(|s, _| s + 10),
+            Command::PageUp => self.move_selection(|s, _| s.saturating_sub(10)),
+            Command::Filter => {
+                if let Some(list) = self.list_mut() {
+                    let text = list.filter.clone();
+                    self.mode = Mode::Filter(text);
+                }
+            }
+            Command::Back => {
+                if let Some(list) = self.list_mut() {
+                    list.filter.clear();
+                }
+            }
+            Command::Refresh => {
+                return vec![
+                    Effect::LoadMembers,
+                    Effect::LoadProducts,
+                    Effect::LoadOrders,
+                ];
+            }
+            Command::Freeze => self.frozen = !self.frozen,
+            Command::Category => {
+                let mut cats: Vec<String> =
+                    self.products.iter().map(|p| p.category.clone()).collect();
+                cats.sort();
+                cats.dedup();
+                self.category = match &self.category {
+                    None => cats.first().cloned(),
+                    Some(c) => cats.iter().skip_while(|x| *x != c).nth(1).cloned(),
+                };
+                self.shop.selected = 0;
+            }
+            Command::Add => {
+                let selected = self
+                    .visible_products()
+                    .get(self.shop.selected)
+                    .map(|p| p.id.clone());
+                if let Some(product) = selected {
+                    self.mode = Mode::Quantity {
+                        product,
+                        input: "1".into(),
+                    };
+                }
+            }
+            Command::More | Command::Less => {
+                let delta: i64 = if command == Command::More { 1 } else { -1 };
+                let id = self
+                    .visible_cart()
+                    .get(self.cart_list.selected)
+                    .map(|l| l.product.clone());
+                if let Some(line) = self
+                    .cart
+                    .iter_mut()
+                    .find(|l| Some(&l.product) == id.as_ref())
+                {
+                    line.qty =
+                        (i64::from(line.qty) + delta).clamp(1, i64::from(MAX_QTY_PER_LINE)) as u32;
+                }
+            }
+            Command::Remove => {
+                let id = self
+                    .visible_cart()
+                    .get(self.cart_list.selected)
+                    .map(|l| l.product.clone());
+                if let Some(index) = self
+                    .cart
+                    .iter()
+                    .position(|l| Some(&l.product) == id.as_ref())
+                {
+                    let line = self.cart.remove(index);
+                    self.toast(format!("removed {}; u undoes", line.name), false);
+                    self.removed = Some((index, line, self.now));
+                    self.clamp();
+                }
+            }
+            Command::Undo => {
+                if let Some((index, line, _)) = self.removed.take() {
+                    let index = index.min(self.cart.len());
+                    self.toast(format!("{} is back", line.name), false);
+                    self.cart.insert(index, line);
+                }
+            }
+            Command::Checkout => {
+                if self.cart.is_empty() {
+                    self.toast("the cart is empty: add products on the Shop tab (1)", true);
+                } else if self.checkout.is_some() {
+                    self.toast("a checkout is already running", true);
+                } else {
+                    let count: u32 = self.cart.iter().map(|l| l.qty).sum();
+                    let summary = format!(
+                        "Buy {} for {}?",
+                        items(count),
+                        ringshop_shared::shop::money(self.cart_total())
+                    );
+                    let lines = self
+                        .cart
+                        .iter()
+                        .map(|l| OrderLine {
+                            product: l.product.clone(),
+                            qty: l.qty,
+                        })
+                        .collect();
+                    self.mode = Mode::Confirm(Confirm::Checkout { lines, summary });
+                }
+            }
+            Command::Open => {
+                if let Some(o) = self.visible_orders().get(self.orders_list.selected) {
+                    self.mode = Mode::OrderDetail(o.id);
+                }
+            }
+            Command::KillNode | Command::LeaveNode | Command::StartNode => {
+                return self.node_command(command);
+            }
+            Command::SortNext | Command::SortReverse => {
+                let selected = self.selected_member();
+                if command == Command::SortNext {
+                    self.sort = self.sort.next();
+                } else {
+                    self.sort_reversed = !self.sort_reversed;
+                }
+                self.follow_member(selected);
+            }
+            Command::RunDemo => {
+                if self.demo.running {
+                    self.toast("the demo is already running", true);
+                } else {
+                    self.demo = DemoView {
+                        running: true,
+                        ..DemoView::default()
+                    };
+                    return vec![Effect::RunDemo];
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn node_command(&mut self, command: Command) -> Vec<Effect> {
+        if !self.embedded || self.read_only {
+            let why = if self.read_only {
+                "--read-only"
+            } else {
+                "a joined cluster"
+            };
+            self.toast(
+                format!(
+                    "nodes can be killed, left and started only in embedded mode, not with {why}"
+                ),
+                true,
+            );
+            return Vec::new();
+        }
+        let Some(m) = self
+            .visible_members()
+            .get(self.cluster.selected)
+            .map(|m| (*m).clone())
+        else {
+            return Vec::new();
+        };
+        match command {
+            Command::KillNode if m.state.running() => {
+                self.mode = Mode::Confirm(Confirm::KillNode {
+                    name: m.name,
+                    addr: m.addr,
+                });
+                Vec::new()
+            }
+            Command::LeaveNode if m.state.running() => {
+                self.mode = Mode::Confirm(Confirm::LeaveNode {
+                    name: m.name,
+                    addr: m.addr,
+                });
+                Vec::new()
+            }
+            Command::StartNode if !m.state.running() => {
+                vec![Effect::StartNode(m.name)]
+            }
+            _ => {
+                self.toast(format!("{} is {}", m.name, m.state), true);
+                Vec::new()
+            }
+        }
+    }
+}

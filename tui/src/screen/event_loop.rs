@@ -1,0 +1,52 @@
+//! The render loop: terminal events, actions from effects, and a tick, each turned into
+//! `update`, then a draw. It never awaits the network: effects run on their own tasks.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use super::action::Action;
+use super::app::App;
+use super::runner::Runner;
+use super::terminal::Tty;
+use super::theme::Theme;
+use super::views;
+
+/// How often the loop ticks (spinners, toasts, refresh timing).
+const TICK: Duration = Duration::from_millis(200);
+
+pub async fn run(
+    terminal: &mut Tty,
+    mut app: App,
+    runner: &Runner,
+    mut actions: mpsc::UnboundedReceiver<Action>,
+) -> std::io::Result<()> {
+    let theme = Theme::from_env();
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    for effect in app.start() {
+        runner.spawn(effect);
+    }
+    loop {
+        terminal.draw(|frame| views::draw(&app, &theme, frame))?;
+        let action = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) => Action::Key(key),
+                Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(()),
+            },
+            Some(action) = actions.recv() => action,
+            _ = tick.tick() => Action::Tick(Instant::now()),
+        };
+        for effect in app.update(action) {
+            runner.spawn(effect);
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The Cart tab: its lines and total, and the running checkout's gauge (stage and node).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::{Block, Borders, Gauge, Row};
+use ringshop_shared::Stage;
+use ringshop_shared::shop::money;
+
+use super::widgets::{empty, list_title, render_table, table};
+use crate::screen::app::App;
+use crate::screen::theme::Theme;
+
+pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let (list_area, gauge_area) = if app.checkout.is_some() {
+        let [a, b] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
+        (a, Some(b))
+    } else {
+        (area, None)
+    };
+    let lines = app.visible_cart();
+    let title = list_title(
+        &format!("Cart · total {}", money(app.cart_total())),
+        lines.len(),
+        app.cart.len(),
+        &app.cart_list.filter,
+    );
+    if app.cart.is_empty() {
+        empty(
+            frame,
+            list_area,
+            title,
+            "the cart is empty: pick products on the Shop tab (1) with enter",
+        );
+    } else {
+        let rows: Vec<Row> = lines
+            .iter()
+            .map(|l| {
+                Row::new([
+                    l.name.clone(),
+                    format!("{:>3}", l.qty),
+                    format!("{:>8}", money(l.price_cents)),
+                    format!("{:>9}", money(l.price_cents * u64::from(l.qty))),
+                ])
+            })
+            .collect();
+        let widths = [
+            Constraint::Min(16),
+            Constraint::Length(4),
+            Constraint::Length(9),
+            Constraint::Length(10),
+        ];
+        let header = Row::new(["product", "qty", "   price", "    total"]);
+        let len = rows.len();
+        render_table(
+            frame,
+            list_area,
+            table(rows, &widths, header, title, theme),
+            app.cart_list.selected,
+            len,
+        );
+    }
+    if let (Some(area), Some((order, started))) = (gauge_area, &app.checkout) {
+        let ratio = match order.stage {
+            Stage::Accepted => 0.1,
+            Stage::Reserving => 0.3,
+            Stage::Paying => {
+                (0.4 + app.now.duration_since(*started).as_secs_f64() / 3.0 * 0.55).min(0.95)
+            }
+            Stage::Done | Stage::Failed => 1.0,
+        };
+        let label = format!("{} on {} · {:.0}%", order.stage, order.node, ratio * 100.0);
+        let gauge = Gauge::default()
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" checkout {} ", order.id)),
+            )
+            .gauge_style(theme.bar())
+            .ratio(ratio)
+            .label(label);
+        frame.render_widget(gauge, area);
+    }
+}

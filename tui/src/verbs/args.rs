@@ -1,0 +1,231 @@
+//! The `ringshop` command line as clap parses it: the verbs, their flags, and where the
+//! cluster is (`Target`). The exit codes it documents are mapped in `main.rs`.
+
+use std::io::IsTerminal;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use ringshop_shared::duration::parse_duration;
+
+use super::failure::Failure;
+use crate::client::{self, Cluster, ClusterConfig, Embedded};
+
+const EXIT_HELP: &str = "Exit codes:
+  0  ok
+  1  failure (a call failed, an answer was wrong)
+  2  usage (unknown flag, bad value)
+  3  cluster unreachable (no node answered)
+  4  not found (unknown product or order)
+  5  refused (out of stock, payment declined)
+
+Environment:
+  RUST_LOG  log filter for stderr (default: error), e.g. RUST_LOG=info
+  NO_COLOR  never colour the output
+
+Examples:
+  ringshop                                  the demo on an embedded 3-node cluster
+  ringshop demo --ttl 2s --kill-one         ... then stop one node and watch failover
+  ringshop demo --nodes 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
+  ringshop cluster --join 7001 --watch     members and their counters, live
+  ringshop products --category tea         quotes, each from its product's owner
+  ringshop buy tea-kettle:2 mug --yes      check out, following each stage
+  ringshop orders --customer ada           orders, newest first";
+
+/// ringshop: a small sharded cluster. Each id is placed on one node by consistent hashing,
+/// where one actor per id keeps a short-lived value; every answer says which node served it,
+/// whether it was cached, and how old it is.
+///
+/// With no verb it opens the interactive TUI (shop, cart, orders, cluster, demo) on a
+/// terminal, or runs the headless demo when stdin or stdout is not one.
+#[derive(Parser, Debug)]
+#[command(name = "ringshop", version, after_long_help = EXIT_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub verb: Option<Verb>,
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// How long values are kept, for the embedded cluster (a running cluster has its own).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub ttl: Duration,
+    /// How often live views refresh (e.g. 500ms, 1s).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub refresh: Duration,
+    /// Hide stopping and starting nodes.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Whose orders these are [default: guest].
+    #[arg(long)]
+    pub customer: Option<String>,
+}
+
+impl Cli {
+    /// True when this run opens the interactive TUI.
+    pub fn wants_tui(&self) -> bool {
+        self.verb.is_none() && std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Verb {
+    /// The reference demo cycle: ids 1-4, again (hits), after the TTL (new values).
+    #[command(after_long_help = EXIT_HELP)]
+    Demo(DemoArgs),
+    /// The members: address, status, heartbeat age, ring share, actors, hits, misses, epoch.
+    #[command(after_long_help = EXIT_HELP)]
+    Cluster(ClusterArgs),
+    /// The products with price and stock, each quoted by its owner (node, cache, age).
+    #[command(after_long_help = EXIT_HELP)]
+    Products(ProductsArgs),
+    /// Buy: place an order and follow its checkout until it is bought or fails.
+    #[command(after_long_help = EXIT_HELP)]
+    Buy(BuyArgs),
+    /// One order: its lines, stage, node and total.
+    #[command(after_long_help = EXIT_HELP)]
+    Order(OrderArgs),
+    /// Orders, newest first.
+    #[command(after_long_help = EXIT_HELP)]
+    Orders(OrdersArgs),
+}
+
+impl Verb {
+    /// Where this verb's cluster is, and its output flags.
+    pub fn target(&self) -> &Target {
+        match self {
+            Verb::Demo(a) => &a.target,
+            Verb::Cluster(a) => &a.target,
+            Verb::Products(a) => &a.target,
+            Verb::Buy(a) => &a.target,
+            Verb::Order(a) => &a.target,
+            Verb::Orders(a) => &a.target,
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ProductsArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Only this category (kitchen, tea, books, garden, tools).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only products whose name or id contains this text.
+    #[arg(long)]
+    pub search: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BuyArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// What to buy: PRODUCT or PRODUCT:QTY, e.g. tea-kettle:2 mug
+    #[arg(required = true)]
+    pub items: Vec<String>,
+    /// Whose order it is [default: guest].
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Do not ask; needed when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OrderArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The order's id (a UUID, as `buy` and `orders` print it).
+    pub id: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OrdersArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Only this customer's orders.
+    #[arg(long)]
+    pub customer: Option<String>,
+}
+
+/// Where the cluster is, and how long to wait for it.
+#[derive(Args, Debug, Clone)]
+pub struct Target {
+    /// Any nodes of a running cluster, comma separated (HOST:PORT, or just PORT for
+    /// 127.0.0.1); the others are learnt from them. Without it, an embedded cluster of 3 nodes
+    /// is started in this process.
+    #[arg(long, visible_alias = "join", value_delimiter = ',', value_parser = parse_addr, global = true)]
+    pub nodes: Vec<SocketAddr>,
+    /// How long one call may take before its node counts as down (e.g. 500ms, 2s).
+    #[arg(long, default_value = "2s", value_parser = parse_duration, global = true)]
+    pub deadline: Duration,
+    /// Print JSON on stdout (one line per pass for `demo`).
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// How long values are kept, for the embedded cluster (a running cluster has its own).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub ttl: Duration,
+    /// The ids to ask for in each pass.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4")]
+    pub ids: Vec<u64>,
+    /// After the passes, kill the node that owns the first id and ask again (embedded only).
+    #[arg(long, conflicts_with = "leave_one")]
+    pub kill_one: bool,
+    /// After the passes, let the node that owns the first id leave gracefully (it hands its
+    /// cached entries to their new owners) and ask again (embedded only).
+    #[arg(long)]
+    pub leave_one: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ClusterArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Keep refreshing the table in place until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
+    /// How often `--watch` refreshes (e.g. 500ms, 1s).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub refresh: Duration,
+    /// With `--watch`, stop after this many tables.
+    #[arg(long)]
+    pub count: Option<u64>,
+}
+
+/// "7001", "localhost:7001" or "127.0.0.1:7001".
+fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.to_socket_addrs()
+        .map_err(|e| format!("{text:?} is not an address ({e}); write HOST:PORT or PORT"))?
+        .next()
+        .ok_or_else(|| format!("{text:?} resolves to no address"))
+}
+
+impl Target {
+    /// The cluster to talk to: the given nodes, or an embedded one started here that keeps
+    /// values for `ttl` (the caller stops it).
+    pub async fn open(&self, ttl: Duration) -> Result<(Cluster, Option<Embedded>), Failure> {
+        let config = ClusterConfig {
+            deadline: self.deadline,
+            ..ClusterConfig::default()
+        };
+        Ok(client::open(&self.nodes, config, ttl).await?)
+    }
+}
+
+/// The TTL of an embedded cluster started for a verb that does not ask for one.
+pub fn node_ttl_default() -> Duration {
+    ringshop_node::config::DEFAULT_TTL
+}

@@ -1,0 +1,72 @@
+//! The headless verbs: `demo`, `cluster`, `products`, `buy`, `order`, `orders`. Each file holds
+//! one verb's run and output; `args.rs` the flags of all of them (clap), `failure.rs` what
+//! they fail with. Data goes to stdout, messages to stderr; with `--json` each verb prints JSON
+//! on stdout. The binary (`main.rs`) turns a `Failure` into its exit code.
+
+pub mod args;
+mod buy;
+pub mod cluster;
+pub mod demo;
+pub mod failure;
+mod orders;
+mod output;
+mod products;
+
+use std::future::Future;
+
+use self::args::{Target, Verb, node_ttl_default};
+use self::failure::Failure;
+use crate::client::Cluster;
+
+/// Runs one verb to its end.
+pub async fn run(verb: Verb) -> Result<(), Failure> {
+    match verb {
+        Verb::Demo(args) => demo::run(args).await,
+        Verb::Cluster(args) => cluster::run(args).await,
+        Verb::Products(a) => {
+            with_cluster(&a.target, |c| async move {
+                products::run(
+                    &c,
+                    a.category.as_deref(),
+                    a.search.as_deref(),
+                    a.target.json,
+                )
+                .await
+            })
+            .await
+        }
+        Verb::Buy(a) => {
+            with_cluster(&a.target, |c| async move {
+                buy::run(&c, &a.items, a.customer.clone(), a.yes, a.target.json).await
+            })
+            .await
+        }
+        Verb::Order(a) => {
+            with_cluster(&a.target, |c| async move {
+                orders::one(&c, &a.id, a.target.json).await
+            })
+            .await
+        }
+        Verb::Orders(a) => {
+            with_cluster(&a.target, |c| async move {
+                orders::list(&c, a.customer.clone(), a.target.json).await
+            })
+            .await
+        }
+    }
+}
+
+/// Runs `verb` on the target cluster (embedded if no nodes are given), then stops an embedded
+/// cluster gracefully.
+async fn with_cluster<F, Fut>(target: &Target, verb: F) -> Result<(), Failure>
+where
+    F: FnOnce(Cluster) -> Fut,
+    Fut: Future<Output = Result<(), Failure>>,
+{
+    let (cluster, embedded) = target.open(node_ttl_default()).await?;
+    let result = verb(cluster).await;
+    if let Some(embedded) = embedded {
+        embedded.shutdown().await;
+    }
+    result
+}

@@ -1,0 +1,87 @@
+//! `ringshop order ID` and `ringshop orders`: orders as stored, one in detail or a list newest
+//! first; with `--json` one document.
+
+use ringshop_shared::duration::short;
+use ringshop_shared::shop::money;
+use ringshop_shared::{Order, OrderId};
+use serde_json::json;
+
+use super::failure::Failure;
+use super::output::out;
+use crate::client::Cluster;
+
+/// An order as `--json` prints it (also each `buy` event's `order`).
+pub fn order_json(o: &Order) -> serde_json::Value {
+    json!({
+        "id": o.id.to_string(),
+        "customer": o.customer,
+        "stage": o.stage.as_str(),
+        "reason": o.reason,
+        "node": o.node.as_str(),
+        "items": o.items(),
+        "total_cents": o.total_cents,
+        "lines": o.lines.iter().map(|l| json!({"product": l.product.as_str(), "qty": l.qty})).collect::<Vec<_>>(),
+        "elapsed_ms": o.elapsed.as_millis() as u64,
+    })
+}
+
+/// `ringshop order ID`
+pub async fn one(cluster: &Cluster, id: &str, json: bool) -> Result<(), Failure> {
+    let id: OrderId = id
+        .parse()
+        .map_err(|e: ringshop_shared::ids::InvalidOrderId| Failure::usage(e.to_string()))?;
+    let o = cluster.order(id).await?;
+    if json {
+        out(order_json(&o));
+    } else {
+        out(format!("order    {}", o.id));
+        out(format!("customer {}", o.customer));
+        out(format!(
+            "stage    {}{}",
+            o.stage,
+            o.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ));
+        out(format!("node     {}", o.node));
+        for l in &o.lines {
+            out(format!("  {:>3} × {}", l.qty, l.product));
+        }
+        out(format!(
+            "total    {}  ({} items, {})",
+            money(o.total_cents),
+            o.items(),
+            short(o.elapsed)
+        ));
+    }
+    Ok(())
+}
+
+/// `ringshop orders [--customer NAME]`
+pub async fn list(cluster: &Cluster, customer: Option<String>, json: bool) -> Result<(), Failure> {
+    let list = cluster.orders(customer).await?;
+    if json {
+        out(json!({ "orders": list.iter().map(order_json).collect::<Vec<_>>() }));
+        return Ok(());
+    }
+    out(format!(
+        "{:<36}  {:<12} {:<9} {:<6} {:>5} {:>9}",
+        "order", "customer", "stage", "node", "items", "total"
+    ));
+    for o in &list {
+        out(format!(
+            "{:<36}  {:<12} {:<9} {:<6} {:>5} {:>9}",
+            o.id.to_string(),
+            o.customer,
+            o.stage.as_str(),
+            o.node.as_str(),
+            o.items(),
+            money(o.total_cents)
+        ));
+    }
+    if list.is_empty() {
+        eprintln!("no orders yet; place one with `ringshop buy tea-kettle --yes`");
+    }
+    Ok(())
+}
