@@ -44,15 +44,9 @@ fn new_order(i: usize) -> NewOrder {
     }
 }
 
-async fn until_final(client: &Cluster, mut o: Order) -> Order {
-    while !o.stage.is_final() {
-        o = client
-            .watch_order(o.id, o.stage)
-            .await
-            .expect("followed")
-            .value;
-    }
-    o
+/// Follows an order to its end (at most a minute: a bench that hangs is a failed bench).
+async fn until_final(client: &Cluster, o: Order) -> Order {
+    ringshop_tests::follow_until(client, o, Stage::Done, Duration::from_secs(60)).await
 }
 
 async fn throughput() {
@@ -116,18 +110,14 @@ async fn resume() {
             cluster.add_process(name(i));
         }
         let client = cluster.client().await;
-        let mut o = client
+        let placed = client
             .checkout(&new_order(0))
             .await
             .expect("accepted")
             .value;
-        while o.stage < Stage::Paying {
-            o = client
-                .watch_order(o.id, o.stage)
-                .await
-                .expect("followed")
-                .value;
-        }
+        let o =
+            ringshop_tests::follow_until(&client, placed, Stage::Paying, Duration::from_secs(60))
+                .await;
         let victim = o.node.clone();
         let id = o.id;
         cluster.kill(&victim).await;

@@ -10,7 +10,7 @@
 pub mod chaos;
 pub mod shop;
 
-pub use shop::{follow_until, new_order, paying, product};
+pub use shop::{follow, follow_until, new_order, paying, product};
 mod process;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -273,6 +273,20 @@ impl TestCluster {
             Run::InProcess(Some(handle)) => handle,
             _ => panic!("{name} is not a running in-process node"),
         }
+    }
+
+    /// The stock books of every product, by product id, read from the cluster's database.
+    pub async fn audit(&self) -> std::collections::BTreeMap<String, ringshop_node::store::Audit> {
+        use ringshop_node::store::Store as _;
+        ringshop_node::SqliteStore::open(&self.db())
+            .await
+            .expect("opens the store")
+            .audit()
+            .await
+            .expect("audits")
+            .into_iter()
+            .map(|a| (a.product.to_string(), a))
+            .collect()
     }
 
     /// Runs SQL on the cluster's database from outside the nodes, as a fault would strike it.

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+
 use ringshop_node::shop::checkout::Payment;
 use ringshop_shared::{Order, Stage};
 use ringshop_tui::Cluster;
@@ -35,21 +37,35 @@ pub fn paying(delay: Duration) -> Payment {
     }
 }
 
-/// Follows `o` until it reaches `stage` or a final one; fails the test after `limit`.
-pub async fn follow_until(client: &Cluster, mut o: Order, stage: Stage, limit: Duration) -> Order {
+/// Follows `o` (with `Cluster::follow_order`) until it reaches `stage` or a final one; the
+/// order then and every stage seen, in order (the first is `o`'s). Fails the test after
+/// `limit` or on a failed watch.
+pub async fn follow(
+    client: &Cluster,
+    o: Order,
+    stage: Stage,
+    limit: Duration,
+) -> (Order, Vec<Stage>) {
+    let mut seen = vec![o.stage];
+    let mut current = o;
+    let mut stages = client.follow_order(current.clone());
     let started = Instant::now();
-    while o.stage < stage && !o.stage.is_final() {
-        assert!(
-            started.elapsed() < limit,
-            "order {} stuck at {} for {limit:?}",
-            o.id,
-            o.stage
-        );
-        o = client
-            .watch_order(o.id, o.stage)
-            .await
-            .expect("watch answers")
-            .value;
+    while current.stage < stage && !current.stage.is_final() {
+        let left = limit.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, stages.next()).await {
+            Ok(Some(next)) => current = next.expect("watch answers").value,
+            Ok(None) => break,
+            Err(_) => panic!(
+                "order {} stuck at {} for {limit:?}",
+                current.id, current.stage
+            ),
+        }
+        seen.push(current.stage);
     }
-    o
+    (current, seen)
+}
+
+/// `follow`, for the order only.
+pub async fn follow_until(client: &Cluster, o: Order, stage: Stage, limit: Duration) -> Order {
+    follow(client, o, stage, limit).await.0
 }

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use ringshop_node::shop::checkout::Payment;
-use ringshop_node::{SqliteStore, Store};
 use ringshop_shared::{NewOrder, Order, OrderId, OrderLine, ProductId, Stage};
 use ringshop_tests::TestCluster;
 use ringshop_tui::Cluster;
@@ -74,11 +73,10 @@ async fn kill_during(kill_at: Stage, count: usize) {
     );
     let listed = client.orders(Some("crash".into())).await.expect("listed");
     assert_eq!(listed.len(), count, "each order stored once");
-    let store = SqliteStore::open(&cluster.db()).await.expect("opens");
-    let audit = store.audit().await.expect("audits");
-    let sold: u64 = audit.iter().map(|a| a.sold).sum();
+    let audit = cluster.audit().await;
+    let sold: u64 = audit.values().map(|a| a.sold).sum();
     assert_eq!(sold, done, "each bought once, never twice");
-    for a in &audit {
+    for a in audit.values() {
         assert_eq!(a.held, 0, "{}: nothing left held", a.product);
         assert_eq!(
             a.initial,
@@ -132,13 +130,6 @@ async fn a_node_restarted_on_the_same_store_resumes_the_orders_it_owns() {
         let done = until_final(&client, o).await;
         assert_eq!(done.stage, Stage::Done);
     }
-    let store = SqliteStore::open(&cluster.db()).await.expect("opens");
-    let lamp = store
-        .audit()
-        .await
-        .expect("audits")
-        .into_iter()
-        .find(|a| a.product.as_str() == "lamp");
-    let lamp = lamp.expect("lamp");
+    let lamp = &cluster.audit().await["lamp"];
     assert_eq!((lamp.sold, lamp.held, lamp.left), (3, 0, 37));
 }

@@ -3,13 +3,12 @@
 //! a typed error that reserves and stores nothing.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringshop_node::shop::checkout::Payment;
-use ringshop_node::{SqliteStore, Store};
 use ringshop_shared::{NewOrder, Order, OrderId, ShardError, Stage, transport};
-use ringshop_tests::{TestCluster, name};
-use ringshop_tui::{Cluster, ClusterError};
+use ringshop_tests::{TestCluster, follow, name};
+use ringshop_tui::ClusterError;
 
 const CATALOG: &str = "\
 lamp,Desk lamp,home,4500,10
@@ -27,41 +26,8 @@ fn order(lines: &[(&str, u32)]) -> NewOrder {
     ringshop_tests::new_order("tester", lines)
 }
 
-/// Follows an order to its final stage (at most 30 s); every stage seen, in order.
-async fn follow(client: &Cluster, mut current: Order) -> (Order, Vec<Stage>) {
-    let started = Instant::now();
-    let mut seen = vec![current.stage];
-    while !current.stage.is_final() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "order {} stuck at {}",
-            current.id,
-            current.stage
-        );
-        let next = client
-            .watch_order(current.id, current.stage)
-            .await
-            .expect("watch answers");
-        if next.value.stage != current.stage {
-            seen.push(next.value.stage);
-        }
-        current = next.value;
-    }
-    (current, seen)
-}
-
-async fn audit(cluster: &TestCluster) -> BTreeMap<String, ringshop_node::store::Audit> {
-    let store = SqliteStore::open(&cluster.db())
-        .await
-        .expect("opens the store");
-    store
-        .audit()
-        .await
-        .expect("audits")
-        .into_iter()
-        .map(|a| (a.product.to_string(), a))
-        .collect()
-}
+/// How long a test follows one order to its end.
+const FOLLOW_FOR: Duration = Duration::from_secs(30);
 
 fn assert_balanced(audit: &BTreeMap<String, ringshop_node::store::Audit>) {
     for (id, a) in audit {
@@ -84,7 +50,12 @@ async fn fifty_concurrent_buyers_of_ten_lamps_exactly_ten_succeed() {
         let client = client.clone();
         tokio::spawn(async move {
             match client.checkout(&order(&[("lamp", 1)])).await {
-                Ok(accepted) => follow(&client, accepted.value).await.0.stage,
+                Ok(accepted) => {
+                    follow(&client, accepted.value, Stage::Done, FOLLOW_FOR)
+                        .await
+                        .0
+                        .stage
+                }
                 Err(ClusterError::Shard {
                     error: ShardError::OutOfStock { .. },
                     ..
@@ -100,7 +71,7 @@ async fn fifty_concurrent_buyers_of_ten_lamps_exactly_ten_succeed() {
         }
     }
     assert_eq!(done, 10);
-    let audit = audit(&cluster).await;
+    let audit = cluster.audit().await;
     assert_eq!(
         (audit["lamp"].left, audit["lamp"].sold, audit["lamp"].held),
         (0, 10, 0)
@@ -127,7 +98,7 @@ async fn the_main_is_told_of_each_stage_and_the_order_is_bought() {
         client.owner(&placed.id).expect("owned"),
         "it runs on the order id's owner"
     );
-    let (done, stages) = follow(&client, accepted.value).await;
+    let (done, stages) = follow(&client, accepted.value, Stage::Done, FOLLOW_FOR).await;
     assert_eq!(done.stage, Stage::Done);
     assert!(
         stages.windows(2).all(|w| w[0] < w[1]),
@@ -143,7 +114,7 @@ async fn the_main_is_told_of_each_stage_and_the_order_is_bought() {
     assert_eq!(stored.stage, Stage::Done);
     let listed = client.orders(Some("tester".into())).await.expect("listed");
     assert_eq!(listed.len(), 1);
-    assert_balanced(&audit(&cluster).await);
+    assert_balanced(&cluster.audit().await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,11 +134,11 @@ async fn one_order_id_sent_twice_and_concurrently_through_two_clients_is_one_ord
     );
     let again = a.checkout(&placed).await.expect("answered").value;
     assert_eq!(again.created_at, x.created_at);
-    let (done, _) = follow(&a, again).await;
+    let (done, _) = follow(&a, again, Stage::Done, FOLLOW_FOR).await;
     assert_eq!(done.stage, Stage::Done);
     let all = a.orders(None).await.expect("listed");
     assert_eq!(all.iter().filter(|o| o.id == placed.id).count(), 1);
-    let audit = audit(&cluster).await;
+    let audit = cluster.audit().await;
     assert_eq!(
         (audit["teapot"].sold, audit["teapot"].left),
         (2, 1),
@@ -216,10 +187,10 @@ async fn one_order_sent_to_every_node_at_once_is_stored_by_its_owner_only() {
         .filter(|a| matches!(a, Err(ShardError::Moved { owner: o, .. }) if *o == owner))
         .count();
     assert_eq!(moved, 4);
-    let (done, _) = follow(&client, accepted[0].clone()).await;
+    let (done, _) = follow(&client, accepted[0].clone(), Stage::Done, FOLLOW_FOR).await;
     assert_eq!(done.stage, Stage::Done);
     assert_eq!(client.orders(None).await.expect("listed").len(), 1);
-    assert_eq!(audit(&cluster).await["mug"].sold, 1);
+    assert_eq!(cluster.audit().await["mug"].sold, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,7 +224,7 @@ async fn bad_orders_are_typed_errors_and_reserve_or_store_nothing() {
         cluster.add_in_process(name(i)).await;
     }
     let client = cluster.client().await;
-    let before = audit(&cluster).await;
+    let before = cluster.audit().await;
     let cases: Vec<(NewOrder, Expect)> = vec![
         (order(&[("nope", 1)]), |e| {
             matches!(e, ShardError::UnknownProduct { .. })
@@ -279,7 +250,7 @@ async fn bad_orders_are_typed_errors_and_reserve_or_store_nothing() {
         client.orders(None).await.expect("listed").is_empty(),
         "nothing stored"
     );
-    let after = audit(&cluster).await;
+    let after = cluster.audit().await;
     for (id, a) in &after {
         assert_eq!(
             (a.left, a.held),
@@ -313,10 +284,10 @@ async fn a_declined_payment_fails_the_order_and_releases_its_stock() {
         .checkout(&order(&[("teapot", 2)]))
         .await
         .expect("accepted");
-    let (failed, _) = follow(&client, accepted.value).await;
+    let (failed, _) = follow(&client, accepted.value, Stage::Done, FOLLOW_FOR).await;
     assert_eq!(failed.stage, Stage::Failed);
     assert_eq!(failed.reason.as_deref(), Some("payment declined"));
-    let audit = audit(&cluster).await;
+    let audit = cluster.audit().await;
     assert_eq!(
         (
             audit["teapot"].left,
@@ -384,13 +355,13 @@ async fn a_buy_goes_through_while_the_products_owner_is_dead() {
     };
     cluster.kill(&product_owner).await;
     let accepted = client.checkout(&placed).await.expect("accepted");
-    let (done, _) = follow(&client, accepted.value).await;
+    let (done, _) = follow(&client, accepted.value, Stage::Done, FOLLOW_FOR).await;
     assert_eq!(
         done.stage,
         Stage::Done,
         "reserved on the product's next owner"
     );
-    let audit = audit(&cluster).await;
+    let audit = cluster.audit().await;
     assert_eq!(audit["lamp"].sold, 1);
     assert_balanced(&audit);
 }

@@ -22,13 +22,17 @@ fn exit_code(kind: Kind) -> u8 {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let tui = cli.wants_tui();
+    let target = cli.verb.as_ref().map_or(&cli.tui.target, Verb::target);
     if tui {
         // The screen owns the terminal: its log goes to a file, never to the terminal.
         log_to_file(&screen::log_path());
     } else {
-        log_to_stderr();
+        log_to_stderr(target.color.colours(std::io::stderr().is_terminal()));
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -71,6 +75,30 @@ fn main() -> ExitCode {
     }
 }
 
+/// A command line clap refused: help and version as clap prints them; an error in clap's words
+/// (exit 2), or with `--json` among the arguments as the JSON error every verb uses.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let json = std::env::args_os().any(|a| a == "--json");
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => e.exit(),
+        _ if json => {
+            let message = e.render().to_string();
+            let message = message
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("bad arguments")
+                .trim_start_matches("error: ")
+                .to_string();
+            let doc =
+                serde_json::json!({"error": {"kind": Kind::Usage.as_str(), "message": message}});
+            eprintln!("{doc}");
+            ExitCode::from(exit_code(Kind::Usage))
+        }
+        _ => e.exit(),
+    }
+}
+
 /// The interactive TUI on the target cluster; the terminal is restored on every way out.
 async fn run_screen(args: verbs::args::TuiArgs) -> Result<(), Failure> {
     let (cluster, embedded) = args.target.open(args.ttl).await?;
@@ -80,6 +108,7 @@ async fn run_screen(args: verbs::args::TuiArgs) -> Result<(), Failure> {
         refresh: args.refresh,
         customer: args.customer,
         log_path: screen::log_path(),
+        color: args.target.color.colours(true),
     };
     screen::run(cluster, embedded, options)
         .await
@@ -112,10 +141,10 @@ fn log_to_file(path: &std::path::Path) {
     }
 }
 
-fn log_to_stderr() {
+fn log_to_stderr(colour: bool) {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(colour)
         .with_env_filter(filter("error"))
         .init();
 }

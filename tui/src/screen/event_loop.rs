@@ -20,10 +20,10 @@ const TICK: Duration = Duration::from_millis(200);
 pub async fn run(
     terminal: &mut Tty,
     mut app: App,
+    theme: Theme,
     runner: &Runner,
     mut actions: mpsc::UnboundedReceiver<Action>,
 ) -> std::io::Result<()> {
-    let theme = Theme::from_env();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     for effect in app.start() {

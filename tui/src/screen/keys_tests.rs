@@ -1,3 +1,5 @@
+//! The key table's tests: every binding dispatches, the overlay and the footer read the table.
+
 use super::*;
 
 fn press(code: KeyCode) -> KeyEvent {

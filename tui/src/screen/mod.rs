@@ -37,6 +37,8 @@ pub struct Options {
     pub customer: Option<String>,
     /// Where the log goes (shown in `?`).
     pub log_path: PathBuf,
+    /// Draw in colour (else only bold, reverse and the ▶ marker).
+    pub color: bool,
 }
 
 /// Runs the TUI on `cluster` until the user quits; the terminal is restored on every way out.
@@ -56,7 +58,10 @@ pub async fn run(
     );
     let outcome = match terminal::init() {
         Ok(mut tty) => {
-            let outcome = event_loop::run(&mut tty, app, &runner, rx).await;
+            let theme = theme::Theme {
+                color: options.color,
+            };
+            let outcome = event_loop::run(&mut tty, app, theme, &runner, rx).await;
             terminal::restore();
             outcome
         }

@@ -14,13 +14,6 @@ pub struct Theme {
 }
 
 impl Theme {
-    /// Colour unless NO_COLOR is set (to anything).
-    pub fn from_env() -> Theme {
-        Theme {
-            color: std::env::var_os("NO_COLOR").is_none(),
-        }
-    }
-
     fn fg(&self, c: Color) -> Style {
         if self.color {
             Style::default().fg(c)

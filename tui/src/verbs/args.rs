@@ -21,10 +21,11 @@ const EXIT_HELP: &str = "Exit codes:
 
 Environment:
   RUST_LOG  log filter for stderr (default: error), e.g. RUST_LOG=info
-  NO_COLOR  never colour the output
+  NO_COLOR  never colour the output (as --color never; --color always overrides it)
 
 Examples:
-  ringshop                                  the demo on an embedded 3-node cluster
+  ringshop                                  the TUI on an embedded 3-node cluster
+                                            (the demo when not on a terminal)
   ringshop demo --ttl 2s --kill-one         ... then stop one node and watch failover
   ringshop demo --nodes 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
   ringshop cluster --join 7001 --watch     members and their counters, live
@@ -152,6 +153,26 @@ pub struct OrdersArgs {
     pub customer: Option<String>,
 }
 
+/// When to colour the output.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream that is (or is not) a terminal.
+    pub fn colours(self, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
 /// Where the cluster is, and how long to wait for it.
 #[derive(Args, Debug, Clone)]
 pub struct Target {
@@ -166,6 +187,9 @@ pub struct Target {
     /// Print JSON on stdout (one line per pass for `demo`).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Colour: on a terminal with NO_COLOR unset (auto), always, or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
 }
 
 #[derive(Args, Debug, Clone)]

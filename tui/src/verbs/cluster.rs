@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 
 use super::args::{ClusterArgs, node_ttl_default};
 use super::failure::Failure;
+use super::output::Paint;
 use crate::client::{MemberState, Snapshot};
 
 /// The snapshot as an aligned text table; seeds that never answered are rows named "?".
-pub fn table(snapshot: &Snapshot) -> String {
+pub fn table(snapshot: &Snapshot, paint: Paint) -> String {
     let mut out = format!("membership epoch {}\n", snapshot.epoch);
     let _ = writeln!(
         out,
@@ -22,11 +23,18 @@ pub fn table(snapshot: &Snapshot) -> String {
     let n = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     for m in &snapshot.members {
         let s = m.stats.as_ref();
+        let word = format!("{:<7}", m.state.word());
+        let status = match m.state {
+            MemberState::Up => paint.ok(word),
+            MemberState::Joining | MemberState::Leaving => paint.warn(word),
+            MemberState::Down | MemberState::Dead => paint.bad(word),
+            MemberState::Left => word,
+        };
         let line = format!(
-            "{:<8} {:<21} {:<7} {:>9} {:>5.1}% {:>6} {:>8} {:>8} {:>5}",
+            "{:<8} {:<21} {} {:>9} {:>5.1}% {:>6} {:>8} {:>8} {:>5}",
             m.name.as_str(),
             m.addr.to_string(),
-            m.state.word(),
+            status,
             format!("{:.1} s", m.heartbeat_age.as_secs_f64()),
             m.share * 100.0,
             n(s.map(|s| s.live_actors)),
@@ -88,6 +96,9 @@ pub fn to_json(snapshot: &Snapshot) -> Value {
 pub async fn run(args: ClusterArgs) -> Result<(), Failure> {
     let (cluster, embedded) = args.target.open(node_ttl_default()).await?;
     let tty = std::io::stdout().is_terminal();
+    let paint = Paint {
+        on: args.target.color.colours(tty),
+    };
     let mut shown = 0u64;
     loop {
         let snapshot = cluster.snapshot().await?;
@@ -98,7 +109,7 @@ pub async fn run(args: ClusterArgs) -> Result<(), Failure> {
             if args.watch && tty {
                 let _ = write!(out, "\x1b[H\x1b[2J");
             }
-            writeln!(out, "{}", table(&snapshot))
+            writeln!(out, "{}", table(&snapshot, paint))
         };
         let _ = out.flush();
         drop(out);
@@ -153,7 +164,9 @@ mod tests {
             ],
             unknown: vec![SocketAddr::from(([127, 0, 0, 1], 7009))],
         };
-        let text = table(&snapshot);
+        let text = table(&snapshot, Paint { on: false });
+        let coloured = table(&snapshot, Paint { on: true });
+        assert!(coloured.contains("\x1b[32mUP     \x1b[0m"), "{coloured}");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "membership epoch 4");
         assert_eq!(

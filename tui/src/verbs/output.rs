@@ -9,3 +9,29 @@ pub fn out(line: impl std::fmt::Display) {
     let _ = writeln!(stdout, "{line}");
     let _ = stdout.flush();
 }
+
+/// Colours for words in a table on stdout, or none (`--color`, NO_COLOR, not a terminal).
+/// A word is padded before it is coloured, so columns stay aligned.
+#[derive(Clone, Copy, Debug)]
+pub struct Paint {
+    pub on: bool,
+}
+
+impl Paint {
+    fn wrap(self, code: &str, text: String) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text
+        }
+    }
+    pub fn ok(self, text: String) -> String {
+        self.wrap("32", text)
+    }
+    pub fn warn(self, text: String) -> String {
+        self.wrap("33", text)
+    }
+    pub fn bad(self, text: String) -> String {
+        self.wrap("1;31", text)
+    }
+}
