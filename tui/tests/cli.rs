@@ -1,6 +1,9 @@
 //! The `ringshop` binary as a user runs it: the demo end to end, and the exit codes.
 
 use std::process::Command;
+use std::time::Duration;
+
+mod terminal;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ringshop");
 
@@ -206,62 +209,12 @@ fn color_always_colours_the_cluster_table_and_never_and_no_color_do_not() {
 
 #[test]
 fn answering_no_at_the_buy_prompt_is_not_a_failure() {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-    use std::io::{Read, Write};
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 100,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("a pty");
-    let mut command = CommandBuilder::new(BIN);
-    command.args(["buy", "mug:2"]);
-    let mut child = pair.slave.spawn_command(command).expect("ringshop starts");
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().expect("a reader");
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let feed = seen.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            if let Ok(mut s) = feed.lock() {
-                s.push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        }
-    });
-    let wait_for = |what: &str| {
-        let started = std::time::Instant::now();
-        while started.elapsed() < std::time::Duration::from_secs(20) {
-            if seen.lock().map(|s| s.contains(what)).unwrap_or(false) {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(30));
-        }
-        panic!(
-            "{what:?} did not appear: {:?}",
-            seen.lock().map(|s| s.clone())
-        );
-    };
-    wait_for("[y/N]");
-    let mut writer = pair.master.take_writer().expect("a writer");
-    writer.write_all(b"n\r").expect("answers");
-    writer.flush().expect("flushes");
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waits") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "buy did not end"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    wait_for("not bought");
-    assert!(status.success(), "a \"no\" exits 0: {status:?}");
+    let mut term = terminal::Terminal::start(&["buy", "mug:2"], &[], 24, 100);
+    term.wait_for("[y/N]", Duration::from_secs(20));
+    term.keys("n\r");
+    assert!(
+        term.exit_status(Duration::from_secs(20)),
+        "a \"no\" exits 0"
+    );
+    term.wait_for("not bought", Duration::from_secs(5));
 }

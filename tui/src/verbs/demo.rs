@@ -121,29 +121,8 @@ pub async fn run(args: DemoArgs) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use ringshop_shared::NodeId;
-
     use super::*;
-
-    fn row(id: u64, hit: bool, failover: &[&str]) -> Row {
-        Row {
-            id,
-            node: NodeId::new("n2").ok(),
-            value: Some(417),
-            hit: Some(hit),
-            age: Duration::from_millis(1500),
-            ttl_left: Duration::from_millis(3500),
-            latency: Duration::from_micros(420),
-            failover_from: failover
-                .iter()
-                .filter_map(|n| NodeId::new(*n).ok())
-                .collect(),
-            moved_from: None,
-            error: None,
-        }
-    }
+    use crate::client::demo::fixtures::row;
 
     #[test]
     fn table_shows_node_value_cache_age_latency_and_failover() {
