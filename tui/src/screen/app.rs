@@ -343,6 +343,11 @@ impl App {
         }
     }
 
+    /// Units in the cart, over all its lines.
+    pub fn cart_items(&self) -> u32 {
+        self.cart.iter().map(|l| l.qty).sum()
+    }
+
     pub fn cart_total(&self) -> u64 {
         self.cart
             .iter()

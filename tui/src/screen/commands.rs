@@ -113,10 +113,9 @@ impl App {
                 } else if self.checkout.is_some() {
                     self.toast("a checkout is already running", true);
                 } else {
-                    let count: u32 = self.cart.iter().map(|l| l.qty).sum();
                     let summary = format!(
                         "Buy {} for {}?",
-                        items(count),
+                        items(self.cart_items()),
                         ringshop_shared::shop::money(self.cart_total())
                     );
                     let lines = self

@@ -103,8 +103,10 @@ fn draw_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         spans.push(Span::raw(" "));
     }
     if !app.cart.is_empty() {
-        let count: u32 = app.cart.iter().map(|l| l.qty).sum();
-        spans.push(Span::styled(format!(" cart: {count} "), theme.dim()));
+        spans.push(Span::styled(
+            format!(" cart: {} ", app.cart_items()),
+            theme.dim(),
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
