@@ -14,6 +14,7 @@
 
 mod call;
 mod follow;
+mod probe;
 mod shop;
 mod state;
 
@@ -38,7 +39,8 @@ pub struct ClusterConfig {
     pub deadline: Duration,
     pub connect_timeout: Duration,
     pub vnodes: u32,
-    /// How often unreachable members and seeds are tried again.
+    /// How often unreachable members and seeds are tried again; doubled, up to 2 s, while
+    /// nothing answers.
     pub probe_every: Duration,
     /// How long one `watch_members` long-poll may wait.
     pub watch_for: Duration,
@@ -131,7 +133,7 @@ pub struct MemberView {
     pub name: NodeId,
     pub addr: SocketAddr,
     pub status: MemberStatus,
-    /// Active and reachable from this client.
+    /// Active, and this client's connection to it is open (a dead connection is not up).
     pub up: bool,
     pub incarnation: u64,
     /// As of the last listing this client applied.
@@ -226,7 +228,7 @@ impl Cluster {
                 error,
             })?;
         let inner = Arc::new(Inner {
-            state: RwLock::new(State::new(config.vnodes, unknown)),
+            state: RwLock::new(State::new(config.vnodes, seeds.to_vec(), unknown)),
             config,
             last_quotes: Default::default(),
         });
@@ -235,7 +237,7 @@ impl Cluster {
         if cluster.inner.config.follow_membership {
             tokio::spawn(follow::follow_loop(Arc::downgrade(&cluster.inner)));
         }
-        tokio::spawn(follow::probe_loop(Arc::downgrade(&cluster.inner)));
+        tokio::spawn(probe::probe_loop(Arc::downgrade(&cluster.inner)));
         Ok(cluster)
     }
 
@@ -272,7 +274,7 @@ impl Cluster {
                 name: name.clone(),
                 addr: m.addr,
                 status: m.status,
-                up: m.status.in_ring() && m.client.is_some(),
+                up: m.up(),
                 incarnation: m.incarnation,
                 heartbeat_age: m.heartbeat_age,
                 ttl: m.info.as_ref().map(|i| i.ttl),
@@ -288,20 +290,27 @@ impl Cluster {
 
     /// Each reachable member's counters, asked in parallel.
     pub async fn stats(&self) -> Vec<(NodeId, Result<NodeStats, String>)> {
-        let targets: Vec<(NodeId, ShardClient)> = {
+        let targets: Vec<(NodeId, ShardClient, u64)> = {
             let state = self.inner.read();
             state
                 .members
                 .iter()
-                .filter_map(|(n, m)| m.client.clone().map(|c| (n.clone(), c)))
+                .filter_map(|(n, m)| Some((n.clone(), m.live()?.clone(), m.generation)))
                 .collect()
         };
         let deadline = self.inner.config.deadline;
-        futures::future::join_all(targets.into_iter().map(|(name, client)| async move {
-            let stats = client.stats(transport::context(deadline)).await;
-            (name, stats.map_err(|e| e.to_string()))
-        }))
-        .await
+        let asks = targets
+            .into_iter()
+            .map(|(name, client, generation)| async move {
+                let stats = client.stats(transport::context(deadline)).await;
+                if let Err(e) = &stats
+                    && follow::connection_lost(e)
+                {
+                    follow::mark_down(&self.inner, &name, generation, &e.to_string());
+                }
+                (name, stats.map_err(|e| e.to_string()))
+            });
+        futures::future::join_all(asks).await
     }
 
     /// Re-reads the membership from any reachable member and applies it.
