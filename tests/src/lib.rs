@@ -118,7 +118,7 @@ impl TestCluster {
     /// Starts one more node as a child process; its address.
     pub fn add_process(&mut self, name: NodeId) -> SocketAddr {
         let node = self
-            .try_spawn(&name)
+            .try_spawn(&name, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
             .unwrap_or_else(|why| panic!("node {name} did not start: {why}"));
         self.put(node)
     }
@@ -128,13 +128,24 @@ impl TestCluster {
     /// while its old row still looks alive, so this tries again every 200 ms, for at most
     /// `START_TIMEOUT`. Blocks the thread while it waits.
     pub fn restart_process(&mut self, name: &NodeId) -> SocketAddr {
+        self.respawn(name, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+    }
+
+    /// `restart_process`, but on the node's old address, as a service manager restarts a
+    /// node: a new incarnation answers where the old one did.
+    pub fn restart_process_in_place(&mut self, name: &NodeId) -> SocketAddr {
+        let addr = self.node(name).addr;
+        self.respawn(name, addr)
+    }
+
+    fn respawn(&mut self, name: &NodeId, listen: SocketAddr) -> SocketAddr {
         assert!(
             !self.is_running(name),
             "{name} is still running; kill it or let it leave first"
         );
         let deadline = std::time::Instant::now() + START_TIMEOUT;
         loop {
-            match self.try_spawn(name) {
+            match self.try_spawn(name, listen) {
                 Ok(node) => return self.put(node),
                 Err(why) if std::time::Instant::now() >= deadline => {
                     panic!("{name} did not restart within {START_TIMEOUT:?}: {why}")
@@ -186,9 +197,10 @@ impl TestCluster {
         self.nodes.iter().map(|n| n.name.clone()).collect()
     }
 
-    fn try_spawn(&self, name: &NodeId) -> Result<TestNode, String> {
+    fn try_spawn(&self, name: &NodeId, listen: SocketAddr) -> Result<TestNode, String> {
         spawn_process(
             name.clone(),
+            listen,
             self.ttl,
             &self.db(),
             self.catalog.as_deref(),

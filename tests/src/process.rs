@@ -2,6 +2,7 @@
 //! address it prints, and signalling it by pid (the tests use no libc).
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -39,10 +40,12 @@ fn node_log() -> String {
     std::env::var("RINGSHOP_NODE_LOG").unwrap_or_else(|_| "warn".into())
 }
 
-/// Starts a child node and reads its address; why not, if it printed none (it exited, e.g.
-/// because the store still holds its name for a live node).
+/// Starts a child node listening on `listen` (port 0: any free port) and reads its address;
+/// why not, if it printed none (it exited, e.g. because the store still holds its name for a
+/// live node, or the port is taken).
 pub(crate) fn spawn_process(
     name: NodeId,
+    listen: SocketAddr,
     ttl: Duration,
     db: &Path,
     catalog: Option<&Path>,
@@ -53,7 +56,7 @@ pub(crate) fn spawn_process(
         command.arg("--catalog").arg(catalog);
     }
     let mut child = command
-        .args(["--name", name.as_str(), "--listen", "127.0.0.1:0"])
+        .args(["--name", name.as_str(), "--listen", &listen.to_string()])
         .arg("--db")
         .arg(db)
         .args([

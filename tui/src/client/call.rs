@@ -79,14 +79,17 @@ impl Directory for Cluster {
     /// Tells `victim`'s successor for `id` that it cannot be reached (it probes it), then
     /// refreshes and looks whether the victim is still in the ring.
     async fn suspect(&self, id: &(dyn Placed + Sync), victim: &NodeId) -> Suspicion {
-        let witnesses: Vec<(NodeId, ShardClient)> = {
+        let witnesses: Vec<(NodeId, ShardClient, u64)> = {
             let state = self.inner.read();
             state
                 .ring
                 .successors(id)
                 .into_iter()
                 .filter(|n| *n != victim)
-                .filter_map(|n| Some((n.clone(), state.members.get(n)?.client.clone()?)))
+                .filter_map(|n| {
+                    let m = state.members.get(n)?;
+                    Some((n.clone(), m.live()?.clone(), m.generation))
+                })
                 .collect()
         };
         // The witness probes directly and indirectly: give it that long, whatever this
@@ -97,7 +100,7 @@ impl Directory for Cluster {
         let asks: Vec<_> = witnesses
             .into_iter()
             .enumerate()
-            .map(|(i, (witness, client))| {
+            .map(|(i, (witness, client, generation))| {
                 let victim = victim.clone();
                 Box::pin(async move {
                     tokio::time::sleep(WITNESS_HEDGE * i as u32).await;
@@ -112,6 +115,14 @@ impl Directory for Cluster {
                         }
                         Err(e) => {
                             tracing::warn!(%witness, %victim, error = %e, "suspect got no answer");
+                            if follow::connection_lost(&e) {
+                                follow::mark_down(
+                                    &self.inner,
+                                    &witness,
+                                    generation,
+                                    &e.to_string(),
+                                );
+                            }
                             // A witness that is only slow (busy probing) is still there.
                             Err(matches!(e, RpcError::DeadlineExceeded))
                         }

@@ -19,9 +19,9 @@ use std::sync::{Arc, RwLock};
 use ringshop_shared::transport;
 use ringshop_shared::{Cached, NodeId, NodeStats, Placed, Ring, ShardClient};
 
-use super::follow;
 use super::state::{self, Inner, State};
 use super::types::{Answer, ClusterConfig, ClusterError, MemberView};
+use super::{follow, probe};
 
 /// Cheap to clone; every clone is the same client. Its background tasks (following the
 /// membership, probing) end when the last clone is dropped.
@@ -85,7 +85,7 @@ impl Cluster {
                 error,
             })?;
         let inner = Arc::new(Inner {
-            state: RwLock::new(State::new(config.vnodes, unknown)),
+            state: RwLock::new(State::new(config.vnodes, seeds.to_vec(), unknown)),
             config,
             last_quotes: Default::default(),
         });
@@ -94,7 +94,7 @@ impl Cluster {
         if cluster.inner.config.follow_membership {
             tokio::spawn(follow::follow_loop(Arc::downgrade(&cluster.inner)));
         }
-        tokio::spawn(follow::probe_loop(Arc::downgrade(&cluster.inner)));
+        tokio::spawn(probe::probe_loop(Arc::downgrade(&cluster.inner)));
         Ok(cluster)
     }
 
@@ -131,7 +131,7 @@ impl Cluster {
                 name: name.clone(),
                 addr: m.addr,
                 status: m.status,
-                up: m.status.in_ring() && m.client.is_some(),
+                up: m.up(),
                 incarnation: m.incarnation,
                 heartbeat_age: m.heartbeat_age,
                 ttl: m.info.as_ref().map(|i| i.ttl),
@@ -147,20 +147,27 @@ impl Cluster {
 
     /// Each reachable member's counters, asked in parallel.
     pub async fn stats(&self) -> Vec<(NodeId, Result<NodeStats, String>)> {
-        let targets: Vec<(NodeId, ShardClient)> = {
+        let targets: Vec<(NodeId, ShardClient, u64)> = {
             let state = self.inner.read();
             state
                 .members
                 .iter()
-                .filter_map(|(n, m)| m.client.clone().map(|c| (n.clone(), c)))
+                .filter_map(|(n, m)| Some((n.clone(), m.live()?.clone(), m.generation)))
                 .collect()
         };
         let deadline = self.inner.config.deadline;
-        futures::future::join_all(targets.into_iter().map(|(name, client)| async move {
-            let stats = client.stats(transport::context(deadline)).await;
-            (name, stats.map_err(|e| e.to_string()))
-        }))
-        .await
+        let asks = targets
+            .into_iter()
+            .map(|(name, client, generation)| async move {
+                let stats = client.stats(transport::context(deadline)).await;
+                if let Err(e) = &stats
+                    && follow::connection_lost(e)
+                {
+                    follow::mark_down(&self.inner, &name, generation, &e.to_string());
+                }
+                (name, stats.map_err(|e| e.to_string()))
+            });
+        futures::future::join_all(asks).await
     }
 
     /// Re-reads the membership from any reachable member and applies it.

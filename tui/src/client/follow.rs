@@ -1,15 +1,19 @@
 //! Keeping the client's state in step: connecting (`hello`), applying membership listings,
 //! following them by long-poll, reconnecting broken connections once for all callers, and
-//! probing members this client cannot reach. Background loops hold only a `Weak` to the
-//! cluster while they wait, so they end soon after the last `Cluster` is dropped.
+//! noting members this client cannot reach (`probe` dials them again). A connection that
+//! has ended (its node died or restarted) counts as down wherever that is seen: a down member
+//! is never `up`, and is dialled again. Background loops hold only a `Weak` to the cluster
+//! while they wait, so they end soon after the last `Cluster` is dropped.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use ringshop_shared::service::{ShardRequest, ShardResponse};
 use ringshop_shared::{Membership, NodeId, Ring, ShardClient, ShardError, transport};
-use tarpc::client::RpcError;
+use tarpc::client::{self, RpcError};
+use tokio_util::sync::CancellationToken;
 
 use super::state::{Connected, Inner};
 use super::types::ClusterError;
@@ -17,20 +21,45 @@ use super::types::ClusterError;
 /// Ids every new connection is asked to place, to prove it places ids as this client does.
 const PLACEMENT_PROBE_IDS: u64 = 256;
 
-/// Connects and pings: a working client and who answered.
+/// Connects and pings: a working client and who answered. The connection's `closed` token is
+/// cancelled when it ends, so a dead connection is known without a call on it.
 pub(crate) async fn hello(
     addr: SocketAddr,
     connect_timeout: Duration,
     deadline: Duration,
 ) -> Result<Connected, String> {
-    let client = transport::connect_shard(addr, connect_timeout)
+    let transport = transport::connect::<ShardRequest, ShardResponse>(addr, connect_timeout)
         .await
         .map_err(|e| e.to_string())?;
+    let client::NewClient { client, dispatch } =
+        ShardClient::new(client::Config::default(), transport);
+    let closed = CancellationToken::new();
+    let on_end = closed.clone();
+    tokio::spawn(async move {
+        if let Err(e) = dispatch.await {
+            tracing::debug!(%addr, error = %e, "connection broken");
+        }
+        on_end.cancel();
+    });
     let info = client
         .ping(transport::context(deadline))
         .await
         .map_err(|e| format!("{addr} did not answer ping: {e}"))?;
-    Ok(Connected { client, info, addr })
+    Ok(Connected {
+        client,
+        info,
+        addr,
+        closed,
+    })
+}
+
+/// The connection itself is gone (closed, reset, refused), as opposed to a call that was only
+/// slow or refused by the server: the member is down from here until it is dialled again.
+pub(crate) fn connection_lost(e: &RpcError) -> bool {
+    matches!(
+        e,
+        RpcError::Shutdown | RpcError::Send(_) | RpcError::Channel(_)
+    )
 }
 
 /// Connects to the active members of `m` this client has no connection to, checks that every
@@ -122,14 +151,14 @@ async fn places_like(
     Ok(theirs.map(|theirs| theirs == local))
 }
 
-/// Clients of the members this client can reach now.
-pub(crate) fn reachable(inner: &Inner) -> Vec<(NodeId, ShardClient)> {
+/// Clients of the members this client can reach now, with their connections' generations.
+pub(crate) fn reachable(inner: &Inner) -> Vec<(NodeId, ShardClient, u64)> {
     let state = inner.read();
     state
         .members
         .iter()
         .filter(|(_, m)| m.status.in_ring())
-        .filter_map(|(n, m)| Some((n.clone(), m.client.clone()?)))
+        .filter_map(|(n, m)| Some((n.clone(), m.live()?.clone(), m.generation)))
         .collect()
 }
 
@@ -143,22 +172,28 @@ pub(crate) async fn refresh(inner: &Arc<Inner>) -> Result<Membership, ClusterErr
     let members = reachable(inner);
     let tried = members.len();
     let deadline = inner.config.deadline;
-    let asks = members.into_iter().enumerate().map(|(i, (name, client))| {
-        Box::pin(async move {
-            tokio::time::sleep(HEDGE_AFTER * i as u32).await;
-            match client.members(transport::context(deadline)).await {
-                Ok(Ok(m)) => Ok(m),
-                Ok(Err(e)) => {
-                    tracing::warn!(%name, error = %e, "could not list members");
-                    Err(())
+    let asks = members
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, client, generation))| {
+            Box::pin(async move {
+                tokio::time::sleep(HEDGE_AFTER * i as u32).await;
+                match client.members(transport::context(deadline)).await {
+                    Ok(Ok(m)) => Ok(m),
+                    Ok(Err(e)) => {
+                        tracing::warn!(%name, error = %e, "could not list members");
+                        Err(())
+                    }
+                    Err(e) => {
+                        tracing::warn!(%name, error = %e, "could not list members");
+                        if connection_lost(&e) {
+                            mark_down(inner, &name, generation, &e.to_string());
+                        }
+                        Err(())
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!(%name, error = %e, "could not list members");
-                    Err(())
-                }
-            }
-        })
-    });
+            })
+        });
     let asks: Vec<_> = asks.collect();
     if asks.is_empty() {
         return Err(ClusterError::NoLiveMembers { tried });
@@ -193,13 +228,10 @@ pub(crate) async fn reconnect(inner: &Inner, name: &NodeId, generation: u64) -> 
     Ok(())
 }
 
-fn attach(inner: &Inner, name: &NodeId, c: Connected) {
+pub(crate) fn attach(inner: &Inner, name: &NodeId, c: Connected) {
     let mut state = inner.write();
     if let Some(m) = state.members.get_mut(name).filter(|m| m.addr == c.addr) {
-        m.client = Some(c.client);
-        m.info = Some(c.info);
-        m.generation += 1;
-        m.down_since = None;
+        m.attach(c);
     }
 }
 
@@ -229,7 +261,7 @@ pub(crate) async fn follow_loop(inner: Weak<Inner>) {
             let c = &inner.config;
             (target, inner.read().epoch, c.watch_for, c.probe_every)
         };
-        let Some((name, client)) = target else {
+        let Some((name, client, generation)) = target else {
             tokio::time::sleep(pause).await;
             continue;
         };
@@ -256,56 +288,12 @@ pub(crate) async fn follow_loop(inner: Weak<Inner>) {
             }
             Err(e) => {
                 tracing::debug!(%name, error = %e, "watch failed");
+                if connection_lost(&e) {
+                    let Some(inner) = inner.upgrade() else { return };
+                    mark_down(&inner, &name, generation, &e.to_string());
+                }
                 turn += 1;
                 tokio::time::sleep(pause).await;
-            }
-        }
-    }
-}
-
-/// Tries members this client cannot reach, and seeds that never answered, every
-/// `probe_every`.
-pub(crate) async fn probe_loop(inner: Weak<Inner>) {
-    loop {
-        let (every, members, seeds, connect_timeout, deadline) = {
-            let Some(inner) = inner.upgrade() else { return };
-            let state = inner.read();
-            let members: Vec<(NodeId, SocketAddr)> = state
-                .members
-                .iter()
-                .filter(|(_, m)| m.status.in_ring() && m.client.is_none())
-                .map(|(n, m)| (n.clone(), m.addr))
-                .collect();
-            let c = &inner.config;
-            (
-                c.probe_every,
-                members,
-                state.unknown.clone(),
-                c.connect_timeout,
-                c.deadline,
-            )
-        };
-        tokio::time::sleep(every).await;
-        for (name, addr) in members {
-            let Ok(c) = hello(addr, connect_timeout, deadline).await else {
-                continue;
-            };
-            let Some(inner) = inner.upgrade() else { return };
-            if c.info.name == name {
-                attach(&inner, &name, c);
-                tracing::info!(node = %name, %addr, "member reachable again");
-            }
-        }
-        for addr in seeds {
-            let Ok(c) = hello(addr, connect_timeout, deadline).await else {
-                continue;
-            };
-            let Some(inner) = inner.upgrade() else { return };
-            if let Ok(Ok(m)) = c.client.members(transport::context(deadline)).await {
-                let known = BTreeMap::from([(c.info.name.clone(), c)]);
-                if let Err(e) = apply(&inner, m, known).await {
-                    tracing::warn!(error = %e, "a seed answered with a cluster we cannot use");
-                }
             }
         }
     }

@@ -13,6 +13,7 @@ mod follow;
 mod members;
 mod open;
 mod orders;
+mod probe;
 mod shop;
 mod state;
 mod types;

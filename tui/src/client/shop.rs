@@ -52,12 +52,15 @@ impl Cluster {
     {
         let members = follow::reachable(&self.inner);
         let tried = members.len();
-        for (name, client) in members {
+        for (name, client, generation) in members {
             match f(client, transport::context(self.inner.config.deadline)).await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(error)) => return Err(ClusterError::Shard { node: name, error }),
                 Err(e) => {
-                    tracing::warn!(node = %name, error = %e, "no answer; trying another member")
+                    tracing::warn!(node = %name, error = %e, "no answer; trying another member");
+                    if follow::connection_lost(&e) {
+                        follow::mark_down(&self.inner, &name, generation, &e.to_string());
+                    }
                 }
             }
         }
@@ -127,19 +130,22 @@ impl Cluster {
                 state
                     .members
                     .get(&owner)
-                    .and_then(|m| m.client.clone())
-                    .map(|c| (c, state.epoch))
+                    .and_then(|m| Some((m.live()?.clone(), m.generation)))
+                    .map(|(c, generation)| (c, generation, state.epoch))
             };
             let answers = match target {
-                Some((client, epoch)) => client
-                    .quotes(
-                        transport::context(self.inner.config.deadline),
-                        ids.clone(),
-                        epoch,
-                    )
-                    .await
-                    .ok()
-                    .and_then(Result::ok),
+                Some((client, generation, epoch)) => {
+                    let deadline = transport::context(self.inner.config.deadline);
+                    match client.quotes(deadline, ids.clone(), epoch).await {
+                        Ok(answers) => answers.ok(),
+                        Err(e) => {
+                            if follow::connection_lost(&e) {
+                                follow::mark_down(&self.inner, &owner, generation, &e.to_string());
+                            }
+                            None
+                        }
+                    }
+                }
                 None => None,
             };
             (ids, answers)

@@ -2,15 +2,20 @@
 //! epoch), the connections it holds to them, and the ring built from the active ones, exactly
 //! as every node builds its own. Pure state: no I/O, no await, so it is tested directly.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use ringshop_shared::wire::{MemberStatus, Membership};
 use ringshop_shared::{NodeId, NodeInfo, ProductId, Quote, Ring, Served, ShardClient};
+use tokio_util::sync::CancellationToken;
 
 use super::types::ClusterConfig;
+
+/// Member addresses remembered beyond the current listing, for finding the cluster again once
+/// no member can be reached.
+const REMEMBERED_ADDRS: usize = 64;
 
 pub(crate) struct Member {
     pub addr: SocketAddr,
@@ -19,6 +24,8 @@ pub(crate) struct Member {
     pub heartbeat_age: Duration,
     pub info: Option<NodeInfo>,
     pub client: Option<ShardClient>,
+    /// Cancelled when `client`'s connection has ended (the node died or restarted).
+    pub closed: CancellationToken,
     /// Counts connections, so a failure on an old one cannot mark a fresh one down.
     pub generation: u64,
     /// Since when this client cannot reach it although the store lists it active.
@@ -26,11 +33,34 @@ pub(crate) struct Member {
     pub reconnecting: Arc<tokio::sync::Mutex<()>>,
 }
 
+impl Member {
+    /// Its client, if the connection is still open.
+    pub fn live(&self) -> Option<&ShardClient> {
+        self.client.as_ref().filter(|_| !self.closed.is_cancelled())
+    }
+
+    /// Active and reachable from this client now.
+    pub fn up(&self) -> bool {
+        self.status.in_ring() && self.live().is_some()
+    }
+
+    /// Uses a fresh connection from now on.
+    pub fn attach(&mut self, c: Connected) {
+        self.client = Some(c.client);
+        self.closed = c.closed;
+        self.info = Some(c.info);
+        self.generation += 1;
+        self.down_since = None;
+    }
+}
+
 /// A fresh connection to a member, made outside the lock.
 pub(crate) struct Connected {
     pub client: ShardClient,
     pub info: NodeInfo,
     pub addr: SocketAddr,
+    /// Cancelled when the connection ends.
+    pub closed: CancellationToken,
 }
 
 pub(crate) struct State {
@@ -39,16 +69,60 @@ pub(crate) struct State {
     pub members: BTreeMap<NodeId, Member>,
     /// Seed addresses that have never answered; probed.
     pub unknown: Vec<SocketAddr>,
+    /// Every seed address this client was given.
+    pub seeds: Vec<SocketAddr>,
+    /// Addresses of members listed before, newest last, at most `REMEMBERED_ADDRS`.
+    pub remembered: VecDeque<SocketAddr>,
 }
 
 impl State {
-    pub fn new(vnodes: u32, unknown: Vec<SocketAddr>) -> State {
+    /// `seeds`: every address given; `unknown`: those that did not answer.
+    pub fn new(vnodes: u32, seeds: Vec<SocketAddr>, unknown: Vec<SocketAddr>) -> State {
         State {
             epoch: 0,
             ring: Ring::new(vnodes),
             members: BTreeMap::new(),
+            seeds,
             unknown,
+            remembered: VecDeque::new(),
         }
+    }
+
+    /// Every address the cluster might be found at again: the members' now, the seeds, then
+    /// the members' before (newest first), each once.
+    pub fn every_addr(&self) -> Vec<SocketAddr> {
+        let mut all: Vec<SocketAddr> = Vec::new();
+        let members = self.members.values().map(|m| m.addr);
+        let before = self.remembered.iter().rev().copied();
+        for addr in members.chain(self.seeds.iter().copied()).chain(before) {
+            if !all.contains(&addr) {
+                all.push(addr);
+            }
+        }
+        all
+    }
+
+    /// Whether some active member can be reached now.
+    pub fn any_up(&self) -> bool {
+        self.members.values().any(Member::up)
+    }
+
+    /// Counts members whose connection has ended as down (what `mark_down` does for a failed
+    /// call): their names.
+    pub fn drop_closed(&mut self) -> Vec<NodeId> {
+        let now = Instant::now();
+        let mut dropped = Vec::new();
+        for (name, m) in &mut self.members {
+            if m.client.is_some() && m.closed.is_cancelled() {
+                m.client = None;
+                m.generation += 1;
+                if m.status.in_ring() {
+                    m.down_since.get_or_insert(now);
+                }
+                dropped.push(name.clone());
+            }
+        }
+        dropped
     }
 
     /// Active members this client has no connection to (name, address).
@@ -56,7 +130,7 @@ impl State {
         m.active()
             .filter(|a| {
                 self.members.get(&a.name).is_none_or(|mine| {
-                    mine.client.is_none()
+                    mine.live().is_none()
                         || mine.addr != a.addr
                         || mine.incarnation != a.incarnation
                 })
@@ -94,6 +168,7 @@ impl State {
                     heartbeat_age: row.heartbeat_age,
                     info: None,
                     client: None,
+                    closed: CancellationToken::new(),
                     generation: 0,
                     down_since: None,
                     reconnecting: Arc::new(tokio::sync::Mutex::new(())),
@@ -104,13 +179,10 @@ impl State {
             member.incarnation = row.incarnation;
             member.heartbeat_age = row.heartbeat_age;
             if let Some(c) = fresh.remove(&row.name).filter(|c| c.addr == row.addr) {
-                member.client = Some(c.client);
-                member.info = Some(c.info);
-                member.generation += 1;
-                member.down_since = None;
+                member.attach(c);
             }
             if row.status.in_ring() {
-                if member.client.is_none() && member.down_since.is_none() {
+                if member.live().is_none() && member.down_since.is_none() {
                     member.down_since = Some(now);
                 }
             } else {
@@ -119,12 +191,25 @@ impl State {
             }
             next.insert(row.name.clone(), member);
         }
-        self.members = next;
+        for (_, gone) in std::mem::replace(&mut self.members, next) {
+            self.remember(gone.addr);
+        }
+        for row in &m.members {
+            self.remember(row.addr);
+        }
         self.ring = Ring::with_members(self.ring.vnodes(), m.active().map(|a| a.name.clone()));
         self.epoch = m.epoch;
         self.unknown
             .retain(|addr| !m.members.iter().any(|r| r.addr == *addr));
         true
+    }
+
+    fn remember(&mut self, addr: SocketAddr) {
+        self.remembered.retain(|a| *a != addr);
+        self.remembered.push_back(addr);
+        while self.remembered.len() > REMEMBERED_ADDRS {
+            self.remembered.pop_front();
+        }
     }
 }
 
@@ -148,94 +233,5 @@ impl Inner {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use ringshop_shared::wire::Member as Row;
-
-    fn row(name: &str, port: u16, status: MemberStatus, incarnation: u64) -> Row {
-        Row {
-            name: NodeId::new(name).expect("valid"),
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            incarnation,
-            status,
-            heartbeat_age: Duration::from_millis(100),
-            acked_epoch: 0,
-        }
-    }
-
-    fn listing(epoch: u64, rows: Vec<Row>) -> Membership {
-        Membership {
-            epoch,
-            members: rows,
-        }
-    }
-
-    #[test]
-    fn the_ring_is_the_active_members_whether_connected_or_not() {
-        let mut state = State::new(16, vec![]);
-        let m = listing(
-            3,
-            vec![
-                row("n1", 7001, MemberStatus::Active, 1),
-                row("n2", 7002, MemberStatus::Dead, 1),
-                row("n3", 7003, MemberStatus::Active, 2),
-            ],
-        );
-        assert!(state.apply(&m, BTreeMap::new()));
-        let ring: Vec<&str> = state.ring.members().map(NodeId::as_str).collect();
-        assert_eq!(ring, ["n1", "n3"]);
-        assert_eq!(state.epoch, 3);
-        assert!(
-            state.members[&NodeId::new("n1").expect("valid")]
-                .down_since
-                .is_some(),
-            "active without a connection is down here"
-        );
-        assert!(
-            state.members[&NodeId::new("n2").expect("valid")]
-                .down_since
-                .is_none(),
-            "dead is a status, not a local fault"
-        );
-        assert_eq!(state.unconnected(&m).len(), 2);
-    }
-
-    #[test]
-    fn an_older_listing_never_replaces_a_newer_one() {
-        let mut state = State::new(16, vec![]);
-        assert!(state.apply(
-            &listing(5, vec![row("n1", 7001, MemberStatus::Active, 1)]),
-            BTreeMap::new()
-        ));
-        assert!(!state.apply(
-            &listing(4, vec![row("n9", 7009, MemberStatus::Active, 1)]),
-            BTreeMap::new()
-        ));
-        assert!(
-            state
-                .members
-                .contains_key(&NodeId::new("n1").expect("valid"))
-        );
-        assert_eq!(state.epoch, 5);
-    }
-
-    #[test]
-    fn a_new_incarnation_needs_a_new_connection() {
-        let mut state = State::new(16, vec![]);
-        let m1 = listing(1, vec![row("n1", 7001, MemberStatus::Active, 1)]);
-        state.apply(&m1, BTreeMap::new());
-        let m2 = listing(2, vec![row("n1", 7001, MemberStatus::Active, 2)]);
-        assert_eq!(state.unconnected(&m2).len(), 1);
-    }
-
-    #[test]
-    fn seeds_that_turn_out_to_be_members_are_no_longer_unknown() {
-        let seed = SocketAddr::from(([127, 0, 0, 1], 7002));
-        let mut state = State::new(16, vec![seed]);
-        state.apply(
-            &listing(1, vec![row("n2", 7002, MemberStatus::Active, 1)]),
-            BTreeMap::new(),
-        );
-        assert!(state.unknown.is_empty());
-    }
-}
+#[path = "state_tests.rs"]
+mod tests;

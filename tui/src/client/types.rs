@@ -14,7 +14,8 @@ pub struct ClusterConfig {
     pub deadline: Duration,
     pub connect_timeout: Duration,
     pub vnodes: u32,
-    /// How often unreachable members and seeds are tried again.
+    /// How often unreachable members and seeds are tried again; doubled, up to 2 s, while
+    /// nothing answers.
     pub probe_every: Duration,
     /// How long one `watch_members` long-poll may wait.
     pub watch_for: Duration,
@@ -107,7 +108,7 @@ pub struct MemberView {
     pub name: NodeId,
     pub addr: SocketAddr,
     pub status: MemberStatus,
-    /// Active and reachable from this client.
+    /// Active, and this client's connection to it is open (a dead connection is not up).
     pub up: bool,
     pub incarnation: u64,
     /// As of the last listing this client applied.

@@ -1,0 +1,118 @@
+//! The main recovers by itself from any cluster state (TUI.md 22a): once every node is down,
+//! a long-lived `Cluster` lists no member up, and when one node is back on its old address (a
+//! new incarnation) the same `Cluster` lists it up and answers again within a few seconds,
+//! with nothing from its caller but polling.
+
+use std::time::{Duration, Instant};
+
+use ringshop_shared::NodeId;
+use ringshop_tests::{TestCluster, name, within};
+use ringshop_tui::Cluster;
+
+const TTL: Duration = Duration::from_secs(30);
+/// How long a member may still look up after its node was killed.
+const SEES_DOWN_WITHIN: Duration = Duration::from_secs(5);
+/// How long the client may take, from the restart, to list the node up and answer again.
+const RECOVERS_WITHIN: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_lived_client_recovers_when_a_process_node_restarts_on_its_old_address() {
+    let mut cluster = TestCluster::processes(3, TTL);
+    let client = cluster.client().await;
+    let n1 = name(1);
+    let before = kill_every_node(&mut cluster, &client, &n1).await;
+
+    let addr = tokio::task::block_in_place(|| cluster.restart_process_in_place(&n1));
+    assert_eq!(addr, cluster.node(&n1).addr);
+    let took = answers_again(&client, &n1, before).await;
+    eprintln!(
+        "process node restarted: listed up after {:?}, answered after {:?}",
+        took.0, took.1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_lived_client_recovers_when_an_in_process_node_restarts_on_its_old_address() {
+    let mut cluster = TestCluster::in_process(3, TTL).await;
+    let client = cluster.client().await;
+    let n1 = name(1);
+    let before = kill_every_node(&mut cluster, &client, &n1).await;
+
+    // The store refuses the name while its old row still looks alive (2 s of suspicion).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    cluster.restart_in_process(&n1).await;
+    let took = answers_again(&client, &n1, before).await;
+    eprintln!(
+        "in-process node restarted: listed up after {:?}, answered after {:?}",
+        took.0, took.1
+    );
+}
+
+/// Kills every node once the client lists them all up; `node`'s incarnation before. The
+/// client must then list none up.
+async fn kill_every_node(cluster: &mut TestCluster, client: &Cluster, node: &NodeId) -> u64 {
+    let all_up = within(SEES_DOWN_WITHIN, Duration::from_millis(20), || {
+        client.members().iter().filter(|m| m.up).count() == 3
+    })
+    .await;
+    assert!(all_up.is_some(), "not all up: {:?}", client.members());
+    client.request(0).await.expect("the cluster answers");
+    let before = client
+        .members()
+        .into_iter()
+        .find(|m| &m.name == node)
+        .map(|m| m.incarnation)
+        .expect("the node is listed");
+    for n in cluster.names() {
+        cluster.kill(&n).await;
+    }
+    let seen = within(SEES_DOWN_WITHIN, Duration::from_millis(20), || {
+        client.members().iter().all(|m| !m.up)
+    })
+    .await;
+    let up: Vec<NodeId> = up(client);
+    assert!(
+        seen.is_some(),
+        "every node was killed {SEES_DOWN_WITHIN:?} ago, yet the client lists {up:?} up"
+    );
+    before
+}
+
+/// Waits, polling `members()` only, for the client to list `node` up under a new
+/// incarnation, then asks it for ids: how long until it was listed, and until it answered.
+/// Fails past `RECOVERS_WITHIN`.
+async fn answers_again(client: &Cluster, node: &NodeId, before: u64) -> (Duration, Duration) {
+    let started = Instant::now();
+    let listed = within(RECOVERS_WITHIN, Duration::from_millis(20), || {
+        client
+            .members()
+            .iter()
+            .any(|m| &m.name == node && m.up && m.incarnation > before)
+    })
+    .await;
+    let Some(listed) = listed else {
+        panic!(
+            "{node} was restarted {RECOVERS_WITHIN:?} ago, yet the client lists {:?}",
+            client.members()
+        )
+    };
+    for id in 0..3u64 {
+        let left = RECOVERS_WITHIN.saturating_sub(started.elapsed());
+        let answer = tokio::time::timeout(left, client.request(id))
+            .await
+            .unwrap_or_else(|_| panic!("id {id} got no answer within {RECOVERS_WITHIN:?}"))
+            .unwrap_or_else(|e| panic!("id {id} failed after {node} was back: {e}"));
+        assert_eq!(&answer.report.node, node, "only {node} is running");
+    }
+    assert_eq!(up(client), vec![node.clone()], "only {node} is up");
+    (listed, started.elapsed())
+}
+
+fn up(client: &Cluster) -> Vec<NodeId> {
+    client
+        .members()
+        .into_iter()
+        .filter(|m| m.up)
+        .map(|m| m.name)
+        .collect()
+}

@@ -1,0 +1,234 @@
+//! Finding members again: every `probe_every` (backing off while nothing answers) the probe
+//! loop counts ended connections as down, dials the members this client cannot reach and the
+//! seeds that never answered; once no member can be reached at all, it dials every address it
+//! has known (members now and before, seeds) and learns the membership again from whoever
+//! answers, so the client recovers from any cluster state by itself. It holds only a `Weak`
+//! to the cluster while it waits and never holds the state lock across an await.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Weak;
+use std::time::Duration;
+
+use ringshop_shared::{NodeId, transport};
+
+use super::follow::{apply, attach, hello, refresh};
+use super::state::{Connected, Inner};
+
+/// How long the probe loop may pause at most while nothing answers.
+const MAX_PROBE_PAUSE: Duration = Duration::from_secs(2);
+
+/// The probe loop's pause: `base` while every probe answers, doubling (up to `cap`) after each
+/// round in which nothing that was tried answered, back to `base` once something does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Backoff {
+    base: Duration,
+    cap: Duration,
+    now: Duration,
+}
+
+impl Backoff {
+    pub fn new(base: Duration) -> Backoff {
+        Backoff {
+            base,
+            cap: MAX_PROBE_PAUSE.max(base),
+            now: base,
+        }
+    }
+
+    pub fn pause(&self) -> Duration {
+        self.now
+    }
+
+    /// After a round: whether anything was tried, and whether anything tried answered.
+    pub fn after(&mut self, tried: bool, answered: bool) {
+        self.now = match tried && !answered {
+            true => self.now.saturating_mul(2).min(self.cap),
+            false => self.base,
+        };
+    }
+}
+
+/// What one probe round tries, read under the lock.
+struct Round {
+    /// Active members this client cannot reach (name, address).
+    down: Vec<(NodeId, SocketAddr)>,
+    /// Seeds that never answered.
+    seeds: Vec<SocketAddr>,
+    /// No member can be reached: every address ever known, to find the cluster again.
+    everywhere: Vec<SocketAddr>,
+}
+
+/// Tries, every `probe_every` (backing off while nothing answers): members this client cannot
+/// reach, and seeds that never answered; once no member can be reached, every address it has
+/// known, learning the membership from whoever answers there.
+pub(crate) async fn probe_loop(inner: Weak<Inner>) {
+    let mut backoff = match inner.upgrade() {
+        Some(inner) => Backoff::new(inner.config.probe_every),
+        None => return,
+    };
+    loop {
+        let (round, connect_timeout, deadline) = {
+            let Some(inner) = inner.upgrade() else { return };
+            let c = &inner.config;
+            let mut state = inner.write();
+            for name in state.drop_closed() {
+                tracing::warn!(node = %name, "connection ended; member down from here");
+            }
+            let round = Round {
+                down: state
+                    .members
+                    .iter()
+                    .filter(|(_, m)| m.status.in_ring() && m.client.is_none())
+                    .map(|(n, m)| (n.clone(), m.addr))
+                    .collect(),
+                seeds: state.unknown.clone(),
+                everywhere: match state.any_up() {
+                    true => Vec::new(),
+                    false => state.every_addr(),
+                },
+            };
+            (round, c.connect_timeout, c.deadline)
+        };
+        tokio::time::sleep(backoff.pause()).await;
+        let tried =
+            !(round.down.is_empty() && round.seeds.is_empty() && round.everywhere.is_empty());
+        let answered = match round.everywhere.is_empty() {
+            true => probe(&inner, round, connect_timeout, deadline).await,
+            false => rediscover(&inner, round.everywhere, connect_timeout, deadline).await,
+        };
+        let Some(answered) = answered else { return };
+        backoff.after(tried, answered);
+    }
+}
+
+/// Dials the down members and the unknown seeds: whether any answered, or None once the
+/// cluster is dropped.
+async fn probe(
+    inner: &Weak<Inner>,
+    round: Round,
+    connect_timeout: Duration,
+    deadline: Duration,
+) -> Option<bool> {
+    let mut answered = false;
+    let dials = round
+        .down
+        .iter()
+        .map(|(_, addr)| hello(*addr, connect_timeout, deadline));
+    let mut back = false;
+    for ((name, addr), made) in round
+        .down
+        .iter()
+        .zip(futures::future::join_all(dials).await)
+    {
+        let Ok(c) = made else { continue };
+        answered = true;
+        if &c.info.name == name {
+            let strong = inner.upgrade()?;
+            attach(&strong, name, c);
+            tracing::info!(node = %name, %addr, "member reachable again");
+            back = true;
+        }
+    }
+    if back {
+        // It may have come back under a new incarnation, and the cluster may have changed
+        // while it was away: read the listing now rather than at the next change.
+        let _ = refresh(&inner.upgrade()?).await;
+    }
+    for addr in round.seeds {
+        let Ok(c) = hello(addr, connect_timeout, deadline).await else {
+            continue;
+        };
+        answered = true;
+        let inner = inner.upgrade()?;
+        if let Ok(Ok(m)) = c.client.members(transport::context(deadline)).await {
+            let known = BTreeMap::from([(c.info.name.clone(), c)]);
+            if let Err(e) = apply(&inner, m, known).await {
+                tracing::warn!(error = %e, "a seed answered with a cluster we cannot use");
+            }
+        }
+    }
+    Some(answered)
+}
+
+/// No member can be reached: dials every address at once and learns the membership from the
+/// first node that lists it (a node restarted on its old address under a new incarnation, or
+/// a new member at a seed address). Whether one did, or None once the cluster is dropped.
+async fn rediscover(
+    inner: &Weak<Inner>,
+    everywhere: Vec<SocketAddr>,
+    connect_timeout: Duration,
+    deadline: Duration,
+) -> Option<bool> {
+    let dials = everywhere
+        .iter()
+        .map(|addr| hello(*addr, connect_timeout, deadline));
+    let mut known: BTreeMap<NodeId, Connected> = BTreeMap::new();
+    for c in futures::future::join_all(dials).await.into_iter().flatten() {
+        known.entry(c.info.name.clone()).or_insert(c);
+    }
+    let mut listing = None;
+    for c in known.values() {
+        match c.client.members(transport::context(deadline)).await {
+            Ok(Ok(m)) => {
+                tracing::info!(node = %c.info.name, addr = %c.addr, epoch = m.epoch, "found the cluster again");
+                listing = Some(m);
+                break;
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(node = %c.info.name, error = %e, "could not list members")
+            }
+            Err(e) => tracing::debug!(node = %c.info.name, error = %e, "could not list members"),
+        }
+    }
+    let Some(m) = listing else {
+        return Some(false);
+    };
+    let inner = inner.upgrade()?;
+    {
+        let mut state = inner.write();
+        if m.epoch < state.epoch {
+            // Its store counts from a lower epoch: the cluster was started afresh. Nothing
+            // else can be reached, so this listing is the truth now.
+            tracing::warn!(
+                was = state.epoch,
+                now = m.epoch,
+                "membership epoch went back"
+            );
+            state.epoch = m.epoch;
+        }
+    }
+    if let Err(e) = apply(&inner, m, known).await {
+        tracing::warn!(error = %e, "a node answered with a cluster we cannot use");
+    }
+    Some(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_probe_pause_doubles_while_nothing_answers_and_resets_on_an_answer() {
+        let base = Duration::from_millis(100);
+        let mut b = Backoff::new(base);
+        let mut pauses = Vec::new();
+        for _ in 0..7 {
+            b.after(true, false);
+            pauses.push(b.pause().as_millis());
+        }
+        assert_eq!(pauses, [200, 400, 800, 1600, 2000, 2000, 2000]);
+        b.after(true, true);
+        assert_eq!(b.pause(), base, "an answer resets it");
+        b.after(true, false);
+        b.after(false, false);
+        assert_eq!(b.pause(), base, "a round with nothing to try resets it");
+    }
+
+    #[test]
+    fn the_probe_pause_is_never_below_the_configured_one() {
+        let mut b = Backoff::new(Duration::from_secs(5));
+        b.after(true, false);
+        assert_eq!(b.pause(), Duration::from_secs(5));
+    }
+}
