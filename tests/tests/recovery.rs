@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use ringshop_shared::NodeId;
 use ringshop_tests::{TestCluster, name, within};
 use ringshop_tui::Cluster;
+use ringshop_tui::client::Embedded;
 
 const TTL: Duration = Duration::from_secs(30);
 /// How long a member may still look up after its node was killed.
@@ -46,6 +47,49 @@ async fn a_long_lived_client_recovers_when_an_in_process_node_restarts_on_its_ol
         "in-process node restarted: listed up after {:?}, answered after {:?}",
         took.0, took.1
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_cluster_starts_a_node_again_where_its_clients_find_it() {
+    let mut embedded = Embedded::start(3, TTL)
+        .await
+        .expect("the embedded cluster starts");
+    let client = Cluster::connect(&embedded.addrs(), ringshop_tui::ClusterConfig::default())
+        .await
+        .expect("connects");
+    let n1 = name(1);
+    let all_up = within(SEES_DOWN_WITHIN, Duration::from_millis(20), || {
+        client.members().iter().filter(|m| m.up).count() == 3
+    })
+    .await;
+    assert!(all_up.is_some(), "not all up: {:?}", client.members());
+    let (before, old_addr) = client
+        .members()
+        .into_iter()
+        .find(|m| m.name == n1)
+        .map(|m| (m.incarnation, m.addr))
+        .expect("n1 is listed");
+    for i in 1..=3 {
+        embedded.kill(&name(i)).await.expect("running");
+    }
+    let seen = within(SEES_DOWN_WITHIN, Duration::from_millis(20), || {
+        client.members().iter().all(|m| !m.up)
+    })
+    .await;
+    assert!(seen.is_some(), "the client lists {:?} up", up(&client));
+    // The store refuses the name while its old row still looks alive (2 s of suspicion).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let addr = embedded
+        .start_node(n1.clone())
+        .await
+        .expect("n1 starts again");
+    assert_eq!(addr, old_addr, "started again where it listened before");
+    let took = answers_again(&client, &n1, before).await;
+    eprintln!(
+        "embedded node started again: listed up after {:?}, answered after {:?}",
+        took.0, took.1
+    );
+    embedded.shutdown().await;
 }
 
 /// Kills every node once the client lists them all up; `node`'s incarnation before. The

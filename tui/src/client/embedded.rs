@@ -16,6 +16,9 @@ pub const DEFAULT_SIZE: usize = 3;
 
 pub struct Embedded {
     nodes: Vec<NodeHandle>,
+    /// Where each node listened last: a node started again listens there, so a client that
+    /// lost every node finds it again at an address it knows.
+    last_addr: std::collections::BTreeMap<NodeId, SocketAddr>,
     ttl: Duration,
     db: PathBuf,
     _dir: TempDir,
@@ -36,6 +39,7 @@ impl Embedded {
             })?;
         let mut embedded = Embedded {
             nodes: Vec::with_capacity(size),
+            last_addr: Default::default(),
             ttl,
             db: dir.path().join("cluster.db"),
             _dir: dir,
@@ -46,16 +50,28 @@ impl Embedded {
         Ok(embedded)
     }
 
-    /// Starts (or starts again) the node `name` on a free port.
+    /// Starts (or starts again) the node `name`: on the port it had before if that is free,
+    /// else on a free port.
     pub async fn start_node(&mut self, name: NodeId) -> Result<SocketAddr, NodeError> {
-        let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        let config = Config::new(name, listen)
-            .with_ttl(self.ttl)
-            .with_db(&self.db);
-        let node = serve(config).await?;
+        let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let before = self.last_addr.get(&name).copied();
+        let node = match before {
+            Some(addr) => match serve(self.config(name.clone(), addr)).await {
+                Err(NodeError::Bind { .. }) => serve(self.config(name.clone(), any)).await?,
+                started => started?,
+            },
+            None => serve(self.config(name.clone(), any)).await?,
+        };
         let addr = node.addr();
+        self.last_addr.insert(name, addr);
         self.nodes.push(node);
         Ok(addr)
+    }
+
+    fn config(&self, name: NodeId, listen: SocketAddr) -> Config {
+        Config::new(name, listen)
+            .with_ttl(self.ttl)
+            .with_db(&self.db)
     }
 
     pub fn addrs(&self) -> Vec<SocketAddr> {
