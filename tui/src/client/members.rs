@@ -90,6 +90,13 @@ pub struct MemberStats {
     pub misses: u64,
     pub redirected: u64,
     pub epoch: u64,
+    /// Requests it held while an id was being handed to it.
+    pub held: u64,
+    /// Requests it refused while its lease had run out.
+    pub fenced: u64,
+    /// Cached entries it handed to new owners, and adopted from old ones.
+    pub handed_off: u64,
+    pub adopted: u64,
 }
 
 /// The members at one moment: the membership read fresh from the cluster, and seeds that
@@ -126,6 +133,10 @@ impl Cluster {
                         misses: s.misses,
                         redirected: s.redirected,
                         epoch: s.epoch,
+                        held: s.held,
+                        fenced: s.fenced,
+                        handed_off: s.handed_off,
+                        adopted: s.adopted,
                     });
                 MemberRow {
                     name: m.name.clone(),

@@ -17,8 +17,19 @@ pub fn table(snapshot: &Snapshot, paint: Paint) -> String {
     let mut out = format!("membership epoch {}\n", snapshot.epoch);
     let _ = writeln!(
         out,
-        "{:<8} {:<21} {:<7} {:>9} {:>6} {:>6} {:>8} {:>8} {:>5}",
-        "name", "address", "status", "heartbeat", "share", "actors", "hits", "misses", "epoch"
+        "{:<8} {:<21} {:<7} {:>3} {:>9} {:>6} {:>6} {:>8} {:>8} {:>5} {:>6} {:>6}",
+        "name",
+        "address",
+        "status",
+        "inc",
+        "heartbeat",
+        "share",
+        "actors",
+        "hits",
+        "misses",
+        "epoch",
+        "held",
+        "fenced"
     );
     let n = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     for m in &snapshot.members {
@@ -31,25 +42,29 @@ pub fn table(snapshot: &Snapshot, paint: Paint) -> String {
             MemberState::Left => word,
         };
         let line = format!(
-            "{:<8} {:<21} {} {:>9} {:>5.1}% {:>6} {:>8} {:>8} {:>5}",
+            "{:<8} {:<21} {} {:>3} {:>9} {:>5.1}% {:>6} {:>8} {:>8} {:>5} {:>6} {:>6}",
             m.name.as_str(),
             m.addr.to_string(),
             status,
+            m.incarnation,
             format!("{:.1} s", m.heartbeat_age.as_secs_f64()),
             m.share * 100.0,
             n(s.map(|s| s.live_actors)),
             n(s.map(|s| s.hits)),
             n(s.map(|s| s.misses)),
             n(s.map(|s| s.epoch)),
+            n(s.map(|s| s.held)),
+            n(s.map(|s| s.fenced)),
         );
         let _ = writeln!(out, "{}", line.trim_end());
     }
     for addr in &snapshot.unknown {
         let line = format!(
-            "{:<8} {:<21} {:<7} {:>9} {:>5.1}%",
+            "{:<8} {:<21} {:<7} {:>3} {:>9} {:>5.1}%",
             "?",
             addr.to_string(),
             MemberState::Down.word(),
+            "-",
             "-",
             0.0
         );
@@ -77,6 +92,10 @@ pub fn to_json(snapshot: &Snapshot) -> Value {
                 "misses": s.map(|s| s.misses),
                 "redirected": s.map(|s| s.redirected),
                 "epoch": s.map(|s| s.epoch),
+                "held": s.map(|s| s.held),
+                "fenced": s.map(|s| s.fenced),
+                "handed_off": s.map(|s| s.handed_off),
+                "adopted": s.map(|s| s.adopted),
             })
         })
         .collect();
@@ -87,6 +106,7 @@ pub fn to_json(snapshot: &Snapshot) -> Value {
             "status": MemberState::Down.word(),
             "incarnation": null, "heartbeat_age_ms": null, "ring_share_pct": 0.0,
             "live_actors": null, "hits": null, "misses": null, "redirected": null, "epoch": null,
+            "held": null, "fenced": null, "handed_off": null, "adopted": null,
         })
     }));
     json!({ "epoch": snapshot.epoch, "members": members })
@@ -150,6 +170,10 @@ mod tests {
                 misses: 3,
                 redirected: 0,
                 epoch: 4,
+                held: 1,
+                fenced: 0,
+                handed_off: 0,
+                adopted: 0,
             }),
         }
     }
@@ -171,7 +195,7 @@ mod tests {
         assert_eq!(lines[0], "membership epoch 4");
         assert_eq!(
             lines[2],
-            "n1       127.0.0.1:7001        UP          0.3 s  51.3%      2       10        3     4"
+            "n1       127.0.0.1:7001        UP        1     0.3 s  51.3%      2       10        3     4      1      0"
         );
         assert!(lines[3].contains("DEAD"), "{}", lines[3]);
         assert!(
