@@ -25,6 +25,28 @@ pub struct QuoteRow {
     pub seen_ago: Duration,
 }
 
+/// One call of a quotes scatter: the node asked (or, for products asked one at a time, the
+/// node that answered), for how many products, how many were cache hits, how long it took.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OwnerCall {
+    pub node: NodeId,
+    pub products: usize,
+    pub hits: usize,
+    pub latency: Duration,
+    /// One call for all of them (the scatter), not one call per product.
+    pub batch: bool,
+    /// One product at a time (its owner did not answer the batch, or it moved), and some of
+    /// these calls failed over to the next owner.
+    pub failover: bool,
+    pub error: Option<String>,
+}
+
+/// Products and their quotes (or why not), and the calls that got them.
+pub type Quotes = (
+    Vec<(ProductId, Result<QuoteRow, ClusterError>)>,
+    Vec<OwnerCall>,
+);
+
 /// `tea-kettle` or `tea-kettle:2` → an order line (quantity 1 by default).
 pub fn parse_line(text: &str) -> Result<OrderLine, String> {
     let (id, qty) = match text.split_once(':') {
@@ -110,6 +132,13 @@ impl Cluster {
         &self,
         products: &[ProductId],
     ) -> Vec<(ProductId, Result<QuoteRow, ClusterError>)> {
+        self.quotes_with_calls(products).await.0
+    }
+
+    /// `quotes`, and one `OwnerCall` per call it made: one per owner, then (grouped by the
+    /// node that answered) the products asked one at a time because their owner did not.
+    pub async fn quotes_with_calls(&self, products: &[ProductId]) -> Quotes {
+        let mut calls = Vec::new();
         let mut by_owner: BTreeMap<NodeId, Vec<ProductId>> = BTreeMap::new();
         let mut unowned = Vec::new();
         {
@@ -130,6 +159,7 @@ impl Cluster {
                     .and_then(|m| m.client.clone())
                     .map(|c| (c, state.epoch))
             };
+            let started = Instant::now();
             let answers = match target {
                 Some((client, epoch)) => client
                     .quotes(
@@ -138,15 +168,28 @@ impl Cluster {
                         epoch,
                     )
                     .await
-                    .ok()
-                    .and_then(Result::ok),
-                None => None,
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string())),
+                None => Err("not connected".to_string()),
             };
-            (ids, answers)
+            let hits = answers.as_ref().map_or(0, |a| {
+                a.iter().filter(|q| q.as_ref().is_ok_and(|q| q.hit)).count()
+            });
+            let call = OwnerCall {
+                node: owner,
+                products: ids.len(),
+                hits,
+                latency: started.elapsed(),
+                batch: true,
+                failover: false,
+                error: answers.as_ref().err().cloned(),
+            };
+            (ids, answers.ok(), call)
         });
         let mut out: BTreeMap<ProductId, Result<QuoteRow, ClusterError>> = BTreeMap::new();
         let mut retry = unowned;
-        for (ids, answers) in futures::future::join_all(asks).await {
+        for (ids, answers, call) in futures::future::join_all(asks).await {
+            calls.push(call);
             match answers {
                 Some(answers) if answers.len() == ids.len() => {
                     for (id, answer) in ids.into_iter().zip(answers) {
@@ -179,18 +222,38 @@ impl Cluster {
         }
         // The owner did not answer for these (or they moved): one at a time, with failover;
         // failing that, the last quote seen, marked stale.
+        let mut one_by_one: BTreeMap<NodeId, OwnerCall> = BTreeMap::new();
         for id in retry {
             let row = match self.quote(&id).await {
-                Ok(a) => Ok(QuoteRow {
-                    quote: a.value,
-                    stale: false,
-                    seen_ago: Duration::ZERO,
-                }),
+                Ok(a) => {
+                    let call =
+                        one_by_one
+                            .entry(a.report.node.clone())
+                            .or_insert_with(|| OwnerCall {
+                                node: a.report.node.clone(),
+                                products: 0,
+                                hits: 0,
+                                latency: Duration::ZERO,
+                                batch: false,
+                                failover: false,
+                                error: None,
+                            });
+                    call.products += 1;
+                    call.failover |= a.report.failed_over();
+                    call.hits += usize::from(a.value.hit);
+                    call.latency = call.latency.saturating_add(a.report.latency);
+                    Ok(QuoteRow {
+                        quote: a.value,
+                        stale: false,
+                        seen_ago: Duration::ZERO,
+                    })
+                }
                 Err(e) => self.last_seen(&id).ok_or(e),
             };
             out.insert(id, row);
         }
-        products
+        calls.extend(one_by_one.into_values());
+        let rows = products
             .iter()
             .map(|p| {
                 let row = out
@@ -198,7 +261,8 @@ impl Cluster {
                     .unwrap_or(Err(ClusterError::NoLiveMembers { tried: 0 }));
                 (p.clone(), row)
             })
-            .collect()
+            .collect();
+        (rows, calls)
     }
 
     /// Submits an order to the owner of its id; answered once the order is stored. Safe to
