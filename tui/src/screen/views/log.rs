@@ -13,7 +13,7 @@ use super::widgets::wrap;
 use crate::screen::app::{App, LogLine};
 use crate::screen::theme::Theme;
 
-fn log_line<'a>(l: &'a LogLine, theme: &Theme) -> Line<'a> {
+fn log_line(l: &LogLine, theme: &Theme) -> Line<'static> {
     let mut spans = vec![Span::raw(format!("{:<22} ", l.what))];
     if let Some(node) = &l.node {
         spans.push(Span::raw(format!("{node:<4} ")));
@@ -60,7 +60,7 @@ fn toast_lines(app: &App, theme: &Theme, width: usize, room: usize) -> Vec<Line<
     let more = app.toasts.len() - shown;
     if let (true, Some(last)) = (more > 0, lines.last_mut()) {
         last.spans
-            .push(Span::styled(format!(" (+{more} more)"), theme.dim()));
+            .insert(0, Span::styled(format!("+{more} more · "), theme.dim()));
     }
     lines
 }
@@ -82,14 +82,16 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         height.saturating_sub(toasts.len())
     };
-    let lines: Vec<Line> = app
-        .log
-        .iter()
-        .rev()
-        .take(log_rows)
-        .rev()
-        .map(|l| log_line(l, theme))
-        .collect();
+    // The newest lines, each wrapped to the pane (an error is read whole), newest last.
+    let mut lines: Vec<Line> = Vec::new();
+    for l in app.log.iter().rev() {
+        if lines.len() >= log_rows {
+            break;
+        }
+        let wrapped = wrap(&log_line(l, theme), usize::from(area.width));
+        lines.splice(0..0, wrapped);
+    }
+    let lines = lines.split_off(lines.len().saturating_sub(log_rows));
     if toasts.is_empty() {
         frame.render_widget(Paragraph::new(lines).block(block), area);
         return;
