@@ -260,3 +260,13 @@ fn a_category_shows_n_of_m_and_the_quantity_asks_before_discarding() {
     }));
     insta::assert_snapshot!("quantity_discard_80x24", text(&app, 80, 24));
 }
+
+#[test]
+fn at_60x15_every_member_shows_before_the_ring() {
+    let mut app = loaded();
+    app.tab = Tab::Cluster;
+    let screen = text(&app, 60, 15);
+    for name in ["n1", "n2", "n3"] {
+        assert!(screen.contains(&format!("{name}     ")), "{name}: {screen}");
+    }
+}

@@ -137,8 +137,15 @@ fn sparkline(values: Option<&std::collections::VecDeque<u64>>, width: usize) -> 
 }
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let ring_height =
-        (app.members.iter().filter(|m| m.share > 0.0).count() as u16 + 2).min(area.height / 2);
+    // The members come first; the ring shows only when all of its bars fit under them (the
+    // share column says the same in numbers).
+    let table_needs = app.visible_members().len() as u16 + 3;
+    let ring_needs = app.members.iter().filter(|m| m.share > 0.0).count() as u16 + 2;
+    let ring_height = if table_needs.max(4) + ring_needs <= area.height {
+        ring_needs
+    } else {
+        0
+    };
     let [table_area, ring_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(ring_height)]).areas(area);
     let rows = app.visible_members();
@@ -207,6 +214,9 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     frame.render_stateful_widget(table, table_area, &mut state);
 
+    if ring_height == 0 {
+        return;
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .title(" Ring: each node's share of the hash space ");
