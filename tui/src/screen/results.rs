@@ -65,7 +65,7 @@ impl App {
     /// One failure, one message: the first time (or when its error changes) it is logged and
     /// toasted; while it repeats, only the count on its log line and toast goes up.
     pub(super) fn on_failed(&mut self, what: String, error: String) {
-        if what == "members" {
+        if what == "members" && !self.frozen {
             // The membership could not be read from any member: none is reachable from here.
             for m in &mut self.members {
                 if m.state == MemberState::Up {
