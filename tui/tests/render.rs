@@ -270,3 +270,21 @@ fn at_60x15_every_member_shows_before_the_ring() {
         assert!(screen.contains(&format!("{name}     ")), "{name}: {screen}");
     }
 }
+
+#[test]
+fn demo_rows_have_a_header_latency_and_their_ttl_counting_down() {
+    let mut app = loaded();
+    app.tab = Tab::Demo;
+    let rows = vec![fixtures::demo_row(1, "n1"), fixtures::demo_row(2, "n3")];
+    app.update(Action::DemoPass(fixtures::demo_pass(rows)));
+    app.now += Duration::from_millis(1500);
+    let screen = text(&app, 80, 24);
+    insta::assert_snapshot!("demo_pass_80x24", screen);
+    assert!(screen.contains("ttl left") && screen.contains("latency"));
+    assert!(
+        screen.contains("3.5 s"),
+        "5 s of TTL, 1.5 s later: {screen}"
+    );
+    app.now += Duration::from_secs(4);
+    assert!(text(&app, 80, 24).contains("expired"));
+}

@@ -2,30 +2,12 @@
 //! too), asking before typed text is thrown away, the quantity's placeholder, the help's
 //! scrolling, an order's detail.
 
-use std::time::Duration;
-
 use crossterm::event::KeyCode;
-use ringshop_tui::client::demo::{Pass, Row};
 use ringshop_tui::screen::action::Action;
 use ringshop_tui::screen::app::{Mode, Tab};
 
-use super::fixtures::node;
+use super::fixtures::{demo_pass, demo_row};
 use super::{app, key, press};
-
-fn demo_row(id: u64, at: &str) -> Row {
-    Row {
-        id,
-        node: Some(node(at)),
-        value: Some(100 + id as u32),
-        hit: Some(false),
-        age: Duration::ZERO,
-        ttl_left: Duration::from_secs(5),
-        latency: Duration::from_micros(300),
-        failover_from: Vec::new(),
-        moved_from: None,
-        error: None,
-    }
-}
 
 #[test]
 fn slash_opens_the_filter_on_every_tab_and_what_follows_is_text() {
@@ -44,11 +26,11 @@ fn slash_opens_the_filter_on_every_tab_and_what_follows_is_text() {
 #[test]
 fn the_demo_passes_filter_like_every_list() {
     let mut app = app();
-    app.update(Action::DemoPass(Pass {
-        pass: 1,
-        title: "cold".into(),
-        rows: vec![demo_row(1, "n1"), demo_row(2, "n3"), demo_row(3, "n3")],
-    }));
+    app.update(Action::DemoPass(demo_pass(vec![
+        demo_row(1, "n1"),
+        demo_row(2, "n3"),
+        demo_row(3, "n3"),
+    ])));
     press(&mut app, "5/n3");
     app.update(key(KeyCode::Enter));
     let shown: Vec<u64> = app
