@@ -10,9 +10,7 @@ use terminal::Terminal;
 
 #[test]
 fn a_person_buys_twice_stopping_a_node_between_and_quits_cleanly() {
-    let state = tempfile::tempdir().expect("a temporary folder");
-    let state_home = state.path().to_string_lossy().into_owned();
-    let mut screen = Terminal::start(&[], &[("XDG_STATE_HOME", &state_home)], 30, 110);
+    let mut screen = Terminal::screen(&[], 110, 30);
     let long = Duration::from_secs(20);
 
     screen.wait_for("Products (40)", long);
@@ -41,6 +39,9 @@ fn a_person_buys_twice_stopping_a_node_between_and_quits_cleanly() {
     screen.wait_for("? Its ids fail over", long);
     screen.keys("y");
     screen.wait_for("killed n1", long);
+    // The screen knows what it just did: the row says so at once, not seconds later.
+    screen.wait_for("n1     DEAD", Duration::from_millis(1000));
+    screen.wait_for("2/3 nodes up", Duration::from_millis(1000));
     screen.keys("1\x1b");
     screen.keys("/pen\r");
     screen.wait_for("Fountain pen", long);
@@ -56,4 +57,47 @@ fn a_person_buys_twice_stopping_a_node_between_and_quits_cleanly() {
         screen.restored(),
         "the alternate screen was left and the cursor is shown again"
     );
+}
+
+#[test]
+fn at_80x24_a_filter_prompts_at_once_esc_asks_before_discarding_and_dialogs_show_their_keys() {
+    let mut screen = Terminal::screen(&[], 80, 24);
+    let long = Duration::from_secs(20);
+    screen.wait_for("Products (40)", long);
+    // The Demo tab filters too: `/` prompts at once and what follows is text, not tabs.
+    screen.keys("5/");
+    screen.wait_for("/▏", long);
+    screen.keys("n3");
+    screen.wait_for("/n3▏", long);
+    assert!(screen.text().contains("Demo: ids 1-4"), "{}", screen.text());
+    screen.keys("\x1b");
+    screen.wait_for("discard the filter /n3?", long);
+    screen.keys("\x1b");
+    screen.wait_for("/ filter", long);
+    // The kill question wraps and keeps its answer line.
+    screen.keys("4x");
+    screen.wait_for("next owners.", long);
+    screen.wait_for("y yes  n/esc no", long);
+    screen.keys("n?");
+    screen.wait_for("Typing a filter (/)", long);
+    screen.keys("q");
+    screen.wait_for("x kill node", long);
+    screen.keys("q");
+    assert!(screen.exit_status(Duration::from_secs(15)));
+}
+
+#[test]
+fn read_only_offers_no_node_controls() {
+    let mut screen = Terminal::screen(&["--read-only"], 100, 30);
+    let long = Duration::from_secs(20);
+    screen.wait_for("Products (40)", long);
+    screen.keys("4");
+    screen.wait_for("Members (3)", long);
+    screen.wait_for("o sort by next column", long);
+    assert!(!screen.text().contains("kill node"), "{}", screen.text());
+    screen.keys("?");
+    screen.wait_for("Keys · Cluster", long);
+    assert!(!screen.text().contains("kill node"), "{}", screen.text());
+    screen.keys("qq");
+    assert!(screen.exit_status(Duration::from_secs(15)));
 }

@@ -66,7 +66,7 @@ fn loading_and_empty_states() {
 #[test]
 fn an_error_toast_a_notification_and_dialogs() {
     let mut app = loaded();
-    app.update(Action::Failed("products: no member is up".into()));
+    app.update(Action::failed("products", "no member is up"));
     insta::assert_snapshot!("error_toast_80x24", text(&app, 80, 24));
     let mut app = loaded();
     app.toast("Bought 3 items on n2 in 3.1 s", false);
@@ -139,4 +139,152 @@ fn with_no_color_nothing_is_coloured_and_the_selection_still_shows() {
         })
     });
     assert!(marked, "the selected row is reversed");
+}
+
+/// The screen's lines joined, for sentences that may wrap.
+fn joined(screen: &str) -> String {
+    screen
+        .replace(['│', '┌', '┐', '└', '┘'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_kill_dialog_shows_its_whole_question_and_its_keys_at_every_width() {
+    let mut app = loaded();
+    app.tab = Tab::Cluster;
+    app.update(ringshop_tui::screen::action::Action::Key(
+        crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('x')),
+    ));
+    assert!(matches!(app.mode, Mode::Confirm(_)));
+    insta::assert_snapshot!("kill_dialog_80x24", text(&app, 80, 24));
+    insta::assert_snapshot!("kill_dialog_160x48", text(&app, 160, 48));
+    for (w, h) in [(60, 15), (80, 24), (120, 30), (160, 48)] {
+        let screen = text(&app, w, h);
+        let all = joined(&screen);
+        assert!(
+            all.contains("Its ids fail over to their next owners."),
+            "{w}x{h}: {screen}"
+        );
+        assert!(
+            all.contains("y yes") && all.contains("n/esc no"),
+            "{w}x{h}: {screen}"
+        );
+    }
+}
+
+#[test]
+fn at_60x15_help_shows_every_key_by_scrolling_and_addresses_keep_their_ports() {
+    let mut app = loaded();
+    app.tab = Tab::Cluster;
+    let screen = text(&app, 60, 15);
+    assert!(screen.contains("127.0.0.1:7001"), "{screen}");
+    app.mode = Mode::Help;
+    insta::assert_snapshot!("help_cluster_60x15", text(&app, 60, 15));
+    let mut seen = String::new();
+    for scroll in 0..40 {
+        app.help_scroll = scroll;
+        seen.push_str(&text(&app, 60, 15));
+    }
+    assert!(seen.contains(" of "), "it says where it is");
+    for section in ringshop_tui::screen::keys::help(Tab::Cluster, true) {
+        for (_, label) in section.entries {
+            assert!(seen.contains(label), "{label} is shown at 60×15");
+        }
+    }
+}
+
+#[test]
+fn too_small_wraps_its_line() {
+    let app = loaded();
+    let screen = text(&app, 40, 10);
+    assert!(
+        joined(&screen).contains("terminal too small: need 60×15, have 40×10"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_filter_shows_its_prompt_at_once_on_every_tab() {
+    for tab in Tab::ALL {
+        let mut app = loaded();
+        app.tab = tab;
+        app.mode = Mode::Filter(String::new());
+        let screen = text(&app, 80, 24);
+        let footer = screen.lines().nth(23).unwrap_or_default();
+        assert!(footer.starts_with("/▏"), "{tab:?}: {footer}");
+        assert!(footer.contains("esc clear it"), "{tab:?}: {footer}");
+    }
+}
+
+#[test]
+fn toasts_cover_no_row_no_header_and_not_the_footer() {
+    let mut app = loaded();
+    for what in ["products", "orders", "quotes"] {
+        app.update(Action::failed(what, "no member is up"));
+    }
+    let screen = text(&app, 80, 24);
+    insta::assert_snapshot!("three_toasts_80x24", screen);
+    let clean = text(&loaded(), 80, 24);
+    for (y, (with, without)) in screen.lines().zip(clean.lines()).enumerate() {
+        if y < 20 || y == 23 {
+            assert_eq!(with, without, "line {y} is covered");
+        }
+    }
+    assert!(screen.contains("✗ quotes: no member is up"));
+}
+
+#[test]
+fn read_only_offers_no_node_controls() {
+    let mut app = loaded();
+    app.read_only = true;
+    app.tab = Tab::Cluster;
+    let screen = text(&app, 160, 48);
+    app.mode = Mode::Help;
+    let help = text(&app, 160, 48);
+    for control in ["kill node", "node leaves", "start node"] {
+        assert!(!screen.contains(control), "{control} in the footer");
+        assert!(!help.contains(control), "{control} in ?");
+    }
+}
+
+#[test]
+fn a_category_shows_n_of_m_and_the_quantity_asks_before_discarding() {
+    let mut app = loaded();
+    app.category = Some("tea".into());
+    assert!(text(&app, 80, 24).contains("Products · tea (t: next) (2 of 4)"));
+    app.mode = Mode::Discard(Box::new(Mode::Quantity {
+        product: fixtures::pid("mug"),
+        input: "12".into(),
+    }));
+    insta::assert_snapshot!("quantity_discard_80x24", text(&app, 80, 24));
+}
+
+#[test]
+fn at_60x15_every_member_shows_before_the_ring() {
+    let mut app = loaded();
+    app.tab = Tab::Cluster;
+    let screen = text(&app, 60, 15);
+    for name in ["n1", "n2", "n3"] {
+        assert!(screen.contains(&format!("{name}     ")), "{name}: {screen}");
+    }
+}
+
+#[test]
+fn demo_rows_have_a_header_latency_and_their_ttl_counting_down() {
+    let mut app = loaded();
+    app.tab = Tab::Demo;
+    let rows = vec![fixtures::demo_row(1, "n1"), fixtures::demo_row(2, "n3")];
+    app.update(Action::DemoPass(fixtures::demo_pass(rows)));
+    app.now += Duration::from_millis(1500);
+    let screen = text(&app, 80, 24);
+    insta::assert_snapshot!("demo_pass_80x24", screen);
+    assert!(screen.contains("ttl left") && screen.contains("latency"));
+    assert!(
+        screen.contains("3.5 s"),
+        "5 s of TTL, 1.5 s later: {screen}"
+    );
+    app.now += Duration::from_secs(4);
+    assert!(text(&app, 80, 24).contains("expired"));
 }

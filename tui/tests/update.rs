@@ -12,7 +12,12 @@ use ringshop_tui::screen::effect::Effect;
 mod fixtures;
 use fixtures::{member, node, pid};
 
-fn key(code: KeyCode) -> Action {
+#[path = "update/dialogs.rs"]
+mod dialogs;
+#[path = "update/nodes.rs"]
+mod nodes;
+
+pub(crate) fn key(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
@@ -20,7 +25,7 @@ fn ch(c: char) -> Action {
     key(KeyCode::Char(c))
 }
 
-fn press(app: &mut App, keys: &str) -> Vec<Effect> {
+pub(crate) fn press(app: &mut App, keys: &str) -> Vec<Effect> {
     keys.chars().flat_map(|c| app.update(ch(c))).collect()
 }
 
@@ -38,7 +43,7 @@ fn product(id: &str, category: &str, price: u64) -> ringshop_tui::screen::app::P
     p
 }
 
-fn app() -> App {
+pub(crate) fn app() -> App {
     let mut app = App::new(true, false, Duration::from_secs(1), "log".into());
     app.update(Action::Products(vec![
         product("mug", "tea", 1200),
@@ -218,7 +223,7 @@ fn the_order_shows_its_stages_and_ends_in_a_notification() {
 #[test]
 fn error_toasts_stay_until_the_next_key_and_info_toasts_fade() {
     let mut app = app();
-    app.update(Action::Failed("boom".into()));
+    app.update(Action::failed("boom", "it broke"));
     app.toast("fine", false);
     app.update(Action::Tick(Instant::now() + Duration::from_secs(5)));
     assert_eq!(

@@ -22,5 +22,5 @@ pub use self::cluster::Cluster;
 pub use self::embedded::Embedded;
 pub use self::members::{MemberRow, MemberState, MemberStats, Snapshot};
 pub use self::open::{OpenError, open};
-pub use self::shop::{QuoteRow, parse_line};
+pub use self::shop::{OwnerCall, QuoteRow, parse_line};
 pub use self::types::{Answer, ClusterConfig, ClusterError, MemberView, Report};

@@ -25,6 +25,28 @@ pub struct QuoteRow {
     pub seen_ago: Duration,
 }
 
+/// One call of a quotes scatter: the node asked (or, for products asked one at a time, the
+/// node that answered), for how many products, how many were cache hits, how long it took.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OwnerCall {
+    pub node: NodeId,
+    pub products: usize,
+    pub hits: usize,
+    pub latency: Duration,
+    /// One call for all of them (the scatter), not one call per product.
+    pub batch: bool,
+    /// One product at a time (its owner did not answer the batch, or it moved), and some of
+    /// these calls failed over to the next owner.
+    pub failover: bool,
+    pub error: Option<String>,
+}
+
+/// Products and their quotes (or why not), and the calls that got them.
+pub type Quotes = (
+    Vec<(ProductId, Result<QuoteRow, ClusterError>)>,
+    Vec<OwnerCall>,
+);
+
 /// `tea-kettle` or `tea-kettle:2` → an order line (quantity 1 by default).
 pub fn parse_line(text: &str) -> Result<OrderLine, String> {
     let (id, qty) = match text.split_once(':') {
@@ -113,6 +135,13 @@ impl Cluster {
         &self,
         products: &[ProductId],
     ) -> Vec<(ProductId, Result<QuoteRow, ClusterError>)> {
+        self.quotes_with_calls(products).await.0
+    }
+
+    /// `quotes`, and one `OwnerCall` per call it made: one per owner, then (grouped by the
+    /// node that answered) the products asked one at a time because their owner did not.
+    pub async fn quotes_with_calls(&self, products: &[ProductId]) -> Quotes {
+        let mut calls = Vec::new();
         let mut by_owner: BTreeMap<NodeId, Vec<ProductId>> = BTreeMap::new();
         let mut unowned = Vec::new();
         {
@@ -133,26 +162,40 @@ impl Cluster {
                     .and_then(|m| Some((m.live()?.clone(), m.generation)))
                     .map(|(c, generation)| (c, generation, state.epoch))
             };
+            let started = Instant::now();
             let answers = match target {
                 Some((client, generation, epoch)) => {
                     let deadline = transport::context(self.inner.config.deadline);
                     match client.quotes(deadline, ids.clone(), epoch).await {
-                        Ok(answers) => answers.ok(),
+                        Ok(answers) => answers.map_err(|e| e.to_string()),
                         Err(e) => {
                             if follow::connection_lost(&e) {
                                 follow::mark_down(&self.inner, &owner, generation, &e.to_string());
                             }
-                            None
+                            Err(e.to_string())
                         }
                     }
                 }
-                None => None,
+                None => Err("not connected".to_string()),
             };
-            (ids, answers)
+            let hits = answers.as_ref().map_or(0, |a| {
+                a.iter().filter(|q| q.as_ref().is_ok_and(|q| q.hit)).count()
+            });
+            let call = OwnerCall {
+                node: owner,
+                products: ids.len(),
+                hits,
+                latency: started.elapsed(),
+                batch: true,
+                failover: false,
+                error: answers.as_ref().err().cloned(),
+            };
+            (ids, answers.ok(), call)
         });
         let mut out: BTreeMap<ProductId, Result<QuoteRow, ClusterError>> = BTreeMap::new();
         let mut retry = unowned;
-        for (ids, answers) in futures::future::join_all(asks).await {
+        for (ids, answers, call) in futures::future::join_all(asks).await {
+            calls.push(call);
             match answers {
                 Some(answers) if answers.len() == ids.len() => {
                     for (id, answer) in ids.into_iter().zip(answers) {
@@ -185,18 +228,38 @@ impl Cluster {
         }
         // The owner did not answer for these (or they moved): one at a time, with failover;
         // failing that, the last quote seen, marked stale.
+        let mut one_by_one: BTreeMap<NodeId, OwnerCall> = BTreeMap::new();
         for id in retry {
             let row = match self.quote(&id).await {
-                Ok(a) => Ok(QuoteRow {
-                    quote: a.value,
-                    stale: false,
-                    seen_ago: Duration::ZERO,
-                }),
+                Ok(a) => {
+                    let call =
+                        one_by_one
+                            .entry(a.report.node.clone())
+                            .or_insert_with(|| OwnerCall {
+                                node: a.report.node.clone(),
+                                products: 0,
+                                hits: 0,
+                                latency: Duration::ZERO,
+                                batch: false,
+                                failover: false,
+                                error: None,
+                            });
+                    call.products += 1;
+                    call.failover |= a.report.failed_over();
+                    call.hits += usize::from(a.value.hit);
+                    call.latency = call.latency.saturating_add(a.report.latency);
+                    Ok(QuoteRow {
+                        quote: a.value,
+                        stale: false,
+                        seen_ago: Duration::ZERO,
+                    })
+                }
                 Err(e) => self.last_seen(&id).ok_or(e),
             };
             out.insert(id, row);
         }
-        products
+        calls.extend(one_by_one.into_values());
+        let rows = products
             .iter()
             .map(|p| {
                 let row = out
@@ -204,7 +267,8 @@ impl Cluster {
                     .unwrap_or(Err(ClusterError::NoLiveMembers { tried: 0 }));
                 (p.clone(), row)
             })
-            .collect()
+            .collect();
+        (rows, calls)
     }
 
     /// Submits an order to the owner of its id; answered once the order is stored. Safe to

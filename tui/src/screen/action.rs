@@ -24,8 +24,12 @@ pub enum Action {
     Order(Order),
     /// A call came back; for the event log.
     Called(LogLine),
-    /// Something failed; shown as an error toast and logged.
-    Failed(String),
+    /// Something failed: `what` ("members", "products", "checkout", "start n2", ...) and why.
+    /// Shown as an error toast and logged, once while it keeps failing the same way.
+    Failed {
+        what: String,
+        error: String,
+    },
     DemoPass(Pass),
     DemoWaiting(Duration),
     DemoDone,
@@ -36,4 +40,13 @@ pub enum Action {
     NodeStarted(NodeId),
     /// An effect's task is over (whatever it sent before).
     Finished,
+}
+
+impl Action {
+    pub fn failed(what: impl Into<String>, error: impl ToString) -> Action {
+        Action::Failed {
+            what: what.into(),
+            error: error.to_string(),
+        }
+    }
 }

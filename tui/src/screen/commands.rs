@@ -15,7 +15,10 @@ impl App {
     pub(super) fn on_command(&mut self, command: Command) -> Vec<Effect> {
         match command {
             Command::Quit => self.quit = true,
-            Command::Help => self.mode = Mode::Help,
+            Command::Help => {
+                self.help_scroll = 0;
+                self.mode = Mode::Help;
+            }
             Command::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()],
             Command::PrevTab => {
                 self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
@@ -28,16 +31,10 @@ impl App {
             Command::PageDown => self.move_selection(|s, _| s + 10),
             Command::PageUp => self.move_selection(|s, _| s.saturating_sub(10)),
             Command::Filter => {
-                if let Some(list) = self.list_mut() {
-                    let text = list.filter.clone();
-                    self.mode = Mode::Filter(text);
-                }
+                let text = self.list().filter.clone();
+                self.mode = Mode::Filter(text);
             }
-            Command::Back => {
-                if let Some(list) = self.list_mut() {
-                    list.filter.clear();
-                }
-            }
+            Command::Back => self.list_mut().filter.clear(),
             Command::Refresh => {
                 return vec![
                     Effect::LoadMembers,
@@ -65,7 +62,7 @@ impl App {
                 if let Some(product) = selected {
                     self.mode = Mode::Quantity {
                         product,
-                        input: "1".into(),
+                        input: String::new(),
                     };
                 }
             }
@@ -154,9 +151,17 @@ impl App {
                         running: true,
                         ..DemoView::default()
                     };
+                    self.demo_list.selected = 0;
                     return vec![Effect::RunDemo];
                 }
             }
+            // A dialog's own; `dialog_keys.rs` handles them.
+            Command::Close
+            | Command::Accept
+            | Command::Cancel
+            | Command::Erase
+            | Command::Yes
+            | Command::No => {}
         }
         Vec::new()
     }
@@ -199,6 +204,7 @@ impl App {
                 Vec::new()
             }
             Command::StartNode if !m.state.running() => {
+                self.failing.remove(&format!("start {}", m.name));
                 vec![Effect::StartNode(m.name)]
             }
             _ => {

@@ -1,318 +1,24 @@
 //! The one key table. Dispatch (`command_for`), the footer hints (`footer`) and the `?`
-//! overlay (`help`) are all read from `BINDINGS`, so they cannot drift apart.
+//! overlay (`help`) are all read from `BINDINGS` (in `keys/table.rs`), so they cannot drift
+//! apart: the tabs' keys, the global ones, and each dialog's (help, filter, quantity, yes/no,
+//! an order's detail, the "discard typed text?" question). Node controls are marked, so the
+//! footer and `?` leave them out where nodes cannot be controlled from here.
+
+mod binding;
+mod table;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::app::Tab;
+pub use self::binding::{Binding, Command, Key, Scope};
+pub use self::table::BINDINGS;
+use super::app::{Dialog, Tab};
 
-/// What a key asks for.
+/// Where keys go: a tab's view, or a dialog open over it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
-    Quit,
-    Help,
-    NextTab,
-    PrevTab,
-    GoTab(Tab),
-    Up,
-    Down,
-    Top,
-    Bottom,
-    PageUp,
-    PageDown,
-    Open,
-    Back,
-    Filter,
-    Category,
-    Add,
-    More,
-    Less,
-    Remove,
-    Undo,
-    Checkout,
-    Refresh,
-    Freeze,
-    KillNode,
-    LeaveNode,
-    StartNode,
-    SortNext,
-    SortReverse,
-    RunDemo,
+pub enum Focus {
+    Tab(Tab),
+    Dialog(Dialog),
 }
-
-/// Where a binding works.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
-    Global,
-    On(Tab),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Key {
-    Char(char),
-    Ctrl(char),
-    Enter,
-    Esc,
-    Tab,
-    BackTab,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-}
-
-pub struct Binding {
-    pub scope: Scope,
-    pub keys: &'static [Key],
-    pub command: Command,
-    pub label: &'static str,
-    /// Footer priority, lower first; None: only in the `?` overlay.
-    pub hint: Option<u8>,
-}
-
-use Command as C;
-use Key as K;
-use Scope::{Global, On};
-
-pub const BINDINGS: &[Binding] = &[
-    Binding {
-        scope: Global,
-        keys: &[K::Char('?')],
-        command: C::Help,
-        label: "help",
-        hint: Some(0),
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('q')],
-        command: C::Quit,
-        label: "quit",
-        hint: Some(0),
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Ctrl('c')],
-        command: C::Quit,
-        label: "quit (always)",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Tab],
-        command: C::NextTab,
-        label: "next tab",
-        hint: Some(8),
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::BackTab],
-        command: C::PrevTab,
-        label: "previous tab",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('1')],
-        command: C::GoTab(Tab::Shop),
-        label: "shop",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('2')],
-        command: C::GoTab(Tab::Cart),
-        label: "cart",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('3')],
-        command: C::GoTab(Tab::Orders),
-        label: "orders",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('4')],
-        command: C::GoTab(Tab::Cluster),
-        label: "cluster",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('5')],
-        command: C::GoTab(Tab::Demo),
-        label: "demo",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Down, K::Char('j')],
-        command: C::Down,
-        label: "down",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Up, K::Char('k')],
-        command: C::Up,
-        label: "up",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('g')],
-        command: C::Top,
-        label: "first",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('G')],
-        command: C::Bottom,
-        label: "last",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::PageDown],
-        command: C::PageDown,
-        label: "page down",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::PageUp],
-        command: C::PageUp,
-        label: "page up",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('/')],
-        command: C::Filter,
-        label: "filter",
-        hint: Some(5),
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Esc],
-        command: C::Back,
-        label: "back / clear filter",
-        hint: None,
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('r')],
-        command: C::Refresh,
-        label: "refresh",
-        hint: Some(9),
-    },
-    Binding {
-        scope: Global,
-        keys: &[K::Char('f')],
-        command: C::Freeze,
-        label: "freeze / unfreeze",
-        hint: None,
-    },
-    Binding {
-        scope: On(Tab::Shop),
-        keys: &[K::Enter, K::Char('a')],
-        command: C::Add,
-        label: "add to cart",
-        hint: Some(1),
-    },
-    Binding {
-        scope: On(Tab::Shop),
-        keys: &[K::Char('t')],
-        command: C::Category,
-        label: "next category",
-        hint: Some(3),
-    },
-    Binding {
-        scope: On(Tab::Cart),
-        keys: &[K::Char('c')],
-        command: C::Checkout,
-        label: "check out",
-        hint: Some(1),
-    },
-    Binding {
-        scope: On(Tab::Cart),
-        keys: &[K::Char('+')],
-        command: C::More,
-        label: "one more",
-        hint: Some(2),
-    },
-    Binding {
-        scope: On(Tab::Cart),
-        keys: &[K::Char('-')],
-        command: C::Less,
-        label: "one less",
-        hint: Some(2),
-    },
-    Binding {
-        scope: On(Tab::Cart),
-        keys: &[K::Char('d')],
-        command: C::Remove,
-        label: "remove line",
-        hint: Some(3),
-    },
-    Binding {
-        scope: On(Tab::Cart),
-        keys: &[K::Char('u')],
-        command: C::Undo,
-        label: "undo remove",
-        hint: Some(4),
-    },
-    Binding {
-        scope: On(Tab::Orders),
-        keys: &[K::Enter],
-        command: C::Open,
-        label: "show order",
-        hint: Some(1),
-    },
-    Binding {
-        scope: On(Tab::Cluster),
-        keys: &[K::Char('x')],
-        command: C::KillNode,
-        label: "kill node",
-        hint: Some(1),
-    },
-    Binding {
-        scope: On(Tab::Cluster),
-        keys: &[K::Char('l')],
-        command: C::LeaveNode,
-        label: "node leaves",
-        hint: Some(2),
-    },
-    Binding {
-        scope: On(Tab::Cluster),
-        keys: &[K::Char('s')],
-        command: C::StartNode,
-        label: "start node",
-        hint: Some(2),
-    },
-    Binding {
-        scope: On(Tab::Cluster),
-        keys: &[K::Char('o')],
-        command: C::SortNext,
-        label: "sort by next column",
-        hint: Some(4),
-    },
-    Binding {
-        scope: On(Tab::Cluster),
-        keys: &[K::Char('O')],
-        command: C::SortReverse,
-        label: "reverse sort",
-        hint: None,
-    },
-    Binding {
-        scope: On(Tab::Demo),
-        keys: &[K::Char('d')],
-        command: C::RunDemo,
-        label: "run the demo cycle",
-        hint: Some(1),
-    },
-];
 
 fn key_of(event: &KeyEvent) -> Option<Key> {
     let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
@@ -323,6 +29,7 @@ fn key_of(event: &KeyEvent) -> Option<Key> {
         KeyCode::Esc => Key::Esc,
         KeyCode::Tab => Key::Tab,
         KeyCode::BackTab => Key::BackTab,
+        KeyCode::Backspace => Key::Backspace,
         KeyCode::Up => Key::Up,
         KeyCode::Down => Key::Down,
         KeyCode::PageUp => Key::PageUp,
@@ -331,16 +38,25 @@ fn key_of(event: &KeyEvent) -> Option<Key> {
     })
 }
 
-/// The command of `event` on `tab`: the tab's own bindings first, then the global ones.
-pub fn command_for(tab: Tab, event: &KeyEvent) -> Option<Command> {
+/// The scopes that apply at `focus`, in the order they are searched.
+fn scopes(focus: Focus) -> Vec<Scope> {
+    match focus {
+        Focus::Tab(tab) => vec![Scope::Always, Scope::On(tab), Scope::Global],
+        Focus::Dialog(dialog) => vec![Scope::Always, Scope::In(dialog)],
+    }
+}
+
+/// The command of `event` at `focus`: ctrl-c first, then a dialog's own bindings, or the tab's
+/// own and then the global ones. None: the key means nothing there (in a text input, a
+/// character is then text).
+pub fn command_for(focus: Focus, event: &KeyEvent) -> Option<Command> {
     let key = key_of(event)?;
-    let find = |scope: Scope| {
+    scopes(focus).into_iter().find_map(|scope| {
         BINDINGS
             .iter()
             .find(|b| b.scope == scope && b.keys.contains(&key))
             .map(|b| b.command)
-    };
-    find(On(tab)).or_else(|| find(Global))
+    })
 }
 
 /// A key as the footer and the overlay spell it.
@@ -353,6 +69,7 @@ pub fn name(key: Key) -> String {
         Key::Esc => "esc".into(),
         Key::Tab => "tab".into(),
         Key::BackTab => "shift-tab".into(),
+        Key::Backspace => "bksp".into(),
         Key::Up => "↑".into(),
         Key::Down => "↓".into(),
         Key::PageUp => "pgup".into(),
@@ -368,19 +85,64 @@ fn keys_text(b: &Binding) -> String {
         .join("/")
 }
 
-/// Every binding that works on `tab` (its own first), as (keys, label).
-pub fn help(tab: Tab) -> Vec<(String, &'static str)> {
-    let own = BINDINGS.iter().filter(|b| b.scope == On(tab));
-    let global = BINDINGS.iter().filter(|b| b.scope == Global);
-    own.chain(global).map(|b| (keys_text(b), b.label)).collect()
+/// The dialogs that can open on `tab`.
+pub fn dialogs_of(tab: Tab, node_controls: bool) -> Vec<Dialog> {
+    Dialog::ALL
+        .into_iter()
+        .filter(|d| match d {
+            Dialog::Help | Dialog::Filter | Dialog::Discard => true,
+            Dialog::Quantity => tab == Tab::Shop,
+            Dialog::Confirm => tab == Tab::Cart || (tab == Tab::Cluster && node_controls),
+            Dialog::OrderDetail => tab == Tab::Orders,
+        })
+        .collect()
 }
 
-/// Footer hints for `tab` that fit in `width` columns, by priority; `? help` and `q quit`
-/// always come first, so they are never dropped.
-pub fn footer(tab: Tab, width: u16) -> Vec<(String, &'static str)> {
+/// One part of the `?` overlay: a heading and its (keys, label) entries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Section {
+    pub title: String,
+    pub entries: Vec<(String, &'static str)>,
+}
+
+fn entries(scope: Scope, node_controls: bool) -> Vec<(String, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.scope == scope && (node_controls || !b.command.controls_nodes()))
+        .map(|b| (keys_text(b), b.label))
+        .collect()
+}
+
+/// Every binding that works on `tab`: its own, the global ones, and those of each dialog that
+/// can open there. Node controls only when `node_controls`.
+pub fn help(tab: Tab, node_controls: bool) -> Vec<Section> {
+    let mut everywhere = entries(Scope::Global, node_controls);
+    everywhere.extend(entries(Scope::Always, node_controls));
+    let mut sections = vec![
+        Section {
+            title: format!("{} tab", tab.title()),
+            entries: entries(Scope::On(tab), node_controls),
+        },
+        Section {
+            title: "Every tab".into(),
+            entries: everywhere,
+        },
+    ];
+    sections.extend(dialogs_of(tab, node_controls).into_iter().map(|d| Section {
+        title: d.title().into(),
+        entries: entries(Scope::In(d), node_controls),
+    }));
+    sections.retain(|s| !s.entries.is_empty());
+    sections
+}
+
+/// Footer hints at `focus` that fit in `width` columns, by priority. On a tab `? help` and
+/// `q quit` come first, in a dialog its own way out (esc): those are never dropped.
+pub fn footer(focus: Focus, node_controls: bool, width: u16) -> Vec<(String, &'static str)> {
     let mut hints: Vec<&Binding> = BINDINGS
         .iter()
-        .filter(|b| b.hint.is_some() && (b.scope == Global || b.scope == On(tab)))
+        .filter(|b| b.hint.is_some() && scopes(focus).contains(&b.scope))
+        .filter(|b| node_controls || !b.command.controls_nodes())
         .collect();
     hints.sort_by_key(|b| b.hint);
     let mut used = 0usize;
@@ -397,5 +159,4 @@ pub fn footer(tab: Tab, width: u16) -> Vec<(String, &'static str)> {
 }
 
 #[cfg(test)]
-#[path = "keys_tests.rs"]
 mod tests;

@@ -1,16 +1,19 @@
 //! The screen: the interactive TUI, an Elm-style loop. A key press (or an effect's result, or
-//! a tick) becomes an `Action`; `App::update` (`update.rs`, with `commands.rs` for what the
-//! key table's commands do) is the only code that changes `App` and returns `Effect`s; the
-//! `Runner` runs each effect on its own task through the client and sends its result back as
-//! an action; `views/` draws `App` and nothing else. `keys.rs` is the one key table the
-//! dispatch, the footer and the `?` overlay all read.
+//! a tick) becomes an `Action`; `App::update` (`update.rs`, with `commands.rs` and
+//! `dialog_keys.rs` for what the key table's commands do on a tab and in a dialog, and
+//! `results.rs` for what effects' results do) is the only code that changes `App` and returns
+//! `Effect`s; the `Runner` runs each effect on its own task through the client and sends its
+//! result back as an action; `views/` draws `App` and nothing else. `keys.rs` is the one key
+//! table (tabs and dialogs) the dispatch, the footer and the `?` overlay all read.
 
 pub mod action;
 pub mod app;
 mod commands;
+mod dialog_keys;
 pub mod effect;
 mod event_loop;
 pub mod keys;
+mod results;
 mod runner;
 mod terminal;
 pub mod theme;

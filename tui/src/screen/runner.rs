@@ -3,18 +3,17 @@
 //! client). Nothing here is awaited by the render loop.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use ringshop_shared::shop::GUEST;
-use ringshop_shared::{NewOrder, OrderId};
+use ringshop_shared::{NewOrder, OrderId, ProductId};
 use tokio::sync::{Mutex, mpsc};
 
 use super::action::Action;
 use super::app::{Cache, LogLine, ProductRow};
 use super::effect::Effect;
 use crate::client::demo::{self, Step};
-use crate::client::{Cluster, Embedded, Report};
+use crate::client::{Cluster, Embedded, OwnerCall, QuoteRow, Report};
 
 #[derive(Clone)]
 pub struct Runner {
@@ -26,12 +25,44 @@ pub struct Runner {
 
 fn log_line(what: impl Into<String>, report: &Report, hit: Option<bool>) -> LogLine {
     LogLine {
-        what: what.into(),
-        node: Some(report.node.clone()),
         hit,
-        latency: report.latency,
         failover: report.failed_over(),
-        error: None,
+        ..LogLine::call(what, Some(report.node.clone()), report.latency)
+    }
+}
+
+/// A quotes call's log line: "quotes ×14 (9 hit)" on its node, or why it got none.
+fn call_line(call: &OwnerCall) -> LogLine {
+    let how = if call.batch { "" } else { " one by one" };
+    LogLine {
+        failover: call.failover,
+        error: call
+            .error
+            .as_ref()
+            .map(|e| format!("no answer ({e}); asked one by one")),
+        ..LogLine::call(
+            format!("quotes ×{} ({} hit){how}", call.products, call.hits),
+            Some(call.node.clone()),
+            call.latency,
+        )
+    }
+}
+
+fn product_row(id: ProductId, r: QuoteRow) -> ProductRow {
+    let product = &r.quote.value.product;
+    ProductRow {
+        name: product.name.clone(),
+        category: product.category.clone(),
+        price_cents: product.price_cents,
+        stock: r.quote.value.stock_left,
+        node: r.quote.node.clone(),
+        cache: match (r.stale, r.quote.hit) {
+            (true, _) => Cache::Stale,
+            (false, true) => Cache::Hit,
+            (false, false) => Cache::Miss,
+        },
+        age: r.quote.age.saturating_add(r.seen_ago),
+        id,
     }
 }
 
@@ -71,47 +102,15 @@ impl Runner {
                     epoch: snapshot.epoch,
                     members: snapshot.members,
                 }),
-                Err(e) => self.send(Action::Failed(format!("members: {e}"))),
+                Err(e) => self.send(Action::failed("members", e)),
             },
             Effect::LoadProducts => match self.cluster.catalog().await {
-                Ok(catalog) => {
-                    let ids: Vec<_> = catalog.iter().map(|p| p.id.clone()).collect();
-                    let quotes = self.cluster.quotes(&ids).await;
-                    let mut rows = Vec::new();
-                    for (id, q) in quotes {
-                        match q {
-                            Ok(r) => rows.push(ProductRow {
-                                id,
-                                name: r.quote.value.product.name.clone(),
-                                category: r.quote.value.product.category.clone(),
-                                price_cents: r.quote.value.product.price_cents,
-                                stock: r.quote.value.stock_left,
-                                node: r.quote.node.clone(),
-                                cache: match (r.stale, r.quote.hit) {
-                                    (true, _) => Cache::Stale,
-                                    (false, true) => Cache::Hit,
-                                    (false, false) => Cache::Miss,
-                                },
-                                age: r.quote.age.saturating_add(r.seen_ago),
-                            }),
-                            Err(e) => self.send(Action::Failed(format!("quote {id}: {e}"))),
-                        }
-                    }
-                    self.send(Action::Called(LogLine {
-                        what: format!("quotes ({} products)", rows.len()),
-                        node: None,
-                        hit: None,
-                        latency: Duration::ZERO,
-                        failover: false,
-                        error: None,
-                    }));
-                    self.send(Action::Products(rows));
-                }
-                Err(e) => self.send(Action::Failed(format!("products: {e}"))),
+                Ok(catalog) => self.quotes(catalog).await,
+                Err(e) => self.send(Action::failed("products", e)),
             },
             Effect::LoadOrders => match self.cluster.orders(Some(self.customer.clone())).await {
                 Ok(list) => self.send(Action::Orders(list)),
-                Err(e) => self.send(Action::Failed(format!("orders: {e}"))),
+                Err(e) => self.send(Action::failed("orders", e)),
             },
             Effect::Checkout(lines) => self.checkout(lines).await,
             Effect::KillNode(name) => self.stop_node(name, false).await,
@@ -133,12 +132,38 @@ impl Runner {
                 .await;
                 match started {
                     Ok(Ok(_)) => self.send(Action::NodeStarted(name)),
-                    Ok(Err(e)) => self.send(Action::Failed(format!("start {name}: {e}"))),
-                    Err(e) => self.send(Action::Failed(format!("start {name}: {e}"))),
+                    Ok(Err(e)) => self.send(Action::failed(format!("start {name}"), e)),
+                    Err(e) => self.send(Action::failed(format!("start {name}"), e)),
                 }
             }
             Effect::RunDemo => self.demo().await,
         }
+    }
+
+    /// Quotes the catalog (one call per owner), logging each call; products that got no quote
+    /// make one failure, not one each.
+    async fn quotes(&self, catalog: Vec<ringshop_shared::Product>) {
+        let ids: Vec<_> = catalog.iter().map(|p| p.id.clone()).collect();
+        let (quotes, calls) = self.cluster.quotes_with_calls(&ids).await;
+        for call in &calls {
+            self.send(Action::Called(call_line(call)));
+        }
+        let mut rows = Vec::new();
+        let mut missing = Vec::new();
+        for (id, q) in quotes {
+            match q {
+                Ok(r) => rows.push(product_row(id, r)),
+                Err(e) => missing.push((id, e)),
+            }
+        }
+        if let Some((first, e)) = missing.first() {
+            let error = match missing.len() {
+                1 => format!("{first}: {e}"),
+                n => format!("{n} products have none ({first}: {e})"),
+            };
+            self.send(Action::failed("quotes", error));
+        }
+        self.send(Action::Products(rows));
     }
 
     /// Kills an embedded node (as a crash would), or lets it leave gracefully.
@@ -153,9 +178,13 @@ impl Runner {
             embedded.kill(&name).await
         };
         drop(embedded);
+        let what = if graceful { "leave" } else { "kill" };
         match stopped {
             Some(_) => self.send(Action::NodeStopped { name, graceful }),
-            None => self.send(Action::Failed(format!("{name} is not running here"))),
+            None => self.send(Action::failed(
+                format!("{what} {name}"),
+                format!("{name} is not running here"),
+            )),
         }
     }
 
@@ -167,7 +196,7 @@ impl Runner {
         };
         let accepted = match self.cluster.checkout(&order).await {
             Ok(a) => a,
-            Err(e) => return self.send(Action::Failed(format!("checkout: {e}"))),
+            Err(e) => return self.send(Action::failed("checkout", e)),
         };
         self.send(Action::Called(log_line("checkout", &accepted.report, None)));
         self.send(Action::Order(accepted.value.clone()));
@@ -183,7 +212,7 @@ impl Runner {
                     self.send(Action::Order(next.value));
                 }
                 // The stream keeps following after a failure; the screen hears of each one.
-                Err(e) => self.send(Action::Failed(format!("following order {}: {e}", order.id))),
+                Err(e) => self.send(Action::failed(format!("following order {}", order.id), e)),
             }
         }
     }
@@ -193,12 +222,10 @@ impl Runner {
             Step::Pass(pass) => {
                 for r in &pass.rows {
                     self.send(Action::Called(LogLine {
-                        what: format!("request id {}", r.id),
-                        node: r.node.clone(),
                         hit: r.hit,
-                        latency: r.latency,
                         failover: !r.failover_from.is_empty(),
                         error: r.error.clone(),
+                        ..LogLine::call(format!("request id {}", r.id), r.node.clone(), r.latency)
                     }));
                 }
                 self.send(Action::DemoPass(pass));

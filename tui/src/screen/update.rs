@@ -1,20 +1,20 @@
-//! `update`: the only code that changes `App`. Keys become commands through the key table;
-//! results of effects come back as actions; each returns the effects to run next, and every
-//! effect returned is counted in flight until the runner says it finished.
+//! `update`: the only code that changes `App`. Keys become commands through the key table (a
+//! tab's commands in `commands.rs`, a dialog's in `dialog_keys.rs`); results of effects come
+//! back as actions (the members, failures and node changes in `results.rs`); each returns the
+//! effects to run next, and every effect returned is counted in flight until the runner says
+//! it finished.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
-use ringshop_shared::shop::MAX_QTY_PER_LINE;
-use ringshop_shared::{ProductId, Stage};
-
-use ringshop_shared::Order;
-use ringshop_shared::shop::items;
+use crossterm::event::{KeyEvent, KeyEventKind};
+use ringshop_shared::shop::{MAX_QTY_PER_LINE, items};
+use ringshop_shared::{Order, ProductId, Stage};
 
 use super::action::Action;
-use super::app::{App, CartLine, Confirm, ListState, LogLine, Mode, TOAST_FOR};
+use super::app::{App, CartLine, DemoPass, ListState, TOAST_FOR};
 use super::effect::Effect;
-use super::keys::command_for;
+use super::keys::{Command, Focus, command_for};
+use crate::client::MemberState;
 
 impl App {
     /// The one place state changes. The effects it returns are in flight until the runner
@@ -34,21 +34,16 @@ impl App {
             Action::Key(key) if key.kind == KeyEventKind::Press => self.on_key(key),
             Action::Key(_) | Action::Resize(..) => Vec::new(),
             Action::Tick(now) => self.on_tick(now),
-            Action::Members { epoch, members } => {
-                if !self.frozen {
-                    let selected = self.selected_member();
-                    self.epoch = epoch;
-                    self.members = members;
-                    self.follow_member(selected);
-                }
-                Vec::new()
-            }
+            Action::Members { epoch, members } => self.on_members(epoch, members),
             Action::Products(rows) => {
+                self.failing.remove("products");
+                self.failing.remove("quotes");
                 self.products = rows;
                 self.clamp();
                 Vec::new()
             }
             Action::Orders(rows) => {
+                self.failing.remove("orders");
                 for row in rows {
                     if !self.orders.iter().any(|o| o.id == row.id) {
                         self.orders.push(row);
@@ -61,21 +56,13 @@ impl App {
                 self.logged(line);
                 Vec::new()
             }
-            Action::Failed(text) => {
-                self.logged(LogLine {
-                    what: text.clone(),
-                    node: None,
-                    hit: None,
-                    latency: Duration::ZERO,
-                    failover: false,
-                    error: Some(text.clone()),
-                });
-                self.toast(text, true);
+            Action::Failed { what, error } => {
+                self.on_failed(what, error);
                 Vec::new()
             }
             Action::DemoPass(pass) => {
                 self.demo.waiting_until = None;
-                self.demo.passes.push(pass);
+                self.demo.passes.push(DemoPass { pass, at: self.now });
                 Vec::new()
             }
             Action::DemoWaiting(wait) => {
@@ -90,21 +77,14 @@ impl App {
                 Vec::new()
             }
             Action::NodeStopped { name, graceful } => {
-                let text = if graceful {
-                    format!("{name} left; it handed its ids to their next owners")
+                let state = if graceful {
+                    MemberState::Left
                 } else {
-                    format!("killed {name}; its ids fail over to their next owners")
+                    MemberState::Dead
                 };
-                self.toast(text, false);
-                vec![Effect::LoadMembers]
+                self.on_node_changed(name, state)
             }
-            Action::NodeStarted(name) => {
-                self.toast(
-                    format!("started {name} again; it owns its ids again"),
-                    false,
-                );
-                vec![Effect::LoadMembers]
-            }
+            Action::NodeStarted(name) => self.on_node_changed(name, MemberState::Joining),
         }
     }
 
@@ -119,11 +99,17 @@ impl App {
         {
             self.removed = None;
         }
-        if !self.frozen && now.duration_since(self.last_refresh) >= self.refresh_every {
-            self.last_refresh = now;
-            return vec![Effect::LoadMembers];
+        if self.frozen {
+            return Vec::new();
         }
-        Vec::new()
+        let mut effects = self.catch_up_due();
+        if now.duration_since(self.last_refresh) >= self.refresh_every {
+            self.last_refresh = now;
+            if !effects.contains(&Effect::LoadMembers) {
+                effects.push(Effect::LoadMembers);
+            }
+        }
+        effects
     }
 
     fn on_order(&mut self, row: Order) -> Vec<Effect> {
@@ -164,107 +150,38 @@ impl App {
 
     pub(crate) fn clamp(&mut self) {
         let len = self.list_len();
-        if let Some(list) = self.list_mut() {
-            list.selected = list.selected.min(len.saturating_sub(1));
-        }
+        let list = self.list_mut();
+        list.selected = list.selected.min(len.saturating_sub(1));
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if key.code == KeyCode::Char('c')
-            && key
-                .modifiers
-                .contains(crossterm::event::KeyModifiers::CONTROL)
-        {
-            self.quit = true;
-            return Vec::new();
-        }
         if !self.toasts.is_empty() {
             // Errors stay until the next key.
             self.toasts.retain(|t| !t.error);
         }
-        match self.mode.clone() {
-            Mode::Normal => match command_for(self.tab, &key) {
+        match self.mode.dialog() {
+            None => match command_for(Focus::Tab(self.tab), &key) {
                 Some(command) => self.on_command(command),
                 None => Vec::new(),
             },
-            Mode::Help => {
-                if matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
-                ) {
-                    self.mode = Mode::Normal;
+            Some(dialog) => match command_for(Focus::Dialog(dialog), &key) {
+                Some(Command::Quit) => {
+                    self.quit = true;
+                    Vec::new()
                 }
-                Vec::new()
-            }
-            Mode::OrderDetail(_) => {
-                if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
-                    self.mode = Mode::Normal;
-                }
-                Vec::new()
-            }
-            Mode::Filter(mut text) => {
-                match key.code {
-                    KeyCode::Enter => self.mode = Mode::Normal,
-                    KeyCode::Esc => {
-                        text.clear();
-                        self.mode = Mode::Normal;
-                    }
-                    KeyCode::Backspace => {
-                        text.pop();
-                        self.mode = Mode::Filter(text.clone());
-                    }
-                    KeyCode::Char(c) if !c.is_control() => {
-                        text.push(c);
-                        self.mode = Mode::Filter(text.clone());
-                    }
-                    _ => {}
-                }
-                if let Some(list) = self.list_mut() {
-                    list.filter = text;
-                    list.selected = 0;
-                }
-                Vec::new()
-            }
-            Mode::Quantity { product, mut input } => {
-                match key.code {
-                    KeyCode::Esc => self.mode = Mode::Normal,
-                    KeyCode::Backspace => {
-                        input.pop();
-                        self.mode = Mode::Quantity { product, input };
-                    }
-                    KeyCode::Char(c) if c.is_ascii_digit() && input.len() < 3 => {
-                        input.push(c);
-                        self.mode = Mode::Quantity { product, input };
-                    }
-                    KeyCode::Enter => {
-                        self.mode = Mode::Normal;
-                        self.add_to_cart(&product, &input);
-                    }
-                    _ => {}
-                }
-                Vec::new()
-            }
-            Mode::Confirm(confirm) => {
-                if key.code == KeyCode::Char('y') {
-                    self.mode = Mode::Normal;
-                    return match confirm {
-                        Confirm::KillNode { name, .. } => vec![Effect::KillNode(name)],
-                        Confirm::LeaveNode { name, .. } => vec![Effect::LeaveNode(name)],
-                        Confirm::Checkout { lines, .. } => {
-                            self.checkout = None;
-                            vec![Effect::Checkout(lines)]
-                        }
-                    };
-                }
-                // Enter alone never confirms; any other key is no.
-                self.mode = Mode::Normal;
-                Vec::new()
-            }
+                Some(command) => self.on_dialog_command(command),
+                None => self.on_dialog_other_key(key),
+            },
         }
     }
 
     pub(crate) fn add_to_cart(&mut self, product: &ProductId, input: &str) {
-        let qty: u32 = input.parse().unwrap_or(0);
+        // Nothing typed: the placeholder, 1.
+        let qty: u32 = if input.is_empty() {
+            1
+        } else {
+            input.parse().unwrap_or(0)
+        };
         if qty == 0 || qty > MAX_QTY_PER_LINE {
             self.toast(
                 format!("quantity {input:?}: order 1 to {MAX_QTY_PER_LINE}"),
@@ -289,12 +206,11 @@ impl App {
 
     pub(crate) fn move_selection(&mut self, to: impl Fn(usize, usize) -> usize) {
         let len = self.list_len();
-        if let Some(list) = self.list_mut() {
-            list.selected = if len == 0 {
-                0
-            } else {
-                to(list.selected, len).min(len - 1)
-            };
-        }
+        let list = self.list_mut();
+        list.selected = if len == 0 {
+            0
+        } else {
+            to(list.selected, len).min(len - 1)
+        };
     }
 }

@@ -2,7 +2,7 @@
 //! first; with `--json` one document.
 
 use ringshop_shared::duration::short;
-use ringshop_shared::shop::money;
+use ringshop_shared::shop::{items, money};
 use ringshop_shared::{Order, OrderId};
 use serde_json::json;
 
@@ -49,9 +49,9 @@ pub async fn one(cluster: &Cluster, id: &str, json: bool) -> Result<(), Failure>
             out(format!("  {:>3} × {}", l.qty, l.product));
         }
         out(format!(
-            "total    {}  ({} items, {})",
+            "total    {}  ({}, {})",
             money(o.total_cents),
-            o.items(),
+            items(o.items()),
             short(o.elapsed)
         ));
     }

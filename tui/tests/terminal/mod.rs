@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ringshop");
 
@@ -14,6 +14,10 @@ pub struct Terminal {
     parser: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
+    // Kept open: dropping the pty's master would hang up the child.
+    _master: Box<dyn MasterPty + Send>,
+    // The TUI's log folder, removed at the end.
+    _state: Option<tempfile::TempDir>,
 }
 
 impl Terminal {
@@ -53,7 +57,19 @@ impl Terminal {
             parser,
             writer: pair.master.take_writer().expect("a writer"),
             child,
+            _master: pair.master,
+            _state: None,
         }
+    }
+
+    /// The TUI (`ringshop ARGS`, on an embedded cluster unless ARGS say otherwise) in a
+    /// `cols`×`rows` terminal, its log in a temporary folder.
+    pub fn screen(args: &[&str], cols: u16, rows: u16) -> Terminal {
+        let state = tempfile::tempdir().expect("a temporary folder");
+        let home = state.path().to_string_lossy().into_owned();
+        let mut terminal = Terminal::start(args, &[("XDG_STATE_HOME", &home)], rows, cols);
+        terminal._state = Some(state);
+        terminal
     }
 
     /// The screen's text now.

@@ -8,10 +8,121 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
 use super::widgets::list_title;
-use crate::screen::app::{App, SortColumn};
+use crate::screen::app::App;
 use crate::screen::theme::Theme;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Name,
+    Status,
+    Share,
+    Actors,
+    Hits,
+    Misses,
+    Beat,
+    Address,
+    Latency,
+}
+
+struct Column {
+    id: Col,
+    heading: &'static str,
+    width: u16,
+}
+
+/// The columns in the order shown; `fit` keeps them by `KEEP`.
+const COLUMNS: &[Column] = &[
+    Column {
+        id: Col::Name,
+        heading: "name",
+        width: 6,
+    },
+    Column {
+        id: Col::Status,
+        heading: "status",
+        width: 8,
+    },
+    Column {
+        id: Col::Share,
+        heading: " share",
+        width: 7,
+    },
+    Column {
+        id: Col::Actors,
+        heading: "actors",
+        width: 7,
+    },
+    Column {
+        id: Col::Hits,
+        heading: "   hits",
+        width: 8,
+    },
+    Column {
+        id: Col::Misses,
+        heading: " misses",
+        width: 8,
+    },
+    Column {
+        id: Col::Beat,
+        heading: " beat",
+        width: 7,
+    },
+    Column {
+        id: Col::Address,
+        heading: "address",
+        width: 15,
+    },
+    Column {
+        id: Col::Latency,
+        heading: "latency",
+        width: 8,
+    },
+];
+
+/// Which columns stay when the table is narrow, most needed first: a member's name, status
+/// and address (with its port) never give way; heartbeat age and misses go first.
+const KEEP: [Col; 9] = [
+    Col::Name,
+    Col::Status,
+    Col::Address,
+    Col::Share,
+    Col::Actors,
+    Col::Hits,
+    Col::Latency,
+    Col::Misses,
+    Col::Beat,
+];
+
+/// The columns that fit in a table `width` wide (borders, the ▶ marker and one space between
+/// columns counted), in the order shown.
+fn fit(all: &[Column], width: u16, addr_width: u16, spark_width: u16) -> Vec<Column> {
+    let sized = |c: &Column| Column {
+        id: c.id,
+        heading: c.heading,
+        width: match c.id {
+            Col::Address => addr_width,
+            Col::Latency => spark_width,
+            _ => c.width,
+        },
+    };
+    let mut room = i32::from(width) - 4;
+    let mut kept = Vec::new();
+    for id in KEEP {
+        if let Some(c) = all.iter().find(|c| c.id == id) {
+            let cost = i32::from(sized(c).width) + 1;
+            if cost <= room + 1 || kept.len() < 3 {
+                room -= cost;
+                kept.push(id);
+            }
+        }
+    }
+    all.iter()
+        .filter(|c| kept.contains(&c.id))
+        .map(sized)
+        .collect()
+}
 
 fn sparkline(values: Option<&std::collections::VecDeque<u64>>, width: usize) -> String {
     let Some(values) = values else {
@@ -26,8 +137,15 @@ fn sparkline(values: Option<&std::collections::VecDeque<u64>>, width: usize) -> 
 }
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let ring_height =
-        (app.members.iter().filter(|m| m.share > 0.0).count() as u16 + 2).min(area.height / 2);
+    // The members come first; the ring shows only when all of its bars fit under them (the
+    // share column says the same in numbers).
+    let table_needs = app.visible_members().len() as u16 + 3;
+    let ring_needs = app.members.iter().filter(|m| m.share > 0.0).count() as u16 + 2;
+    let ring_height = if table_needs.max(4) + ring_needs <= area.height {
+        ring_needs
+    } else {
+        0
+    };
     let [table_area, ring_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(ring_height)]).areas(area);
     let rows = app.visible_members();
@@ -39,68 +157,52 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     );
     let n = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     let spark_width = if area.width >= 120 { 20 } else { 8 };
-    // Narrow: misses and heartbeat age give way, so address and latency keep their room.
-    let wide = area.width >= 100;
+    let addr_width = rows
+        .iter()
+        .map(|m| m.addr.to_string().len() as u16)
+        .max()
+        .unwrap_or(15)
+        .max(7);
+    let columns = fit(COLUMNS, area.width, addr_width, spark_width);
     let table_rows: Vec<Row> = rows
         .iter()
         .map(|m| {
             let stats = m.stats.as_ref();
-            let mut cells = vec![
-                Cell::from(m.name.to_string()),
-                Cell::from(Span::styled(m.state.word(), theme.member(m.state))),
-                Cell::from(format!("{:>5.1}%", m.share * 100.0)),
-                Cell::from(format!("{:>6}", n(stats.map(|s| s.live_actors)))),
-                Cell::from(format!("{:>7}", n(stats.map(|s| s.hits)))),
-            ];
-            if wide {
-                cells.push(Cell::from(format!("{:>7}", n(stats.map(|s| s.misses)))));
-                cells.push(Cell::from(format!(
-                    "{:>5.1}s",
-                    m.heartbeat_age.as_secs_f64()
-                )));
-            }
-            cells.push(Cell::from(m.addr.to_string()));
-            cells.push(Cell::from(sparkline(
-                app.latencies.get(&m.name),
-                spark_width,
-            )));
-            Row::new(cells)
+            let cells = columns.iter().map(|c| match c.id {
+                Col::Name => Cell::from(m.name.to_string()),
+                Col::Status => Cell::from(Span::styled(m.state.word(), theme.member(m.state))),
+                Col::Share => Cell::from(format!("{:>5.1}%", m.share * 100.0)),
+                Col::Actors => Cell::from(format!("{:>6}", n(stats.map(|s| s.live_actors)))),
+                Col::Hits => Cell::from(format!("{:>7}", n(stats.map(|s| s.hits)))),
+                Col::Misses => Cell::from(format!("{:>7}", n(stats.map(|s| s.misses)))),
+                Col::Beat => Cell::from(format!("{:>5.1}s", m.heartbeat_age.as_secs_f64())),
+                Col::Address => Cell::from(m.addr.to_string()),
+                Col::Latency => Cell::from(sparkline(
+                    app.latencies.get(&m.name),
+                    usize::from(spark_width),
+                )),
+            });
+            Row::new(cells.collect::<Vec<_>>())
         })
         .collect();
     let arrow = if app.sort_reversed { "▼" } else { "▲" };
-    let names: &[&str] = if wide {
-        &[
-            "name", "status", " share", "actors", "   hits", " misses", " beat", "address",
-            "latency",
-        ]
-    } else {
-        &[
-            "name", "status", " share", "actors", "   hits", "address", "latency",
-        ]
-    };
-    let headers: Vec<String> = names
+    let headers: Vec<String> = columns
         .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let sorted = i < SortColumn::ALL.len() && h.trim() == app.sort.heading();
-            if sorted {
-                format!("{h}{arrow}")
+        .map(|c| {
+            if c.heading.trim() == app.sort.heading() {
+                format!("{}{arrow}", c.heading)
             } else {
-                h.to_string()
+                c.heading.to_string()
             }
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(8),
-    ];
-    if wide {
-        widths.extend([Constraint::Length(8), Constraint::Length(7)]);
-    }
-    widths.extend([Constraint::Length(15), Constraint::Min(6)]);
+    let widths: Vec<Constraint> = columns
+        .iter()
+        .map(|c| match c.id {
+            Col::Latency => Constraint::Min(c.width),
+            _ => Constraint::Length(c.width),
+        })
+        .collect();
     let table = Table::new(table_rows, widths)
         .header(Row::new(headers).style(theme.title()))
         .block(Block::default().borders(Borders::ALL).title(title))
@@ -112,6 +214,9 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     frame.render_stateful_widget(table, table_area, &mut state);
 
+    if ring_height == 0 {
+        return;
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .title(" Ring: each node's share of the hash space ");

@@ -1,5 +1,6 @@
-//! The Demo tab: the cycle's passes as one table each (the same cells as `ringshop demo`), and
-//! the wait for the TTL as a gauge.
+//! The Demo tab: the cycle's passes as one table each (the cells of `ringshop demo`, and each
+//! value's TTL counting down), filtered with `/` like every list, and the wait for the TTL as
+//! a gauge.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,53 +8,93 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
 use ringshop_shared::duration::short;
 
-use crate::client::demo::Pass;
-use crate::screen::app::{App, Cache};
+use super::widgets::list_title;
+use crate::client::demo::{Pass, Row};
+use crate::screen::app::{App, Cache, DemoPass};
 use crate::screen::theme::Theme;
 
-/// One row of the pass table as text, in the columns `ringshop demo` prints.
-fn row_text(cells: [&str; 7]) -> String {
-    let [id, node, value, cache, age, latency, note] = cells;
-    format!("  {id:>4}  {node:<6} {value:>5}  {cache:<5}  {age:>9}  {latency:>9}  {note}")
+const TITLE: &str = "Demo: ids 1-4, again (hits), after the TTL (new values)";
+
+/// One row of a pass table as text: `ringshop demo`'s columns, with "ttl left" after "age".
+fn row_text(cells: [&str; 8]) -> String {
+    let [id, node, value, cache, age, ttl, latency, note] = cells;
+    format!("  {id:>4}  {node:<6} {value:>5}  {cache:<5} {age:>8} {ttl:>9} {latency:>9}  {note}")
+}
+
+/// What is left of the row's TTL now: it counts down from when its pass arrived.
+fn ttl_left(app: &App, pass: &DemoPass, row: &Row) -> String {
+    if row.error.is_some() {
+        return "-".into();
+    }
+    let left = row
+        .ttl_left
+        .saturating_sub(app.now.saturating_duration_since(pass.at));
+    if left.is_zero() {
+        "expired".into()
+    } else {
+        short(left)
+    }
+}
+
+fn pass_lines<'a>(
+    app: &App,
+    theme: &Theme,
+    pass: &DemoPass,
+    rows: &[&'a Row],
+    lines: &mut Vec<Line<'a>>,
+) {
+    lines.push(Line::from(Span::styled(
+        format!("pass {} · {}", pass.pass.pass, pass.pass.title),
+        theme.title(),
+    )));
+    let [id, node, value, cache, age, latency, note] = Pass::HEADER;
+    lines.push(Line::from(Span::styled(
+        row_text([id, node, value, cache, age, "ttl left", latency, note]),
+        theme.dim(),
+    )));
+    for r in rows {
+        let cells = r.cells();
+        let [id, node, value, cache, age, latency, note] = cells.each_ref().map(String::as_str);
+        let ttl = ttl_left(app, pass, r);
+        let style = match r.hit {
+            Some(true) => theme.cache(Cache::Hit),
+            Some(false) => theme.cache(Cache::Miss),
+            None => theme.error(),
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {id:>4}  {node:<6} {value:>5}  ")),
+            Span::styled(format!("{cache:<5}"), style),
+            Span::raw(
+                format!(" {age:>8} {ttl:>9} {latency:>9}  {note}")
+                    .trim_end()
+                    .to_string(),
+            ),
+        ]));
+    }
 }
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Demo: ids 1-4, again (hits), after the TTL (new values) ");
+    let passes = app.visible_demo();
+    let shown: usize = passes.iter().map(|(_, rows)| rows.len()).sum();
+    let title = if app.demo_list.filter.is_empty() {
+        format!(" {TITLE} ")
+    } else {
+        list_title(TITLE, shown, app.demo_rows(), &app.demo_list.filter)
+    };
+    let block = Block::default().borders(Borders::ALL).title(title);
     let mut lines: Vec<Line> = Vec::new();
     if app.demo.passes.is_empty() && !app.demo.running {
         lines.push(Line::from(
             "press d to run the cycle: each id lands on one node and keeps its value for the TTL",
         ));
+    } else if passes.is_empty() && !app.demo_list.filter.is_empty() {
+        lines.push(Line::from(format!(
+            "no row matches /{}; esc clears the filter",
+            app.demo_list.filter
+        )));
     }
-    for pass in &app.demo.passes {
-        lines.push(Line::from(Span::styled(
-            format!("pass {} · {}", pass.pass, pass.title),
-            theme.title(),
-        )));
-        lines.push(Line::from(Span::styled(
-            row_text(Pass::HEADER),
-            theme.dim(),
-        )));
-        for r in &pass.rows {
-            let cells = r.cells();
-            let [id, node, value, cache, age, latency, note] = cells.each_ref().map(String::as_str);
-            let style = match r.hit {
-                Some(true) => theme.cache(Cache::Hit),
-                Some(false) => theme.cache(Cache::Miss),
-                None => theme.error(),
-            };
-            lines.push(Line::from(vec![
-                Span::raw(format!("  {id:>4}  {node:<6} {value:>5}  ")),
-                Span::styled(format!("{cache:<5}"), style),
-                Span::raw(
-                    format!("  {age:>9}  {latency:>9}  {note}")
-                        .trim_end()
-                        .to_string(),
-                ),
-            ]));
-        }
+    for (pass, rows) in &passes {
+        pass_lines(app, theme, pass, rows, &mut lines);
     }
     let inner_height = area.height.saturating_sub(2) as usize;
     let skip = lines.len().saturating_sub(inner_height.saturating_sub(1));

@@ -1,59 +1,35 @@
-//! The dialogs over a tab: the `?` help, the quantity prompt, a confirmation, an order's
-//! detail. Each shows its keys, read from the key table.
+//! The dialogs over a tab: the quantity prompt, a yes/no question, an order's detail (the
+//! `?` overlay is `help.rs`; the filter's prompt is in the footer). Each sizes to its text and
+//! always ends in its keys, read from the key table.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ringshop_shared::Order;
 use ringshop_shared::duration::short;
 use ringshop_shared::shop::money;
 
-use super::widgets::popup;
-use crate::screen::app::{App, Confirm, Mode};
-use crate::screen::keys;
+use super::help;
+use super::widgets::{hint_spans, popup};
+use crate::screen::app::{App, Confirm, Dialog, Mode};
+use crate::screen::keys::{self, Focus};
 use crate::screen::theme::Theme;
+
+/// The keys of `dialog` as its last line.
+fn keys_line(app: &App, theme: &Theme, dialog: Dialog, width: u16) -> Line<'static> {
+    let hints = keys::footer(Focus::Dialog(dialog), app.node_controls(), width);
+    Line::from(hint_spans(theme, hints))
+}
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &app.mode {
         Mode::Normal | Mode::Filter(_) => {}
-        Mode::Help => {
-            let entries = keys::help(app.tab);
-            // Two columns when one would not fit the height.
-            let columns = if entries.len() + 5 > usize::from(area.height) {
-                2
-            } else {
-                1
-            };
-            let per_column = entries.len().div_ceil(columns);
-            let mut lines: Vec<Line> = (0..per_column)
-                .map(|row| {
-                    let mut spans = Vec::new();
-                    for col in 0..columns {
-                        if let Some((k, label)) = entries.get(col * per_column + row) {
-                            spans.push(Span::styled(format!("{k:>10} "), theme.key()));
-                            spans.push(Span::raw(format!("{label:<24}")));
-                        }
-                    }
-                    Line::from(spans)
-                })
-                .collect();
-            lines.push(Line::from(format!("log file: {}", app.log_path)));
-            lines.push(Line::from("esc or ? closes this"));
-            let width = if columns == 2 { 74 } else { 48 };
-            popup(
-                frame,
-                area,
-                &format!("Keys · {}", app.tab.title()),
-                lines,
-                width,
-            );
-        }
-        Mode::Quantity { product, input } => {
-            let lines = vec![
-                Line::from(format!("How many {product}? (1-20)")),
-                Line::from(Span::styled(format!("> {input}▏"), theme.title())),
-                Line::from("enter adds · esc cancels"),
-            ];
-            popup(frame, area, "Add to cart", lines, 40);
+        Mode::Help => help::draw(app, theme, frame, area),
+        Mode::Quantity { .. } => quantity(app, theme, frame, area, None),
+        Mode::Discard(typing) => {
+            if let Mode::Quantity { .. } = **typing {
+                quantity(app, theme, frame, area, Some(typing));
+            }
         }
         Mode::Confirm(confirm) => {
             let (title, text) = match confirm {
@@ -69,42 +45,89 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 ),
                 Confirm::Checkout { summary, .. } => ("Check out", summary.clone()),
             };
-            let lines = vec![
-                Line::from(text),
-                Line::from(""),
-                Line::from(vec![
-                    Span::styled("y", theme.key()),
-                    Span::raw(" yes   "),
-                    Span::styled("n / esc", theme.key()),
-                    Span::raw(" no (default)"),
-                ]),
-            ];
-            popup(frame, area, title, lines, 60);
+            let body = [Line::from(text), Line::from("")];
+            let keys = keys_line(app, theme, Dialog::Confirm, 58);
+            popup(frame, area, title, &body, keys, 60);
         }
         Mode::OrderDetail(id) => {
-            let Some(o) = app.orders.iter().find(|o| o.id == *id) else {
-                return;
-            };
-            let mut lines = vec![
-                Line::from(format!("order  {}", o.id)),
-                Line::from(vec![
-                    Span::raw("stage  "),
-                    Span::styled(o.stage.as_str(), theme.stage(o.stage)),
-                ]),
-                Line::from(format!("node   {}", o.node)),
-            ];
-            if let Some(reason) = &o.reason {
-                lines.push(Line::from(format!("reason {reason}")));
+            if let Some(o) = app.orders.iter().find(|o| o.id == *id) {
+                let keys = keys_line(app, theme, Dialog::OrderDetail, 60);
+                popup(frame, area, "Order", &order_lines(app, theme, o), keys, 62);
             }
-            for l in &o.lines {
-                lines.push(Line::from(format!("  {:>3} × {}", l.qty, l.product)));
-            }
-            lines.push(Line::from(format!(
-                "total  {}   took {}",
-                money(o.total_cents),
-                short(o.elapsed)
-            )));
-            popup(frame, area, "Order", lines, 56);
         }
     }
+}
+
+/// The quantity prompt; with `discarding`, the question whether to throw the typed text away.
+fn quantity(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, discarding: Option<&Mode>) {
+    let Some(Mode::Quantity { product, input }) = discarding.or(Some(&app.mode)) else {
+        return;
+    };
+    let name = app
+        .products
+        .iter()
+        .find(|p| &p.id == product)
+        .map_or(String::new(), |p| format!("{}, ", p.name));
+    let mut prompt = vec![
+        Span::styled(format!("> {input}"), theme.title()),
+        Span::raw("▏"),
+    ];
+    if input.is_empty() {
+        prompt.push(Span::styled("1", theme.dim()));
+    }
+    let mut body = vec![
+        Line::from(format!("How many {product}? ({name}1-20)")),
+        Line::from(prompt),
+    ];
+    let keys = if discarding.is_some() {
+        body.push(Line::from(format!("Discard the quantity {input:?}?")));
+        keys_line(app, theme, Dialog::Discard, 50)
+    } else {
+        keys_line(app, theme, Dialog::Quantity, 50)
+    };
+    popup(frame, area, "Add to cart", &body, keys, 52);
+}
+
+/// An order: its stage and node, then each line with the product's name, quantity, unit
+/// price and line total (names and prices as the shop shows them now; the id when unknown).
+fn order_lines(app: &App, theme: &Theme, o: &Order) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::from(format!("order  {}", o.id)),
+        Line::from(vec![
+            Span::raw("stage  "),
+            Span::styled(o.stage.as_str(), theme.stage(o.stage)),
+        ]),
+        Line::from(format!("node   {}", o.node)),
+    ];
+    if let Some(reason) = &o.reason {
+        lines.push(Line::from(format!("reason {reason}")));
+    }
+    lines.push(Line::from(Span::styled(
+        format!(
+            "  {:<26} {:>3}   {:>8} {:>9}",
+            "product", "qty", "price", "total"
+        ),
+        theme.dim(),
+    )));
+    for l in &o.lines {
+        let product = app.products.iter().find(|p| p.id == l.product);
+        let name = product.map_or(l.product.to_string(), |p| p.name.clone());
+        let name: String = name.chars().take(26).collect();
+        let (unit, total) = product.map_or(("-".to_string(), "-".to_string()), |p| {
+            (
+                money(p.price_cents),
+                money(p.price_cents * u64::from(l.qty)),
+            )
+        });
+        lines.push(Line::from(format!(
+            "  {name:<26} {:>3} × {unit:>8} {total:>9}",
+            l.qty
+        )));
+    }
+    lines.push(Line::from(format!(
+        "total  {}   took {}",
+        money(o.total_cents),
+        short(o.elapsed)
+    )));
+    lines
 }

@@ -1,4 +1,7 @@
-//! The event log under every tab (each call: node, hit or miss, latency), and the toasts.
+//! The event log beside or under every tab (each call: node, hit or miss, latency; a repeated
+//! failure once, with its count), and the toasts. Toasts take the log pane's top lines (its
+//! title first): they hide no table row, header or footer, only the oldest log lines in view,
+//! which stay in the log; the newest log line always stays visible.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,64 +9,101 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ringshop_shared::duration::short;
 
-use crate::screen::app::App;
+use super::widgets::wrap;
+use crate::screen::app::{App, LogLine};
 use crate::screen::theme::Theme;
 
-pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .title(" Log: each call, its node, hit or miss, latency ");
-    let room = block.inner(area).height as usize;
-    let lines: Vec<Line> = app
-        .log
-        .iter()
-        .rev()
-        .take(room)
-        .rev()
-        .map(|l| {
-            let mut spans = vec![Span::raw(format!("{:<22} ", l.what))];
-            if let Some(node) = &l.node {
-                spans.push(Span::raw(format!("{node:<4} ")));
-            }
-            match l.hit {
-                Some(true) => spans.push(Span::styled("hit  ", theme.ok())),
-                Some(false) => spans.push(Span::raw("miss ")),
-                None => {}
-            }
-            if !l.latency.is_zero() {
-                spans.push(Span::raw(format!("{:>8} ", short(l.latency))));
-            }
-            if l.failover {
-                spans.push(Span::styled("failover ", theme.warn()));
-            }
-            if let Some(e) = &l.error {
-                spans.push(Span::styled(format!("error: {e}"), theme.error()));
-            }
-            Line::from(spans)
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+fn log_line(l: &LogLine, theme: &Theme) -> Line<'static> {
+    let mut spans = vec![Span::raw(format!("{:<22} ", l.what))];
+    if let Some(node) = &l.node {
+        spans.push(Span::raw(format!("{node:<4} ")));
+    }
+    match l.hit {
+        Some(true) => spans.push(Span::styled("hit  ", theme.ok())),
+        Some(false) => spans.push(Span::raw("miss ")),
+        None => {}
+    }
+    if !l.latency.is_zero() {
+        spans.push(Span::raw(format!("{:>8} ", short(l.latency))));
+    }
+    if l.failover {
+        spans.push(Span::styled("failover ", theme.warn()));
+    }
+    if let Some(e) = &l.error {
+        spans.push(Span::styled(format!("error: {e}"), theme.error()));
+    }
+    if l.count > 1 {
+        spans.push(Span::styled(format!(" ×{}", l.count), theme.error()));
+    }
+    Line::from(spans)
 }
 
-/// Toasts stack from the top right of the tab's area (newest first), inside its border, so
-/// they cover neither the footer nor a checkout gauge.
-pub fn toasts(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    for (y, toast) in (area.y + 1..).zip(app.toasts.iter().rev()) {
-        let width = (toast.text.chars().count() as u16 + 4).min(area.width.saturating_sub(2));
-        if y + 1 >= area.y + area.height || width < 4 {
-            break;
-        }
-        let rect = Rect::new(area.x + area.width - 1 - width, y, width, 1);
+/// The toasts' lines, newest first, wrapped to `width`, in at most `room` lines; the last
+/// line says how many more did not fit.
+fn toast_lines(app: &App, theme: &Theme, width: usize, room: usize) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut shown = 0;
+    for toast in app.toasts.iter().rev() {
         let style = if toast.error {
             theme.error()
         } else {
             theme.selected()
         };
-        let mark = if toast.error { "✗" } else { "✓" };
-        frame.render_widget(Clear, rect);
-        frame.render_widget(
-            Paragraph::new(Span::styled(format!(" {mark} {} ", toast.text), style)),
-            rect,
-        );
+        let wrapped = wrap(&Line::from(Span::styled(toast.shown(), style)), width);
+        if !lines.is_empty() && lines.len() + wrapped.len() > room {
+            break;
+        }
+        lines.extend(wrapped);
+        shown += 1;
     }
+    lines.truncate(room);
+    let more = app.toasts.len() - shown;
+    if let (true, Some(last)) = (more > 0, lines.last_mut()) {
+        last.spans
+            .insert(0, Span::styled(format!("+{more} more · "), theme.dim()));
+    }
+    lines
+}
+
+pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(" Log: each call, its node, hit or miss, latency ");
+    let height = usize::from(area.height);
+    // Toasts get every line but the last (the newest log line stays), at least one.
+    let toasts = toast_lines(
+        app,
+        theme,
+        usize::from(area.width),
+        height.saturating_sub(1).max(1),
+    );
+    let log_rows = if toasts.is_empty() {
+        usize::from(block.inner(area).height)
+    } else {
+        height.saturating_sub(toasts.len())
+    };
+    // The newest lines, each wrapped to the pane (an error is read whole), newest last.
+    let mut lines: Vec<Line> = Vec::new();
+    for l in app.log.iter().rev() {
+        if lines.len() >= log_rows {
+            break;
+        }
+        let wrapped = wrap(&log_line(l, theme), usize::from(area.width));
+        lines.splice(0..0, wrapped);
+    }
+    let lines = lines.split_off(lines.len().saturating_sub(log_rows));
+    if toasts.is_empty() {
+        frame.render_widget(Paragraph::new(lines).block(block), area);
+        return;
+    }
+    let top = Rect::new(area.x, area.y, area.width, toasts.len() as u16);
+    let rest = Rect::new(
+        area.x,
+        area.y + top.height,
+        area.width,
+        area.height - top.height,
+    );
+    frame.render_widget(Clear, top);
+    frame.render_widget(Paragraph::new(toasts), top);
+    frame.render_widget(Paragraph::new(lines), rest);
 }

@@ -1,11 +1,13 @@
 //! Drawing. Views read `App` and draw it; they never change state and never touch the
-//! network. The frame: header, tabs, the tab's view, the event log, the footer; toasts and
-//! dialogs float above, clipped to the frame.
+//! network. The frame: header, tabs, the tab's view, the event log (under the view, or beside
+//! it from 140 columns), the footer (the focused tab's or dialog's keys, and a text input's
+//! prompt); toasts take the log's top lines; dialogs float above, clipped to the frame.
 
 mod cart;
 mod cluster;
 mod demo;
 mod dialogs;
+mod help;
 mod log;
 mod orders;
 mod shop;
@@ -14,16 +16,22 @@ mod widgets;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
-use super::app::{App, Tab};
-use super::keys;
+use self::widgets::hint_spans;
+use super::app::{App, Mode, Tab};
+use super::keys::{self, Focus};
 use super::theme::Theme;
 use crate::client::MemberState;
 
 /// Smallest usable terminal.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
+/// From this width the log sits beside the tab's view (taller, and the tables do not stretch
+/// their name columns across the whole screen).
+pub const SIDE_LOG_WIDTH: u16 = 140;
+/// The side log's width.
+const SIDE_LOG: u16 = 60;
 
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
@@ -35,18 +43,26 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
             "terminal too small: need {MIN_WIDTH}×{MIN_HEIGHT}, have {}×{}",
             area.width, area.height
         );
-        frame.render_widget(Paragraph::new(text), area);
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
-    let log_height = if area.height >= 30 { 6 } else { 3 };
-    let [header, tabs, main, log, footer] = Layout::vertical([
+    let [header, tabs, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(5),
-        Constraint::Length(log_height),
         Constraint::Length(1),
     ])
     .areas(area);
+    let (main, log) = if area.width >= SIDE_LOG_WIDTH {
+        let [main, log] =
+            Layout::horizontal([Constraint::Min(60), Constraint::Length(SIDE_LOG)]).areas(body);
+        (main, log)
+    } else {
+        let log_height = if area.height >= 30 { 6 } else { 3 };
+        let [main, log] =
+            Layout::vertical([Constraint::Min(5), Constraint::Length(log_height)]).areas(body);
+        (main, log)
+    };
     draw_header(app, theme, frame, header);
     draw_tabs(app, theme, frame, tabs);
     match app.tab {
@@ -58,7 +74,6 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     }
     log::draw(app, theme, frame, log);
     draw_footer(app, theme, frame, footer);
-    log::toasts(app, theme, frame, main);
     dialogs::draw(app, theme, frame, area);
 }
 
@@ -111,11 +126,31 @@ fn draw_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The keys of what has the focus (a dialog's while one is open), after a text input's
+/// prompt: the filter's "/text▏", or the question whether to discard it.
 fn draw_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let focus = app.mode.dialog().map_or(Focus::Tab(app.tab), Focus::Dialog);
     let mut spans = Vec::new();
-    for (key, label) in keys::footer(app.tab, area.width) {
-        spans.push(Span::styled(key, theme.key()));
-        spans.push(Span::raw(format!(" {label}  ")));
+    match &app.mode {
+        Mode::Filter(text) => {
+            spans.push(Span::styled(format!("/{text}"), theme.title()));
+            spans.push(Span::raw("▏ "));
+        }
+        Mode::Discard(typing) => {
+            if let Mode::Filter(text) = &**typing {
+                spans.push(Span::styled(
+                    format!("discard the filter /{text}? "),
+                    theme.warn(),
+                ));
+            }
+        }
+        _ => {}
     }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let room = area.width.saturating_sub(used as u16);
+    spans.extend(hint_spans(
+        theme,
+        keys::footer(focus, app.node_controls(), room),
+    ));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

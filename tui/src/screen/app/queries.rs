@@ -1,0 +1,168 @@
+//! The queries views and `update` ask of `App`: what a list shows after its filter, category
+//! and sort, which node is selected, how long a list is. Reads only (except for keeping a
+//! selection in range, which `update` asks for).
+
+use ringshop_shared::{NodeId, Order};
+
+use super::App;
+use super::mode::{DemoPass, ListState};
+use super::rows::{CartLine, ProductRow, SortColumn, Tab};
+use crate::client::MemberRow;
+use crate::client::demo::Row;
+
+impl App {
+    pub fn visible_products(&self) -> Vec<&ProductRow> {
+        let f = self.shop.filter.to_lowercase();
+        self.products
+            .iter()
+            .filter(|p| self.category.as_ref().is_none_or(|c| &p.category == c))
+            .filter(|p| {
+                f.is_empty() || p.name.to_lowercase().contains(&f) || p.id.as_str().contains(&f)
+            })
+            .collect()
+    }
+
+    pub fn visible_cart(&self) -> Vec<&CartLine> {
+        let f = self.cart_list.filter.to_lowercase();
+        self.cart
+            .iter()
+            .filter(|l| {
+                f.is_empty()
+                    || l.name.to_lowercase().contains(&f)
+                    || l.product.as_str().contains(&f)
+            })
+            .collect()
+    }
+
+    pub fn visible_orders(&self) -> Vec<&Order> {
+        let f = self.orders_list.filter.to_lowercase();
+        self.orders
+            .iter()
+            .filter(|o| {
+                f.is_empty()
+                    || o.id.to_string().contains(&f)
+                    || o.stage.as_str().contains(&f)
+                    || o.node.as_str().contains(&f)
+            })
+            .collect()
+    }
+
+    /// Members in the table's order (sorted), filtered.
+    pub fn visible_members(&self) -> Vec<&MemberRow> {
+        let f = self.cluster.filter.to_lowercase();
+        let mut rows: Vec<&MemberRow> = self
+            .members
+            .iter()
+            .filter(|m| {
+                f.is_empty()
+                    || m.name.as_str().contains(&f)
+                    || m.state.word().to_lowercase().contains(&f)
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            let order = match self.sort {
+                SortColumn::State => a.state.cmp(&b.state),
+                SortColumn::Share => a.share.total_cmp(&b.share),
+                SortColumn::Actors => {
+                    (a.stats.map(|s| s.live_actors)).cmp(&b.stats.map(|s| s.live_actors))
+                }
+                SortColumn::Hits => (a.stats.map(|s| s.hits)).cmp(&b.stats.map(|s| s.hits)),
+                SortColumn::Name => a.name.cmp(&b.name),
+            };
+            order.then_with(|| a.name.cmp(&b.name))
+        });
+        if self.sort_reversed {
+            rows.reverse();
+        }
+        rows
+    }
+
+    /// The node under the cluster selection.
+    pub(crate) fn selected_member(&self) -> Option<NodeId> {
+        self.visible_members()
+            .get(self.cluster.selected)
+            .map(|m| m.name.clone())
+    }
+
+    /// Keeps the selection on the same node (not the same row) after a refresh or re-sort.
+    pub(crate) fn follow_member(&mut self, name: Option<NodeId>) {
+        let index = name.and_then(|n| self.visible_members().iter().position(|m| m.name == n));
+        match index {
+            Some(i) => self.cluster.selected = i,
+            None => self.clamp(),
+        }
+    }
+
+    /// Units in the cart, over all its lines.
+    pub fn cart_items(&self) -> u32 {
+        self.cart.iter().map(|l| l.qty).sum()
+    }
+
+    pub fn cart_total(&self) -> u64 {
+        self.cart
+            .iter()
+            .map(|l| l.price_cents * u64::from(l.qty))
+            .sum()
+    }
+
+    pub(crate) fn list_len(&self) -> usize {
+        match self.tab {
+            Tab::Shop => self.visible_products().len(),
+            Tab::Cart => self.visible_cart().len(),
+            Tab::Orders => self.visible_orders().len(),
+            Tab::Cluster => self.visible_members().len(),
+            Tab::Demo => self.visible_demo().iter().map(|(_, rows)| rows.len()).sum(),
+        }
+    }
+
+    /// The focused tab's list (every tab has one; the Demo tab's is its passes' rows).
+    pub fn list(&self) -> &ListState {
+        match self.tab {
+            Tab::Shop => &self.shop,
+            Tab::Cart => &self.cart_list,
+            Tab::Orders => &self.orders_list,
+            Tab::Cluster => &self.cluster,
+            Tab::Demo => &self.demo_list,
+        }
+    }
+
+    pub(crate) fn list_mut(&mut self) -> &mut ListState {
+        match self.tab {
+            Tab::Shop => &mut self.shop,
+            Tab::Cart => &mut self.cart_list,
+            Tab::Orders => &mut self.orders_list,
+            Tab::Cluster => &mut self.cluster,
+            Tab::Demo => &mut self.demo_list,
+        }
+    }
+
+    /// The demo's passes with their rows that match the filter (id, node, cache, note);
+    /// a pass with none is left out.
+    pub fn visible_demo(&self) -> Vec<(&DemoPass, Vec<&Row>)> {
+        let f = self.demo_list.filter.to_lowercase();
+        self.demo
+            .passes
+            .iter()
+            .map(|p| {
+                let rows = p
+                    .pass
+                    .rows
+                    .iter()
+                    .filter(|r| {
+                        f.is_empty()
+                            || r.cells()
+                                .iter()
+                                .any(|cell| cell.to_lowercase().contains(&f))
+                    })
+                    .collect::<Vec<_>>();
+                (p, rows)
+            })
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect()
+    }
+
+    /// Rows of all demo passes, for "n of m".
+    pub fn demo_rows(&self) -> usize {
+        self.demo.passes.iter().map(|p| p.pass.rows.len()).sum()
+    }
+}

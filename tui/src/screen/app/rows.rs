@@ -1,0 +1,156 @@
+//! The rows the screen shows and the small vocabularies around them: tabs, cache states, the
+//! members' sort column, product and cart rows, log lines and toasts. Plain data.
+
+use std::time::{Duration, Instant};
+
+use ringshop_shared::{NodeId, ProductId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tab {
+    Shop,
+    Cart,
+    Orders,
+    Cluster,
+    Demo,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [Tab::Shop, Tab::Cart, Tab::Orders, Tab::Cluster, Tab::Demo];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Shop => "Shop",
+            Tab::Cart => "Cart",
+            Tab::Orders => "Orders",
+            Tab::Cluster => "Cluster",
+            Tab::Demo => "Demo",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// Where a quote came from: its owner's cache, a fresh computation, or the last one seen
+/// (its owner did not answer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cache {
+    Hit,
+    Miss,
+    Stale,
+}
+
+impl Cache {
+    pub fn word(self) -> &'static str {
+        match self {
+            Cache::Hit => "hit",
+            Cache::Miss => "miss",
+            Cache::Stale => "STALE",
+        }
+    }
+}
+
+/// The members table's sort column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortColumn {
+    #[default]
+    Name,
+    State,
+    Share,
+    Actors,
+    Hits,
+}
+
+impl SortColumn {
+    pub const ALL: [SortColumn; 5] = [
+        SortColumn::Name,
+        SortColumn::State,
+        SortColumn::Share,
+        SortColumn::Actors,
+        SortColumn::Hits,
+    ];
+
+    pub fn next(self) -> SortColumn {
+        let i = SortColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        SortColumn::ALL[(i + 1) % SortColumn::ALL.len()]
+    }
+
+    /// The heading of the column it sorts.
+    pub fn heading(self) -> &'static str {
+        match self {
+            SortColumn::Name => "name",
+            SortColumn::State => "status",
+            SortColumn::Share => "share",
+            SortColumn::Actors => "actors",
+            SortColumn::Hits => "hits",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProductRow {
+    pub id: ProductId,
+    pub name: String,
+    pub category: String,
+    pub price_cents: u64,
+    pub stock: u32,
+    pub node: NodeId,
+    pub cache: Cache,
+    pub age: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CartLine {
+    pub product: ProductId,
+    pub name: String,
+    pub price_cents: u64,
+    pub qty: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    pub what: String,
+    pub node: Option<NodeId>,
+    pub hit: Option<bool>,
+    pub latency: Duration,
+    pub failover: bool,
+    pub error: Option<String>,
+    /// How many times in a row this happened (a repeated failure is one line, counted).
+    pub count: u32,
+}
+
+impl LogLine {
+    /// A call's line: what, where, how fast.
+    pub fn call(what: impl Into<String>, node: Option<NodeId>, latency: Duration) -> LogLine {
+        LogLine {
+            what: what.into(),
+            node,
+            hit: None,
+            latency,
+            failover: false,
+            error: None,
+            count: 1,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+    pub born: Instant,
+    /// How many times it happened since it was shown (shown as ×N past 1).
+    pub count: u32,
+}
+
+impl Toast {
+    /// As shown: a mark, the text, and the count when it repeated.
+    pub fn shown(&self) -> String {
+        let mark = if self.error { "✗" } else { "✓" };
+        match self.count {
+            0 | 1 => format!("{mark} {}", self.text),
+            n => format!("{mark} {} ×{n}", self.text),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! What keys do while a dialog is open (called by `update` once the key table has found the
+//! dialog's command, or found none): the help scrolls and closes, a filter or a quantity is
+//! typed, kept, erased or (after asking, when it holds text) thrown away, a yes/no question
+//! is answered. Characters a text input does not bind are its text.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::app::{App, Confirm, Mode};
+use super::effect::Effect;
+use super::keys::{self, Command};
+
+/// Most digits a quantity takes.
+const QTY_DIGITS: usize = 3;
+
+impl App {
+    pub(super) fn on_dialog_command(&mut self, command: Command) -> Vec<Effect> {
+        match (self.mode.clone(), command) {
+            (Mode::Help, Command::Down) => {
+                let lines: usize = keys::help(self.tab, self.node_controls())
+                    .iter()
+                    .map(|s| s.entries.len() + 1)
+                    .sum();
+                self.help_scroll = (self.help_scroll + 1).min(lines);
+            }
+            (Mode::Help, Command::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
+            (Mode::Help | Mode::OrderDetail(_), Command::Close) => {
+                self.help_scroll = 0;
+                self.mode = Mode::Normal;
+            }
+            (Mode::Filter(_), Command::Accept) => self.mode = Mode::Normal,
+            (Mode::Filter(text), Command::Cancel) if text.is_empty() => self.mode = Mode::Normal,
+            (Mode::Quantity { input, .. }, Command::Cancel) if input.is_empty() => {
+                self.mode = Mode::Normal
+            }
+            (typing @ (Mode::Filter(_) | Mode::Quantity { .. }), Command::Cancel) => {
+                self.mode = Mode::Discard(Box::new(typing));
+            }
+            (Mode::Filter(mut text), Command::Erase) => {
+                text.pop();
+                self.set_filter(text);
+            }
+            (Mode::Quantity { product, mut input }, Command::Erase) => {
+                input.pop();
+                self.mode = Mode::Quantity { product, input };
+            }
+            (Mode::Quantity { product, input }, Command::Accept) => {
+                self.mode = Mode::Normal;
+                self.add_to_cart(&product, &input);
+            }
+            (Mode::Confirm(confirm), Command::Yes) => {
+                self.mode = Mode::Normal;
+                return self.confirmed(confirm);
+            }
+            (Mode::Confirm(_), Command::No) => self.mode = Mode::Normal,
+            (Mode::Discard(typing), Command::Yes) => {
+                if let Mode::Filter(_) = *typing {
+                    self.set_filter(String::new());
+                }
+                self.mode = Mode::Normal;
+            }
+            (Mode::Discard(typing), Command::No) => self.mode = *typing,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// A key the dialog does not bind: text in a text input, no to a question.
+    pub(super) fn on_dialog_other_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let typed = match key.code {
+            KeyCode::Char(c)
+                if !c.is_control() && !key.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                Some(c)
+            }
+            _ => None,
+        };
+        match (self.mode.clone(), typed) {
+            (Mode::Filter(mut text), Some(c)) => {
+                text.push(c);
+                self.set_filter(text);
+            }
+            (Mode::Quantity { product, mut input }, Some(c))
+                if c.is_ascii_digit() && input.len() < QTY_DIGITS =>
+            {
+                input.push(c);
+                self.mode = Mode::Quantity { product, input };
+            }
+            // Enter alone never confirms: any key but y is no.
+            (Mode::Confirm(_), _) => self.mode = Mode::Normal,
+            // Any key but esc/y keeps the text.
+            (Mode::Discard(typing), _) => self.mode = *typing,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Types `text` as the focused list's filter (it applies as it is typed).
+    fn set_filter(&mut self, text: String) {
+        let list = self.list_mut();
+        list.filter = text.clone();
+        list.selected = 0;
+        self.mode = Mode::Filter(text);
+    }
+
+    fn confirmed(&mut self, confirm: Confirm) -> Vec<Effect> {
+        match confirm {
+            Confirm::KillNode { name, .. } => {
+                self.failing.remove(&format!("kill {name}"));
+                vec![Effect::KillNode(name)]
+            }
+            Confirm::LeaveNode { name, .. } => {
+                self.failing.remove(&format!("leave {name}"));
+                vec![Effect::LeaveNode(name)]
+            }
+            Confirm::Checkout { lines, .. } => {
+                self.failing.remove("checkout");
+                self.checkout = None;
+                vec![Effect::Checkout(lines)]
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Dialogs and text inputs through the key table: the filter's prompt on every tab (the demo
+//! too), asking before typed text is thrown away, the quantity's placeholder, the help's
+//! scrolling, an order's detail.
+
+use crossterm::event::KeyCode;
+use ringshop_tui::screen::action::Action;
+use ringshop_tui::screen::app::{Mode, Tab};
+
+use super::fixtures::{demo_pass, demo_row};
+use super::{app, key, press};
+
+#[test]
+fn slash_opens_the_filter_on_every_tab_and_what_follows_is_text() {
+    for tab in Tab::ALL {
+        let mut app = app();
+        app.tab = tab;
+        press(&mut app, "/");
+        assert_eq!(app.mode, Mode::Filter(String::new()), "{tab:?}");
+        press(&mut app, "n3q");
+        assert_eq!(app.tab, tab, "{tab:?}: 3 is text, not a tab");
+        assert!(!app.quit, "q is text");
+        assert_eq!(app.list().filter, "n3q");
+    }
+}
+
+#[test]
+fn the_demo_passes_filter_like_every_list() {
+    let mut app = app();
+    app.update(Action::DemoPass(demo_pass(vec![
+        demo_row(1, "n1"),
+        demo_row(2, "n3"),
+        demo_row(3, "n3"),
+    ])));
+    press(&mut app, "5/n3");
+    app.update(key(KeyCode::Enter));
+    let shown: Vec<u64> = app
+        .visible_demo()
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|r| r.id))
+        .collect();
+    assert_eq!(shown, vec![2, 3]);
+    assert_eq!((app.tab, app.demo_rows()), (Tab::Demo, 3));
+}
+
+#[test]
+fn esc_in_a_filter_with_text_asks_first_and_a_second_esc_or_y_discards() {
+    let mut app = app();
+    press(&mut app, "/tea");
+    app.update(key(KeyCode::Esc));
+    assert!(matches!(app.mode, Mode::Discard(_)), "it asks");
+    assert_eq!(app.shop.filter, "tea", "nothing is lost yet");
+    press(&mut app, "n");
+    assert_eq!(app.mode, Mode::Filter("tea".into()), "n keeps editing");
+    press(&mut app, "s");
+    assert_eq!(app.shop.filter, "teas", "and typing goes on");
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(
+        (app.mode.clone(), app.shop.filter.as_str()),
+        (Mode::Normal, "")
+    );
+    press(&mut app, "/x");
+    app.update(key(KeyCode::Esc));
+    press(&mut app, "y");
+    assert_eq!(
+        (app.mode.clone(), app.shop.filter.as_str()),
+        (Mode::Normal, "")
+    );
+    press(&mut app, "/");
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Normal, "an empty filter closes at once");
+}
+
+#[test]
+fn esc_in_a_typed_quantity_asks_first_and_an_untouched_one_closes() {
+    let mut app = app();
+    app.update(key(KeyCode::Enter));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Normal, "nothing typed: closes at once");
+    app.update(key(KeyCode::Enter));
+    press(&mut app, "12");
+    app.update(key(KeyCode::Esc));
+    assert!(matches!(app.mode, Mode::Discard(_)));
+    press(&mut app, "x");
+    assert!(
+        matches!(&app.mode, Mode::Quantity { input, .. } if input == "12"),
+        "any other key keeps the text"
+    );
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.cart.is_empty(), "discarded, nothing added");
+}
+
+#[test]
+fn help_scrolls_with_j_and_k_and_closes_with_q() {
+    let mut app = app();
+    press(&mut app, "?jj");
+    assert_eq!((app.mode.clone(), app.help_scroll), (Mode::Help, 2));
+    press(&mut app, "k");
+    assert_eq!(app.help_scroll, 1);
+    press(&mut app, "4");
+    assert_eq!(app.tab, Tab::Shop, "keys outside the help's own do nothing");
+    press(&mut app, "q");
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!app.quit, "q closes the help, it does not quit");
+}
