@@ -160,36 +160,6 @@ impl Cluster {
     }
 }
 
-impl Cluster {
-    /// The members as this client last saw them, without asking the cluster (when nothing
-    /// answers): each one's last listed status, down unless its connection is open now, no
-    /// counters.
-    pub fn local_snapshot(&self) -> Snapshot {
-        let shares = self.ring().shares();
-        let members = self
-            .members()
-            .into_iter()
-            .map(|m| MemberRow {
-                share: shares
-                    .iter()
-                    .find(|(n, _)| *n == m.name)
-                    .map_or(0.0, |(_, s)| *s),
-                state: MemberState::of(m.status, m.up),
-                name: m.name,
-                addr: m.addr,
-                incarnation: m.incarnation,
-                heartbeat_age: m.heartbeat_age,
-                stats: None,
-            })
-            .collect();
-        Snapshot {
-            epoch: self.epoch(),
-            members,
-            unknown: self.unreachable(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
