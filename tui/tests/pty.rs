@@ -101,3 +101,31 @@ fn read_only_offers_no_node_controls() {
     screen.keys("qq");
     assert!(screen.exit_status(Duration::from_secs(15)));
 }
+
+#[test]
+fn the_screen_comes_back_by_itself_after_every_node_was_killed_and_one_started_again() {
+    let mut screen = Terminal::screen(&[], 100, 30);
+    let long = Duration::from_secs(20);
+    screen.wait_for("Products (40)", long);
+    screen.keys("4");
+    screen.wait_for("3/3 nodes up", long);
+    for n in 1..=3 {
+        screen.keys("x");
+        screen.wait_for("y yes", long);
+        screen.keys("y");
+        screen.wait_for(&format!("killed n{n}"), long);
+        screen.keys("j");
+    }
+    screen.wait_for("0/3 nodes up", long);
+    // The store keeps n1's name until its old row is past suspicion (2 s).
+    std::thread::sleep(Duration::from_secs(3));
+    screen.keys("gs");
+    screen.wait_for("started n1", long);
+    // No key from here on: the client finds n1 where it was and the screen follows.
+    screen.wait_for("1/3 nodes up", long);
+    screen.wait_for("n1     UP", long);
+    // Products are quoted again, all 40 by n1, the one node up.
+    screen.wait_for("quotes ×40", long);
+    screen.keys("q");
+    assert!(screen.exit_status(Duration::from_secs(15)));
+}

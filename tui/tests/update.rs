@@ -324,3 +324,39 @@ fn the_cluster_selection_follows_the_node_across_refreshes_and_re_sorts() {
     });
     assert_eq!(selected(&app), "n2", "after a refresh adds a node");
 }
+
+#[test]
+fn in_flight_counts_every_effect_until_the_runner_says_it_finished() {
+    let mut app = App::new(true, false, Duration::from_secs(1), "log".into());
+    let started = app.start();
+    assert_eq!(app.in_flight, started.len());
+    let refresh = press(&mut app, "r");
+    assert_eq!(app.in_flight, started.len() + refresh.len());
+    for _ in 0..started.len() + refresh.len() {
+        app.update(Action::Finished);
+    }
+    assert_eq!(app.in_flight, 0);
+    // A failure is a result, not the end of an effect: only `Finished` counts down, and it
+    // never goes below zero.
+    app.update(Action::failed("quotes", "no answer"));
+    app.update(Action::Finished);
+    assert_eq!(app.in_flight, 0);
+    // Checkout, node controls and the demo are effects like any other.
+    press(&mut app, "5d");
+    assert_eq!(app.in_flight, 1, "the demo runs");
+}
+
+#[test]
+fn l_lets_a_node_leave_after_asking_and_x_kills_after_asking() {
+    let mut app = app();
+    press(&mut app, "4jl");
+    let Mode::Confirm(Confirm::LeaveNode { name, .. }) = app.mode.clone() else {
+        panic!("a dialog, got {:?}", app.mode);
+    };
+    assert_eq!(name.as_str(), "n2");
+    assert_eq!(press(&mut app, "y"), vec![Effect::LeaveNode(node("n2"))]);
+    press(&mut app, "x");
+    assert!(matches!(app.mode, Mode::Confirm(Confirm::KillNode { .. })));
+    assert!(press(&mut app, "n").is_empty(), "no is the default");
+    assert_eq!(app.mode, Mode::Normal);
+}

@@ -90,7 +90,11 @@ impl App {
             error: Some(error),
             ..LogLine::call(what, None, Duration::ZERO)
         });
-        self.toast(text, true);
+        // The same failure again after a success in between: still one toast, counted.
+        match self.toasts.iter_mut().find(|t| t.error && t.text == text) {
+            Some(toast) => toast.count += 1,
+            None => self.toast(text, true),
+        }
     }
 
     /// The screen knows what it just did: the row says so at once (pending the snapshots),

@@ -129,3 +129,13 @@ fn when_no_member_answers_none_is_counted_up() {
     app.update(Action::failed("members", "no member is up"));
     assert_eq!(app.toasts.len(), 1);
 }
+
+#[test]
+fn the_same_failure_after_a_success_in_between_is_still_one_toast() {
+    let mut app = app();
+    app.update(Action::failed("products", "no member is up"));
+    app.update(Action::Products(Vec::new()));
+    app.update(Action::failed("products", "no member is up"));
+    let toasts: Vec<String> = app.toasts.iter().map(|t| t.shown()).collect();
+    assert_eq!(toasts, vec!["✗ products: no member is up ×2".to_string()]);
+}
