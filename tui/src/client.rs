@@ -1,6 +1,7 @@
 //! The client layer: everything the main knows about the cluster and every call it places.
-//! `Cluster` follows the membership, keeps one connection per member and places each call on
-//! its id's owner (`call.rs`, through `ringshop_shared::route`); `shop.rs` and `orders.rs` are
+//! `Cluster` follows the membership (`follow.rs`), keeps one connection per member, finds the
+//! cluster again from any state (`probe.rs`) and places each call on its id's owner
+//! (`call.rs`, through `ringshop_shared::route`); `shop.rs` and `orders.rs` are
 //! the shop's calls, `members.rs` the members table, `demo.rs` the demo cycle, `embedded.rs`
 //! the in-process cluster and `open.rs` the choice between the two. Nothing here draws or
 //! prints: the verbs and the screen sit on top.
