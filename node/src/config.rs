@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ringshop_shared::transport::Security;
 use ringshop_shared::{DEFAULT_VNODES, NodeId};
 
 use crate::membership::Timing;
@@ -30,6 +31,30 @@ pub struct Config {
     /// The catalog file; None is the built-in one.
     pub catalog: Option<PathBuf>,
     pub payment: Payment,
+    /// The address other nodes and clients dial, as the members table lists it; None is the
+    /// bound address. Port 0 here means the bound port.
+    pub advertise: Option<SocketAddr>,
+    /// Mutual TLS with the cluster's CA, or plaintext.
+    pub security: Security,
+    /// Plaintext on a non-loopback address, asked for explicitly (`--insecure`).
+    pub insecure: bool,
+}
+
+/// A listen / advertise / security combination a node refuses to start with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExposureError {
+    #[error(
+        "--listen {listen} binds every interface, so it is no address to dial: add --advertise HOST:PORT, the address other nodes and clients reach this node at"
+    )]
+    WildcardWithoutAdvertise { listen: SocketAddr },
+    #[error(
+        "--advertise {advertise} is a wildcard; advertise the address other nodes and clients reach this node at"
+    )]
+    WildcardAdvertise { advertise: SocketAddr },
+    #[error(
+        "--listen {listen} is not a loopback address: give the cluster's certificates with --certs DIR (make them with `ringshop-node certs init DIR`), or pass --insecure to serve without TLS"
+    )]
+    NoCerts { listen: SocketAddr },
 }
 
 impl Config {
@@ -43,7 +68,54 @@ impl Config {
             vnodes: DEFAULT_VNODES,
             catalog: None,
             payment: Payment::default(),
+            advertise: None,
+            security: Security::Plain,
+            insecure: false,
         }
+    }
+
+    /// Refuses a wildcard listen without an address to advertise, and a non-loopback address
+    /// without TLS unless `insecure`. Loopback without certificates is fine, as always.
+    pub fn check_exposure(&self) -> Result<(), ExposureError> {
+        let listen = self.listen;
+        if let Some(advertise) = self.advertise
+            && advertise.ip().is_unspecified()
+        {
+            return Err(ExposureError::WildcardAdvertise { advertise });
+        }
+        if listen.ip().is_unspecified() && self.advertise.is_none() {
+            return Err(ExposureError::WildcardWithoutAdvertise { listen });
+        }
+        if !listen.ip().is_loopback() && !self.security.is_tls() && !self.insecure {
+            return Err(ExposureError::NoCerts { listen });
+        }
+        Ok(())
+    }
+
+    /// The address to list in the members table once bound at `bound`: `advertise` (its port
+    /// 0 taken as the bound port), else the bound address.
+    pub fn advertised(&self, bound: SocketAddr) -> SocketAddr {
+        match self.advertise {
+            Some(a) if a.port() == 0 => SocketAddr::new(a.ip(), bound.port()),
+            Some(a) => a,
+            None => bound,
+        }
+    }
+
+    pub fn with_advertise(mut self, advertise: SocketAddr) -> Config {
+        self.advertise = Some(advertise);
+        self
+    }
+
+    pub fn with_security(mut self, security: Security) -> Config {
+        self.security = security;
+        self
+    }
+
+    /// Serve without TLS even off loopback (`--insecure`).
+    pub fn insecure(mut self) -> Config {
+        self.insecure = true;
+        self
     }
 
     pub fn with_db(mut self, db: impl Into<PathBuf>) -> Config {

@@ -15,6 +15,7 @@
 //! returns only when all of them have ended.
 
 pub mod actors;
+pub mod certs;
 pub mod config;
 pub mod handoff;
 pub mod holding;
@@ -28,7 +29,9 @@ pub mod store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION};
+use ringshop_shared::transport::{
+    self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION, Role, Security,
+};
 use ringshop_shared::wire::MemberStatus;
 use ringshop_shared::{NodeId, Shard};
 use tarpc::server::{BaseChannel, Channel};
@@ -60,6 +63,15 @@ pub enum NodeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("node {name}: {source}")]
+    Exposure {
+        name: NodeId,
+        source: config::ExposureError,
+    },
+    #[error(
+        "node {name}: --certs holds a {role} certificate; a node needs its own, made by `ringshop-node certs node {name} HOST...`"
+    )]
+    NotANodeCertificate { name: NodeId, role: Role },
     #[error("node {name}: ttl {ttl_ms} ms is too short; use at least 1 ms")]
     Ttl { name: NodeId, ttl_ms: u128 },
     #[error("node {name}: {source}")]
@@ -79,6 +91,7 @@ const SETTLE_BEFORE_LEAVING: std::time::Duration = std::time::Duration::from_sec
 pub struct NodeHandle {
     name: NodeId,
     addr: SocketAddr,
+    advertised: SocketAddr,
     owned: Owned,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -92,6 +105,12 @@ impl NodeHandle {
     /// The address it listens on (the real port when the config said port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address others dial, as the members table lists it (`Config::advertise`, else
+    /// the address it listens on).
+    pub fn advertised(&self) -> SocketAddr {
+        self.advertised
     }
 
     /// This node's incarnation now (it grows when the node rejoins after being declared dead).
@@ -172,6 +191,23 @@ pub async fn serve_with_store(
             ttl_ms: config.ttl.as_millis(),
         });
     }
+    config
+        .check_exposure()
+        .map_err(|source| NodeError::Exposure {
+            name: name.clone(),
+            source,
+        })?;
+    if let Security::Tls(tls) = &config.security
+        && tls.role() != Role::Node
+    {
+        return Err(NodeError::NotANodeCertificate {
+            name,
+            role: tls.role(),
+        });
+    }
+    if config.insecure && !config.listen.ip().is_loopback() && !config.security.is_tls() {
+        tracing::warn!(node = %name, listen = %config.listen, "serving WITHOUT TLS on a non-loopback address (--insecure): anyone who reaches this port may call every RPC, node-to-node ones too");
+    }
     let bind_error = |source| NodeError::Bind {
         name: config.name.clone(),
         addr: config.listen,
@@ -179,6 +215,7 @@ pub async fn serve_with_store(
     };
     let listener = TcpListener::bind(config.listen).await.map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
+    let advertised = config.advertised(addr);
     let store_error = |source| NodeError::Store {
         name: name.clone(),
         source,
@@ -192,7 +229,7 @@ pub async fn serve_with_store(
     let members = Members::join(
         store,
         name.clone(),
-        addr,
+        advertised,
         config.timing.clone(),
         config.vnodes,
     )
@@ -205,7 +242,7 @@ pub async fn serve_with_store(
     let registry = Registry::new(name.clone(), ttl, (), claims.clone(), stop, tasks);
     let (stop, tasks, store) = (shutdown.clone(), tracker.clone(), members.store().clone());
     let products = Products::new(name.clone(), ttl, store, claims, stop, tasks);
-    let peers = Arc::new(Peers::new(DEFAULT_CONNECT_TIMEOUT));
+    let peers = Arc::new(Peers::new(DEFAULT_CONNECT_TIMEOUT, config.security.clone()));
     let detector = Detector::new(members.clone(), peers.clone());
     let checkout = Checkout::new(
         members.clone(),
@@ -217,7 +254,7 @@ pub async fn serve_with_store(
         shutdown.clone(),
     );
     let server = ShardServer::new(
-        addr,
+        advertised,
         config.ttl,
         registry.clone(),
         members.clone(),
@@ -241,12 +278,15 @@ pub async fn serve_with_store(
     let (stop, tasks) = (shutdown.clone(), tracker.clone());
     tracker.spawn(transport::accept_loop(
         listener,
+        config.security.clone(),
         shutdown.clone(),
-        move |framed, peer| {
-            tracing::debug!(%peer, "connection opened");
+        tracker.clone(),
+        move |framed, peer: transport::Peer| {
+            tracing::debug!(peer = %peer.addr, role = ?peer.role, "connection opened");
+            // Each connection gets its own server value, which knows the caller's role.
             let requests = BaseChannel::with_defaults(framed)
                 .max_concurrent_requests(MAX_IN_FLIGHT_PER_CONNECTION)
-                .execute(server.clone().serve());
+                .execute(server.for_caller(peer.role).serve());
             tasks.spawn(transport::run_requests(
                 requests,
                 stop.clone(),
@@ -254,10 +294,11 @@ pub async fn serve_with_store(
             ));
         },
     ));
-    tracing::info!(node = %name, %addr, ttl_ms = config.ttl.as_millis() as u64, "serving");
+    tracing::info!(node = %name, %addr, %advertised, tls = config.security.is_tls(), ttl_ms = config.ttl.as_millis() as u64, "serving");
     Ok(NodeHandle {
         name,
         addr,
+        advertised,
         owned,
         shutdown,
         tracker,

@@ -6,34 +6,55 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+use ringshop_node::certs;
 use ringshop_node::config::{DEFAULT_LISTEN, DEFAULT_TTL};
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::store::default_db_path;
 use ringshop_node::{Config, Timing, serve};
 use ringshop_shared::NodeId;
 use ringshop_shared::duration::parse_duration;
+use ringshop_shared::transport::{Role, Security};
 
 /// A ringshop worker node: per-id actors that keep short-lived values, served over tarpc.
 ///
 /// It joins the cluster recorded in the shared database (`--db`): every node started with the
 /// same database is a member, and ids are placed over the live members. On start it prints one
-/// line on stdout, `ringshop-node NAME listening on ADDR`, then logs to stderr. Ctrl-C or
-/// SIGTERM leaves gracefully (its cached entries go to their new owners).
+/// line on stdout, `ringshop-node NAME listening on ADDR` (`, advertised as ADDR` when that
+/// differs), then logs to stderr. Ctrl-C or SIGTERM leaves gracefully (its cached entries go to
+/// their new owners).
+///
+/// Off loopback every connection is mutual TLS with the cluster's CA (`--certs DIR`; make the
+/// certificates with `ringshop-node certs`), unless `--insecure` says otherwise.
 #[derive(Parser, Debug)]
 #[command(
     version,
-    after_help = "Environment:\n  RUST_LOG     log filter for stderr (default: info), e.g. RUST_LOG=debug\n  RINGSHOP_DB  the database file when --db is not given\n\nExit codes: 0 stopped by Ctrl-C / SIGTERM, 1 could not start, 2 usage\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)"
+    args_conflicts_with_subcommands = true,
+    after_help = "Environment:\n  RUST_LOG     log filter for stderr (default: info), e.g. RUST_LOG=debug\n  RINGSHOP_DB  the database file when --db is not given\n\nExit codes: 0 stopped by Ctrl-C / SIGTERM, 1 could not start, 2 usage\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)\n  ringshop-node certs init certs\n  ringshop-node certs node n1 10.0.0.1 --certs certs\n  ringshop-node --name n1 --listen 0.0.0.0:7001 --advertise 10.0.0.1:7001 --certs certs"
 )]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// This node's name, unique in the cluster (letters, digits, '-', '_', '.').
     #[arg(long, default_value = "n1")]
     name: NodeId,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
+    /// The address other nodes and clients dial, as the members table lists it [default: the
+    /// --listen address]; needed when --listen is 0.0.0.0. Port 0: the port bound.
+    #[arg(long)]
+    advertise: Option<SocketAddr>,
+    /// The cluster's certificates: DIR/ca.crt and this node's DIR/node.NAME.crt and .key
+    /// (`ringshop-node certs`). Every connection, in and out, is then mutual TLS.
+    #[arg(long, value_name = "DIR")]
+    certs: Option<PathBuf>,
+    /// Serve without TLS on a non-loopback address: anyone who reaches the port may call
+    /// every RPC. Without it, such a node needs --certs.
+    #[arg(long, conflicts_with = "certs")]
+    insecure: bool,
     /// How long an id's actor keeps its value (e.g. 250ms, 5s, 2m).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     ttl: Duration,
@@ -57,6 +78,62 @@ struct Args {
     /// The share of payments declined, from 0 to 1.
     #[arg(long, default_value = "0", value_parser = parse_rate)]
     payment_failure_rate: f64,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Make the cluster's certificates, as CockroachDB's `cert` commands do.
+    #[command(subcommand)]
+    Certs(Certs),
+}
+
+#[derive(Subcommand, Debug)]
+enum Certs {
+    /// Make the cluster's CA in DIR: ca.crt and ca.key (keep ca.key off the nodes' hosts).
+    Init {
+        /// The folder for the CA (made if missing).
+        dir: PathBuf,
+    },
+    /// Sign a node certificate (role node) for NAME: DIR/node.NAME.crt and .key.
+    Node {
+        /// The node's --name.
+        name: NodeId,
+        /// IPs or DNS names other nodes and clients dial it at (its --advertise host).
+        #[arg(required = true)]
+        hosts: Vec<String>,
+        /// The folder holding the CA (ca.crt, ca.key); the new files go there too.
+        #[arg(long, value_name = "DIR")]
+        certs: PathBuf,
+    },
+    /// Sign a client certificate (role client) for a main named NAME: DIR/client.NAME.crt
+    /// and .key (`ringshop --certs DIR --cert-name NAME`; the default NAME is `main`).
+    Client {
+        name: NodeId,
+        /// The folder holding the CA (ca.crt, ca.key); the new files go there too.
+        #[arg(long, value_name = "DIR")]
+        certs: PathBuf,
+    },
+}
+
+/// Makes certificates as asked; prints each file written.
+fn make_certs(command: Certs) -> ExitCode {
+    let made = match &command {
+        Certs::Init { dir } => certs::init(dir),
+        Certs::Node { name, hosts, certs } => certs::node(certs, name, hosts),
+        Certs::Client { name, certs } => certs::client(certs, name),
+    };
+    match made {
+        Ok(files) => {
+            for file in files {
+                println!("wrote {}", file.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ringshop-node: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// The membership timing the flags ask for, if a node can live by it: a heartbeat renews the
@@ -89,12 +166,22 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    if let Some(Command::Certs(command)) = args.command.take() {
+        return make_certs(command);
+    }
     let timing = match timing(&args) {
         Ok(timing) => timing,
         Err(why) => {
             eprintln!("ringshop-node: {why}");
             return ExitCode::from(2);
+        }
+    };
+    let config = match config(&args, timing) {
+        Ok(config) => config,
+        Err((code, why)) => {
+            eprintln!("ringshop-node: {why}");
+            return ExitCode::from(code);
         }
     };
     tracing_subscriber::fmt()
@@ -105,7 +192,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match run(args, timing) {
+    match run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ringshop-node: {e:#}");
@@ -114,11 +201,13 @@ fn main() -> ExitCode {
     }
 }
 
-#[tokio::main]
-async fn run(args: Args, timing: Timing) -> anyhow::Result<()> {
+/// The node's configuration from its flags: exit code 2 for a usage error (a wildcard
+/// without --advertise, a non-loopback address without --certs or --insecure), 1 for
+/// certificates that cannot be read.
+fn config(args: &Args, timing: Timing) -> Result<Config, (u8, String)> {
     debug_assert_eq!(DEFAULT_TTL, Duration::from_secs(5));
-    let db = args.db.unwrap_or_else(default_db_path);
-    let mut config = Config::new(args.name, args.listen)
+    let db = args.db.clone().unwrap_or_else(default_db_path);
+    let mut config = Config::new(args.name.clone(), args.listen)
         .with_ttl(args.ttl)
         .with_db(&db)
         .with_timing(timing)
@@ -126,20 +215,47 @@ async fn run(args: Args, timing: Timing) -> anyhow::Result<()> {
             delay: args.payment_delay,
             failure_rate: args.payment_failure_rate,
         });
-    if let Some(catalog) = args.catalog {
+    if let Some(catalog) = &args.catalog {
         config = config.with_catalog(catalog);
     }
+    if let Some(advertise) = args.advertise {
+        config = config.with_advertise(advertise);
+    }
+    if args.insecure {
+        config = config.insecure();
+    }
+    if let Some(dir) = &args.certs {
+        let tls = certs::load(dir, Role::Node, &args.name).map_err(|e| (1, e.to_string()))?;
+        config = config.with_security(Security::Tls(std::sync::Arc::new(tls)));
+    }
+    config.check_exposure().map_err(|e| (2, e.to_string()))?;
+    if args.insecure && !args.listen.ip().is_loopback() {
+        eprintln!(
+            "ringshop-node: WARNING: --insecure: serving {} WITHOUT TLS; anyone who reaches it may call every RPC, node-to-node ones too. Use --certs DIR off loopback.",
+            args.listen
+        );
+    }
+    Ok(config)
+}
+
+#[tokio::main]
+async fn run(config: Config) -> anyhow::Result<()> {
+    let db = config.db.clone();
     let mut stop = StopSignal::listen()?;
     let handle = serve(config).await?;
     tracing::info!(db = %db.display(), "store");
     {
         let mut out = std::io::stdout().lock();
-        writeln!(
+        write!(
             out,
             "ringshop-node {} listening on {}",
             handle.name(),
             handle.addr()
         )?;
+        if handle.advertised() != handle.addr() {
+            write!(out, ", advertised as {}", handle.advertised())?;
+        }
+        writeln!(out)?;
         out.flush()?;
     }
     // Declared dead while alive, the node rejoins under a new incarnation by itself; only a

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ringshop_shared::route::{Directory, Routing, Suspicion, Target};
-use ringshop_shared::transport::{self, ConnectError};
+use ringshop_shared::transport::{self, ConnectError, Security};
 use ringshop_shared::{NodeId, Placed, ShardClient};
 
 use crate::membership::Members;
@@ -17,13 +17,16 @@ use crate::membership::detector::Detector;
 pub struct Peers {
     conns: Mutex<HashMap<SocketAddr, ShardClient>>,
     connect_timeout: Duration,
+    /// This node's own certificate when the cluster runs TLS: peers see it as a node's.
+    security: Security,
 }
 
 impl Peers {
-    pub fn new(connect_timeout: Duration) -> Peers {
+    pub fn new(connect_timeout: Duration, security: Security) -> Peers {
         Peers {
             conns: Mutex::new(HashMap::new()),
             connect_timeout,
+            security,
         }
     }
 
@@ -32,7 +35,7 @@ impl Peers {
         if let Some(c) = self.lock().get(&addr) {
             return Ok(c.clone());
         }
-        let client = transport::connect_shard(addr, self.connect_timeout).await?;
+        let client = transport::connect_shard(addr, self.connect_timeout, &self.security).await?;
         self.lock().insert(addr, client.clone());
         Ok(client)
     }

@@ -1,5 +1,7 @@
 //! `impl Shard`: thin. Each call is checked and handed to the registry (the id's actor); this
-//! file holds no state of its own beyond who the node is.
+//! file holds no state of its own beyond who the node is and who is calling: every connection
+//! gets its own `ShardServer` carrying the caller's role, and the peer-only RPCs
+//! (`service::PEER_ONLY`) refuse a client certificate before doing anything.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant};
 use ringshop_shared::ring::MAX_VNODES;
 use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS};
 use ringshop_shared::service::{MAX_ORDERS, MAX_QUOTES};
+use ringshop_shared::transport::Role;
 use ringshop_shared::{
     Cached, Handed, Membership, NewOrder, NodeId, NodeInfo, NodeStats, Order, OrderId, Product,
     ProductId, Quote, Ring, Served, Shard, ShardError, Stage,
@@ -36,6 +39,8 @@ pub struct ShardServer {
     detector: Detector,
     products: Products,
     checkout: Checkout,
+    /// The caller's role from its certificate; None on a plaintext connection.
+    caller: Option<Role>,
 }
 
 struct Me {
@@ -67,7 +72,20 @@ impl ShardServer {
             detector,
             products,
             checkout,
+            caller: None,
         }
+    }
+
+    /// This server for one connection whose certificate gives it `role` (None: plaintext).
+    pub fn for_caller(&self, role: Option<Role>) -> ShardServer {
+        ShardServer {
+            caller: role,
+            ..self.clone()
+        }
+    }
+
+    fn peer_only(&self, rpc: &str) -> Result<(), ShardError> {
+        peer_only(self.caller, &self.me.name, rpc)
     }
 
     /// Brings this node's view up to the caller's epoch if the caller has seen a newer one.
@@ -175,6 +193,7 @@ impl Shard for ShardServer {
         qty: u32,
         epoch: u64,
     ) -> Result<u32, ShardError> {
+        self.peer_only("reserve")?;
         self.on_product(&ctx, epoch, || self.products.reserve(order, &product, qty))
             .await
     }
@@ -186,6 +205,7 @@ impl Shard for ShardServer {
         product: ProductId,
         epoch: u64,
     ) -> Result<(), ShardError> {
+        self.peer_only("release")?;
         self.on_product(&ctx, epoch, || self.products.release(order, &product))
             .await
     }
@@ -295,10 +315,12 @@ impl Shard for ShardServer {
     }
 
     async fn probe(self, _: Context, name: NodeId) -> Result<bool, ShardError> {
+        self.peer_only("probe")?;
         Ok(name == self.me.name || self.detector.probe(&name).await)
     }
 
     async fn adopt(self, _: Context, entries: Vec<Handed>, epoch: u64) -> Result<u32, ShardError> {
+        self.peer_only("adopt")?;
         if entries.len() > MAX_ADOPT {
             return Err(ShardError::TooMany {
                 what: "entries".into(),
@@ -324,6 +346,18 @@ impl Shard for ShardServer {
             }
         }
         Ok(adopted)
+    }
+}
+
+/// A peer-only RPC refuses a client certificate; a node's certificate, or a plaintext
+/// connection (loopback, `--insecure`: no roles there), may call it.
+pub fn peer_only(caller: Option<Role>, node: &NodeId, rpc: &str) -> Result<(), ShardError> {
+    match caller {
+        Some(Role::Client) => Err(ShardError::NotAPeer {
+            node: node.clone(),
+            rpc: rpc.to_string(),
+        }),
+        Some(Role::Node) | None => Ok(()),
     }
 }
 

@@ -44,3 +44,19 @@ fn placement_refuses_empty_oversized_and_out_of_range_questions() {
         ));
     }
 }
+
+#[test]
+fn peer_only_rpcs_refuse_a_client_certificate_and_nothing_else() {
+    let me = NodeId::new("n1").expect("valid");
+    for rpc in ringshop_shared::service::PEER_ONLY {
+        assert_eq!(
+            peer_only(Some(Role::Client), &me, rpc),
+            Err(ShardError::NotAPeer {
+                node: me.clone(),
+                rpc: rpc.to_string(),
+            })
+        );
+        assert_eq!(peer_only(Some(Role::Node), &me, rpc), Ok(()), "a peer");
+        assert_eq!(peer_only(None, &me, rpc), Ok(()), "plaintext: no roles");
+    }
+}

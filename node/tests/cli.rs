@@ -156,3 +156,164 @@ fn a_second_node_with_a_live_name_is_refused_naming_the_holder() {
         "{err}"
     );
 }
+
+#[test]
+fn a_non_loopback_listen_without_certs_exits_2_naming_certs_and_insecure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Refused before binding: nothing listens on the wildcard address.
+    let out = Command::new(BIN)
+        .args([
+            "--listen",
+            "0.0.0.0:0",
+            "--advertise",
+            "127.0.0.1:0",
+            "--db",
+        ])
+        .arg(dir.path().join("c.db"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not a loopback address")
+            && err.contains("--certs DIR")
+            && err.contains("--insecure"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_wildcard_listen_without_advertise_exits_2_naming_advertise() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(BIN)
+        .args(["--listen", "0.0.0.0:7001", "--insecure", "--db"])
+        .arg(dir.path().join("c.db"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("add --advertise HOST:PORT"), "{err}");
+}
+
+/// `ringshop-node ARGS` in `dir`, which must succeed; its stdout.
+fn certs_command(args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_certs_commands_make_the_files_a_tls_node_starts_with() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let certs = dir.path().join("certs");
+    let certs = certs.to_str().expect("a UTF-8 path");
+    let made = certs_command(&["certs", "init", certs]);
+    assert!(made.contains("ca.crt") && made.contains("ca.key"), "{made}");
+    let made = certs_command(&[
+        "certs",
+        "node",
+        "n1",
+        "127.0.0.1",
+        "localhost",
+        "--certs",
+        certs,
+    ]);
+    assert!(
+        made.contains("node.n1.crt") && made.contains("node.n1.key"),
+        "{made}"
+    );
+    let made = certs_command(&["certs", "client", "main", "--certs", certs]);
+    assert!(made.contains("client.main.crt"), "{made}");
+    // A second init would orphan every certificate: refused, exit 1.
+    let again = Command::new(BIN)
+        .args(["certs", "init", certs])
+        .output()
+        .expect("runs");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    // A node whose certificate is missing names the file and the command that makes it.
+    let out = Command::new(BIN)
+        .args([
+            "--name",
+            "n2",
+            "--listen",
+            "127.0.0.1:0",
+            "--certs",
+            certs,
+            "--db",
+        ])
+        .arg(dir.path().join("c.db"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("node.n2.crt is missing")
+            && err.contains("ringshop-node certs node n2 HOST..."),
+        "{err}"
+    );
+    // n1 starts with its certificate.
+    let mut child = Command::new(BIN)
+        .args([
+            "--name",
+            "n1",
+            "--listen",
+            "127.0.0.1:0",
+            "--certs",
+            certs,
+            "--db",
+        ])
+        .arg(dir.path().join("c.db"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("piped");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("prints its address");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        line.starts_with("ringshop-node n1 listening on 127.0.0.1:"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_client_certificate_cannot_start_a_node() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let certs = dir.path().join("certs");
+    let certs = certs.to_str().expect("a UTF-8 path");
+    certs_command(&["certs", "init", certs]);
+    certs_command(&["certs", "client", "n1", "--certs", certs]);
+    // node.n1.* is a client's certificate under a node's name.
+    for ext in ["crt", "key"] {
+        std::fs::copy(
+            dir.path().join(format!("certs/client.n1.{ext}")),
+            dir.path().join(format!("certs/node.n1.{ext}")),
+        )
+        .expect("copies");
+    }
+    let out = Command::new(BIN)
+        .args([
+            "--name",
+            "n1",
+            "--listen",
+            "127.0.0.1:0",
+            "--certs",
+            certs,
+            "--db",
+        ])
+        .arg(dir.path().join("c.db"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds a client certificate"), "{err}");
+}

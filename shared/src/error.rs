@@ -63,6 +63,12 @@ pub enum ShardError {
         target: String,
         reason: String,
     },
+    /// A peer-only RPC (node to node) called with a client certificate. Added last so the
+    /// variants before it keep their place on the wire.
+    #[error(
+        "node {node} refuses `{rpc}` from a client certificate: it is a node-to-node call (only a certificate made by `ringshop-node certs node` may make it)"
+    )]
+    NotAPeer { node: NodeId, rpc: String },
 }
 
 /// Why a node refused to answer for an id without computing anything.

@@ -9,7 +9,8 @@
 //! - [`shop`]: products, quotes, orders and checkout stages, with the limits both sides check.
 //! - [`ring`]: placement. `Ring::owner(id)` is a pure function of (members, id), stable across
 //!   processes, machines and releases; golden vectors in its tests pin it.
-//! - [`transport`]: connect / listen, the codec and the frame limit, in one place.
+//! - [`transport`]: connect / listen, the codec and the frame limit, and mutual TLS with the
+//!   cluster's CA (roles: node or client), in one place.
 //! - [`duration`]: the one parser for `5s` / `250ms` flags.
 //!
 //! This crate depends on neither side: it never opens files or reads config, and starts tasks

@@ -1,5 +1,14 @@
 //! The `Shard` service: what a node answers. One doc line per RPC; each call that can fail for
 //! an application reason returns `Result<T, ShardError>`.
+//!
+//! Who may call what: over mutual TLS a node knows its caller's role from its certificate
+//! (`transport::Role`). The peer-only RPCs, [`PEER_ONLY`] (marked "Peer-only" below), are calls
+//! one node makes of another; a client certificate gets `ShardError::NotAPeer` for them. Every
+//! other RPC is one the main makes, so clients and peers may both call it. `suspect` and
+//! `placement` stay open to clients on purpose: the main asks a witness to probe an owner that
+//! missed its deadline (the node judges by its own probes and other members' votes, so asking
+//! cannot take a healthy node out), and checks every new connection places ids as it does (a
+//! pure, bounded computation). Without TLS (loopback, `--insecure`) nothing is refused.
 
 use crate::error::ShardError;
 use crate::ids::NodeId;
@@ -15,6 +24,8 @@ pub const MAX_ADOPT: usize = 4_096;
 pub const MAX_QUOTES: usize = 1_000;
 /// Most orders one `orders` call answers.
 pub const MAX_ORDERS: u32 = 200;
+/// The RPCs only a node may call (see the module docs).
+pub const PEER_ONLY: [&str; 4] = ["probe", "adopt", "reserve", "release"];
 
 #[tarpc::service]
 pub trait Shard {
@@ -33,9 +44,10 @@ pub trait Shard {
     /// not answer; it votes it dead only after repeated misses (and death needs votes from
     /// other members too). True if `name` is out of the ring now.
     async fn suspect(name: NodeId) -> Result<bool, ShardError>;
-    /// An indirect probe for a peer whose own probe failed: whether this node can reach `name`.
+    /// Peer-only. An indirect probe for a peer whose own probe failed: whether this node can
+    /// reach `name`.
     async fn probe(name: NodeId) -> Result<bool, ShardError>;
-    /// Cached entries handed over by a node that gave their ids up (leaving, or after a join
+    /// Peer-only. Cached entries handed over by a node that gave their ids up (leaving, or after a join
     /// moved them); kept with their remaining TTL. Answers how many were adopted.
     async fn adopt(entries: Vec<Handed>, epoch: u64) -> Result<u32, ShardError>;
     /// The node's counters: live actors, hits, misses, retirements, requests, uptime.
@@ -59,15 +71,16 @@ pub trait Shard {
         products: Vec<ProductId>,
         epoch: u64,
     ) -> Result<Vec<Result<Served<Quote>, ShardError>>, ShardError>;
-    /// Holds `qty` of `product` for `order`, through the product's actor; the stock left.
-    /// Holding again for the same order holds once.
+    /// Peer-only (an order's checkout on its owner calls it). Holds `qty` of `product` for
+    /// `order`, through the product's actor; the stock left. Holding again for the same order
+    /// holds once.
     async fn reserve(
         order: OrderId,
         product: ProductId,
         qty: u32,
         epoch: u64,
     ) -> Result<u32, ShardError>;
-    /// Gives back what `order` holds of `product`, through the product's actor.
+    /// Peer-only. Gives back what `order` holds of `product`, through the product's actor.
     async fn release(order: OrderId, product: ProductId, epoch: u64) -> Result<(), ShardError>;
     /// Stores the order (the answer comes only once it is stored) and starts its checkout on
     /// this node, the owner of its id. The same id again answers the stored order.

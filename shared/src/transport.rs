@@ -1,20 +1,31 @@
-//! Connect and listen: TCP with nodelay, length-delimited frames of at most `MAX_FRAME` bytes,
-//! bincode bounded by the same limit. The codec is chosen here and nowhere else, so both sides
-//! always agree on it.
+//! Connect and listen: TCP with nodelay, optionally inside mutual TLS ([`tls`]), then
+//! length-delimited frames of at most `MAX_FRAME` bytes, bincode bounded by the same limit. The
+//! codec and the handshake are chosen here and nowhere else, so both sides always agree.
 //!
 //! A frame over the limit, or bytes that do not decode, end that one connection; the listener
-//! and every other connection go on.
+//! and every other connection go on. A TLS handshake runs in its own task, bounded in time
+//! (`HANDSHAKE_TIMEOUT`) and in number (`MAX_HANDSHAKES`): a connection that fails it is closed
+//! and costs the listener nothing else.
+
+pub mod stream;
+pub mod tls;
+
+pub use stream::Stream;
+pub use tls::{Role, Security, Tls, TlsError};
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bincode::Options;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
+use rustls_pki_types::ServerName;
 use tarpc::serde_transport::{self, Transport};
 use tarpc::tokio_serde::formats::Bincode;
 use tarpc::{ClientMessage, Response, client, context};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio_util::codec::LengthDelimitedCodec;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -29,14 +40,18 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(2);
 /// Requests one connection may have in flight on a node; more are answered with an error.
 pub const MAX_IN_FLIGHT_PER_CONNECTION: usize = 1024;
+/// How long a node gives an accepted connection to finish its TLS handshake.
+pub const HANDSHAKE_TIMEOUT: Duration = DEFAULT_CONNECT_TIMEOUT;
+/// TLS handshakes a listener runs at once; a connection beyond them is closed at once.
+pub const MAX_HANDSHAKES: usize = 64;
 
 type Options_ = bincode::config::WithOtherLimit<bincode::DefaultOptions, bincode::config::Bounded>;
 
 /// The codec: bincode, its decoder bounded by the frame limit.
 pub type Codec<Item, SinkItem> = Bincode<Item, SinkItem, Options_>;
 
-/// A framed, encoded TCP connection carrying `Item`s in and `SinkItem`s out.
-pub type Framed<Item, SinkItem> = Transport<TcpStream, Item, SinkItem, Codec<Item, SinkItem>>;
+/// A framed, encoded connection carrying `Item`s in and `SinkItem`s out.
+pub type Framed<Item, SinkItem> = Transport<Stream, Item, SinkItem, Codec<Item, SinkItem>>;
 
 /// The client's end of a tarpc connection for requests `Req` and responses `Resp`.
 pub type ClientTransport<Req, Resp> = Framed<Response<Resp>, ClientMessage<Req>>;
@@ -44,14 +59,12 @@ pub type ClientTransport<Req, Resp> = Framed<Response<Resp>, ClientMessage<Req>>
 /// The server's end of a tarpc connection for requests `Req` and responses `Resp`.
 pub type ServerTransport<Req, Resp> = Framed<ClientMessage<Req>, Response<Resp>>;
 
-/// Wraps a TCP stream in our frames and codec.
-pub fn frame<Item, SinkItem>(stream: TcpStream) -> Framed<Item, SinkItem>
+/// Wraps a connection in our frames and codec.
+pub fn frame<Item, SinkItem>(stream: Stream) -> Framed<Item, SinkItem>
 where
     Item: for<'de> serde::Deserialize<'de>,
     SinkItem: serde::Serialize,
 {
-    // nodelay only fails on a socket that is already gone; the next read reports that.
-    let _ = stream.set_nodelay(true);
     let framed = LengthDelimitedCodec::builder()
         .max_frame_length(MAX_FRAME)
         .new_framed(stream);
@@ -66,24 +79,50 @@ pub enum ConnectError {
     Timeout { addr: SocketAddr, timeout: Duration },
     #[error("cannot reach {addr}: {reason}; start one with `ringshop-node --listen {addr}`")]
     Io { addr: SocketAddr, reason: String },
+    #[error(
+        "{addr} refused the TLS handshake: {reason}; both sides need certificates from the same CA (--certs DIR), and the node's must name {addr} (`ringshop-node certs node NAME HOST...`)"
+    )]
+    Tls { addr: SocketAddr, reason: String },
 }
 
-/// Opens a framed connection to `addr`, giving up after `timeout`.
+/// Opens a framed connection to `addr` as `security` says, giving up after `timeout` (the TCP
+/// connection and the TLS handshake together).
 pub async fn connect<Req, Resp>(
     addr: SocketAddr,
     timeout: Duration,
+    security: &Security,
 ) -> Result<ClientTransport<Req, Resp>, ConnectError>
 where
     Req: serde::Serialize,
     Resp: for<'de> serde::Deserialize<'de>,
 {
-    match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+    let open =
+        async {
+            let tcp = TcpStream::connect(addr)
+                .await
+                .map_err(|e| ConnectError::Io {
+                    addr,
+                    reason: e.to_string(),
+                })?;
+            // nodelay only fails on a socket that is already gone; the next read reports that.
+            let _ = tcp.set_nodelay(true);
+            match security {
+                Security::Plain => Ok(Stream::Plain(tcp)),
+                Security::Tls(tls) => {
+                    let name = ServerName::IpAddress(addr.ip().into());
+                    let tls_stream = tls.connector().connect(name, tcp).await.map_err(|e| {
+                        ConnectError::Tls {
+                            addr,
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    Ok(Stream::Tls(Box::new(tls_stream.into())))
+                }
+            }
+        };
+    match tokio::time::timeout(timeout, open).await {
         Err(_) => Err(ConnectError::Timeout { addr, timeout }),
-        Ok(Err(e)) => Err(ConnectError::Io {
-            addr,
-            reason: e.to_string(),
-        }),
-        Ok(Ok(stream)) => Ok(frame(stream)),
+        Ok(opened) => opened.map(frame),
     }
 }
 
@@ -92,8 +131,9 @@ where
 pub async fn connect_shard(
     addr: SocketAddr,
     timeout: Duration,
+    security: &Security,
 ) -> Result<ShardClient, ConnectError> {
-    let transport = connect::<ShardRequest, ShardResponse>(addr, timeout).await?;
+    let transport = connect::<ShardRequest, ShardResponse>(addr, timeout, security).await?;
     Ok(ShardClient::new(client::Config::default(), transport).spawn())
 }
 
@@ -104,28 +144,87 @@ pub fn context(deadline: Duration) -> context::Context {
     ctx
 }
 
-/// Accepts connections until `shutdown`, handing each one, framed, to `on_connection`.
-/// Accept errors (out of file descriptors, say) are logged and retried after a short pause.
+/// Who is on the other end of an accepted connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    /// The role its certificate gives it; None on a plaintext connection.
+    pub role: Option<Role>,
+}
+
+/// Accepts connections until `shutdown`, handing each one, framed, to `on_connection`. With
+/// TLS, each handshake runs on `tracker` in its own task, at most `MAX_HANDSHAKES` at once and
+/// each for at most `HANDSHAKE_TIMEOUT`; a connection that fails it, or finds no room, is
+/// closed and never reaches `on_connection`. Accept errors (out of file descriptors, say) are
+/// logged and retried after a short pause.
 pub async fn accept_loop<Req, Resp, F>(
     listener: TcpListener,
+    security: Security,
     shutdown: CancellationToken,
-    mut on_connection: F,
+    tracker: TaskTracker,
+    on_connection: F,
 ) where
-    F: FnMut(ServerTransport<Req, Resp>, SocketAddr),
-    Req: for<'de> serde::Deserialize<'de>,
-    Resp: serde::Serialize,
+    F: Fn(ServerTransport<Req, Resp>, Peer) + Clone + Send + 'static,
+    Req: for<'de> serde::Deserialize<'de> + Send + 'static,
+    Resp: serde::Serialize + Send + 'static,
 {
+    let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
     loop {
-        tokio::select! {
+        let (tcp, addr) = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => on_connection(frame(stream), peer),
+                Ok(accepted) => accepted,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed; retrying");
                     tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
                 }
             },
-        }
+        };
+        // nodelay only fails on a socket that is already gone; the next read reports that.
+        let _ = tcp.set_nodelay(true);
+        let tls = match &security {
+            Security::Plain => {
+                on_connection(frame(Stream::Plain(tcp)), Peer { addr, role: None });
+                continue;
+            }
+            Security::Tls(tls) => tls.clone(),
+        };
+        let Ok(permit) = handshakes.clone().try_acquire_owned() else {
+            tracing::warn!(peer = %addr, "{MAX_HANDSHAKES} TLS handshakes already running; closed the connection");
+            continue;
+        };
+        let (on_connection, shutdown) = (on_connection.clone(), shutdown.clone());
+        tracker.spawn(async move {
+            let _permit = permit;
+            let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.acceptor().accept(tcp));
+            let stream = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                done = handshake => match done {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        tracing::info!(peer = %addr, error = %e, "TLS handshake failed; closed the connection");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::info!(peer = %addr, timeout_ms = HANDSHAKE_TIMEOUT.as_millis() as u64, "TLS handshake timed out; closed the connection");
+                        return;
+                    }
+                },
+            };
+            let role = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(|leaf| tls.role_of(leaf));
+            let Some(role) = role else {
+                tracing::info!(peer = %addr, "peer certificate gives no role; closed the connection");
+                return;
+            };
+            let stream = Stream::Tls(Box::new(stream.into()));
+            on_connection(frame(stream), Peer { addr, role: Some(role) });
+        });
     }
 }
 
@@ -133,7 +232,7 @@ pub async fn accept_loop<Req, Resp, F>(
 /// requests one after another), until the peer goes away or `shutdown`.
 pub async fn run_requests<St, Fut>(requests: St, shutdown: CancellationToken, tracker: TaskTracker)
 where
-    St: Stream<Item = Fut>,
+    St: futures::Stream<Item = Fut>,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let work = requests.for_each(|request| {

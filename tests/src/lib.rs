@@ -1,6 +1,8 @@
 //! `TestCluster`: N real ringshop nodes on 127.0.0.1 with port 0, sharing one fresh database
 //! in a temporary folder, either in this process (`ringshop_node::serve`) or as child
-//! processes of the built `ringshop-node` binary. Every end-to-end test starts its nodes here
+//! processes of the built `ringshop-node` binary; in the clear, or (`with_tls`) with mutual TLS
+//! on certificates made in that folder by `ringshop_node::certs`, as `ringshop-node certs` makes
+//! them. Every end-to-end test starts its nodes here
 //! and nowhere else; dropping the cluster stops them all (children are killed, paused ones
 //! too, so a failing test leaves nothing behind) and removes the database.
 //!
@@ -18,9 +20,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
 
+use ringshop_node::certs;
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::{Config, NodeHandle, serve};
 use ringshop_shared::NodeId;
+use ringshop_shared::transport::{Role, Security};
 use ringshop_tui::{Cluster, ClusterConfig};
 use tempfile::TempDir;
 
@@ -47,7 +51,12 @@ pub struct TestCluster {
     dir: TempDir,
     catalog: Option<PathBuf>,
     payment: Payment,
+    /// The folder of the cluster's CA and certificates, once `with_tls` made it.
+    certs: Option<PathBuf>,
 }
+
+/// The client certificate's name `with_tls` makes.
+pub const CLIENT_CERT: &str = "main";
 
 /// `n1`, `n2`, ...
 pub fn name(i: usize) -> NodeId {
@@ -81,6 +90,37 @@ impl TestCluster {
             dir: tempfile::tempdir().expect("a temporary folder"),
             catalog: None,
             payment: Payment::default(),
+            certs: None,
+        }
+    }
+
+    /// From here on every node serves mutual TLS and `client()` presents a client certificate:
+    /// makes the cluster's CA and the client certificate `CLIENT_CERT` in the cluster's folder
+    /// (each node's certificate, for 127.0.0.1, as the node starts).
+    pub fn with_tls(mut self) -> TestCluster {
+        let dir = self.dir.path().join("certs");
+        certs::init(&dir).expect("makes the CA");
+        certs::client(&dir, &name_of(CLIENT_CERT)).expect("signs the client certificate");
+        self.certs = Some(dir);
+        self
+    }
+
+    /// The folder of the cluster's certificates (`with_tls`).
+    pub fn certs_dir(&self) -> &std::path::Path {
+        self.certs.as_deref().expect("a cluster made `with_tls`")
+    }
+
+    /// The identity of node or client `name` from this cluster's certificates (`with_tls`).
+    pub fn identity(&self, role: Role, name: &str) -> Security {
+        let tls = certs::load(self.certs_dir(), role, &name_of(name)).expect("loads the identity");
+        Security::Tls(std::sync::Arc::new(tls))
+    }
+
+    /// How this cluster's clients connect: with the client certificate under TLS, else plain.
+    pub fn security(&self) -> Security {
+        match self.certs {
+            Some(_) => self.identity(Role::Client, CLIENT_CERT),
+            None => Security::Plain,
         }
     }
 
@@ -198,6 +238,9 @@ impl TestCluster {
     }
 
     fn try_spawn(&self, name: &NodeId, listen: SocketAddr) -> Result<TestNode, String> {
+        if self.certs.is_some() {
+            self.node_cert(name);
+        }
         spawn_process(
             name.clone(),
             listen,
@@ -205,6 +248,7 @@ impl TestCluster {
             &self.db(),
             self.catalog.as_deref(),
             &self.payment,
+            self.certs.as_deref(),
         )
     }
 
@@ -226,9 +270,14 @@ impl TestCluster {
             .unwrap_or_else(|| panic!("no node {name} in this test cluster"))
     }
 
-    /// A client of every node, probing down members every 100 ms.
+    /// A client of every node, probing down members every 100 ms (with the client
+    /// certificate under TLS).
     pub async fn client(&self) -> Cluster {
-        Cluster::connect(&self.addrs(), test_config())
+        let config = ClusterConfig {
+            security: self.security(),
+            ..test_config()
+        };
+        Cluster::connect(&self.addrs(), config)
             .await
             .expect("the test cluster answers")
     }
@@ -317,14 +366,26 @@ impl TestCluster {
     }
 
     fn config(&self, name: NodeId, listen: SocketAddr) -> Config {
-        let mut config = Config::new(name, listen)
+        let mut config = Config::new(name.clone(), listen)
             .with_ttl(self.ttl)
             .with_db(self.db())
             .with_payment(self.payment.clone());
         if let Some(catalog) = &self.catalog {
             config = config.with_catalog(catalog);
         }
+        if self.certs.is_some() {
+            self.node_cert(&name);
+            config = config.with_security(self.identity(Role::Node, name.as_str()));
+        }
         config
+    }
+
+    /// Signs `name`'s node certificate for 127.0.0.1 unless it has one (`with_tls`).
+    fn node_cert(&self, name: &NodeId) {
+        let dir = self.certs_dir();
+        if !certs::cert_path(dir, Role::Node, name).exists() {
+            certs::node(dir, name, &["127.0.0.1".into()]).expect("signs the node certificate");
+        }
     }
 
     fn node_mut(&mut self, name: &NodeId) -> &mut TestNode {
@@ -357,6 +418,10 @@ impl Drop for TestCluster {
             }
         }
     }
+}
+
+fn name_of(text: &str) -> NodeId {
+    NodeId::new(text).expect("a valid name")
 }
 
 /// The client configuration tests use: the defaults, with a quicker probe.

@@ -50,10 +50,14 @@ pub(crate) fn spawn_process(
     db: &Path,
     catalog: Option<&Path>,
     payment: &Payment,
+    certs: Option<&Path>,
 ) -> Result<TestNode, String> {
     let mut command = Command::new(node_binary());
     if let Some(catalog) = catalog {
         command.arg("--catalog").arg(catalog);
+    }
+    if let Some(certs) = certs {
+        command.arg("--certs").arg(certs);
     }
     let mut child = command
         .args(["--name", name.as_str(), "--listen", &listen.to_string()])
@@ -78,7 +82,8 @@ pub(crate) fn spawn_process(
         let _ = tx.send(line);
     });
     let line = rx.recv_timeout(START_TIMEOUT).unwrap_or_default();
-    // "ringshop-node n1 listening on 127.0.0.1:PORT"
+    // "ringshop-node n1 listening on 127.0.0.1:PORT" (", advertised as ADDR" when it differs:
+    // the last word is always the address to dial)
     let addr = line.trim().rsplit(' ').next().and_then(|a| a.parse().ok());
     let Some(addr) = addr else {
         let _ = child.kill();

@@ -9,6 +9,7 @@ use ringshop_node::shop::checkout::Payment;
 use ringshop_node::shop::reaper;
 use ringshop_node::store::now_ms;
 use ringshop_node::{SqliteStore, Store};
+use ringshop_shared::transport::Security;
 use ringshop_shared::{NewOrder, Order, OrderId, ProductId, ShardError, Stage, transport};
 use ringshop_tests::{TestCluster, name};
 use ringshop_tui::Cluster;
@@ -37,9 +38,13 @@ async fn product_owner(
     product: &ProductId,
 ) -> ringshop_shared::ShardClient {
     let owner = client.owner(product).expect("owned");
-    transport::connect_shard(cluster.node(&owner).addr, Duration::from_secs(2))
-        .await
-        .expect("connects")
+    transport::connect_shard(
+        cluster.node(&owner).addr,
+        Duration::from_secs(2),
+        &Security::Plain,
+    )
+    .await
+    .expect("connects")
 }
 
 fn ctx() -> tarpc::context::Context {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use ringshop_shared::transport::Security;
 use ringshop_shared::{MemberStatus, NodeId, ShardError, Unavailable, transport};
 use ringshop_tests::{TestCluster, name, test_config};
 use ringshop_tui::{Cluster, ClusterConfig};
@@ -138,9 +139,10 @@ async fn a_frozen_node_is_declared_dead_and_rejoins_by_itself_when_it_runs_again
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_that_cannot_renew_its_lease_answers_unavailable_until_it_does() {
     let cluster = TestCluster::in_process(1, Duration::from_secs(30)).await;
-    let node = transport::connect_shard(cluster.addrs()[0], Duration::from_secs(1))
-        .await
-        .expect("connects");
+    let node =
+        transport::connect_shard(cluster.addrs()[0], Duration::from_secs(1), &Security::Plain)
+            .await
+            .expect("connects");
     let ask = || node.request(transport::context(Duration::from_millis(500)), 7, 0);
     let first = ask().await.expect("an answer").expect("served").value;
     // Every heartbeat fails from now on: the lease runs out within the suspicion time.

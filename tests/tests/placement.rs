@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use ringshop_node::Store;
 use ringshop_node::store::now_ms;
-use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT};
+use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, Security};
 use ringshop_shared::{
     Handed, Membership, NewOrder, NodeId, Order, OrderId, Product, ProductId, Quote, Served,
     ShardError, Stage,
@@ -46,7 +46,7 @@ async fn a_node_in_another_process_places_ids_as_the_clients_do() {
     let members: Vec<NodeId> = ring.members().cloned().collect();
     let ids: Vec<u64> = (0..IDS).collect();
     for addr in cluster.addrs() {
-        let node = transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT)
+        let node = transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT, &Security::Plain)
             .await
             .expect("connects");
         let theirs = node
@@ -218,7 +218,9 @@ async fn a_member_that_places_ids_differently_is_refused_by_name() {
     let (s, t) = (stop.clone(), tracker.clone());
     tokio::spawn(transport::accept_loop(
         listener,
+        Security::Plain,
         stop.clone(),
+        tracker.clone(),
         move |framed, _| {
             let requests = BaseChannel::with_defaults(framed).execute(server.clone().serve());
             t.spawn(transport::run_requests(requests, s.clone(), t.clone()));

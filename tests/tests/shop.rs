@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ringshop_node::shop::checkout::Payment;
+use ringshop_shared::transport::Security;
 use ringshop_shared::{NewOrder, Order, OrderId, ShardError, Stage, transport};
 use ringshop_tests::{TestCluster, follow, name};
 use ringshop_tui::ClusterError;
@@ -161,7 +162,7 @@ async fn one_order_sent_to_every_node_at_once_is_stored_by_its_owner_only() {
         (0..2).map(move |_| {
             let placed = placed.clone();
             async move {
-                let node = transport::connect_shard(addr, Duration::from_secs(1))
+                let node = transport::connect_shard(addr, Duration::from_secs(1), &Security::Plain)
                     .await
                     .expect("connects");
                 node.checkout(transport::context(Duration::from_secs(2)), placed, epoch)

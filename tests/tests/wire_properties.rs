@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
 use ringshop_shared::shop::OrderLine;
+use ringshop_shared::transport::Security;
 use ringshop_shared::{
     Handed, NewOrder, NodeId, OrderId, ProductId, ShardClient, ShardError, Stage, transport,
 };
@@ -263,7 +264,7 @@ fn arbitrary_arguments_to_every_rpc_never_break_the_node() {
     let (cluster, fuzzed, control) = runtime.block_on(async {
         let cluster = TestCluster::in_process(1, Duration::from_secs(5)).await;
         let addr = cluster.addrs()[0];
-        let fuzzed = transport::connect_shard(addr, Duration::from_secs(1))
+        let fuzzed = transport::connect_shard(addr, Duration::from_secs(1), &Security::Plain)
             .await
             .expect("connects");
         let control = cluster_client(addr).await;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use ringshop_node::{Config, serve};
 use ringshop_shared::NodeId;
-use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT};
+use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, Security};
 use ringshop_tui::{Cluster, ClusterConfig};
 use tarpc::server::{BaseChannel, Channel};
 use tokio_util::sync::CancellationToken;
@@ -117,17 +117,22 @@ async fn bench() {
     let (s, t) = (stop.clone(), tracker.clone());
     tokio::spawn(transport::accept_loop(
         listener,
+        Security::Plain,
         stop.clone(),
+        tracker.clone(),
         move |framed, _| {
             let requests = BaseChannel::with_defaults(framed).execute(EchoServer.serve());
             t.spawn(transport::run_requests(requests, s.clone(), t.clone()));
         },
     ));
     let echo = {
-        let conn =
-            transport::connect::<EchoRequest, EchoResponse>(echo_addr, DEFAULT_CONNECT_TIMEOUT)
-                .await
-                .expect("echo connects");
+        let conn = transport::connect::<EchoRequest, EchoResponse>(
+            echo_addr,
+            DEFAULT_CONNECT_TIMEOUT,
+            &Security::Plain,
+        )
+        .await
+        .expect("echo connects");
         EchoClient::new(tarpc::client::Config::default(), conn).spawn()
     };
 
@@ -144,7 +149,7 @@ async fn bench() {
     for id in 0..WARM_IDS {
         cluster.request(id).await.expect("warm");
     }
-    let shard = transport::connect_shard(node.addr(), DEFAULT_CONNECT_TIMEOUT)
+    let shard = transport::connect_shard(node.addr(), DEFAULT_CONNECT_TIMEOUT, &Security::Plain)
         .await
         .expect("node connects");
 

@@ -37,12 +37,9 @@ impl Cluster {
         seeds: &[SocketAddr],
         config: ClusterConfig,
     ) -> Result<Cluster, ClusterError> {
-        let hellos = futures::future::join_all(
-            seeds
-                .iter()
-                .map(|&addr| follow::hello(addr, config.connect_timeout, config.deadline)),
-        )
-        .await;
+        let dial = follow::Dial::of(&config);
+        let hellos =
+            futures::future::join_all(seeds.iter().map(|&addr| follow::hello(addr, &dial))).await;
         let mut answered: BTreeMap<NodeId, state::Connected> = BTreeMap::new();
         let mut tried = Vec::new();
         let mut unknown = Vec::new();

@@ -11,26 +11,47 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use ringshop_shared::service::{ShardRequest, ShardResponse};
+use ringshop_shared::transport::Security;
 use ringshop_shared::{Membership, NodeId, Ring, ShardClient, ShardError, transport};
 use tarpc::client::{self, RpcError};
 use tokio_util::sync::CancellationToken;
 
 use super::state::{Connected, Inner};
-use super::types::ClusterError;
+use super::types::{ClusterConfig, ClusterError};
 
 /// Ids every new connection is asked to place, to prove it places ids as this client does.
 const PLACEMENT_PROBE_IDS: u64 = 256;
 
+/// How this client dials a node: the connect timeout (TCP and TLS handshake together), the
+/// deadline of the first call, and plaintext or its client certificate.
+#[derive(Clone, Debug)]
+pub(crate) struct Dial {
+    pub connect_timeout: Duration,
+    pub deadline: Duration,
+    pub security: Security,
+}
+
+impl Dial {
+    pub(crate) fn of(config: &ClusterConfig) -> Dial {
+        Dial {
+            connect_timeout: config.connect_timeout,
+            deadline: config.deadline,
+            security: config.security.clone(),
+        }
+    }
+}
+
 /// Connects and pings: a working client and who answered. The connection's `closed` token is
 /// cancelled when it ends, so a dead connection is known without a call on it.
-pub(crate) async fn hello(
-    addr: SocketAddr,
-    connect_timeout: Duration,
-    deadline: Duration,
-) -> Result<Connected, String> {
-    let transport = transport::connect::<ShardRequest, ShardResponse>(addr, connect_timeout)
-        .await
-        .map_err(|e| e.to_string())?;
+pub(crate) async fn hello(addr: SocketAddr, dial: &Dial) -> Result<Connected, String> {
+    let deadline = dial.deadline;
+    let transport = transport::connect::<ShardRequest, ShardResponse>(
+        addr,
+        dial.connect_timeout,
+        &dial.security,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let client::NewClient { client, dispatch } =
         ShardClient::new(client::Config::default(), transport);
     let closed = CancellationToken::new();
@@ -70,18 +91,14 @@ pub(crate) async fn apply(
     mut known: BTreeMap<NodeId, Connected>,
 ) -> Result<(), ClusterError> {
     let config = &inner.config;
+    let dial = Dial::of(config);
     let needed: Vec<(NodeId, SocketAddr)> = inner
         .read()
         .unconnected(&m)
         .into_iter()
         .filter(|(n, a)| known.get(n).is_none_or(|c| c.addr != *a))
         .collect();
-    let made = futures::future::join_all(
-        needed
-            .iter()
-            .map(|(_, addr)| hello(*addr, config.connect_timeout, config.deadline)),
-    )
-    .await;
+    let made = futures::future::join_all(needed.iter().map(|(_, addr)| hello(*addr, &dial))).await;
     for ((name, addr), made) in needed.into_iter().zip(made) {
         match made {
             Ok(c) if c.info.name == name => {
@@ -219,7 +236,7 @@ pub(crate) async fn reconnect(inner: &Inner, name: &NodeId, generation: u64) -> 
         return Ok(()); // another call reconnected (or marked it down) meanwhile
     }
     let config = &inner.config;
-    let c = hello(addr, config.connect_timeout, config.deadline).await?;
+    let c = hello(addr, &Dial::of(config)).await?;
     if &c.info.name != name {
         return Err(format!("{addr} now answers as {}", c.info.name));
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use ringshop_shared::{NodeId, transport};
 
-use super::follow::{apply, attach, hello, refresh};
+use super::follow::{Dial, apply, attach, hello, refresh};
 use super::state::{Connected, Inner};
 
 /// How long the probe loop may pause at most while nothing answers.
@@ -68,7 +68,7 @@ pub(crate) async fn probe_loop(inner: Weak<Inner>) {
         None => return,
     };
     loop {
-        let (round, connect_timeout, deadline) = {
+        let (round, dial) = {
             let Some(inner) = inner.upgrade() else { return };
             let c = &inner.config;
             let mut state = inner.write();
@@ -88,14 +88,14 @@ pub(crate) async fn probe_loop(inner: Weak<Inner>) {
                     false => state.every_addr(),
                 },
             };
-            (round, c.connect_timeout, c.deadline)
+            (round, Dial::of(c))
         };
         tokio::time::sleep(backoff.pause()).await;
         let tried =
             !(round.down.is_empty() && round.seeds.is_empty() && round.everywhere.is_empty());
         let answered = match round.everywhere.is_empty() {
-            true => probe(&inner, round, connect_timeout, deadline).await,
-            false => rediscover(&inner, round.everywhere, connect_timeout, deadline).await,
+            true => probe(&inner, round, &dial).await,
+            false => rediscover(&inner, round.everywhere, &dial).await,
         };
         let Some(answered) = answered else { return };
         backoff.after(tried, answered);
@@ -104,17 +104,10 @@ pub(crate) async fn probe_loop(inner: Weak<Inner>) {
 
 /// Dials the down members and the unknown seeds: whether any answered, or None once the
 /// cluster is dropped.
-async fn probe(
-    inner: &Weak<Inner>,
-    round: Round,
-    connect_timeout: Duration,
-    deadline: Duration,
-) -> Option<bool> {
+async fn probe(inner: &Weak<Inner>, round: Round, dial: &Dial) -> Option<bool> {
+    let deadline = dial.deadline;
     let mut answered = false;
-    let dials = round
-        .down
-        .iter()
-        .map(|(_, addr)| hello(*addr, connect_timeout, deadline));
+    let dials = round.down.iter().map(|(_, addr)| hello(*addr, dial));
     let mut back = false;
     for ((name, addr), made) in round
         .down
@@ -136,7 +129,7 @@ async fn probe(
         let _ = refresh(&inner.upgrade()?).await;
     }
     for addr in round.seeds {
-        let Ok(c) = hello(addr, connect_timeout, deadline).await else {
+        let Ok(c) = hello(addr, dial).await else {
             continue;
         };
         answered = true;
@@ -154,15 +147,9 @@ async fn probe(
 /// No member can be reached: dials every address at once and learns the membership from the
 /// first node that lists it (a node restarted on its old address under a new incarnation, or
 /// a new member at a seed address). Whether one did, or None once the cluster is dropped.
-async fn rediscover(
-    inner: &Weak<Inner>,
-    everywhere: Vec<SocketAddr>,
-    connect_timeout: Duration,
-    deadline: Duration,
-) -> Option<bool> {
-    let dials = everywhere
-        .iter()
-        .map(|addr| hello(*addr, connect_timeout, deadline));
+async fn rediscover(inner: &Weak<Inner>, everywhere: Vec<SocketAddr>, dial: &Dial) -> Option<bool> {
+    let deadline = dial.deadline;
+    let dials = everywhere.iter().map(|addr| hello(*addr, dial));
     let mut known: BTreeMap<NodeId, Connected> = BTreeMap::new();
     for c in futures::future::join_all(dials).await.into_iter().flatten() {
         known.entry(c.info.name.clone()).or_insert(c);

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use ringshop_shared::transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE};
+use ringshop_shared::transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE, Security};
 use ringshop_shared::wire::MemberStatus;
 use ringshop_shared::{DEFAULT_VNODES, NodeId, ShardError};
 
@@ -25,6 +25,8 @@ pub struct ClusterConfig {
     /// How long one call may keep trying while the cluster changes under it (an owner that
     /// is slow but not dead, an id being handed over) before it fails.
     pub patience: Duration,
+    /// Plaintext, or mutual TLS with this main's client certificate (`--certs DIR`).
+    pub security: Security,
 }
 
 impl Default for ClusterConfig {
@@ -37,6 +39,7 @@ impl Default for ClusterConfig {
             watch_for: Duration::from_secs(10),
             follow_membership: true,
             patience: Duration::from_secs(10),
+            security: Security::Plain,
         }
     }
 }

@@ -3,12 +3,16 @@
 
 use std::io::IsTerminal;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use ringshop_shared::NodeId;
 use ringshop_shared::duration::parse_duration;
+use ringshop_shared::transport::{Role, Security};
 
-use super::failure::Failure;
+use super::failure::{Failure, Kind};
 use crate::client::{self, Cluster, ClusterConfig, Embedded};
 
 const EXIT_HELP: &str = "Exit codes:
@@ -190,6 +194,20 @@ pub struct Target {
     /// Colour: on a terminal with NO_COLOR unset (auto), always, or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
+    /// The cluster's certificates (with --nodes): DIR/ca.crt and this main's
+    /// DIR/client.NAME.crt and .key, NAME from --cert-name (`ringshop-node certs client NAME`).
+    /// Every connection is then mutual TLS.
+    #[arg(long, value_name = "DIR", requires = "nodes", global = true)]
+    pub certs: Option<PathBuf>,
+    /// Which client certificate in --certs to use.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "main",
+        requires = "certs",
+        global = true
+    )]
+    pub cert_name: NodeId,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -243,9 +261,22 @@ impl Target {
     pub async fn open(&self, ttl: Duration) -> Result<(Cluster, Option<Embedded>), Failure> {
         let config = ClusterConfig {
             deadline: self.deadline,
+            security: self.security()?,
             ..ClusterConfig::default()
         };
         Ok(client::open(&self.nodes, config, ttl).await?)
+    }
+}
+
+impl Target {
+    /// Plaintext, or mutual TLS with the client certificate `--certs` and `--cert-name` name.
+    pub fn security(&self) -> Result<Security, Failure> {
+        let Some(dir) = &self.certs else {
+            return Ok(Security::Plain);
+        };
+        ringshop_node::certs::load(dir, Role::Client, &self.cert_name)
+            .map(|tls| Security::Tls(Arc::new(tls)))
+            .map_err(|e| Failure::new(Kind::Usage, e.to_string()))
     }
 }
 

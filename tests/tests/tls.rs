@@ -1,0 +1,367 @@
+//! Mutual TLS on real nodes (127.0.0.1), on certificates made by the code behind
+//! `ringshop-node certs`: a TLS cluster serves the main and its nodes call each other over TLS;
+//! a connection without the cluster's certificate is refused within the connect timeout and
+//! costs the node nothing else; a client certificate cannot make node-to-node calls; and
+//! `--advertise` is the address the members table lists and everyone dials.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use ringshop_node::certs;
+use ringshop_node::shop::checkout::Payment;
+use ringshop_node::{Config, serve};
+use ringshop_shared::transport::{
+    self, DEFAULT_CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, MAX_HANDSHAKES, Role, Security, Stream,
+};
+use ringshop_shared::{NodeId, OrderId, ShardClient, ShardError, Stage};
+use ringshop_tests::{CLIENT_CERT, TestCluster, follow, name, new_order, product, test_config};
+use ringshop_tui::{Cluster, ClusterConfig, ClusterError};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+const CATALOG: &str = "\
+lamp,Desk lamp,home,4500,10
+mug,Mug,tea,1200,500
+teapot,Teapot,tea,3900,30
+";
+
+/// A refused connection must be over within the connect timeout; this much more is allowed
+/// for a loaded test machine to notice.
+const SLACK: Duration = Duration::from_millis(500);
+
+fn quick() -> Payment {
+    ringshop_tests::paying(Duration::from_millis(100))
+}
+
+async fn tls_cluster(size: usize) -> TestCluster {
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, quick()).with_tls();
+    for i in 1..=size {
+        cluster.add_in_process(name(i)).await;
+    }
+    cluster
+}
+
+fn ctx() -> tarpc::context::Context {
+    transport::context(Duration::from_secs(2))
+}
+
+/// The cluster's client still gets answers from `addr`.
+async fn still_serves(cluster: &TestCluster, addr: SocketAddr) {
+    let good = transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT, &cluster.security())
+        .await
+        .expect("a client with the cluster's certificate connects");
+    let info = good.ping(ctx()).await.expect("and is answered");
+    assert_eq!(info.addr, addr);
+}
+
+/// A hand-made TLS client of `addr` trusting `ca` and presenting `identity` (a certificate and
+/// key) or no certificate at all, as no ringshop client would.
+async fn raw_tls_client(
+    addr: SocketAddr,
+    ca: &std::path::Path,
+    identity: Option<(std::path::PathBuf, std::path::PathBuf)>,
+) -> Result<ShardClient, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(ca).expect("reads ca.crt"))
+        .expect("a CA");
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("TLS 1.3")
+        .with_root_certificates(roots);
+    let config = match identity {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from_pem_file(cert).expect("reads the certificate")],
+                PrivateKeyDer::from_pem_file(key).expect("reads the key"),
+            )
+            .expect("a client identity"),
+    };
+    let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::IpAddress(addr.ip().into()), tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let framed = transport::frame::<_, _>(Stream::Tls(Box::new(tls.into())));
+    Ok(ShardClient::new(tarpc::client::Config::default(), framed).spawn())
+}
+
+/// Asserts a connection made by `connect` gets no answer to `ping`, and learns that within
+/// the connect timeout.
+async fn refused<F, Fut>(what: &str, connect: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<ShardClient, String>>,
+{
+    let started = Instant::now();
+    // TLS 1.3: the client's handshake may finish before the node has judged its certificate,
+    // so the refusal can arrive as the first call's failure.
+    let outcome = match connect().await {
+        Err(handshake) => Err(handshake),
+        Ok(client) => match client.ping(ctx()).await {
+            Ok(info) => Ok(info),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    let took = started.elapsed();
+    assert!(outcome.is_err(), "{what}: answered {outcome:?}");
+    assert!(
+        took < DEFAULT_CONNECT_TIMEOUT + SLACK,
+        "{what}: refused only after {took:?} ({outcome:?})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_cluster_of_three_answers_requests_and_checks_out_an_order() {
+    let cluster = tls_cluster(3).await;
+    let client = cluster.client().await;
+    let mut served = std::collections::BTreeSet::new();
+    for id in 0..40 {
+        let answer = client.request(id).await.expect("answered over TLS");
+        served.insert(answer.report.node);
+    }
+    assert_eq!(served.len(), 3, "every node answered: {served:?}");
+    // An order whose owner is not the mug's: its checkout reserves on another node, node to
+    // node over TLS.
+    let mug_owner = client.owner(&product("mug")).expect("owned");
+    let placed = loop {
+        let o = new_order("tls", &[("mug", 2), ("teapot", 1)]);
+        if client.owner(&o.id) != Some(mug_owner.clone()) {
+            break o;
+        }
+    };
+    let accepted = client.checkout(&placed).await.expect("accepted");
+    let (done, _) = follow(
+        &client,
+        accepted.value,
+        Stage::Done,
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(done.stage, Stage::Done, "{:?}", done.reason);
+    let audit = cluster.audit().await;
+    assert_eq!((audit["mug"].sold, audit["teapot"].sold), (2, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_without_a_certificate_is_refused_and_the_node_serves_on() {
+    let cluster = tls_cluster(1).await;
+    let addr = cluster.addrs()[0];
+    let ca = cluster.certs_dir().join(certs::CA_CERT);
+    refused("no client certificate", || raw_tls_client(addr, &ca, None)).await;
+    still_serves(&cluster, addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_from_another_ca_is_refused_and_the_node_serves_on() {
+    let cluster = tls_cluster(1).await;
+    let addr = cluster.addrs()[0];
+    let other = TestCluster::empty(Duration::from_secs(5)).with_tls();
+    let theirs = |role, n: &str| {
+        let n = NodeId::new(n).expect("valid");
+        (
+            certs::cert_path(other.certs_dir(), role, &n),
+            certs::key_path(other.certs_dir(), role, &n),
+        )
+    };
+    let ca = cluster.certs_dir().join(certs::CA_CERT);
+    // Trusting our CA but showing a certificate theirs signed: the node refuses it.
+    refused("another CA's client certificate", || {
+        raw_tls_client(addr, &ca, Some(theirs(Role::Client, CLIENT_CERT)))
+    })
+    .await;
+    // A main of the other cluster: it refuses our node's certificate too, and says why.
+    let config = ClusterConfig {
+        security: other.security(),
+        ..test_config()
+    };
+    let started = Instant::now();
+    let err = Cluster::connect(&[addr], config)
+        .await
+        .err()
+        .expect("refused");
+    assert!(started.elapsed() < DEFAULT_CONNECT_TIMEOUT + SLACK);
+    assert!(err.to_string().contains("TLS handshake"), "{err}");
+    still_serves(&cluster, addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_calling_a_peer_only_rpc_gets_not_a_peer() {
+    let cluster = tls_cluster(2).await;
+    let addr = cluster.addrs()[0];
+    let main = transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT, &cluster.security())
+        .await
+        .expect("connects with the client certificate");
+    let not_a_peer = |rpc: &str| ShardError::NotAPeer {
+        node: name(1),
+        rpc: rpc.into(),
+    };
+    let (order, mug) = (OrderId::random(), product("mug"));
+    let answers = [
+        (
+            "adopt",
+            main.adopt(ctx(), vec![], 0).await.map(|r| r.map(drop)),
+        ),
+        (
+            "probe",
+            main.probe(ctx(), name(2)).await.map(|r| r.map(drop)),
+        ),
+        (
+            "reserve",
+            main.reserve(ctx(), order, mug.clone(), 1, 0)
+                .await
+                .map(|r| r.map(drop)),
+        ),
+        (
+            "release",
+            main.release(ctx(), order, mug, 0)
+                .await
+                .map(|r| r.map(drop)),
+        ),
+    ];
+    for (rpc, answer) in answers {
+        assert_eq!(
+            answer.expect("answered, not dropped"),
+            Err(not_a_peer(rpc)),
+            "{rpc}"
+        );
+    }
+    assert_eq!(
+        ringshop_shared::service::PEER_ONLY.len(),
+        4,
+        "each peer-only RPC is tried above"
+    );
+    // The same connection goes on serving what a client may call.
+    main.ping(ctx()).await.expect("ping");
+    main.request(ctx(), 7, 0).await.expect("answered").ok();
+    // A node's certificate may make the call.
+    let peer = cluster.identity(Role::Node, "n2");
+    let n2 = transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT, &peer)
+        .await
+        .expect("connects with a node certificate");
+    let reached = n2.probe(ctx(), name(2)).await.expect("answered");
+    assert!(reached.is_ok(), "{reached:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plaintext_client_against_a_tls_node_fails_cleanly() {
+    let cluster = tls_cluster(1).await;
+    let addr = cluster.addrs()[0];
+    refused("plaintext tarpc", || async {
+        transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT, &Security::Plain)
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    let started = Instant::now();
+    let err = Cluster::connect(&[addr], test_config())
+        .await
+        .err()
+        .expect("refused");
+    assert!(matches!(err, ClusterError::Unreachable { .. }), "{err}");
+    assert!(started.elapsed() < DEFAULT_CONNECT_TIMEOUT + SLACK);
+    still_serves(&cluster, addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshakes_that_never_finish_are_bounded_and_never_block_the_listener() {
+    let cluster = tls_cluster(1).await;
+    let addr = cluster.addrs()[0];
+    // Silent connections: they never say a word of TLS. Half the handshake slots ...
+    let mut silent = Vec::new();
+    for _ in 0..MAX_HANDSHAKES / 2 {
+        silent.push(TcpStream::connect(addr).await.expect("connects"));
+    }
+    // ... do not keep a good client waiting: the accept loop never waits on a handshake.
+    let started = Instant::now();
+    still_serves(&cluster, addr).await;
+    assert!(
+        started.elapsed() < DEFAULT_CONNECT_TIMEOUT,
+        "{:?}",
+        started.elapsed()
+    );
+    // Beyond the bound, a connection is closed at once.
+    for _ in MAX_HANDSHAKES / 2..MAX_HANDSHAKES + 8 {
+        silent.push(TcpStream::connect(addr).await.expect("connects"));
+    }
+    let mut last = silent.pop().expect("one");
+    let mut byte = [0u8; 1];
+    let closed = tokio::time::timeout(HANDSHAKE_TIMEOUT / 2, last.read(&mut byte)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "a connection beyond {MAX_HANDSHAKES} handshakes is closed at once: {closed:?}"
+    );
+    // Every silent one is closed by the handshake timeout.
+    for mut s in silent {
+        let closed = tokio::time::timeout(HANDSHAKE_TIMEOUT + SLACK * 2, s.read(&mut byte)).await;
+        assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "{closed:?}");
+    }
+    still_serves(&cluster, addr).await;
+}
+
+/// A TCP forwarder on 127.0.0.1 to `target` (set once known), counting connections: a stand-in
+/// for the NAT or port forward behind which `--advertise` is the address to dial.
+async fn forwarder() -> (SocketAddr, Arc<OnceLock<SocketAddr>>, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("addr");
+    let (target, count) = (Arc::new(OnceLock::new()), Arc::new(AtomicUsize::new(0)));
+    let (t, c) = (target.clone(), count.clone());
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            c.fetch_add(1, Ordering::Relaxed);
+            let Some(&to) = t.get() else { continue };
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = TcpStream::connect(to).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (addr, target, count)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advertise_is_what_the_members_table_lists_and_what_clients_dial() {
+    let mut cluster = TestCluster::empty(Duration::from_secs(5));
+    let (front, target, dialled) = forwarder().await;
+    let n1 = serve(
+        Config::new(name(1), SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .with_db(cluster.db())
+            .with_advertise(front),
+    )
+    .await
+    .expect("n1 starts");
+    target.set(n1.addr()).expect("set once");
+    assert_ne!(n1.addr(), front, "bound and advertised differ");
+    assert_eq!(n1.advertised(), front);
+    let n2 = cluster.add_in_process(name(2)).await;
+    // A client that knows only n2 learns n1 from the members table, at its advertised address.
+    let client = Cluster::connect(&[n2], test_config())
+        .await
+        .expect("connects");
+    let listing = client.listing().await.expect("members");
+    let listed = listing
+        .members
+        .iter()
+        .find(|m| m.name == name(1))
+        .expect("n1 is a member");
+    assert_eq!(listed.addr, front, "the members table lists --advertise");
+    let owned_by_n1 = (0..1000u64)
+        .find(|id| client.owner(id) == Some(name(1)))
+        .expect("n1 owns some id");
+    let answer = client.request(owned_by_n1).await.expect("answered");
+    assert_eq!((answer.report.node, answer.report.addr), (name(1), front));
+    assert!(
+        dialled.load(Ordering::Relaxed) >= 1,
+        "the client dialled --advertise"
+    );
+    n1.kill().await;
+}
