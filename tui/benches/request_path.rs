@@ -7,18 +7,21 @@
 //! - cluster: `Cluster::request(id)` on warm ids (every answer a hit): ring lookup, deadline,
 //!   failover bookkeeping and the report, on top of the node's side.
 //!
-//! Each is run at 1 and at 64 calls in flight, in interleaved rounds (the machine is shared and
-//! noisy); the median round of each path is shown, and the ratio is the median of the
-//! per-round ratios (each round's cluster run against the echo run just before it). Run with `cargo bench -p ringshop-tui`.
+//! Each path runs twice, side by side in one run: in the clear, and over mutual TLS (a node and
+//! clients with certificates made as `ringshop-node certs` makes them). Each is run at 1 and
+//! at 64 calls in flight, in interleaved rounds (the machine is shared and noisy); the median
+//! round of each path is shown; the ratios are medians of per-round ratios (cluster against the
+//! echo run of the same round and side; TLS against plain of the same round and path). Run
+//! with `cargo bench -p ringshop-tui --bench request_path`.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ringshop_node::{Config, serve};
+use ringshop_node::{Config, certs, serve};
 use ringshop_shared::NodeId;
-use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, Security};
+use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, Role, Security};
 use ringshop_tui::{Cluster, ClusterConfig};
 use tarpc::server::{BaseChannel, Channel};
 use tokio_util::sync::CancellationToken;
@@ -105,139 +108,214 @@ fn main() {
     runtime.block_on(bench());
 }
 
-async fn bench() {
-    let localhost = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+/// One side of the comparison: the echo service, a node, and the clients of both, all in the
+/// clear or all with mutual TLS on certificates made as `ringshop-node certs` makes them.
+struct Side {
+    echo: EchoClient,
+    shard: ringshop_shared::ShardClient,
+    cluster: Cluster,
+    node: ringshop_node::NodeHandle,
+    stop: CancellationToken,
+    _dir: tempfile::TempDir,
+}
 
-    // The bare echo service, served exactly as a node serves Shard.
-    let listener = tokio::net::TcpListener::bind(localhost)
-        .await
-        .expect("bind");
-    let echo_addr = listener.local_addr().expect("addr");
-    let (stop, tracker) = (CancellationToken::new(), TaskTracker::new());
-    let (s, t) = (stop.clone(), tracker.clone());
-    tokio::spawn(transport::accept_loop(
-        listener,
-        Security::Plain,
-        stop.clone(),
-        tracker.clone(),
-        move |framed, _| {
-            let requests = BaseChannel::with_defaults(framed).execute(EchoServer.serve());
-            t.spawn(transport::run_requests(requests, s.clone(), t.clone()));
-        },
-    ));
-    let echo = {
+impl Side {
+    async fn start(tls: bool) -> Side {
+        let localhost = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (node_security, client_security) = match tls {
+            false => (Security::Plain, Security::Plain),
+            true => {
+                let certs_dir = dir.path().join("certs");
+                let (n, c) = (
+                    NodeId::new("b1").expect("valid"),
+                    NodeId::new("main").expect("valid"),
+                );
+                certs::init(&certs_dir).expect("CA");
+                certs::node(&certs_dir, &n, &["127.0.0.1".into()]).expect("node certificate");
+                certs::client(&certs_dir, &c).expect("client certificate");
+                let load = |role, name| {
+                    Security::Tls(Arc::new(
+                        certs::load(&certs_dir, role, name).expect("loads"),
+                    ))
+                };
+                (load(Role::Node, &n), load(Role::Client, &c))
+            }
+        };
+
+        // The bare echo service, served exactly as a node serves Shard.
+        let listener = tokio::net::TcpListener::bind(localhost)
+            .await
+            .expect("bind");
+        let echo_addr = listener.local_addr().expect("addr");
+        let (stop, tracker) = (CancellationToken::new(), TaskTracker::new());
+        let (s, t) = (stop.clone(), tracker.clone());
+        tokio::spawn(transport::accept_loop(
+            listener,
+            node_security.clone(),
+            stop.clone(),
+            tracker.clone(),
+            move |framed, _| {
+                let requests = BaseChannel::with_defaults(framed).execute(EchoServer.serve());
+                t.spawn(transport::run_requests(requests, s.clone(), t.clone()));
+            },
+        ));
         let conn = transport::connect::<EchoRequest, EchoResponse>(
             echo_addr,
             DEFAULT_CONNECT_TIMEOUT,
-            &Security::Plain,
+            &client_security,
         )
         .await
         .expect("echo connects");
-        EchoClient::new(tarpc::client::Config::default(), conn).spawn()
-    };
+        let echo = EchoClient::new(tarpc::client::Config::default(), conn).spawn();
 
-    // One real node, and the full client path to it; every id warmed so each call is a hit.
-    let name = NodeId::new("b1").expect("valid");
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let config = Config::new(name, localhost)
-        .with_ttl(Duration::from_secs(3600))
-        .with_db(dir.path().join("bench.db"));
-    let node = serve(config).await.expect("node starts");
-    let cluster = Cluster::connect(&[node.addr()], ClusterConfig::default())
-        .await
-        .expect("cluster connects");
-    for id in 0..WARM_IDS {
-        cluster.request(id).await.expect("warm");
+        // One real node, and the full client path to it; every id warmed so each call is a hit.
+        let config = Config::new(NodeId::new("b1").expect("valid"), localhost)
+            .with_ttl(Duration::from_secs(3600))
+            .with_db(dir.path().join("bench.db"))
+            .with_security(node_security);
+        let node = serve(config).await.expect("node starts");
+        let client_config = ClusterConfig {
+            security: client_security.clone(),
+            ..ClusterConfig::default()
+        };
+        let cluster = Cluster::connect(&[node.addr()], client_config)
+            .await
+            .expect("cluster connects");
+        for id in 0..WARM_IDS {
+            cluster.request(id).await.expect("warm");
+        }
+        let shard =
+            transport::connect_shard(node.addr(), DEFAULT_CONNECT_TIMEOUT, &client_security)
+                .await
+                .expect("node connects");
+        Side {
+            echo,
+            shard,
+            cluster,
+            node,
+            stop,
+            _dir: dir,
+        }
     }
-    let shard = transport::connect_shard(node.addr(), DEFAULT_CONNECT_TIMEOUT, &Security::Plain)
-        .await
-        .expect("node connects");
 
-    println!("request path vs bare tarpc echo: loopback TCP, bincode, 1 MiB frames, 2 workers");
+    /// One round of each path: echo, node, cluster.
+    async fn round(&self, in_flight: usize) -> [Figures; 3] {
+        let client = self.echo.clone();
+        let echo = measure(in_flight, move |x| {
+            let client = client.clone();
+            async move {
+                let ctx = transport::context(Duration::from_secs(5));
+                client.echo(ctx, x).await.expect("echo answers");
+            }
+        })
+        .await;
+        let raw = self.shard.clone();
+        let epoch = self.cluster.epoch();
+        let node = measure(in_flight, move |id| {
+            let raw = raw.clone();
+            async move {
+                let ctx = transport::context(Duration::from_secs(5));
+                let a = raw
+                    .request(ctx, id, epoch)
+                    .await
+                    .expect("answers")
+                    .expect("served");
+                assert!(a.hit, "warm ids are hits");
+            }
+        })
+        .await;
+        let cl = self.cluster.clone();
+        let cluster = measure(in_flight, move |id| {
+            let cl = cl.clone();
+            async move {
+                let a = cl.request(id).await.expect("request answers");
+                assert!(a.value.hit, "warm ids are hits");
+            }
+        })
+        .await;
+        [echo, node, cluster]
+    }
+
+    async fn stop(self) {
+        for (n, s) in self.cluster.stats().await {
+            if let Ok(s) = s {
+                println!(
+                    "node {n}: {} requests, {} misses (the warm-up)",
+                    s.requests, s.misses
+                );
+            }
+        }
+        self.stop.cancel();
+        self.node.shutdown().await;
+    }
+}
+
+/// The median of per-round ratios `top[i] / bottom[i]`, and their range.
+fn ratio(top: &[Figures], bottom: &[Figures]) -> (f64, f64, f64) {
+    let mut ratios: Vec<f64> = top
+        .iter()
+        .zip(bottom)
+        .map(|(t, b)| t.calls_per_s / b.calls_per_s)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    (
+        ratios[ratios.len() / 2],
+        ratios[0],
+        ratios[ratios.len() - 1],
+    )
+}
+
+async fn bench() {
+    let plain = Side::start(false).await;
+    let tls = Side::start(true).await;
+
     println!(
-        "{ROUNDS} interleaved rounds of {} ms each; median round shown; ratio = median of per-round ratios\n",
+        "request path vs bare tarpc echo, plaintext and mutual TLS (TLS 1.3, rustls/ring, ECDSA P-256)"
+    );
+    println!("loopback TCP, bincode, 1 MiB frames, 2 workers; every node answer a hit");
+    println!(
+        "{ROUNDS} interleaved rounds of {} ms per path and side; median round shown; ratios = median of per-round ratios\n",
         MEASURE.as_millis()
     );
     println!(
-        "{:>9}  {:<8} {:>10} {:>8} {:>8}",
-        "in flight", "path", "calls/s", "p50", "p99"
+        "{:>9}  {:<8} {:>10} {:>8} {:>8}   {:>10} {:>8} {:>8}   {:>9}",
+        "in flight", "path", "plain/s", "p50", "p99", "tls/s", "p50", "p99", "tls/plain"
     );
     for in_flight in [1usize, 64] {
-        let (mut e, mut n, mut c) = (Vec::new(), Vec::new(), Vec::new());
+        let mut runs: [[Vec<Figures>; 3]; 2] = Default::default();
         for _ in 0..ROUNDS {
-            let client = echo.clone();
-            e.push(
-                measure(in_flight, move |x| {
-                    let client = client.clone();
-                    async move {
-                        let ctx = transport::context(Duration::from_secs(5));
-                        client.echo(ctx, x).await.expect("echo answers");
-                    }
-                })
-                .await,
-            );
-            let raw = shard.clone();
-            let epoch = cluster.epoch();
-            n.push(
-                measure(in_flight, move |id| {
-                    let raw = raw.clone();
-                    async move {
-                        let ctx = transport::context(Duration::from_secs(5));
-                        let a = raw
-                            .request(ctx, id, epoch)
-                            .await
-                            .expect("answers")
-                            .expect("served");
-                        assert!(a.hit, "warm ids are hits");
-                    }
-                })
-                .await,
-            );
-            let cl = cluster.clone();
-            c.push(
-                measure(in_flight, move |id| {
-                    let cl = cl.clone();
-                    async move {
-                        let a = cl.request(id).await.expect("request answers");
-                        assert!(a.value.hit, "warm ids are hits");
-                    }
-                })
-                .await,
-            );
+            for (side, figures) in [&plain, &tls].into_iter().zip(runs.iter_mut()) {
+                for (path, f) in side.round(in_flight).await.into_iter().enumerate() {
+                    figures[path].push(f);
+                }
+            }
         }
-        let mut ratios: Vec<f64> = e
-            .iter()
-            .zip(&c)
-            .map(|(e, c)| c.calls_per_s / e.calls_per_s)
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        let ratio = ratios[ratios.len() / 2];
-        let (e, n, c) = (median(e), median(n), median(c));
-        for (path, f) in [("echo", e), ("node", n), ("cluster", c)] {
+        for (path, name) in ["echo", "node", "cluster"].into_iter().enumerate() {
+            let (p, t) = (median(runs[0][path].clone()), median(runs[1][path].clone()));
+            let (r, _, _) = ratio(&runs[1][path], &runs[0][path]);
             println!(
-                "{:>9}  {:<8} {:>10.0} {:>8} {:>8}",
+                "{:>9}  {:<8} {:>10.0} {:>8} {:>8}   {:>10.0} {:>8} {:>8}   {:>9.2}",
                 in_flight,
-                path,
-                f.calls_per_s,
-                us(f.p50),
-                us(f.p99)
+                name,
+                p.calls_per_s,
+                us(p.p50),
+                us(p.p99),
+                t.calls_per_s,
+                us(t.p50),
+                us(t.p99),
+                r
             );
         }
-        let verdict = if ratio >= 0.9 { "meets" } else { "misses" };
-        let spread = format!("{:.2}..{:.2}", ratios[0], ratios[ratios.len() - 1]);
-        println!(
-            "{in_flight:>9}  ratio cluster/echo = {ratio:.2} (rounds {spread}; {verdict} the 0.9 target)\n"
-        );
-    }
-    let stats = cluster.stats().await;
-    for (n, s) in stats {
-        if let Ok(s) = s {
+        for (side, figures) in ["plain", "tls"].into_iter().zip(&runs) {
+            let (r, lo, hi) = ratio(&figures[2], &figures[0]);
+            let verdict = if r >= 0.9 { "meets" } else { "misses" };
             println!(
-                "node {n}: {} requests, {} misses (the warm-up)",
-                s.requests, s.misses
+                "{in_flight:>9}  {side:<5} ratio cluster/echo = {r:.2} (rounds {lo:.2}..{hi:.2}; {verdict} the 0.9 target)"
             );
         }
+        println!();
     }
-    stop.cancel();
-    node.shutdown().await;
+    plain.stop().await;
+    tls.stop().await;
 }

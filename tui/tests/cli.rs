@@ -218,3 +218,50 @@ fn answering_no_at_the_buy_prompt_is_not_a_failure() {
     );
     term.wait_for("not bought", Duration::from_secs(5));
 }
+
+#[test]
+fn certs_connects_the_main_to_a_tls_node_and_without_them_it_is_unreachable() {
+    use ringshop_node::{Config, certs, serve};
+    use ringshop_shared::NodeId;
+    use ringshop_shared::transport::{Role, Security};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let certs_dir = dir.path().join("certs");
+    let n1 = NodeId::new("n1").expect("valid");
+    certs::init(&certs_dir).expect("CA");
+    certs::node(&certs_dir, &n1, &["127.0.0.1".into()]).expect("node certificate");
+    certs::client(&certs_dir, &NodeId::new("main").expect("valid")).expect("client certificate");
+    let tls = certs::load(&certs_dir, Role::Node, &n1).expect("loads");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let node = runtime
+        .block_on(serve(
+            Config::new(n1, "127.0.0.1:0".parse().expect("an address"))
+                .with_db(dir.path().join("c.db"))
+                .with_security(Security::Tls(std::sync::Arc::new(tls))),
+        ))
+        .expect("a TLS node starts");
+    let addr = node.addr().to_string();
+    let dir_arg = certs_dir.to_str().expect("a UTF-8 path");
+    let (code, stdout, stderr) = run(&["products", "--nodes", &addr, "--certs", dir_arg, "--json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("\"node\":\"n1\""), "{stdout}");
+    let (code, _, stderr) = run(&["products", "--nodes", &addr, "--json"]);
+    assert_eq!(code, Some(3), "no certificate, no cluster: {stderr}");
+    // A client certificate the folder does not hold is named, with the command that makes it.
+    let (code, _, stderr) = run(&[
+        "products",
+        "--nodes",
+        &addr,
+        "--certs",
+        dir_arg,
+        "--cert-name",
+        "bob",
+        "--json",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("client.bob.crt is missing")
+            && stderr.contains("ringshop-node certs client bob"),
+        "{stderr}"
+    );
+    runtime.block_on(node.kill());
+}
