@@ -44,7 +44,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExposureError {
     #[error(
-        "--listen {listen} binds every interface, so it is no address to dial: add --advertise HOST:PORT, the address other nodes and clients reach this node at"
+        "--listen {listen} binds every interface, so it is no address to dial: add --advertise IP:PORT, the address other nodes and clients reach this node at"
     )]
     WildcardWithoutAdvertise { listen: SocketAddr },
     #[error(

@@ -98,7 +98,8 @@ enum Certs {
     Node {
         /// The node's --name.
         name: NodeId,
-        /// IPs or DNS names other nodes and clients dial it at (its --advertise host).
+        /// The IPs other nodes and clients dial it at (its --advertise IP; DNS names are
+        /// accepted too, for other tools).
         #[arg(required = true)]
         hosts: Vec<String>,
         /// The folder holding the CA (ca.crt, ca.key); the new files go there too.

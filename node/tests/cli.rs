@@ -192,7 +192,7 @@ fn a_wildcard_listen_without_advertise_exits_2_naming_advertise() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("add --advertise HOST:PORT"), "{err}");
+    assert!(err.contains("add --advertise IP:PORT"), "{err}");
 }
 
 /// `ringshop-node ARGS` in `dir`, which must succeed; its stdout.

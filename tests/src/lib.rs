@@ -11,6 +11,7 @@
 
 pub mod chaos;
 pub mod shop;
+mod tls;
 
 pub use shop::{follow, follow_until, new_order, paying, product};
 mod process;
@@ -20,11 +21,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use ringshop_node::certs;
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::{Config, NodeHandle, serve};
 use ringshop_shared::NodeId;
-use ringshop_shared::transport::{Role, Security};
+use ringshop_shared::transport::Role;
 use ringshop_tui::{Cluster, ClusterConfig};
 use tempfile::TempDir;
 
@@ -55,8 +55,7 @@ pub struct TestCluster {
     certs: Option<PathBuf>,
 }
 
-/// The client certificate's name `with_tls` makes.
-pub const CLIENT_CERT: &str = "main";
+pub use tls::CLIENT_CERT;
 
 /// `n1`, `n2`, ...
 pub fn name(i: usize) -> NodeId {
@@ -94,36 +93,6 @@ impl TestCluster {
         }
     }
 
-    /// From here on every node serves mutual TLS and `client()` presents a client certificate:
-    /// makes the cluster's CA and the client certificate `CLIENT_CERT` in the cluster's folder
-    /// (each node's certificate, for 127.0.0.1, as the node starts).
-    pub fn with_tls(mut self) -> TestCluster {
-        let dir = self.dir.path().join("certs");
-        certs::init(&dir).expect("makes the CA");
-        certs::client(&dir, &name_of(CLIENT_CERT)).expect("signs the client certificate");
-        self.certs = Some(dir);
-        self
-    }
-
-    /// The folder of the cluster's certificates (`with_tls`).
-    pub fn certs_dir(&self) -> &std::path::Path {
-        self.certs.as_deref().expect("a cluster made `with_tls`")
-    }
-
-    /// The identity of node or client `name` from this cluster's certificates (`with_tls`).
-    pub fn identity(&self, role: Role, name: &str) -> Security {
-        let tls = certs::load(self.certs_dir(), role, &name_of(name)).expect("loads the identity");
-        Security::Tls(std::sync::Arc::new(tls))
-    }
-
-    /// How this cluster's clients connect: with the client certificate under TLS, else plain.
-    pub fn security(&self) -> Security {
-        match self.certs {
-            Some(_) => self.identity(Role::Client, CLIENT_CERT),
-            None => Security::Plain,
-        }
-    }
-
     /// No nodes yet; the nodes started from here on sell `catalog` (CSV lines) and pay with
     /// `payment`.
     pub fn shop(ttl: Duration, catalog: &str, payment: Payment) -> TestCluster {
@@ -142,8 +111,18 @@ impl TestCluster {
 
     /// Starts one more in-process node; its address.
     pub async fn add_in_process(&mut self, name: NodeId) -> SocketAddr {
+        self.add_in_process_with(name, |config| config).await
+    }
+
+    /// Starts one more in-process node with its configuration changed by `change` (another
+    /// `--advertise`, say); the address it listens on.
+    pub async fn add_in_process_with(
+        &mut self,
+        name: NodeId,
+        change: impl FnOnce(Config) -> Config,
+    ) -> SocketAddr {
         let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        let handle = start_in_process(self.config(name.clone(), listen)).await;
+        let handle = start_in_process(change(self.config(name.clone(), listen))).await;
         let addr = handle.addr();
         self.nodes.retain(|n| n.name != name);
         self.nodes.push(TestNode {
@@ -380,14 +359,6 @@ impl TestCluster {
         config
     }
 
-    /// Signs `name`'s node certificate for 127.0.0.1 unless it has one (`with_tls`).
-    fn node_cert(&self, name: &NodeId) {
-        let dir = self.certs_dir();
-        if !certs::cert_path(dir, Role::Node, name).exists() {
-            certs::node(dir, name, &["127.0.0.1".into()]).expect("signs the node certificate");
-        }
-    }
-
     fn node_mut(&mut self, name: &NodeId) -> &mut TestNode {
         self.nodes
             .iter_mut()
@@ -418,10 +389,6 @@ impl Drop for TestCluster {
             }
         }
     }
-}
-
-fn name_of(text: &str) -> NodeId {
-    NodeId::new(text).expect("a valid name")
 }
 
 /// The client configuration tests use: the defaults, with a quicker probe.

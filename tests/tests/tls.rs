@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use ringshop_node::certs;
 use ringshop_node::shop::checkout::Payment;
-use ringshop_node::{Config, serve};
 use ringshop_shared::transport::{
     self, DEFAULT_CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, MAX_HANDSHAKES, Role, Security, Stream,
 };
@@ -332,16 +331,12 @@ async fn forwarder() -> (SocketAddr, Arc<OnceLock<SocketAddr>>, Arc<AtomicUsize>
 async fn advertise_is_what_the_members_table_lists_and_what_clients_dial() {
     let mut cluster = TestCluster::empty(Duration::from_secs(5));
     let (front, target, dialled) = forwarder().await;
-    let n1 = serve(
-        Config::new(name(1), SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-            .with_db(cluster.db())
-            .with_advertise(front),
-    )
-    .await
-    .expect("n1 starts");
-    target.set(n1.addr()).expect("set once");
-    assert_ne!(n1.addr(), front, "bound and advertised differ");
-    assert_eq!(n1.advertised(), front);
+    let bound = cluster
+        .add_in_process_with(name(1), |config| config.with_advertise(front))
+        .await;
+    target.set(bound).expect("set once");
+    assert_ne!(bound, front, "bound and advertised differ");
+    assert_eq!(cluster.handle(&name(1)).advertised(), front);
     let n2 = cluster.add_in_process(name(2)).await;
     // A client that knows only n2 learns n1 from the members table, at its advertised address.
     let client = Cluster::connect(&[n2], test_config())
@@ -363,5 +358,4 @@ async fn advertise_is_what_the_members_table_lists_and_what_clients_dial() {
         dialled.load(Ordering::Relaxed) >= 1,
         "the client dialled --advertise"
     );
-    n1.kill().await;
 }
