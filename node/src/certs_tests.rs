@@ -104,3 +104,11 @@ fn keys_are_readable_by_their_owner_only() {
         assert_eq!(mode & 0o777, 0o600, "{}", key.display());
     }
 }
+
+#[test]
+fn a_node_certificate_names_exactly_its_hosts() {
+    let dir = cluster_certs();
+    let n1 = load(dir.path(), Role::Node, &name("n1")).expect("loads");
+    assert!(n1.names("127.0.0.1".parse().expect("an IP")));
+    assert!(!n1.names("10.0.0.1".parse().expect("an IP")));
+}

@@ -72,6 +72,10 @@ pub enum NodeError {
         "node {name}: --certs holds a {role} certificate; a node needs its own, made by `ringshop-node certs node {name} HOST...`"
     )]
     NotANodeCertificate { name: NodeId, role: Role },
+    #[error(
+        "node {name}: its certificate does not name {ip}, the address it advertises, so peers and clients would refuse it; make it again with `ringshop-node certs node {name} {ip} --certs DIR`"
+    )]
+    CertificateDoesNotName { name: NodeId, ip: std::net::IpAddr },
     #[error("node {name}: ttl {ttl_ms} ms is too short; use at least 1 ms")]
     Ttl { name: NodeId, ttl_ms: u128 },
     #[error("node {name}: {source}")]
@@ -216,6 +220,14 @@ pub async fn serve_with_store(
     let listener = TcpListener::bind(config.listen).await.map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
     let advertised = config.advertised(addr);
+    if let Security::Tls(tls) = &config.security
+        && !tls.names(advertised.ip())
+    {
+        return Err(NodeError::CertificateDoesNotName {
+            name,
+            ip: advertised.ip(),
+        });
+    }
     let store_error = |source| NodeError::Store {
         name: name.clone(),
         source,

@@ -317,3 +317,31 @@ fn a_client_certificate_cannot_start_a_node() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("holds a client certificate"), "{err}");
 }
+
+#[test]
+fn a_node_whose_certificate_does_not_name_its_advertised_ip_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let certs = dir.path().join("certs");
+    let certs = certs.to_str().expect("a UTF-8 path");
+    certs_command(&["certs", "init", certs]);
+    certs_command(&["certs", "node", "n1", "10.0.0.1", "--certs", certs]);
+    let out = Command::new(BIN)
+        .args([
+            "--name",
+            "n1",
+            "--listen",
+            "127.0.0.1:0",
+            "--certs",
+            certs,
+            "--db",
+        ])
+        .arg(dir.path().join("c.db"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not name 127.0.0.1") && err.contains("certs node n1 127.0.0.1"),
+        "{err}"
+    );
+}

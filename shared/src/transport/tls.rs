@@ -18,7 +18,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, TrustAnchor, UnixTime};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, TrustAnchor, UnixTime};
 use serde::{Deserialize, Serialize};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 use webpki::{EndEntityCert, KeyUsage};
@@ -72,6 +72,8 @@ pub struct Pem<'a> {
 
 /// One identity's TLS: its dialler and acceptor, and the CA to judge peers' roles by.
 pub struct Tls {
+    /// This identity's own certificate.
+    leaf: CertificateDer<'static>,
     connector: TlsConnector,
     acceptor: TlsAcceptor,
     anchors: Vec<TrustAnchor<'static>>,
@@ -141,6 +143,7 @@ impl Tls {
                 ca: ca_name.into(),
                 reason,
             })?;
+        let leaf = leaf.clone();
         let roots = Arc::new(roots);
         let client = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13])
@@ -161,6 +164,7 @@ impl Tls {
             .with_single_cert(chain, key)
             .map_err(rustls_error(key_name))?;
         Ok(Tls {
+            leaf,
             connector: TlsConnector::from(Arc::new(client)),
             acceptor: TlsAcceptor::from(Arc::new(server)),
             anchors,
@@ -172,6 +176,15 @@ impl Tls {
     /// This identity's own role, as its certificate says.
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// Whether this identity's certificate names `ip`, so that a peer dialling `ip` accepts
+    /// it (a node's certificate must name its advertised address).
+    pub fn names(&self, ip: std::net::IpAddr) -> bool {
+        EndEntityCert::try_from(&self.leaf).is_ok_and(|leaf| {
+            leaf.verify_is_valid_for_subject_name(&ServerName::IpAddress(ip.into()))
+                .is_ok()
+        })
     }
 
     /// The role a peer's certificate gives it, checked against this identity's CA; None if
