@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use ringshop_node::config::{DEFAULT_LISTEN, DEFAULT_TTL};
 use ringshop_node::shop::checkout::Payment;
-use ringshop_node::store::default_db_path;
+use ringshop_node::store::{Db, default_db};
 use ringshop_node::{Config, Timing, serve};
 use ringshop_shared::NodeId;
 use ringshop_shared::duration::parse_duration;
@@ -25,7 +25,7 @@ use ringshop_shared::duration::parse_duration;
 #[derive(Parser, Debug)]
 #[command(
     version,
-    after_help = "Environment:\n  RUST_LOG     log filter for stderr (default: info), e.g. RUST_LOG=debug\n  RINGSHOP_DB  the database file when --db is not given\n\nExit codes: 0 stopped by Ctrl-C / SIGTERM, 1 could not start, 2 usage\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)"
+    after_help = "Environment:\n  RUST_LOG     log filter for stderr (default: info), e.g. RUST_LOG=debug\n  RINGSHOP_DB  the database (a file or a postgres:// URL) when --db is not given\n\nExit codes: 0 stopped by Ctrl-C / SIGTERM, 1 could not start, 2 usage\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)\n  ringshop-node --name n1 --db postgres://ringshop@db-host/ringshop   (nodes on many machines)"
 )]
 struct Args {
     /// This node's name, unique in the cluster (letters, digits, '-', '_', '.').
@@ -37,10 +37,12 @@ struct Args {
     /// How long an id's actor keeps its value (e.g. 250ms, 5s, 2m).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     ttl: Duration,
-    /// The database every node of the cluster shares [default: $RINGSHOP_DB, else
-    /// $XDG_DATA_HOME/ringshop/cluster.db, else ~/.local/share/ringshop/cluster.db].
-    #[arg(long)]
-    db: Option<PathBuf>,
+    /// The database every node of the cluster shares: a SQLite file (nodes on this machine)
+    /// or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (nodes on many machines)
+    /// [default: $RINGSHOP_DB, else $XDG_DATA_HOME/ringshop/cluster.db, else
+    /// ~/.local/share/ringshop/cluster.db].
+    #[arg(long, value_parser = parse_db)]
+    db: Option<Db>,
     /// How often this node writes its heartbeat.
     #[arg(long, default_value = "250ms", value_parser = parse_duration)]
     heartbeat: Duration,
@@ -81,6 +83,10 @@ fn timing(args: &Args) -> Result<Timing, String> {
     Ok(timing)
 }
 
+fn parse_db(text: &str) -> Result<Db, String> {
+    Db::parse(text).map_err(|e| e.to_string())
+}
+
 fn parse_rate(text: &str) -> Result<f64, String> {
     text.parse::<f64>()
         .ok()
@@ -97,6 +103,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let db = match args.db.clone().map_or_else(default_db, Ok) {
+        Ok(db) => db,
+        Err(why) => {
+            eprintln!("ringshop-node: $RINGSHOP_DB: {why}");
+            return ExitCode::from(2);
+        }
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
@@ -105,7 +118,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match run(args, timing) {
+    match run(args, timing, db) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ringshop-node: {e:#}");
@@ -115,12 +128,11 @@ fn main() -> ExitCode {
 }
 
 #[tokio::main]
-async fn run(args: Args, timing: Timing) -> anyhow::Result<()> {
+async fn run(args: Args, timing: Timing, db: Db) -> anyhow::Result<()> {
     debug_assert_eq!(DEFAULT_TTL, Duration::from_secs(5));
-    let db = args.db.unwrap_or_else(default_db_path);
     let mut config = Config::new(args.name, args.listen)
         .with_ttl(args.ttl)
-        .with_db(&db)
+        .with_db(db.clone())
         .with_timing(timing)
         .with_payment(Payment {
             delay: args.payment_delay,
@@ -131,7 +143,7 @@ async fn run(args: Args, timing: Timing) -> anyhow::Result<()> {
     }
     let mut stop = StopSignal::listen()?;
     let handle = serve(config).await?;
-    tracing::info!(db = %db.display(), "store");
+    tracing::info!(%db, "store");
     {
         let mut out = std::io::stdout().lock();
         writeln!(
