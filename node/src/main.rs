@@ -37,12 +37,13 @@ struct Args {
     /// How long an id's actor keeps its value (e.g. 250ms, 5s, 2m).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     ttl: Duration,
+    // A string parsed in main, not by clap: clap's error would echo a URL's password.
     /// The database every node of the cluster shares: a SQLite file (nodes on this machine)
     /// or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (nodes on many machines)
     /// [default: $RINGSHOP_DB, else $XDG_DATA_HOME/ringshop/cluster.db, else
     /// ~/.local/share/ringshop/cluster.db].
-    #[arg(long, value_parser = parse_db)]
-    db: Option<Db>,
+    #[arg(long)]
+    db: Option<String>,
     /// How often this node writes its heartbeat.
     #[arg(long, default_value = "250ms", value_parser = parse_duration)]
     heartbeat: Duration,
@@ -83,10 +84,6 @@ fn timing(args: &Args) -> Result<Timing, String> {
     Ok(timing)
 }
 
-fn parse_db(text: &str) -> Result<Db, String> {
-    Db::parse(text).map_err(|e| e.to_string())
-}
-
 fn parse_rate(text: &str) -> Result<f64, String> {
     text.parse::<f64>()
         .ok()
@@ -103,10 +100,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let db = match args.db.clone().map_or_else(default_db, Ok) {
+    let db = match &args.db {
+        Some(text) => Db::parse(text).map_err(|why| format!("--db: {why}")),
+        None => default_db().map_err(|why| format!("$RINGSHOP_DB: {why}")),
+    };
+    let db = match db {
         Ok(db) => db,
         Err(why) => {
-            eprintln!("ringshop-node: $RINGSHOP_DB: {why}");
+            eprintln!("ringshop-node: {why}");
             return ExitCode::from(2);
         }
     };

@@ -121,8 +121,16 @@ impl PgStore {
                 known: latest(),
             });
         }
-        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(err)?;
+        // A plain loop, not a filter closure: the future stays Send (a node may open its
+        // store on a spawned task).
+        for &(version, sql) in MIGRATIONS {
+            if version <= current {
+                continue;
+            }
+            // Through `Executor::execute`: `RawSql::execute` makes the future not Send.
+            sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(sql))
+                .await
+                .map_err(err)?;
             sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
                 .bind(version)
                 .execute(&mut *tx)
@@ -365,3 +373,7 @@ impl PgStore {
         Box::pin(f)
     }
 }
+
+#[cfg(test)]
+#[path = "postgres_tests.rs"]
+mod tests;

@@ -158,7 +158,12 @@ impl SqliteStore {
                 known: latest(),
             });
         }
-        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        // A plain loop, not a filter closure: the future stays Send (a node may open its
+        // store on a spawned task).
+        for (version, sql) in MIGRATIONS {
+            if *version <= current {
+                continue;
+            }
             sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(err)?;
             sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
                 .bind(version)
