@@ -1,5 +1,6 @@
-//! A throwaway PostgreSQL server for tests. [`Server::start`] finds `initdb` and `pg_ctl` (on
-//! `PATH`, else in `/usr/lib/postgresql/*/bin`, where Debian keeps them), runs `initdb` into a
+//! A throwaway PostgreSQL server for tests. [`Server::start`] finds `initdb` and `pg_ctl`
+//! (`$RINGSHOP_PG_BIN`, else on `PATH`, else in `/usr/lib/postgresql/*/bin`, where Debian keeps
+//! them), runs `initdb` into a
 //! temporary folder and starts the server on a free port of 127.0.0.1 (its unix socket in the
 //! same folder); dropping the `Server` stops it and removes the folder. [`database`] hands each
 //! test a fresh database on one server shared by the test binary, which a watchdog stops when
@@ -383,10 +384,15 @@ pub fn required() -> bool {
     std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "1")
 }
 
-/// The folder holding `initdb` and `pg_ctl`: on `PATH`, else Debian's newest
-/// `/usr/lib/postgresql/<version>/bin`, else `/usr/local/pgsql/bin`.
+/// The folder holding `initdb` and `pg_ctl`: `$RINGSHOP_PG_BIN` if set (and nothing else), else
+/// on `PATH`, else Debian's newest `/usr/lib/postgresql/<version>/bin`, else
+/// `/usr/local/pgsql/bin`.
 pub fn find_bin() -> Option<PathBuf> {
     let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(dir) = std::env::var_os("RINGSHOP_PG_BIN") {
+        let dir = PathBuf::from(dir);
+        return has_both(&dir).then_some(dir);
+    }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             if has_both(&dir) {
