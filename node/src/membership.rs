@@ -54,7 +54,9 @@ impl Default for Timing {
 
 impl Timing {
     /// How long before the others may declare it dead a node stops answering: a quarter of
-    /// the suspicion time covers a slow store write and the gap between clocks of one machine.
+    /// the suspicion time covers a slow store write. The lease runs on this node's monotonic
+    /// clock from when the heartbeat was sent, the silence on the store's clock from when the
+    /// store stamped it (later), so no two clocks are ever compared.
     pub fn margin(&self) -> Duration {
         self.suspicion / 4
     }

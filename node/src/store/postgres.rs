@@ -63,6 +63,9 @@ impl PgStore {
             PgPoolOptions::new()
                 .max_connections(n)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                // No ping before each statement (a round trip each): a connection the server
+                // dropped fails one statement, and its release check closes it.
+                .test_before_acquire(false)
                 .connect_with(options.clone())
         };
         let shop = pool(SHOP_CONNECTIONS).await.map_err(|e| classify(&db, e))?;

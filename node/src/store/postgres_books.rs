@@ -12,7 +12,8 @@ use super::postgres::{PgStore, query_error};
 use super::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
 
 /// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
-pub(super) fn raised(e: &sqlx::Error) -> Option<&str> {
+#[cfg(test)]
+fn raised(e: &sqlx::Error) -> Option<&str> {
     e.as_database_error().map(|d| d.message())
 }
 
@@ -39,73 +40,49 @@ impl PgStore {
         qty: u32,
     ) -> Result<Reservation, StoreError> {
         const WHAT: &str = "reserving stock";
-        let inserted = sqlx::query(
-            "INSERT INTO reservations (order_id, product, qty, state, held_ms)
-             VALUES ($1, $2, $3, 'held', COALESCE($4::bigint, ringshop_now_ms()))
-             ON CONFLICT (order_id, product) DO NOTHING",
+        // One round trip: the insert (its triggers check the line and take the stock in the
+        // same statement) and a reading of the outcome.
+        let row = sqlx::query(
+            "SELECT outcome, stock, hold
+             FROM ringshop_reserve($1, $2, $3, COALESCE($4::bigint, ringshop_now_ms()))",
         )
         .bind(order.to_string())
         .bind(product.as_str())
         .bind(i64::from(qty))
         .bind(self.now())
-        .execute(&self.shop)
-        .await;
-        let fresh = match inserted {
-            Ok(done) => done.rows_affected() == 1,
-            Err(e) => {
-                return match raised(&e) {
-                    Some("no open order line") => Ok(Reservation::NoOpenOrder),
-                    Some("unknown product") => Ok(Reservation::UnknownProduct),
-                    Some("out of stock") => {
-                        let (left, _) = self.hold_of(order, product).await?.unwrap_or((0, None));
-                        Ok(Reservation::OutOfStock { left })
-                    }
-                    _ => Err(query_error(WHAT)(e)),
-                };
-            }
-        };
-        let Some((left, state)) = self.hold_of(order, product).await? else {
-            return Ok(Reservation::UnknownProduct);
-        };
-        if fresh {
-            return Ok(Reservation::Held { left });
-        }
-        match state {
-            Some(HoldState::Held) => Ok(Reservation::AlreadyHeld { left }),
-            Some(HoldState::Released) => Ok(Reservation::Released),
-            Some(HoldState::Sold) => Ok(Reservation::Sold { left }),
-            None => Err(StoreError::Query {
-                what: WHAT,
-                reason: format!("order {order} neither took nor had a hold on {product}"),
-            }),
-        }
-    }
-
-    /// The product's stock left and the order's hold on it; None if there is no such product.
-    async fn hold_of(
-        &self,
-        order: OrderId,
-        product: &ProductId,
-    ) -> Result<Option<(u32, Option<HoldState>)>, StoreError> {
-        const WHAT: &str = "reading a hold";
-        let row = sqlx::query(
-            "SELECT p.stock_left, r.state FROM products p
-             LEFT JOIN reservations r ON r.product = p.id AND r.order_id = $1
-             WHERE p.id = $2",
-        )
-        .bind(order.to_string())
-        .bind(product.as_str())
-        .fetch_optional(&self.shop)
+        .fetch_one(&self.shop)
         .await
         .map_err(query_error(WHAT))?;
-        let Some(row) = row else { return Ok(None) };
-        let left: i64 = row.try_get(0).map_err(query_error(WHAT))?;
-        let state: Option<String> = row.try_get(1).map_err(query_error(WHAT))?;
+        let outcome: String = row.try_get(0).map_err(query_error(WHAT))?;
+        let left: Option<i64> = row.try_get(1).map_err(query_error(WHAT))?;
+        let state: Option<String> = row.try_get(2).map_err(query_error(WHAT))?;
         let state = match state {
             Some(s) => Some(HoldState::parse(&s).ok_or_else(|| malformed(WHAT, "state"))?),
             None => None,
         };
-        Ok(Some((units(left), state)))
+        let Some(left) = left.map(units) else {
+            return Ok(match outcome.as_str() {
+                "no open order line" => Reservation::NoOpenOrder,
+                _ => Reservation::UnknownProduct,
+            });
+        };
+        match (outcome.as_str(), state) {
+            ("fresh", _) => Ok(Reservation::Held { left }),
+            ("existing", Some(HoldState::Held)) => Ok(Reservation::AlreadyHeld { left }),
+            ("existing", Some(HoldState::Released)) => Ok(Reservation::Released),
+            ("existing", Some(HoldState::Sold)) => Ok(Reservation::Sold { left }),
+            ("no open order line", _) => Ok(Reservation::NoOpenOrder),
+            ("unknown product", _) => Ok(Reservation::UnknownProduct),
+            ("out of stock", _) => Ok(Reservation::OutOfStock { left }),
+            ("existing", None) => Err(StoreError::Query {
+                what: WHAT,
+                reason: format!("order {order} neither took nor had a hold on {product}"),
+            }),
+            (other, _) => Err(StoreError::Query {
+                what: WHAT,
+                reason: other.to_string(),
+            }),
+        }
     }
 
     pub(super) async fn release_impl(

@@ -10,7 +10,8 @@
 //! order's row first (`FOR UPDATE`), then products in id order: one lock order everywhere,
 //! so two writers never deadlock and no check is made on a snapshot a concurrent commit has
 //! already made stale. Writes that need several statements are functions, called as one
-//! statement (`ringshop_sell`, `ringshop_release`, `ringshop_release_stray`).
+//! statement (`ringshop_reserve`, `ringshop_sell`, `ringshop_release`,
+//! `ringshop_release_stray`), which also saves round trips.
 
 /// The key of the advisory lock held while migrating ("ringshop" in ASCII).
 pub const LOCK_KEY: i64 = 0x7269_6e67_7368_6f70;
@@ -220,6 +221,26 @@ END $$;
 CREATE TRIGGER order_failed_releases AFTER UPDATE OF stage ON orders
     FOR EACH ROW WHEN (NEW.stage = 'failed' AND OLD.stage <> 'failed')
     EXECUTE FUNCTION order_failed_releases();
+
+-- Holds p_qty of p_product for p_order (the triggers above check and take the stock), and reads
+-- the truth after, in one round trip: what happened ('fresh', 'existing', or the refusal the
+-- triggers raised), the stock left and the order's hold on the product.
+CREATE FUNCTION ringshop_reserve(p_order text, p_product text, p_qty bigint, p_now bigint)
+RETURNS TABLE (outcome text, stock bigint, hold text) LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        INSERT INTO reservations (order_id, product, qty, state, held_ms)
+            VALUES (p_order, p_product, p_qty, 'held', p_now)
+            ON CONFLICT (order_id, product) DO NOTHING;
+        outcome := CASE WHEN FOUND THEN 'fresh' ELSE 'existing' END;
+    EXCEPTION WHEN raise_exception THEN
+        outcome := SQLERRM;
+    END;
+    SELECT p.stock_left, r.state INTO stock, hold FROM products p
+        LEFT JOIN reservations r ON r.product = p.id AND r.order_id = p_order
+        WHERE p.id = p_product;
+    RETURN NEXT;
+END $$;
 
 -- Gives back one hold of an order (the order's row locked first); whether it was held.
 CREATE FUNCTION ringshop_release(p_order text, p_product text) RETURNS boolean

@@ -119,22 +119,33 @@ impl PgStore {
         total_cents: u64,
         owner: &NodeId,
     ) -> Result<StoredOrder, StoreError> {
-        sqlx::query(
-            "INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms,
-                                 updated_ms)
-             VALUES ($1, $2, $3, $4, 'accepted', $5, COALESCE($6::bigint, ringshop_now_ms()),
-                     COALESCE($6::bigint, ringshop_now_ms()))
-             ON CONFLICT (id) DO NOTHING",
-        )
+        // The new row, or the one already stored under this id, in one round trip.
+        let row = sqlx::query(&format!(
+            "WITH new AS (
+                 INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms,
+                                     updated_ms)
+                 VALUES ($1, $2, $3, $4, 'accepted', $5,
+                         COALESCE($6::bigint, ringshop_now_ms()),
+                         COALESCE($6::bigint, ringshop_now_ms()))
+                 ON CONFLICT (id) DO NOTHING
+                 RETURNING {ORDER_COLUMNS})
+             SELECT {ORDER_COLUMNS} FROM new
+             UNION ALL
+             SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM new)"
+        ))
         .bind(order.id.to_string())
         .bind(&order.customer)
         .bind(encode_lines(&order.lines))
         .bind(i64::try_from(total_cents).unwrap_or(i64::MAX))
         .bind(owner.as_str())
         .bind(self.now())
-        .execute(&self.shop)
+        .fetch_optional(&self.shop)
         .await
         .map_err(query_error("storing an order"))?;
+        if let Some(row) = row {
+            return order_from_row(&row);
+        }
+        // Stored by a statement that committed after this one's snapshot: read it now.
         self.order_impl(order.id).await?.ok_or(StoreError::Query {
             what: "storing an order",
             reason: "the order was not there after it was stored".into(),
