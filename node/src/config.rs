@@ -9,7 +9,7 @@ use ringshop_shared::{DEFAULT_VNODES, NodeId};
 
 use crate::membership::Timing;
 use crate::shop::checkout::Payment;
-use crate::store::default_db_path;
+use crate::store::{Db, default_db_path};
 
 /// Default listen address of the first node a user starts by hand.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7001";
@@ -24,8 +24,8 @@ pub struct Config {
     /// Where to listen; port 0 picks a free port (tests, the embedded cluster).
     pub listen: SocketAddr,
     pub ttl: Duration,
-    /// The database shared by every node of the cluster.
-    pub db: PathBuf,
+    /// The database shared by every node of the cluster: a SQLite file or a PostgreSQL URL.
+    pub db: Db,
     pub timing: Timing,
     pub vnodes: u32,
     /// The catalog file; None is the built-in one.
@@ -63,7 +63,7 @@ impl Config {
             name,
             listen,
             ttl: DEFAULT_TTL,
-            db: default_db_path(),
+            db: Db::Sqlite(default_db_path()),
             timing: Timing::default(),
             vnodes: DEFAULT_VNODES,
             catalog: None,
@@ -118,7 +118,8 @@ impl Config {
         self
     }
 
-    pub fn with_db(mut self, db: impl Into<PathBuf>) -> Config {
+    /// A path (SQLite) or `Db::Postgres(url)`.
+    pub fn with_db(mut self, db: impl Into<Db>) -> Config {
         self.db = db.into();
         self
     }

@@ -44,7 +44,7 @@ pub use actors::{Actor, Actors, Claims};
 pub use config::Config;
 pub use membership::{Members, Timing};
 pub use server::ShardServer;
-pub use store::{SqliteStore, Store, StoreError};
+pub use store::{Db, PgStore, SqliteStore, Store, StoreError};
 
 use crate::actors::product::Products;
 use crate::handoff::Owned;
@@ -172,15 +172,15 @@ impl Drop for NodeHandle {
     }
 }
 
-/// Opens `config.db` and serves on it.
+/// Opens `config.db` (SQLite or PostgreSQL) and serves on it.
 pub async fn serve(config: Config) -> Result<NodeHandle, NodeError> {
-    let store = SqliteStore::open(&config.db)
+    let store = store::open(&config.db)
         .await
         .map_err(|source| NodeError::Store {
             name: config.name.clone(),
             source,
         })?;
-    serve_with_store(config, Arc::new(store)).await
+    serve_with_store(config, store).await
 }
 
 /// Binds `config.listen`, joins through `store`, and serves until shut down or dropped.

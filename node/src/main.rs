@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use ringshop_node::certs;
 use ringshop_node::config::{DEFAULT_LISTEN, DEFAULT_TTL};
 use ringshop_node::shop::checkout::Payment;
-use ringshop_node::store::default_db_path;
+use ringshop_node::store::{Db, default_db};
 use ringshop_node::{Config, Timing, serve};
 use ringshop_shared::NodeId;
 use ringshop_shared::duration::parse_duration;
@@ -32,7 +32,7 @@ use ringshop_shared::transport::{Role, Security};
 #[command(
     version,
     args_conflicts_with_subcommands = true,
-    after_help = "Environment:\n  RUST_LOG     log filter for stderr (default: info), e.g. RUST_LOG=debug\n  RINGSHOP_DB  the database file when --db is not given\n\nExit codes: 0 stopped by Ctrl-C / SIGTERM, 1 could not start, 2 usage\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)\n  ringshop-node certs init certs\n  ringshop-node certs node n1 10.0.0.1 --certs certs\n  ringshop-node --name n1 --listen 0.0.0.0:7001 --advertise 10.0.0.1:7001 --certs certs"
+    after_help = "Environment:\n  RUST_LOG     log filter for stderr (default: info), e.g. RUST_LOG=debug\n  RINGSHOP_DB  the database (a file or a postgres:// URL) when --db is not given\n\nExit codes: 0 stopped by Ctrl-C / SIGTERM, 1 could not start, 2 usage\n\nExamples:\n  ringshop-node --name n1 --listen 127.0.0.1:7001\n  ringshop-node --name n2 --listen 127.0.0.1:7002 --ttl 10s\n  ringshop-node --listen 127.0.0.1:0      (any free port)\n  ringshop-node certs init certs\n  ringshop-node certs node n1 10.0.0.1 --certs certs\n  ringshop-node --name n1 --listen 0.0.0.0:7001 --advertise 10.0.0.1:7001 --certs certs \\\n      --db postgres://ringshop@db-host/ringshop   (nodes on many machines)"
 )]
 struct Args {
     #[command(subcommand)]
@@ -58,10 +58,13 @@ struct Args {
     /// How long an id's actor keeps its value (e.g. 250ms, 5s, 2m).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     ttl: Duration,
-    /// The database every node of the cluster shares [default: $RINGSHOP_DB, else
-    /// $XDG_DATA_HOME/ringshop/cluster.db, else ~/.local/share/ringshop/cluster.db].
+    // A string parsed in main, not by clap: clap's error would echo a URL's password.
+    /// The database every node of the cluster shares: a SQLite file (nodes on this machine)
+    /// or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (nodes on many machines)
+    /// [default: $RINGSHOP_DB, else $XDG_DATA_HOME/ringshop/cluster.db, else
+    /// ~/.local/share/ringshop/cluster.db].
     #[arg(long)]
-    db: Option<PathBuf>,
+    db: Option<String>,
     /// How often this node writes its heartbeat.
     #[arg(long, default_value = "250ms", value_parser = parse_duration)]
     heartbeat: Duration,
@@ -178,7 +181,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = match config(&args, timing) {
+    let db = match &args.db {
+        Some(text) => Db::parse(text).map_err(|why| format!("--db: {why}")),
+        None => default_db().map_err(|why| format!("$RINGSHOP_DB: {why}")),
+    };
+    let db = match db {
+        Ok(db) => db,
+        Err(why) => {
+            eprintln!("ringshop-node: {why}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match config(&args, timing, db) {
         Ok(config) => config,
         Err((code, why)) => {
             eprintln!("ringshop-node: {why}");
@@ -205,12 +219,11 @@ fn main() -> ExitCode {
 /// The node's configuration from its flags: exit code 2 for a usage error (a wildcard
 /// without --advertise, a non-loopback address without --certs or --insecure), 1 for
 /// certificates that cannot be read.
-fn config(args: &Args, timing: Timing) -> Result<Config, (u8, String)> {
+fn config(args: &Args, timing: Timing, db: Db) -> Result<Config, (u8, String)> {
     debug_assert_eq!(DEFAULT_TTL, Duration::from_secs(5));
-    let db = args.db.clone().unwrap_or_else(default_db_path);
     let mut config = Config::new(args.name.clone(), args.listen)
         .with_ttl(args.ttl)
-        .with_db(&db)
+        .with_db(db.clone())
         .with_timing(timing)
         .with_payment(Payment {
             delay: args.payment_delay,
@@ -244,7 +257,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let db = config.db.clone();
     let mut stop = StopSignal::listen()?;
     let handle = serve(config).await?;
-    tracing::info!(db = %db.display(), "store");
+    tracing::info!(%db, "store");
     {
         let mut out = std::io::stdout().lock();
         write!(

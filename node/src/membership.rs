@@ -27,7 +27,7 @@ use ringshop_shared::{NodeId, Placed, ShardError, Unavailable};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::store::{Store, StoreError, now_ms};
+use crate::store::{Store, StoreError};
 
 pub use view::{Claim, View};
 
@@ -54,7 +54,9 @@ impl Default for Timing {
 
 impl Timing {
     /// How long before the others may declare it dead a node stops answering: a quarter of
-    /// the suspicion time covers a slow store write and the gap between clocks of one machine.
+    /// the suspicion time covers a slow store write. The lease runs on this node's monotonic
+    /// clock from when the heartbeat was sent, the silence on the store's clock from when the
+    /// store stamped it (later), so no two clocks are ever compared.
     pub fn margin(&self) -> Duration {
         self.suspicion / 4
     }
@@ -285,7 +287,7 @@ impl Members {
     pub async fn refresh(&self) -> Result<Arc<View>, StoreError> {
         let i = &self.inner;
         let _one_at_a_time = i.refreshing.lock().await;
-        let listing = i.store.membership(now_ms()).await?;
+        let listing = i.store.membership().await?;
         let current = self.view();
         if listing.epoch < current.epoch() {
             return Ok(current); // a listing older than the view (a replaced database): ignore
@@ -349,7 +351,7 @@ impl Members {
             }
             let incarnation = self.incarnation();
             let sent = Instant::now();
-            let beat = i.store.heartbeat(&i.me, incarnation, now_ms());
+            let beat = i.store.heartbeat(&i.me, incarnation);
             match tokio::time::timeout(i.timing.suspicion, beat).await {
                 Ok(Ok(true)) => self.renew(sent),
                 // It has left: nothing to renew, nothing to rejoin.
@@ -384,8 +386,7 @@ impl Members {
             // A reaped member's lease has run out.
             if last_reap.is_none_or(|at| at.elapsed() >= i.timing.poll) {
                 last_reap = Some(Instant::now());
-                let stale_before = now_ms() - millis(i.timing.suspicion);
-                match i.store.reap(stale_before).await {
+                match i.store.reap(i.timing.suspicion).await {
                     Ok(reaped) if !reaped.is_empty() => {
                         tracing::warn!(node = %i.me, ?reaped, "members went silent; marked dead");
                     }
@@ -408,17 +409,10 @@ async fn register(
     timing: &Timing,
     vnodes: u32,
 ) -> Result<(u64, View), StoreError> {
-    let now = now_ms();
-    let joined = store
-        .join(me, addr, now, now - millis(timing.suspicion))
-        .await?;
-    let listing = store.membership(now_ms()).await?;
+    let joined = store.join(me, addr, timing.suspicion).await?;
+    let listing = store.membership().await?;
     Ok((
         joined.incarnation,
         View::joined(listing, vnodes, timing.suspicion),
     ))
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

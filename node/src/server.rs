@@ -24,7 +24,6 @@ use crate::holding::{Holds, hold_until, until_answered};
 use crate::membership::Members;
 use crate::membership::detector::Detector;
 use crate::shop::checkout::Checkout;
-use crate::store::now_ms;
 
 /// Most members a `placement` question may name.
 pub const MAX_PLACEMENT_MEMBERS: usize = 64;
@@ -277,10 +276,7 @@ impl Shard for ShardServer {
 
     async fn members(self, _: Context) -> Result<Membership, ShardError> {
         let store = self.members.store().clone();
-        store
-            .membership(now_ms())
-            .await
-            .map_err(|e| e.on(&self.me.name))
+        store.membership().await.map_err(|e| e.on(&self.me.name))
     }
 
     async fn watch_members(self, ctx: Context, epoch: u64) -> Result<Membership, ShardError> {

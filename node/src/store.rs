@@ -1,18 +1,35 @@
-//! The store: the state that must outlive a node (membership now; stock and orders next), in
-//! one SQL database every node on the machine reaches. Callers see the `Store` trait and these
-//! types, never SQL; `SqliteStore` is the embedded backend (one file, WAL), and a PostgreSQL
-//! backend can be a second implementation without touching callers.
+//! The store: the state that must outlive a node (membership, stock, orders), in one SQL
+//! database every node of the cluster reaches. Callers see the `Store` trait and these types,
+//! never SQL. Two backends implement it: `SqliteStore` (one file, WAL: the embedded default for
+//! nodes on one machine) and `PgStore` (a PostgreSQL server: nodes on many machines). `--db`
+//! picks one ([`Db`]): a path is SQLite, a `postgres://` URL is PostgreSQL.
 //!
 //! Every write is one conditional statement (no explicit transaction), as measured in
 //! DESIGN.md: a write that matched no row lost a race, and says so in its result.
+//!
+//! Time is the store's: heartbeats, the silence that gets a member reaped, heartbeat ages,
+//! votes, hold ages and order times are all stamped and compared on one clock inside the
+//! store ([`Clock`]): the database server's `now()` for PostgreSQL, the machine's clock for
+//! SQLite (every node of a SQLite store shares the machine). No node's clock is ever compared
+//! with another's.
 
-mod migrations;
+mod clock;
+mod columns;
+#[cfg(test)]
+mod contract;
+mod location;
+mod postgres;
+mod postgres_books;
+mod postgres_members;
+mod postgres_migrations;
+mod postgres_shop;
 mod sqlite;
 mod sqlite_books;
 mod sqlite_members;
+mod sqlite_migrations;
 mod sqlite_shop;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,12 +42,14 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Shar
 
 use crate::shop::catalog::Entry;
 
+pub use clock::Clock;
+pub use location::Db;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Milliseconds since the Unix epoch, the store's clock (all nodes of a store share a machine
-/// or synchronised clocks).
+/// Milliseconds since the Unix epoch, on the store's clock.
 pub type Millis = i64;
 
 /// What a node gets for joining.
@@ -45,11 +64,19 @@ pub enum StoreError {
     Open { path: PathBuf, reason: String },
     #[error("{path} is not a ringshop database or is damaged ({reason}); move it away or choose another file with --db", path = path.display())]
     Corrupt { path: PathBuf, reason: String },
-    #[error("the database {path} has schema version {found}, newer than this release knows ({known}); upgrade ringshop", path = path.display())]
-    TooNew {
-        path: PathBuf,
-        found: i64,
-        known: i64,
+    #[error(
+        "the database {db} has schema version {found}, newer than this release knows ({known}); upgrade ringshop"
+    )]
+    TooNew { db: String, found: i64, known: i64 },
+    #[error(
+        "{url:?} is not a database this node can use: {reason}; give --db a file path (SQLite) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+    )]
+    BadUrl { url: String, reason: String },
+    #[error("cannot use the database {db}: {reason}; {fix}")]
+    Unreachable {
+        db: String,
+        reason: String,
+        fix: &'static str,
     },
     #[error("the name {name} is held by a live node at {addr} (last heartbeat {} ms ago); choose another --name or stop that node", heartbeat_age.as_millis())]
     NameTaken {
@@ -198,22 +225,22 @@ pub struct OrderAudit {
 /// The one small interface to the shared database.
 pub trait Store: Send + Sync + 'static {
     /// Registers `name` at `addr` as active with a new incarnation, unless a live member
-    /// (active, joining or leaving, heartbeat newer than `stale_before`) holds the name.
+    /// (active, joining or leaving, heard from within `suspicion` on the store's clock) holds
+    /// the name.
     fn join<'a>(
         &'a self,
         name: &'a NodeId,
         addr: SocketAddr,
-        now: Millis,
-        stale_before: Millis,
+        suspicion: Duration,
     ) -> BoxFuture<'a, Result<Joined, StoreError>>;
 
-    /// Records a heartbeat (never moving it back in time); false when this incarnation is no
-    /// longer a live member (it was declared dead or replaced) and must stop serving.
+    /// Records a heartbeat at the store's now (never moving it back in time); false when this
+    /// incarnation is no longer a live member (it was declared dead or replaced) and must stop
+    /// serving.
     fn heartbeat<'a>(
         &'a self,
         name: &'a NodeId,
         incarnation: u64,
-        now: Millis,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Moves this incarnation to `status`; false if it is not a live member any more.
@@ -224,8 +251,9 @@ pub trait Store: Send + Sync + 'static {
         status: MemberStatus,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
-    /// Marks dead every live member whose heartbeat is older than `stale_before`; the names.
-    fn reap(&self, stale_before: Millis) -> BoxFuture<'_, Result<Vec<NodeId>, StoreError>>;
+    /// Marks dead every live member not heard from for longer than `suspicion` (on the
+    /// store's clock); the names.
+    fn reap(&self, suspicion: Duration) -> BoxFuture<'_, Result<Vec<NodeId>, StoreError>>;
 
     /// Marks one member dead at once (it was voted dead); false if it was not live.
     fn mark_dead<'a>(
@@ -253,21 +281,21 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> BoxFuture<'_, Result<Vec<Change>, StoreError>>;
 
-    /// `voter` found `target` (at `incarnation`) unreachable. Counts the votes cast for it in
-    /// the last `window_ms`; with at least `needed` of them, marks it dead. True if it is
-    /// dead now (by this vote or before).
+    /// `voter` found `target` (at `incarnation`) unreachable, now (the store's clock). Counts
+    /// the votes cast for it in the last `window`; with at least `needed` of them, marks it
+    /// dead. True if it is dead now (by this vote or before).
     fn vote<'a>(
         &'a self,
         target: &'a NodeId,
         incarnation: u64,
         voter: &'a NodeId,
-        now: Millis,
-        window_ms: Millis,
+        window: Duration,
         needed: u32,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
-    /// Every member and the epoch, read in one statement (so they agree).
-    fn membership(&self, now: Millis) -> BoxFuture<'_, Result<Membership, StoreError>>;
+    /// Every member (with its heartbeat's age on the store's clock) and the epoch, read in one
+    /// statement (so they agree).
+    fn membership(&self) -> BoxFuture<'_, Result<Membership, StoreError>>;
 
     /// Adds the catalog's products (their initial stock only the first time; names, categories
     /// and prices are updated).
@@ -282,16 +310,15 @@ pub trait Store: Send + Sync + 'static {
         id: &'a ProductId,
     ) -> BoxFuture<'a, Result<Option<(Product, u32)>, StoreError>>;
 
-    /// Holds `qty` of `product` for `order` (taken at `now`), if `order` is stored, not done or
-    /// failed, and has exactly this line, and the stock covers it; checked in the inserting
-    /// statement. Holding twice for one order and product holds once; a released or sold hold
-    /// is never held again: the answer says which.
+    /// Holds `qty` of `product` for `order` (taken at the store's now), if `order` is stored,
+    /// not done or failed, and has exactly this line, and the stock covers it; checked in the
+    /// inserting statement. Holding twice for one order and product holds once; a released or
+    /// sold hold is never held again: the answer says which.
     fn reserve<'a>(
         &'a self,
         order: OrderId,
         product: &'a ProductId,
         qty: u32,
-        now: Millis,
     ) -> BoxFuture<'a, Result<Reservation, StoreError>>;
 
     /// Gives back what `order` holds of `product`; false if it held nothing.
@@ -306,19 +333,19 @@ pub trait Store: Send + Sync + 'static {
     /// whether the order is bought.
     fn sell(&self, order: OrderId) -> BoxFuture<'_, Result<u64, StoreError>>;
 
-    /// Stores a new order at stage `accepted`, or returns the one stored under its id.
+    /// Stores a new order at stage `accepted` (created at the store's now), or returns the one
+    /// stored under its id.
     fn create_order<'a>(
         &'a self,
         order: &'a NewOrder,
         total_cents: u64,
         owner: &'a NodeId,
-        now: Millis,
     ) -> BoxFuture<'a, Result<StoredOrder, StoreError>>;
 
     fn order(&self, id: OrderId) -> BoxFuture<'_, Result<Option<StoredOrder>, StoreError>>;
 
-    /// Moves an order to `to` (and to `owner`) if it is still at `version`; None if another
-    /// node moved it first.
+    /// Moves an order to `to` (and to `owner`, updated at the store's now) if it is still at
+    /// `version`; None if another node moved it first.
     fn advance<'a>(
         &'a self,
         id: OrderId,
@@ -326,7 +353,6 @@ pub trait Store: Send + Sync + 'static {
         to: Stage,
         owner: &'a NodeId,
         reason: Option<&'a str>,
-        now: Millis,
     ) -> BoxFuture<'a, Result<Option<StoredOrder>, StoreError>>;
 
     /// Orders whose checkout has not finished.
@@ -348,40 +374,60 @@ pub trait Store: Send + Sync + 'static {
         order: OrderId,
     ) -> BoxFuture<'_, Result<Vec<(ProductId, HoldState)>, StoreError>>;
 
-    /// Holds still held since before `held_before` whose order is failed, done or not stored,
-    /// oldest first, at most `limit`.
+    /// Holds held for longer than `older_than` (on the store's clock) whose order is failed,
+    /// done or not stored, oldest first, at most `limit`.
     fn stray_holds(
         &self,
-        held_before: Millis,
+        older_than: Duration,
         limit: u32,
     ) -> BoxFuture<'_, Result<Vec<StrayHold>, StoreError>>;
 
-    /// Gives back one stray hold if it is still held since before `held_before` and its order
-    /// is still over or missing, in one statement; false if it was not (any more).
+    /// Gives back one stray hold if it is still held, for longer than `older_than`, and its
+    /// order is still over or missing, in one statement; false if it was not (any more).
     fn release_stray<'a>(
         &'a self,
         order: OrderId,
         product: &'a ProductId,
-        held_before: Millis,
+        older_than: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// How many orders are open, done and failed.
     fn audit_orders(&self) -> BoxFuture<'_, Result<OrderAudit, StoreError>>;
 }
 
-/// Now, in the store's clock.
+/// Opens the store `db` names: a SQLite file, or a PostgreSQL database.
+pub async fn open(db: &Db) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    Ok(match db {
+        Db::Sqlite(path) => std::sync::Arc::new(SqliteStore::open(path).await?),
+        Db::Postgres(url) => std::sync::Arc::new(PgStore::connect(url).await?),
+    })
+}
+
+/// A span of time in whole milliseconds, for SQL (saturating: a century is as good as never).
+pub(crate) fn millis(d: Duration) -> Millis {
+    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
+}
+
+/// Now on this machine's clock: the SQLite store's clock, and what tests stamp by.
 pub fn now_ms() -> Millis {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as Millis)
 }
 
-/// The default database file: `$RINGSHOP_DB`, else `$XDG_DATA_HOME/ringshop/cluster.db`,
-/// else `~/.local/share/ringshop/cluster.db`, else `./ringshop-cluster.db`.
-pub fn default_db_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("RINGSHOP_DB") {
-        return PathBuf::from(path);
+/// The database a node uses when `--db` is not given: `$RINGSHOP_DB` (a path or a URL), else
+/// the default file.
+pub fn default_db() -> Result<Db, StoreError> {
+    match std::env::var("RINGSHOP_DB") {
+        Ok(text) => Db::parse(&text),
+        Err(std::env::VarError::NotUnicode(text)) => Ok(Db::Sqlite(PathBuf::from(text))),
+        Err(std::env::VarError::NotPresent) => Ok(Db::Sqlite(default_db_path())),
     }
+}
+
+/// The default database file: `$XDG_DATA_HOME/ringshop/cluster.db`, else
+/// `~/.local/share/ringshop/cluster.db`, else `./ringshop-cluster.db`.
+pub fn default_db_path() -> PathBuf {
     let data = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));

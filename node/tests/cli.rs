@@ -345,3 +345,58 @@ fn a_node_whose_certificate_does_not_name_its_advertised_ip_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_database_url_of_another_kind_is_refused_with_exit_2_and_makes_no_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            "mysql://shop:secret@db/shop",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mysql://") && err.contains("postgres://USER"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "the password stays out: {err}");
+    assert!(
+        !dir.path().join("mysql:").exists(),
+        "no folder named mysql:"
+    );
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("RINGSHOP_DB", "mysql://db/shop")
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("$RINGSHOP_DB"));
+}
+
+#[test]
+fn a_postgres_server_that_is_not_there_is_a_clear_error_with_exit_1() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("postgres://ringshop:secret@127.0.0.1:{port}/shop");
+    let out = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--db", &url])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("postgres://ringshop:***@127.0.0.1:{port}/shop"))
+            && err.contains("check the server is running"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "the password stays out: {err}");
+}

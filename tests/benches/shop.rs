@@ -2,7 +2,11 @@
 //! Run with `cargo bench -p ringshop-tests --bench shop`.
 //!
 //! - orders/s: a 3-node in-process cluster, payment delay 0, 64 buyers at once, each placing
-//!   one-line orders and following each to `done`; counted over a fixed number of orders.
+//!   one-line orders and following each to `done`; counted over a fixed number of orders. Once
+//!   on SQLite (one file, WAL, synchronous=NORMAL), then on a throwaway PostgreSQL server on
+//!   this machine, with `synchronous_commit` off (the same durability class as SQLite's
+//!   NORMAL: a crash of the machine may lose the last commits, never corrupt) and on (every
+//!   commit flushed), side by side. PostgreSQL is skipped, saying so, without its binaries.
 //! - resume: node processes, payment 1 s; kill the node running an order during payment and
 //!   time until its order moves on another node (the client is watching and asks for a probe;
 //!   the order moves once the cluster declares the node dead and its lease has run out), and
@@ -10,6 +14,7 @@
 
 use std::time::{Duration, Instant};
 
+use ringshop_node::Db;
 use ringshop_node::shop::checkout::Payment;
 use ringshop_shared::{NewOrder, Order, OrderId, OrderLine, ProductId, Stage};
 use ringshop_tests::{TestCluster, name};
@@ -27,7 +32,25 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        throughput().await;
+        let shop = || TestCluster::shop(Duration::from_secs(5), CATALOG, payment_now());
+        throughput("SQLite (WAL, synchronous=NORMAL)", shop()).await;
+        for (label, commit) in [
+            ("PostgreSQL (synchronous_commit=off)", "off"),
+            ("PostgreSQL (synchronous_commit=on)", "on"),
+        ] {
+            let settings = ringshop_testpg::Settings::of(&[
+                ("max_connections", "300"),
+                ("synchronous_commit", commit),
+            ]);
+            match ringshop_testpg::Server::start_with(&settings) {
+                Ok(server) => {
+                    let db = server.create_database("bench").expect("a database");
+                    let cluster = shop().with_database(Db::postgres(server.url(&db)));
+                    throughput(label, cluster).await;
+                }
+                Err(why) => println!("{label}: {why}\n"),
+            }
+        }
         resume().await;
     });
 }
@@ -49,12 +72,14 @@ async fn until_final(client: &Cluster, o: Order) -> Order {
     ringshop_tests::follow_until(client, o, Stage::Done, Duration::from_secs(60)).await
 }
 
-async fn throughput() {
-    let payment = Payment {
+fn payment_now() -> Payment {
+    Payment {
         delay: Duration::ZERO,
         failure_rate: 0.0,
-    };
-    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
+    }
+}
+
+async fn throughput(store: &str, mut cluster: TestCluster) {
     for i in 1..=3 {
         cluster.add_in_process(name(i)).await;
     }
@@ -86,7 +111,7 @@ async fn throughput() {
     all.sort();
     let pct = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
     println!(
-        "checkout throughput: 3 in-process nodes, payment delay 0, {IN_FLIGHT} buyers at once"
+        "checkout throughput on {store}: 3 in-process nodes, payment delay 0, {IN_FLIGHT} buyers at once"
     );
     println!(
         "  {ORDERS} orders bought in {:.2} s = {:.0} orders/s; per order p50 {:.1} ms, p99 {:.1} ms\n",

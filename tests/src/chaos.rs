@@ -129,7 +129,19 @@ pub struct Outcome {
 /// Runs `settings` on a fresh cluster of child processes and checks the history. Needs the
 /// multi-threaded runtime (starting a node blocks its thread until the node prints its address).
 pub async fn run(settings: &Settings) -> Outcome {
-    let mut cluster = TestCluster::shop(settings.ttl, &settings.catalog, settings.payment.clone());
+    run_on(settings.cluster(), settings).await
+}
+
+impl Settings {
+    /// The empty cluster a run starts its nodes in: the settings' catalog and payment, on a
+    /// fresh SQLite file (`over_postgres` moves it to PostgreSQL).
+    pub fn cluster(&self) -> TestCluster {
+        TestCluster::shop(self.ttl, &self.catalog, self.payment.clone())
+    }
+}
+
+/// `run` on `cluster`, which has no nodes yet (e.g. one over PostgreSQL).
+pub async fn run_on(mut cluster: TestCluster, settings: &Settings) -> Outcome {
     tokio::task::block_in_place(|| {
         for i in 1..=settings.nodes {
             // Started back to back, the nodes would poll the membership in lock-step, a few
@@ -180,7 +192,12 @@ pub async fn run(settings: &Settings) -> Outcome {
     tokio::time::sleep(settings.cooldown).await;
     load.stop(&mut history).await;
     settle(&mut cluster, &client, settings.settle_limit).await;
-    let books = books::read(&cluster.db(), &history.acknowledged, settings.books_limit).await;
+    let books = books::read(
+        cluster.database(),
+        &history.acknowledged,
+        settings.books_limit,
+    )
+    .await;
     let report = Report::new(&history, settings.ttl, books);
     Outcome { history, report }
 }

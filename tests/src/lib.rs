@@ -1,8 +1,9 @@
 //! `TestCluster`: N real ringshop nodes on 127.0.0.1 with port 0, sharing one fresh database
-//! in a temporary folder, either in this process (`ringshop_node::serve`) or as child
-//! processes of the built `ringshop-node` binary; in the clear, or (`with_tls`) with mutual TLS
-//! on certificates made in that folder by `ringshop_node::certs`, as `ringshop-node certs` makes
-//! them. Every end-to-end test starts its nodes here
+//! (a SQLite file in a temporary folder, or with `over_postgres` a fresh database on the test
+//! binary's throwaway PostgreSQL server), either in this process (`ringshop_node::serve`) or as
+//! child processes of the built `ringshop-node` binary; in the clear, or (`with_tls`) with
+//! mutual TLS on certificates made in that folder by `ringshop_node::certs`, as
+//! `ringshop-node certs` makes them. Every end-to-end test starts its nodes here
 //! and nowhere else; dropping the cluster stops them all (children are killed, paused ones
 //! too, so a failing test leaves nothing behind) and removes the database.
 //!
@@ -22,7 +23,7 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use ringshop_node::shop::checkout::Payment;
-use ringshop_node::{Config, NodeHandle, serve};
+use ringshop_node::{Config, Db, NodeHandle, Store, serve};
 use ringshop_shared::NodeId;
 use ringshop_shared::transport::Role;
 use ringshop_tui::{Cluster, ClusterConfig};
@@ -48,11 +49,15 @@ enum Run {
 pub struct TestCluster {
     nodes: Vec<TestNode>,
     ttl: Duration,
+    /// Where the nodes keep their state: `dir/cluster.db`, or a PostgreSQL database.
+    database: Db,
     dir: TempDir,
     catalog: Option<PathBuf>,
     payment: Payment,
     /// The folder of the cluster's CA and certificates, once `with_tls` made it.
     certs: Option<PathBuf>,
+    /// The PostgreSQL database `database` names, dropped after the nodes are gone.
+    _postgres: Option<ringshop_testpg::TestDb>,
 }
 
 pub use tls::CLIENT_CERT;
@@ -83,14 +88,37 @@ impl TestCluster {
 
     /// No nodes yet, a fresh database.
     pub fn empty(ttl: Duration) -> TestCluster {
+        let dir = tempfile::tempdir().expect("a temporary folder");
         TestCluster {
             nodes: Vec::new(),
             ttl,
-            dir: tempfile::tempdir().expect("a temporary folder"),
+            database: Db::Sqlite(dir.path().join("cluster.db")),
+            dir,
             catalog: None,
             payment: Payment::default(),
             certs: None,
+            _postgres: None,
         }
+    }
+
+    /// This (still empty) cluster on a fresh database of the test binary's throwaway
+    /// PostgreSQL server; None when the test is skipped (it printed why: no PostgreSQL
+    /// binaries, and `RINGSHOP_REQUIRE_PG` is not 1).
+    pub fn over_postgres(self, label: &str) -> Option<TestCluster> {
+        let db = ringshop_testpg::database(label)?;
+        let mut cluster = self.with_database(Db::postgres(db.url.clone()));
+        cluster._postgres = Some(db);
+        Some(cluster)
+    }
+
+    /// This (still empty) cluster on `database` (e.g. a PostgreSQL server the test runs).
+    pub fn with_database(mut self, database: Db) -> TestCluster {
+        assert!(
+            self.nodes.is_empty(),
+            "choose the database before starting nodes"
+        );
+        self.database = database;
+        self
     }
 
     /// No nodes yet; the nodes started from here on sell `catalog` (CSV lines) and pay with
@@ -104,9 +132,28 @@ impl TestCluster {
         cluster
     }
 
-    /// The database every node of this cluster shares.
+    /// The SQLite file every node of this cluster shares (for tests that break it from
+    /// outside); a cluster over PostgreSQL has none.
     pub fn db(&self) -> PathBuf {
-        self.dir.path().join("cluster.db")
+        match self.database.path() {
+            Some(path) => path.to_path_buf(),
+            None => panic!(
+                "this cluster is on PostgreSQL ({}), not a file",
+                self.database
+            ),
+        }
+    }
+
+    /// The database every node of this cluster shares, file or PostgreSQL.
+    pub fn database(&self) -> &Db {
+        &self.database
+    }
+
+    /// A store on the cluster's database, as another node would open it.
+    pub async fn store(&self) -> std::sync::Arc<dyn Store> {
+        ringshop_node::store::open(&self.database)
+            .await
+            .expect("opens the cluster's store")
     }
 
     /// Starts one more in-process node; its address.
@@ -224,7 +271,7 @@ impl TestCluster {
             name.clone(),
             listen,
             self.ttl,
-            &self.db(),
+            &self.database,
             self.catalog.as_deref(),
             &self.payment,
             self.certs.as_deref(),
@@ -317,10 +364,8 @@ impl TestCluster {
 
     /// The stock books of every product, by product id, read from the cluster's database.
     pub async fn audit(&self) -> std::collections::BTreeMap<String, ringshop_node::store::Audit> {
-        use ringshop_node::store::Store as _;
-        ringshop_node::SqliteStore::open(&self.db())
+        self.store()
             .await
-            .expect("opens the store")
             .audit()
             .await
             .expect("audits")
@@ -347,7 +392,7 @@ impl TestCluster {
     fn config(&self, name: NodeId, listen: SocketAddr) -> Config {
         let mut config = Config::new(name.clone(), listen)
             .with_ttl(self.ttl)
-            .with_db(self.db())
+            .with_db(self.database.clone())
             .with_payment(self.payment.clone());
         if let Some(catalog) = &self.catalog {
             config = config.with_catalog(catalog);

@@ -4,6 +4,8 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+
+use ringshop_node::Db;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -47,7 +49,7 @@ pub(crate) fn spawn_process(
     name: NodeId,
     listen: SocketAddr,
     ttl: Duration,
-    db: &Path,
+    db: &Db,
     catalog: Option<&Path>,
     payment: &Payment,
     certs: Option<&Path>,
@@ -62,7 +64,7 @@ pub(crate) fn spawn_process(
     let mut child = command
         .args(["--name", name.as_str(), "--listen", &listen.to_string()])
         .arg("--db")
-        .arg(db)
+        .arg(db.as_arg())
         .args([
             "--payment-delay",
             &format!("{}ms", payment.delay.as_millis()),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::shop::reaper;
-use ringshop_node::store::now_ms;
+use ringshop_node::store::{Clock, now_ms};
 use ringshop_node::{SqliteStore, Store};
 use ringshop_shared::transport::Security;
 use ringshop_shared::{NewOrder, Order, OrderId, ProductId, ShardError, Stage, transport};
@@ -219,15 +219,17 @@ async fn a_failed_orders_stray_hold_is_given_back_by_its_owners_reaper() {
         paying_for(Duration::from_millis(50)),
     );
     cluster.add_in_process(name(1)).await;
-    let store = store(&cluster).await;
+    // A store whose clock reads a minute ago: the order and its hold are a minute old.
+    let store = store(&cluster)
+        .await
+        .with_clock(Clock::manual(now_ms() - 60_000));
     let placed = order(&[("teapot", 2)]);
     store
-        .create_order(&placed, 7800, &name(1), now_ms())
+        .create_order(&placed, 7800, &name(1))
         .await
         .expect("stored");
-    let long_ago = now_ms() - 60_000;
     store
-        .reserve(placed.id, &p("teapot"), 2, long_ago)
+        .reserve(placed.id, &p("teapot"), 2)
         .await
         .expect("held");
     // Failed the way a database from before schema version 4 could be: holds kept. (REPLACE

@@ -269,7 +269,7 @@ async fn a_node_that_left_stays_left_and_never_rejoins() {
         let store = ringshop_node::SqliteStore::open(&cluster.db())
             .await
             .expect("opens");
-        let listing = ringshop_node::Store::membership(&store, 0)
+        let listing = ringshop_node::Store::membership(&store)
             .await
             .expect("lists");
         let row = &listing.members[0];

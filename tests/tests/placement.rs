@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use ringshop_node::Store;
-use ringshop_node::store::now_ms;
 use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, Security};
 use ringshop_shared::{
     Handed, Membership, NewOrder, NodeId, Order, OrderId, Product, ProductId, Quote, Served,
@@ -118,7 +117,7 @@ impl ringshop_shared::Shard for Contrarian {
     }
     async fn members(self, _: Context) -> Result<Membership, ShardError> {
         self.store
-            .membership(now_ms())
+            .membership()
             .await
             .map_err(|e| ShardError::Invalid {
                 what: e.to_string(),
@@ -198,7 +197,7 @@ async fn a_member_that_places_ids_differently_is_refused_by_name() {
         .await
         .expect("opens the store");
     store
-        .join(&name, addr, now_ms(), 0)
+        .join(&name, addr, Duration::from_secs(2))
         .await
         .expect("joins as a member");
     let server = Contrarian {

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::{Actor, Actors, Counters, Cx, Flow, Stamp};
-use crate::store::{Reservation, Store, now_ms};
+use crate::store::{Reservation, Store};
 
 /// The shop's product actors on one node.
 pub type Products = Actors<Product>;
@@ -98,7 +98,7 @@ impl Actor for Product {
                 }
             }
             Ask::Reserve { order, qty, reply } => {
-                let answer = cx.env.reserve(order, id, qty, now_ms()).await;
+                let answer = cx.env.reserve(order, id, qty).await;
                 if let Ok(
                     Reservation::Held { left }
                     | Reservation::AlreadyHeld { left }

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Members;
 use crate::peers::Peers;
-use crate::store::{StoreError, now_ms};
+use crate::store::StoreError;
 
 /// How often a node probes the members it watches.
 pub const PROBE_PERIOD: Duration = Duration::from_secs(1);
@@ -189,18 +189,10 @@ impl Detector {
         }
         let live = self.members.with_view(|v| v.membership.active().count());
         let needed = votes_needed(live);
-        let window = i64::try_from(VOTE_WINDOW.as_millis()).unwrap_or(i64::MAX);
         let store = self.members.store();
         let me = self.members.me();
         match store
-            .vote(
-                &member.name,
-                member.incarnation,
-                me,
-                now_ms(),
-                window,
-                needed,
-            )
+            .vote(&member.name, member.incarnation, me, VOTE_WINDOW, needed)
             .await
         {
             Ok(dead) => {

@@ -34,7 +34,7 @@ use crate::membership::detector::Detector;
 use crate::membership::{Claim, Members};
 use crate::peers::{PeerRoute, Peers};
 use crate::shop::reaper;
-use crate::store::{Store, StoredOrder, now_ms};
+use crate::store::{Store, StoredOrder};
 
 /// The simulated payment.
 #[derive(Clone, Debug)]
@@ -171,7 +171,7 @@ impl Checkout {
             total += product.price_cents * u64::from(line.qty);
         }
         let stored = store
-            .create_order(&new, total, &self.shared.me, now_ms())
+            .create_order(&new, total, &self.shared.me)
             .await
             .map_err(|e| e.on(&self.shared.me))?;
         self.ensure_job(stored.clone());

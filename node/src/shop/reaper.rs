@@ -18,7 +18,7 @@ use std::time::Duration;
 use ringshop_shared::OrderId;
 use tokio_util::sync::CancellationToken;
 
-use crate::store::{Millis, Store, StoreError, StrayHold, now_ms};
+use crate::store::{Store, StoreError, StrayHold};
 
 /// How often a node looks for stray holds.
 pub const EVERY: Duration = Duration::from_secs(3);
@@ -33,22 +33,20 @@ pub fn is_ours(stray: &StrayHold, mine: bool) -> bool {
     stray.stage.is_none() || mine
 }
 
-/// One pass at `now`: gives back the stray holds older than `min_age` that are ours; how many.
+/// One pass: gives back the stray holds older than `min_age` (on the store's clock) that are
+/// ours; how many.
 pub async fn reap_once(
     store: &dyn Store,
-    now: Millis,
     min_age: Duration,
     mine: impl Fn(&OrderId) -> bool,
 ) -> Result<usize, StoreError> {
-    let age = Millis::try_from(min_age.as_millis()).unwrap_or(Millis::MAX);
-    let held_before = now.saturating_sub(age);
     let mut released = 0;
-    for stray in store.stray_holds(held_before, BATCH).await? {
+    for stray in store.stray_holds(min_age, BATCH).await? {
         if !is_ours(&stray, mine(&stray.order)) {
             continue;
         }
         if store
-            .release_stray(stray.order, &stray.product, held_before)
+            .release_stray(stray.order, &stray.product, min_age)
             .await?
         {
             released += 1;
@@ -77,7 +75,7 @@ pub async fn run(
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            pass = reap_once(&*store, now_ms(), min_age, &mine) => {
+            pass = reap_once(&*store, min_age, &mine) => {
                 if let Err(e) = pass {
                     tracing::warn!(error = %e, "reaping stray holds failed; trying again next round");
                 }

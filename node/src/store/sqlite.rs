@@ -17,9 +17,10 @@ use sqlx::sqlite::{
 
 use ringshop_shared::{NewOrder, Order, OrderId, Product, ProductId, Stage};
 
-use super::migrations::{MIGRATIONS, latest};
+use super::sqlite_migrations::{MIGRATIONS, latest};
 use super::{
-    Audit, BoxFuture, Change, Joined, Millis, Reservation, Store, StoreError, StoredOrder,
+    Audit, BoxFuture, Change, Clock, Joined, Millis, Reservation, Store, StoreError, StoredOrder,
+    now_ms,
 };
 use super::{HoldState, OrderAudit, StrayHold};
 use crate::shop::catalog::Entry;
@@ -29,6 +30,7 @@ pub struct SqliteStore {
     pub(super) writer: SqlitePool,
     pub(super) members: SqlitePool,
     pub(super) reader: SqlitePool,
+    clock: Clock,
 }
 
 /// SQLite result codes we tell apart (`code()` gives the extended code as text).
@@ -92,6 +94,7 @@ impl SqliteStore {
             reader: writer.clone(),
             members: writer.clone(),
             writer,
+            clock: Clock::own(),
         };
         store_for_migrations.migrate().await?;
         let pool = |n| {
@@ -110,6 +113,17 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// This store on `clock` instead of the machine's (tests set the time by hand).
+    pub fn with_clock(mut self, clock: Clock) -> SqliteStore {
+        self.clock = clock;
+        self
+    }
+
+    /// Now on this store's clock: the machine's, which every node of a SQLite file shares.
+    pub(super) fn now(&self) -> Millis {
+        self.clock.fixed().unwrap_or_else(now_ms)
     }
 
     /// SQLite's own consistency check of the whole file: "ok", or what is wrong.
@@ -139,12 +153,17 @@ impl SqliteStore {
                 .map_err(err)?;
         if current > latest() {
             return Err(StoreError::TooNew {
-                path: self.path.clone(),
+                db: self.path.display().to_string(),
                 found: current,
                 known: latest(),
             });
         }
-        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        // A plain loop, not a filter closure: the future stays Send (a node may open its
+        // store on a spawned task).
+        for (version, sql) in MIGRATIONS {
+            if *version <= current {
+                continue;
+            }
             sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(err)?;
             sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
                 .bind(version)
@@ -197,19 +216,17 @@ impl Store for SqliteStore {
         &'a self,
         name: &'a NodeId,
         addr: SocketAddr,
-        now: Millis,
-        stale_before: Millis,
+        suspicion: Duration,
     ) -> BoxFuture<'a, Result<Joined, StoreError>> {
-        Box::pin(self.join_impl(name, addr, now, stale_before))
+        Box::pin(self.join_impl(name, addr, suspicion))
     }
 
     fn heartbeat<'a>(
         &'a self,
         name: &'a NodeId,
         incarnation: u64,
-        now: Millis,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.heartbeat_impl(name, incarnation, now))
+        Box::pin(self.heartbeat_impl(name, incarnation))
     }
 
     fn set_status<'a>(
@@ -221,8 +238,8 @@ impl Store for SqliteStore {
         Box::pin(self.set_status_impl(name, incarnation, status))
     }
 
-    fn reap(&self, stale_before: Millis) -> BoxFuture<'_, Result<Vec<NodeId>, StoreError>> {
-        Box::pin(self.reap_impl(stale_before))
+    fn reap(&self, suspicion: Duration) -> BoxFuture<'_, Result<Vec<NodeId>, StoreError>> {
+        Box::pin(self.reap_impl(suspicion))
     }
 
     fn mark_dead<'a>(
@@ -259,15 +276,14 @@ impl Store for SqliteStore {
         target: &'a NodeId,
         incarnation: u64,
         voter: &'a NodeId,
-        now: Millis,
-        window_ms: Millis,
+        window: Duration,
         needed: u32,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.vote_impl(target, incarnation, voter, now, window_ms, needed))
+        Box::pin(self.vote_impl(target, incarnation, voter, window, needed))
     }
 
-    fn membership(&self, now: Millis) -> BoxFuture<'_, Result<Membership, StoreError>> {
-        Box::pin(self.membership_impl(now))
+    fn membership(&self) -> BoxFuture<'_, Result<Membership, StoreError>> {
+        Box::pin(self.membership_impl())
     }
 
     fn seed<'a>(&'a self, entries: &'a [Entry]) -> BoxFuture<'a, Result<(), StoreError>> {
@@ -290,9 +306,8 @@ impl Store for SqliteStore {
         order: OrderId,
         product: &'a ProductId,
         qty: u32,
-        now: Millis,
     ) -> BoxFuture<'a, Result<Reservation, StoreError>> {
-        self.shop(self.reserve_impl(order, product, qty, now))
+        self.shop(self.reserve_impl(order, product, qty))
     }
 
     fn release<'a>(
@@ -312,9 +327,8 @@ impl Store for SqliteStore {
         order: &'a NewOrder,
         total_cents: u64,
         owner: &'a NodeId,
-        now: Millis,
     ) -> BoxFuture<'a, Result<StoredOrder, StoreError>> {
-        self.shop(self.create_order_impl(order, total_cents, owner, now))
+        self.shop(self.create_order_impl(order, total_cents, owner))
     }
 
     fn order(&self, id: OrderId) -> BoxFuture<'_, Result<Option<StoredOrder>, StoreError>> {
@@ -328,9 +342,8 @@ impl Store for SqliteStore {
         to: Stage,
         owner: &'a NodeId,
         reason: Option<&'a str>,
-        now: Millis,
     ) -> BoxFuture<'a, Result<Option<StoredOrder>, StoreError>> {
-        self.shop(self.advance_impl(id, version, to, owner, reason, now))
+        self.shop(self.advance_impl(id, version, to, owner, reason))
     }
 
     fn open_orders(&self) -> BoxFuture<'_, Result<Vec<StoredOrder>, StoreError>> {
@@ -358,19 +371,19 @@ impl Store for SqliteStore {
 
     fn stray_holds(
         &self,
-        held_before: Millis,
+        older_than: Duration,
         limit: u32,
     ) -> BoxFuture<'_, Result<Vec<StrayHold>, StoreError>> {
-        self.shop(self.stray_holds_impl(held_before, limit))
+        self.shop(self.stray_holds_impl(older_than, limit))
     }
 
     fn release_stray<'a>(
         &'a self,
         order: OrderId,
         product: &'a ProductId,
-        held_before: Millis,
+        older_than: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.shop(self.release_stray_impl(order, product, held_before))
+        self.shop(self.release_stray_impl(order, product, older_than))
     }
 
     fn audit_orders(&self) -> BoxFuture<'_, Result<OrderAudit, StoreError>> {

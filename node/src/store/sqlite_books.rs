@@ -7,7 +7,9 @@ use ringshop_shared::{OrderId, ProductId, Stage};
 use sqlx::Row;
 
 use super::sqlite::{SqliteStore, query_error};
-use super::{Audit, HoldState, Millis, OrderAudit, Reservation, StoreError, StrayHold};
+use std::time::Duration;
+
+use super::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
 
 /// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
 fn raised(e: &sqlx::Error) -> Option<&str> {
@@ -35,7 +37,6 @@ impl SqliteStore {
         order: OrderId,
         product: &ProductId,
         qty: u32,
-        now: Millis,
     ) -> Result<Reservation, StoreError> {
         const WHAT: &str = "reserving stock";
         let inserted = sqlx::query(
@@ -46,7 +47,7 @@ impl SqliteStore {
         .bind(order.to_string())
         .bind(product.as_str())
         .bind(i64::from(qty))
-        .bind(now)
+        .bind(self.now())
         .execute(&self.writer)
         .await;
         let fresh = match inserted {
@@ -169,10 +170,11 @@ impl SqliteStore {
 
     pub(super) async fn stray_holds_impl(
         &self,
-        held_before: Millis,
+        older_than: Duration,
         limit: u32,
     ) -> Result<Vec<StrayHold>, StoreError> {
         const WHAT: &str = "listing stray holds";
+        let held_before = self.now().saturating_sub(millis(older_than));
         let rows = sqlx::query(
             "SELECT r.order_id, r.product, r.qty, o.stage, r.held_ms FROM reservations r
              LEFT JOIN orders o ON o.id = r.order_id
@@ -210,8 +212,9 @@ impl SqliteStore {
         &self,
         order: OrderId,
         product: &ProductId,
-        held_before: Millis,
+        older_than: Duration,
     ) -> Result<bool, StoreError> {
+        let held_before = self.now().saturating_sub(millis(older_than));
         let done = sqlx::query(
             "UPDATE reservations SET state = 'released'
              WHERE order_id = ?1 AND product = ?2 AND state = 'held' AND held_ms < ?3
@@ -314,7 +317,13 @@ impl SqliteStore {
             .await
             .expect("the order row goes");
     }
-}
 
-#[cfg(test)]
-mod tests;
+    /// Runs `sql` as a writer that ignores this code's rules would; the database's refusal.
+    pub(crate) async fn try_sql(&self, sql: &str) -> Result<(), String> {
+        sqlx::raw_sql(sql)
+            .execute(&self.writer)
+            .await
+            .map(drop)
+            .map_err(|e| raised(&e).map_or_else(|| e.to_string(), str::to_string))
+    }
+}

@@ -10,7 +10,7 @@ use ringshop_shared::wire::{Member, MemberStatus, Membership};
 use sqlx::Row;
 
 use super::sqlite::{SqliteStore, query_error};
-use super::{Change, Joined, Millis, StoreError};
+use super::{Change, Joined, Millis, StoreError, millis};
 
 /// The statuses of a member that may still serve (or is about to).
 const LIVE: &str = "('joining', 'active', 'leaving')";
@@ -20,9 +20,10 @@ impl SqliteStore {
         &self,
         name: &NodeId,
         addr: SocketAddr,
-        now: Millis,
-        stale_before: Millis,
+        suspicion: Duration,
     ) -> Result<Joined, StoreError> {
+        let now = self.now();
+        let stale_before = now.saturating_sub(millis(suspicion));
         let sql = format!(
             "INSERT INTO members (name, addr, incarnation, status, heartbeat_ms, joined_ms)
              VALUES (?1, ?2, 1, 'active', ?3, ?3)
@@ -99,10 +100,9 @@ impl SqliteStore {
         &self,
         name: &NodeId,
         incarnation: u64,
-        now: Millis,
     ) -> Result<bool, StoreError> {
         let set = "heartbeat_ms = MAX(heartbeat_ms, ?3)";
-        self.update_live("heartbeating", set, name, incarnation, now)
+        self.update_live("heartbeating", set, name, incarnation, self.now())
             .await
     }
 
@@ -138,7 +138,8 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn reap_impl(&self, stale_before: Millis) -> Result<Vec<NodeId>, StoreError> {
+    pub(super) async fn reap_impl(&self, suspicion: Duration) -> Result<Vec<NodeId>, StoreError> {
+        let stale_before = self.now().saturating_sub(millis(suspicion));
         let sql = format!(
             "UPDATE members SET status = 'dead'
              WHERE status IN {LIVE} AND heartbeat_ms < ?1 RETURNING name"
@@ -160,11 +161,11 @@ impl SqliteStore {
         target: &NodeId,
         incarnation: u64,
         voter: &NodeId,
-        now: Millis,
-        window_ms: Millis,
+        window: Duration,
         needed: u32,
     ) -> Result<bool, StoreError> {
         let inc = incarnation as i64;
+        let now = self.now();
         sqlx::query(
             "INSERT INTO votes (target, incarnation, voter, at_ms) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (target, incarnation, voter) DO UPDATE SET at_ms = excluded.at_ms",
@@ -181,7 +182,7 @@ impl SqliteStore {
         )
         .bind(target.as_str())
         .bind(inc)
-        .bind(now.saturating_sub(window_ms))
+        .bind(now.saturating_sub(millis(window)))
         .fetch_one(&self.members)
         .await
         .map_err(query_error("counting votes"))?;
@@ -208,7 +209,8 @@ impl SqliteStore {
         Ok(epoch.max(0) as u64)
     }
 
-    pub(super) async fn membership_impl(&self, now: Millis) -> Result<Membership, StoreError> {
+    pub(super) async fn membership_impl(&self) -> Result<Membership, StoreError> {
+        let now = self.now();
         // One statement, so the rows and the epoch come from one snapshot.
         let rows = sqlx::query(
             "SELECT meta.value, m.name, m.addr, m.incarnation, m.status, m.heartbeat_ms,
@@ -288,7 +290,3 @@ fn member_from_row(row: &sqlx::sqlite::SqliteRow, name: &str, now: Millis) -> Op
         acked_epoch: acked.max(0) as u64,
     })
 }
-
-#[cfg(test)]
-#[path = "sqlite_members_tests.rs"]
-mod tests;

@@ -2,43 +2,16 @@
 //! `sqlite_books.rs`). Every write is one statement; the stock moves inside the reservation
 //! triggers (migration 2), so no interleaving of nodes can sell what is not there.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use ringshop_shared::{NewOrder, NodeId, Order, OrderId, OrderLine, Product, ProductId, Stage};
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use super::columns::{ORDER_COLUMNS, at, decode_lines, encode_lines};
 use super::sqlite::{SqliteStore, query_error};
-use super::{Millis, StoreError, StoredOrder};
+use super::{StoreError, StoredOrder};
 use crate::shop::catalog::Entry;
-
-const ORDER_COLUMNS: &str =
-    "id, customer, lines, total_cents, stage, reason, owner, created_ms, updated_ms, version";
-
-/// `tea-kettle:2,mug:1`: product ids cannot hold ':' or ','.
-fn encode_lines(lines: &[OrderLine]) -> String {
-    lines
-        .iter()
-        .map(|l| format!("{}:{}", l.product, l.qty))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn decode_lines(text: &str) -> Option<Vec<OrderLine>> {
-    text.split(',')
-        .map(|part| {
-            let (product, qty) = part.split_once(':')?;
-            Some(OrderLine {
-                product: ProductId::new(product).ok()?,
-                qty: qty.parse().ok()?,
-            })
-        })
-        .collect()
-}
-
-fn at(ms: i64) -> std::time::SystemTime {
-    UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
-}
 
 fn order_from_row(row: &SqliteRow) -> Result<StoredOrder, StoreError> {
     let bad = |what: &str| StoreError::Query {
@@ -140,7 +113,6 @@ impl SqliteStore {
         order: &NewOrder,
         total_cents: u64,
         owner: &NodeId,
-        now: Millis,
     ) -> Result<StoredOrder, StoreError> {
         sqlx::query(
             "INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms, updated_ms)
@@ -151,7 +123,7 @@ impl SqliteStore {
         .bind(encode_lines(&order.lines))
         .bind(total_cents as i64)
         .bind(owner.as_str())
-        .bind(now)
+        .bind(self.now())
         .execute(&self.writer)
         .await
         .map_err(query_error("storing an order"))?;
@@ -184,7 +156,6 @@ impl SqliteStore {
         to: Stage,
         owner: &NodeId,
         reason: Option<&str>,
-        now: Millis,
     ) -> Result<Option<StoredOrder>, StoreError> {
         let row = sqlx::query(&format!(
             "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
@@ -197,7 +168,7 @@ impl SqliteStore {
         .bind(to.as_str())
         .bind(owner.as_str())
         .bind(reason)
-        .bind(now)
+        .bind(self.now())
         .fetch_optional(&self.writer)
         .await
         .map_err(query_error("moving an order on"))?;
@@ -231,51 +202,5 @@ impl SqliteStore {
         rows.iter()
             .map(|r| order_from_row(r).map(|s| s.order))
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Store;
-    use crate::store::test_support::{p, seeded};
-
-    #[tokio::test]
-    async fn an_order_is_stored_once_and_moves_on_only_from_its_version() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = seeded(&dir).await;
-        let me = NodeId::new("n1").expect("valid");
-        let order = NewOrder {
-            id: OrderId::random(),
-            customer: "ada".into(),
-            lines: vec![OrderLine {
-                product: p("mug"),
-                qty: 2,
-            }],
-        };
-        let first = store
-            .create_order(&order, 2400, &me, 1_000)
-            .await
-            .expect("stored");
-        let again = store
-            .create_order(&order, 9999, &me, 2_000)
-            .await
-            .expect("same");
-        assert_eq!(first, again, "the same id answers the stored order");
-        let moved = store
-            .advance(order.id, first.version, Stage::Reserving, &me, None, 1_500)
-            .await
-            .expect("ok");
-        let moved = moved.expect("moved");
-        assert_eq!(moved.order.stage, Stage::Reserving);
-        assert_eq!(moved.order.elapsed, Duration::from_millis(500));
-        let stale = store
-            .advance(order.id, first.version, Stage::Paying, &me, None, 1_600)
-            .await
-            .expect("ok");
-        assert!(stale.is_none(), "a stale version loses");
-        assert_eq!(store.open_orders().await.expect("ok").len(), 1);
-        assert_eq!(store.orders(Some("ada"), 10).await.expect("ok").len(), 1);
-        assert!(store.orders(Some("bob"), 10).await.expect("ok").is_empty());
     }
 }

@@ -3,11 +3,10 @@
 //! at stage done bought; every acknowledged order is done or failed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
+use ringshop_node::Db;
 use ringshop_node::store::Audit;
-use ringshop_node::{SqliteStore, Store};
 use ringshop_shared::{Order, OrderId, Stage};
 
 /// What the store says, and what is wrong with it.
@@ -88,8 +87,8 @@ pub fn check(audit: &[Audit], orders: &[Order], acknowledged: &[OrderId]) -> Boo
 
 /// Waits (at most `limit`) for the store's open orders to finish, then reads and checks the
 /// books. A store that cannot be read is a problem in the result, not a panic.
-pub async fn read(db: &Path, acknowledged: &[OrderId], limit: Duration) -> Books {
-    let store = match SqliteStore::open(db).await {
+pub async fn read(db: &Db, acknowledged: &[OrderId], limit: Duration) -> Books {
+    let store = match ringshop_node::store::open(db).await {
         Ok(store) => store,
         Err(e) => return unreadable(format!("cannot open the store: {e}")),
     };

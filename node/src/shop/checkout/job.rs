@@ -17,7 +17,7 @@ use ringshop_shared::{NodeId, Order, ProductId, ShardError, Stage};
 
 use super::Checkout;
 use crate::actors::product::Products;
-use crate::store::{HoldState, Reservation, StoredOrder, now_ms};
+use crate::store::{HoldState, Reservation, StoredOrder};
 
 /// The wait after the first error in a row; it doubles with each further one, up to
 /// `RETRY_CAP`.
@@ -193,14 +193,7 @@ impl Checkout {
         let next = self
             .shared
             .store
-            .advance(
-                cur.order.id,
-                cur.version,
-                to,
-                &self.shared.me,
-                reason,
-                now_ms(),
-            )
+            .advance(cur.order.id, cur.version, to, &self.shared.me, reason)
             .await
             .map_err(|e| e.on(&self.shared.me))?;
         Ok(match next {

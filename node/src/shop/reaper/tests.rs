@@ -6,7 +6,7 @@ use ringshop_shared::{NewOrder, NodeId, OrderLine, ProductId, Stage};
 
 use super::*;
 use crate::shop::catalog::parse;
-use crate::store::{Audit, SqliteStore};
+use crate::store::{Audit, Clock, Millis, SqliteStore};
 
 const NOW: Millis = 10_000_000;
 const AGE: Duration = Duration::from_secs(10);
@@ -15,17 +15,21 @@ fn mug() -> ProductId {
     ProductId::new("mug").expect("valid")
 }
 
-async fn seeded(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
+/// A store selling 10 mugs, its clock set by hand (at `NOW`).
+async fn seeded(dir: &tempfile::TempDir) -> (Arc<SqliteStore>, Clock) {
+    let clock = Clock::manual(NOW);
     let store = SqliteStore::open(&dir.path().join("r.db"))
         .await
-        .expect("opens");
+        .expect("opens")
+        .with_clock(clock.clone());
     let entries = parse("t", "mug,Mug,tea,1200,10\n").expect("valid");
     store.seed(&entries).await.expect("seeds");
-    Arc::new(store)
+    (Arc::new(store), clock)
 }
 
-/// An order holding one mug since `held_ms`, at stage reserving.
-async fn holding(store: &SqliteStore, held_ms: Millis) -> OrderId {
+/// An order holding one mug since `held_ms`, at stage reserving; the clock back at `NOW`.
+async fn holding(store: &SqliteStore, clock: &Clock, held_ms: Millis) -> OrderId {
+    clock.set(held_ms);
     let me = NodeId::new("n1").expect("valid");
     let order = NewOrder {
         id: OrderId::random(),
@@ -35,32 +39,20 @@ async fn holding(store: &SqliteStore, held_ms: Millis) -> OrderId {
             qty: 1,
         }],
     };
-    let stored = store
-        .create_order(&order, 1200, &me, held_ms)
-        .await
-        .expect("stored");
+    let stored = store.create_order(&order, 1200, &me).await.expect("stored");
     store
-        .advance(
-            order.id,
-            stored.version,
-            Stage::Reserving,
-            &me,
-            None,
-            held_ms,
-        )
+        .advance(order.id, stored.version, Stage::Reserving, &me, None)
         .await
         .expect("moves")
         .expect("unmoved before");
-    store
-        .reserve(order.id, &mug(), 1, held_ms)
-        .await
-        .expect("held");
+    store.reserve(order.id, &mug(), 1).await.expect("held");
+    clock.set(NOW);
     order.id
 }
 
 /// A failed order still holding one mug since `held_ms` (a stray).
-async fn stray(store: &SqliteStore, held_ms: Millis) -> OrderId {
-    let order = holding(store, held_ms).await;
+async fn stray(store: &SqliteStore, clock: &Clock, held_ms: Millis) -> OrderId {
+    let order = holding(store, clock, held_ms).await;
     store.fail_keeping_holds(order).await;
     order
 }
@@ -78,9 +70,9 @@ async fn mugs(store: &SqliteStore) -> Audit {
 #[tokio::test]
 async fn a_pass_gives_back_the_old_holds_of_failed_orders_this_node_owns() {
     let dir = tempfile::tempdir().expect("dir");
-    let store = seeded(&dir).await;
-    stray(&store, NOW - 60_000).await;
-    let released = reap_once(&*store, NOW, AGE, |_| true).await.expect("reaps");
+    let (store, clock) = seeded(&dir).await;
+    stray(&store, &clock, NOW - 60_000).await;
+    let released = reap_once(&*store, AGE, |_| true).await.expect("reaps");
     assert_eq!(released, 1);
     let books = mugs(&store).await;
     assert_eq!((books.left, books.held), (10, 0));
@@ -89,11 +81,11 @@ async fn a_pass_gives_back_the_old_holds_of_failed_orders_this_node_owns() {
 #[tokio::test]
 async fn a_pass_leaves_young_holds_open_orders_and_other_nodes_orders_alone() {
     let dir = tempfile::tempdir().expect("dir");
-    let store = seeded(&dir).await;
-    stray(&store, NOW - 1_000).await;
-    holding(&store, NOW - 60_000).await;
-    let theirs = stray(&store, NOW - 60_000).await;
-    let released = reap_once(&*store, NOW, AGE, |order| *order != theirs)
+    let (store, clock) = seeded(&dir).await;
+    stray(&store, &clock, NOW - 1_000).await;
+    holding(&store, &clock, NOW - 60_000).await;
+    let theirs = stray(&store, &clock, NOW - 60_000).await;
+    let released = reap_once(&*store, AGE, |order| *order != theirs)
         .await
         .expect("reaps");
     assert_eq!(released, 0);
@@ -103,12 +95,10 @@ async fn a_pass_leaves_young_holds_open_orders_and_other_nodes_orders_alone() {
 #[tokio::test]
 async fn a_pass_gives_back_old_holds_with_no_order_whoever_owns_the_id() {
     let dir = tempfile::tempdir().expect("dir");
-    let store = seeded(&dir).await;
-    let orphan = holding(&store, NOW - 60_000).await;
+    let (store, clock) = seeded(&dir).await;
+    let orphan = holding(&store, &clock, NOW - 60_000).await;
     store.forget_order(orphan).await;
-    let released = reap_once(&*store, NOW, AGE, |_| false)
-        .await
-        .expect("reaps");
+    let released = reap_once(&*store, AGE, |_| false).await.expect("reaps");
     assert_eq!(released, 1);
     assert_eq!(mugs(&store).await.held, 0);
 }
@@ -130,7 +120,7 @@ fn a_stray_of_a_stored_order_is_its_owners_and_one_with_no_order_anyones() {
 #[tokio::test]
 async fn the_reaper_gives_back_stray_holds_every_period() {
     let dir = tempfile::tempdir().expect("dir");
-    let store = seeded(&dir).await;
+    let (store, clock) = seeded(&dir).await;
     let shutdown = CancellationToken::new();
     let reaper = tokio::spawn(run(
         store.clone(),
@@ -139,7 +129,7 @@ async fn the_reaper_gives_back_stray_holds_every_period() {
         |_: &OrderId| true,
         shutdown.clone(),
     ));
-    stray(&store, now_ms() - 1).await;
+    stray(&store, &clock, NOW - 1).await;
     let started = std::time::Instant::now();
     while mugs(&store).await.held > 0 {
         assert!(started.elapsed() < Duration::from_secs(5), "never reaped");
@@ -152,7 +142,7 @@ async fn the_reaper_gives_back_stray_holds_every_period() {
 #[tokio::test]
 async fn the_reaper_stops_at_shutdown() {
     let dir = tempfile::tempdir().expect("dir");
-    let store = seeded(&dir).await;
+    let (store, _clock) = seeded(&dir).await;
     let shutdown = CancellationToken::new();
     let reaper = tokio::spawn(run(
         store,

@@ -1,0 +1,151 @@
+//! What `reserve` answers, and that a released or sold hold never moves again.
+
+use super::super::test_support::{Fixture, contract_tests, p};
+use super::*;
+use crate::store::Reservation;
+
+contract_tests!(
+    holding_a_line_of_an_open_order_answers_held_and_the_stock_left,
+    holding_again_answers_already_held_and_holds_once,
+    a_released_hold_is_never_held_again_and_says_released,
+    a_sold_hold_answers_sold_and_is_never_held_again,
+    reserving_beyond_the_stock_is_refused_and_holds_nothing,
+    a_hold_for_an_order_never_stored_is_refused_and_holds_nothing,
+    a_hold_for_a_done_or_failed_order_is_refused,
+    a_hold_that_is_not_one_of_the_orders_lines_is_refused,
+    release_gives_a_hold_back_once,
+    no_statement_can_move_a_released_or_sold_hold,
+);
+
+async fn holding_a_line_of_an_open_order_answers_held_and_the_stock_left(f: Fixture) {
+    let f = shop(f).await;
+    let a = placed(&f, &[("mug", 3)]).await;
+    assert_eq!(
+        reserve(&f, a, "mug", 3).await,
+        Reservation::Held { left: 7 }
+    );
+    assert!(audit_of(&f, "mug").await.balanced());
+}
+
+async fn holding_again_answers_already_held_and_holds_once(f: Fixture) {
+    let f = shop(f).await;
+    let a = placed(&f, &[("mug", 3)]).await;
+    reserve(&f, a, "mug", 3).await;
+    assert_eq!(
+        reserve(&f, a, "mug", 3).await,
+        Reservation::AlreadyHeld { left: 7 }
+    );
+    assert_eq!(audit_of(&f, "mug").await.held, 3);
+}
+
+async fn a_released_hold_is_never_held_again_and_says_released(f: Fixture) {
+    let f = shop(f).await;
+    let a = placed(&f, &[("mug", 3)]).await;
+    reserve(&f, a, "mug", 3).await;
+    assert!(f.store.release(a, &p("mug")).await.expect("released"));
+    assert_eq!(reserve(&f, a, "mug", 3).await, Reservation::Released);
+    let mug = audit_of(&f, "mug").await;
+    assert_eq!((mug.left, mug.held), (10, 0), "nothing held again");
+}
+
+async fn a_sold_hold_answers_sold_and_is_never_held_again(f: Fixture) {
+    let f = shop(f).await;
+    let a = placed(&f, &[("mug", 3)]).await;
+    reserve(&f, a, "mug", 3).await;
+    to_stage(&f, a, Stage::Paying).await.expect("paying");
+    assert_eq!(f.store.sell(a).await.expect("sells"), 1);
+    assert_eq!(
+        reserve(&f, a, "mug", 3).await,
+        Reservation::Sold { left: 7 }
+    );
+    let mug = audit_of(&f, "mug").await;
+    assert_eq!((mug.left, mug.sold, mug.held), (7, 3, 0));
+}
+
+async fn reserving_beyond_the_stock_is_refused_and_holds_nothing(f: Fixture) {
+    let f = shop(f).await;
+    let (a, b) = (
+        placed(&f, &[("teapot", 2)]).await,
+        placed(&f, &[("teapot", 1)]).await,
+    );
+    assert_eq!(
+        reserve(&f, a, "teapot", 2).await,
+        Reservation::Held { left: 0 }
+    );
+    assert_eq!(
+        reserve(&f, b, "teapot", 1).await,
+        Reservation::OutOfStock { left: 0 }
+    );
+    assert!(f.store.holds(b).await.expect("reads").is_empty());
+    assert!(audit_of(&f, "teapot").await.balanced());
+}
+
+async fn a_hold_for_an_order_never_stored_is_refused_and_holds_nothing(f: Fixture) {
+    let f = shop(f).await;
+    let made_up = OrderId::random();
+    assert_eq!(
+        reserve(&f, made_up, "mug", 10).await,
+        Reservation::NoOpenOrder
+    );
+    assert_eq!(audit_of(&f, "mug").await.left, 10);
+}
+
+async fn a_hold_for_a_done_or_failed_order_is_refused(f: Fixture) {
+    let f = shop(f).await;
+    let failed = placed(&f, &[("mug", 1)]).await;
+    to_stage(&f, failed, Stage::Failed).await.expect("fails");
+    assert_eq!(
+        reserve(&f, failed, "mug", 1).await,
+        Reservation::NoOpenOrder
+    );
+    let done = placed(&f, &[("mug", 1)]).await;
+    reserve(&f, done, "mug", 1).await;
+    to_stage(&f, done, Stage::Paying).await.expect("paying");
+    f.store.sell(done).await.expect("sells");
+    to_stage(&f, done, Stage::Done).await.expect("done");
+    assert_eq!(reserve(&f, done, "mug", 1).await, Reservation::NoOpenOrder);
+    assert_eq!(audit_of(&f, "mug").await.left, 9);
+}
+
+async fn a_hold_that_is_not_one_of_the_orders_lines_is_refused(f: Fixture) {
+    let f = shop(f).await;
+    let a = placed(&f, &[("mug", 2)]).await;
+    assert_eq!(
+        reserve(&f, a, "teapot", 2).await,
+        Reservation::NoOpenOrder,
+        "another product"
+    );
+    assert_eq!(
+        reserve(&f, a, "mug", 9).await,
+        Reservation::NoOpenOrder,
+        "another quantity"
+    );
+    assert!(f.store.holds(a).await.expect("reads").is_empty());
+}
+
+async fn release_gives_a_hold_back_once(f: Fixture) {
+    let f = shop(f).await;
+    let a = placed(&f, &[("mug", 3)]).await;
+    reserve(&f, a, "mug", 3).await;
+    assert!(f.store.release(a, &p("mug")).await.expect("ok"));
+    assert!(!f.store.release(a, &p("mug")).await.expect("ok"));
+    assert_eq!(audit_of(&f, "mug").await.left, 10);
+}
+
+async fn no_statement_can_move_a_released_or_sold_hold(f: Fixture) {
+    let f = shop(f).await;
+    let a = placed(&f, &[("mug", 1), ("teapot", 1)]).await;
+    reserve(&f, a, "mug", 1).await;
+    reserve(&f, a, "teapot", 1).await;
+    f.store.release(a, &p("mug")).await.expect("released");
+    for to in ["held", "sold"] {
+        let moved = f
+            .try_sql(&format!(
+                "UPDATE reservations SET state = '{to}' WHERE state = 'released'"
+            ))
+            .await;
+        let err = moved.expect_err("refused by the database");
+        assert_eq!(err, "a released or sold hold is final");
+    }
+    assert!(audit_of(&f, "mug").await.balanced());
+}

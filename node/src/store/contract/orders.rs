@@ -1,0 +1,101 @@
+//! Orders: stored once under their id, moved on only from the version they were read at, and
+//! stamped on the store's clock.
+
+use std::time::Duration;
+
+use ringshop_shared::{NewOrder, OrderId, OrderLine, Stage};
+
+use super::super::test_support::{Fixture, contract_tests, p};
+use super::me;
+
+contract_tests!(
+    an_order_is_stored_once_and_moves_on_only_from_its_version,
+    two_nodes_moving_one_order_at_once_move_it_once,
+);
+
+fn mugs(qty: u32) -> NewOrder {
+    NewOrder {
+        id: OrderId::random(),
+        customer: "ada".into(),
+        lines: vec![OrderLine {
+            product: p("mug"),
+            qty,
+        }],
+    }
+}
+
+async fn an_order_is_stored_once_and_moves_on_only_from_its_version(f: Fixture) {
+    let f = f.seeded().await;
+    let order = mugs(2);
+    let first = f
+        .at(1_000)
+        .store
+        .create_order(&order, 2400, &me())
+        .await
+        .expect("stored");
+    let again = f
+        .at(2_000)
+        .store
+        .create_order(&order, 9999, &me())
+        .await
+        .expect("same");
+    assert_eq!(first, again, "the same id answers the stored order");
+    let moved = f
+        .at(1_500)
+        .store
+        .advance(order.id, first.version, Stage::Reserving, &me(), None)
+        .await
+        .expect("ok")
+        .expect("moved");
+    assert_eq!(moved.order.stage, Stage::Reserving);
+    assert_eq!(moved.order.elapsed, Duration::from_millis(500));
+    let stale = f
+        .at(1_600)
+        .store
+        .advance(order.id, first.version, Stage::Paying, &me(), None)
+        .await
+        .expect("ok");
+    assert!(stale.is_none(), "a stale version loses");
+    assert_eq!(f.store.open_orders().await.expect("ok").len(), 1);
+    assert_eq!(f.store.orders(Some("ada"), 10).await.expect("ok").len(), 1);
+    assert!(
+        f.store
+            .orders(Some("bob"), 10)
+            .await
+            .expect("ok")
+            .is_empty()
+    );
+}
+
+async fn two_nodes_moving_one_order_at_once_move_it_once(f: Fixture) {
+    let f = f.seeded().await;
+    let other = f.second().await;
+    let order = mugs(1);
+    let stored = f
+        .store
+        .create_order(&order, 1200, &me())
+        .await
+        .expect("stored");
+    let tries = [f.store.clone(), other].map(|store| {
+        tokio::spawn(async move {
+            store
+                .advance(order.id, stored.version, Stage::Reserving, &me(), None)
+                .await
+                .expect("no store error")
+                .is_some()
+        })
+    });
+    let moved = futures::future::join_all(tries)
+        .await
+        .into_iter()
+        .filter(|t| *t.as_ref().expect("task"))
+        .count();
+    assert_eq!(moved, 1, "one compare-and-set wins");
+    let now = f
+        .store
+        .order(order.id)
+        .await
+        .expect("reads")
+        .expect("stored");
+    assert_eq!(now.version, stored.version + 1);
+}

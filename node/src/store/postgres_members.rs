@@ -1,0 +1,297 @@
+//! The membership's SQL on PostgreSQL: registration, heartbeats, status changes, reaping,
+//! votes, acknowledgements and the change log. They go through the membership's own pool
+//! (`PgStore::members`), so a heartbeat never waits in line behind shop writes. Every time is
+//! the server's: `COALESCE($n, ringshop_now_ms())` binds NULL unless a test set the clock.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ringshop_shared::NodeId;
+use ringshop_shared::wire::{Member, MemberStatus, Membership};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use super::postgres::{PgStore, query_error};
+use super::{Change, Joined, StoreError, millis};
+
+/// The statuses of a member that may still serve (or is about to).
+const LIVE: &str = "('joining', 'active', 'leaving')";
+
+impl PgStore {
+    pub(super) async fn join_impl(
+        &self,
+        name: &NodeId,
+        addr: SocketAddr,
+        suspicion: Duration,
+    ) -> Result<Joined, StoreError> {
+        let sql = format!(
+            "INSERT INTO members (name, addr, incarnation, status, heartbeat_ms, joined_ms)
+             VALUES ($1, $2, 1, 'active', COALESCE($3::bigint, ringshop_now_ms()),
+                     COALESCE($3::bigint, ringshop_now_ms()))
+             ON CONFLICT (name) DO UPDATE SET
+                 addr = excluded.addr, incarnation = members.incarnation + 1,
+                 status = 'active', heartbeat_ms = excluded.heartbeat_ms,
+                 joined_ms = excluded.joined_ms, acked_epoch = 0
+             WHERE members.status NOT IN {LIVE}
+                OR members.heartbeat_ms < excluded.heartbeat_ms - $4
+             RETURNING incarnation"
+        );
+        let row = sqlx::query(&sql)
+            .bind(name.as_str())
+            .bind(addr.to_string())
+            .bind(self.now())
+            .bind(millis(suspicion))
+            .fetch_optional(&self.members)
+            .await
+            .map_err(query_error("joining"))?;
+        if let Some(row) = row {
+            let incarnation: i64 = row.try_get(0).map_err(query_error("joining"))?;
+            // Old log rows are only needed by members that are far behind; keep the last few.
+            sqlx::query(
+                "DELETE FROM members_log
+                 WHERE epoch < (SELECT value FROM meta WHERE key = 'epoch') - 10000",
+            )
+            .execute(&self.members)
+            .await
+            .map_err(query_error("trimming the membership log"))?;
+            return Ok(Joined {
+                incarnation: incarnation.max(0) as u64,
+            });
+        }
+        const WHAT: &str = "reading who holds a name";
+        let holder = sqlx::query(
+            "SELECT addr, COALESCE($2::bigint, ringshop_now_ms()) - heartbeat_ms
+             FROM members WHERE name = $1",
+        )
+        .bind(name.as_str())
+        .bind(self.now())
+        .fetch_one(&self.members)
+        .await
+        .map_err(query_error(WHAT))?;
+        let addr: String = holder.try_get(0).map_err(query_error(WHAT))?;
+        let age: i64 = holder.try_get(1).map_err(query_error(WHAT))?;
+        Err(StoreError::NameTaken {
+            name: name.clone(),
+            addr,
+            heartbeat_age: Duration::from_millis(age.max(0) as u64),
+        })
+    }
+
+    pub(super) async fn heartbeat_impl(
+        &self,
+        name: &NodeId,
+        incarnation: u64,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE members
+             SET heartbeat_ms = GREATEST(heartbeat_ms, COALESCE($3::bigint, ringshop_now_ms()))
+             WHERE name = $1 AND incarnation = $2 AND status IN {LIVE}"
+        );
+        let done = sqlx::query(&sql)
+            .bind(name.as_str())
+            .bind(incarnation as i64)
+            .bind(self.now())
+            .execute(&self.members)
+            .await
+            .map_err(query_error("heartbeating"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(super) async fn ack_impl(
+        &self,
+        name: &NodeId,
+        incarnation: u64,
+        epoch: u64,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE members SET acked_epoch = GREATEST(acked_epoch, $3)
+             WHERE name = $1 AND incarnation = $2 AND status IN {LIVE}"
+        );
+        let done = sqlx::query(&sql)
+            .bind(name.as_str())
+            .bind(incarnation as i64)
+            .bind(i64::try_from(epoch).unwrap_or(i64::MAX))
+            .execute(&self.members)
+            .await
+            .map_err(query_error("acknowledging an epoch"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(super) async fn set_status_impl(
+        &self,
+        name: &NodeId,
+        incarnation: u64,
+        status: MemberStatus,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE members SET status = $3
+             WHERE name = $1 AND incarnation = $2 AND status IN {LIVE}"
+        );
+        let done = sqlx::query(&sql)
+            .bind(name.as_str())
+            .bind(incarnation as i64)
+            .bind(status.as_str())
+            .execute(&self.members)
+            .await
+            .map_err(query_error("changing a member's status"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(super) async fn reap_impl(&self, suspicion: Duration) -> Result<Vec<NodeId>, StoreError> {
+        let sql = format!(
+            "UPDATE members SET status = 'dead'
+             WHERE status IN {LIVE}
+               AND heartbeat_ms < COALESCE($1::bigint, ringshop_now_ms()) - $2
+             RETURNING name"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(self.now())
+            .bind(millis(suspicion))
+            .fetch_all(&self.members)
+            .await
+            .map_err(query_error("marking silent members dead"))?;
+        let mut names: Vec<NodeId> = rows
+            .iter()
+            .filter_map(|r| r.try_get::<String, _>(0).ok())
+            .filter_map(|n| NodeId::new(n).ok())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    pub(super) async fn vote_impl(
+        &self,
+        target: &NodeId,
+        incarnation: u64,
+        voter: &NodeId,
+        window: Duration,
+        needed: u32,
+    ) -> Result<bool, StoreError> {
+        let inc = incarnation as i64;
+        // One time for the vote and the window it counts in.
+        let now: i64 = sqlx::query_scalar(
+            "INSERT INTO votes (target, incarnation, voter, at_ms)
+             VALUES ($1, $2, $3, COALESCE($4::bigint, ringshop_now_ms()))
+             ON CONFLICT (target, incarnation, voter) DO UPDATE SET at_ms = excluded.at_ms
+             RETURNING at_ms",
+        )
+        .bind(target.as_str())
+        .bind(inc)
+        .bind(voter.as_str())
+        .bind(self.now())
+        .fetch_one(&self.members)
+        .await
+        .map_err(query_error("voting a member dead"))?;
+        let votes: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM votes WHERE target = $1 AND incarnation = $2 AND at_ms >= $3",
+        )
+        .bind(target.as_str())
+        .bind(inc)
+        .bind(now.saturating_sub(millis(window)))
+        .fetch_one(&self.members)
+        .await
+        .map_err(query_error("counting votes"))?;
+        if votes >= i64::from(needed.max(1)) {
+            self.set_status_impl(target, incarnation, MemberStatus::Dead)
+                .await?;
+        }
+        let status: Option<(String, i64)> =
+            sqlx::query_as("SELECT status, incarnation FROM members WHERE name = $1")
+                .bind(target.as_str())
+                .fetch_optional(&self.members)
+                .await
+                .map_err(query_error("reading a member's status"))?;
+        Ok(status.is_none_or(|(s, i)| {
+            i != inc || !matches!(s.as_str(), "joining" | "active" | "leaving")
+        }))
+    }
+
+    pub(super) async fn epoch_impl(&self) -> Result<u64, StoreError> {
+        let epoch: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'epoch'")
+            .fetch_one(&self.members)
+            .await
+            .map_err(query_error("reading the epoch"))?;
+        Ok(epoch.max(0) as u64)
+    }
+
+    pub(super) async fn membership_impl(&self) -> Result<Membership, StoreError> {
+        // One statement, so the rows, the epoch and the ages come from one snapshot and one now.
+        let rows = sqlx::query(
+            "SELECT meta.value, m.name, m.addr, m.incarnation, m.status,
+                    COALESCE($1::bigint, ringshop_now_ms()) - m.heartbeat_ms, m.acked_epoch
+             FROM meta LEFT JOIN members m ON true
+             WHERE meta.key = 'epoch' ORDER BY m.name",
+        )
+        .bind(self.now())
+        .fetch_all(&self.members)
+        .await
+        .map_err(query_error("reading the members"))?;
+        let mut membership = Membership::default();
+        for row in rows {
+            membership.epoch = row.try_get::<i64, _>(0).map_or(0, |e| e.max(0) as u64);
+            let Ok(Some(name)) = row.try_get::<Option<String>, _>(1) else {
+                continue; // no members yet: the LEFT JOIN's empty row
+            };
+            match member_from_row(&row, &name) {
+                Some(member) => membership.members.push(member),
+                None => tracing::warn!(%name, "skipping a malformed member row"),
+            }
+        }
+        Ok(membership)
+    }
+
+    pub(super) async fn changes_since_impl(
+        &self,
+        epoch: u64,
+        limit: u32,
+    ) -> Result<Vec<Change>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT epoch, name, addr, incarnation, status FROM members_log
+             WHERE epoch > $1 ORDER BY epoch LIMIT $2",
+        )
+        .bind(i64::try_from(epoch).unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.members)
+        .await
+        .map_err(query_error("reading the membership log"))?;
+        rows.iter()
+            .map(|row| {
+                change_from_row(row).ok_or(StoreError::Query {
+                    what: "reading the membership log",
+                    reason: "a malformed row in members_log".into(),
+                })
+            })
+            .collect()
+    }
+}
+
+fn change_from_row(row: &PgRow) -> Option<Change> {
+    let epoch: i64 = row.try_get(0).ok()?;
+    let name: String = row.try_get(1).ok()?;
+    let addr: String = row.try_get(2).ok()?;
+    let incarnation: i64 = row.try_get(3).ok()?;
+    let status: String = row.try_get(4).ok()?;
+    Some(Change {
+        epoch: u64::try_from(epoch).ok()?,
+        name: NodeId::new(name).ok()?,
+        addr: addr.parse().ok()?,
+        incarnation: u64::try_from(incarnation).ok()?,
+        status: MemberStatus::parse(&status)?,
+    })
+}
+
+fn member_from_row(row: &PgRow, name: &str) -> Option<Member> {
+    let addr: String = row.try_get(2).ok()?;
+    let incarnation: i64 = row.try_get(3).ok()?;
+    let status: String = row.try_get(4).ok()?;
+    let age: i64 = row.try_get(5).ok()?;
+    let acked: i64 = row.try_get(6).ok()?;
+    Some(Member {
+        name: NodeId::new(name).ok()?,
+        addr: addr.parse().ok()?,
+        incarnation: incarnation.max(0) as u64,
+        status: MemberStatus::parse(&status)?,
+        heartbeat_age: Duration::from_millis(age.max(0) as u64),
+        acked_epoch: acked.max(0) as u64,
+    })
+}
