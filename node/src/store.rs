@@ -42,8 +42,9 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Shar
 
 use crate::shop::catalog::Entry;
 
-pub use clock::Clock;
-pub use location::Db;
+pub(crate) use clock::millis;
+pub use clock::{Clock, now_ms};
+pub use location::{Db, default_db, default_db_path};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -401,38 +402,4 @@ pub async fn open(db: &Db) -> Result<std::sync::Arc<dyn Store>, StoreError> {
         Db::Sqlite(path) => std::sync::Arc::new(SqliteStore::open(path).await?),
         Db::Postgres(url) => std::sync::Arc::new(PgStore::connect(url).await?),
     })
-}
-
-/// A span of time in whole milliseconds, for SQL (saturating: a century is as good as never).
-pub(crate) fn millis(d: Duration) -> Millis {
-    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
-}
-
-/// Now on this machine's clock: the SQLite store's clock, and what tests stamp by.
-pub fn now_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as Millis)
-}
-
-/// The database a node uses when `--db` is not given: `$RINGSHOP_DB` (a path or a URL), else
-/// the default file.
-pub fn default_db() -> Result<Db, StoreError> {
-    match std::env::var("RINGSHOP_DB") {
-        Ok(text) => Db::parse(&text),
-        Err(std::env::VarError::NotUnicode(text)) => Ok(Db::Sqlite(PathBuf::from(text))),
-        Err(std::env::VarError::NotPresent) => Ok(Db::Sqlite(default_db_path())),
-    }
-}
-
-/// The default database file: `$XDG_DATA_HOME/ringshop/cluster.db`, else
-/// `~/.local/share/ringshop/cluster.db`, else `./ringshop-cluster.db`.
-pub fn default_db_path() -> PathBuf {
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
-    match data {
-        Some(dir) => dir.join("ringshop").join("cluster.db"),
-        None => PathBuf::from("ringshop-cluster.db"),
-    }
 }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use super::Millis;
 
@@ -34,4 +35,16 @@ impl Clock {
     pub fn fixed(&self) -> Option<Millis> {
         self.0.as_ref().map(|now| now.load(Ordering::Acquire))
     }
+}
+
+/// A span of time in whole milliseconds, for SQL (saturating: a century is as good as never).
+pub(crate) fn millis(d: Duration) -> Millis {
+    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
+}
+
+/// Now on this machine's clock: the SQLite store's clock, and what tests stamp by.
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
 }

@@ -69,6 +69,28 @@ impl Db {
     }
 }
 
+/// The database a node uses when `--db` is not given: `$RINGSHOP_DB` (a path or a URL), else
+/// the default file.
+pub fn default_db() -> Result<Db, StoreError> {
+    match std::env::var("RINGSHOP_DB") {
+        Ok(text) => Db::parse(&text),
+        Err(std::env::VarError::NotUnicode(text)) => Ok(Db::Sqlite(PathBuf::from(text))),
+        Err(std::env::VarError::NotPresent) => Ok(Db::Sqlite(default_db_path())),
+    }
+}
+
+/// The default database file: `$XDG_DATA_HOME/ringshop/cluster.db`, else
+/// `~/.local/share/ringshop/cluster.db`, else `./ringshop-cluster.db`.
+pub fn default_db_path() -> PathBuf {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    match data {
+        Some(dir) => dir.join("ringshop").join("cluster.db"),
+        None => PathBuf::from("ringshop-cluster.db"),
+    }
+}
+
 /// The scheme of `scheme://...`, if `text` starts with one (letters, digits, '+', '-', '.').
 fn scheme(text: &str) -> Option<&str> {
     let (scheme, _) = text.split_once("://")?;

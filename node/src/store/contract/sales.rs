@@ -6,6 +6,7 @@ use crate::store::{HoldState, Reservation};
 
 contract_tests!(
     two_stores_on_one_database_racing_never_oversell,
+    an_order_sold_by_one_node_while_another_fails_it_ends_sold_or_failed_never_both,
     selling_moves_every_held_line_to_sold_and_keeps_the_accounts,
     selling_an_order_with_a_released_line_sells_nothing,
     selling_an_order_with_a_line_never_held_sells_nothing,
@@ -104,4 +105,63 @@ async fn two_stores_on_one_database_racing_never_oversell(f: Fixture) {
     }
     assert_eq!(held, 10);
     assert!(audit_of(&f, "mug").await.balanced());
+}
+
+async fn an_order_sold_by_one_node_while_another_fails_it_ends_sold_or_failed_never_both(
+    f: Fixture,
+) {
+    let f = shop(f).await;
+    let plenty =
+        crate::shop::catalog::parse("t", "cup,Cup,tea,500,100\nsaucer,Saucer,tea,300,100\n")
+            .expect("valid");
+    f.store.seed(&plenty).await.expect("seeds");
+    let other = f.second().await;
+    for _round in 0..5 {
+        let mut orders = Vec::new();
+        for _ in 0..4 {
+            let a = placed(&f, &[("cup", 1), ("saucer", 1)]).await;
+            reserve(&f, a, "cup", 1).await;
+            reserve(&f, a, "saucer", 1).await;
+            to_stage(&f, a, Stage::Paying).await.expect("paying");
+            orders.push(a);
+        }
+        let mut tasks = Vec::new();
+        for &id in &orders {
+            let seller = other.clone();
+            tasks.push(tokio::spawn(async move {
+                seller.sell(id).await.expect("no store error");
+            }));
+            let failer = f.store.clone();
+            tasks.push(tokio::spawn(async move {
+                let cur = failer.order(id).await.expect("reads").expect("stored");
+                let failed = failer
+                    .advance(id, cur.version, Stage::Failed, &me(), Some("raced"))
+                    .await;
+                if let Err(e) = failed {
+                    assert!(e.to_string().contains("cannot fail"), "{e}");
+                }
+            }));
+        }
+        for t in futures::future::join_all(tasks).await {
+            t.expect("task");
+        }
+        for id in orders {
+            let stage = f.store.order(id).await.expect("reads").expect("stored");
+            let holds = f.store.holds(id).await.expect("reads");
+            let states: Vec<HoldState> = holds.iter().map(|(_, s)| *s).collect();
+            match stage.order.stage {
+                Stage::Failed => assert_eq!(states, [HoldState::Released; 2]),
+                Stage::Paying => assert_eq!(states, [HoldState::Sold; 2]),
+                other => panic!("unexpected stage {other}"),
+            }
+        }
+        f.store
+            .release(OrderId::random(), &p("mug"))
+            .await
+            .expect("no-op");
+        for product in ["mug", "teapot"] {
+            let books = audit_of(&f, product).await;
+            assert!(books.balanced() && books.held == 0, "{product}: {books:?}");
+        }
+    }
 }

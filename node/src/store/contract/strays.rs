@@ -8,6 +8,7 @@ use crate::store::{HoldState, OrderAudit};
 
 contract_tests!(
     failing_an_order_gives_back_its_holds_in_the_same_statement,
+    an_order_failed_by_one_node_while_another_holds_its_lines_keeps_no_hold,
     stray_holds_are_old_holds_of_failed_or_missing_orders,
     a_stray_hold_is_given_back_once_and_only_while_its_order_is_over,
     the_audit_counts_the_units_of_done_orders_per_product,
@@ -27,6 +28,48 @@ async fn failing_an_order_gives_back_its_holds_in_the_same_statement(f: Fixture)
             (p("teapot"), HoldState::Released)
         ]
     );
+    for product in ["mug", "teapot"] {
+        let books = audit_of(&f, product).await;
+        assert_eq!((books.left, books.held), (books.initial, 0), "{product}");
+    }
+}
+
+async fn an_order_failed_by_one_node_while_another_holds_its_lines_keeps_no_hold(f: Fixture) {
+    let f = shop(f).await;
+    let other = f.second().await;
+    for _round in 0..5 {
+        let mut orders = Vec::new();
+        for _ in 0..4 {
+            orders.push(placed(&f, &[("mug", 1), ("teapot", 1)]).await);
+        }
+        let mut tasks = Vec::new();
+        for &id in &orders {
+            let holder = other.clone();
+            tasks.push(tokio::spawn(async move {
+                for product in ["mug", "teapot"] {
+                    holder.reserve(id, &p(product), 1).await.expect("answers");
+                }
+            }));
+            let failer = f.store.clone();
+            tasks.push(tokio::spawn(async move {
+                let cur = failer.order(id).await.expect("reads").expect("stored");
+                failer
+                    .advance(id, cur.version, Stage::Failed, &me(), Some("raced"))
+                    .await
+                    .expect("no store error");
+            }));
+        }
+        for t in futures::future::join_all(tasks).await {
+            t.expect("task");
+        }
+        for id in orders {
+            let holds = f.store.holds(id).await.expect("reads");
+            assert!(
+                holds.iter().all(|(_, state)| *state == HoldState::Released),
+                "a failed order holds {holds:?}"
+            );
+        }
+    }
     for product in ["mug", "teapot"] {
         let books = audit_of(&f, product).await;
         assert_eq!((books.left, books.held), (books.initial, 0), "{product}");
