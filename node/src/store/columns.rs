@@ -1,9 +1,96 @@
 //! How both backends write an order in its columns: its lines as text (`mug:2,teapot:1`) and
-//! its times as ms since the Unix epoch.
+//! its times as ms since the Unix epoch; and how both read orders and products back from a
+//! row (`Cells`, for either backend's row type).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ringshop_shared::{OrderLine, ProductId};
+use ringshop_shared::{NodeId, Order, OrderId, OrderLine, Product, ProductId, Stage};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+
+use super::{StoreError, StoredOrder};
+
+/// A store error for a failed query while doing `what`.
+pub fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| StoreError::Query {
+        what,
+        reason: e.to_string(),
+    }
+}
+
+/// The reads a row decoder needs, the same on either backend's row.
+pub trait Cells {
+    fn text(&self, i: usize) -> Result<String, sqlx::Error>;
+    fn maybe_text(&self, i: usize) -> Result<Option<String>, sqlx::Error>;
+    fn int(&self, i: usize) -> Result<i64, sqlx::Error>;
+}
+
+macro_rules! cells {
+    ($row:ty) => {
+        impl Cells for $row {
+            fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+                self.try_get(i)
+            }
+            fn maybe_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+                self.try_get(i)
+            }
+            fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
+                self.try_get(i)
+            }
+        }
+    };
+}
+cells!(SqliteRow);
+cells!(PgRow);
+
+/// An order from a row of `ORDER_COLUMNS`.
+pub fn order_from_row(row: &impl Cells) -> Result<StoredOrder, StoreError> {
+    let bad = |what: &str| StoreError::Query {
+        what: "reading an order",
+        reason: format!("malformed {what} in the orders table"),
+    };
+    let get_text = |i: usize| row.text(i).map_err(query_error("reading an order"));
+    let get_int = |i: usize| row.int(i).map_err(query_error("reading an order"));
+    let id: OrderId = get_text(0)?.parse().map_err(|_| bad("id"))?;
+    let lines = decode_lines(&get_text(2)?).ok_or_else(|| bad("lines"))?;
+    let stage = Stage::parse(&get_text(4)?).ok_or_else(|| bad("stage"))?;
+    let reason = row.maybe_text(5).map_err(query_error("reading an order"))?;
+    let node = NodeId::new(get_text(6)?).map_err(|_| bad("owner"))?;
+    let (created, updated) = (get_int(7)?, get_int(8)?);
+    Ok(StoredOrder {
+        order: Order {
+            id,
+            customer: get_text(1)?,
+            lines,
+            total_cents: get_int(3)?.max(0) as u64,
+            stage,
+            reason,
+            node,
+            created_at: at(created),
+            updated_at: at(updated),
+            elapsed: Duration::from_millis(updated.saturating_sub(created).max(0) as u64),
+        },
+        version: get_int(9)?.max(0) as u64,
+    })
+}
+
+/// A product and its stock left from a row of `id, name, category, price_cents, left`.
+pub fn product_from_row(row: &impl Cells) -> Result<(Product, u32), StoreError> {
+    let e = query_error("reading a product");
+    let id = row.text(0).map_err(&e)?;
+    let product = Product {
+        id: ProductId::new(id).map_err(|err| StoreError::Query {
+            what: "reading a product",
+            reason: err.to_string(),
+        })?,
+        name: row.text(1).map_err(&e)?,
+        category: row.text(2).map_err(&e)?,
+        price_cents: row.int(3).map_err(&e)?.max(0) as u64,
+    };
+    let left = row.int(4).map_err(&e)?;
+    Ok((product, left.clamp(0, i64::from(u32::MAX)) as u32))
+}
 
 /// The orders table's columns, in the order the row readers expect.
 pub const ORDER_COLUMNS: &str =

@@ -181,12 +181,7 @@ fn classify(db: &str, e: sqlx::Error) -> StoreError {
     }
 }
 
-pub(super) fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| StoreError::Query {
-        what,
-        reason: e.to_string(),
-    }
-}
+pub(super) use super::columns::query_error;
 
 impl Store for PgStore {
     fn join<'a>(

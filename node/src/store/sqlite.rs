@@ -204,12 +204,7 @@ fn classify(path: &Path, e: sqlx::Error) -> StoreError {
     }
 }
 
-pub(super) fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| StoreError::Query {
-        what,
-        reason: e.to_string(),
-    }
-}
+pub(super) use super::columns::query_error;
 
 impl Store for SqliteStore {
     fn join<'a>(

@@ -2,68 +2,12 @@
 //! `sqlite_books.rs`). Every write is one statement; the stock moves inside the reservation
 //! triggers (migration 2), so no interleaving of nodes can sell what is not there.
 
-use std::time::Duration;
-
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
-use super::columns::{ORDER_COLUMNS, at, decode_lines, encode_lines};
+use super::columns::{ORDER_COLUMNS, encode_lines, order_from_row, product_from_row};
 use super::sqlite::{SqliteStore, query_error};
 use super::{StoreError, StoredOrder};
 use crate::shop::catalog::Entry;
-
-fn order_from_row(row: &SqliteRow) -> Result<StoredOrder, StoreError> {
-    let bad = |what: &str| StoreError::Query {
-        what: "reading an order",
-        reason: format!("malformed {what} in the orders table"),
-    };
-    let get_text = |i: usize| {
-        row.try_get::<String, _>(i)
-            .map_err(query_error("reading an order"))
-    };
-    let get_int = |i: usize| {
-        row.try_get::<i64, _>(i)
-            .map_err(query_error("reading an order"))
-    };
-    let id: OrderId = get_text(0)?.parse().map_err(|_| bad("id"))?;
-    let lines = decode_lines(&get_text(2)?).ok_or_else(|| bad("lines"))?;
-    let stage = Stage::parse(&get_text(4)?).ok_or_else(|| bad("stage"))?;
-    let reason: Option<String> = row.try_get(5).map_err(query_error("reading an order"))?;
-    let node = NodeId::new(get_text(6)?).map_err(|_| bad("owner"))?;
-    let (created, updated) = (get_int(7)?, get_int(8)?);
-    Ok(StoredOrder {
-        order: Order {
-            id,
-            customer: get_text(1)?,
-            lines,
-            total_cents: get_int(3)?.max(0) as u64,
-            stage,
-            reason,
-            node,
-            created_at: at(created),
-            updated_at: at(updated),
-            elapsed: Duration::from_millis(updated.saturating_sub(created).max(0) as u64),
-        },
-        version: get_int(9)?.max(0) as u64,
-    })
-}
-
-fn product_from_row(row: &SqliteRow) -> Result<(Product, u32), StoreError> {
-    let e = query_error("reading a product");
-    let id: String = row.try_get(0).map_err(&e)?;
-    let product = Product {
-        id: ProductId::new(id).map_err(|err| StoreError::Query {
-            what: "reading a product",
-            reason: err.to_string(),
-        })?,
-        name: row.try_get(1).map_err(&e)?,
-        category: row.try_get(2).map_err(&e)?,
-        price_cents: row.try_get::<i64, _>(3).map_err(&e)?.max(0) as u64,
-    };
-    let left: i64 = row.try_get(4).map_err(&e)?;
-    Ok((product, left.clamp(0, i64::from(u32::MAX)) as u32))
-}
 
 impl SqliteStore {
     pub(super) async fn seed_impl(&self, entries: &[Entry]) -> Result<(), StoreError> {
