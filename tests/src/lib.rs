@@ -14,7 +14,7 @@ pub mod chaos;
 pub mod shop;
 mod tls;
 
-pub use shop::{follow, follow_until, new_order, paying, product};
+pub use shop::{buy_one_each, follow, follow_until, new_order, paying, product};
 mod process;
 
 use std::net::{Ipv4Addr, SocketAddr};

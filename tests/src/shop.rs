@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 
 use ringshop_node::shop::checkout::Payment;
-use ringshop_shared::{Order, Stage};
-use ringshop_tui::Cluster;
+use ringshop_shared::{Order, ShardError, Stage};
+use ringshop_tui::{Cluster, ClusterError};
 
 /// A product id a test knows is valid.
 pub fn product(id: &str) -> ringshop_shared::ProductId {
@@ -68,4 +68,35 @@ pub async fn follow(
 /// `follow`, for the order only.
 pub async fn follow_until(client: &Cluster, o: Order, stage: Stage, limit: Duration) -> Order {
     follow(client, o, stage, limit).await.0
+}
+
+/// `buyers` buyers at once, each ordering one `product` as `customer` and following the order
+/// to its end (at most 30 s); how many bought it. Out of stock is a refusal; any other error
+/// fails the test.
+pub async fn buy_one_each(client: &Cluster, buyers: usize, product: &str, customer: &str) -> usize {
+    let asks = (0..buyers).map(|_| {
+        let client = client.clone();
+        let order = new_order(customer, &[(product, 1)]);
+        tokio::spawn(async move {
+            match client.checkout(&order).await {
+                Ok(accepted) => {
+                    let limit = Duration::from_secs(30);
+                    follow(&client, accepted.value, Stage::Done, limit)
+                        .await
+                        .0
+                        .stage
+                }
+                Err(ClusterError::Shard {
+                    error: ShardError::OutOfStock { .. },
+                    ..
+                }) => Stage::Failed,
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        })
+    });
+    futures::future::join_all(asks)
+        .await
+        .into_iter()
+        .filter(|b| *b.as_ref().expect("buyer finished") == Stage::Done)
+        .count()
 }

@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 
 use ringshop_node::Db;
 use ringshop_shared::transport::Security;
-use ringshop_shared::{MemberStatus, ShardError, Stage, Unavailable, transport};
+use ringshop_shared::{MemberStatus, ShardError, Unavailable, transport};
 use ringshop_tests::chaos::{self, Settings};
-use ringshop_tests::{TestCluster, follow, name};
-use ringshop_tui::ClusterError;
+use ringshop_tests::{TestCluster, name};
 
 const CATALOG: &str = "\
 lamp,Desk lamp,home,4500,10
@@ -86,36 +85,7 @@ async fn sixty_concurrent_buyers_of_ten_lamps_over_postgres_exactly_ten_succeed(
         cluster.add_in_process(name(i)).await;
     }
     let client = cluster.client().await;
-    let buyers = (0..60).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move {
-            let order = ringshop_tests::new_order("pg", &[("lamp", 1)]);
-            match client.checkout(&order).await {
-                Ok(accepted) => {
-                    follow(
-                        &client,
-                        accepted.value,
-                        Stage::Done,
-                        Duration::from_secs(30),
-                    )
-                    .await
-                    .0
-                    .stage
-                }
-                Err(ClusterError::Shard {
-                    error: ShardError::OutOfStock { .. },
-                    ..
-                }) => Stage::Failed,
-                Err(e) => panic!("unexpected error: {e}"),
-            }
-        })
-    });
-    let mut done = 0;
-    for b in futures::future::join_all(buyers).await {
-        if b.expect("buyer finished") == Stage::Done {
-            done += 1;
-        }
-    }
+    let done = ringshop_tests::buy_one_each(&client, 60, "lamp", "pg").await;
     assert_eq!(done, 10, "exactly the ten lamps were bought");
     let audit = cluster.audit().await;
     let lamp = &audit["lamp"];

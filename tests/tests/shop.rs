@@ -47,30 +47,7 @@ async fn fifty_concurrent_buyers_of_ten_lamps_exactly_ten_succeed() {
         cluster.add_in_process(name(i)).await;
     }
     let client = cluster.client().await;
-    let buyers = (0..50).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move {
-            match client.checkout(&order(&[("lamp", 1)])).await {
-                Ok(accepted) => {
-                    follow(&client, accepted.value, Stage::Done, FOLLOW_FOR)
-                        .await
-                        .0
-                        .stage
-                }
-                Err(ClusterError::Shard {
-                    error: ShardError::OutOfStock { .. },
-                    ..
-                }) => Stage::Failed,
-                Err(e) => panic!("unexpected error: {e}"),
-            }
-        })
-    });
-    let mut done = 0;
-    for b in futures::future::join_all(buyers).await {
-        if b.expect("buyer finished") == Stage::Done {
-            done += 1;
-        }
-    }
+    let done = ringshop_tests::buy_one_each(&client, 50, "lamp", "tester").await;
     assert_eq!(done, 10);
     let audit = cluster.audit().await;
     assert_eq!(
