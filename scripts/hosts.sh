@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Test hosts on this machine: network namespaces joined to one bridge, a throwaway PostgreSQL
+# in a namespace of its own, and one ringshop node per host speaking mutual TLS. Every address
+# used here (10.77.0.0/24) exists only inside the namespaces this script makes.
+#
+#   scripts/hosts.sh up [N]          N hosts (default 3): rs-h1..rs-hN at 10.77.0.11.., a node
+#                                    on each (port 7000), PostgreSQL in rs-pg at 10.77.0.2,
+#                                    a client namespace rs-client at 10.77.0.9, certs in
+#                                    $RINGSHOP_HOSTS/certs
+#   scripts/hosts.sh exec NAME CMD   run CMD inside host NAME (h1, client, pg, ...)
+#   scripts/hosts.sh main [ARGS]     the ringshop main (TUI or a verb) from rs-client, joined
+#                                    to the hosts with the client certificate
+#   scripts/hosts.sh partition NAME  take host NAME's link down (it can reach no one)
+#   scripts/hosts.sh heal NAME       bring it back
+#   scripts/hosts.sh stop NAME       SIGKILL host NAME's node;  start NAME: start it again
+#   scripts/hosts.sh status          namespaces, links and node pids
+#   scripts/hosts.sh down            stop everything this script started and remove it all
+#
+# Needs root, iproute2 (`ip netns`) and PostgreSQL's server binaries (initdb, pg_ctl); as root
+# on Debian it installs the postgresql package when they are missing. State (logs, pids, the
+# database, certs) lives in $RINGSHOP_HOSTS (default /tmp/ringshop-hosts).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+STATE="${RINGSHOP_HOSTS:-/tmp/ringshop-hosts}"
+BRIDGE=rsbr0
+NET=10.77.0
+PG_ADDR="$NET.2"
+CLIENT_ADDR="$NET.9"
+PORT=7000
+NODE_BIN="${RINGSHOP_NODE_BIN:-$ROOT/target/release/ringshop-node}"
+MAIN_BIN="${RINGSHOP_MAIN_BIN:-$ROOT/target/release/ringshop}"
+
+say() { echo "hosts: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+need_root() {
+    [ "$(id -u)" = 0 ] || die "needs root (network namespaces); run with sudo"
+    command -v ip >/dev/null || die "needs iproute2's ip (apt-get install iproute2)"
+}
+
+host_addr() { # h3 -> 10.77.0.13
+    local n="${1#h}"
+    [[ "$n" =~ ^[0-9]+$ ]] || die "no such host: $1 (hosts are h1, h2, ...)"
+    echo "$NET.$((10 + n))"
+}
+
+pg_bin() {
+    local dir
+    local found; found="$(readlink -f "$(command -v pg_ctl 2>/dev/null || echo /nonexistent/x)")"
+    for dir in "$(dirname "$found")" /usr/lib/postgresql/*/bin; do
+        if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && [ -x "$dir/createdb" ]; then echo "$dir"; return 0; fi
+    done
+    return 1
+}
+
+ensure_pg() {
+    if ! pg_bin >/dev/null; then
+        command -v apt-get >/dev/null || die "PostgreSQL's server binaries are missing and there is no apt-get; install postgresql"
+        say "installing postgresql (Debian's package)"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null \
+            || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; }
+        pg_bin >/dev/null || die "installed postgresql but found no initdb/pg_ctl"
+    fi
+}
+
+ensure_bins() {
+    if [ ! -x "$NODE_BIN" ] || [ ! -x "$MAIN_BIN" ]; then
+        say "building the release binaries"
+        (cd "$ROOT" && cargo build --release -q -p ringshop-node -p ringshop-tui)
+    fi
+}
+
+# A namespace rs-NAME with address ADDR on the bridge; its bridge-side link is rs-NAME-p.
+add_ns() {
+    local name="$1" addr="$2"
+    ip netns add "rs-$name"
+    ip link add "rs-$name-v" type veth peer name "rs-$name-p"
+    ip link set "rs-$name-p" master "$BRIDGE"
+    ip link set "rs-$name-p" up
+    ip link set "rs-$name-v" netns "rs-$name"
+    ip -n "rs-$name" addr add "$addr/24" dev "rs-$name-v"
+    ip -n "rs-$name" link set "rs-$name-v" up
+    ip -n "rs-$name" link set lo up
+}
+
+start_pg() {
+    local bin; bin="$(pg_bin)"
+    local data="$STATE/pg"
+    mkdir -p "$data"
+    chown postgres "$data" 2>/dev/null || true
+    chmod 700 "$data"
+    # initdb refuses to run as root.
+    runuser -u postgres -- "$bin/initdb" -D "$data" -A trust -U ringshop >"$STATE/pg-initdb.log" 2>&1 \
+        || die "initdb failed; see $STATE/pg-initdb.log"
+    echo "host all all $NET.0/24 trust" >>"$data/pg_hba.conf"
+    ip netns exec rs-pg runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
+        -o "-c listen_addresses=$PG_ADDR -c port=5432 -c unix_socket_directories=$data -c max_connections=200" start >/dev/null \
+        || die "PostgreSQL did not start; see $data/server.log"
+    ip netns exec rs-pg runuser -u postgres -- "$bin/createdb" -h "$data" -U ringshop ringshop \
+        || die "createdb failed"
+}
+
+make_certs() {
+    local dir="$STATE/certs" n="$1" i
+    mkdir -p "$dir"
+    "$NODE_BIN" certs init "$dir" >/dev/null
+    for i in $(seq 1 "$n"); do
+        "$NODE_BIN" certs node "h$i" "$(host_addr "h$i")" localhost >/dev/null
+    done
+    "$NODE_BIN" certs client main >/dev/null
+}
+
+db_url() { echo "postgres://ringshop@$PG_ADDR:5432/ringshop"; }
+
+start_node() {
+    local name="$1" addr; addr="$(host_addr "$name")"
+    ip netns exec "rs-$name" "$NODE_BIN" --name "$name" --listen "$addr:$PORT" \
+        --db "$(db_url)" --certs "$STATE/certs" ${RINGSHOP_NODE_ARGS:-} \
+        >>"$STATE/$name.log" 2>&1 &
+    echo $! >"$STATE/$name.pid"
+}
+
+stop_node() {
+    local pid
+    pid="$(cat "$STATE/$1.pid" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+    rm -f "$STATE/$1.pid"
+}
+
+wait_nodes() {
+    local n="$1" i deadline=$((SECONDS + 30))
+    for i in $(seq 1 "$n"); do
+        until grep -q "listening on" "$STATE/h$i.log" 2>/dev/null; do
+            [ $SECONDS -lt $deadline ] || die "node h$i did not start; see $STATE/h$i.log"
+            sleep 0.2
+        done
+    done
+}
+
+seeds() {
+    local n; n="$(cat "$STATE/hosts")"
+    local out="" i
+    for i in $(seq 1 "$n"); do out="$out${out:+,}$(host_addr "h$i"):$PORT"; done
+    echo "$out"
+}
+
+up() {
+    local n="${1:-3}"
+    [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 50 ] || die "up N: N is 1 to 50"
+    need_root
+    [ ! -e "$STATE/hosts" ] || die "already up (scripts/hosts.sh down first)"
+    ensure_pg
+    ensure_bins
+    mkdir -p "$STATE"
+    ip link add "$BRIDGE" type bridge
+    ip link set "$BRIDGE" up
+    echo "$n" >"$STATE/hosts"
+    add_ns pg "$PG_ADDR"
+    add_ns client "$CLIENT_ADDR"
+    local i
+    for i in $(seq 1 "$n"); do add_ns "h$i" "$(host_addr "h$i")"; done
+    start_pg
+    make_certs "$n"
+    for i in $(seq 1 "$n"); do start_node "h$i"; done
+    wait_nodes "$n"
+    say "up: $n hosts ($(seeds)), PostgreSQL at $(db_url), certs in $STATE/certs"
+    say "try: scripts/hosts.sh main cluster"
+}
+
+down() {
+    need_root
+    local i
+    for f in "$STATE"/h*.pid; do [ -e "$f" ] && stop_node "$(basename "$f" .pid)"; done
+    if [ -d "$STATE/pg" ] && bin="$(pg_bin)"; then
+        ip netns exec rs-pg runuser -u postgres -- "$bin/pg_ctl" -D "$STATE/pg" -m immediate stop >/dev/null 2>&1 || true
+    fi
+    for ns in $(ip netns list | awk '{print $1}' | grep '^rs-' || true); do ip netns del "$ns"; done
+    for link in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^rs-' || true); do
+        ip link del "$link" 2>/dev/null || true
+    done
+    ip link del "$BRIDGE" 2>/dev/null || true
+    rm -rf "$STATE"
+    say "down"
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+    up) up "$@" ;;
+    down) down ;;
+    exec)
+        need_root
+        [ $# -ge 2 ] || die "exec NAME CMD..."
+        name="$1"; shift
+        exec ip netns exec "rs-$name" "$@" ;;
+    main)
+        need_root
+        exec ip netns exec rs-client "$MAIN_BIN" --nodes "$(seeds)" --certs "$STATE/certs" "$@" ;;
+    partition) need_root; ip link set "rs-${1:?partition NAME}-p" down; say "partitioned $1" ;;
+    heal) need_root; ip link set "rs-${1:?heal NAME}-p" up; say "healed $1" ;;
+    stop) need_root; stop_node "${1:?stop NAME}"; say "killed $1's node" ;;
+    start) need_root; start_node "${1:?start NAME}"; say "started $1's node" ;;
+    status)
+        ip netns list | grep '^rs-' || echo "no hosts"
+        for f in "$STATE"/h*.pid; do [ -e "$f" ] && echo "$(basename "$f" .pid) pid $(cat "$f")"; done
+        ip -o link show | grep 'rs-.*-p' | awk '{print $2, $9}' ;;
+    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
