@@ -154,6 +154,7 @@ pub async fn run_on(mut cluster: TestCluster, settings: &Settings) -> Outcome {
     let config = ClusterConfig {
         // A buyer's watch of an order on a frozen node gives up (and fails over) sooner.
         watch_for: Duration::from_secs(2),
+        security: cluster.security(),
         ..test_config()
     };
     let mut clients = Vec::new();
@@ -166,6 +167,7 @@ pub async fn run_on(mut cluster: TestCluster, settings: &Settings) -> Outcome {
     // Slow mains learn a change only from a `Moved` or an owner they cannot reach.
     let slow_config = ClusterConfig {
         follow_membership: false,
+        security: cluster.security(),
         ..test_config()
     };
     let mut slow = Vec::new();

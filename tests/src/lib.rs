@@ -11,8 +11,9 @@
 //! history it records.
 
 pub mod chaos;
+pub mod hosts;
 pub mod shop;
-mod tls;
+pub mod tls;
 
 pub use shop::{buy_one_each, follow, follow_until, new_order, paying, product};
 mod process;
@@ -29,8 +30,8 @@ use ringshop_shared::transport::Role;
 use ringshop_tui::{Cluster, ClusterConfig};
 use tempfile::TempDir;
 
-pub use process::node_binary;
-use process::{START_TIMEOUT, signal, spawn_process};
+use process::{Launch, START_TIMEOUT, signal, spawn_process};
+pub use process::{main_binary, node_binary};
 
 pub struct TestNode {
     pub name: NodeId,
@@ -58,6 +59,9 @@ pub struct TestCluster {
     certs: Option<PathBuf>,
     /// The PostgreSQL database `database` names, dropped after the nodes are gone.
     _postgres: Option<ringshop_testpg::TestDb>,
+    /// Where child-process nodes run (`on_hosts`): each in its host's network namespace, on
+    /// its host's address. None: on 127.0.0.1 here.
+    hosts: Option<hosts::Hosts>,
 }
 
 pub use tls::CLIENT_CERT;
@@ -98,6 +102,7 @@ impl TestCluster {
             payment: Payment::default(),
             certs: None,
             _postgres: None,
+            hosts: None,
         }
     }
 
@@ -119,6 +124,45 @@ impl TestCluster {
         );
         self.database = database;
         self
+    }
+
+    /// This (still empty) cluster on `hosts` (an inner hosts test): child-process nodes run in
+    /// their host's namespace on its address (node nK on host K, round again past the last),
+    /// over the hosts' PostgreSQL server, with mutual TLS.
+    pub fn on_hosts(self, hosts: hosts::Hosts) -> TestCluster {
+        let db = hosts.db();
+        let mut cluster = self.with_database(db).with_tls();
+        cluster.hosts = Some(hosts);
+        cluster
+    }
+
+    /// The hosts this cluster's nodes run on (`on_hosts`).
+    pub fn hosts(&self) -> &hosts::Hosts {
+        self.hosts.as_ref().expect("a cluster made `on_hosts`")
+    }
+
+    /// Takes the link of `name`'s host down (every node on that host is cut off).
+    pub fn partition(&self, name: &NodeId) {
+        let hosts = self.hosts();
+        hosts.partition(hosts.host_of(name));
+    }
+
+    /// The running nodes on `name`'s host (`name` among them); just `name` off hosts.
+    pub fn on_same_host(&mut self, name: &NodeId) -> Vec<NodeId> {
+        let Some(hosts) = self.hosts.clone() else {
+            return vec![name.clone()];
+        };
+        let host = hosts.host_of(name);
+        self.running()
+            .into_iter()
+            .filter(|n| hosts.host_of(n) == host)
+            .collect()
+    }
+
+    /// Brings the link of `name`'s host back up.
+    pub fn heal(&self, name: &NodeId) {
+        let hosts = self.hosts();
+        hosts.heal(hosts.host_of(name));
     }
 
     /// No nodes yet; the nodes started from here on sell `catalog` (CSV lines) and pay with
@@ -263,19 +307,27 @@ impl TestCluster {
         self.nodes.iter().map(|n| n.name.clone()).collect()
     }
 
-    fn try_spawn(&self, name: &NodeId, listen: SocketAddr) -> Result<TestNode, String> {
-        if self.certs.is_some() {
-            self.node_cert(name);
+    fn try_spawn(&self, name: &NodeId, mut listen: SocketAddr) -> Result<TestNode, String> {
+        let mut namespace = None;
+        if let Some(hosts) = &self.hosts {
+            let host = hosts.host_of(name);
+            if listen.ip().is_loopback() {
+                listen.set_ip(hosts.ip(host).into());
+            }
+            namespace = Some(hosts.namespace(host));
         }
-        spawn_process(
-            name.clone(),
-            listen,
-            self.ttl,
-            &self.database,
-            self.catalog.as_deref(),
-            &self.payment,
-            self.certs.as_deref(),
-        )
+        if self.certs.is_some() {
+            self.node_cert(name, listen.ip());
+        }
+        let launch = Launch {
+            ttl: self.ttl,
+            db: &self.database,
+            catalog: self.catalog.as_deref(),
+            payment: &self.payment,
+            certs: self.certs.as_deref(),
+            namespace,
+        };
+        spawn_process(name.clone(), listen, &launch)
     }
 
     fn put(&mut self, node: TestNode) -> SocketAddr {
@@ -398,7 +450,7 @@ impl TestCluster {
             config = config.with_catalog(catalog);
         }
         if self.certs.is_some() {
-            self.node_cert(&name);
+            self.node_cert(&name, listen.ip());
             config = config.with_security(self.identity(Role::Node, name.as_str()));
         }
         config

@@ -37,9 +37,35 @@ pub fn node_binary() -> PathBuf {
     bin
 }
 
+/// The built main, `ringshop`, beside `ringshop-node` (`cargo test --workspace` builds it for
+/// the TUI's tests); `$RINGSHOP_MAIN_BIN` if set.
+pub fn main_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("RINGSHOP_MAIN_BIN") {
+        return PathBuf::from(path);
+    }
+    let bin = node_binary().with_file_name(format!("ringshop{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo test --workspace` (or `cargo build -p ringshop-tui`) first",
+        bin.display()
+    );
+    bin
+}
+
 /// The log filter child nodes run with: `$RINGSHOP_NODE_LOG`, else `warn`.
 fn node_log() -> String {
     std::env::var("RINGSHOP_NODE_LOG").unwrap_or_else(|_| "warn".into())
+}
+
+/// How a child node is started: everything but its name and address.
+pub(crate) struct Launch<'a> {
+    pub ttl: Duration,
+    pub db: &'a Db,
+    pub catalog: Option<&'a Path>,
+    pub payment: &'a Payment,
+    pub certs: Option<&'a Path>,
+    /// The network namespace to run it in (a test host's), if any.
+    pub namespace: Option<String>,
 }
 
 /// Starts a child node listening on `listen` (port 0: any free port) and reads its address;
@@ -48,13 +74,28 @@ fn node_log() -> String {
 pub(crate) fn spawn_process(
     name: NodeId,
     listen: SocketAddr,
-    ttl: Duration,
-    db: &Db,
-    catalog: Option<&Path>,
-    payment: &Payment,
-    certs: Option<&Path>,
+    launch: &Launch,
 ) -> Result<TestNode, String> {
-    let mut command = Command::new(node_binary());
+    let Launch {
+        ttl,
+        db,
+        catalog,
+        payment,
+        certs,
+        namespace,
+    } = launch;
+    // In a host's network namespace: `ip netns exec` runs the node in its own process (it
+    // execs), so the child's pid is the node's, for signals.
+    let mut command = match namespace.as_deref() {
+        Some(namespace) => {
+            let mut command = Command::new("ip");
+            command
+                .args(["netns", "exec", namespace])
+                .arg(node_binary());
+            command
+        }
+        None => Command::new(node_binary()),
+    };
     if let Some(catalog) = catalog {
         command.arg("--catalog").arg(catalog);
     }

@@ -1,11 +1,22 @@
 //! Mutual TLS for a `TestCluster`: the cluster's CA and certificates, made in its folder by
 //! `ringshop_node::certs` (the code behind `ringshop-node certs`).
 
-use ringshop_node::certs;
-use ringshop_shared::NodeId;
-use ringshop_shared::transport::{Role, Security};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crate::TestCluster;
+use ringshop_node::certs;
+use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, Role, Security, Stream};
+use ringshop_shared::{NodeId, OrderId, ShardClient, ShardError};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::net::TcpStream;
+
+use crate::{TestCluster, product};
+
+/// A refused connection must be over within the connect timeout; this much more is allowed
+/// for a loaded test machine to notice.
+pub const SLACK: Duration = Duration::from_millis(500);
 
 /// The client certificate's name `with_tls` makes.
 pub const CLIENT_CERT: &str = "main";
@@ -41,15 +52,131 @@ impl TestCluster {
         }
     }
 
-    /// Signs `name`'s node certificate for 127.0.0.1 unless it has one (`with_tls`).
-    pub(crate) fn node_cert(&self, name: &NodeId) {
+    /// Signs `name`'s node certificate for `ip` unless it has one (`with_tls`).
+    pub(crate) fn node_cert(&self, name: &NodeId, ip: std::net::IpAddr) {
         let dir = self.certs_dir();
         if !certs::cert_path(dir, Role::Node, name).exists() {
-            certs::node(dir, name, &["127.0.0.1".into()]).expect("signs the node certificate");
+            certs::node(dir, name, &[ip.to_string()]).expect("signs the node certificate");
         }
     }
 }
 
 fn name_of(text: &str) -> NodeId {
     NodeId::new(text).expect("a valid name")
+}
+
+fn ctx() -> tarpc::context::Context {
+    transport::context(Duration::from_secs(2))
+}
+
+/// The cluster's client still gets answers from `addr`.
+pub async fn still_serves(cluster: &TestCluster, addr: SocketAddr) {
+    let good = transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT, &cluster.security())
+        .await
+        .expect("a client with the cluster's certificate connects");
+    let info = good.ping(ctx()).await.expect("and is answered");
+    assert_eq!(info.addr, addr);
+}
+
+/// A hand-made TLS client of `addr` trusting `ca` and presenting `identity` (a certificate and
+/// key) or no certificate at all, as no ringshop client would.
+pub async fn raw_tls_client(
+    addr: SocketAddr,
+    ca: &std::path::Path,
+    identity: Option<(std::path::PathBuf, std::path::PathBuf)>,
+) -> Result<ShardClient, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(ca).expect("reads ca.crt"))
+        .expect("a CA");
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("TLS 1.3")
+        .with_root_certificates(roots);
+    let config = match identity {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from_pem_file(cert).expect("reads the certificate")],
+                PrivateKeyDer::from_pem_file(key).expect("reads the key"),
+            )
+            .expect("a client identity"),
+    };
+    let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::IpAddress(addr.ip().into()), tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let framed = transport::frame::<_, _>(Stream::Tls(Box::new(tls.into())));
+    Ok(ShardClient::new(tarpc::client::Config::default(), framed).spawn())
+}
+
+/// Asserts a connection made by `connect` gets no answer to `ping`, and learns that within
+/// the connect timeout.
+pub async fn refused<F, Fut>(what: &str, connect: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<ShardClient, String>>,
+{
+    let started = Instant::now();
+    // TLS 1.3: the client's handshake may finish before the node has judged its certificate,
+    // so the refusal can arrive as the first call's failure.
+    let outcome = match connect().await {
+        Err(handshake) => Err(handshake),
+        Ok(client) => match client.ping(ctx()).await {
+            Ok(info) => Ok(info),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    let took = started.elapsed();
+    assert!(outcome.is_err(), "{what}: answered {outcome:?}");
+    assert!(
+        took < DEFAULT_CONNECT_TIMEOUT + SLACK,
+        "{what}: refused only after {took:?} ({outcome:?})"
+    );
+}
+
+/// Asserts that `main` (connected to `node` with a client certificate) is refused each
+/// peer-only RPC with `NotAPeer`, as an answer, not a dropped connection.
+pub async fn not_a_peer(main: &ShardClient, node: &NodeId) {
+    let not_a_peer = |rpc: &str| ShardError::NotAPeer {
+        node: node.clone(),
+        rpc: rpc.into(),
+    };
+    let (order, mug) = (OrderId::random(), product("mug"));
+    let answers = [
+        (
+            "adopt",
+            main.adopt(ctx(), vec![], 0).await.map(|r| r.map(drop)),
+        ),
+        (
+            "probe",
+            main.probe(ctx(), node.clone()).await.map(|r| r.map(drop)),
+        ),
+        (
+            "reserve",
+            main.reserve(ctx(), order, mug.clone(), 1, 0)
+                .await
+                .map(|r| r.map(drop)),
+        ),
+        (
+            "release",
+            main.release(ctx(), order, mug, 0)
+                .await
+                .map(|r| r.map(drop)),
+        ),
+    ];
+    for (rpc, answer) in answers {
+        assert_eq!(
+            answer.expect("answered, not dropped"),
+            Err(not_a_peer(rpc)),
+            "{rpc}"
+        );
+    }
+    assert_eq!(
+        ringshop_shared::service::PEER_ONLY.len(),
+        4,
+        "each peer-only RPC is tried above"
+    );
 }

@@ -12,13 +12,12 @@ use std::time::{Duration, Instant};
 use ringshop_node::certs;
 use ringshop_node::shop::checkout::Payment;
 use ringshop_shared::transport::{
-    self, DEFAULT_CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, MAX_HANDSHAKES, Role, Security, Stream,
+    self, DEFAULT_CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, MAX_HANDSHAKES, Role, Security,
 };
-use ringshop_shared::{NodeId, OrderId, ShardClient, ShardError, Stage};
+use ringshop_shared::{NodeId, Stage};
+use ringshop_tests::tls::{SLACK, not_a_peer, raw_tls_client, refused, still_serves};
 use ringshop_tests::{CLIENT_CERT, TestCluster, follow, name, new_order, product, test_config};
 use ringshop_tui::{Cluster, ClusterConfig, ClusterError};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
@@ -27,10 +26,6 @@ lamp,Desk lamp,home,4500,10
 mug,Mug,tea,1200,500
 teapot,Teapot,tea,3900,30
 ";
-
-/// A refused connection must be over within the connect timeout; this much more is allowed
-/// for a loaded test machine to notice.
-const SLACK: Duration = Duration::from_millis(500);
 
 fn quick() -> Payment {
     ringshop_tests::paying(Duration::from_millis(100))
@@ -46,74 +41,6 @@ async fn tls_cluster(size: usize) -> TestCluster {
 
 fn ctx() -> tarpc::context::Context {
     transport::context(Duration::from_secs(2))
-}
-
-/// The cluster's client still gets answers from `addr`.
-async fn still_serves(cluster: &TestCluster, addr: SocketAddr) {
-    let good = transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT, &cluster.security())
-        .await
-        .expect("a client with the cluster's certificate connects");
-    let info = good.ping(ctx()).await.expect("and is answered");
-    assert_eq!(info.addr, addr);
-}
-
-/// A hand-made TLS client of `addr` trusting `ca` and presenting `identity` (a certificate and
-/// key) or no certificate at all, as no ringshop client would.
-async fn raw_tls_client(
-    addr: SocketAddr,
-    ca: &std::path::Path,
-    identity: Option<(std::path::PathBuf, std::path::PathBuf)>,
-) -> Result<ShardClient, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_file(ca).expect("reads ca.crt"))
-        .expect("a CA");
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .expect("TLS 1.3")
-        .with_root_certificates(roots);
-    let config = match identity {
-        None => builder.with_no_client_auth(),
-        Some((cert, key)) => builder
-            .with_client_auth_cert(
-                vec![CertificateDer::from_pem_file(cert).expect("reads the certificate")],
-                PrivateKeyDer::from_pem_file(key).expect("reads the key"),
-            )
-            .expect("a client identity"),
-    };
-    let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(ServerName::IpAddress(addr.ip().into()), tcp)
-        .await
-        .map_err(|e| e.to_string())?;
-    let framed = transport::frame::<_, _>(Stream::Tls(Box::new(tls.into())));
-    Ok(ShardClient::new(tarpc::client::Config::default(), framed).spawn())
-}
-
-/// Asserts a connection made by `connect` gets no answer to `ping`, and learns that within
-/// the connect timeout.
-async fn refused<F, Fut>(what: &str, connect: F)
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<ShardClient, String>>,
-{
-    let started = Instant::now();
-    // TLS 1.3: the client's handshake may finish before the node has judged its certificate,
-    // so the refusal can arrive as the first call's failure.
-    let outcome = match connect().await {
-        Err(handshake) => Err(handshake),
-        Ok(client) => match client.ping(ctx()).await {
-            Ok(info) => Ok(info),
-            Err(e) => Err(e.to_string()),
-        },
-    };
-    let took = started.elapsed();
-    assert!(outcome.is_err(), "{what}: answered {outcome:?}");
-    assert!(
-        took < DEFAULT_CONNECT_TIMEOUT + SLACK,
-        "{what}: refused only after {took:?} ({outcome:?})"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,45 +124,7 @@ async fn a_client_certificate_calling_a_peer_only_rpc_gets_not_a_peer() {
     let main = transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT, &cluster.security())
         .await
         .expect("connects with the client certificate");
-    let not_a_peer = |rpc: &str| ShardError::NotAPeer {
-        node: name(1),
-        rpc: rpc.into(),
-    };
-    let (order, mug) = (OrderId::random(), product("mug"));
-    let answers = [
-        (
-            "adopt",
-            main.adopt(ctx(), vec![], 0).await.map(|r| r.map(drop)),
-        ),
-        (
-            "probe",
-            main.probe(ctx(), name(2)).await.map(|r| r.map(drop)),
-        ),
-        (
-            "reserve",
-            main.reserve(ctx(), order, mug.clone(), 1, 0)
-                .await
-                .map(|r| r.map(drop)),
-        ),
-        (
-            "release",
-            main.release(ctx(), order, mug, 0)
-                .await
-                .map(|r| r.map(drop)),
-        ),
-    ];
-    for (rpc, answer) in answers {
-        assert_eq!(
-            answer.expect("answered, not dropped"),
-            Err(not_a_peer(rpc)),
-            "{rpc}"
-        );
-    }
-    assert_eq!(
-        ringshop_shared::service::PEER_ONLY.len(),
-        4,
-        "each peer-only RPC is tried above"
-    );
+    not_a_peer(&main, &name(1)).await;
     // The same connection goes on serving what a client may call.
     main.ping(ctx()).await.expect("ping");
     main.request(ctx(), 7, 0).await.expect("answered").ok();

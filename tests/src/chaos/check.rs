@@ -56,10 +56,12 @@ pub struct TwoGenerations {
     pub examples: Vec<TwoLive>,
 }
 
-/// (c) One SIGSTOP/SIGCONT of a node and what it answered after.
+/// (c) One SIGSTOP/SIGCONT (or partition/heal) of a node and what it answered after.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pause {
     pub node: NodeId,
+    /// How it was cut off: `Stop` (SIGSTOP) or `Partition`.
+    pub how: EventKind,
     pub stopped: SystemTime,
     pub resumed: SystemTime,
     /// The client saw the cluster mark it dead while it was stopped.
@@ -69,6 +71,32 @@ pub struct Pause {
     /// Of those, answers of generations created before the SIGSTOP.
     pub stale: usize,
     pub examples: Vec<Call>,
+}
+
+impl Pause {
+    /// What ended the cut-off, in words: "SIGCONT" or "heal".
+    pub fn ended_by(&self) -> &'static str {
+        match self.how {
+            EventKind::Partition => "heal",
+            _ => "SIGCONT",
+        }
+    }
+
+    /// What began it, in words: "SIGSTOP" or "partition".
+    pub fn began_by(&self) -> &'static str {
+        match self.how {
+            EventKind::Partition => "partition",
+            _ => "SIGSTOP",
+        }
+    }
+
+    /// How it was cut off, in words: "paused" or "partitioned".
+    pub fn cut_off(&self) -> &'static str {
+        match self.how {
+            EventKind::Partition => "partitioned",
+            _ => "paused",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -163,13 +191,13 @@ pub fn two_generations(h: &History) -> TwoGenerations {
 pub fn stale_after_resume(h: &History) -> Stale {
     let mut out = Stale::default();
     for (i, resume) in h.events.iter().enumerate() {
-        let EventKind::Resume { declared_dead } = resume.kind else {
+        let Some((began, declared_dead)) = resume.kind.ends_cut_off() else {
             continue;
         };
         let stop = h.events[..i]
             .iter()
             .rev()
-            .find(|e| e.kind == EventKind::Stop && e.node == resume.node);
+            .find(|e| e.kind == began && e.node == resume.node);
         let Some(stop) = stop else { continue };
         let after: Vec<&Call> = h
             .calls
@@ -188,6 +216,7 @@ pub fn stale_after_resume(h: &History) -> Stale {
         out.answers += stale.len();
         out.pauses.push(Pause {
             node: resume.node.clone(),
+            how: began,
             stopped: stop.at,
             resumed: resume.at,
             declared_dead,
@@ -231,12 +260,14 @@ pub fn describe_stale(origin: SystemTime, p: &Pause, c: &Call) -> String {
     };
     format!(
         "id {}: {} answered value {value} (created {created}) to {} in a call started {}, \
-         after its SIGCONT at {} (SIGSTOP at {})",
+         after its {} at {} ({} at {})",
         c.id,
         p.node,
         c.main.words(),
         secs(c.start),
+        p.ended_by(),
         secs(p.resumed),
+        p.began_by(),
         secs(p.stopped)
     )
 }

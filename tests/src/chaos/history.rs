@@ -89,9 +89,24 @@ pub enum EventKind {
     Stop,
     /// SIGCONT after a `Stop`; whether the client saw the cluster mark the node dead meanwhile.
     Resume { declared_dead: bool },
+    /// The node's host lost its link (test hosts): it runs on, cut off.
+    Partition,
+    /// Its host's link came back after a `Partition`; whether the client saw the cluster mark
+    /// the node dead meanwhile.
+    Heal { declared_dead: bool },
 }
 
 impl EventKind {
+    /// For the end of a cut-off (`Resume`, `Heal`): the event that began it, and whether the
+    /// node was declared dead meanwhile.
+    pub fn ends_cut_off(self) -> Option<(EventKind, bool)> {
+        match self {
+            EventKind::Resume { declared_dead } => Some((EventKind::Stop, declared_dead)),
+            EventKind::Heal { declared_dead } => Some((EventKind::Partition, declared_dead)),
+            _ => None,
+        }
+    }
+
     pub fn word(self) -> &'static str {
         match self {
             EventKind::Join => "join",
@@ -100,6 +115,8 @@ impl EventKind {
             EventKind::Restart => "restart",
             EventKind::Stop => "sigstop",
             EventKind::Resume { .. } => "sigcont",
+            EventKind::Partition => "partition",
+            EventKind::Heal { .. } => "heal",
         }
     }
 }

@@ -29,6 +29,9 @@ pub enum Fault {
     Restart,
     /// A running node is SIGSTOPped for this long, then SIGCONTed.
     Pause(Duration),
+    /// A running node's host loses its link for this long (test hosts only): every node on
+    /// that host is cut off, runs on, and comes back.
+    Partition(Duration),
 }
 
 /// A fault and how long to wait before it.
@@ -147,7 +150,30 @@ impl<'a> Nemesis<'a> {
             }
             Fault::Pause(hold) => {
                 if let Some(node) = self.victim() {
-                    self.pause(&node, hold).await;
+                    self.record(SystemTime::now(), EventKind::Stop, &node);
+                    self.cluster.pause(&node);
+                    let dead = self.hold(std::slice::from_ref(&node), hold).await;
+                    let declared_dead = dead[0];
+                    self.record(
+                        SystemTime::now(),
+                        EventKind::Resume { declared_dead },
+                        &node,
+                    );
+                    self.cluster.resume(&node);
+                }
+            }
+            Fault::Partition(hold) => {
+                if let Some(node) = self.victim() {
+                    let cut = self.cluster.on_same_host(&node);
+                    for n in &cut {
+                        self.record(SystemTime::now(), EventKind::Partition, n);
+                    }
+                    self.cluster.partition(&node);
+                    let dead = self.hold(&cut, hold).await;
+                    self.cluster.heal(&node);
+                    for (n, declared_dead) in cut.iter().zip(dead) {
+                        self.record(SystemTime::now(), EventKind::Heal { declared_dead }, n);
+                    }
                 }
             }
         }
@@ -169,6 +195,13 @@ impl<'a> Nemesis<'a> {
             Fault::Leave | Fault::Kill | Fault::Pause(_) => {
                 if let Some(victim) = self.next_victim() {
                     after.remove(&victim);
+                }
+            }
+            Fault::Partition(_) => {
+                if let Some(victim) = self.next_victim() {
+                    for node in self.cluster.on_same_host(&victim) {
+                        after.remove(&node);
+                    }
                 }
             }
             Fault::Restart => {
@@ -209,22 +242,22 @@ impl<'a> Nemesis<'a> {
         joiners
     }
 
-    async fn pause(&mut self, node: &NodeId, hold: Duration) {
-        self.record(SystemTime::now(), EventKind::Stop, node);
-        self.cluster.pause(node);
+    /// Waits `hold` while `nodes` are cut off; for each, whether the client saw the cluster
+    /// declare it dead meanwhile.
+    async fn hold(&self, nodes: &[NodeId], hold: Duration) -> Vec<bool> {
         let until = Instant::now() + hold;
-        let mut declared_dead = false;
+        let mut declared_dead = vec![false; nodes.len()];
         while Instant::now() < until {
-            declared_dead |= self
-                .client
-                .members()
-                .iter()
-                .any(|m| &m.name == node && m.status == MemberStatus::Dead);
+            let members = self.client.members();
+            for (node, dead) in nodes.iter().zip(declared_dead.iter_mut()) {
+                *dead |= members
+                    .iter()
+                    .any(|m| &m.name == node && m.status == MemberStatus::Dead);
+            }
             tokio::time::sleep(WATCH_EVERY.min(until.saturating_duration_since(Instant::now())))
                 .await;
         }
-        self.record(SystemTime::now(), EventKind::Resume { declared_dead }, node);
-        self.cluster.resume(node);
+        declared_dead
     }
 
     /// The next running node in turn, if at least two run (one must be left to answer).

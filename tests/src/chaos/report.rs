@@ -125,16 +125,17 @@ impl fmt::Display for Report {
         let c = &self.stale;
         writeln!(
             f,
-            "[{}] (c) stale answers after SIGCONT: {}",
+            "[{}] (c) stale answers after a SIGCONT or a heal: {}",
             verdict(c.answers == 0),
             c.answers
         )?;
         for p in &c.pauses {
             writeln!(
                 f,
-                "       {} paused {:.1} s, {} by the cluster meanwhile; after SIGCONT it answered \
+                "       {} {} {:.1} s, {} by the cluster meanwhile; after the {} it answered \
                  {} calls, {} of them stale",
                 p.node,
+                p.cut_off(),
                 p.resumed
                     .duration_since(p.stopped)
                     .unwrap_or_default()
@@ -144,6 +145,7 @@ impl fmt::Display for Report {
                 } else {
                     "NOT declared dead"
                 },
+                p.ended_by(),
                 p.answered_after,
                 p.stale
             )?;

@@ -132,14 +132,14 @@ fn recovery(
         EventKind::Join | EventKind::Restart => {
             needed.push(ok().filter(|c| c.node() == Some(node)).map(|c| c.end).min());
         }
-        EventKind::Leave | EventKind::Kill | EventKind::Stop => {
+        EventKind::Leave | EventKind::Kill | EventKind::Stop | EventKind::Partition => {
             let owned = |id: &u64| last.get(id).is_some_and(|c| c.node() == Some(node));
             if last.values().any(|c| c.node() == Some(node)) {
                 let elsewhere = |c: &&&Call| owned(&c.id) && c.node() != Some(node);
                 needed.push(ok().filter(elsewhere).map(|c| c.end).min());
             }
         }
-        EventKind::Resume { .. } => {}
+        EventKind::Resume { .. } | EventKind::Heal { .. } => {}
     }
     let last_failure = window
         .iter()
@@ -168,7 +168,7 @@ impl fmt::Display for Table<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:>9}  {:<8} {:<5} {:>8} {:>6} {:>6} {:>9} {:>5} {:>6} {:>10} {:>7}",
+            "{:>9}  {:<9} {:<5} {:>8} {:>6} {:>6} {:>9} {:>5} {:>6} {:>10} {:>7}",
             "at",
             "event",
             "node",
@@ -184,7 +184,7 @@ impl fmt::Display for Table<'_> {
         for r in self.rows {
             writeln!(
                 f,
-                "{:>9}  {:<8} {:<5} {:>6}ms {:>6} {:>6} {:>9} {:>5} {:>6} {:>10} {:>7}",
+                "{:>9}  {:<9} {:<5} {:>6}ms {:>6} {:>6} {:>9} {:>5} {:>6} {:>10} {:>7}",
                 Secs::since(self.origin, r.at).to_string(),
                 r.kind.word(),
                 r.node.as_str(),
