@@ -16,6 +16,7 @@
 //! connection (`MAX_IN_FLIGHT_PER_CONNECTION`). It never holds a lock across an await.
 
 pub mod product;
+mod slots;
 pub mod value;
 
 use std::future::Future;
@@ -25,12 +26,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use ringshop_shared::{NodeId, Placed, Served, ShardError};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::mailboxes::{Mailboxes, NewMailbox};
+use self::slots::{Next, Posted, Slots, Taken};
 use crate::membership::Members;
 
 /// Whether this node may answer for a key now: Ok, or the typed refusal to answer with
@@ -150,15 +151,18 @@ impl<A: Actor> Cx<A> {
     }
 }
 
-enum Envelope<A: Actor> {
+/// The reply of a surrender: the actor's state for the key's next owner, if any.
+pub(crate) type Surrender<A> = oneshot::Sender<Option<<A as Actor>::Handoff>>;
+
+pub(crate) enum Envelope<A: Actor> {
     Msg(A::Msg),
-    Surrender(oneshot::Sender<Option<A::Handoff>>),
+    Surrender(Surrender<A>),
 }
 
 struct Shared<A: Actor> {
     cx: Cx<A>,
     claims: Arc<dyn Claims>,
-    mailboxes: Mailboxes<A::Key, Envelope<A>>,
+    slots: Slots<A>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
 }
@@ -176,7 +180,14 @@ impl<A: Actor> Clone for Actors<A> {
     }
 }
 
+/// How often retired actors are swept out of the registry: a quarter of the TTL, within these
+/// bounds. Sweeping only gives memory back; a retired actor is never read or run meanwhile.
+const SWEEP_MIN: Duration = Duration::from_millis(50);
+const SWEEP_MAX: Duration = Duration::from_secs(1);
+
 impl<A: Actor> Actors<A> {
+    /// The actors of one kind; starts their sweeper (on `tracker`, until `shutdown` or until
+    /// the last clone is dropped), so it must be called inside the runtime.
     pub fn new(
         node: NodeId,
         ttl: Duration,
@@ -185,7 +196,7 @@ impl<A: Actor> Actors<A> {
         shutdown: CancellationToken,
         tracker: TaskTracker,
     ) -> Actors<A> {
-        Actors {
+        let actors = Actors {
             shared: Arc::new(Shared {
                 cx: Cx {
                     node,
@@ -195,11 +206,36 @@ impl<A: Actor> Actors<A> {
                     started: Instant::now(),
                 },
                 claims,
-                mailboxes: Mailboxes::default(),
+                slots: Slots::default(),
                 shutdown,
                 tracker,
             }),
-        }
+        };
+        actors.start_sweeper();
+        actors
+    }
+
+    fn start_sweeper(&self) {
+        let every = (self.shared.cx.ttl / 4).clamp(SWEEP_MIN, SWEEP_MAX);
+        let shutdown = self.shared.shutdown.clone();
+        let weak = Arc::downgrade(&self.shared);
+        self.shared.tracker.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                let Some(shared) = weak.upgrade() else { return };
+                let swept = shared.slots.sweep(shared.cx.ttl);
+                shared
+                    .cx
+                    .counters
+                    .retirements
+                    .fetch_add(swept, Ordering::Relaxed);
+            }
+        });
     }
 
     pub fn cx(&self) -> &Cx<A> {
@@ -211,26 +247,56 @@ impl<A: Actor> Actors<A> {
         self.shared.cx.started.elapsed()
     }
 
-    /// One ask of `key`'s actor (spawned if there is none), with a message `make` builds
-    /// around the reply. Ok(None) when the actor went away before answering (it retired or
-    /// was surrendered meanwhile: ask again); Err when this node may not answer for the key.
-    pub async fn ask_with<T>(
-        &self,
-        key: &A::Key,
-        make: impl FnOnce(oneshot::Sender<Result<T, ShardError>>) -> A::Msg,
-    ) -> Result<Option<T>, ShardError> {
+    /// Whether this node may answer for `key` now (not shutting down, and its claims allow).
+    fn may_answer(&self, key: &A::Key) -> Result<(), ShardError> {
         let shared = &self.shared;
         if shared.shutdown.is_cancelled() {
             return Err(ShardError::ShuttingDown {
                 node: shared.cx.node.clone(),
             });
         }
+        shared.claims.check(key)
+    }
+
+    /// A read without a turn: `look` at `key`'s idle actor (one that has not retired) under
+    /// its shard's lock, after checking this node may answer for the key. Ok(None) when there
+    /// is no such actor or `look` declines: ask through a turn instead. `look` must be quick (a
+    /// copy): it runs under the lock.
+    pub fn read<T>(
+        &self,
+        key: &A::Key,
+        look: impl FnOnce(&A) -> Option<T>,
+    ) -> Result<Option<T>, ShardError> {
+        self.may_answer(key)?;
+        Ok(self.shared.slots.read(key, self.shared.cx.ttl, look))
+    }
+
+    /// One ask of `key`'s actor (made if there is none), with a message `make` builds around
+    /// the reply. Ok(None) when the actor went away before answering (it stopped meanwhile:
+    /// ask again); Err when this node may not answer for the key.
+    pub async fn ask_with<T>(
+        &self,
+        key: &A::Key,
+        make: impl FnOnce(oneshot::Sender<Result<T, ShardError>>) -> A::Msg,
+    ) -> Result<Option<T>, ShardError> {
         // Checked here so no actor is started for a key this node may not answer for; checked
         // again inside the actor's turn.
-        shared.claims.check(key)?;
+        self.may_answer(key)?;
         let (reply, answer) = oneshot::channel();
-        if let Some(new) = shared.mailboxes.post(key, Envelope::Msg(make(reply))) {
-            self.spawn(key.clone(), new, A::default());
+        let posted = self
+            .shared
+            .slots
+            .post(key, Envelope::Msg(make(reply)), self.shared.cx.ttl);
+        if let Posted::Start {
+            actor,
+            first,
+            retired,
+        } = posted
+        {
+            if retired {
+                Counters::bump(&self.shared.cx.counters.retirements);
+            }
+            self.run(key.clone(), actor, first);
         }
         answer.await.ok().transpose()
     }
@@ -239,10 +305,22 @@ impl<A: Actor> Actors<A> {
     /// Messages queued before this one are still handled first.
     pub async fn surrender(&self, key: &A::Key) -> Option<A::Handoff> {
         let (reply, answer) = oneshot::channel();
-        if !self.shared.mailboxes.take(key, Envelope::Surrender(reply)) {
-            return None;
-        }
+        self.take(key, reply);
         answer.await.ok().flatten()
+    }
+
+    fn take(&self, key: &A::Key, reply: Surrender<A>) {
+        if let Taken::Idle(actor, reply) = self.shared.slots.take(key, reply) {
+            let _ = reply.send(self.hand_over(key, &actor));
+        }
+    }
+
+    fn hand_over(&self, key: &A::Key, actor: &A) -> Option<A::Handoff> {
+        let handoff = actor.hand_over(key);
+        if handoff.is_some() {
+            Counters::bump(&self.shared.cx.counters.handed_off);
+        }
+        handoff
     }
 
     /// Stops the actors whose keys `keep` refuses, without waiting and handing nothing over.
@@ -250,7 +328,7 @@ impl<A: Actor> Actors<A> {
         for key in self.keys() {
             if !keep(&key) {
                 let (reply, _) = oneshot::channel();
-                self.shared.mailboxes.take(&key, Envelope::Surrender(reply));
+                self.take(&key, reply);
             }
         }
     }
@@ -262,16 +340,13 @@ impl<A: Actor> Actors<A> {
         }
     }
 
-    /// Starts `actor`, born with state, for `key` unless the key has an actor here already
-    /// (then the one here wins: it may have answered someone).
+    /// Puts `actor`, born with state, in place for `key` unless the key has an actor here
+    /// already (then the one here wins: it may have answered someone). No task: it waits idle
+    /// for its first message.
     pub fn adopt(&self, key: &A::Key, actor: A) -> bool {
-        if self.shared.shutdown.is_cancelled() {
+        if self.shared.shutdown.is_cancelled() || !self.shared.slots.create(key, actor) {
             return false;
         }
-        let Some(new) = self.shared.mailboxes.create(key) else {
-            return false;
-        };
-        self.spawn(key.clone(), new, actor);
         let c = &self.shared.cx.counters;
         Counters::bump(&c.adopted);
         Counters::bump(&c.activations);
@@ -280,82 +355,63 @@ impl<A: Actor> Actors<A> {
 
     /// The keys that have an actor now.
     pub fn keys(&self) -> Vec<A::Key> {
-        self.shared.mailboxes.keys()
+        self.shared.slots.keys(self.shared.cx.ttl)
     }
 
-    /// Actors alive now.
+    /// Actors alive now (running, or idle and not retired).
     pub fn live(&self) -> usize {
-        self.shared.mailboxes.len()
+        self.shared.slots.live(self.shared.cx.ttl)
     }
 
-    fn spawn(&self, key: A::Key, new: NewMailbox<Envelope<A>>, actor: A) {
+    /// Runs `actor`'s turns, from `first` until its queue is empty, in a task of its own.
+    fn run(&self, key: A::Key, actor: A, first: Envelope<A>) {
         let shared = self.shared.clone();
-        self.shared
-            .tracker
-            .spawn(run(key, new.generation, new.inbox, shared, actor));
+        self.shared.tracker.spawn(turns(key, shared, actor, first));
     }
 }
 
-/// Sleeps until `at`, or forever without one.
-async fn until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn run<A: Actor>(
-    key: A::Key,
-    generation: u64,
-    mut inbox: mpsc::UnboundedReceiver<Envelope<A>>,
-    shared: Arc<Shared<A>>,
-    mut actor: A,
-) {
+async fn turns<A: Actor>(key: A::Key, shared: Arc<Shared<A>>, mut actor: A, first: Envelope<A>) {
     let counters = &shared.cx.counters;
+    let mut envelope = first;
     loop {
-        let retires = actor.retires_at(shared.cx.ttl);
-        let envelope = tokio::select! {
-            biased;
-            _ = shared.shutdown.cancelled() => break,
-            envelope = inbox.recv() => envelope,
-            _ = until(retires) => {
-                Counters::bump(&counters.retirements);
-                break;
-            }
-        };
+        if shared.shutdown.is_cancelled() {
+            // Dropped unanswered: their askers meet the shutdown.
+            drop(shared.slots.remove(&key));
+            return;
+        }
         match envelope {
-            None => break,
-            Some(Envelope::Surrender(reply)) => {
+            Envelope::Surrender(reply) => {
                 let handoff = actor.hand_over(&key);
                 if handoff.is_some() {
                     Counters::bump(&counters.handed_off);
                 }
                 let _ = reply.send(handoff);
-                break;
+                // Whatever was queued after the surrender meets a fresh actor.
+                actor = A::default();
             }
-            Some(Envelope::Msg(msg)) => {
+            Envelope::Msg(msg) => {
                 if let Err(refused) = shared.claims.check(&key) {
                     A::refuse(msg, refused);
-                    if actor.is_empty() {
-                        break;
+                } else {
+                    if actor
+                        .retires_at(shared.cx.ttl)
+                        .is_some_and(|at| Instant::now() >= at)
+                    {
+                        // Never past the TTL: this message meets a fresh actor.
+                        Counters::bump(&counters.retirements);
+                        actor = A::default();
                     }
-                    continue;
-                }
-                if retires.is_some_and(|at| Instant::now() >= at) {
-                    // Never past the TTL: the message goes unanswered and its asker meets a
-                    // fresh actor.
-                    drop(msg);
-                    Counters::bump(&counters.retirements);
-                    break;
-                }
-                if let Flow::Stop = actor.handle(&key, msg, &shared.cx).await {
-                    break;
+                    if let Flow::Stop = actor.handle(&key, msg, &shared.cx).await {
+                        // Dropped unanswered: their askers ask again and meet a fresh actor.
+                        drop(shared.slots.remove(&key));
+                        return;
+                    }
                 }
             }
         }
+        match shared.slots.next(&key, actor) {
+            Next::Turn(a, e) => (actor, envelope) = (a, e),
+            Next::Done => return,
+        }
     }
-    // Leave first, so every retry from here on spawns a fresh actor; then drop what is queued.
-    shared.mailboxes.leave(&key, generation);
-    inbox.close();
-    while inbox.try_recv().is_ok() {}
 }

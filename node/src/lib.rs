@@ -19,7 +19,6 @@ pub mod certs;
 pub mod config;
 pub mod handoff;
 pub mod holding;
-pub mod mailboxes;
 pub mod membership;
 mod peers;
 pub mod server;

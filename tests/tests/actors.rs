@@ -10,21 +10,33 @@ async fn total_live_actors(client: &Cluster) -> u64 {
     total(client, |s| s.live_actors).await
 }
 
+/// Ten mains with a thousand requests each in flight (a connection takes at most
+/// `MAX_IN_FLIGHT_PER_CONNECTION`), all for one cold id at once.
+const MAINS: usize = 10;
+const EACH: usize = 1_000;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_hundred_concurrent_requests_for_one_cold_id_compute_once() {
+async fn ten_thousand_concurrent_requests_for_one_cold_id_compute_once() {
     let cluster = TestCluster::in_process(3, Duration::from_secs(30)).await;
-    let client = cluster.client().await;
+    let mut mains = Vec::new();
+    for _ in 0..MAINS {
+        mains.push(cluster.client().await);
+    }
     let id = 77u64;
-    let answers = futures::future::join_all((0..500).map(|_| client.request(id))).await;
+    let asks = mains
+        .iter()
+        .flat_map(|client| (0..EACH).map(move |_| client.request(id)));
+    let answers = futures::future::join_all(asks).await;
     let values: Vec<u32> = answers
         .into_iter()
         .map(|a| a.expect("every request is answered").value.value)
         .collect();
-    assert_eq!(values.len(), 500);
+    assert_eq!(values.len(), MAINS * EACH);
     assert!(
         values.iter().all(|v| *v == values[0]),
         "one value for one id"
     );
+    let client = &mains[0];
     let owner = client.owner(&id).expect("has an owner");
     let stats = client.stats().await;
     let (_, owner_stats) = stats
@@ -32,8 +44,8 @@ async fn five_hundred_concurrent_requests_for_one_cold_id_compute_once() {
         .find(|(n, _)| *n == owner)
         .expect("owner answers");
     let owner_stats = owner_stats.as_ref().expect("stats");
-    assert_eq!(owner_stats.misses, 1, "exactly one miss");
-    assert_eq!(owner_stats.hits, 499);
+    assert_eq!(owner_stats.misses, 1, "exactly one computation");
+    assert_eq!(owner_stats.hits, (MAINS * EACH - 1) as u64);
     for (node, s) in &stats {
         if *node != owner {
             assert_eq!(
