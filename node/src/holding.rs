@@ -65,7 +65,8 @@ where
                         held = true;
                         holds.held.fetch_add(1, Ordering::Relaxed);
                     }
-                    if !members.wait_a_moment(until).await {
+                    // Boxed: the wait is rare, and its future would be in every request's.
+                    if !Box::pin(members.wait_a_moment(until)).await {
                         holds.timed_out.fetch_add(1, Ordering::Relaxed);
                         if let ShardError::Unavailable {
                             reason: Unavailable::Fenced,

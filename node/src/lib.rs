@@ -28,11 +28,11 @@ pub mod store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use ringshop_shared::NodeId;
 use ringshop_shared::transport::{
     self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION, Role, Security,
 };
 use ringshop_shared::wire::MemberStatus;
-use ringshop_shared::{NodeId, Shard};
 use tarpc::server::{BaseChannel, Channel};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -297,7 +297,7 @@ pub async fn serve_with_store(
             // Each connection gets its own server value, which knows the caller's role.
             let requests = BaseChannel::with_defaults(framed)
                 .max_concurrent_requests(MAX_IN_FLIGHT_PER_CONNECTION)
-                .execute(server.for_caller(peer.role).serve());
+                .execute(server.for_caller(peer.role).dispatch());
             tasks.spawn(transport::run_requests(
                 requests,
                 stop.clone(),

@@ -279,7 +279,8 @@ impl Members {
         if epoch <= view.epoch() {
             return Ok(view);
         }
-        self.refresh().await
+        // Boxed: a store read is a large future, and every request's future would carry it.
+        Box::pin(self.refresh()).await
     }
 
     /// Re-reads the members (and the log since this view) and publishes the next view if the

@@ -12,9 +12,16 @@ pub const MAX_NODE_NAME: usize = 32;
 
 /// A node's name, unique in a cluster: 1 to 32 of `A-Z a-z 0-9 - _ .`. Every answer carries
 /// one, so cloning it is a reference-count increment, not a copy.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct NodeId(Arc<str>);
+
+/// Written as its string, borrowed: no copy per answer (`into = "String"` made one).
+impl Serialize for NodeId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 /// Why a string is not a valid node name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

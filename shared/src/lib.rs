@@ -29,6 +29,6 @@ pub mod wire;
 pub use error::{ShardError, Unavailable};
 pub use ids::{NodeId, OrderId, ProductId};
 pub use ring::{DEFAULT_VNODES, Placed, Ring};
-pub use service::{Shard, ShardClient};
+pub use service::{Shard, ShardClient, ShardRequest, ShardResponse};
 pub use shop::{NewOrder, Order, OrderLine, Product, Quote, Stage};
 pub use wire::{Cached, Handed, Member, MemberStatus, Membership, NodeInfo, NodeStats, Served};
