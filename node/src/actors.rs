@@ -138,7 +138,11 @@ impl Stamp {
 impl<A: Actor> Cx<A> {
     /// `value` as an answer that says where it came from and how old it is.
     pub fn served<T>(&self, value: T, stamp: &Stamp, hit: bool) -> Served<T> {
-        let now = Instant::now();
+        self.served_at(value, stamp, hit, Instant::now())
+    }
+
+    /// `served`, as of `now`.
+    pub fn served_at<T>(&self, value: T, stamp: &Stamp, hit: bool, now: Instant) -> Served<T> {
         Served {
             value,
             node: self.node.clone(),
@@ -258,17 +262,18 @@ impl<A: Actor> Actors<A> {
         shared.claims.check(key)
     }
 
-    /// A read without a turn: `look` at `key`'s idle actor (one that has not retired) under
-    /// its shard's lock, after checking this node may answer for the key. Ok(None) when there
-    /// is no such actor or `look` declines: ask through a turn instead. `look` must be quick (a
-    /// copy): it runs under the lock.
+    /// A read without a turn: `look` at `key`'s idle actor (one that has not retired by `now`)
+    /// under its shard's lock, after checking this node may answer for the key. Ok(None) when
+    /// there is no such actor or `look` declines: ask through a turn instead. `look` must be
+    /// quick (a copy): it runs under the lock.
     pub fn read<T>(
         &self,
         key: &A::Key,
+        now: Instant,
         look: impl FnOnce(&A) -> Option<T>,
     ) -> Result<Option<T>, ShardError> {
         self.may_answer(key)?;
-        Ok(self.shared.slots.read(key, self.shared.cx.ttl, look))
+        Ok(self.shared.slots.read(key, self.shared.cx.ttl, now, look))
     }
 
     /// One ask of `key`'s actor (made if there is none), with a message `make` builds around

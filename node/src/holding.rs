@@ -32,6 +32,24 @@ pub struct Holds {
     pub fenced: AtomicU64,
 }
 
+/// Until when a request may be held: worked out only when it first must wait (a clock read
+/// is not free, and most requests never wait).
+#[derive(Clone, Copy)]
+pub enum Hold {
+    /// Until `hold_until` of the caller's deadline.
+    Deadline(std::time::Instant),
+    At(Instant),
+}
+
+impl Hold {
+    fn at(self) -> Instant {
+        match self {
+            Hold::Deadline(deadline) => hold_until(deadline),
+            Hold::At(at) => at,
+        }
+    }
+}
+
 /// Until when a request whose caller gives up at `deadline` may be held.
 pub fn hold_until(deadline: std::time::Instant) -> Instant {
     let now = std::time::Instant::now();
@@ -47,7 +65,7 @@ pub fn hold_until(deadline: std::time::Instant) -> Instant {
 pub async fn until_answered<T, F, Fut>(
     members: &Members,
     holds: &Holds,
-    until: Instant,
+    hold: Hold,
     mut ask: F,
 ) -> Result<T, ShardError>
 where
@@ -55,6 +73,7 @@ where
     Fut: Future<Output = Result<Option<T>, ShardError>>,
 {
     let mut held = false;
+    let mut until = None;
     for _ in 0..MAX_GONE {
         loop {
             match ask().await {
@@ -65,6 +84,7 @@ where
                         held = true;
                         holds.held.fetch_add(1, Ordering::Relaxed);
                     }
+                    let until = *until.get_or_insert_with(|| hold.at());
                     // Boxed: the wait is rare, and its future would be in every request's.
                     if !Box::pin(members.wait_a_moment(until)).await {
                         holds.timed_out.fetch_add(1, Ordering::Relaxed);

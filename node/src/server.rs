@@ -20,7 +20,7 @@ use tarpc::context::Context;
 
 use crate::actors::product::Products;
 use crate::actors::value::Registry;
-use crate::holding::{Holds, hold_until, until_answered};
+use crate::holding::{Hold, Holds, until_answered};
 use crate::membership::Members;
 use crate::membership::detector::Detector;
 use crate::shop::checkout::Checkout;
@@ -123,8 +123,13 @@ impl ShardServer {
         Fut: std::future::Future<Output = Result<Option<T>, ShardError>>,
     {
         self.catch_up(epoch).await?;
-        let until = hold_until(ctx.deadline);
-        until_answered(&self.members, &self.me.holds, until, ask).await
+        until_answered(
+            &self.members,
+            &self.me.holds,
+            Hold::Deadline(ctx.deadline),
+            ask,
+        )
+        .await
     }
 }
 
@@ -141,9 +146,9 @@ impl Shard for ShardServer {
 
     async fn request(self, ctx: Context, id: u64, epoch: u64) -> Result<Cached, ShardError> {
         self.catch_up(epoch).await?;
-        let until = hold_until(ctx.deadline);
         // The runtime checks ownership before it starts an actor and again in its turn.
-        until_answered(&self.members, &self.me.holds, until, || {
+        let hold = Hold::Deadline(ctx.deadline);
+        until_answered(&self.members, &self.me.holds, hold, || {
             self.registry.value(id)
         })
         .await
@@ -179,9 +184,9 @@ impl Shard for ShardServer {
             });
         }
         self.catch_up(epoch).await?;
-        let until = hold_until(ctx.deadline);
+        let hold = Hold::Deadline(ctx.deadline);
         let answers = products.iter().map(|p| {
-            until_answered(&self.members, &self.me.holds, until, || {
+            until_answered(&self.members, &self.me.holds, hold, || {
                 self.products.quote(p)
             })
         });

@@ -12,9 +12,51 @@ pub const MAX_NODE_NAME: usize = 32;
 
 /// A node's name, unique in a cluster: 1 to 32 of `A-Z a-z 0-9 - _ .`. Every answer carries
 /// one, so cloning it is a reference-count increment, not a copy.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(Arc<str>);
+
+/// Names read off the wire are kept (per thread, a few) and handed out again: every answer
+/// names its node, and a cluster has few, so reading one is a compare and a reference-count
+/// increment, not two allocations and a validation.
+const KNOWN_NAMES: usize = 64;
+
+thread_local! {
+    static KNOWN: std::cell::RefCell<Vec<NodeId>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl NodeId {
+    /// `name` as a `NodeId`, the same one as the last time this thread read it.
+    fn interned(name: &str) -> Result<NodeId, InvalidNodeId> {
+        let known = KNOWN.with(|k| k.borrow().iter().find(|n| &*n.0 == name).cloned());
+        if let Some(id) = known {
+            return Ok(id);
+        }
+        let id = NodeId::new(name)?;
+        KNOWN.with(|k| {
+            let mut k = k.borrow_mut();
+            if k.len() < KNOWN_NAMES {
+                k.push(id.clone());
+            }
+        });
+        Ok(id)
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = NodeId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a node name")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<NodeId, E> {
+                NodeId::interned(name).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
+}
 
 /// Written as its string, borrowed: no copy per answer (`into = "String"` made one).
 impl Serialize for NodeId {
@@ -88,6 +130,19 @@ impl From<NodeId> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_read_twice_off_the_wire_is_one_name_and_a_bad_one_is_refused() {
+        let bytes = bincode::serialize(&NodeId::new("n7").expect("valid")).expect("writes");
+        let a: NodeId = bincode::deserialize(&bytes).expect("reads");
+        let b: NodeId = bincode::deserialize(&bytes).expect("reads");
+        assert_eq!(a.as_str(), "n7");
+        assert!(Arc::ptr_eq(&a.0, &b.0), "the second read shares the first");
+        for bad in ["", "a b", "x/y", &"n".repeat(MAX_NODE_NAME + 1)] {
+            let bytes = bincode::serialize(bad).expect("writes");
+            assert!(bincode::deserialize::<NodeId>(&bytes).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn accepts_plain_names() {

@@ -92,14 +92,14 @@ impl<A: Actor> Slots<A> {
         self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// `look` at `key`'s idle actor, if it has one that has not retired.
+    /// `look` at `key`'s idle actor, if it has one that has not retired by `now`.
     pub fn read<T>(
         &self,
         key: &A::Key,
         ttl: Duration,
+        now: Instant,
         look: impl FnOnce(&A) -> Option<T>,
     ) -> Option<T> {
-        let now = Instant::now();
         let shard = self.shard(key);
         let actor = shard.get(key)?.idle.as_ref()?;
         if retired(actor, ttl, now) {

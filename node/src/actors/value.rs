@@ -101,10 +101,12 @@ impl Actors<Value> {
     /// One ask of `id`'s value: a hit is read from the idle actor without a turn (see
     /// `read`); a miss, an expired value or a running actor go through a turn (`ask_with`).
     pub async fn value(&self, id: u64) -> Result<Option<Cached>, ShardError> {
-        if let Some((value, stamp)) = self.read(&id, |actor| actor.kept)? {
+        // One clock read for a hit: whether it is still kept, and its age and time left.
+        let now = Instant::now();
+        if let Some((value, stamp)) = self.read(&id, now, |actor| actor.kept)? {
             let cx = self.cx();
             Counters::bump(&cx.counters.hits);
-            return Ok(Some(cx.served(value, &stamp, true)));
+            return Ok(Some(cx.served_at(value, &stamp, true, now)));
         }
         self.ask_with(&id, Get::Value).await
     }

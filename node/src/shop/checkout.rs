@@ -367,10 +367,11 @@ impl Checkout {
         let s = &self.shared;
         if s.members.view().ring.owner(product) == Some(&s.me) {
             let until = tokio::time::Instant::now() + CALL_DEADLINE;
-            let here = holding::until_answered(&s.members, &s.holds, until, || {
-                local(s.products.clone(), product.clone())
-            })
-            .await;
+            let here =
+                holding::until_answered(&s.members, &s.holds, holding::Hold::At(until), || {
+                    local(s.products.clone(), product.clone())
+                })
+                .await;
             match here {
                 Err(
                     ShardError::Moved { .. }
