@@ -19,6 +19,7 @@ pub mod certs;
 pub mod config;
 pub mod handoff;
 pub mod holding;
+pub mod logging;
 pub mod membership;
 mod peers;
 pub mod server;

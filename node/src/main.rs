@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use ringshop_node::certs;
 use ringshop_node::config::{DEFAULT_LISTEN, DEFAULT_TTL};
@@ -202,10 +205,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .finish()
+        .with(ringshop_node::logging::filter(LevelFilter::INFO))
         .init();
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,

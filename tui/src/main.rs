@@ -5,10 +5,14 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+use ringshop_node::logging::filter;
 use ringshop_tui::screen::{self, Options};
 use ringshop_tui::verbs;
 use ringshop_tui::verbs::args::{Cli, DemoArgs, Verb};
 use ringshop_tui::verbs::failure::{Failure, Kind};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// The exit code of each kind of failure, as `--help` documents them.
 fn exit_code(kind: Kind) -> u8 {
@@ -115,11 +119,6 @@ async fn run_screen(args: verbs::args::TuiArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::new(Kind::Terminal, format!("terminal error: {e}")))
 }
 
-fn filter(default: &str) -> tracing_subscriber::EnvFilter {
-    tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
-}
-
 fn log_to_file(path: &std::path::Path) {
     let file = path
         .parent()
@@ -136,7 +135,8 @@ fn log_to_file(path: &std::path::Path) {
         tracing_subscriber::fmt()
             .with_writer(std::sync::Mutex::new(file))
             .with_ansi(false)
-            .with_env_filter(filter("info"))
+            .finish()
+            .with(filter(LevelFilter::INFO))
             .init();
     }
 }
@@ -145,6 +145,7 @@ fn log_to_stderr(colour: bool) {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(colour)
-        .with_env_filter(filter("error"))
+        .finish()
+        .with(filter(LevelFilter::ERROR))
         .init();
 }
