@@ -224,13 +224,8 @@ impl<A: Actor> Actors<A> {
         let shutdown = self.shared.shutdown.clone();
         let weak = Arc::downgrade(&self.shared);
         self.shared.tracker.spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tick.tick() => {}
-                }
+            let mut ticks = crate::ticks::Ticks::new(every, shutdown);
+            while ticks.next().await {
                 let Some(shared) = weak.upgrade() else { return };
                 let swept = shared.slots.sweep(shared.cx.ttl);
                 shared

@@ -25,6 +25,7 @@ mod peers;
 pub mod server;
 pub mod shop;
 pub mod store;
+mod ticks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -360,6 +360,25 @@ impl TestCluster {
             .expect("the test cluster answers")
     }
 
+    /// Each running node's membership as it reads it from the store now, asked over a
+    /// connection of its own (with the client certificate under TLS).
+    pub async fn listings(&self) -> Vec<ringshop_shared::Membership> {
+        use ringshop_shared::transport;
+        let mut listings = Vec::new();
+        for addr in self.addrs() {
+            let node = transport::connect_shard(addr, Duration::from_secs(2), &self.security())
+                .await
+                .expect("connects");
+            let listing = node
+                .members(transport::context(Duration::from_secs(2)))
+                .await
+                .expect("answers")
+                .expect("lists");
+            listings.push(listing);
+        }
+        listings
+    }
+
     /// Stops a node abruptly, without leaving: SIGKILL for a process; for an in-process node,
     /// everything it runs is cancelled and its connections closed.
     pub async fn kill(&mut self, name: &NodeId) {

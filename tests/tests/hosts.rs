@@ -82,20 +82,13 @@ async fn inner_three_hosts_join() {
         let host = hosts.host_of(&member.name);
         assert_eq!(member.addr.ip(), hosts.ip(host), "{member:?}");
     }
-    // Every node reads the same membership from the one server.
-    let mut epochs = BTreeSet::new();
-    for addr in cluster.addrs() {
-        let node = transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT, &cluster.security())
-            .await
-            .expect("connects over TLS across the bridge");
-        let listing = node
-            .members(transport::context(Duration::from_secs(2)))
-            .await
-            .expect("answers")
-            .expect("lists");
-        assert_eq!(listing.members.len(), 3);
-        epochs.insert(listing.epoch);
-    }
+    // Every node reads the same membership from the one server, across the bridge over TLS.
+    let listings = cluster.listings().await;
+    assert!(
+        listings.iter().all(|l| l.members.len() == 3),
+        "{listings:?}"
+    );
+    let epochs: BTreeSet<u64> = listings.iter().map(|l| l.epoch).collect();
     assert_eq!(epochs.len(), 1, "epochs {epochs:?}");
     // Ids are spread over the three hosts, each answered by its owner.
     let mut answered_by = BTreeSet::new();

@@ -49,19 +49,12 @@ async fn three_node_processes_join_one_cluster_over_postgres_and_share_the_ids()
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Every node reads the same membership from the server.
-    let mut epochs = Vec::new();
-    for addr in cluster.addrs() {
-        let node = transport::connect_shard(addr, Duration::from_secs(2), &Security::Plain)
-            .await
-            .expect("connects");
-        let listing = node
-            .members(transport::context(Duration::from_secs(2)))
-            .await
-            .expect("answers")
-            .expect("lists");
-        assert_eq!(listing.members.len(), 3);
-        epochs.push(listing.epoch);
-    }
+    let listings = cluster.listings().await;
+    assert!(
+        listings.iter().all(|l| l.members.len() == 3),
+        "{listings:?}"
+    );
+    let epochs: Vec<u64> = listings.iter().map(|l| l.epoch).collect();
     assert!(epochs.iter().all(|e| *e == epochs[0]), "epochs {epochs:?}");
     // Ids are spread over the three, each answered by its owner.
     let mut answered_by = std::collections::BTreeSet::new();

@@ -58,13 +58,8 @@ impl Detector {
 
     /// Probes the watched members every `PROBE_PERIOD` until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut tick = tokio::time::interval(PROBE_PERIOD);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tick.tick() => {}
-            }
+        let mut ticks = crate::ticks::Ticks::new(PROBE_PERIOD, shutdown);
+        while ticks.next().await {
             if self.members.serving().is_err() {
                 continue;
             }

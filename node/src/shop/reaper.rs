@@ -66,13 +66,8 @@ pub async fn run(
     mine: impl Fn(&OrderId) -> bool,
     shutdown: CancellationToken,
 ) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tick.tick() => {}
-        }
+    let mut ticks = crate::ticks::Ticks::new(every, shutdown.clone());
+    while ticks.next().await {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             pass = reap_once(&*store, min_age, &mine) => {
