@@ -33,7 +33,17 @@ fn main() {
         .expect("runtime");
     runtime.block_on(async {
         let shop = || TestCluster::shop(Duration::from_secs(5), CATALOG, payment_now());
-        throughput("SQLite (WAL, synchronous=NORMAL)", shop()).await;
+        let raw = sqlite_writes_per_s().await;
+        println!(
+            "anchor: SQLite on this machine, one connection, WAL, synchronous=NORMAL: {raw:.0} \
+             single-statement writes/s\n"
+        );
+        let orders = throughput("SQLite (WAL, synchronous=NORMAL)", shop()).await;
+        println!(
+            "  = {:.1} raw single-statement writes' time per order ({:.3} of the raw rate)\n",
+            raw / orders,
+            orders / raw
+        );
         for (label, commit) in [
             ("PostgreSQL (synchronous_commit=off)", "off"),
             ("PostgreSQL (synchronous_commit=on)", "on"),
@@ -79,7 +89,38 @@ fn payment_now() -> Payment {
     }
 }
 
-async fn throughput(store: &str, mut cluster: TestCluster) {
+/// The anchor: how many one-statement write transactions a second SQLite takes here, one
+/// connection, the nodes' settings (WAL, synchronous=NORMAL), rows like an order's.
+async fn sqlite_writes_per_s() -> f64 {
+    use sqlx::ConnectOptions;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    const WRITES: usize = 20_000;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut conn = SqliteConnectOptions::new()
+        .filename(dir.path().join("raw.db"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .connect()
+        .await
+        .expect("opens");
+    sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, customer TEXT, lines TEXT, stage TEXT)")
+        .execute(&mut conn)
+        .await
+        .expect("creates");
+    let started = Instant::now();
+    for i in 0..WRITES {
+        sqlx::query("INSERT INTO t (id, customer, lines, stage) VALUES (?, 'bench', '[[\"mug\",1]]', 'accepted')")
+            .bind(i as i64)
+            .execute(&mut conn)
+            .await
+            .expect("writes");
+    }
+    WRITES as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Orders/s of `cluster` (3 in-process nodes) under `IN_FLIGHT` buyers, printed; returned.
+async fn throughput(store: &str, mut cluster: TestCluster) -> f64 {
     for i in 1..=3 {
         cluster.add_in_process(name(i)).await;
     }
@@ -120,6 +161,7 @@ async fn throughput(store: &str, mut cluster: TestCluster) {
         pct(0.5).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3
     );
+    ORDERS as f64 / took.as_secs_f64()
 }
 
 async fn resume() {
