@@ -344,7 +344,8 @@ impl<A: Actor> Actors<A> {
     /// already (then the one here wins: it may have answered someone). No task: it waits idle
     /// for its first message.
     pub fn adopt(&self, key: &A::Key, actor: A) -> bool {
-        if self.shared.shutdown.is_cancelled() || !self.shared.slots.create(key, actor) {
+        let ttl = self.shared.cx.ttl;
+        if self.shared.shutdown.is_cancelled() || !self.shared.slots.create(key, actor, ttl) {
             return false;
         }
         let c = &self.shared.cx.counters;

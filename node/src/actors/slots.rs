@@ -187,10 +187,21 @@ impl<A: Actor> Slots<A> {
         }
     }
 
-    /// Puts `actor`, born with state, in `key`'s slot unless the key has one.
-    pub fn create(&self, key: &A::Key, actor: A) -> bool {
+    /// Puts `actor`, born with state, in `key`'s slot unless the key has one that is running or
+    /// has not retired (a retired idle one, not swept yet, gives way).
+    pub fn create(&self, key: &A::Key, actor: A, ttl: Duration) -> bool {
         match self.shard(key).entry(key.clone()) {
-            Entry::Occupied(_) => false,
+            Entry::Occupied(mut slot) => {
+                let slot = slot.get_mut();
+                let gives_way = slot
+                    .idle
+                    .as_ref()
+                    .is_some_and(|old| retired(old, ttl, Instant::now()));
+                if gives_way {
+                    slot.idle = Some(actor);
+                }
+                gives_way
+            }
             Entry::Vacant(slot) => {
                 slot.insert(Slot {
                     idle: Some(actor),

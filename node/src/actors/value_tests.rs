@@ -302,3 +302,28 @@ async fn reads_without_a_turn_never_see_a_retired_or_older_value() {
         stats.retirements
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_entry_handed_over_replaces_a_retired_actor_the_sweeper_has_not_taken_yet() {
+    let reg = registry(Duration::from_secs(5));
+    // The sweeper passes every second from 0: made at 0.5 s, the value retires at 5.5 s and
+    // at 5.6 s is retired but still in its slot.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let old = reg.request(12).await.expect("miss");
+    tokio::time::sleep(Duration::from_millis(5_100)).await;
+    let handed = Handed {
+        id: 12,
+        value: old.value % 1000 + 1,
+        created_at: std::time::SystemTime::now(),
+        age: Duration::ZERO,
+        ttl_left: Duration::from_secs(3),
+    };
+    assert_eq!(
+        reg.adopt_entry(&handed),
+        Ok(true),
+        "the retired actor gives way"
+    );
+    let now = reg.request(12).await.expect("hit");
+    assert!(now.hit);
+    assert_eq!(now.value, handed.value);
+}
