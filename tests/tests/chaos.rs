@@ -13,16 +13,7 @@ async fn under_join_leave_kill_restart_and_pause_every_call_succeeds_one_generat
     let outcome = chaos::run(&Settings::short()).await;
     let report = &outcome.report;
     println!("{report}");
-    assert_eq!(report.failures.total(), 0, "(a) failed calls:\n{report}");
-    assert_eq!(
-        report.two_generations.ids, 0,
-        "(b) ids with two live generations:\n{report}"
-    );
-    assert_eq!(
-        report.stale.answers, 0,
-        "(c) stale answers after SIGCONT:\n{report}"
-    );
-    assert!(report.books.balanced(), "(d) books:\n{report}");
+    report.assert_holds();
 }
 
 /// `scripts/chaos.sh`: the schedule repeated for `$RINGSHOP_CHAOS_SECONDS` (default 120).
@@ -35,5 +26,5 @@ async fn the_schedule_repeated_for_ringshop_chaos_seconds_keeps_all_four_propert
         .unwrap_or(120);
     let outcome = chaos::run(&Settings::repeated(Duration::from_secs(seconds))).await;
     println!("{}", outcome.report);
-    assert!(outcome.report.holds(), "{}", outcome.report);
+    outcome.report.assert_holds();
 }

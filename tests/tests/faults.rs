@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ringshop_shared::transport::Security;
-use ringshop_shared::{MemberStatus, NodeId, ShardError, Unavailable, transport};
-use ringshop_tests::{TestCluster, name, test_config};
+use ringshop_shared::{MemberStatus, NodeId, transport};
+use ringshop_tests::{TestCluster, name, test_config, until_fenced, until_served};
 use ringshop_tui::{Cluster, ClusterConfig};
 
 fn member(client: &Cluster, node: &NodeId) -> Option<(MemberStatus, u64)> {
@@ -152,22 +152,7 @@ async fn a_node_that_cannot_renew_its_lease_answers_unavailable_until_it_does() 
              BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
         )
         .await;
-    let cut = Instant::now();
-    let mut fenced = None;
-    while cut.elapsed() < Duration::from_secs(4) {
-        match ask().await.expect("an answer") {
-            Ok(answer) => assert_eq!(answer.value, first, "nothing new is computed meanwhile"),
-            Err(ShardError::Unavailable {
-                reason: Unavailable::Fenced,
-                ..
-            }) => {
-                fenced = Some(cut.elapsed());
-                break;
-            }
-            Err(other) => panic!("unexpected refusal: {other}"),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let fenced = until_fenced(ask, first, Duration::from_secs(4)).await;
     let fenced = fenced.expect("the node kept answering without a lease");
     assert!(
         fenced <= Duration::from_secs(2),
@@ -180,15 +165,7 @@ async fn a_node_that_cannot_renew_its_lease_answers_unavailable_until_it_does() 
     assert!(stats.fenced >= 1, "the refusal is counted");
 
     cluster.sql("DROP TRIGGER fault;").await;
-    let healed = Instant::now();
-    let mut back = false;
-    while healed.elapsed() < Duration::from_secs(5) {
-        if ask().await.expect("an answer").is_ok() {
-            back = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let back = until_served(ask, Duration::from_secs(5)).await.is_some();
     assert!(back, "the node never answered again once heartbeats landed");
 }
 

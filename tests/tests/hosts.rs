@@ -338,7 +338,7 @@ async fn inner_chaos() {
         .filter(|e| e.kind == chaos::history::EventKind::Partition)
         .count();
     assert_eq!(partitions, 1, "the partition step ran");
-    assert!(report.holds(), "{report}");
+    report.assert_holds();
 }
 
 #[test]

@@ -59,6 +59,20 @@ impl Report {
         }
     }
 
+    /// Fails the test, naming the property, unless all four hold.
+    pub fn assert_holds(&self) {
+        assert_eq!(self.failures.total(), 0, "(a) failed calls:\n{self}");
+        assert_eq!(
+            self.two_generations.ids, 0,
+            "(b) ids with two live generations:\n{self}"
+        );
+        assert_eq!(
+            self.stale.answers, 0,
+            "(c) stale answers after SIGCONT:\n{self}"
+        );
+        assert!(self.books.balanced(), "(d) books:\n{self}");
+    }
+
     /// All four properties hold.
     pub fn holds(&self) -> bool {
         self.failures.total() == 0
