@@ -273,14 +273,14 @@ impl Members {
         i.store.ack(&i.me, self.incarnation(), epoch).await
     }
 
-    /// Refreshes first if a caller has seen a newer epoch than this node's view.
-    pub async fn catch_up(&self, epoch: u64) -> Result<Arc<View>, StoreError> {
-        let view = self.view();
-        if epoch <= view.epoch() {
-            return Ok(view);
+    /// Refreshes first if a caller has seen a newer epoch than this node's view. The common
+    /// case (every request asks) touches no reference count.
+    pub async fn catch_up(&self, epoch: u64) -> Result<(), StoreError> {
+        if epoch <= self.with_view(|view| view.epoch()) {
+            return Ok(());
         }
         // Boxed: a store read is a large future, and every request's future would carry it.
-        Box::pin(self.refresh()).await
+        Box::pin(self.refresh()).await.map(drop)
     }
 
     /// Re-reads the members (and the log since this view) and publishes the next view if the

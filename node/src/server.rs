@@ -89,14 +89,9 @@ impl ShardServer {
 
     /// Brings this node's view up to the caller's epoch if the caller has seen a newer one.
     async fn catch_up(&self, epoch: u64) -> Result<(), ShardError> {
-        // The common case, without touching the view's reference count.
-        if epoch <= self.members.with_view(|view| view.epoch()) {
-            return Ok(());
-        }
         self.members
             .catch_up(epoch)
             .await
-            .map(drop)
             .map_err(|e| e.on(&self.me.name))
     }
 

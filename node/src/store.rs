@@ -28,6 +28,31 @@ mod sqlite_books;
 mod sqlite_members;
 mod sqlite_migrations;
 mod sqlite_shop;
+
+/// The newest schema version in a backend's migrations: versions run 1, 2, ... with no gaps
+/// (checked below for both backends), so it is the last one's.
+fn newest(migrations: &[(i64, &str)]) -> i64 {
+    migrations.last().map_or(0, |(v, _)| *v)
+}
+
+#[cfg(test)]
+mod migration_versions {
+    #[test]
+    fn versions_start_at_one_and_have_no_gaps_on_both_backends() {
+        for migrations in [
+            super::sqlite_migrations::MIGRATIONS,
+            super::postgres_migrations::MIGRATIONS,
+        ] {
+            for (i, (version, _)) in migrations.iter().enumerate() {
+                assert_eq!(
+                    *version,
+                    i as i64 + 1,
+                    "migration {i} has version {version}"
+                );
+            }
+        }
+    }
+}
 #[cfg(test)]
 pub(crate) mod test_support;
 

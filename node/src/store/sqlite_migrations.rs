@@ -193,21 +193,5 @@ END;
 
 /// The newest schema version this release knows.
 pub fn latest() -> i64 {
-    MIGRATIONS.last().map_or(0, |(v, _)| *v)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::MIGRATIONS;
-
-    #[test]
-    fn versions_start_at_one_and_have_no_gaps() {
-        for (i, (version, _)) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(
-                *version,
-                i as i64 + 1,
-                "migration {i} has version {version}"
-            );
-        }
-    }
+    super::newest(MIGRATIONS)
 }
