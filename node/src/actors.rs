@@ -70,6 +70,29 @@ pub trait Actor: Default + Send + 'static {
         msg: Self::Msg,
         cx: &Cx<Self>,
     ) -> impl Future<Output = Flow> + Send;
+    /// The most messages one turn takes: 1 (each its own turn, the retirement checked before
+    /// each) unless the kind overrides `handle_many`.
+    const MAX_TURN: usize = 1;
+    /// Handles the messages that were queued behind each other, at most `MAX_TURN`, in one turn:
+    /// they were all waiting at once, so any order of them is one a serial actor could have
+    /// taken. An actor that can do several in one go (one store call for many reservations)
+    /// overrides this; by default, one `handle` after the other. After a `Stop` the rest are
+    /// dropped unanswered, as queued messages are (their askers ask again).
+    fn handle_many(
+        &mut self,
+        key: &Self::Key,
+        msgs: Vec<Self::Msg>,
+        cx: &Cx<Self>,
+    ) -> impl Future<Output = Flow> + Send {
+        async move {
+            for msg in msgs {
+                if let Flow::Stop = self.handle(key, msg, cx).await {
+                    return Flow::Stop;
+                }
+            }
+            Flow::Continue
+        }
+    }
     /// Answers `msg` with `refused`, handling nothing.
     fn refuse(msg: Self::Msg, refused: ShardError);
     /// When it retires by itself, if ever (`ttl` is the node's).
@@ -391,8 +414,17 @@ async fn turns<A: Actor>(key: A::Key, shared: Arc<Shared<A>>, mut actor: A, firs
                 actor = A::default();
             }
             Envelope::Msg(msg) => {
+                // The messages queued right behind it, up to a surrender, join this turn.
+                let mut msgs = if A::MAX_TURN > 1 {
+                    shared.slots.take_msgs(&key, A::MAX_TURN - 1)
+                } else {
+                    Vec::new()
+                };
                 if let Err(refused) = shared.claims.check(&key) {
-                    A::refuse(msg, refused);
+                    A::refuse(msg, refused.clone());
+                    for msg in msgs {
+                        A::refuse(msg, refused.clone());
+                    }
                 } else {
                     if actor
                         .retires_at(shared.cx.ttl)
@@ -402,7 +434,13 @@ async fn turns<A: Actor>(key: A::Key, shared: Arc<Shared<A>>, mut actor: A, firs
                         Counters::bump(&counters.retirements);
                         actor = A::default();
                     }
-                    if let Flow::Stop = actor.handle(&key, msg, &shared.cx).await {
+                    let flow = if msgs.is_empty() {
+                        actor.handle(&key, msg, &shared.cx).await
+                    } else {
+                        msgs.insert(0, msg);
+                        actor.handle_many(&key, msgs, &shared.cx).await
+                    };
+                    if let Flow::Stop = flow {
                         // Dropped unanswered: their askers ask again and meet a fresh actor.
                         drop(shared.slots.remove(&key));
                         return;

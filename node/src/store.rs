@@ -25,6 +25,7 @@ mod postgres_migrations;
 mod postgres_shop;
 mod sqlite;
 mod sqlite_books;
+mod sqlite_conns;
 mod sqlite_members;
 mod sqlite_migrations;
 mod sqlite_shop;
@@ -239,6 +240,17 @@ impl Audit {
     }
 }
 
+/// What came of finishing a paying order (`Store::finish`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finish {
+    /// Sold and done.
+    Done(StoredOrder),
+    /// Another node moved the order first: this job stops.
+    Moved,
+    /// A line is not sold: the order's holds, to say which.
+    Unsold(Vec<(ProductId, HoldState)>),
+}
+
 /// How many orders are at each kind of stage, in one snapshot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OrderAudit {
@@ -347,6 +359,23 @@ pub trait Store: Send + Sync + 'static {
         qty: u32,
     ) -> BoxFuture<'a, Result<Reservation, StoreError>>;
 
+    /// `reserve` for several orders of one `product` (each ask's own answer, in order), which a
+    /// backend may do in fewer round trips: then the `left` of `Held` and `OutOfStock` is the
+    /// stock left once all of them were tried. By default, one `reserve` after the other.
+    fn reserve_many<'a>(
+        &'a self,
+        product: &'a ProductId,
+        asks: &'a [(OrderId, u32)],
+    ) -> BoxFuture<'a, Vec<Result<Reservation, StoreError>>> {
+        Box::pin(async move {
+            let mut answers = Vec::with_capacity(asks.len());
+            for (order, qty) in asks {
+                answers.push(self.reserve(*order, product, *qty).await);
+            }
+            answers
+        })
+    }
+
     /// Gives back what `order` holds of `product`; false if it held nothing.
     fn release<'a>(
         &'a self,
@@ -380,6 +409,39 @@ pub trait Store: Send + Sync + 'static {
         owner: &'a NodeId,
         reason: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Option<StoredOrder>, StoreError>>;
+
+    /// Sells the paying order `cur` and moves it to `done` (owned by `owner`): `sell`, then
+    /// `advance` to `done` if every line is sold. Done, Moved (another node moved it first) or
+    /// Unsold with its holds (a line is not sold: the job fails the order). A backend may do it
+    /// in fewer round trips (SQLite: one write, in one transaction when others wait).
+    fn finish<'a>(
+        &'a self,
+        cur: &'a StoredOrder,
+        owner: &'a NodeId,
+    ) -> BoxFuture<'a, Result<Finish, StoreError>> {
+        Box::pin(async move {
+            let id = cur.order.id;
+            self.sell(id).await?;
+            let holds = self.holds(id).await?;
+            let sold = cur.order.lines.iter().all(|line| {
+                holds
+                    .iter()
+                    .any(|(p, state)| p == &line.product && *state == HoldState::Sold)
+            });
+            if !sold {
+                return Ok(Finish::Unsold(holds));
+            }
+            Ok(
+                match self
+                    .advance(id, cur.version, Stage::Done, owner, None)
+                    .await?
+                {
+                    Some(done) => Finish::Done(done),
+                    None => Finish::Moved,
+                },
+            )
+        })
+    }
 
     /// Orders whose checkout has not finished.
     fn open_orders(&self) -> BoxFuture<'_, Result<Vec<StoredOrder>, StoreError>>;

@@ -124,6 +124,53 @@ impl Actor for Product {
         Flow::Continue
     }
 
+    /// Reservations queued together go to the store in one call (one write connection taken
+    /// once, one read of the stock left); the other asks follow one by one.
+    const MAX_TURN: usize = 64;
+
+    async fn handle_many(&mut self, id: &ProductId, asks: Vec<Ask>, cx: &Cx<Self>) -> Flow {
+        let mut replies = Vec::new();
+        let mut holds = Vec::new();
+        let mut others = Vec::new();
+        for ask in asks {
+            match ask {
+                Ask::Reserve { order, qty, reply } => {
+                    holds.push((order, qty));
+                    replies.push(reply);
+                }
+                other => others.push(other),
+            }
+        }
+        if !holds.is_empty() {
+            let answers = cx.env.reserve_many(id, &holds).await;
+            // Stock only goes down while they are tried: the least left is the latest.
+            let least = answers
+                .iter()
+                .filter_map(|a| match a {
+                    Ok(
+                        Reservation::Held { left }
+                        | Reservation::AlreadyHeld { left }
+                        | Reservation::Sold { left }
+                        | Reservation::OutOfStock { left },
+                    ) => Some(*left),
+                    _ => None,
+                })
+                .min();
+            if let Some(left) = least {
+                self.set_stock(left);
+            }
+            for (reply, answer) in replies.into_iter().zip(answers) {
+                let _ = reply.send(answer.map_err(|e| e.on(&cx.node)));
+            }
+        }
+        for ask in others {
+            if let Flow::Stop = self.handle(id, ask, cx).await {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
+    }
+
     fn refuse(ask: Ask, refused: ShardError) {
         match ask {
             Ask::Quote(reply) => drop(reply.send(Err(refused))),

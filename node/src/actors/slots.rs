@@ -161,6 +161,27 @@ impl<A: Actor> Slots<A> {
         Next::Done
     }
 
+    /// The messages at the front of `key`'s queue, up to the first surrender and at most `max`,
+    /// taken out for its running actor's turn.
+    pub fn take_msgs(&self, key: &A::Key, max: usize) -> Vec<A::Msg> {
+        let mut shard = self.shard(key);
+        let Some(slot) = shard.get_mut(key) else {
+            return Vec::new();
+        };
+        let mut msgs = Vec::new();
+        while msgs.len() < max {
+            match slot.queue.pop_front() {
+                Some(Envelope::Msg(msg)) => msgs.push(msg),
+                Some(surrender) => {
+                    slot.queue.push_front(surrender);
+                    break;
+                }
+                None => break,
+            }
+        }
+        msgs
+    }
+
     /// Removes `key`'s running slot (its actor stopped); the messages still queued, for the
     /// caller to drop unanswered (their askers ask again and meet a fresh actor).
     pub fn remove(&self, key: &A::Key) -> VecDeque<Envelope<A>> {

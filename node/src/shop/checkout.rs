@@ -137,38 +137,46 @@ impl Checkout {
     }
 
     /// Checks the order, stores it (the ack), and starts its job. The same id again answers
-    /// the stored order and starts nothing new.
+    /// the stored order (`create_order` returns it) and starts nothing new.
     pub async fn submit(&self, mut new: NewOrder) -> Result<Order, ShardError> {
         if new.customer.trim().is_empty() {
             new.customer = GUEST.to_string();
         }
         new.validate()?;
         let store = &self.shared.store;
-        if let Some(existing) = store
-            .order(new.id)
-            .await
-            .map_err(|e| e.on(&self.shared.me))?
-        {
-            self.ensure_job(existing.clone());
-            return Ok(existing.order);
-        }
         let mut total = 0u64;
         for line in &new.lines {
-            let (product, left) = store
+            let refused = match store
                 .product(&line.product)
                 .await
                 .map_err(|e| e.on(&self.shared.me))?
-                .ok_or_else(|| ShardError::UnknownProduct {
+            {
+                None => ShardError::UnknownProduct {
                     id: line.product.clone(),
-                })?;
-            if line.qty > left {
-                return Err(ShardError::OutOfStock {
+                },
+                Some((_, left)) if line.qty > left => ShardError::OutOfStock {
                     product: line.product.clone(),
                     wanted: line.qty,
                     left,
-                });
-            }
-            total += product.price_cents * u64::from(line.qty);
+                },
+                Some((product, _)) => {
+                    total += product.price_cents * u64::from(line.qty);
+                    continue;
+                }
+            };
+            // The same id again answers the stored order, whatever the stock says now (the
+            // common case, a new order, needs no read of it: storing it says).
+            return match store
+                .order(new.id)
+                .await
+                .map_err(|e| e.on(&self.shared.me))?
+            {
+                Some(existing) => {
+                    self.ensure_job(existing.clone());
+                    Ok(existing.order)
+                }
+                None => Err(refused),
+            };
         }
         let stored = store
             .create_order(&new, total, &self.shared.me)

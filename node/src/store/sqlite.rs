@@ -1,8 +1,9 @@
 //! The SQLite backend: one file shared by every node on the machine, WAL, synchronous=NORMAL,
-//! busy_timeout 5 s, every write one statement. Two write connections per process: one for
-//! the shop, one for the membership (heartbeats must never queue behind shop writes); reads go
-//! through a small pool of their own. The membership's SQL is in `sqlite_members.rs`, the
-//! shop's in `sqlite_shop.rs`.
+//! every write one statement. The shop writes through `WRITERS` connections of its own that
+//! wait for the write lock themselves (`sqlite_conns.rs`: SQLite's busy handler made the
+//! shop's tail); the membership writes through one more, busy_timeout 5 s (heartbeats must
+//! never queue behind shop writes); reads go through `READERS` connections. The membership's
+//! SQL is in `sqlite_members.rs`, the shop's in `sqlite_shop.rs` and `sqlite_books.rs`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,24 +13,27 @@ use std::time::Duration;
 use ringshop_shared::NodeId;
 use ringshop_shared::wire::{MemberStatus, Membership};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Connection};
 
 use ringshop_shared::{NewOrder, Order, OrderId, Product, ProductId, Stage};
 
+use super::sqlite_conns::{Conns, LOCK_WAIT};
 use super::sqlite_migrations::{MIGRATIONS, latest};
 use super::{
-    Audit, BoxFuture, Change, Clock, Joined, Millis, Reservation, Store, StoreError, StoredOrder,
-    now_ms,
+    Audit, BoxFuture, Change, Clock, Finish, Joined, Millis, Reservation, Store, StoreError,
+    StoredOrder, now_ms,
 };
 use super::{HoldState, OrderAudit, StrayHold};
 use crate::shop::catalog::Entry;
 
 pub struct SqliteStore {
     path: PathBuf,
-    pub(super) writer: SqlitePool,
+    pub(super) writer: Conns,
     pub(super) members: SqlitePool,
-    pub(super) reader: SqlitePool,
+    pub(super) reader: Conns,
     clock: Clock,
 }
 
@@ -40,6 +44,11 @@ const SQLITE_CORRUPT: &str = "11";
 const SQLITE_BUSY: &str = "5";
 const SQLITE_LOCKED: &str = "6";
 const SQLITE_BUSY_SNAPSHOT: &str = "517";
+
+/// How many connections the shop's writes of one node share (each write is one statement in
+/// autocommit, so more than one lets a node's writes overlap their round trips), and its reads.
+const WRITERS: usize = 2;
+const READERS: usize = 2;
 
 /// How long a node waits out a database that other nodes keep busy while it opens it.
 const OPEN_PATIENCE: Duration = Duration::from_secs(30);
@@ -84,30 +93,37 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5));
         let open_error = |e: sqlx::Error| classify(&path, e);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
+        let connect = |options: SqliteConnectOptions, n: usize| async move {
+            let mut conns = Vec::with_capacity(n);
+            for _ in 0..n {
+                conns.push(options.connect().await?);
+            }
+            Ok::<_, sqlx::Error>(conns)
+        };
+        // Writes wait for the write lock in short steps (`sqlite_conns::locked!`).
+        let mut writers = connect(options.clone().busy_timeout(LOCK_WAIT), WRITERS)
             .await
             .map_err(open_error)?;
-        let store_for_migrations = SqliteStore {
-            path: path.clone(),
-            reader: writer.clone(),
-            members: writer.clone(),
-            writer,
-            clock: Clock::own(),
-        };
-        store_for_migrations.migrate().await?;
+        if let Some(first) = writers.first_mut() {
+            migrate(first, &path).await?;
+        }
         let pool = |n| {
             SqlitePoolOptions::new()
                 .max_connections(n)
+                // No ping before each statement: a round trip to the connection's thread each.
+                .test_before_acquire(false)
                 .connect_with(options.clone())
         };
         let members = pool(1).await.map_err(open_error)?;
-        let reader = pool(2).await.map_err(open_error)?;
+        let readers = connect(options.clone(), READERS)
+            .await
+            .map_err(open_error)?;
         Ok(SqliteStore {
-            reader,
+            path,
+            writer: Conns::new(writers),
             members,
-            ..store_for_migrations
+            reader: Conns::new(readers),
+            clock: Clock::own(),
         })
     }
 
@@ -129,51 +145,47 @@ impl SqliteStore {
     /// SQLite's own consistency check of the whole file: "ok", or what is wrong.
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
         sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(&self.reader)
+            .fetch_one(&mut *self.reader.get().await)
             .await
             .map_err(query_error("checking the file"))
     }
+}
 
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let err = |e: sqlx::Error| classify(&self.path, e);
-        // The write lock first, so a second node starting now waits instead of racing.
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(err)?;
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+/// Brings the schema up to date, on the writer's connection before its task starts.
+async fn migrate(conn: &mut SqliteConnection, path: &Path) -> Result<(), StoreError> {
+    let err = |e: sqlx::Error| classify(path, e);
+    // The write lock first, so a second node starting now waits instead of racing.
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(err)?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+    let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(err)?;
+    if current > latest() {
+        return Err(StoreError::TooNew {
+            db: path.display().to_string(),
+            found: current,
+            known: latest(),
+        });
+    }
+    // A plain loop, not a filter closure: the future stays Send (a node may open its
+    // store on a spawned task).
+    for (version, sql) in MIGRATIONS {
+        if *version <= current {
+            continue;
+        }
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(err)?;
+        sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
+            .bind(version)
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        let current: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version")
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(err)?;
-        if current > latest() {
-            return Err(StoreError::TooNew {
-                db: self.path.display().to_string(),
-                found: current,
-                known: latest(),
-            });
-        }
-        // A plain loop, not a filter closure: the future stays Send (a node may open its
-        // store on a spawned task).
-        for (version, sql) in MIGRATIONS {
-            if *version <= current {
-                continue;
-            }
-            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(err)?;
-            sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
-                .bind(version)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            tracing::info!(path = %self.path.display(), version, "migrated");
-        }
-        tx.commit().await.map_err(err)
+        tracing::info!(path = %path.display(), version, "migrated");
     }
+    tx.commit().await.map_err(err)
 }
 
 /// Turns a driver error into one that names the file and the fix.
@@ -305,6 +317,14 @@ impl Store for SqliteStore {
         self.shop(self.reserve_impl(order, product, qty))
     }
 
+    fn reserve_many<'a>(
+        &'a self,
+        product: &'a ProductId,
+        asks: &'a [(OrderId, u32)],
+    ) -> BoxFuture<'a, Vec<Result<Reservation, StoreError>>> {
+        Box::pin(self.reserve_many_impl(product, asks))
+    }
+
     fn release<'a>(
         &'a self,
         order: OrderId,
@@ -339,6 +359,14 @@ impl Store for SqliteStore {
         reason: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Option<StoredOrder>, StoreError>> {
         self.shop(self.advance_impl(id, version, to, owner, reason))
+    }
+
+    fn finish<'a>(
+        &'a self,
+        cur: &'a StoredOrder,
+        owner: &'a NodeId,
+    ) -> BoxFuture<'a, Result<Finish, StoreError>> {
+        self.shop(self.finish_impl(cur, owner))
     }
 
     fn open_orders(&self) -> BoxFuture<'_, Result<Vec<StoredOrder>, StoreError>> {

@@ -6,8 +6,12 @@
 use ringshop_shared::{OrderId, ProductId, Stage};
 use sqlx::Row;
 
-use super::sqlite::{SqliteStore, query_error};
 use std::time::Duration;
+
+use sqlx::sqlite::SqliteConnection;
+
+use super::sqlite::{SqliteStore, query_error};
+use super::sqlite_conns::locked;
 
 use super::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
 
@@ -31,104 +35,57 @@ fn units(n: i64) -> u32 {
     n.clamp(0, i64::from(u32::MAX)) as u32
 }
 
-impl SqliteStore {
-    pub(super) async fn reserve_impl(
-        &self,
-        order: OrderId,
-        product: &ProductId,
-        qty: u32,
-    ) -> Result<Reservation, StoreError> {
-        const WHAT: &str = "reserving stock";
-        let inserted = sqlx::query(
-            "INSERT INTO reservations (order_id, product, qty, state, held_ms)
-             VALUES (?1, ?2, ?3, 'held', ?4)
-             ON CONFLICT (order_id, product) DO NOTHING",
-        )
-        .bind(order.to_string())
-        .bind(product.as_str())
-        .bind(i64::from(qty))
-        .bind(self.now())
-        .execute(&self.writer)
-        .await;
-        let fresh = match inserted {
-            Ok(done) => done.rows_affected() == 1,
-            Err(e) => {
-                return match raised(&e) {
-                    Some("no open order line") => Ok(Reservation::NoOpenOrder),
-                    Some("unknown product") => Ok(Reservation::UnknownProduct),
-                    Some("out of stock") => {
-                        let (left, _) = self.hold_of(order, product).await?.unwrap_or((0, None));
-                        Ok(Reservation::OutOfStock { left })
-                    }
-                    _ => Err(query_error(WHAT)(e)),
-                };
-            }
-        };
-        let Some((left, state)) = self.hold_of(order, product).await? else {
-            return Ok(Reservation::UnknownProduct);
-        };
-        if fresh {
-            return Ok(Reservation::Held { left });
-        }
-        match state {
-            Some(HoldState::Held) => Ok(Reservation::AlreadyHeld { left }),
-            Some(HoldState::Released) => Ok(Reservation::Released),
-            Some(HoldState::Sold) => Ok(Reservation::Sold { left }),
-            None => Err(StoreError::Query {
-                what: WHAT,
-                reason: format!("order {order} neither took nor had a hold on {product}"),
-            }),
-        }
-    }
+/// The product's stock left and the order's hold on it; None if there is no such product.
+async fn hold_of(
+    c: &mut SqliteConnection,
+    order: OrderId,
+    product: &ProductId,
+) -> Result<Option<(u32, Option<HoldState>)>, StoreError> {
+    const WHAT: &str = "reading a hold";
+    // On the writer's connection, right after its write.
+    let row = sqlx::query(
+        "SELECT p.stock_left, r.state FROM products p
+         LEFT JOIN reservations r ON r.product = p.id AND r.order_id = ?1
+         WHERE p.id = ?2",
+    )
+    .bind(order.to_string())
+    .bind(product.as_str())
+    .fetch_optional(c)
+    .await
+    .map_err(query_error(WHAT))?;
+    let Some(row) = row else { return Ok(None) };
+    let left: i64 = row.try_get(0).map_err(query_error(WHAT))?;
+    let state: Option<String> = row.try_get(1).map_err(query_error(WHAT))?;
+    let state = match state {
+        Some(s) => Some(HoldState::parse(&s).ok_or_else(|| malformed(WHAT, "state"))?),
+        None => None,
+    };
+    Ok(Some((units(left), state)))
+}
 
-    /// The product's stock left and the order's hold on it; None if there is no such product.
-    async fn hold_of(
-        &self,
-        order: OrderId,
-        product: &ProductId,
-    ) -> Result<Option<(u32, Option<HoldState>)>, StoreError> {
-        const WHAT: &str = "reading a hold";
-        // From the writer: it has just written, and a reader could lag by nothing but this.
-        let row = sqlx::query(
-            "SELECT p.stock_left, r.state FROM products p
-             LEFT JOIN reservations r ON r.product = p.id AND r.order_id = ?1
-             WHERE p.id = ?2",
-        )
-        .bind(order.to_string())
-        .bind(product.as_str())
-        .fetch_optional(&self.writer)
-        .await
-        .map_err(query_error(WHAT))?;
-        let Some(row) = row else { return Ok(None) };
-        let left: i64 = row.try_get(0).map_err(query_error(WHAT))?;
-        let state: Option<String> = row.try_get(1).map_err(query_error(WHAT))?;
-        let state = match state {
-            Some(s) => Some(HoldState::parse(&s).ok_or_else(|| malformed(WHAT, "state"))?),
-            None => None,
-        };
-        Ok(Some((units(left), state)))
+/// What an order's earlier hold on a product says, when inserting it again changed nothing.
+fn earlier(
+    order: OrderId,
+    product: &ProductId,
+    left: u32,
+    state: Option<HoldState>,
+) -> Result<Reservation, StoreError> {
+    match state {
+        Some(HoldState::Held) => Ok(Reservation::AlreadyHeld { left }),
+        Some(HoldState::Released) => Ok(Reservation::Released),
+        Some(HoldState::Sold) => Ok(Reservation::Sold { left }),
+        None => Err(StoreError::Query {
+            what: "reserving stock",
+            reason: format!("order {order} neither took nor had a hold on {product}"),
+        }),
     }
+}
 
-    pub(super) async fn release_impl(
-        &self,
-        order: OrderId,
-        product: &ProductId,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE reservations SET state = 'released'
-             WHERE order_id = ?1 AND product = ?2 AND state = 'held'",
-        )
-        .bind(order.to_string())
-        .bind(product.as_str())
-        .execute(&self.writer)
-        .await
-        .map_err(query_error("releasing stock"))?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    pub(super) async fn sell_impl(&self, order: OrderId) -> Result<u64, StoreError> {
-        // All or nothing: every line of the paying order held or sold, or no row changes.
-        let done = sqlx::query(
+/// Sells every held line of the paying order, all or nothing: only while the order is paying
+/// and every line of it is held or sold; otherwise no row changes. How many rows it sold.
+pub(super) async fn sell(c: &mut SqliteConnection, order: OrderId) -> Result<u64, sqlx::Error> {
+    let done = locked!(
+        sqlx::query(
             "UPDATE reservations SET state = 'sold'
              WHERE order_id = ?1 AND state = 'held'
                AND EXISTS (SELECT 1 FROM orders o WHERE o.id = ?1 AND o.stage = 'paying'
@@ -137,35 +94,185 @@ impl SqliteStore {
                        = length(o.lines) - length(replace(o.lines, ',', '')) + 1)",
         )
         .bind(order.to_string())
-        .execute(&self.writer)
-        .await
-        .map_err(query_error("recording a sale"))?;
-        Ok(done.rows_affected())
+        .execute(&mut *c)
+    )?;
+    Ok(done.rows_affected())
+}
+
+/// The order's holds, read on a write connection so a job reads its own sale at once.
+pub(super) async fn holds(
+    c: &mut SqliteConnection,
+    order: OrderId,
+) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
+    const WHAT: &str = "reading an order's holds";
+    let rows =
+        sqlx::query("SELECT product, state FROM reservations WHERE order_id = ?1 ORDER BY product")
+            .bind(order.to_string())
+            .fetch_all(c)
+            .await
+            .map_err(query_error(WHAT))?;
+    rows.iter()
+        .map(|r| {
+            let product: String = r.try_get(0).map_err(query_error(WHAT))?;
+            let state: String = r.try_get(1).map_err(query_error(WHAT))?;
+            Ok((
+                ProductId::new(product).map_err(|_| malformed(WHAT, "product"))?,
+                HoldState::parse(&state).ok_or_else(|| malformed(WHAT, "state"))?,
+            ))
+        })
+        .collect()
+}
+
+impl SqliteStore {
+    pub(super) async fn reserve_impl(
+        &self,
+        order: OrderId,
+        product: &ProductId,
+        qty: u32,
+    ) -> Result<Reservation, StoreError> {
+        const WHAT: &str = "reserving stock";
+        let now = self.now();
+        let mut writer = self.writer.get().await;
+        let c = &mut *writer;
+        let inserted = locked!(
+            sqlx::query(
+                "INSERT INTO reservations (order_id, product, qty, state, held_ms)
+                 VALUES (?1, ?2, ?3, 'held', ?4)
+                 ON CONFLICT (order_id, product) DO NOTHING",
+            )
+            .bind(order.to_string())
+            .bind(product.as_str())
+            .bind(i64::from(qty))
+            .bind(now)
+            .execute(&mut *c)
+        );
+        let fresh = match inserted {
+            Ok(done) => done.rows_affected() == 1,
+            Err(e) => {
+                return match raised(&e) {
+                    Some("no open order line") => Ok(Reservation::NoOpenOrder),
+                    Some("unknown product") => Ok(Reservation::UnknownProduct),
+                    Some("out of stock") => {
+                        let (left, _) = hold_of(c, order, product).await?.unwrap_or((0, None));
+                        Ok(Reservation::OutOfStock { left })
+                    }
+                    _ => Err(query_error(WHAT)(e)),
+                };
+            }
+        };
+        let Some((left, state)) = hold_of(c, order, product).await? else {
+            return Ok(Reservation::UnknownProduct);
+        };
+        if fresh {
+            return Ok(Reservation::Held { left });
+        }
+        earlier(order, product, left, state)
+    }
+
+    /// `Store::reserve_many` on one write connection: one insert per ask, then one read of the
+    /// stock left for all the asks that took a hold or found too little.
+    pub(super) async fn reserve_many_impl(
+        &self,
+        product: &ProductId,
+        asks: &[(OrderId, u32)],
+    ) -> Vec<Result<Reservation, StoreError>> {
+        const WHAT: &str = "reserving stock";
+        /// What one insert came to; the first two wait for the stock left at the end.
+        enum Tried {
+            Held,
+            Short,
+            Known(Result<Reservation, StoreError>),
+        }
+        let now = self.now();
+        let mut writer = self.writer.get().await;
+        let c = &mut *writer;
+        let mut tried = Vec::with_capacity(asks.len());
+        for (order, qty) in asks {
+            let inserted = locked!(
+                sqlx::query(
+                    "INSERT INTO reservations (order_id, product, qty, state, held_ms)
+                     VALUES (?1, ?2, ?3, 'held', ?4)
+                     ON CONFLICT (order_id, product) DO NOTHING",
+                )
+                .bind(order.to_string())
+                .bind(product.as_str())
+                .bind(i64::from(*qty))
+                .bind(now)
+                .execute(&mut *c)
+            );
+            tried.push(match inserted {
+                Ok(done) if done.rows_affected() == 1 => Tried::Held,
+                // Held, released or sold before: read which.
+                Ok(_) => Tried::Known(match hold_of(c, *order, product).await {
+                    Ok(Some((left, state))) => earlier(*order, product, left, state),
+                    Ok(None) => Ok(Reservation::UnknownProduct),
+                    Err(e) => Err(e),
+                }),
+                Err(e) => match raised(&e) {
+                    Some("out of stock") => Tried::Short,
+                    Some("no open order line") => Tried::Known(Ok(Reservation::NoOpenOrder)),
+                    Some("unknown product") => Tried::Known(Ok(Reservation::UnknownProduct)),
+                    _ => Tried::Known(Err(query_error(WHAT)(e))),
+                },
+            });
+        }
+        let waiting = tried
+            .iter()
+            .any(|t| matches!(t, Tried::Held | Tried::Short));
+        let left = if waiting {
+            sqlx::query_scalar::<_, i64>("SELECT stock_left FROM products WHERE id = ?1")
+                .bind(product.as_str())
+                .fetch_optional(&mut *c)
+                .await
+                .map_err(query_error(WHAT))
+        } else {
+            Ok(None)
+        };
+        tried
+            .into_iter()
+            .map(|t| match (t, &left) {
+                (Tried::Known(answer), _) => answer,
+                (_, Err(e)) => Err(e.clone()),
+                (_, Ok(None)) => Ok(Reservation::UnknownProduct),
+                (Tried::Held, Ok(Some(left))) => Ok(Reservation::Held { left: units(*left) }),
+                (Tried::Short, Ok(Some(left))) => {
+                    Ok(Reservation::OutOfStock { left: units(*left) })
+                }
+            })
+            .collect()
+    }
+
+    pub(super) async fn release_impl(
+        &self,
+        order: OrderId,
+        product: &ProductId,
+    ) -> Result<bool, StoreError> {
+        let mut writer = self.writer.get().await;
+        let c = &mut *writer;
+        let done = locked!(
+            sqlx::query(
+                "UPDATE reservations SET state = 'released'
+                 WHERE order_id = ?1 AND product = ?2 AND state = 'held'",
+            )
+            .bind(order.to_string())
+            .bind(product.as_str())
+            .execute(&mut *c)
+        )
+        .map_err(query_error("releasing stock"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn sell_impl(&self, order: OrderId) -> Result<u64, StoreError> {
+        sell(&mut *self.writer.get().await, order)
+            .await
+            .map_err(query_error("recording a sale"))
     }
 
     pub(super) async fn holds_impl(
         &self,
         order: OrderId,
     ) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
-        const WHAT: &str = "reading an order's holds";
-        // From the writer, so a job reads its own sale at once.
-        let rows = sqlx::query(
-            "SELECT product, state FROM reservations WHERE order_id = ?1 ORDER BY product",
-        )
-        .bind(order.to_string())
-        .fetch_all(&self.writer)
-        .await
-        .map_err(query_error(WHAT))?;
-        rows.iter()
-            .map(|r| {
-                let product: String = r.try_get(0).map_err(query_error(WHAT))?;
-                let state: String = r.try_get(1).map_err(query_error(WHAT))?;
-                Ok((
-                    ProductId::new(product).map_err(|_| malformed(WHAT, "product"))?,
-                    HoldState::parse(&state).ok_or_else(|| malformed(WHAT, "state"))?,
-                ))
-            })
-            .collect()
+        holds(&mut *self.writer.get().await, order).await
     }
 
     pub(super) async fn stray_holds_impl(
@@ -184,7 +291,7 @@ impl SqliteStore {
         )
         .bind(held_before)
         .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error(WHAT))?;
         rows.iter()
@@ -215,17 +322,20 @@ impl SqliteStore {
         older_than: Duration,
     ) -> Result<bool, StoreError> {
         let held_before = self.now().saturating_sub(millis(older_than));
-        let done = sqlx::query(
-            "UPDATE reservations SET state = 'released'
-             WHERE order_id = ?1 AND product = ?2 AND state = 'held' AND held_ms < ?3
-               AND NOT EXISTS (SELECT 1 FROM orders o
-                               WHERE o.id = ?1 AND o.stage NOT IN ('done', 'failed'))",
+        let mut writer = self.writer.get().await;
+        let c = &mut *writer;
+        let done = locked!(
+            sqlx::query(
+                "UPDATE reservations SET state = 'released'
+                 WHERE order_id = ?1 AND product = ?2 AND state = 'held' AND held_ms < ?3
+                   AND NOT EXISTS (SELECT 1 FROM orders o
+                                   WHERE o.id = ?1 AND o.stage NOT IN ('done', 'failed'))",
+            )
+            .bind(order.to_string())
+            .bind(product.as_str())
+            .bind(held_before)
+            .execute(&mut *c)
         )
-        .bind(order.to_string())
-        .bind(product.as_str())
-        .bind(held_before)
-        .execute(&self.writer)
-        .await
         .map_err(query_error("giving back a stray hold"))?;
         Ok(done.rows_affected() > 0)
     }
@@ -245,7 +355,7 @@ impl SqliteStore {
                                 AND instr(',' || o.lines, ',' || p.id || ':') > 0), 0)
              FROM products p ORDER BY p.id",
         )
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error(WHAT))?;
         let e = query_error(WHAT);
@@ -275,7 +385,7 @@ impl SqliteStore {
                     COALESCE(SUM(stage = 'done'), 0), COALESCE(SUM(stage = 'failed'), 0)
              FROM orders",
         )
-        .fetch_one(&self.reader)
+        .fetch_one(&mut *self.reader.get().await)
         .await
         .map_err(query_error(WHAT))?;
         let n = |i: usize| {
@@ -303,7 +413,7 @@ impl SqliteStore {
              FROM orders WHERE id = ?1",
         )
         .bind(order.to_string())
-        .execute(&self.writer)
+        .execute(&mut *self.writer.get().await)
         .await
         .expect("the order fails, keeping its holds");
     }
@@ -313,7 +423,7 @@ impl SqliteStore {
     pub(crate) async fn forget_order(&self, order: OrderId) {
         sqlx::query("DELETE FROM orders WHERE id = ?1")
             .bind(order.to_string())
-            .execute(&self.writer)
+            .execute(&mut *self.writer.get().await)
             .await
             .expect("the order row goes");
     }
@@ -321,7 +431,7 @@ impl SqliteStore {
     /// Runs `sql` as a writer that ignores this code's rules would; the database's refusal.
     pub(crate) async fn try_sql(&self, sql: &str) -> Result<(), String> {
         sqlx::raw_sql(sql)
-            .execute(&self.writer)
+            .execute(&mut *self.writer.get().await)
             .await
             .map(drop)
             .map_err(|e| raised(&e).map_or_else(|| e.to_string(), str::to_string))

@@ -58,7 +58,7 @@ impl SqliteStore {
         }
         let holder = sqlx::query("SELECT addr, heartbeat_ms FROM members WHERE name = ?1")
             .bind(name.as_str())
-            .fetch_one(&self.reader)
+            .fetch_one(&mut *self.reader.get().await)
             .await
             .map_err(query_error("reading who holds a name"))?;
         let addr: String = holder
@@ -203,7 +203,7 @@ impl SqliteStore {
 
     pub(super) async fn epoch_impl(&self) -> Result<u64, StoreError> {
         let epoch: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'epoch'")
-            .fetch_one(&self.reader)
+            .fetch_one(&mut *self.reader.get().await)
             .await
             .map_err(query_error("reading the epoch"))?;
         Ok(epoch.max(0) as u64)
@@ -218,7 +218,7 @@ impl SqliteStore {
              FROM meta LEFT JOIN members m ON 1 = 1
              WHERE meta.key = 'epoch' ORDER BY m.name",
         )
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error("reading the members"))?;
         let mut membership = Membership::default();
@@ -246,7 +246,7 @@ impl SqliteStore {
         )
         .bind(i64::try_from(epoch).unwrap_or(i64::MAX))
         .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error("reading the membership log"))?;
         rows.iter()

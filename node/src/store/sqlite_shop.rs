@@ -4,27 +4,75 @@
 
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+
 use super::columns::{ORDER_COLUMNS, encode_lines, order_from_row, product_from_row};
 use super::sqlite::{SqliteStore, query_error};
-use super::{StoreError, StoredOrder};
+use super::sqlite_books::{holds, sell};
+use super::sqlite_conns::locked;
+use super::{Finish, StoreError, StoredOrder};
+
+const ADVANCE: &str = "moving an order on";
+
+/// The order's compare-and-set: moves it to `to` (and to `owner`, at `now`) if it is still at
+/// `version` and open; its new row, or None if it was not.
+async fn advance(
+    c: &mut SqliteConnection,
+    id: OrderId,
+    version: u64,
+    to: Stage,
+    owner: &NodeId,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<Option<SqliteRow>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
+             updated_ms = ?6, version = version + 1
+         WHERE id = ?1 AND version = ?2 AND stage NOT IN ('done', 'failed')
+         RETURNING {ORDER_COLUMNS}"
+    );
+    locked!(
+        sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(version as i64)
+            .bind(to.as_str())
+            .bind(owner.as_str())
+            .bind(reason)
+            .bind(now)
+            .fetch_optional(&mut *c)
+    )
+}
+
+/// Whether SQLite refused the statement by a constraint (here: a trigger's RAISE).
+fn refused(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == SQLITE_CONSTRAINT)
+}
+
+/// SQLite's primary result code for a refused constraint (a trigger's RAISE(ABORT) is 1811).
+const SQLITE_CONSTRAINT: i32 = 19;
 use crate::shop::catalog::Entry;
 
 impl SqliteStore {
     pub(super) async fn seed_impl(&self, entries: &[Entry]) -> Result<(), StoreError> {
+        let mut writer = self.writer.get().await;
         for e in entries {
-            sqlx::query(
-                "INSERT INTO products (id, name, category, price_cents, initial, stock_left)
+            locked!(
+                sqlx::query(
+                    "INSERT INTO products (id, name, category, price_cents, initial, stock_left)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name,
                      category = excluded.category, price_cents = excluded.price_cents",
+                )
+                .bind(e.product.id.as_str())
+                .bind(&e.product.name)
+                .bind(&e.product.category)
+                .bind(e.product.price_cents as i64)
+                .bind(i64::from(e.stock))
+                .execute(&mut *writer)
             )
-            .bind(e.product.id.as_str())
-            .bind(&e.product.name)
-            .bind(&e.product.category)
-            .bind(e.product.price_cents as i64)
-            .bind(i64::from(e.stock))
-            .execute(&self.writer)
-            .await
             .map_err(query_error("seeding the catalog"))?;
         }
         Ok(())
@@ -32,7 +80,7 @@ impl SqliteStore {
 
     pub(super) async fn products_impl(&self) -> Result<Vec<(Product, u32)>, StoreError> {
         let rows = sqlx::query("SELECT id, name, category, price_cents, stock_left FROM products ORDER BY category, id")
-            .fetch_all(&self.reader)
+            .fetch_all(&mut *self.reader.get().await)
             .await
             .map_err(query_error("listing products"))?;
         rows.iter().map(product_from_row).collect()
@@ -46,7 +94,7 @@ impl SqliteStore {
             "SELECT id, name, category, price_cents, stock_left FROM products WHERE id = ?1",
         )
         .bind(id.as_str())
-        .fetch_optional(&self.reader)
+        .fetch_optional(&mut *self.reader.get().await)
         .await
         .map_err(query_error("reading a product"))?;
         row.as_ref().map(product_from_row).transpose()
@@ -58,39 +106,43 @@ impl SqliteStore {
         total_cents: u64,
         owner: &NodeId,
     ) -> Result<StoredOrder, StoreError> {
-        sqlx::query(
-            "INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, 'accepted', ?5, ?6, ?6) ON CONFLICT (id) DO NOTHING",
+        const WHAT: &str = "storing an order";
+        let (id, lines, now) = (order.id.to_string(), encode_lines(&order.lines), self.now());
+        let mut writer = self.writer.get().await;
+        // The new row, or nothing when the id is stored already: then the stored one.
+        let created = locked!(
+            sqlx::query(&format!(
+                "INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, 'accepted', ?5, ?6, ?6) ON CONFLICT (id) DO NOTHING
+                 RETURNING {ORDER_COLUMNS}"
+            ))
+            .bind(id.as_str())
+            .bind(order.customer.as_str())
+            .bind(lines.as_str())
+            .bind(total_cents as i64)
+            .bind(owner.as_str())
+            .bind(now)
+            .fetch_optional(&mut *writer)
         )
-        .bind(order.id.to_string())
-        .bind(&order.customer)
-        .bind(encode_lines(&order.lines))
-        .bind(total_cents as i64)
-        .bind(owner.as_str())
-        .bind(self.now())
-        .execute(&self.writer)
-        .await
-        .map_err(query_error("storing an order"))?;
-        self.order_on(order.id, true)
-            .await?
-            .ok_or(StoreError::Query {
-                what: "storing an order",
-                reason: "the order was not there after it was stored".into(),
-            })
-    }
-
-    async fn order_on(&self, id: OrderId, writer: bool) -> Result<Option<StoredOrder>, StoreError> {
-        let pool = if writer { &self.writer } else { &self.reader };
-        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
-            .bind(id.to_string())
-            .fetch_optional(pool)
-            .await
-            .map_err(query_error("reading an order"))?;
-        row.as_ref().map(order_from_row).transpose()
+        .map_err(query_error(WHAT))?;
+        let row = match created {
+            Some(row) => row,
+            None => sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
+                .bind(id.as_str())
+                .fetch_one(&mut *writer)
+                .await
+                .map_err(query_error(WHAT))?,
+        };
+        order_from_row(&row)
     }
 
     pub(super) async fn order_impl(&self, id: OrderId) -> Result<Option<StoredOrder>, StoreError> {
-        self.order_on(id, false).await
+        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.reader.get().await)
+            .await
+            .map_err(query_error("reading an order"))?;
+        row.as_ref().map(order_from_row).transpose()
     }
 
     pub(super) async fn advance_impl(
@@ -101,29 +153,46 @@ impl SqliteStore {
         owner: &NodeId,
         reason: Option<&str>,
     ) -> Result<Option<StoredOrder>, StoreError> {
-        let row = sqlx::query(&format!(
-            "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
-                 updated_ms = ?6, version = version + 1
-             WHERE id = ?1 AND version = ?2 AND stage NOT IN ('done', 'failed')
-             RETURNING {ORDER_COLUMNS}"
-        ))
-        .bind(id.to_string())
-        .bind(version as i64)
-        .bind(to.as_str())
-        .bind(owner.as_str())
-        .bind(reason)
-        .bind(self.now())
-        .fetch_optional(&self.writer)
+        let now = self.now();
+        let row = advance(
+            &mut *self.writer.get().await,
+            id,
+            version,
+            to,
+            owner,
+            reason,
+            now,
+        )
         .await
-        .map_err(query_error("moving an order on"))?;
+        .map_err(query_error(ADVANCE))?;
         row.as_ref().map(order_from_row).transpose()
+    }
+
+    /// `Store::finish` in one hold of a write connection: sell, then the compare-and-set to
+    /// done, which migration 4's trigger refuses unless every line is sold (then the holds say
+    /// which is not).
+    pub(super) async fn finish_impl(
+        &self,
+        cur: &StoredOrder,
+        owner: &NodeId,
+    ) -> Result<Finish, StoreError> {
+        let (id, now) = (cur.order.id, self.now());
+        let mut writer = self.writer.get().await;
+        let c = &mut *writer;
+        sell(c, id).await.map_err(query_error("recording a sale"))?;
+        match advance(c, id, cur.version, Stage::Done, owner, None, now).await {
+            Ok(Some(row)) => Ok(Finish::Done(order_from_row(&row)?)),
+            Ok(None) => Ok(Finish::Moved),
+            Err(e) if refused(&e) => Ok(Finish::Unsold(holds(c, id).await?)),
+            Err(e) => Err(query_error(ADVANCE)(e)),
+        }
     }
 
     pub(super) async fn open_orders_impl(&self) -> Result<Vec<StoredOrder>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE stage NOT IN ('done', 'failed') ORDER BY created_ms"
         ))
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error("listing open orders"))?;
         rows.iter().map(order_from_row).collect()
@@ -140,7 +209,7 @@ impl SqliteStore {
         ))
         .bind(customer)
         .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error("listing orders"))?;
         rows.iter()

@@ -17,7 +17,7 @@ use ringshop_shared::{NodeId, Order, ProductId, ShardError, Stage};
 
 use super::Checkout;
 use crate::actors::product::Products;
-use crate::store::{HoldState, Reservation, StoredOrder};
+use crate::store::{Finish, HoldState, Reservation, StoredOrder};
 
 /// The wait after the first error in a row; it doubles with each further one, up to
 /// `RETRY_CAP`.
@@ -100,20 +100,27 @@ impl Checkout {
     /// Runs the order to a final stage, or until another node takes it or the node stops.
     pub(super) async fn job(&self, mut cur: StoredOrder) {
         let mut errors = 0u32;
+        // Whether this job itself just moved the order from accepted to reserving: then no
+        // line of it can have a hold yet (holds are taken only while reserving), and the
+        // reservations need not read them first.
+        let mut fresh = false;
         loop {
             if self.shared.shutdown.is_cancelled() {
                 return;
             }
-            let failure = match self.step(&cur).await {
+            let failure = match self.step(&cur, fresh).await {
                 Ok(Step::Moved(next)) if next.order.stage.is_final() => return,
                 Ok(Step::Moved(next)) => {
                     errors = 0;
+                    fresh =
+                        cur.order.stage == Stage::Accepted && next.order.stage == Stage::Reserving;
                     cur = next;
                     continue;
                 }
                 Ok(Step::Stop) => return,
                 Err(e) => e,
             };
+            fresh = false;
             errors = errors.saturating_add(1);
             let wait = backoff(errors);
             tracing::warn!(node = %self.shared.me, order = %cur.order.id, stage = %cur.order.stage,
@@ -144,39 +151,46 @@ impl Checkout {
         }
     }
 
-    async fn step(&self, cur: &StoredOrder) -> Result<Step, ShardError> {
+    async fn step(&self, cur: &StoredOrder, fresh: bool) -> Result<Step, ShardError> {
         // Claim it: from here every write checks that nobody else moved it meanwhile.
         if cur.order.node != self.shared.me {
             return self.advance(cur, cur.order.stage, None).await;
         }
         match cur.order.stage {
             Stage::Accepted => self.advance(cur, Stage::Reserving, None).await,
-            Stage::Reserving => match self.reserve_all(&cur.order).await {
+            Stage::Reserving => match self.reserve_all(&cur.order, fresh).await {
                 Ok(()) => self.advance(cur, Stage::Paying, None).await,
                 Err(Short::Fail(reason)) => self.fail(cur, &reason).await,
                 Err(Short::Retry(e)) => Err(e),
             },
             Stage::Paying => {
                 // A retried payment waits again; it decides as before (a function of the id).
-                tokio::select! {
-                    _ = tokio::time::sleep(self.shared.payment.delay) => {}
-                    _ = self.shared.shutdown.cancelled() => return Ok(Step::Stop),
+                let delay = self.shared.payment.delay;
+                if !delay.is_zero() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = self.shared.shutdown.cancelled() => return Ok(Step::Stop),
+                    }
                 }
                 if self.shared.payment.declines(cur.order.id) {
                     return self.fail(cur, "payment declined").await;
                 }
-                let store = &self.shared.store;
-                store
-                    .sell(cur.order.id)
+                let finished = self
+                    .shared
+                    .store
+                    .finish(cur, &self.shared.me)
                     .await
                     .map_err(|e| e.on(&self.shared.me))?;
-                let holds = store
-                    .holds(cur.order.id)
-                    .await
-                    .map_err(|e| e.on(&self.shared.me))?;
-                match unsold(&cur.order, &holds.into_iter().collect()) {
-                    None => self.advance(cur, Stage::Done, None).await,
-                    Some(reason) => self.fail(cur, &reason).await,
+                match finished {
+                    Finish::Done(done) => Ok(self.moved(done)),
+                    Finish::Moved => Ok(self.stopped(cur)),
+                    Finish::Unsold(holds) => {
+                        match unsold(&cur.order, &holds.into_iter().collect()) {
+                            Some(reason) => self.fail(cur, &reason).await,
+                            // Sold meanwhile (another job's sale): done is the next write.
+                            None => self.advance(cur, Stage::Done, None).await,
+                        }
+                    }
                 }
             }
             Stage::Done | Stage::Failed => Ok(Step::Stop),
@@ -197,16 +211,20 @@ impl Checkout {
             .await
             .map_err(|e| e.on(&self.shared.me))?;
         Ok(match next {
-            Some(n) => {
-                tracing::info!(node = %self.shared.me, order = %n.order.id, stage = %to, "order moved on");
-                self.publish(&n.order);
-                Step::Moved(n)
-            }
-            None => {
-                tracing::info!(node = %self.shared.me, order = %cur.order.id, "order taken over elsewhere; stopping here");
-                Step::Stop
-            }
+            Some(n) => self.moved(n),
+            None => self.stopped(cur),
         })
+    }
+
+    fn moved(&self, n: StoredOrder) -> Step {
+        tracing::info!(node = %self.shared.me, order = %n.order.id, stage = %n.order.stage, "order moved on");
+        self.publish(&n.order);
+        Step::Moved(n)
+    }
+
+    fn stopped(&self, cur: &StoredOrder) -> Step {
+        tracing::info!(node = %self.shared.me, order = %cur.order.id, "order taken over elsewhere; stopping here");
+        Step::Stop
     }
 
     /// Fails the order; the store gives back its holds in the same statement. Product actors
@@ -215,16 +233,20 @@ impl Checkout {
         self.advance(cur, Stage::Failed, Some(reason)).await
     }
 
-    /// Holds every line not held yet, on each product's owner.
-    async fn reserve_all(&self, order: &Order) -> Result<(), Short> {
-        let holds: HashMap<_, _> = self
-            .shared
-            .store
-            .holds(order.id)
-            .await
-            .map_err(|e| Short::Retry(e.on(&self.shared.me)))?
-            .into_iter()
-            .collect();
+    /// Holds every line not held yet, on each product's owner. `fresh`: the order has no holds
+    /// yet (this job has just started reserving it), so they are not read first.
+    async fn reserve_all(&self, order: &Order, fresh: bool) -> Result<(), Short> {
+        let holds: HashMap<_, _> = if fresh {
+            HashMap::new()
+        } else {
+            self.shared
+                .store
+                .holds(order.id)
+                .await
+                .map_err(|e| Short::Retry(e.on(&self.shared.me)))?
+                .into_iter()
+                .collect()
+        };
         for line in &order.lines {
             match holds.get(&line.product) {
                 Some(HoldState::Held | HoldState::Sold) => continue,

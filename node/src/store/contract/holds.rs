@@ -15,6 +15,7 @@ contract_tests!(
     a_hold_that_is_not_one_of_the_orders_lines_is_refused,
     release_gives_a_hold_back_once,
     no_statement_can_move_a_released_or_sold_hold,
+    reserving_many_answers_each_order_as_reserving_it_alone_would,
 );
 
 async fn holding_a_line_of_an_open_order_answers_held_and_the_stock_left(f: Fixture) {
@@ -148,4 +149,72 @@ async fn no_statement_can_move_a_released_or_sold_hold(f: Fixture) {
         assert_eq!(err, "a released or sold hold is final");
     }
     assert!(audit_of(&f, "mug").await.balanced());
+}
+
+async fn reserving_many_answers_each_order_as_reserving_it_alone_would(f: Fixture) {
+    let f = shop(f).await;
+    let fresh = placed(&f, &[("mug", 4)]).await;
+    let held = placed(&f, &[("mug", 3)]).await;
+    reserve(&f, held, "mug", 3).await; // 7 left
+    let too_many = placed(&f, &[("mug", 5)]).await;
+    let never_stored = OrderId::random();
+    let released = placed(&f, &[("mug", 2)]).await;
+    reserve(&f, released, "mug", 2).await;
+    assert!(
+        f.store
+            .release(released, &p("mug"))
+            .await
+            .expect("released")
+    );
+    let last = placed(&f, &[("mug", 1)]).await;
+    let asks = [
+        (fresh, 4),
+        (held, 3),
+        (too_many, 5), // 3 left after `fresh`
+        (never_stored, 1),
+        (released, 2),
+        (last, 1),
+    ];
+    let answers = f.store.reserve_many(&p("mug"), &asks).await;
+    let answers: Vec<Reservation> = answers
+        .into_iter()
+        .map(|a| a.expect("no store error"))
+        .collect();
+    // `left` is the stock at that ask or once all were tried (a batching backend): between
+    // the stock before the call (7) and after it (2).
+    let between = |left: u32| (2..=7).contains(&left);
+    assert!(
+        matches!(answers[0], Reservation::Held { left } if between(left)),
+        "{answers:?}"
+    );
+    assert!(
+        matches!(answers[1], Reservation::AlreadyHeld { left } if between(left)),
+        "{answers:?}"
+    );
+    assert!(
+        matches!(answers[2], Reservation::OutOfStock { left } if between(left)),
+        "{answers:?}"
+    );
+    assert_eq!(answers[3], Reservation::NoOpenOrder);
+    assert_eq!(answers[4], Reservation::Released);
+    assert!(
+        matches!(answers[5], Reservation::Held { left } if between(left)),
+        "{answers:?}"
+    );
+    let mug = audit_of(&f, "mug").await;
+    assert_eq!((mug.left, mug.held), (2, 8), "fresh 4 + held 3 + last 1");
+    assert!(mug.balanced());
+    assert_eq!(
+        f.store.reserve_many(&p("teapot"), &[]).await.len(),
+        0,
+        "nothing asked, nothing answered"
+    );
+    let unknown = f.store.reserve_many(&p("kettle"), &[(last, 1)]).await;
+    assert!(
+        matches!(
+            unknown.as_slice(),
+            [Ok(Reservation::UnknownProduct | Reservation::NoOpenOrder)]
+        ),
+        "{unknown:?}"
+    );
 }
