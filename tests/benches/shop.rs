@@ -1,9 +1,11 @@
 //! Shop throughput and recovery, printed (the tests hold correctness; this says how fast).
 //! Run with `cargo bench -p ringshop-tests --bench shop`.
 //!
-//! - orders/s: a 3-node in-process cluster, payment delay 0, 64 buyers at once, each placing
-//!   one-line orders and following each to `done`; counted over a fixed number of orders. Once
-//!   on SQLite (one file, WAL, synchronous=NORMAL), then on a throwaway PostgreSQL server on
+//! - orders/s: a 3-node cluster, payment delay 0, 64 buyers at once, each placing one-line
+//!   orders and following each to `done`; counted over a fixed number of orders. On SQLite
+//!   (one file, WAL, synchronous=NORMAL) three rounds each of in-process nodes and of node
+//!   processes (the built binary), interleaved, with the median; then, in process, on a
+//!   throwaway PostgreSQL server on
 //!   this machine, with `synchronous_commit` off (the same durability class as SQLite's
 //!   NORMAL: a crash of the machine may lose the last commits, never corrupt) and on (every
 //!   commit flushed), side by side. PostgreSQL is skipped, saying so, without its binaries.
@@ -24,6 +26,31 @@ const CATALOG: &str =
     "mug,Mug,tea,1200,100000\nlamp,Lamp,home,4500,100000\npen,Pen,books,900,100000\n";
 const ORDERS: usize = 2_000;
 const IN_FLIGHT: usize = 64;
+/// Rounds of the SQLite checkout throughput, per side.
+const ROUNDS: usize = 3;
+
+/// Where the bench's three nodes run.
+#[derive(Clone, Copy, Debug)]
+enum Nodes {
+    InProcess,
+    Processes,
+}
+
+impl std::fmt::Display for Nodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Nodes::InProcess => "3 in-process nodes",
+            Nodes::Processes => "3 node processes",
+        })
+    }
+}
+
+/// One throughput run.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    orders: f64,
+    p99_ms: f64,
+}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -38,12 +65,33 @@ fn main() {
             "anchor: SQLite on this machine, one connection, WAL, synchronous=NORMAL: {raw:.0} \
              single-statement writes/s\n"
         );
-        let orders = throughput("SQLite (WAL, synchronous=NORMAL)", shop()).await;
-        println!(
-            "  = {:.1} raw single-statement writes' time per order ({:.3} of the raw rate)\n",
-            raw / orders,
-            orders / raw
-        );
+        // In-process nodes and node processes (the built binary, as users run it), in
+        // interleaved rounds: this machine is shared, so one round says little.
+        let mut sides = [(Nodes::InProcess, Vec::new()), (Nodes::Processes, Vec::new())];
+        for _ in 0..ROUNDS {
+            for (nodes, runs) in sides.iter_mut() {
+                let label = format!("SQLite (WAL, synchronous=NORMAL), {nodes}");
+                runs.push(throughput(&label, *nodes, shop()).await);
+            }
+        }
+        for (nodes, runs) in &mut sides {
+            runs.sort_by(|a, b| a.orders.total_cmp(&b.orders));
+            let median = runs[runs.len() / 2];
+            let p99s: Vec<String> = runs.iter().map(|r| format!("{:.1}", r.p99_ms)).collect();
+            println!(
+                "SQLite, {nodes}, median of {ROUNDS}: {:.0} orders/s (runs {:.0}..{:.0}), p99 per order {} ms",
+                median.orders,
+                runs[0].orders,
+                runs[runs.len() - 1].orders,
+                p99s.join(" / ")
+            );
+            println!(
+                "  = {:.1} raw single-statement writes' time per order ({:.3} of the raw rate)",
+                raw / median.orders,
+                median.orders / raw
+            );
+        }
+        println!();
         for (label, commit) in [
             ("PostgreSQL (synchronous_commit=off)", "off"),
             ("PostgreSQL (synchronous_commit=on)", "on"),
@@ -56,7 +104,7 @@ fn main() {
                 Ok(server) => {
                     let db = server.create_database("bench").expect("a database");
                     let cluster = shop().with_database(Db::postgres(server.url(&db)));
-                    throughput(label, cluster).await;
+                    throughput(label, Nodes::InProcess, cluster).await;
                 }
                 Err(why) => println!("{label}: {why}\n"),
             }
@@ -119,10 +167,13 @@ async fn sqlite_writes_per_s() -> f64 {
     WRITES as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Orders/s of `cluster` (3 in-process nodes) under `IN_FLIGHT` buyers, printed; returned.
-async fn throughput(store: &str, mut cluster: TestCluster) -> f64 {
+/// Orders/s of `cluster` (3 nodes) under `IN_FLIGHT` buyers, printed; returned with the p99.
+async fn throughput(store: &str, nodes: Nodes, mut cluster: TestCluster) -> Run {
     for i in 1..=3 {
-        cluster.add_in_process(name(i)).await;
+        match nodes {
+            Nodes::InProcess => drop(cluster.add_in_process(name(i)).await),
+            Nodes::Processes => drop(cluster.add_process(name(i))),
+        }
     }
     let client = cluster.client().await;
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -151,9 +202,7 @@ async fn throughput(store: &str, mut cluster: TestCluster) -> f64 {
     let took = started.elapsed();
     all.sort();
     let pct = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-    println!(
-        "checkout throughput on {store}: 3 in-process nodes, payment delay 0, {IN_FLIGHT} buyers at once"
-    );
+    println!("checkout throughput on {store}: payment delay 0, {IN_FLIGHT} buyers at once");
     println!(
         "  {ORDERS} orders bought in {:.2} s = {:.0} orders/s; per order p50 {:.1} ms, p99 {:.1} ms\n",
         took.as_secs_f64(),
@@ -161,7 +210,10 @@ async fn throughput(store: &str, mut cluster: TestCluster) -> f64 {
         pct(0.5).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3
     );
-    ORDERS as f64 / took.as_secs_f64()
+    Run {
+        orders: ORDERS as f64 / took.as_secs_f64(),
+        p99_ms: pct(0.99).as_secs_f64() * 1e3,
+    }
 }
 
 async fn resume() {
