@@ -20,16 +20,24 @@
 //! `sqlite3_step`, and lost (2,001–2,020 orders/s, p99 73–97 ms, heartbeats up to 179 ms,
 //! against 2,055–2,238, p99 64–82 ms, heartbeats up to 79 ms).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
 use sqlx::sqlite::SqliteConnection;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
-/// A few connections, each taken whole.
+/// A few connections, each taken whole, first come first served: whoever asked first gets
+/// the first connection given back, whichever it is.
 pub(super) struct Conns {
-    conns: Vec<Mutex<SqliteConnection>>,
-    next: AtomicUsize,
+    free: std::sync::Mutex<Vec<SqliteConnection>>,
+    turns: Semaphore,
+}
+
+/// A connection taken from `Conns`; given back when dropped.
+pub(super) struct Taken<'a> {
+    conn: Option<SqliteConnection>,
+    from: &'a Conns,
+    _turn: SemaphorePermit<'a>,
 }
 
 impl Conns {
@@ -37,21 +45,55 @@ impl Conns {
     pub(super) fn new(conns: Vec<SqliteConnection>) -> Conns {
         assert!(!conns.is_empty(), "a store needs at least one connection");
         Conns {
-            conns: conns.into_iter().map(Mutex::new).collect(),
-            next: AtomicUsize::new(0),
+            turns: Semaphore::new(conns.len()),
+            free: std::sync::Mutex::new(conns),
         }
     }
 
-    /// A free connection if there is one, else the next in turn once it is free.
-    pub(super) async fn get(&self) -> MutexGuard<'_, SqliteConnection> {
-        let n = self.conns.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        for k in 0..n {
-            if let Ok(free) = self.conns[(start + k) % n].try_lock() {
-                return free;
-            }
+    fn free(&self) -> std::sync::MutexGuard<'_, Vec<SqliteConnection>> {
+        self.free.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The next free connection, in the order asked.
+    pub(super) async fn get(&self) -> Taken<'_> {
+        // The semaphore is never closed, so acquiring only waits.
+        let turn = match self.turns.acquire().await {
+            Ok(turn) => turn,
+            Err(_) => unreachable!("the connections' semaphore is never closed"),
+        };
+        // A permit means a connection is free: one per permit, given back before the permit.
+        let conn = self.free().pop();
+        Taken {
+            conn,
+            from: self,
+            _turn: turn,
         }
-        self.conns[start % n].lock().await
+    }
+}
+
+impl Deref for Taken<'_> {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        self.conn
+            .as_ref()
+            .expect("a taken connection is there until it is given back")
+    }
+}
+
+impl DerefMut for Taken<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.conn
+            .as_mut()
+            .expect("a taken connection is there until it is given back")
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.from.free().push(conn);
+        }
+        // The permit goes after this, so the next holder finds the connection.
     }
 }
 
