@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
-use super::{StoreError, StoredOrder};
+use super::{HoldState, StoreError, StoredOrder};
 
 /// A store error for a failed query while doing `what`.
 pub fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
@@ -90,6 +90,21 @@ pub fn product_from_row(row: &impl Cells) -> Result<(Product, u32), StoreError> 
     };
     let left = row.int(4).map_err(&e)?;
     Ok((product, left.clamp(0, i64::from(u32::MAX)) as u32))
+}
+
+/// One hold of an order from a row of `product, state`.
+pub fn hold_from_row(row: &impl Cells) -> Result<(ProductId, HoldState), StoreError> {
+    const WHAT: &str = "reading an order's holds";
+    let bad = |column: &str| StoreError::Query {
+        what: WHAT,
+        reason: format!("malformed {column} in the reservations table"),
+    };
+    let product = row.text(0).map_err(query_error(WHAT))?;
+    let state = row.text(1).map_err(query_error(WHAT))?;
+    Ok((
+        ProductId::new(product).map_err(|_| bad("product"))?,
+        HoldState::parse(&state).ok_or_else(|| bad("state"))?,
+    ))
 }
 
 /// The orders table's columns, in the order the row readers expect.

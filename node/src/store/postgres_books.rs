@@ -8,6 +8,7 @@ use std::time::Duration;
 use ringshop_shared::{OrderId, ProductId, Stage};
 use sqlx::Row;
 
+use super::columns::hold_from_row;
 use super::postgres::{PgStore, query_error};
 use super::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
 
@@ -119,16 +120,7 @@ impl PgStore {
         .fetch_all(&self.shop)
         .await
         .map_err(query_error(WHAT))?;
-        rows.iter()
-            .map(|r| {
-                let product: String = r.try_get(0).map_err(query_error(WHAT))?;
-                let state: String = r.try_get(1).map_err(query_error(WHAT))?;
-                Ok((
-                    ProductId::new(product).map_err(|_| malformed(WHAT, "product"))?,
-                    HoldState::parse(&state).ok_or_else(|| malformed(WHAT, "state"))?,
-                ))
-            })
-            .collect()
+        rows.iter().map(hold_from_row).collect()
     }
 
     pub(super) async fn stray_holds_impl(

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::SqliteConnection;
 
+use super::columns::hold_from_row;
 use super::sqlite::{SqliteStore, query_error};
 use super::sqlite_conns::locked;
 
@@ -111,62 +112,24 @@ pub(super) async fn holds(
             .fetch_all(c)
             .await
             .map_err(query_error(WHAT))?;
-    rows.iter()
-        .map(|r| {
-            let product: String = r.try_get(0).map_err(query_error(WHAT))?;
-            let state: String = r.try_get(1).map_err(query_error(WHAT))?;
-            Ok((
-                ProductId::new(product).map_err(|_| malformed(WHAT, "product"))?,
-                HoldState::parse(&state).ok_or_else(|| malformed(WHAT, "state"))?,
-            ))
-        })
-        .collect()
+    rows.iter().map(hold_from_row).collect()
 }
 
 impl SqliteStore {
+    /// `reserve_many` of one ask.
     pub(super) async fn reserve_impl(
         &self,
         order: OrderId,
         product: &ProductId,
         qty: u32,
     ) -> Result<Reservation, StoreError> {
-        const WHAT: &str = "reserving stock";
-        let now = self.now();
-        let mut writer = self.writer.get().await;
-        let c = &mut *writer;
-        let inserted = locked!(
-            sqlx::query(
-                "INSERT INTO reservations (order_id, product, qty, state, held_ms)
-                 VALUES (?1, ?2, ?3, 'held', ?4)
-                 ON CONFLICT (order_id, product) DO NOTHING",
-            )
-            .bind(order.to_string())
-            .bind(product.as_str())
-            .bind(i64::from(qty))
-            .bind(now)
-            .execute(&mut *c)
-        );
-        let fresh = match inserted {
-            Ok(done) => done.rows_affected() == 1,
-            Err(e) => {
-                return match raised(&e) {
-                    Some("no open order line") => Ok(Reservation::NoOpenOrder),
-                    Some("unknown product") => Ok(Reservation::UnknownProduct),
-                    Some("out of stock") => {
-                        let (left, _) = hold_of(c, order, product).await?.unwrap_or((0, None));
-                        Ok(Reservation::OutOfStock { left })
-                    }
-                    _ => Err(query_error(WHAT)(e)),
-                };
-            }
-        };
-        let Some((left, state)) = hold_of(c, order, product).await? else {
-            return Ok(Reservation::UnknownProduct);
-        };
-        if fresh {
-            return Ok(Reservation::Held { left });
-        }
-        earlier(order, product, left, state)
+        let mut answers = self.reserve_many_impl(product, &[(order, qty)]).await;
+        answers.pop().unwrap_or_else(|| {
+            Err(StoreError::Query {
+                what: "reserving stock",
+                reason: "no answer for the one ask".into(),
+            })
+        })
     }
 
     /// `Store::reserve_many` on one write connection: one insert per ask, then one read of the
