@@ -82,21 +82,18 @@ fn earlier(
     }
 }
 
+/// The sale (`?1`: the order id): every held line of the paying order, all or nothing.
+pub(super) const SELL: &str = "UPDATE reservations SET state = 'sold'
+     WHERE order_id = ?1 AND state = 'held'
+       AND EXISTS (SELECT 1 FROM orders o WHERE o.id = ?1 AND o.stage = 'paying'
+           AND (SELECT COUNT(*) FROM reservations h
+                WHERE h.order_id = ?1 AND h.state IN ('held', 'sold'))
+               = length(o.lines) - length(replace(o.lines, ',', '')) + 1)";
+
 /// Sells every held line of the paying order, all or nothing: only while the order is paying
 /// and every line of it is held or sold; otherwise no row changes. How many rows it sold.
 pub(super) async fn sell(c: &mut SqliteConnection, order: OrderId) -> Result<u64, sqlx::Error> {
-    let done = locked!(
-        sqlx::query(
-            "UPDATE reservations SET state = 'sold'
-             WHERE order_id = ?1 AND state = 'held'
-               AND EXISTS (SELECT 1 FROM orders o WHERE o.id = ?1 AND o.stage = 'paying'
-                   AND (SELECT COUNT(*) FROM reservations h
-                        WHERE h.order_id = ?1 AND h.state IN ('held', 'sold'))
-                       = length(o.lines) - length(replace(o.lines, ',', '')) + 1)",
-        )
-        .bind(order.to_string())
-        .execute(&mut *c)
-    )?;
+    let done = locked!(sqlx::query(SELL).bind(order.to_string()).execute(&mut *c))?;
     Ok(done.rows_affected())
 }
 

@@ -8,7 +8,7 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
 use super::columns::{ORDER_COLUMNS, encode_lines, order_from_row, product_from_row};
 use super::sqlite::{SqliteStore, query_error};
-use super::sqlite_books::{holds, sell};
+use super::sqlite_books::{SELL, holds};
 use super::sqlite_conns::locked;
 use super::{Finish, StoreError, StoredOrder};
 
@@ -25,12 +25,7 @@ async fn advance(
     reason: Option<&str>,
     now: i64,
 ) -> Result<Option<SqliteRow>, sqlx::Error> {
-    let sql = format!(
-        "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
-             updated_ms = ?6, version = version + 1
-         WHERE id = ?1 AND version = ?2 AND stage NOT IN ('done', 'failed')
-         RETURNING {ORDER_COLUMNS}"
-    );
+    let sql = advance_sql();
     locked!(
         sqlx::query(&sql)
             .bind(id.to_string())
@@ -40,6 +35,17 @@ async fn advance(
             .bind(reason)
             .bind(now)
             .fetch_optional(&mut *c)
+    )
+}
+
+/// The order's compare-and-set (`?1` id, `?2` version, `?3` stage, `?4` owner, `?5` reason,
+/// `?6` now), returning the new row.
+fn advance_sql() -> String {
+    format!(
+        "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
+             updated_ms = ?6, version = version + 1
+         WHERE id = ?1 AND version = ?2 AND stage NOT IN ('done', 'failed')
+         RETURNING {ORDER_COLUMNS}"
     )
 }
 
@@ -176,14 +182,26 @@ impl SqliteStore {
         cur: &StoredOrder,
         owner: &NodeId,
     ) -> Result<Finish, StoreError> {
-        let (id, now) = (cur.order.id, self.now());
+        let (id, now) = (cur.order.id.to_string(), self.now());
         let mut writer = self.writer.get().await;
         let c = &mut *writer;
-        sell(c, id).await.map_err(query_error("recording a sale"))?;
-        match advance(c, id, cur.version, Stage::Done, owner, None, now).await {
+        // Two statements, each its own commit, sent in one round trip to the connection's
+        // thread; sent again whole if the lock was busy (the sale is then a no-op).
+        let sql = format!("{SELL};\n{}", advance_sql());
+        let moved = locked!(
+            sqlx::query(&sql)
+                .bind(id.as_str())
+                .bind(cur.version as i64)
+                .bind(Stage::Done.as_str())
+                .bind(owner.as_str())
+                .bind(None::<&str>)
+                .bind(now)
+                .fetch_optional(&mut *c)
+        );
+        match moved {
             Ok(Some(row)) => Ok(Finish::Done(order_from_row(&row)?)),
             Ok(None) => Ok(Finish::Moved),
-            Err(e) if refused(&e) => Ok(Finish::Unsold(holds(c, id).await?)),
+            Err(e) if refused(&e) => Ok(Finish::Unsold(holds(c, cur.order.id).await?)),
             Err(e) => Err(query_error(ADVANCE)(e)),
         }
     }

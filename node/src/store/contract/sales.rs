@@ -13,6 +13,7 @@ contract_tests!(
     selling_before_the_order_is_paying_sells_nothing,
     an_order_is_done_only_with_every_line_sold,
     an_order_with_sold_lines_cannot_fail,
+    finishing_sells_and_moves_to_done_or_says_which_line_is_unsold,
 );
 
 async fn selling_moves_every_held_line_to_sold_and_keeps_the_accounts(f: Fixture) {
@@ -164,4 +165,60 @@ async fn an_order_sold_by_one_node_while_another_fails_it_ends_sold_or_failed_ne
             assert!(books.balanced() && books.held == 0, "{product}: {books:?}");
         }
     }
+}
+
+async fn finishing_sells_and_moves_to_done_or_says_which_line_is_unsold(f: Fixture) {
+    use crate::store::Finish;
+    let f = shop(f).await;
+    // Every line held: sold and done in one call.
+    let a = placed(&f, &[("mug", 2), ("teapot", 1)]).await;
+    reserve(&f, a, "mug", 2).await;
+    reserve(&f, a, "teapot", 1).await;
+    to_stage(&f, a, Stage::Paying).await.expect("paying");
+    let cur = f.store.order(a).await.expect("reads").expect("stored");
+    match f.store.finish(&cur, &me()).await.expect("no store error") {
+        Finish::Done(done) => {
+            assert_eq!(done.order.stage, Stage::Done);
+            assert_eq!(done.version, cur.version + 1);
+        }
+        other => panic!("expected done, got {other:?}"),
+    }
+    let mug = audit_of(&f, "mug").await;
+    assert_eq!((mug.left, mug.sold, mug.held, mug.done_units), (8, 2, 0, 2));
+    // A line released: nothing sold, the order stays paying, and the holds say which.
+    let b = placed(&f, &[("mug", 1), ("teapot", 1)]).await;
+    reserve(&f, b, "mug", 1).await;
+    reserve(&f, b, "teapot", 1).await;
+    assert!(f.store.release(b, &p("teapot")).await.expect("released"));
+    to_stage(&f, b, Stage::Paying).await.expect("paying");
+    let cur = f.store.order(b).await.expect("reads").expect("stored");
+    match f.store.finish(&cur, &me()).await.expect("no store error") {
+        Finish::Unsold(holds) => {
+            assert!(
+                holds.contains(&(p("teapot"), HoldState::Released)),
+                "{holds:?}"
+            );
+            assert!(holds.contains(&(p("mug"), HoldState::Held)), "{holds:?}");
+        }
+        other => panic!("expected unsold, got {other:?}"),
+    }
+    let now = f.store.order(b).await.expect("reads").expect("stored");
+    assert_eq!((now.order.stage, now.version), (Stage::Paying, cur.version));
+    // Moved meanwhile (another version): this call does not move it.
+    let c = placed(&f, &[("mug", 1)]).await;
+    reserve(&f, c, "mug", 1).await;
+    to_stage(&f, c, Stage::Paying).await.expect("paying");
+    let mut stale = f.store.order(c).await.expect("reads").expect("stored");
+    stale.version -= 1;
+    assert_eq!(
+        f.store.finish(&stale, &me()).await.expect("no store error"),
+        Finish::Moved
+    );
+    let now = f.store.order(c).await.expect("reads").expect("stored");
+    assert_eq!(
+        now.order.stage,
+        Stage::Paying,
+        "the stale call moved nothing"
+    );
+    assert!(audit_of(&f, "mug").await.balanced());
 }
