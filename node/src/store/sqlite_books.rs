@@ -17,7 +17,7 @@ use super::sqlite_conns::locked;
 use super::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
 
 /// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
-fn raised(e: &sqlx::Error) -> Option<&str> {
+pub(super) fn raised(e: &sqlx::Error) -> Option<&str> {
     e.as_database_error().map(|d| d.message())
 }
 

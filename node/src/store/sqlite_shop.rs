@@ -8,7 +8,7 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
 use super::columns::{ORDER_COLUMNS, encode_lines, order_from_row, product_from_row};
 use super::sqlite::{SqliteStore, query_error};
-use super::sqlite_books::{SELL, holds};
+use super::sqlite_books::{SELL, holds, raised};
 use super::sqlite_conns::locked;
 use super::{Finish, StoreError, StoredOrder};
 
@@ -49,16 +49,8 @@ fn advance_sql() -> String {
     )
 }
 
-/// Whether SQLite refused the statement by a constraint (here: a trigger's RAISE).
-fn refused(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .and_then(|c| c.parse::<i32>().ok())
-        .is_some_and(|c| c & 0xff == SQLITE_CONSTRAINT)
-}
-
-/// SQLite's primary result code for a refused constraint (a trigger's RAISE(ABORT) is 1811).
-const SQLITE_CONSTRAINT: i32 = 19;
+/// Migration 4's refusal of `done` while a line is not sold.
+const NOT_SOLD: &str = "an order is done only when every line is sold";
 use crate::shop::catalog::Entry;
 
 impl SqliteStore {
@@ -201,7 +193,11 @@ impl SqliteStore {
         match moved {
             Ok(Some(row)) => Ok(Finish::Done(order_from_row(&row)?)),
             Ok(None) => Ok(Finish::Moved),
-            Err(e) if refused(&e) => Ok(Finish::Unsold(holds(c, cur.order.id).await?)),
+            // Refused by migration 4's trigger (any other refusal, of the sale too, is an error
+            // the job retries): a line is not sold, and the holds say which.
+            Err(e) if raised(&e) == Some(NOT_SOLD) => {
+                Ok(Finish::Unsold(holds(c, cur.order.id).await?))
+            }
             Err(e) => Err(query_error(ADVANCE)(e)),
         }
     }
