@@ -4,9 +4,9 @@
 //! - orders/s: a 3-node cluster, payment delay 0, 64 buyers at once, each placing one-line
 //!   orders and following each to `done`; counted over a fixed number of orders. On SQLite
 //!   (one file, WAL, synchronous=NORMAL) three rounds each of in-process nodes and of node
-//!   processes (the built binary), interleaved, with the median; then, in process, on a
-//!   throwaway PostgreSQL server on
-//!   this machine, with `synchronous_commit` off (the same durability class as SQLite's
+//!   processes (the built binary), interleaved, with the median (a closed loop: at saturation);
+//!   then the time per order at a given load, orders offered at 1,500/s and 2,000/s; then, in
+//!   process, on a throwaway PostgreSQL server on this machine, with `synchronous_commit` off (the same durability class as SQLite's
 //!   NORMAL: a crash of the machine may lose the last commits, never corrupt) and on (every
 //!   commit flushed), side by side. PostgreSQL is skipped, saying so, without its binaries.
 //! - resume: node processes, payment 1 s; kill the node running an order during payment and
@@ -28,6 +28,8 @@ const ORDERS: usize = 2_000;
 const IN_FLIGHT: usize = 64;
 /// Rounds of the SQLite checkout throughput, per side.
 const ROUNDS: usize = 3;
+/// The fixed rates (orders/s) at which the time per order is measured as well.
+const PACED: [f64; 2] = [1_500.0, 2_000.0];
 
 /// Where the bench's three nodes run.
 #[derive(Clone, Copy, Debug)]
@@ -71,7 +73,7 @@ fn main() {
         for _ in 0..ROUNDS {
             for (nodes, runs) in sides.iter_mut() {
                 let label = format!("SQLite (WAL, synchronous=NORMAL), {nodes}");
-                runs.push(throughput(&label, *nodes, shop()).await);
+                runs.push(throughput(&label, *nodes, shop(), None).await);
             }
         }
         for (nodes, runs) in &mut sides {
@@ -92,6 +94,14 @@ fn main() {
             );
         }
         println!();
+        // The time per order at a given load rather than at saturation: the same cluster and
+        // buyers, orders offered at a fixed rate.
+        for rate in PACED {
+            for nodes in [Nodes::InProcess, Nodes::Processes] {
+                let label = format!("SQLite (WAL, synchronous=NORMAL), {nodes}");
+                throughput(&label, nodes, shop(), Some(rate)).await;
+            }
+        }
         for (label, commit) in [
             ("PostgreSQL (synchronous_commit=off)", "off"),
             ("PostgreSQL (synchronous_commit=on)", "on"),
@@ -104,7 +114,7 @@ fn main() {
                 Ok(server) => {
                     let db = server.create_database("bench").expect("a database");
                     let cluster = shop().with_database(Db::postgres(server.url(&db)));
-                    throughput(label, Nodes::InProcess, cluster).await;
+                    throughput(label, Nodes::InProcess, cluster, None).await;
                 }
                 Err(why) => println!("{label}: {why}\n"),
             }
@@ -168,7 +178,11 @@ async fn sqlite_writes_per_s() -> f64 {
 }
 
 /// Orders/s of `cluster` (3 nodes) under `IN_FLIGHT` buyers, printed; returned with the p99.
-async fn throughput(store: &str, nodes: Nodes, mut cluster: TestCluster) -> Run {
+/// With a `rate`, order `i` is placed at `i / rate` s after the start (or as soon as a buyer is
+/// free after that) and its time counts from then, so a queue behind busy buyers is counted
+/// too; without one, each buyer places its next order as soon as the last is bought (a closed
+/// loop at saturation, where the mean time per order is `IN_FLIGHT` / throughput).
+async fn throughput(store: &str, nodes: Nodes, mut cluster: TestCluster, rate: Option<f64>) -> Run {
     for i in 1..=3 {
         match nodes {
             Nodes::InProcess => drop(cluster.add_in_process(name(i)).await),
@@ -187,7 +201,14 @@ async fn throughput(store: &str, nodes: Nodes, mut cluster: TestCluster) -> Run 
                 if i >= ORDERS {
                     return latencies;
                 }
-                let t = Instant::now();
+                let t = match rate {
+                    Some(rate) => {
+                        let at = started + Duration::from_secs_f64(i as f64 / rate);
+                        tokio::time::sleep_until(at.into()).await;
+                        at
+                    }
+                    None => Instant::now(),
+                };
                 let accepted = client.checkout(&new_order(i)).await.expect("accepted");
                 let done = until_final(&client, accepted.value).await;
                 assert_eq!(done.stage, Stage::Done);
@@ -202,7 +223,11 @@ async fn throughput(store: &str, nodes: Nodes, mut cluster: TestCluster) -> Run 
     let took = started.elapsed();
     all.sort();
     let pct = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-    println!("checkout throughput on {store}: payment delay 0, {IN_FLIGHT} buyers at once");
+    let offered = match rate {
+        Some(rate) => format!("orders offered at {rate:.0}/s to"),
+        None => "closed loop of".into(),
+    };
+    println!("checkout throughput on {store}: payment delay 0, {offered} {IN_FLIGHT} buyers");
     println!(
         "  {ORDERS} orders bought in {:.2} s = {:.0} orders/s; per order p50 {:.1} ms, p99 {:.1} ms\n",
         took.as_secs_f64(),
