@@ -30,6 +30,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use self::slots::{Next, Posted, Slots, Taken};
 use crate::membership::Members;
@@ -182,7 +183,8 @@ impl<A: Actor> Cx<A> {
 pub(crate) type Surrender<A> = oneshot::Sender<Option<<A as Actor>::Handoff>>;
 
 pub(crate) enum Envelope<A: Actor> {
-    Msg(A::Msg),
+    /// A message, with the span it was sent in (its handling runs in a child of it).
+    Msg(A::Msg, tracing::Span),
     Surrender(Surrender<A>),
 }
 
@@ -306,10 +308,11 @@ impl<A: Actor> Actors<A> {
         // again inside the actor's turn.
         self.may_answer(key)?;
         let (reply, answer) = oneshot::channel();
-        let posted = self
-            .shared
-            .slots
-            .post(key, Envelope::Msg(make(reply)), self.shared.cx.ttl);
+        let posted = self.shared.slots.post(
+            key,
+            Envelope::Msg(make(reply), tracing::Span::current()),
+            self.shared.cx.ttl,
+        );
         if let Posted::Start {
             actor,
             first,
@@ -413,15 +416,16 @@ async fn turns<A: Actor>(key: A::Key, shared: Arc<Shared<A>>, mut actor: A, firs
                 // Whatever was queued after the surrender meets a fresh actor.
                 actor = A::default();
             }
-            Envelope::Msg(msg) => {
+            Envelope::Msg(msg, sent_in) => {
                 // The messages queued right behind it, up to a surrender, join this turn.
-                let mut msgs = if A::MAX_TURN > 1 {
-                    shared.slots.take_msgs(&key, A::MAX_TURN - 1)
-                } else {
-                    Vec::new()
-                };
+                let (mut msgs, mut sent) = (vec![msg], vec![sent_in]);
+                if A::MAX_TURN > 1 {
+                    for (msg, span) in shared.slots.take_msgs(&key, A::MAX_TURN - 1) {
+                        msgs.push(msg);
+                        sent.push(span);
+                    }
+                }
                 if let Err(refused) = shared.claims.check(&key) {
-                    A::refuse(msg, refused.clone());
                     for msg in msgs {
                         A::refuse(msg, refused.clone());
                     }
@@ -434,12 +438,26 @@ async fn turns<A: Actor>(key: A::Key, shared: Arc<Shared<A>>, mut actor: A, firs
                         Counters::bump(&counters.retirements);
                         actor = A::default();
                     }
-                    let flow = if msgs.is_empty() {
-                        actor.handle(&key, msg, &shared.cx).await
-                    } else {
-                        msgs.insert(0, msg);
-                        actor.handle_many(&key, msgs, &shared.cx).await
+                    // Each message's trace sees the turn that handled it (one turn may handle
+                    // messages of several traces); the turn runs in the first one's.
+                    let turns: Vec<tracing::Span> = sent
+                        .iter()
+                        .map(|parent| {
+                            tracing::info_span!(parent: parent, "turn", node = %shared.cx.node,
+                                batch = sent.len())
+                        })
+                        .collect();
+                    let first = turns.first().cloned().unwrap_or_else(tracing::Span::none);
+                    let flow = match <[A::Msg; 1]>::try_from(msgs) {
+                        Ok([msg]) => actor.handle(&key, msg, &shared.cx).instrument(first).await,
+                        Err(msgs) => {
+                            actor
+                                .handle_many(&key, msgs, &shared.cx)
+                                .instrument(first)
+                                .await
+                        }
                     };
+                    drop(turns);
                     if let Flow::Stop = flow {
                         // Dropped unanswered: their askers ask again and meet a fresh actor.
                         drop(shared.slots.remove(&key));

@@ -25,6 +25,7 @@ mod peers;
 pub mod server;
 pub mod shop;
 pub mod store;
+pub mod telemetry;
 mod ticks;
 
 use std::net::SocketAddr;

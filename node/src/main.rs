@@ -9,13 +9,12 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 
 use ringshop_node::certs;
 use ringshop_node::config::{DEFAULT_LISTEN, DEFAULT_TTL};
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::store::{Db, default_db};
+use ringshop_node::telemetry::{self, DEFAULT_RING, LogFormat, Settings};
 use ringshop_node::{Config, Timing, serve};
 use ringshop_shared::NodeId;
 use ringshop_shared::duration::parse_duration;
@@ -84,6 +83,13 @@ struct Args {
     /// The share of payments declined, from 0 to 1.
     #[arg(long, default_value = "0", value_parser = parse_rate)]
     payment_failure_rate: f64,
+    /// Log lines on stderr as text, or one JSON object per line; both carry the trace id of
+    /// the action they belong to.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// How many finished spans of traced actions this node keeps for `ringshop trace`.
+    #[arg(long, default_value_t = DEFAULT_RING, value_name = "N")]
+    spans: usize,
 }
 
 #[derive(Subcommand, Debug)]
@@ -202,12 +208,13 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .finish()
-        .with(ringshop_node::logging::filter(LevelFilter::INFO))
-        .init();
+    let settings = Settings {
+        level: LevelFilter::INFO,
+        format: args.log_format,
+        ansi: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ring: args.spans,
+    };
+    let _tracing = telemetry::install(settings, std::io::stderr);
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -11,11 +11,13 @@ use std::time::{Duration, Instant};
 use ringshop_shared::ring::MAX_VNODES;
 use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS};
 use ringshop_shared::service::{MAX_ORDERS, MAX_QUOTES};
+use ringshop_shared::trace::{SpanRecord, TraceId};
 use ringshop_shared::transport::Role;
 use ringshop_shared::{
     Cached, Handed, Membership, NewOrder, NodeId, NodeInfo, NodeStats, Order, OrderId, Product,
     ProductId, Quote, Ring, Served, Shard, ShardError, ShardRequest, ShardResponse, Stage,
 };
+use tarpc::RequestName;
 use tarpc::context::Context;
 
 use crate::actors::product::Products;
@@ -24,6 +26,7 @@ use crate::holding::{Hold, Holds, until_answered};
 use crate::membership::Members;
 use crate::membership::detector::Detector;
 use crate::shop::checkout::Checkout;
+use crate::telemetry;
 
 /// Most members a `placement` question may name.
 pub const MAX_PLACEMENT_MEMBERS: usize = 64;
@@ -44,6 +47,8 @@ pub struct ShardServer {
 
 struct Me {
     name: NodeId,
+    /// The name as the `node` attribute of the spans this node serves.
+    span_node: opentelemetry::Value,
     addr: SocketAddr,
     ttl: Duration,
     holds: Holds,
@@ -62,6 +67,7 @@ impl ShardServer {
         ShardServer {
             me: Arc::new(Me {
                 name: members.me().clone(),
+                span_node: opentelemetry::Value::from(members.me().to_string()),
                 addr,
                 ttl,
                 holds: Holds::default(),
@@ -237,6 +243,10 @@ impl Shard for ShardServer {
         self.checkout
             .watch(id, seen, tokio::time::Instant::from_std(until))
             .await
+    }
+
+    async fn spans(self, _: Context, trace: TraceId) -> Vec<SpanRecord> {
+        telemetry::spans_of(trace)
     }
 
     async fn orders(self, _: Context, customer: Option<String>) -> Result<Vec<Order>, ShardError> {
@@ -418,6 +428,8 @@ impl tarpc::server::Serve for Dispatch {
         ctx: Context,
         req: ShardRequest,
     ) -> Result<ShardResponse, tarpc::ServerError> {
+        // tarpc's span of this request (a child of the caller's): it ran here.
+        telemetry::on_node(&self.server.me.span_node, req.name());
         match req {
             ShardRequest::Request { id, epoch } => Ok(ShardResponse::Request(
                 self.server.request(ctx, id, epoch).await,

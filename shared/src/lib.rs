@@ -11,6 +11,7 @@
 //!   processes, machines and releases; golden vectors in its tests pin it.
 //! - [`transport`]: connect / listen, the codec and the frame limit, and mutual TLS with the
 //!   cluster's CA (roles: node or client), in one place.
+//! - [`trace`]: trace ids as people see them, and the spans a node keeps (`spans`).
 //! - [`duration`]: the one parser for `5s` / `250ms` flags.
 //!
 //! This crate depends on neither side: it never opens files or reads config, and starts tasks
@@ -23,6 +24,7 @@ pub mod ring;
 pub mod route;
 pub mod service;
 pub mod shop;
+pub mod trace;
 pub mod transport;
 pub mod wire;
 

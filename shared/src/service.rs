@@ -14,6 +14,7 @@ use crate::error::ShardError;
 use crate::ids::NodeId;
 use crate::ids::{OrderId, ProductId};
 use crate::shop::{NewOrder, Order, Product, Quote, Stage};
+use crate::trace::{SpanRecord, TraceId};
 use crate::wire::{Cached, Handed, Membership, NodeInfo, NodeStats, Served};
 
 /// Most ids one `placement` call may ask about (keeps the answer far under the frame limit).
@@ -92,4 +93,7 @@ pub trait Shard {
     async fn watch_order(id: OrderId, seen: Stage, epoch: u64) -> Result<Order, ShardError>;
     /// Orders, newest first, of one customer or of all (at most `MAX_ORDERS`).
     async fn orders(customer: Option<String>) -> Result<Vec<Order>, ShardError>;
+    /// The spans of one trace this node's process kept (its recent ones, a bounded ring),
+    /// oldest first, at most `trace::MAX_SPANS`; none when tracing is off.
+    async fn spans(trace: TraceId) -> Vec<SpanRecord>;
 }

@@ -180,6 +180,13 @@ impl ringshop_shared::Shard for Contrarian {
     async fn orders(self, _: Context, _: Option<String>) -> Result<Vec<Order>, ShardError> {
         not_used()
     }
+    async fn spans(
+        self,
+        _: Context,
+        _: ringshop_shared::trace::TraceId,
+    ) -> Vec<ringshop_shared::trace::SpanRecord> {
+        Vec::new()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,8 @@
 //! cluster again from any state (`probe.rs`) and places each call on its id's owner
 //! (`call.rs`, through `ringshop_shared::route`); `shop.rs` and `orders.rs` are
 //! the shop's calls, `members.rs` the members table, `demo.rs` the demo cycle, `embedded.rs`
-//! the in-process cluster and `open.rs` the choice between the two. Nothing here draws or
+//! the in-process cluster and `open.rs` the choice between the two, `trace.rs` a trace gathered from every member as a
+//! waterfall. Nothing here draws or
 //! prints: the verbs and the screen sit on top.
 
 mod call;
@@ -17,6 +18,7 @@ mod orders;
 mod probe;
 mod shop;
 mod state;
+pub mod trace;
 mod types;
 
 pub use self::cluster::Cluster;

@@ -5,14 +5,15 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ringshop_node::logging::filter;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use ringshop_node::telemetry::{self, DEFAULT_RING, LogFormat, Settings};
 use ringshop_tui::screen::{self, Options};
 use ringshop_tui::verbs;
 use ringshop_tui::verbs::args::{Cli, DemoArgs, Verb};
 use ringshop_tui::verbs::failure::{Failure, Kind};
+use tracing::Instrument;
+use tracing::field::Empty;
 use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 
 /// The exit code of each kind of failure, as `--help` documents them.
 fn exit_code(kind: Kind) -> u8 {
@@ -32,12 +33,16 @@ fn main() -> ExitCode {
     };
     let tui = cli.wants_tui();
     let target = cli.verb.as_ref().map_or(&cli.tui.target, Verb::target);
-    if tui {
+    let format = target.log_format;
+    let _tracing = if tui {
         // The screen owns the terminal: its log goes to a file, never to the terminal.
-        log_to_file(&screen::log_path());
+        log_to_file(&screen::log_path(), format)
     } else {
-        log_to_stderr(target.color.colours(std::io::stderr().is_terminal()));
-    }
+        log_to_stderr(
+            target.color.colours(std::io::stderr().is_terminal()),
+            format,
+        )
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -45,9 +50,23 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Every verb is one action: one trace from here through every node it reaches.
+    let verb_name = cli.verb.as_ref().map_or("demo", Verb::name);
+    let root = tracing::info_span!(
+        "verb",
+        action = verb_name,
+        otel.name = verb_name,
+        node = telemetry::MAIN,
+        trace_id = Empty,
+        span_id = Empty
+    );
+    let trace = if tui { None } else { telemetry::tag(&root) };
     let (json, result) = runtime.block_on(async move {
         match cli.verb {
-            Some(verb) => (verb.target().json, verbs::run(verb).await),
+            Some(verb) => (
+                verb.target().json,
+                verbs::run(verb).instrument(root).await,
+            ),
             None if tui => (false, run_screen(cli.tui).await),
             None => {
                 eprintln!(
@@ -60,7 +79,7 @@ fn main() -> ExitCode {
                     kill_one: false,
                     leave_one: false,
                 });
-                (cli.tui.target.json, verbs::run(demo).await)
+                (cli.tui.target.json, verbs::run(demo).instrument(root).await)
             }
         }
     });
@@ -68,8 +87,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if json {
-                let doc =
+                let mut doc =
                     serde_json::json!({"error": {"kind": f.kind.as_str(), "message": f.message}});
+                if let Some(trace) = trace {
+                    doc["trace_id"] = trace.to_string().into();
+                }
                 eprintln!("{doc}");
             } else {
                 eprintln!("ringshop: {}", f.message);
@@ -119,7 +141,8 @@ async fn run_screen(args: verbs::args::TuiArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::new(Kind::Terminal, format!("terminal error: {e}")))
 }
 
-fn log_to_file(path: &std::path::Path) {
+/// Logging and tracing into the TUI's log file (nothing if it cannot be opened).
+fn log_to_file(path: &std::path::Path, format: LogFormat) -> Option<SdkTracerProvider> {
     let file = path
         .parent()
         .map(std::fs::create_dir_all)
@@ -130,22 +153,23 @@ fn log_to_file(path: &std::path::Path) {
                 .append(true)
                 .open(path)
                 .ok()
-        });
-    if let Some(file) = file {
-        tracing_subscriber::fmt()
-            .with_writer(std::sync::Mutex::new(file))
-            .with_ansi(false)
-            .finish()
-            .with(filter(LevelFilter::INFO))
-            .init();
-    }
+        })?;
+    let settings = Settings {
+        level: LevelFilter::INFO,
+        format,
+        ansi: false,
+        ring: DEFAULT_RING,
+    };
+    Some(telemetry::install(settings, std::sync::Mutex::new(file)))
 }
 
-fn log_to_stderr(colour: bool) {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .finish()
-        .with(filter(LevelFilter::ERROR))
-        .init();
+/// Logging (errors only, unless RUST_LOG says otherwise) and tracing to stderr.
+fn log_to_stderr(colour: bool, format: LogFormat) -> Option<SdkTracerProvider> {
+    let settings = Settings {
+        level: LevelFilter::ERROR,
+        format,
+        ansi: colour,
+        ring: DEFAULT_RING,
+    };
+    Some(telemetry::install(settings, std::io::stderr))
 }

@@ -1,4 +1,4 @@
-//! The headless verbs: `demo`, `cluster`, `products`, `buy`, `order`, `orders`. Each file holds
+//! The headless verbs: `demo`, `cluster`, `products`, `buy`, `order`, `orders`, `trace`. Each file holds
 //! one verb's run and output; `args.rs` the flags of all of them (clap), `failure.rs` what
 //! they fail with. Data goes to stdout, messages to stderr; with `--json` each verb prints JSON
 //! on stdout. The binary (`main.rs`) turns a `Failure` into its exit code.
@@ -11,6 +11,7 @@ pub mod failure;
 mod orders;
 mod output;
 mod products;
+mod trace;
 
 use std::future::Future;
 
@@ -50,6 +51,12 @@ pub async fn run(verb: Verb) -> Result<(), Failure> {
         Verb::Orders(a) => {
             with_cluster(&a.target, |c| async move {
                 orders::list(&c, a.customer.clone(), a.target.json).await
+            })
+            .await
+        }
+        Verb::Trace(a) => {
+            with_cluster(&a.target, |c| async move {
+                trace::run(&c, &a.id, a.target.json).await
             })
             .await
         }

@@ -163,7 +163,7 @@ impl<A: Actor> Slots<A> {
 
     /// The messages at the front of `key`'s queue, up to the first surrender and at most `max`,
     /// taken out for its running actor's turn.
-    pub fn take_msgs(&self, key: &A::Key, max: usize) -> Vec<A::Msg> {
+    pub fn take_msgs(&self, key: &A::Key, max: usize) -> Vec<(A::Msg, tracing::Span)> {
         let mut shard = self.shard(key);
         let Some(slot) = shard.get_mut(key) else {
             return Vec::new();
@@ -171,7 +171,7 @@ impl<A: Actor> Slots<A> {
         let mut msgs = Vec::new();
         while msgs.len() < max {
             match slot.queue.pop_front() {
-                Some(Envelope::Msg(msg)) => msgs.push(msg),
+                Some(Envelope::Msg(msg, span)) => msgs.push((msg, span)),
                 Some(surrender) => {
                     slot.queue.push_front(surrender);
                     break;

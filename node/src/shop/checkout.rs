@@ -27,6 +27,7 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, ProductId, ShardError, S
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::actors::product::Products;
 use crate::holding::{self, Holds};
@@ -328,7 +329,10 @@ impl Checkout {
             jobs.insert(id, job);
         }
         let this = self.clone();
-        let done = self.shared.tracker.spawn(async move {
+        // In the trace of the call that started it (a checkout); a job resumed on its own
+        // starts a trace that is not kept.
+        let span = tracing::info_span!("job", node = %self.shared.me, order = %id);
+        let job = async move {
             tokio::select! {
                 _ = stop.cancelled() => {}
                 _ = this.job(stored) => {}
@@ -340,7 +344,8 @@ impl Checkout {
             {
                 jobs.remove(&id);
             }
-        });
+        };
+        let done = self.shared.tracker.spawn(job.instrument(span));
         if let Some(job) = self
             .lock()
             .get_mut(&id)

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
+use ringshop_shared::trace::{SpanRecord, TraceId};
 use ringshop_shared::transport;
 use ringshop_shared::{Cached, NodeId, NodeStats, Placed, Ring, ShardClient};
 
@@ -144,6 +145,24 @@ impl Cluster {
 
     /// Each reachable member's counters, asked in parallel.
     pub async fn stats(&self) -> Vec<(NodeId, Result<NodeStats, String>)> {
+        self.ask_each(|client, ctx| async move { client.stats(ctx).await })
+            .await
+    }
+
+    /// The spans of `trace` each reachable member kept, asked in parallel. (The main's own
+    /// are in this process's ring: `ringshop_node::telemetry::spans_of`.)
+    pub async fn spans(&self, trace: TraceId) -> Vec<(NodeId, Result<Vec<SpanRecord>, String>)> {
+        self.ask_each(|client, ctx| async move { client.spans(ctx, trace).await })
+            .await
+    }
+
+    /// `ask` of every reachable member, in parallel; a member whose connection is lost is
+    /// marked down.
+    async fn ask_each<T, F, Fut>(&self, ask: F) -> Vec<(NodeId, Result<T, String>)>
+    where
+        F: Fn(ShardClient, tarpc::context::Context) -> Fut,
+        Fut: std::future::Future<Output = Result<T, tarpc::client::RpcError>>,
+    {
         let targets: Vec<(NodeId, ShardClient, u64)> = {
             let state = self.inner.read();
             state
@@ -153,17 +172,18 @@ impl Cluster {
                 .collect()
         };
         let deadline = self.inner.config.deadline;
-        let asks = targets
-            .into_iter()
-            .map(|(name, client, generation)| async move {
-                let stats = client.stats(transport::context(deadline)).await;
-                if let Err(e) = &stats
+        let asks = targets.into_iter().map(|(name, client, generation)| {
+            let answer = ask(client, transport::context(deadline));
+            async move {
+                let answer = answer.await;
+                if let Err(e) = &answer
                     && follow::connection_lost(e)
                 {
                     follow::mark_down(&self.inner, &name, generation, &e.to_string());
                 }
-                (name, stats.map_err(|e| e.to_string()))
-            });
+                (name, answer.map_err(|e| e.to_string()))
+            }
+        });
         futures::future::join_all(asks).await
     }
 

@@ -16,3 +16,19 @@ pub enum Effect {
     StartNode(NodeId),
     RunDemo,
 }
+
+impl Effect {
+    /// What the effect does, as its trace's root span is named.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Effect::LoadMembers => "load members",
+            Effect::LoadProducts => "load products",
+            Effect::LoadOrders => "load orders",
+            Effect::Checkout(_) => "checkout",
+            Effect::KillNode(_) => "kill node",
+            Effect::LeaveNode(_) => "leave node",
+            Effect::StartNode(_) => "start node",
+            Effect::RunDemo => "run demo",
+        }
+    }
+}

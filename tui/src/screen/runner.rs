@@ -5,9 +5,12 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
+use ringshop_node::telemetry;
 use ringshop_shared::shop::GUEST;
 use ringshop_shared::{NewOrder, OrderId, ProductId};
 use tokio::sync::{Mutex, mpsc};
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use super::action::Action;
 use super::app::{Cache, LogLine, ProductRow};
@@ -81,18 +84,43 @@ impl Runner {
         }
     }
 
-    fn send(&self, action: Action) {
+    fn send(&self, mut action: Action) {
+        // A call's line says the trace of the action it was part of (this task's root span).
+        if let Action::Called(line) = &mut action
+            && line.trace.is_none()
+        {
+            line.trace = telemetry::ids_of(&tracing::Span::current()).map(|(trace, _)| trace);
+        }
         // The loop is gone only when the app is quitting.
         let _ = self.tx.send(action);
     }
 
-    /// Runs `effect` on its own task; `Action::Finished` follows whatever it sends.
+    /// Runs `effect` on its own task; `Action::Finished` follows whatever it sends. Each
+    /// effect a person asked for is one action, one trace (root span); the periodic members
+    /// poll is not traced, so the kept traces are the ones people made.
     pub fn spawn(&self, effect: Effect) {
         let this = self.clone();
-        tokio::spawn(async move {
-            this.run(effect).await;
-            this.send(Action::Finished);
-        });
+        let name = effect.name();
+        let root = if effect == Effect::LoadMembers {
+            tracing::Span::none()
+        } else {
+            tracing::info_span!(
+                "action",
+                action = name,
+                otel.name = name,
+                node = telemetry::MAIN,
+                trace_id = Empty,
+                span_id = Empty
+            )
+        };
+        telemetry::tag(&root);
+        tokio::spawn(
+            async move {
+                this.run(effect).await;
+                this.send(Action::Finished);
+            }
+            .instrument(root),
+        );
     }
 
     async fn run(&self, effect: Effect) {

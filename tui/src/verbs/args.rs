@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use ringshop_node::telemetry::LogFormat;
 use ringshop_shared::NodeId;
 use ringshop_shared::duration::parse_duration;
 use ringshop_shared::transport::{Role, Security};
@@ -35,7 +36,8 @@ Examples:
   ringshop cluster --join 7001 --watch     members and their counters, live
   ringshop products --category tea         quotes, each from its product's owner
   ringshop buy tea-kettle:2 mug --yes      check out, following each stage
-  ringshop orders --customer ada           orders, newest first";
+  ringshop orders --customer ada           orders, newest first
+  ringshop trace 4bf92f3577b34da6a3ce929d0e0e4736   one action across the nodes";
 
 /// ringshop: a small sharded cluster. Each id is placed on one node by consistent hashing,
 /// where one actor per id keeps a short-lived value; every answer says which node served it,
@@ -97,9 +99,26 @@ pub enum Verb {
     /// Orders, newest first.
     #[command(after_long_help = EXIT_HELP)]
     Orders(OrdersArgs),
+    /// One trace as a waterfall: every span of one action (a verb, a key press in the TUI),
+    /// gathered from every node, with its node, offset and duration.
+    #[command(after_long_help = EXIT_HELP)]
+    Trace(TraceArgs),
 }
 
 impl Verb {
+    /// The verb as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verb::Demo(_) => "demo",
+            Verb::Cluster(_) => "cluster",
+            Verb::Products(_) => "products",
+            Verb::Buy(_) => "buy",
+            Verb::Order(_) => "order",
+            Verb::Orders(_) => "orders",
+            Verb::Trace(_) => "trace",
+        }
+    }
+
     /// Where this verb's cluster is, and its output flags.
     pub fn target(&self) -> &Target {
         match self {
@@ -109,6 +128,7 @@ impl Verb {
             Verb::Buy(a) => &a.target,
             Verb::Order(a) => &a.target,
             Verb::Orders(a) => &a.target,
+            Verb::Trace(a) => &a.target,
         }
     }
 }
@@ -157,6 +177,14 @@ pub struct OrdersArgs {
     pub customer: Option<String>,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The trace's id: 32 hex digits, as `--json` output (`trace_id`) and the logs print it.
+    pub id: String,
+}
+
 /// When to colour the output.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColorChoice {
@@ -194,6 +222,10 @@ pub struct Target {
     /// Colour: on a terminal with NO_COLOR unset (auto), always, or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
+    /// Log lines (stderr, or the TUI's log file) as text, or one JSON object per line; both
+    /// carry the trace id of the action they belong to.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     /// The cluster's certificates (with --nodes): DIR/ca.crt and this main's
     /// DIR/client.NAME.crt and .key, NAME from --cert-name (`ringshop-node certs client NAME`).
     /// Every connection is then mutual TLS.

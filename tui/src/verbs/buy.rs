@@ -11,7 +11,7 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, OrderLine, Stage};
 use serde_json::json;
 
 use super::failure::{Failure, Kind};
-use super::output::out;
+use super::output::{out, out_json};
 use crate::client::{Cluster, parse_line};
 
 /// How long `buy` follows an order before giving up on it (it goes on in the cluster).
@@ -94,7 +94,7 @@ pub async fn run(
     match current.stage {
         Stage::Done => {
             if json {
-                out(
+                out_json(
                     json!({"event": "bought", "order": current.id.to_string(), "node": current.node.as_str(),
                     "items": current.items(), "total_cents": current.total_cents, "elapsed_ms": took.as_millis() as u64}),
                 );
@@ -124,7 +124,7 @@ pub async fn run(
 fn report_stage(order: &Order, node: &NodeId, started: Instant, json: bool) {
     let at = started.elapsed();
     if json {
-        out(
+        out_json(
             json!({"event": "stage", "order": order.id.to_string(), "stage": order.stage.as_str(),
             "node": node.as_str(), "elapsed_ms": at.as_millis() as u64}),
         );

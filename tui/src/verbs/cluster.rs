@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::args::{ClusterArgs, node_ttl_default};
 use super::failure::Failure;
-use super::output::Paint;
+use super::output::{Paint, with_trace};
 use crate::client::{MemberState, Snapshot};
 
 /// The snapshot as an aligned text table; seeds that never answered are rows named "?".
@@ -124,7 +124,7 @@ pub async fn run(args: ClusterArgs) -> Result<(), Failure> {
         let snapshot = cluster.snapshot().await?;
         let mut out = std::io::stdout().lock();
         let _ = if args.target.json {
-            writeln!(out, "{}", to_json(&snapshot))
+            writeln!(out, "{}", with_trace(to_json(&snapshot)))
         } else {
             if args.watch && tty {
                 let _ = write!(out, "\x1b[H\x1b[2J");

@@ -9,6 +9,7 @@ use ringshop_shared::duration::short;
 
 use super::args::DemoArgs;
 use super::failure::{Failure, Kind};
+use super::output::with_trace;
 use crate::client::demo::{self, Pass, Row, Step};
 
 /// Widths of `Pass::HEADER`'s columns; the note takes the rest.
@@ -70,7 +71,11 @@ pub async fn run(args: DemoArgs) -> Result<(), Failure> {
     let show = |pass: &Pass| {
         let mut out = std::io::stdout().lock();
         let _ = if json {
-            writeln!(out, "{}", serde_json::to_string(pass).unwrap_or_default())
+            writeln!(
+                out,
+                "{}",
+                with_trace(serde_json::to_value(pass).unwrap_or_default())
+            )
         } else {
             writeln!(out, "{}", table(pass))
         };

@@ -7,7 +7,7 @@ use ringshop_shared::{Order, OrderId};
 use serde_json::json;
 
 use super::failure::Failure;
-use super::output::out;
+use super::output::{out, out_json};
 use crate::client::Cluster;
 
 /// An order as `--json` prints it (also each `buy` event's `order`).
@@ -32,7 +32,7 @@ pub async fn one(cluster: &Cluster, id: &str, json: bool) -> Result<(), Failure>
         .map_err(|e: ringshop_shared::ids::InvalidOrderId| Failure::usage(e.to_string()))?;
     let o = cluster.order(id).await?;
     if json {
-        out(order_json(&o));
+        out_json(order_json(&o));
     } else {
         out(format!("order    {}", o.id));
         out(format!("customer {}", o.customer));
@@ -62,7 +62,7 @@ pub async fn one(cluster: &Cluster, id: &str, json: bool) -> Result<(), Failure>
 pub async fn list(cluster: &Cluster, customer: Option<String>, json: bool) -> Result<(), Failure> {
     let list = cluster.orders(customer).await?;
     if json {
-        out(json!({ "orders": list.iter().map(order_json).collect::<Vec<_>>() }));
+        out_json(json!({ "orders": list.iter().map(order_json).collect::<Vec<_>>() }));
         return Ok(());
     }
     out(format!(

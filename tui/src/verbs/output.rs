@@ -10,6 +10,24 @@ pub fn out(line: impl std::fmt::Display) {
     let _ = stdout.flush();
 }
 
+/// Writes one JSON document (an object) on stdout with the trace id of the verb's action
+/// added as `trace_id` (when its trace is kept).
+pub fn out_json(doc: serde_json::Value) {
+    out(with_trace(doc));
+}
+
+/// `doc` (an object) with the trace id of the verb's action added as `trace_id`, when its
+/// trace is kept.
+pub fn with_trace(mut doc: serde_json::Value) -> serde_json::Value {
+    if let (Some(obj), Some((trace, _))) = (
+        doc.as_object_mut(),
+        ringshop_node::telemetry::ids_of(&tracing::Span::current()),
+    ) {
+        obj.insert("trace_id".into(), trace.to_string().into());
+    }
+    doc
+}
+
 /// Colours for words in a table on stdout, or none (`--color`, NO_COLOR, not a terminal).
 /// A word is padded before it is coloured, so columns stay aligned.
 #[derive(Clone, Copy, Debug)]

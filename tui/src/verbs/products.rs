@@ -9,7 +9,7 @@ use ringshop_shared::shop::money;
 use serde_json::json;
 
 use super::failure::{Failure, Kind};
-use super::output::out;
+use super::output::{out, out_json};
 use crate::client::Cluster;
 
 /// `ringshop products [--category C] [--search TEXT]`
@@ -59,7 +59,7 @@ pub async fn run(
         }
     }
     if json {
-        out(json!({ "products": rows }));
+        out_json(json!({ "products": rows }));
         return Ok(());
     }
     out(format!(

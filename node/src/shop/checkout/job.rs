@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use ringshop_shared::{NodeId, Order, ProductId, ShardError, Stage};
+use tracing::Instrument;
 
 use super::Checkout;
 use crate::actors::product::Products;
@@ -108,7 +109,9 @@ impl Checkout {
             if self.shared.shutdown.is_cancelled() {
                 return;
             }
-            let failure = match self.step(&cur, fresh).await {
+            let stage = cur.order.stage.as_str();
+            let span = tracing::info_span!("step", otel.name = stage, node = %self.shared.me);
+            let failure = match self.step(&cur, fresh).instrument(span).await {
                 Ok(Step::Moved(next)) if next.order.stage.is_final() => return,
                 Ok(Step::Moved(next)) => {
                     errors = 0;

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use ringshop_shared::trace::TraceId;
 use ringshop_shared::{NodeId, ProductId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -118,6 +119,8 @@ pub struct LogLine {
     pub error: Option<String>,
     /// How many times in a row this happened (a repeated failure is one line, counted).
     pub count: u32,
+    /// The trace of the action it was part of (`ringshop trace ID` shows it whole).
+    pub trace: Option<TraceId>,
 }
 
 impl LogLine {
@@ -131,6 +134,7 @@ impl LogLine {
             failover: false,
             error: None,
             count: 1,
+            trace: None,
         }
     }
 }

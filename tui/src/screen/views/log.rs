@@ -14,7 +14,11 @@ use crate::screen::app::{App, LogLine};
 use crate::screen::theme::Theme;
 
 fn log_line(l: &LogLine, theme: &Theme) -> Line<'static> {
-    let mut spans = vec![Span::raw(format!("{:<22} ", l.what))];
+    let mut spans = Vec::new();
+    if let Some(trace) = l.trace {
+        spans.push(Span::styled(format!("{} ", trace.short()), theme.dim()));
+    }
+    spans.push(Span::raw(format!("{:<22} ", l.what)));
     if let Some(node) = &l.node {
         spans.push(Span::raw(format!("{node:<4} ")));
     }

@@ -1,0 +1,163 @@
+use std::sync::{Arc, Mutex};
+
+use tracing::field::Empty;
+
+use super::*;
+
+/// A log writer the test can read back.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("not poisoned")).into_owned()
+    }
+}
+
+fn settings(format: LogFormat) -> Settings {
+    Settings {
+        level: LevelFilter::INFO,
+        format,
+        ansi: false,
+        ring: 16,
+    }
+}
+
+fn record(trace: u128, span: u64) -> SpanRecord {
+    SpanRecord {
+        trace: TraceId(trace),
+        span,
+        parent: 0,
+        node: "n1".into(),
+        name: "x".into(),
+        start_ns: 1,
+        duration_ns: 1,
+        status: SpanStatus::Ok,
+    }
+}
+
+#[test]
+fn the_ring_keeps_the_newest_spans_and_answers_one_trace() {
+    let ring = SpanRing::new(4);
+    for i in 0..6u64 {
+        ring.push(record(u128::from(i % 2) + 1, i));
+    }
+    assert_eq!(ring.len(), 4, "bounded");
+    let ones: Vec<u64> = ring.of(TraceId(1)).iter().map(|s| s.span).collect();
+    assert_eq!(ones, vec![2, 4], "oldest first, the first one pushed out");
+    assert!(ring.of(TraceId(9)).is_empty());
+    let none = SpanRing::new(0);
+    none.push(record(1, 1));
+    assert!(none.is_empty(), "a ring of 0 keeps nothing");
+}
+
+/// Runs `f` under this module's stack with its own ring; the log and the kept spans after.
+fn traced(format: LogFormat, f: impl FnOnce()) -> (String, Vec<SpanRecord>) {
+    let ring = Arc::new(SpanRing::new(64));
+    let provider = provider_builder(ring.clone()).build();
+    let log = Captured::default();
+    let subscriber = stack(&settings(format), log.clone(), &provider);
+    tracing::subscriber::with_default(subscriber, f);
+    let all = ring
+        .spans
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .cloned()
+        .collect();
+    (log.text(), all)
+}
+
+#[test]
+fn an_action_is_kept_with_its_children_and_anything_else_is_not() {
+    let mut ids = None;
+    let (_, kept) = traced(LogFormat::Text, || {
+        // Not an action: not kept, nor its child.
+        let plain = tracing::info_span!("heartbeat");
+        plain.in_scope(|| drop(tracing::info_span!("inner", node = "n1").entered()));
+        drop(plain);
+        let root = tracing::info_span!(
+            "checkout",
+            action = "checkout",
+            node = MAIN,
+            trace_id = Empty,
+            span_id = Empty
+        );
+        let trace = tag(&root).expect("an action's trace is kept");
+        root.in_scope(|| {
+            let child = tracing::info_span!("reserve", node = "n2");
+            ids = ids_of(&child).map(|(t, s)| (trace, t, s));
+        });
+    });
+    let (trace, child_trace, child_id) = ids.expect("the child has ids");
+    assert_eq!(child_trace, trace, "one trace");
+    assert_eq!(kept.len(), 2, "only the action and its child: {kept:?}");
+    let root = kept
+        .iter()
+        .find(|s| s.name == "checkout")
+        .expect("root kept");
+    let child = kept
+        .iter()
+        .find(|s| s.name == "reserve")
+        .expect("child kept");
+    assert_eq!(root.parent, 0);
+    assert_eq!(child.parent, root.span, "the child's parent is the root");
+    assert_eq!(child.span, child_id);
+    assert_eq!((root.node.as_str(), child.node.as_str()), (MAIN, "n2"));
+    assert!(kept.iter().all(|s| s.trace == trace));
+}
+
+#[test]
+fn log_lines_say_their_trace_in_text_and_in_json() {
+    let mut trace = None;
+    let (text, _) = traced(LogFormat::Text, || {
+        let root = tracing::info_span!("buy", action = "buy", trace_id = Empty, span_id = Empty);
+        trace = tag(&root);
+        root.in_scope(|| {
+            let inner = tracing::info_span!("step", node = "n1");
+            inner.in_scope(|| tracing::info!(order = 7, "order moved on"));
+        });
+        tracing::info!("outside any trace");
+    });
+    let trace = trace.expect("kept");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains(&format!("trace={} ", trace.short()))
+            && lines[0].contains("order moved on order=7"),
+        "{text}"
+    );
+    assert!(!lines[1].contains("trace="), "{text}");
+
+    let mut trace = None;
+    let (json, _) = traced(LogFormat::Json, || {
+        let root = tracing::info_span!("buy", action = "buy", trace_id = Empty, span_id = Empty);
+        trace = tag(&root);
+        root.in_scope(|| tracing::warn!(qty = 3, "short"));
+    });
+    let trace = trace.expect("kept");
+    let doc: serde_json::Value = serde_json::from_str(json.trim()).expect("one JSON object");
+    assert_eq!(doc["trace_id"], trace.to_string());
+    assert_eq!(doc["span_id"].as_str().map(str::len), Some(16));
+    assert_eq!(doc["level"], "WARN");
+    assert_eq!(doc["span"], "buy");
+    assert_eq!(doc["fields"]["message"], "short");
+    assert_eq!(doc["fields"]["qty"], 3);
+}

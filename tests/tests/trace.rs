@@ -1,0 +1,295 @@
+//! One trace per action (issue 12): a checkout started in one action is ONE trace whose spans
+//! come from the main and from several nodes, each with its real parent; and `ringshop trace`
+//! on a cluster of node processes shows the hops.
+//!
+//! The first test installs this test binary's global tracing (the stack the binaries install)
+//! with the OpenTelemetry SDK's in-memory exporter added, so it sees every span the in-process
+//! nodes and the client made, as an OTLP exporter would.
+
+use std::collections::{HashMap, HashSet};
+use std::process::Command;
+use std::time::Duration;
+
+use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
+use ringshop_node::shop::checkout::Payment;
+use ringshop_node::telemetry::{self, LogFormat, Settings};
+use ringshop_shared::{NewOrder, OrderId, OrderLine, Placed, ProductId, Stage};
+use ringshop_tests::{TestCluster, main_binary, name};
+use tracing::Instrument;
+use tracing::field::Empty;
+use tracing_subscriber::filter::LevelFilter;
+
+const CATALOG: &str = "mug,Mug,tea,1200,1000\nlamp,Lamp,home,4500,1000\npen,Pen,books,900,1000\n\
+                       cup,Cup,tea,800,1000\nbook,Book,books,1500,1000\n";
+
+fn attr(span: &SpanData, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.as_str().into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_checkout_is_one_trace_across_nodes_with_its_parents() {
+    let exporter = InMemorySpanExporter::default();
+    let settings = Settings {
+        level: LevelFilter::WARN,
+        format: LogFormat::Text,
+        ansi: false,
+        ring: 4_096,
+    };
+    let provider = {
+        let exporter = exporter.clone();
+        telemetry::install_with(settings, std::io::sink, move |b| {
+            b.with_simple_exporter(exporter)
+        })
+    };
+    let payment = Payment {
+        delay: Duration::from_millis(100),
+        failure_rate: 0.0,
+    };
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
+    for i in 1..=3 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let client = cluster.client().await;
+    // An order owned by one node, with a line owned by another: the checkout must hop.
+    let ring = client.ring();
+    let products: Vec<ProductId> = ["mug", "lamp", "pen", "cup", "book"]
+        .iter()
+        .map(|p| ProductId::new(*p).expect("valid"))
+        .collect();
+    let order = (0..1_000)
+        .map(|_| OrderId::random())
+        .find(|id| {
+            let owner = ring.owner(id as &dyn Placed);
+            products
+                .iter()
+                .any(|p| ring.owner(p as &dyn Placed) != owner)
+        })
+        .expect("some order id is owned apart from some product");
+    let new = NewOrder {
+        id: order,
+        customer: "tracer".into(),
+        lines: products
+            .iter()
+            .map(|p| OrderLine {
+                product: p.clone(),
+                qty: 1,
+            })
+            .collect(),
+    };
+    let root = tracing::info_span!(
+        "verb",
+        action = "buy",
+        otel.name = "buy",
+        node = telemetry::MAIN,
+        trace_id = Empty,
+        span_id = Empty
+    );
+    let trace = telemetry::tag(&root).expect("an action's trace is kept");
+    let done = async {
+        let accepted = client.checkout(&new).await.expect("accepted").value;
+        ringshop_tests::follow_until(&client, accepted, Stage::Done, Duration::from_secs(30)).await
+    }
+    .instrument(root)
+    .await;
+    assert_eq!(done.stage, Stage::Done, "{done:?}");
+    // The job's last step span closes just after the order is done.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    provider.force_flush().expect("flushed");
+    let finished = exporter.get_finished_spans().expect("the exporter's spans");
+
+    let trace_id = TraceId::from_bytes(trace.0.to_be_bytes());
+    let ours: Vec<&SpanData> = finished
+        .iter()
+        .filter(|s| s.span_context.trace_id() == trace_id)
+        .collect();
+    // ONE trace: every span that names the order (its job) is in it, and nothing else kept
+    // belongs to another trace's checkout of it.
+    let of_order: Vec<&SpanData> = finished
+        .iter()
+        .filter(|s| attr(s, "order").as_deref() == Some(order.to_string().as_str()))
+        .collect();
+    assert!(!of_order.is_empty(), "the order's job span was exported");
+    assert!(
+        of_order
+            .iter()
+            .all(|s| s.span_context.trace_id() == trace_id),
+        "the order's spans are all in the action's trace"
+    );
+    // Parent links: exactly one root (the action), every other span's parent is a span of the
+    // same trace, and every span reaches the root through its parents.
+    let ids: HashMap<SpanId, &SpanData> = ours
+        .iter()
+        .map(|s| (s.span_context.span_id(), *s))
+        .collect();
+    let roots: Vec<&&SpanData> = ours
+        .iter()
+        .filter(|s| s.parent_span_id == SpanId::INVALID)
+        .collect();
+    assert_eq!(
+        roots.len(),
+        1,
+        "one root: {:?}",
+        roots.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    assert_eq!(roots[0].name, "buy");
+    for s in &ours {
+        let mut at = *s;
+        let mut hops = 0;
+        while at.parent_span_id != SpanId::INVALID {
+            at = ids.get(&at.parent_span_id).unwrap_or_else(|| {
+                panic!(
+                    "{}'s parent {} is not in the trace",
+                    s.name, s.parent_span_id
+                )
+            });
+            hops += 1;
+            assert!(hops < 64, "a parent cycle");
+        }
+        assert_eq!(at.name, "buy", "{} reaches the root", s.name);
+    }
+    // From the main and at least two nodes: the order's owner (checkout, job, steps) and a
+    // product's owner (its reserve and the product actor's turn), under the job.
+    let nodes: HashSet<String> = ours.iter().filter_map(|s| attr(s, "node")).collect();
+    let node_count = nodes
+        .iter()
+        .filter(|n| n.as_str() != telemetry::MAIN)
+        .count();
+    assert!(nodes.contains(telemetry::MAIN), "{nodes:?}");
+    assert!(node_count >= 2, "spans from at least two nodes: {nodes:?}");
+    let owner = ring
+        .owner(&order as &dyn Placed)
+        .expect("an owner")
+        .to_string();
+    let job = ours
+        .iter()
+        .find(|s| s.name == "job")
+        .expect("the job's span");
+    assert_eq!(attr(job, "node").as_deref(), Some(owner.as_str()));
+    let under_job = |s: &SpanData| {
+        let mut at = s;
+        while let Some(p) = ids.get(&at.parent_span_id) {
+            if p.span_context.span_id() == job.span_context.span_id() {
+                return true;
+            }
+            at = p;
+        }
+        false
+    };
+    let remote_reserves: Vec<&&SpanData> = ours
+        .iter()
+        .filter(|s| attr(s, "rpc.method").as_deref() == Some("Shard.reserve"))
+        .filter(|s| attr(s, "node").is_some_and(|n| n != owner))
+        .collect();
+    assert!(
+        !remote_reserves.is_empty(),
+        "a reserve served by another node"
+    );
+    assert!(remote_reserves.iter().all(|s| under_job(s)));
+    let turns: Vec<&&SpanData> = ours.iter().filter(|s| s.name == "turn").collect();
+    assert!(
+        turns.len() >= products.len(),
+        "each line's reservation went through its product's actor in a turn span"
+    );
+    assert!(turns.iter().all(|s| under_job(s)));
+    // The ring the `spans` RPC answers from holds the same spans.
+    let kept = telemetry::spans_of(trace);
+    assert_eq!(kept.len(), ours.len());
+}
+
+/// Runs the built `ringshop` with `args`; (exit code, stdout, stderr).
+fn ringshop(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(main_binary())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs ringshop");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ringshop_trace_shows_a_buy_across_the_node_processes() {
+    let payment = Payment {
+        delay: Duration::from_millis(50),
+        failure_rate: 0.0,
+    };
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
+    for i in 1..=3 {
+        cluster.add_process(name(i));
+    }
+    let nodes = cluster.addrs()[0].to_string();
+    let args: Vec<String> = [
+        "buy", "mug", "lamp", "pen", "cup", "book", "--yes", "--json",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .chain(["--nodes".to_string(), nodes.clone()])
+    .collect();
+    let (code, out, stderr) = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ringshop(&args)
+    })
+    .await
+    .expect("ran");
+    assert_eq!(code, Some(0), "{stderr}");
+    let trace = out
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|doc| doc["trace_id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("every --json line has a trace_id: {out}"));
+    for line in out.lines() {
+        let doc: serde_json::Value = serde_json::from_str(line).expect("JSON lines");
+        assert_eq!(
+            doc["trace_id"],
+            trace.as_str(),
+            "one trace for the whole buy"
+        );
+    }
+    let (code, table, stderr) = ringshop(&["trace", &trace, "--nodes", &nodes]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(table.starts_with(&format!("trace {trace}")), "{table}");
+    for row in [
+        "Shard.checkout",
+        "job",
+        "reserving",
+        "Shard.reserve",
+        "turn",
+        "paying",
+    ] {
+        assert!(table.contains(row), "{row} in\n{table}");
+    }
+    let (code, json, stderr) = ringshop(&["trace", &trace, "--nodes", &nodes, "--json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(json.trim()).expect("one document");
+    assert_eq!(doc["trace"], trace.as_str());
+    let rows = doc["spans"].as_array().expect("spans");
+    let on: HashSet<&str> = rows.iter().filter_map(|r| r["node"].as_str()).collect();
+    assert!(on.len() >= 2, "the buy ran on at least two nodes: {on:?}");
+    // Every shown parent is a shown row, and a child starts no earlier than its parent.
+    let by_id: HashMap<&str, &serde_json::Value> = rows
+        .iter()
+        .filter_map(|r| Some((r["span_id"].as_str()?, r)))
+        .collect();
+    for r in rows {
+        if let Some(parent) = r["parent_id"].as_str() {
+            let p = by_id.get(parent).expect("the parent is a row");
+            assert!(
+                r["offset_ms"].as_f64() >= p["offset_ms"].as_f64(),
+                "{r} after {p}"
+            );
+        }
+    }
+    // A trace id nobody kept: not found (4); a malformed one: usage (2).
+    let (code, _, _) = ringshop(&["trace", &"1".repeat(32), "--nodes", &nodes]);
+    assert_eq!(code, Some(4));
+    let (code, _, stderr) = ringshop(&["trace", "xyz", "--nodes", &nodes]);
+    assert_eq!(code, Some(2), "{stderr}");
+}
