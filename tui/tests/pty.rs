@@ -129,3 +129,46 @@ fn the_screen_comes_back_by_itself_after_every_node_was_killed_and_one_started_a
     screen.keys("q");
     assert!(screen.exit_status(Duration::from_secs(15)));
 }
+
+/// Issue 12: a checkout's trace from the Orders tab, then a log line's: the waterfall shows
+/// the job on the order's owner and the reservations on the products' owners.
+#[test]
+fn a_person_opens_the_trace_of_a_checkout_and_of_a_log_line() {
+    let mut screen = Terminal::screen(&[], 140, 40);
+    let long = Duration::from_secs(20);
+    screen.wait_for("Products (40)", long);
+    screen.keys("/kettle\r");
+    screen.wait_for("(1 of 40)", long);
+    screen.keys("\r");
+    screen.wait_for("How many tea-kettle?", long);
+    screen.keys("\r");
+    screen.keys("\x1b/mug\r");
+    screen.wait_for("(1 of 40)", long);
+    screen.keys("a\r2c");
+    screen.wait_for("Buy 2 items for", long);
+    screen.keys("y");
+    screen.wait_for("Bought 2 items on", long);
+    screen.keys("3t");
+    screen.wait_for(" Trace ", long);
+    for row in [
+        "checkout",
+        "Shard.checkout",
+        "job",
+        "reserving",
+        "Shard.reserve",
+        "turn",
+        "paying",
+    ] {
+        screen.wait_for(row, long);
+    }
+    screen.wait_for("spans on main,", long);
+    screen.keys("\x1b");
+    // The log: L picks the newest line, enter opens its trace.
+    screen.keys("L");
+    screen.wait_for("enter show its trace", long);
+    screen.keys("\r");
+    screen.wait_for(" Trace ", long);
+    screen.wait_for("spans on main", long);
+    screen.keys("\x1bq");
+    assert!(screen.exit_status(Duration::from_secs(15)), "exit status");
+}

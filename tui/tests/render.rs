@@ -288,3 +288,52 @@ fn demo_rows_have_a_header_latency_and_their_ttl_counting_down() {
     app.now += Duration::from_secs(4);
     assert!(text(&app, 80, 24).contains("expired"));
 }
+
+#[test]
+fn the_trace_view_is_a_waterfall_of_the_checkout_across_nodes() {
+    use ringshop_shared::trace::TraceId;
+    let trace = TraceId(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736);
+    let mut app = loaded();
+    app.tab = Tab::Orders;
+    app.mode = Mode::Trace(trace);
+    let gathering = text(&app, 80, 24);
+    assert!(
+        gathering.contains("Gathering the spans of trace 4bf92f35"),
+        "{gathering}"
+    );
+    app.update(Action::Trace(fixtures::waterfall(trace)));
+    insta::assert_snapshot!("trace_80x24", text(&app, 80, 24));
+    insta::assert_snapshot!("trace_160x48", text(&app, 160, 48));
+    // A waterfall of another trace (an older request's answer) is not shown.
+    let mut other = loaded();
+    other.mode = Mode::Trace(TraceId(1));
+    other.update(Action::Trace(fixtures::waterfall(trace)));
+    assert!(other.trace.is_none());
+}
+
+#[test]
+fn picking_a_log_line_marks_it_and_its_trace_is_shown() {
+    use ringshop_shared::trace::TraceId;
+    let mut app = loaded();
+    for (i, line) in app.log.iter_mut().enumerate() {
+        line.trace = Some(TraceId(
+            0xabcd_0000_0000_0000_0000_0000_0000_0000 + i as u128,
+        ));
+    }
+    let last = app.log.len() - 1;
+    app.mode = Mode::LogPick(last - 1);
+    let screen = text(&app, 80, 24);
+    let marked: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains('▶') && l.contains("abcd0000"))
+        .collect();
+    assert_eq!(marked.len(), 1, "one log line marked:\n{screen}");
+    assert!(
+        screen
+            .lines()
+            .last()
+            .unwrap_or("")
+            .contains("enter show its trace"),
+        "{screen}"
+    );
+}

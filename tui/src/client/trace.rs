@@ -49,6 +49,16 @@ impl Waterfall {
     }
 }
 
+/// Where `row`'s bar sits on a time line `width` cells wide for a trace of `total_ns`: its
+/// first cell and its length, at least one cell, never past the line.
+pub fn bar(row: &Row, total_ns: u64, width: usize) -> (usize, usize) {
+    let (total, width) = (u128::from(total_ns.max(1)), width.max(1));
+    let scale = |ns: u64| u128::from(ns) * width as u128;
+    let from = ((scale(row.offset_ns) / total) as usize).min(width - 1);
+    let len = (scale(row.duration_ns).div_ceil(total) as usize).clamp(1, width - from);
+    (from, len)
+}
+
 /// The waterfall of `spans` (one trace; duplicates, as in-process nodes share one ring, are
 /// counted once). Spans without a node (tarpc's client side) are not shown: a shown span's
 /// parent is its nearest shown ancestor. A span whose chain leads to a span nobody kept (the

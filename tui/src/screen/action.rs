@@ -3,11 +3,13 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::KeyEvent;
-use ringshop_shared::{NodeId, Order};
+use ringshop_shared::trace::TraceId;
+use ringshop_shared::{NodeId, Order, OrderId};
 
 use super::app::{LogLine, ProductRow};
 use crate::client::MemberRow;
 use crate::client::demo::Pass;
+use crate::client::trace::Waterfall;
 
 #[derive(Clone, Debug)]
 pub enum Action {
@@ -31,6 +33,10 @@ pub enum Action {
         error: String,
     },
     DemoPass(Pass),
+    /// The trace an order of this session was checked out in.
+    OrderTrace(OrderId, TraceId),
+    /// A trace's spans, gathered.
+    Trace(Waterfall),
     DemoWaiting(Duration),
     DemoDone,
     NodeStopped {

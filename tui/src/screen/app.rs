@@ -6,14 +6,16 @@ mod mode;
 mod queries;
 mod rows;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use ringshop_shared::{NodeId, Order};
+use ringshop_shared::trace::TraceId;
+use ringshop_shared::{NodeId, Order, OrderId};
 
 pub use self::mode::{Confirm, DemoPass, DemoView, Dialog, ListState, Mode};
 pub use self::rows::{Cache, CartLine, LogLine, ProductRow, SortColumn, Tab, Toast};
 use super::effect::Effect;
+use crate::client::trace::Waterfall;
 use crate::client::{MemberRow, MemberState};
 
 /// How long an info toast stays.
@@ -55,6 +57,11 @@ pub struct App {
     pub demo: DemoView,
     pub demo_list: ListState,
     pub log: VecDeque<LogLine>,
+    /// The trace each order of this session was checked out in.
+    pub order_traces: HashMap<OrderId, TraceId>,
+    /// The trace the Trace view shows, once gathered; its first row shown.
+    pub trace: Option<Waterfall>,
+    pub trace_scroll: usize,
     pub toasts: Vec<Toast>,
     /// What is failing now (by what failed: "members", "products", ...) and its error; a
     /// repeat of the same error only counts, it is not logged or toasted again.
@@ -101,6 +108,9 @@ impl App {
             demo: DemoView::default(),
             demo_list: ListState::default(),
             log: VecDeque::new(),
+            order_traces: HashMap::new(),
+            trace: None,
+            trace_scroll: 0,
             toasts: Vec::new(),
             failing: BTreeMap::new(),
             help_scroll: 0,

@@ -2,8 +2,9 @@
 //! rows, the cart, checkout, the demo, and stopping or starting embedded nodes. Called by
 //! `update` once a key has become a command; returns the effects to run next.
 
-use ringshop_shared::OrderLine;
 use ringshop_shared::shop::MAX_QTY_PER_LINE;
+use ringshop_shared::trace::TraceId;
+use ringshop_shared::{OrderId, OrderLine};
 
 use ringshop_shared::shop::items;
 
@@ -131,6 +132,19 @@ impl App {
                     self.mode = Mode::OrderDetail(o.id);
                 }
             }
+            Command::Trace => {
+                if let Some(id) = self
+                    .visible_orders()
+                    .get(self.orders_list.selected)
+                    .map(|o| o.id)
+                {
+                    return self.order_trace(id);
+                }
+            }
+            Command::PickLog => match self.log.len() {
+                0 => self.toast("The log is empty: nothing to pick yet", false),
+                n => self.mode = Mode::LogPick(n - 1),
+            },
             Command::KillNode | Command::LeaveNode | Command::StartNode => {
                 return self.node_command(command);
             }
@@ -164,6 +178,30 @@ impl App {
             | Command::No => {}
         }
         Vec::new()
+    }
+
+    /// Opens the Trace view of `trace` and gathers its spans.
+    pub(super) fn open_trace(&mut self, trace: TraceId) -> Vec<Effect> {
+        if self.trace.as_ref().is_none_or(|w| w.trace != trace) {
+            self.trace = None;
+        }
+        self.trace_scroll = 0;
+        self.mode = Mode::Trace(trace);
+        vec![Effect::LoadTrace(trace)]
+    }
+
+    /// The Trace view of the checkout of order `id`, if it was checked out here.
+    pub(super) fn order_trace(&mut self, id: OrderId) -> Vec<Effect> {
+        match self.order_traces.get(&id).copied() {
+            Some(trace) => self.open_trace(trace),
+            None => {
+                self.toast(
+                    "No trace of that order here: only orders checked out in this session have one",
+                    true,
+                );
+                Vec::new()
+            }
+        }
     }
 
     fn node_command(&mut self, command: Command) -> Vec<Effect> {

@@ -23,10 +23,35 @@ impl App {
                 self.help_scroll = (self.help_scroll + 1).min(lines);
             }
             (Mode::Help, Command::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
-            (Mode::Help | Mode::OrderDetail(_), Command::Close) => {
+            (Mode::Help | Mode::OrderDetail(_) | Mode::LogPick(_), Command::Close) => {
                 self.help_scroll = 0;
                 self.mode = Mode::Normal;
             }
+            (Mode::OrderDetail(id), Command::Trace) => return self.order_trace(id),
+            (Mode::LogPick(i), Command::Up) => self.mode = Mode::LogPick(i.saturating_sub(1)),
+            (Mode::LogPick(i), Command::Down) => {
+                self.mode = Mode::LogPick((i + 1).min(self.log.len().saturating_sub(1)))
+            }
+            (Mode::LogPick(i), Command::Trace) => match self.log.get(i).and_then(|l| l.trace) {
+                Some(trace) => return self.open_trace(trace),
+                None => self.toast(
+                    "That line has no trace (it was not part of an action)",
+                    true,
+                ),
+            },
+            (Mode::Trace(_), Command::Close) => {
+                self.mode = Mode::Normal;
+                self.trace = None;
+                self.trace_scroll = 0;
+            }
+            (Mode::Trace(_), Command::Down) => {
+                let rows = self.trace.as_ref().map_or(0, |w| w.rows.len());
+                self.trace_scroll = (self.trace_scroll + 1).min(rows.saturating_sub(1));
+            }
+            (Mode::Trace(_), Command::Up) => {
+                self.trace_scroll = self.trace_scroll.saturating_sub(1)
+            }
+            (Mode::Trace(trace), Command::Refresh) => return vec![Effect::LoadTrace(trace)],
             (Mode::Filter(_), Command::Accept) => self.mode = Mode::Normal,
             (Mode::Filter(text), Command::Cancel) if text.is_empty() => self.mode = Mode::Normal,
             (Mode::Quantity { input, .. }, Command::Cancel) if input.is_empty() => {

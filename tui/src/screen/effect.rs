@@ -1,6 +1,7 @@
 //! What to do: `update` returns effects; the runner spawns each on a task, and its results
 //! come back as actions. Nothing here blocks the render loop.
 
+use ringshop_shared::trace::TraceId;
 use ringshop_shared::{NodeId, OrderLine};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +16,8 @@ pub enum Effect {
     LeaveNode(NodeId),
     StartNode(NodeId),
     RunDemo,
+    /// Gather a trace's spans from this process and every member.
+    LoadTrace(TraceId),
 }
 
 impl Effect {
@@ -29,6 +32,7 @@ impl Effect {
             Effect::LeaveNode(_) => "leave node",
             Effect::StartNode(_) => "start node",
             Effect::RunDemo => "run demo",
+            Effect::LoadTrace(_) => "load trace",
         }
     }
 }

@@ -94,6 +94,7 @@ pub fn dialogs_of(tab: Tab, node_controls: bool) -> Vec<Dialog> {
             Dialog::Quantity => tab == Tab::Shop,
             Dialog::Confirm => tab == Tab::Cart || (tab == Tab::Cluster && node_controls),
             Dialog::OrderDetail => tab == Tab::Orders,
+            Dialog::LogPick | Dialog::Trace => true,
         })
         .collect()
 }

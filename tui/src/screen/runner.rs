@@ -101,7 +101,7 @@ impl Runner {
     pub fn spawn(&self, effect: Effect) {
         let this = self.clone();
         let name = effect.name();
-        let root = if effect == Effect::LoadMembers {
+        let root = if matches!(effect, Effect::LoadMembers | Effect::LoadTrace(_)) {
             tracing::Span::none()
         } else {
             tracing::info_span!(
@@ -165,6 +165,7 @@ impl Runner {
                 }
             }
             Effect::RunDemo => self.demo().await,
+            Effect::LoadTrace(trace) => self.send(Action::Trace(self.cluster.trace(trace).await)),
         }
     }
 
@@ -227,6 +228,9 @@ impl Runner {
             Err(e) => return self.send(Action::failed("checkout", e)),
         };
         self.send(Action::Called(log_line("checkout", &accepted.report, None)));
+        if let Some((trace, _)) = telemetry::ids_of(&tracing::Span::current()) {
+            self.send(Action::OrderTrace(order.id, trace));
+        }
         self.send(Action::Order(accepted.value.clone()));
         let mut stages = self.cluster.follow_order(accepted.value);
         while let Some(next) = stages.next().await {

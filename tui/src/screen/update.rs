@@ -11,7 +11,7 @@ use ringshop_shared::shop::{MAX_QTY_PER_LINE, items};
 use ringshop_shared::{Order, ProductId, Stage};
 
 use super::action::Action;
-use super::app::{App, CartLine, DemoPass, ListState, TOAST_FOR};
+use super::app::{App, CartLine, DemoPass, ListState, Mode, TOAST_FOR};
 use super::effect::Effect;
 use super::keys::{Command, Focus, command_for};
 use crate::client::MemberState;
@@ -63,6 +63,19 @@ impl App {
             Action::DemoPass(pass) => {
                 self.demo.waiting_until = None;
                 self.demo.passes.push(DemoPass { pass, at: self.now });
+                Vec::new()
+            }
+            Action::OrderTrace(order, trace) => {
+                self.order_traces.insert(order, trace);
+                Vec::new()
+            }
+            Action::Trace(waterfall) => {
+                if self.mode == Mode::Trace(waterfall.trace) {
+                    self.trace_scroll = self
+                        .trace_scroll
+                        .min(waterfall.rows.len().saturating_sub(1));
+                    self.trace = Some(waterfall);
+                }
                 Vec::new()
             }
             Action::DemoWaiting(wait) => {

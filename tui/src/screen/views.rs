@@ -11,6 +11,7 @@ mod help;
 mod log;
 mod orders;
 mod shop;
+mod trace;
 mod widgets;
 
 use ratatui::Frame;

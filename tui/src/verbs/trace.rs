@@ -7,7 +7,7 @@ use serde_json::json;
 use super::failure::{Failure, Kind};
 use super::output::{out, out_json};
 use crate::client::Cluster;
-use crate::client::trace::Waterfall;
+use crate::client::trace::{Waterfall, bar};
 
 /// Width of the duration bars, in characters.
 const BAR: usize = 32;
@@ -92,12 +92,9 @@ pub fn table(w: &Waterfall) -> Vec<String> {
         "{:<6} {:<name_width$}  {:>10}  {:>10}  timeline",
         "node", "span", "offset", "duration"
     ));
-    let total = w.total_ns.max(1);
     for r in &w.rows {
-        let from = (r.offset_ns as u128 * BAR as u128 / total as u128) as usize;
-        let len = ((r.duration_ns as u128 * BAR as u128).div_ceil(total as u128) as usize)
-            .clamp(1, BAR - from.min(BAR - 1));
-        let bar = format!("{}{}", " ".repeat(from.min(BAR - 1)), "█".repeat(len));
+        let (from, len) = bar(r, w.total_ns, BAR);
+        let bar = format!("{}{}", " ".repeat(from), "█".repeat(len));
         let name = format!("{}{}", "  ".repeat(r.depth), r.name);
         let status = match &r.status {
             SpanStatus::Ok => String::new(),

@@ -5,6 +5,7 @@
 use crossterm::event::KeyCode;
 use ringshop_tui::screen::action::Action;
 use ringshop_tui::screen::app::{Mode, Tab};
+use ringshop_tui::screen::effect::Effect;
 
 use super::fixtures::{demo_pass, demo_row};
 use super::{app, key, press};
@@ -104,4 +105,60 @@ fn help_scrolls_with_j_and_k_and_closes_with_q() {
     press(&mut app, "q");
     assert_eq!(app.mode, Mode::Normal);
     assert!(!app.quit, "q closes the help, it does not quit");
+}
+
+#[test]
+fn a_log_lines_trace_and_an_orders_trace_open_the_trace_view() {
+    use ringshop_shared::trace::TraceId;
+    let mut app = super::fixtures::loaded();
+    let traced = TraceId(0xfeed);
+    let n = app.log.len();
+    app.log[n - 2].trace = Some(traced);
+    app.log[n - 1].trace = None;
+    // L picks the newest line; up goes to the older one; enter opens its trace and asks for it.
+    assert!(press(&mut app, "L").is_empty());
+    assert_eq!(app.mode, Mode::LogPick(n - 1));
+    assert!(
+        app.update(key(KeyCode::Enter)).is_empty(),
+        "the newest has no trace"
+    );
+    assert!(
+        app.toasts
+            .iter()
+            .any(|t| t.error && t.text.contains("no trace"))
+    );
+    app.update(key(KeyCode::Up));
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Effect::LoadTrace(traced)]
+    );
+    assert_eq!(app.mode, Mode::Trace(traced));
+    // r gathers again; esc closes and forgets it.
+    assert_eq!(press(&mut app, "r"), vec![Effect::LoadTrace(traced)]);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.trace.is_none());
+    // An order checked out elsewhere has no trace here; one checked out here has its own.
+    app.tab = Tab::Orders;
+    app.orders_list.selected = 0;
+    let order = app.visible_orders()[0].id;
+    assert!(press(&mut app, "t").is_empty());
+    assert!(
+        app.toasts
+            .iter()
+            .any(|t| t.text.contains("No trace of that order"))
+    );
+    app.update(Action::OrderTrace(order, TraceId(0xbeef)));
+    assert_eq!(
+        press(&mut app, "t"),
+        vec![Effect::LoadTrace(TraceId(0xbeef))]
+    );
+    app.update(key(KeyCode::Esc));
+    // From the order's detail too.
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::OrderDetail(order));
+    assert_eq!(
+        press(&mut app, "t"),
+        vec![Effect::LoadTrace(TraceId(0xbeef))]
+    );
 }

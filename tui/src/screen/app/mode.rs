@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use ringshop_shared::trace::TraceId;
 use ringshop_shared::{NodeId, OrderId, OrderLine, ProductId};
 
 use crate::client::demo::Pass;
@@ -34,6 +35,10 @@ pub enum Mode {
     },
     Confirm(Confirm),
     OrderDetail(OrderId),
+    /// Picking a line of the event log: the index of the picked line in `App::log`.
+    LogPick(usize),
+    /// A trace's waterfall (`App::trace` once gathered).
+    Trace(TraceId),
     /// Esc was pressed in a text input that holds text: throw it away? The input (a `Filter`
     /// or a `Quantity`) waits here untouched until the answer.
     Discard(Box<Mode>),
@@ -48,16 +53,20 @@ pub enum Dialog {
     Quantity,
     Confirm,
     OrderDetail,
+    LogPick,
+    Trace,
     Discard,
 }
 
 impl Dialog {
-    pub const ALL: [Dialog; 6] = [
+    pub const ALL: [Dialog; 8] = [
         Dialog::Help,
         Dialog::Filter,
         Dialog::Quantity,
         Dialog::Confirm,
         Dialog::OrderDetail,
+        Dialog::LogPick,
+        Dialog::Trace,
         Dialog::Discard,
     ];
 
@@ -68,6 +77,8 @@ impl Dialog {
             Dialog::Quantity => "Typing a quantity",
             Dialog::Confirm => "A yes/no question",
             Dialog::OrderDetail => "An order's detail",
+            Dialog::LogPick => "Picking a log line (L)",
+            Dialog::Trace => "A trace's waterfall",
             Dialog::Discard => "Discarding typed text",
         }
     }
@@ -88,6 +99,8 @@ impl Mode {
             Mode::Quantity { .. } => Dialog::Quantity,
             Mode::Confirm(_) => Dialog::Confirm,
             Mode::OrderDetail(_) => Dialog::OrderDetail,
+            Mode::LogPick(_) => Dialog::LogPick,
+            Mode::Trace(_) => Dialog::Trace,
             Mode::Discard(_) => Dialog::Discard,
         })
     }

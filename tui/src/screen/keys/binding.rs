@@ -35,6 +35,10 @@ pub enum Command {
     SortNext,
     SortReverse,
     RunDemo,
+    /// Picks a line of the event log (its trace opens with enter).
+    PickLog,
+    /// Opens the trace of the order or log line at hand.
+    Trace,
     /// Closes a dialog that asks nothing (help, an order's detail).
     Close,
     /// Takes what was typed (a filter, a quantity).

@@ -24,6 +24,8 @@ const QUANTITY: Scope = In(Dialog::Quantity);
 const CONFIRM: Scope = In(Dialog::Confirm);
 const DETAIL: Scope = In(Dialog::OrderDetail);
 const DISCARD: Scope = In(Dialog::Discard);
+const LOG: Scope = In(Dialog::LogPick);
+const TRACE: Scope = In(Dialog::Trace);
 
 #[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
@@ -47,6 +49,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[K::Esc], C::Back, "clear the filter", NONE),
     bind(Global, &[K::Char('r')], C::Refresh, "refresh", p(9)),
     bind(Global, &[K::Char('f')], C::Freeze, "freeze / unfreeze", NONE),
+    bind(Global, &[K::Char('L')], C::PickLog, "pick a log line", p(10)),
     // Tabs.
     bind(SHOP, &[K::Enter, K::Char('a')], C::Add, "add to cart", p(1)),
     bind(SHOP, &[K::Char('t')], C::Category, "next category", p(3)),
@@ -56,6 +59,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(CART, &[K::Char('d')], C::Remove, "remove line", p(3)),
     bind(CART, &[K::Char('u')], C::Undo, "undo remove", p(4)),
     bind(ORDERS, &[K::Enter], C::Open, "show order", p(1)),
+    bind(ORDERS, &[K::Char('t')], C::Trace, "trace", p(2)),
     bind(CLUSTER, &[K::Char('x')], C::KillNode, "kill node", p(1)),
     bind(CLUSTER, &[K::Char('l')], C::LeaveNode, "node leaves", p(2)),
     bind(CLUSTER, &[K::Char('s')], C::StartNode, "start node", p(2)),
@@ -75,6 +79,15 @@ pub const BINDINGS: &[Binding] = &[
     bind(CONFIRM, &[K::Char('y')], C::Yes, "yes", p(0)),
     bind(CONFIRM, &[K::Char('n'), K::Esc], C::No, "no (any other key)", p(0)),
     bind(DETAIL, &[K::Esc, K::Enter, K::Char('q')], C::Close, "close", p(0)),
+    bind(DETAIL, &[K::Char('t')], C::Trace, "trace", p(1)),
+    bind(LOG, &[K::Enter], C::Trace, "show its trace", p(0)),
+    bind(LOG, &[K::Esc, K::Char('q')], C::Close, "back", p(0)),
+    bind(LOG, UP, C::Up, "older", p(1)),
+    bind(LOG, DOWN, C::Down, "newer", p(1)),
+    bind(TRACE, &[K::Esc, K::Char('q')], C::Close, "close", p(0)),
+    bind(TRACE, DOWN, C::Down, "scroll down", p(1)),
+    bind(TRACE, UP, C::Up, "scroll up", p(1)),
+    bind(TRACE, &[K::Char('r')], C::Refresh, "gather again", p(2)),
     bind(DISCARD, &[K::Esc, K::Char('y')], C::Yes, "discard the text", p(0)),
     bind(DISCARD, &[K::Char('n')], C::No, "keep editing (any key)", p(1)),
 ];

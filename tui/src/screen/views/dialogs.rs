@@ -24,6 +24,9 @@ fn keys_line(app: &App, theme: &Theme, dialog: Dialog, width: u16) -> Line<'stat
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &app.mode {
         Mode::Normal | Mode::Filter(_) => {}
+        // Picking a log line highlights it in the log pane (`log.rs`); its keys are the footer.
+        Mode::LogPick(_) => {}
+        Mode::Trace(trace) => super::trace::draw(app, theme, frame, area, *trace),
         Mode::Help => help::draw(app, theme, frame, area),
         Mode::Quantity { .. } => quantity(app, theme, frame, area, None),
         Mode::Discard(typing) => {
@@ -52,7 +55,11 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Mode::OrderDetail(id) => {
             if let Some(o) = app.orders.iter().find(|o| o.id == *id) {
                 let keys = keys_line(app, theme, Dialog::OrderDetail, 60);
-                popup(frame, area, "Order", &order_lines(app, theme, o), keys, 62);
+                let mut body = order_lines(app, theme, o);
+                if let Some(trace) = app.order_traces.get(id) {
+                    body.push(Line::styled(format!("trace {trace}"), theme.dim()));
+                }
+                popup(frame, area, "Order", &body, keys, 62);
             }
         }
     }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ringshop_shared::duration::short;
 
 use super::widgets::wrap;
-use crate::screen::app::{App, LogLine};
+use crate::screen::app::{App, LogLine, Mode};
 use crate::screen::theme::Theme;
 
 fn log_line(l: &LogLine, theme: &Theme) -> Line<'static> {
@@ -86,14 +86,33 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         height.saturating_sub(toasts.len())
     };
-    // The newest lines, each wrapped to the pane (an error is read whole), newest last.
-    let mut lines: Vec<Line> = Vec::new();
-    for l in app.log.iter().rev() {
-        if lines.len() >= log_rows {
-            break;
+    // The newest lines, each wrapped to the pane (an error is read whole), newest last; while
+    // a line is being picked, the lines up to it, it marked.
+    let picked = match app.mode {
+        Mode::LogPick(i) => Some(i),
+        _ => None,
+    };
+    let width = usize::from(area.width);
+    let fill = |end: usize| {
+        let mut lines: Vec<Line> = Vec::new();
+        let mut first = end;
+        for (i, l) in app.log.iter().enumerate().take(end).rev() {
+            if lines.len() >= log_rows {
+                break;
+            }
+            let mut line = log_line(l, theme);
+            if picked == Some(i) {
+                line.spans.insert(0, Span::styled("▶ ", theme.selected()));
+                line = line.style(theme.selected());
+            }
+            lines.splice(0..0, wrap(&line, width));
+            first = i;
         }
-        let wrapped = wrap(&log_line(l, theme), usize::from(area.width));
-        lines.splice(0..0, wrapped);
+        (lines, first)
+    };
+    let (mut lines, first) = fill(app.log.len());
+    if let Some(i) = picked.filter(|&i| i < first) {
+        lines = fill(i + 1).0;
     }
     let lines = lines.split_off(lines.len().saturating_sub(log_rows));
     if toasts.is_empty() {
