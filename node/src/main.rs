@@ -90,6 +90,10 @@ struct Args {
     /// How many finished spans of traced actions this node keeps for `ringshop trace`.
     #[arg(long, default_value_t = DEFAULT_RING, value_name = "N")]
     spans: usize,
+    /// Also send the traced spans to an OpenTelemetry collector over OTLP/HTTP, e.g.
+    /// http://127.0.0.1:4318 (/v1/traces is added when the URL has no path).
+    #[arg(long, value_name = "URL")]
+    otlp: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -208,14 +212,38 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let otlp = match args
+        .otlp
+        .as_deref()
+        .map(telemetry::otlp::endpoint)
+        .transpose()
+    {
+        Ok(otlp) => otlp,
+        Err(why) => {
+            eprintln!("ringshop-node: {why}");
+            return ExitCode::from(2);
+        }
+    };
     let settings = Settings {
+        service: "ringshop-node",
+        instance: args.name.to_string(),
+        otlp,
         level: LevelFilter::INFO,
         format: args.log_format,
         ansi: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         ring: args.spans,
     };
-    let _tracing = telemetry::install(settings, std::io::stderr);
-    match run(config) {
+    let tracing = match telemetry::install(settings, std::io::stderr) {
+        Ok(provider) => provider,
+        Err(why) => {
+            eprintln!("ringshop-node: {why}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ran = run(config);
+    // Sends what the OTLP exporter still holds.
+    let _ = tracing.shutdown();
+    match ran {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ringshop-node: {e:#}");

@@ -133,6 +133,8 @@ impl StoreError {
 pub struct StoredOrder {
     pub order: Order,
     pub version: u64,
+    /// The trace it was placed in (W3C traceparent), if that call was traced.
+    pub trace_parent: Option<String>,
 }
 
 /// What came of asking to hold stock for an order: the truth about its hold, so a job never
@@ -388,13 +390,14 @@ pub trait Store: Send + Sync + 'static {
     /// whether the order is bought.
     fn sell(&self, order: OrderId) -> BoxFuture<'_, Result<u64, StoreError>>;
 
-    /// Stores a new order at stage `accepted` (created at the store's now), or returns the one
-    /// stored under its id.
+    /// Stores a new order at stage `accepted` (created at the store's now) with the trace it
+    /// was placed in, or returns the one stored under its id.
     fn create_order<'a>(
         &'a self,
         order: &'a NewOrder,
         total_cents: u64,
         owner: &'a NodeId,
+        trace_parent: Option<&'a str>,
     ) -> BoxFuture<'a, Result<StoredOrder, StoreError>>;
 
     fn order(&self, id: OrderId) -> BoxFuture<'_, Result<Option<StoredOrder>, StoreError>>;

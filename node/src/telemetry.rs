@@ -62,8 +62,16 @@ pub enum LogFormat {
     Json,
 }
 
+pub mod otlp;
+
 /// What `install` sets up.
 pub struct Settings {
+    /// The OpenTelemetry service name (`ringshop-node`, `ringshop`) and this process's
+    /// instance (the node's name; `main`).
+    pub service: &'static str,
+    pub instance: String,
+    /// Also export the kept spans to this OTLP/HTTP collector (`otlp::endpoint` form).
+    pub otlp: Option<String>,
     /// Log lines at this level and above (`RUST_LOG` overrides it, as `logging::filter`).
     pub level: LevelFilter,
     pub format: LogFormat,
@@ -245,12 +253,20 @@ where
 }
 
 /// Installs logging and tracing for this process as the global default; returns the provider
-/// (keep it: dropping it shuts tracing down).
-pub fn install<W>(settings: Settings, writer: W) -> SdkTracerProvider
+/// (call `shutdown` on it before exiting: that sends what the OTLP exporter still holds).
+/// Err when the OTLP exporter cannot be made (nothing is installed then).
+pub fn install<W>(settings: Settings, writer: W) -> Result<SdkTracerProvider, String>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    install_with(settings, writer, |b| b)
+    let exporter = match &settings.otlp {
+        Some(endpoint) => Some(otlp::exporter(endpoint)?),
+        None => None,
+    };
+    Ok(install_with(settings, writer, move |b| match exporter {
+        Some(exporter) => b.with_batch_exporter(exporter),
+        None => b,
+    }))
 }
 
 /// `install`, with `more` added to the tracer provider (more processors).
@@ -265,7 +281,14 @@ where
     let ring = RING
         .get_or_init(|| Arc::new(SpanRing::new(settings.ring)))
         .clone();
-    let provider = more(provider_builder(ring)).build();
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(settings.service)
+        .with_attribute(KeyValue::new(
+            "service.instance.id",
+            settings.instance.clone(),
+        ))
+        .build();
+    let provider = more(provider_builder(ring).with_resource(resource)).build();
     let _ = stack(&settings, writer, &provider).try_init();
     provider
 }
@@ -306,6 +329,42 @@ pub fn ids_of(span: &tracing::Span) -> Option<(TraceId, u64)> {
             u64::from_be_bytes(sc.span_id().to_bytes()),
         )
     })
+}
+
+/// `span`'s place in its trace as a W3C traceparent (`00-TRACE-SPAN-01`), if its trace is
+/// kept: what an order stores so a job resumed later goes on in the checkout's trace.
+pub fn traceparent(span: &tracing::Span) -> Option<String> {
+    ids_of(span).map(|(trace, id)| format!("00-{trace}-{id:016x}-01"))
+}
+
+/// Makes `span` (not entered yet) a child of the span `traceparent` names, sampled: the way a
+/// job resumed without the placing call in reach joins that call's trace. A malformed
+/// traceparent leaves the span as it was.
+pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
+    let mut parts = traceparent.split('-');
+    let (Some("00"), Some(trace), Some(id), Some(_), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return;
+    };
+    let (Ok(trace), Ok(id)) = (u128::from_str_radix(trace, 16), u64::from_str_radix(id, 16)) else {
+        return;
+    };
+    if trace == 0 || id == 0 {
+        return;
+    }
+    let remote = opentelemetry::trace::SpanContext::new(
+        opentelemetry::trace::TraceId::from_bytes(trace.to_be_bytes()),
+        opentelemetry::trace::SpanId::from_bytes(id.to_be_bytes()),
+        opentelemetry::trace::TraceFlags::SAMPLED,
+        true,
+        opentelemetry::trace::TraceState::default(),
+    );
+    let _ = span.set_parent(Context::new().with_remote_span_context(remote));
 }
 
 /// Records `span`'s trace and span ids in its `trace_id` / `span_id` fields (declared Empty

@@ -37,6 +37,9 @@ fn settings(format: LogFormat) -> Settings {
         format,
         ansi: false,
         ring: 16,
+        service: "test",
+        instance: "test".into(),
+        otlp: None,
     }
 }
 

@@ -225,7 +225,7 @@ async fn a_failed_orders_stray_hold_is_given_back_by_its_owners_reaper() {
         .with_clock(Clock::manual(now_ms() - 60_000));
     let placed = order(&[("teapot", 2)]);
     store
-        .create_order(&placed, 7800, &name(1))
+        .create_order(&placed, 7800, &name(1), None)
         .await
         .expect("stored");
     store

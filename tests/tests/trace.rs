@@ -8,10 +8,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use opentelemetry::trace::{SpanId, TraceId};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::telemetry::{self, LogFormat, Settings};
 use ringshop_shared::{NewOrder, OrderId, OrderLine, Placed, ProductId, Stage};
@@ -30,21 +31,47 @@ fn attr(span: &SpanData, key: &str) -> Option<String> {
         .map(|kv| kv.value.as_str().into_owned())
 }
 
+/// This test binary's tracing, installed once (it is the process's global subscriber), with
+/// the SDK's in-memory exporter; each test reads the spans of its own trace.
+fn traced() -> &'static (InMemorySpanExporter, SdkTracerProvider) {
+    static TRACED: OnceLock<(InMemorySpanExporter, SdkTracerProvider)> = OnceLock::new();
+    TRACED.get_or_init(|| {
+        let exporter = InMemorySpanExporter::default();
+        let settings = Settings {
+            level: LevelFilter::WARN,
+            format: LogFormat::Text,
+            ansi: false,
+            ring: 16_384,
+            service: "test",
+            instance: "test".into(),
+            otlp: None,
+        };
+        let provider = {
+            let exporter = exporter.clone();
+            telemetry::install_with(settings, std::io::sink, move |b| {
+                b.with_simple_exporter(exporter)
+            })
+        };
+        (exporter, provider)
+    })
+}
+
+/// The exported spans of `trace`.
+fn exported(trace: ringshop_shared::trace::TraceId) -> Vec<SpanData> {
+    let (exporter, provider) = traced();
+    provider.force_flush().expect("flushed");
+    let trace_id = TraceId::from_bytes(trace.0.to_be_bytes());
+    exporter
+        .get_finished_spans()
+        .expect("the exporter's spans")
+        .into_iter()
+        .filter(|s| s.span_context.trace_id() == trace_id)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_checkout_is_one_trace_across_nodes_with_its_parents() {
-    let exporter = InMemorySpanExporter::default();
-    let settings = Settings {
-        level: LevelFilter::WARN,
-        format: LogFormat::Text,
-        ansi: false,
-        ring: 4_096,
-    };
-    let provider = {
-        let exporter = exporter.clone();
-        telemetry::install_with(settings, std::io::sink, move |b| {
-            b.with_simple_exporter(exporter)
-        })
-    };
+    let (exporter, provider) = traced();
     let payment = Payment {
         delay: Duration::from_millis(100),
         failure_rate: 0.0,
@@ -292,4 +319,182 @@ async fn ringshop_trace_shows_a_buy_across_the_node_processes() {
     assert_eq!(code, Some(4));
     let (code, _, stderr) = ringshop(&["trace", "xyz", "--nodes", &nodes]);
     assert_eq!(code, Some(2), "{stderr}");
+}
+
+/// What the collector got: each request's path and body.
+type Requests = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A collector on 127.0.0.1: answers every request 200 and keeps each one's path and body.
+struct Collector {
+    addr: std::net::SocketAddr,
+    got: Requests,
+}
+
+impl Collector {
+    fn start() -> Collector {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let addr = listener.local_addr().expect("an address");
+        let got: Requests = Default::default();
+        let keep = got.clone();
+        std::thread::spawn(move || {
+            // Bounded: a test sends a few batches.
+            for stream in listener.incoming().take(64) {
+                let Ok(stream) = stream else { continue };
+                let mut reader = BufReader::new(stream);
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                let mut length = 0usize;
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = header.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_err() {
+                    continue;
+                }
+                keep.lock().expect("not poisoned").push((path, body));
+                let _ = reader
+                    .get_mut()
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        Collector { addr, got }
+    }
+}
+
+#[test]
+fn otlp_sends_the_buys_one_trace_to_a_collector() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+    let collector = Collector::start();
+    let url = format!("http://{}", collector.addr);
+    // The embedded cluster: the main and its three nodes in one process, one exporter.
+    let (code, out, stderr) = ringshop(&["buy", "mug", "--yes", "--json", "--otlp", &url]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let trace = out
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|doc| doc["trace_id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("a trace_id: {out}"));
+    // The exporter sent what it held when the main exited.
+    let got = collector.got.lock().expect("not poisoned").clone();
+    assert!(!got.is_empty(), "the collector got nothing");
+    let mut names = HashSet::new();
+    let mut services = HashSet::new();
+    for (path, body) in &got {
+        assert_eq!(path, "/v1/traces");
+        let request = ExportTraceServiceRequest::decode(body.as_slice()).expect("OTLP protobuf");
+        for resource in &request.resource_spans {
+            for kv in resource.resource.iter().flat_map(|r| &r.attributes) {
+                if kv.key == "service.name" {
+                    services.insert(format!("{:?}", kv.value));
+                }
+            }
+            for span in resource.scope_spans.iter().flat_map(|s| &s.spans) {
+                let hex: String = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
+                assert_eq!(hex, trace, "only the buy's trace is sampled");
+                names.insert(span.name.clone());
+            }
+        }
+    }
+    for name in ["buy", "job", "reserving", "turn"] {
+        assert!(names.contains(name), "{name} in {names:?}");
+    }
+    assert!(
+        services.iter().any(|s| s.contains("ringshop")),
+        "{services:?}"
+    );
+    // Anything but http:// is a usage error.
+    let (code, _, stderr) = ringshop(&["buy", "mug", "--yes", "--otlp", "https://x:4318"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("only http://"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_resumed_after_its_node_is_killed_goes_on_in_the_checkouts_trace() {
+    traced();
+    let payment = Payment {
+        delay: Duration::from_millis(1_500),
+        failure_rate: 0.0,
+    };
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
+    for i in 1..=3 {
+        cluster.add_in_process(name(i)).await;
+    }
+    let client = cluster.client().await;
+    let new = NewOrder {
+        id: OrderId::random(),
+        customer: "tracer".into(),
+        lines: vec![OrderLine {
+            product: ProductId::new("cup").expect("valid"),
+            qty: 1,
+        }],
+    };
+    let root = tracing::info_span!(
+        "verb",
+        action = "buy",
+        otel.name = "buy",
+        node = telemetry::MAIN,
+        trace_id = Empty,
+        span_id = Empty
+    );
+    let trace = telemetry::tag(&root).expect("an action's trace is kept");
+    let paying = async {
+        let accepted = client.checkout(&new).await.expect("accepted").value;
+        ringshop_tests::follow_until(&client, accepted, Stage::Paying, Duration::from_secs(30))
+            .await
+    }
+    .instrument(root.clone())
+    .await;
+    let first = paying.node.clone();
+    cluster.kill(&first).await;
+    // Followed outside the action: only the stored traceparent can tie the new job to it.
+    drop(root);
+    let done =
+        ringshop_tests::follow_until(&client, paying, Stage::Done, Duration::from_secs(30)).await;
+    assert_eq!(done.stage, Stage::Done);
+    assert_ne!(done.node, first, "bought by the next owner");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let spans = exported(trace);
+    let jobs: Vec<&SpanData> = spans
+        .iter()
+        .filter(|s| {
+            s.name == "job" && attr(s, "order").as_deref() == Some(new.id.to_string().as_str())
+        })
+        .collect();
+    let on: HashSet<String> = jobs.iter().filter_map(|s| attr(s, "node")).collect();
+    assert_eq!(
+        on,
+        HashSet::from([first.to_string(), done.node.to_string()]),
+        "the first job and the resumed one, both in the checkout's trace"
+    );
+    // The resumed job's parent is the span the order was placed in (the owner's checkout).
+    let checkout = spans
+        .iter()
+        .find(|s| attr(s, "rpc.method").as_deref() == Some("Shard.checkout"))
+        .expect("the checkout's span");
+    let resumed = jobs
+        .iter()
+        .find(|s| attr(s, "node").as_deref() == Some(done.node.as_str()))
+        .expect("the resumed job");
+    assert_eq!(resumed.parent_span_id, checkout.span_context.span_id());
+    // It went on to pay and finish there, in the same trace.
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.name == "paying" && attr(s, "node").as_deref() == Some(done.node.as_str())),
+        "the resumed payment is in the trace"
+    );
 }

@@ -33,15 +33,29 @@ fn main() -> ExitCode {
     };
     let tui = cli.wants_tui();
     let target = cli.verb.as_ref().map_or(&cli.tui.target, Verb::target);
+    let otlp = match target
+        .otlp
+        .as_deref()
+        .map(telemetry::otlp::endpoint)
+        .transpose()
+    {
+        Ok(otlp) => otlp,
+        Err(why) => return fail(target.json, Kind::Usage, why.to_string()),
+    };
     let format = target.log_format;
-    let _tracing = if tui {
+    let tracing = if tui {
         // The screen owns the terminal: its log goes to a file, never to the terminal.
-        log_to_file(&screen::log_path(), format)
+        log_to_file(&screen::log_path(), format, otlp)
     } else {
         log_to_stderr(
             target.color.colours(std::io::stderr().is_terminal()),
             format,
+            otlp,
         )
+    };
+    let tracing = match tracing {
+        Ok(tracing) => tracing,
+        Err(why) => return fail(target.json, Kind::Embedded, why),
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -83,6 +97,10 @@ fn main() -> ExitCode {
             }
         }
     });
+    // Sends what the OTLP exporter still holds.
+    if let Some(tracing) = tracing {
+        let _ = tracing.shutdown();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
@@ -99,6 +117,19 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(f.kind))
         }
     }
+}
+
+/// A failure before anything ran, as every failure is reported.
+fn fail(json: bool, kind: Kind, message: String) -> ExitCode {
+    if json {
+        eprintln!(
+            "{}",
+            serde_json::json!({"error": {"kind": kind.as_str(), "message": message}})
+        );
+    } else {
+        eprintln!("ringshop: {message}");
+    }
+    ExitCode::from(exit_code(kind))
 }
 
 /// A command line clap refused: help and version as clap prints them; an error in clap's words
@@ -141,8 +172,12 @@ async fn run_screen(args: verbs::args::TuiArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::new(Kind::Terminal, format!("terminal error: {e}")))
 }
 
-/// Logging and tracing into the TUI's log file (nothing if it cannot be opened).
-fn log_to_file(path: &std::path::Path, format: LogFormat) -> Option<SdkTracerProvider> {
+/// Logging and tracing into the TUI's log file (no log if it cannot be opened).
+fn log_to_file(
+    path: &std::path::Path,
+    format: LogFormat,
+    otlp: Option<String>,
+) -> Result<Option<SdkTracerProvider>, String> {
     let file = path
         .parent()
         .map(std::fs::create_dir_all)
@@ -153,23 +188,36 @@ fn log_to_file(path: &std::path::Path, format: LogFormat) -> Option<SdkTracerPro
                 .append(true)
                 .open(path)
                 .ok()
-        })?;
-    let settings = Settings {
-        level: LevelFilter::INFO,
-        format,
-        ansi: false,
-        ring: DEFAULT_RING,
-    };
-    Some(telemetry::install(settings, std::sync::Mutex::new(file)))
+        });
+    let Some(file) = file else { return Ok(None) };
+    telemetry::install(
+        settings(LevelFilter::INFO, format, false, otlp),
+        std::sync::Mutex::new(file),
+    )
+    .map(Some)
 }
 
 /// Logging (errors only, unless RUST_LOG says otherwise) and tracing to stderr.
-fn log_to_stderr(colour: bool, format: LogFormat) -> Option<SdkTracerProvider> {
-    let settings = Settings {
-        level: LevelFilter::ERROR,
+fn log_to_stderr(
+    colour: bool,
+    format: LogFormat,
+    otlp: Option<String>,
+) -> Result<Option<SdkTracerProvider>, String> {
+    telemetry::install(
+        settings(LevelFilter::ERROR, format, colour, otlp),
+        std::io::stderr,
+    )
+    .map(Some)
+}
+
+fn settings(level: LevelFilter, format: LogFormat, ansi: bool, otlp: Option<String>) -> Settings {
+    Settings {
+        service: "ringshop",
+        instance: telemetry::MAIN.into(),
+        otlp,
+        level,
         format,
-        ansi: colour,
+        ansi,
         ring: DEFAULT_RING,
-    };
-    Some(telemetry::install(settings, std::io::stderr))
+    }
 }

@@ -36,6 +36,7 @@ use crate::membership::{Claim, Members};
 use crate::peers::{PeerRoute, Peers};
 use crate::shop::reaper;
 use crate::store::{Store, StoredOrder};
+use crate::telemetry;
 
 /// The simulated payment.
 #[derive(Clone, Debug)]
@@ -180,7 +181,12 @@ impl Checkout {
             };
         }
         let stored = store
-            .create_order(&new, total, &self.shared.me)
+            .create_order(
+                &new,
+                total,
+                &self.shared.me,
+                telemetry::traceparent(&tracing::Span::current()).as_deref(),
+            )
             .await
             .map_err(|e| e.on(&self.shared.me))?;
         self.ensure_job(stored.clone());
@@ -329,9 +335,14 @@ impl Checkout {
             jobs.insert(id, job);
         }
         let this = self.clone();
-        // In the trace of the call that started it (a checkout); a job resumed on its own
-        // starts a trace that is not kept.
+        // In the trace of the call that started it (a checkout); a job resumed later, here or
+        // on another node, goes on in the trace the order was placed in.
         let span = tracing::info_span!("job", node = %self.shared.me, order = %id);
+        if telemetry::ids_of(&tracing::Span::current()).is_none()
+            && let Some(parent) = &stored.trace_parent
+        {
+            telemetry::continue_trace(&span, parent);
+        }
         let job = async move {
             tokio::select! {
                 _ = stop.cancelled() => {}

@@ -72,6 +72,9 @@ pub fn order_from_row(row: &impl Cells) -> Result<StoredOrder, StoreError> {
             elapsed: Duration::from_millis(updated.saturating_sub(created).max(0) as u64),
         },
         version: get_int(9)?.max(0) as u64,
+        trace_parent: row
+            .maybe_text(10)
+            .map_err(query_error("reading an order"))?,
     })
 }
 
@@ -108,8 +111,8 @@ pub fn hold_from_row(row: &impl Cells) -> Result<(ProductId, HoldState), StoreEr
 }
 
 /// The orders table's columns, in the order the row readers expect.
-pub const ORDER_COLUMNS: &str =
-    "id, customer, lines, total_cents, stage, reason, owner, created_ms, updated_ms, version";
+pub const ORDER_COLUMNS: &str = "id, customer, lines, total_cents, stage, reason, owner, created_ms, updated_ms, version, \
+     trace_parent";
 
 /// `tea-kettle:2,mug:1`: product ids cannot hold ':' or ','.
 pub fn encode_lines(lines: &[OrderLine]) -> String {

@@ -43,7 +43,7 @@ async fn placed(f: &Fixture, lines: &[(&str, u32)]) -> OrderId {
             .collect(),
     };
     f.store
-        .create_order(&order, 1, &me())
+        .create_order(&order, 1, &me(), None)
         .await
         .expect("stored");
     order.id

@@ -17,9 +17,10 @@
 pub const LOCK_KEY: i64 = 0x7269_6e67_7368_6f70;
 
 /// (version, SQL). Versions start at 1 and have no gaps.
-pub const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 -- The store's clock: the server's, in ms since the Unix epoch. Every heartbeat, vote, hold
 -- and order time is stamped with it, and every silence and age measured against it.
 CREATE FUNCTION ringshop_now_ms() RETURNS bigint LANGUAGE sql STABLE
@@ -291,7 +292,16 @@ BEGIN
     RETURN FOUND;
 END $$;
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+-- The trace the order was placed in (W3C traceparent), so a job resumed later, here or on
+-- another node, goes on in the checkout's trace. NULL when the placing call was not traced.
+ALTER TABLE orders ADD COLUMN trace_parent text;
+"#,
+    ),
+];
 
 /// The newest schema version this release knows.
 pub fn latest() -> i64 {

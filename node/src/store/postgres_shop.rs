@@ -62,15 +62,16 @@ impl PgStore {
         order: &NewOrder,
         total_cents: u64,
         owner: &NodeId,
+        trace_parent: Option<&str>,
     ) -> Result<StoredOrder, StoreError> {
         // The new row, or the one already stored under this id, in one round trip.
         let row = sqlx::query(&format!(
             "WITH new AS (
                  INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms,
-                                     updated_ms)
+                                     updated_ms, trace_parent)
                  VALUES ($1, $2, $3, $4, 'accepted', $5,
                          COALESCE($6::bigint, ringshop_now_ms()),
-                         COALESCE($6::bigint, ringshop_now_ms()))
+                         COALESCE($6::bigint, ringshop_now_ms()), $7)
                  ON CONFLICT (id) DO NOTHING
                  RETURNING {ORDER_COLUMNS})
              SELECT {ORDER_COLUMNS} FROM new
@@ -83,6 +84,7 @@ impl PgStore {
         .bind(i64::try_from(total_cents).unwrap_or(i64::MAX))
         .bind(owner.as_str())
         .bind(self.now())
+        .bind(trace_parent)
         .fetch_optional(&self.shop)
         .await
         .map_err(query_error("storing an order"))?;

@@ -342,8 +342,9 @@ impl Store for SqliteStore {
         order: &'a NewOrder,
         total_cents: u64,
         owner: &'a NodeId,
+        trace_parent: Option<&'a str>,
     ) -> BoxFuture<'a, Result<StoredOrder, StoreError>> {
-        self.shop(self.create_order_impl(order, total_cents, owner))
+        self.shop(self.create_order_impl(order, total_cents, owner, trace_parent))
     }
 
     fn order(&self, id: OrderId) -> BoxFuture<'_, Result<Option<StoredOrder>, StoreError>> {

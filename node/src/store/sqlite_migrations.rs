@@ -189,6 +189,14 @@ BEGIN
 END;
 "#,
     ),
+    (
+        5,
+        r#"
+-- The trace the order was placed in (W3C traceparent), so a job resumed later, here or on
+-- another node, goes on in the checkout's trace. NULL when the placing call was not traced.
+ALTER TABLE orders ADD COLUMN trace_parent TEXT;
+"#,
+    ),
 ];
 
 /// The newest schema version this release knows.

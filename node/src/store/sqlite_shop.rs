@@ -103,6 +103,7 @@ impl SqliteStore {
         order: &NewOrder,
         total_cents: u64,
         owner: &NodeId,
+        trace_parent: Option<&str>,
     ) -> Result<StoredOrder, StoreError> {
         const WHAT: &str = "storing an order";
         let (id, lines, now) = (order.id.to_string(), encode_lines(&order.lines), self.now());
@@ -110,8 +111,9 @@ impl SqliteStore {
         // The new row, or nothing when the id is stored already: then the stored one.
         let created = locked!(
             sqlx::query(&format!(
-                "INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms, updated_ms)
-                 VALUES (?1, ?2, ?3, ?4, 'accepted', ?5, ?6, ?6) ON CONFLICT (id) DO NOTHING
+                "INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms, updated_ms,
+                                     trace_parent)
+                 VALUES (?1, ?2, ?3, ?4, 'accepted', ?5, ?6, ?6, ?7) ON CONFLICT (id) DO NOTHING
                  RETURNING {ORDER_COLUMNS}"
             ))
             .bind(id.as_str())
@@ -120,6 +122,7 @@ impl SqliteStore {
             .bind(total_cents as i64)
             .bind(owner.as_str())
             .bind(now)
+            .bind(trace_parent)
             .fetch_optional(&mut *writer)
         )
         .map_err(query_error(WHAT))?;

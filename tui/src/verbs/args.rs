@@ -226,6 +226,10 @@ pub struct Target {
     /// carry the trace id of the action they belong to.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+    /// Also send the traced spans to an OpenTelemetry collector over OTLP/HTTP, e.g.
+    /// http://127.0.0.1:4318 (/v1/traces is added when the URL has no path).
+    #[arg(long, value_name = "URL", global = true)]
+    pub otlp: Option<String>,
     /// The cluster's certificates (with --nodes): DIR/ca.crt and this main's
     /// DIR/client.NAME.crt and .key, NAME from --cert-name (`ringshop-node certs client NAME`).
     /// Every connection is then mutual TLS.

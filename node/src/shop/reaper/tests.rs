@@ -39,7 +39,10 @@ async fn holding(store: &SqliteStore, clock: &Clock, held_ms: Millis) -> OrderId
             qty: 1,
         }],
     };
-    let stored = store.create_order(&order, 1200, &me).await.expect("stored");
+    let stored = store
+        .create_order(&order, 1200, &me, None)
+        .await
+        .expect("stored");
     store
         .advance(order.id, stored.version, Stage::Reserving, &me, None)
         .await

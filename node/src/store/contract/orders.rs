@@ -24,19 +24,28 @@ fn mugs(qty: u32) -> NewOrder {
     }
 }
 
+/// A W3C traceparent, as a traced checkout stores it.
+const PLACED_IN: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
 async fn an_order_is_stored_once_and_moves_on_only_from_its_version(f: Fixture) {
     let f = f.seeded().await;
     let order = mugs(2);
     let first = f
         .at(1_000)
         .store
-        .create_order(&order, 2400, &me())
+        .create_order(&order, 2400, &me(), Some(PLACED_IN))
         .await
         .expect("stored");
+    assert_eq!(first.trace_parent.as_deref(), Some(PLACED_IN));
     let again = f
         .at(2_000)
         .store
-        .create_order(&order, 9999, &me())
+        .create_order(
+            &order,
+            9999,
+            &me(),
+            Some("00-ffffffffffffffffffffffffffffffff-ffffffffffffffff-01"),
+        )
         .await
         .expect("same");
     assert_eq!(first, again, "the same id answers the stored order");
@@ -48,6 +57,11 @@ async fn an_order_is_stored_once_and_moves_on_only_from_its_version(f: Fixture) 
         .expect("ok")
         .expect("moved");
     assert_eq!(moved.order.stage, Stage::Reserving);
+    assert_eq!(
+        moved.trace_parent.as_deref(),
+        Some(PLACED_IN),
+        "the trace it was placed in stays with it"
+    );
     assert_eq!(moved.order.elapsed, Duration::from_millis(500));
     let stale = f
         .at(1_600)
@@ -73,7 +87,7 @@ async fn two_nodes_moving_one_order_at_once_move_it_once(f: Fixture) {
     let order = mugs(1);
     let stored = f
         .store
-        .create_order(&order, 1200, &me())
+        .create_order(&order, 1200, &me(), None)
         .await
         .expect("stored");
     let tries = [f.store.clone(), other].map(|store| {

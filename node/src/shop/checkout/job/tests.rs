@@ -26,6 +26,7 @@ fn stored(stage: Stage, owner: &str, version: u64) -> StoredOrder {
             elapsed: Duration::ZERO,
         },
         version,
+        trace_parent: None,
     }
 }
 
