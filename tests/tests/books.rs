@@ -238,7 +238,7 @@ async fn a_failed_orders_stray_hold_is_given_back_by_its_owners_reaper() {
         .sql(&format!(
             "INSERT OR REPLACE INTO orders
              SELECT id, customer, lines, total_cents, 'failed', 'crashed', owner, created_ms,
-                    updated_ms, version + 1 FROM orders WHERE id = '{}'",
+                    updated_ms, version + 1, trace_parent FROM orders WHERE id = '{}'",
             placed.id
         ))
         .await;

@@ -15,13 +15,21 @@
 //! interleaved rounds (the machine is shared and noisy); the median round of each path is
 //! shown; the ratios are medians of per-round ratios (against the echo run of the same round
 //! and side; TLS against plain of the same round and path). Target (issue 11): a cached hit
-//! through `Cluster` at ≥ 0.95× the bare echo. Run with
+//! through `Cluster` at ≥ 0.95× the bare echo.
+//!
+//! Then tracing (issue 12): this process installs the nodes' tracing stack (OpenTelemetry's
+//! SDK behind tracing-opentelemetry, spans kept in the ring) behind a switch, and the cluster
+//! path in process runs with it off (no layer sees a span: as before tracing existed), on
+//! outside an action (every span made and dropped unsampled: the bulk of calls, the demo's,
+//! scripts'), and on inside an action (one root span per call, every span kept: a key
+//! press), in interleaved rounds. Target: on within 5 % of off. (The node process of the
+//! across-processes side always runs with tracing on, unsampled, as users run it.) Run with
 //! `cargo bench -p ringshop-tui --bench request_path` (it builds `ringshop-node` in release
 //! first if it is missing).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ringshop_node::{Config, certs, serve};
@@ -412,7 +420,96 @@ fn ratio(top: &[Figures], bottom: &[Figures]) -> (f64, f64, f64) {
 /// The target: a cached hit through `Cluster` at this share of the bare echo's calls/s.
 const TARGET: f64 = 0.95;
 
+/// Whether the tracing layer sees spans (the bench's switch).
+static TRACING: AtomicBool = AtomicBool::new(false);
+
+/// The nodes' tracing stack as this process's global subscriber, behind `TRACING`.
+fn install_tracing() -> opentelemetry_sdk::trace::SdkTracerProvider {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let provider = ringshop_node::telemetry::provider_builder(ringshop_node::telemetry::ring())
+        .build();
+    let gate = tracing_subscriber::filter::filter_fn(|m| {
+        TRACING.load(Ordering::Relaxed) && *m.level() <= tracing::Level::INFO
+    });
+    tracing_subscriber::registry()
+        .with(ringshop_node::telemetry::otel_layer(&provider).with_filter(gate))
+        .init();
+    provider
+}
+
+/// How the cluster path runs in the tracing comparison.
+#[derive(Clone, Copy, PartialEq)]
+enum Tracing {
+    Off,
+    Unsampled,
+    InAction,
+}
+
+/// One round of the cluster path (in process, plain) with tracing as `mode`.
+async fn traced_round(side: &Side, in_flight: usize, mode: Tracing) -> Figures {
+    use tracing::Instrument;
+    TRACING.store(mode != Tracing::Off, Ordering::Relaxed);
+    let cl = side.cluster.clone();
+    let f = measure(in_flight, move |id| {
+        let cl = cl.clone();
+        async move {
+            let call = async {
+                let a = cl.request(id).await.expect("request answers");
+                assert!(a.value.hit, "warm ids are hits");
+            };
+            if mode == Tracing::InAction {
+                let root = tracing::info_span!("action", action = "request", node = "main");
+                call.instrument(root).await;
+            } else {
+                call.await;
+            }
+        }
+    })
+    .await;
+    TRACING.store(false, Ordering::Relaxed);
+    f
+}
+
+async fn tracing_cost(side: &Side) {
+    println!("tracing: Cluster::request, in process, plain; on/off = median of per-round ratios");
+    println!(
+        "{:>9}  {:<20} {:>10} {:>8} {:>8} {:>9}",
+        "in flight", "tracing", "calls/s", "p50", "p99", "vs off"
+    );
+    let modes = [
+        (Tracing::Off, "off"),
+        (Tracing::Unsampled, "on, outside actions"),
+        (Tracing::InAction, "on, in an action"),
+    ];
+    for in_flight in [1usize, 64] {
+        let mut runs: [Vec<Figures>; 3] = Default::default();
+        for _ in 0..ROUNDS {
+            for (i, (mode, _)) in modes.iter().enumerate() {
+                runs[i].push(traced_round(side, in_flight, *mode).await);
+            }
+        }
+        for (i, (_, name)) in modes.iter().enumerate() {
+            let m = median(runs[i].clone());
+            let (r, lo, hi) = ratio(&runs[i], &runs[0]);
+            println!(
+                "{:>9}  {:<20} {:>10.0} {:>8} {:>8} {:>9.2}  (rounds {lo:.2}..{hi:.2})",
+                in_flight,
+                name,
+                m.calls_per_s,
+                us(m.p50),
+                us(m.p99),
+                r
+            );
+        }
+    }
+    let kept = ringshop_node::telemetry::ring().len();
+    println!("spans kept in the ring by the in-action rounds (bounded): {kept}\n");
+}
+
 async fn bench() {
+    let provider = install_tracing();
     let sides = [
         ("in-process plain", Side::start(false).await),
         ("in-process tls", Side::start(true).await),
@@ -466,7 +563,9 @@ async fn bench() {
         );
         println!();
     }
+    tracing_cost(&sides[0].1).await;
     for (_, side) in sides {
         side.stop().await;
     }
+    let _ = provider.shutdown();
 }

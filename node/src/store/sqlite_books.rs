@@ -369,7 +369,7 @@ impl SqliteStore {
         sqlx::query(
             "INSERT OR REPLACE INTO orders
              SELECT id, customer, lines, total_cents, 'failed', reason, owner, created_ms,
-                    updated_ms, version + 1
+                    updated_ms, version + 1, trace_parent
              FROM orders WHERE id = ?1",
         )
         .bind(order.to_string())
