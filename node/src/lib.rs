@@ -298,7 +298,7 @@ pub async fn serve_with_store(
         move |framed, peer: transport::Peer| {
             tracing::debug!(peer = %peer.addr, role = ?peer.role, "connection opened");
             // Each connection gets its own server value, which knows the caller's role.
-            let requests = BaseChannel::with_defaults(framed)
+            let requests = BaseChannel::with_defaults(crate::telemetry::NoteSampling(framed))
                 .max_concurrent_requests(MAX_IN_FLIGHT_PER_CONNECTION)
                 .execute(server.for_caller(peer.role).dispatch());
             tasks.spawn(transport::run_requests(

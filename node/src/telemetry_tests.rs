@@ -164,3 +164,20 @@ fn log_lines_say_their_trace_in_text_and_in_json() {
     assert_eq!(doc["fields"]["message"], "short");
     assert_eq!(doc["fields"]["qty"], 3);
 }
+
+#[test]
+fn a_served_requests_span_is_made_only_when_its_trace_is_kept() {
+    let ring = Arc::new(SpanRing::new(64));
+    let provider = provider_builder(ring).build();
+    let subscriber = stack(&settings(LogFormat::Text), Captured::default(), &provider);
+    tracing::subscriber::with_default(subscriber, || {
+        let made = |sampled: bool| {
+            SAMPLED_REQUEST.set(sampled);
+            !tracing::info_span!(target: "tarpc::server", "RPC").is_disabled()
+        };
+        assert!(!made(false), "an unsampled request makes no span");
+        assert!(made(true), "a sampled one does");
+        assert!(!made(false));
+        assert!(!tracing::info_span!(target: "tarpc::client", "RPC").is_disabled());
+    });
+}

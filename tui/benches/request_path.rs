@@ -428,12 +428,14 @@ fn install_tracing() -> opentelemetry_sdk::trace::SdkTracerProvider {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let provider = ringshop_node::telemetry::provider_builder(ringshop_node::telemetry::ring())
-        .build();
-    let gate = tracing_subscriber::filter::filter_fn(|m| {
-        TRACING.load(Ordering::Relaxed) && *m.level() <= tracing::Level::INFO
-    });
+    let provider =
+        ringshop_node::telemetry::provider_builder(ringshop_node::telemetry::ring()).build();
+    use tracing_subscriber::filter::FilterExt;
+    let gate = tracing_subscriber::filter::filter_fn(|_| TRACING.load(Ordering::Relaxed))
+        .and(ringshop_node::telemetry::span_filter());
+    // As the nodes run: tarpc's span of a served request only when the request is sampled.
     tracing_subscriber::registry()
+        .with(ringshop_node::telemetry::ServerSpans)
         .with(ringshop_node::telemetry::otel_layer(&provider).with_filter(gate))
         .init();
     provider
