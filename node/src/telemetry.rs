@@ -350,6 +350,11 @@ impl<S: Subscriber> Layer<S> for ServerSpans {
     fn enabled(&self, meta: &tracing::Metadata<'_>, _: LayerContext<'_, S>) -> bool {
         !is_server_span(meta) || SAMPLED_REQUEST.get()
     }
+
+    /// A filter, not a consumer: it enables nothing more verbose than the other layers do.
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(LevelFilter::OFF)
+    }
 }
 
 fn is_server_span(meta: &tracing::Metadata<'_>) -> bool {

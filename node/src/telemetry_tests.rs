@@ -181,3 +181,18 @@ fn a_served_requests_span_is_made_only_when_its_trace_is_kept() {
         assert!(!tracing::info_span!(target: "tarpc::client", "RPC").is_disabled());
     });
 }
+
+#[test]
+fn the_stack_enables_nothing_more_verbose_than_its_layers_ask_for() {
+    // A layer without a filter (or a filter layer without a level hint) enables every debug
+    // and trace callsite of every crate: measured, a fifth of a node's cached hits.
+    let ring = Arc::new(SpanRing::new(64));
+    let provider = provider_builder(ring).build();
+    let subscriber = stack(&settings(LogFormat::Text), Captured::default(), &provider);
+    tracing::subscriber::with_default(subscriber, || {
+        assert_eq!(LevelFilter::current(), LevelFilter::INFO);
+        assert!(!tracing::enabled!(target: "tarpc::server", tracing::Level::DEBUG));
+        assert!(tracing::debug_span!(target: "tarpc::client", "RPC").is_disabled());
+        assert!(!tracing::info_span!(target: "tarpc::client", "RPC").is_disabled());
+    });
+}

@@ -430,15 +430,40 @@ fn install_tracing() -> opentelemetry_sdk::trace::SdkTracerProvider {
     use tracing_subscriber::util::SubscriberInitExt;
     let provider =
         ringshop_node::telemetry::provider_builder(ringshop_node::telemetry::ring()).build();
-    use tracing_subscriber::filter::FilterExt;
-    let gate = tracing_subscriber::filter::filter_fn(|_| TRACING.load(Ordering::Relaxed))
-        .and(ringshop_node::telemetry::span_filter());
-    // As the nodes run: tarpc's span of a served request only when the request is sampled.
     tracing_subscriber::registry()
+        .with(Switch)
         .with(ringshop_node::telemetry::ServerSpans)
-        .with(ringshop_node::telemetry::otel_layer(&provider).with_filter(gate))
+        .with(
+            ringshop_node::telemetry::otel_layer(&provider)
+                .with_filter(ringshop_node::telemetry::span_filter()),
+        )
         .init();
     provider
+}
+
+/// `TRACING` as a global filter: off, no span or event is made at all (as with no subscriber,
+/// but for one relaxed load per callsite hit); on, the nodes' stack decides.
+struct Switch;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Switch {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    fn enabled(
+        &self,
+        _: &tracing::Metadata<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        TRACING.load(Ordering::Relaxed)
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::OFF)
+    }
 }
 
 /// How the cluster path runs in the tracing comparison.
