@@ -443,6 +443,10 @@ async fn turns<A: Actor>(key: A::Key, shared: Arc<Shared<A>>, mut actor: A, firs
                     let turns: Vec<tracing::Span> = sent
                         .iter()
                         .map(|parent| {
+                            // Only under a span (a message sent outside any has no trace).
+                            if parent.is_disabled() {
+                                return tracing::Span::none();
+                            }
                             tracing::info_span!(parent: parent, "turn", node = %shared.cx.node,
                                 batch = sent.len())
                         })

@@ -178,7 +178,12 @@ fn a_served_requests_span_is_made_only_when_its_trace_is_kept() {
         assert!(!made(false), "an unsampled request makes no span");
         assert!(made(true), "a sampled one does");
         assert!(!made(false));
-        assert!(!tracing::info_span!(target: "tarpc::client", "RPC").is_disabled());
+        // A call's span only inside a span of ours.
+        assert!(tracing::info_span!(target: "tarpc::client", "RPC").is_disabled());
+        let ours = tracing::info_span!("action", action = "buy");
+        ours.in_scope(|| {
+            assert!(!tracing::info_span!(target: "tarpc::client", "RPC").is_disabled());
+        });
     });
 }
 
@@ -192,7 +197,7 @@ fn the_stack_enables_nothing_more_verbose_than_its_layers_ask_for() {
     tracing::subscriber::with_default(subscriber, || {
         assert_eq!(LevelFilter::current(), LevelFilter::INFO);
         assert!(!tracing::enabled!(target: "tarpc::server", tracing::Level::DEBUG));
-        assert!(tracing::debug_span!(target: "tarpc::client", "RPC").is_disabled());
-        assert!(!tracing::info_span!(target: "tarpc::client", "RPC").is_disabled());
+        assert!(tracing::debug_span!(target: "ringshop_node", "x").is_disabled());
+        assert!(!tracing::info_span!(target: "ringshop_node", "x").is_disabled());
     });
 }

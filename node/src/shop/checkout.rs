@@ -336,13 +336,19 @@ impl Checkout {
         }
         let this = self.clone();
         // In the trace of the call that started it (a checkout); a job resumed later, here or
-        // on another node, goes on in the trace the order was placed in.
-        let span = tracing::info_span!("job", node = %self.shared.me, order = %id);
-        if telemetry::ids_of(&tracing::Span::current()).is_none()
-            && let Some(parent) = &stored.trace_parent
-        {
-            telemetry::continue_trace(&span, parent);
-        }
+        // on another node, goes on in the trace the order was placed in. An order placed
+        // outside any kept trace gets no span (nor do its steps and calls).
+        let caller = tracing::Span::current();
+        let span = match (&stored.trace_parent, caller.is_disabled()) {
+            (_, false) => tracing::info_span!("job", node = %self.shared.me, order = %id),
+            (Some(parent), true) => {
+                let span =
+                    tracing::info_span!(parent: None, "job", node = %self.shared.me, order = %id);
+                telemetry::continue_trace(&span, parent);
+                span
+            }
+            (None, true) => tracing::Span::none(),
+        };
         let job = async move {
             tokio::select! {
                 _ = stop.cancelled() => {}

@@ -110,7 +110,11 @@ impl Checkout {
                 return;
             }
             let stage = cur.order.stage.as_str();
-            let span = tracing::info_span!("step", otel.name = stage, node = %self.shared.me);
+            let span = if tracing::Span::current().is_disabled() {
+                tracing::Span::none()
+            } else {
+                tracing::info_span!("step", otel.name = stage, node = %self.shared.me)
+            };
             let failure = match self.step(&cur, fresh).instrument(span).await {
                 Ok(Step::Moved(next)) if next.order.stage.is_final() => return,
                 Ok(Step::Moved(next)) => {
