@@ -31,6 +31,8 @@ pub enum Action {
     Failed {
         what: String,
         error: String,
+        /// The trace of the action it failed in (the runner fills it).
+        trace: Option<TraceId>,
     },
     DemoPass(Pass),
     /// The trace an order of this session was checked out in.
@@ -53,6 +55,7 @@ impl Action {
         Action::Failed {
             what: what.into(),
             error: error.to_string(),
+            trace: None,
         }
     }
 }

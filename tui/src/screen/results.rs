@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use ringshop_shared::NodeId;
+use ringshop_shared::trace::TraceId;
 
 use super::app::{App, LogLine, PENDING_FOR};
 use super::effect::Effect;
@@ -64,7 +65,7 @@ impl App {
 
     /// One failure, one message: the first time (or when its error changes) it is logged and
     /// toasted; while it repeats, only the count on its log line and toast goes up.
-    pub(super) fn on_failed(&mut self, what: String, error: String) {
+    pub(super) fn on_failed(&mut self, what: String, error: String, trace: Option<TraceId>) {
         if what == "members" && !self.frozen {
             // The membership could not be read from any member: none is reachable from here.
             for m in &mut self.members {
@@ -88,6 +89,7 @@ impl App {
         self.failing.insert(what.clone(), error.clone());
         self.logged(LogLine {
             error: Some(error),
+            trace,
             ..LogLine::call(what, None, Duration::ZERO)
         });
         // The same failure again after a success in between: still one toast, counted.

@@ -85,11 +85,17 @@ impl Runner {
     }
 
     fn send(&self, mut action: Action) {
-        // A call's line says the trace of the action it was part of (this task's root span).
-        if let Action::Called(line) = &mut action
-            && line.trace.is_none()
+        // A call's (or failure's) line says the trace of the action it was part of (this
+        // task's root span).
+        let slot = match &mut action {
+            Action::Called(line) => Some(&mut line.trace),
+            Action::Failed { trace, .. } => Some(trace),
+            _ => None,
+        };
+        if let Some(slot) = slot
+            && slot.is_none()
         {
-            line.trace = telemetry::ids_of(&tracing::Span::current()).map(|(trace, _)| trace);
+            *slot = telemetry::ids_of(&tracing::Span::current()).map(|(trace, _)| trace);
         }
         // The loop is gone only when the app is quitting.
         let _ = self.tx.send(action);

@@ -56,8 +56,8 @@ impl App {
                 self.logged(line);
                 Vec::new()
             }
-            Action::Failed { what, error } => {
-                self.on_failed(what, error);
+            Action::Failed { what, error, trace } => {
+                self.on_failed(what, error, trace);
                 Vec::new()
             }
             Action::DemoPass(pass) => {

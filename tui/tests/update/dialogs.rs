@@ -162,3 +162,19 @@ fn a_log_lines_trace_and_an_orders_trace_open_the_trace_view() {
         vec![Effect::LoadTrace(TraceId(0xbeef))]
     );
 }
+
+#[test]
+fn a_failure_in_an_action_is_logged_with_its_trace() {
+    use ringshop_shared::trace::TraceId;
+    let mut app = super::fixtures::loaded();
+    app.update(Action::Failed {
+        what: "checkout".into(),
+        error: "no member is up".into(),
+        trace: Some(TraceId(7)),
+    });
+    let line = app.log.back().expect("logged");
+    assert_eq!(
+        (line.what.as_str(), line.trace),
+        ("checkout", Some(TraceId(7)))
+    );
+}
