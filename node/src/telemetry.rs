@@ -458,6 +458,21 @@ pub fn ids_of(span: &tracing::Span) -> Option<(TraceId, u64)> {
     })
 }
 
+/// A root span for one action of the main named `name` (a verb, a key press's effect): its
+/// trace is kept (the `action` field), it ran on the main, and its log lines say its trace.
+pub fn action(name: &str) -> tracing::Span {
+    let span = tracing::info_span!(
+        "action",
+        action = name,
+        otel.name = name,
+        node = MAIN,
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty
+    );
+    tag(&span);
+    span
+}
+
 /// `span`'s place in its trace as a W3C traceparent (`00-TRACE-SPAN-01`), if its trace is
 /// kept: what an order stores so a job resumed later goes on in the checkout's trace.
 pub fn traceparent(span: &tracing::Span) -> Option<String> {

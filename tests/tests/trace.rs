@@ -18,7 +18,6 @@ use ringshop_node::telemetry::{self, LogFormat, Settings};
 use ringshop_shared::{NewOrder, OrderId, OrderLine, Placed, ProductId, Stage};
 use ringshop_tests::{TestCluster, main_binary, name};
 use tracing::Instrument;
-use tracing::field::Empty;
 use tracing_subscriber::filter::LevelFilter;
 
 const CATALOG: &str = "mug,Mug,tea,1200,1000\nlamp,Lamp,home,4500,1000\npen,Pen,books,900,1000\n\
@@ -107,15 +106,8 @@ async fn one_checkout_is_one_trace_across_nodes_with_its_parents() {
             })
             .collect(),
     };
-    let root = tracing::info_span!(
-        "verb",
-        action = "buy",
-        otel.name = "buy",
-        node = telemetry::MAIN,
-        trace_id = Empty,
-        span_id = Empty
-    );
-    let trace = telemetry::tag(&root).expect("an action's trace is kept");
+    let root = telemetry::action("buy");
+    let (trace, _) = telemetry::ids_of(&root).expect("an action's trace is kept");
     let done = async {
         let accepted = client.checkout(&new).await.expect("accepted").value;
         ringshop_tests::follow_until(&client, accepted, Stage::Done, Duration::from_secs(30)).await
@@ -442,15 +434,8 @@ async fn a_job_resumed_after_its_node_is_killed_goes_on_in_the_checkouts_trace()
             qty: 1,
         }],
     };
-    let root = tracing::info_span!(
-        "verb",
-        action = "buy",
-        otel.name = "buy",
-        node = telemetry::MAIN,
-        trace_id = Empty,
-        span_id = Empty
-    );
-    let trace = telemetry::tag(&root).expect("an action's trace is kept");
+    let root = telemetry::action("buy");
+    let (trace, _) = telemetry::ids_of(&root).expect("an action's trace is kept");
     let paying = async {
         let accepted = client.checkout(&new).await.expect("accepted").value;
         ringshop_tests::follow_until(&client, accepted, Stage::Paying, Duration::from_secs(30))

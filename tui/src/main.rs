@@ -12,7 +12,6 @@ use ringshop_tui::verbs;
 use ringshop_tui::verbs::args::{Cli, DemoArgs, Verb};
 use ringshop_tui::verbs::failure::{Failure, Kind};
 use tracing::Instrument;
-use tracing::field::Empty;
 use tracing_subscriber::filter::LevelFilter;
 
 /// The exit code of each kind of failure, as `--help` documents them.
@@ -66,15 +65,8 @@ fn main() -> ExitCode {
     };
     // Every verb is one action: one trace from here through every node it reaches.
     let verb_name = cli.verb.as_ref().map_or("demo", Verb::name);
-    let root = tracing::info_span!(
-        "verb",
-        action = verb_name,
-        otel.name = verb_name,
-        node = telemetry::MAIN,
-        trace_id = Empty,
-        span_id = Empty
-    );
-    let trace = if tui { None } else { telemetry::tag(&root) };
+    let root = telemetry::action(verb_name);
+    let trace = telemetry::ids_of(&root).map(|(trace, _)| trace);
     let (json, result) = runtime.block_on(async move {
         match cli.verb {
             Some(verb) => (

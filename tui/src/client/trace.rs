@@ -37,6 +37,16 @@ pub struct Waterfall {
 }
 
 impl Waterfall {
+    /// The widest span name as shown, indented two columns per level (at least 4).
+    pub fn name_width(&self) -> usize {
+        self.rows
+            .iter()
+            .map(|r| 2 * r.depth + r.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4)
+    }
+
     /// The nodes the trace ran on, in the order they first appear (`main` first if there).
     pub fn nodes(&self) -> Vec<&str> {
         let mut seen = Vec::new();

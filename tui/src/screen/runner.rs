@@ -10,7 +10,6 @@ use ringshop_shared::shop::GUEST;
 use ringshop_shared::{NewOrder, OrderId, ProductId};
 use tokio::sync::{Mutex, mpsc};
 use tracing::Instrument;
-use tracing::field::Empty;
 
 use super::action::Action;
 use super::app::{Cache, LogLine, ProductRow};
@@ -110,16 +109,8 @@ impl Runner {
         let root = if matches!(effect, Effect::LoadMembers | Effect::LoadTrace(_)) {
             tracing::Span::none()
         } else {
-            tracing::info_span!(
-                "action",
-                action = name,
-                otel.name = name,
-                node = telemetry::MAIN,
-                trace_id = Empty,
-                span_id = Empty
-            )
+            telemetry::action(name)
         };
-        telemetry::tag(&root);
         tokio::spawn(
             async move {
                 this.run(effect).await;

@@ -81,13 +81,7 @@ pub fn table(w: &Waterfall) -> Vec<String> {
         w.nodes().join(", "),
         ms(w.total_ns)
     )];
-    let name_width = w
-        .rows
-        .iter()
-        .map(|r| 2 * r.depth + r.name.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let name_width = w.name_width();
     lines.push(format!(
         "{:<6} {:<name_width$}  {:>10}  {:>10}  timeline",
         "node", "span", "offset", "duration"

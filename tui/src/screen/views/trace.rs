@@ -79,13 +79,7 @@ pub fn lines(app: &App, theme: &Theme, trace: TraceId, width: usize) -> Vec<Line
             theme.warn(),
         ));
     }
-    let name_width = w
-        .rows
-        .iter()
-        .map(|r| 2 * r.depth + r.name.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let name_width = w.name_width();
     let fixed = 6 + 1 + name_width + 1 + 10 + 1 + 10 + 1;
     let bar_width = width.saturating_sub(fixed).max(8);
     lines.push(Line::styled(
