@@ -483,3 +483,33 @@ async fn a_job_resumed_after_its_node_is_killed_goes_on_in_the_checkouts_trace()
         "the resumed payment is in the trace"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_leaving_in_an_action_hands_over_in_its_trace() {
+    traced();
+    let mut cluster = TestCluster::in_process(3, Duration::from_secs(60)).await;
+    let client = cluster.client().await;
+    // Values kept on every node, so the one that leaves has entries to hand over.
+    for id in 0..60 {
+        client.request(id).await.expect("answered");
+    }
+    let leaving = name(1);
+    let root = telemetry::action("leave node");
+    let (trace, _) = telemetry::ids_of(&root).expect("an action's trace is kept");
+    cluster.leave(&leaving).instrument(root).await;
+    let spans = exported(trace);
+    let adopted: Vec<&SpanData> = spans
+        .iter()
+        .filter(|s| attr(s, "rpc.method").as_deref() == Some("Shard.adopt"))
+        .collect();
+    assert!(
+        !adopted.is_empty(),
+        "the handoff's adopt calls are in the action's trace"
+    );
+    assert!(
+        adopted
+            .iter()
+            .all(|s| attr(s, "node").is_some_and(|n| n != leaving.as_str())),
+        "each served by the heir, not the leaving node"
+    );
+}
