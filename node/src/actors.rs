@@ -397,6 +397,15 @@ impl<A: Actor> Actors<A> {
     }
 }
 
+/// The span a message sent in `parent` is handled in; none for a message sent outside any span
+/// (it has no trace to show the turn in).
+fn turn_span(parent: &tracing::Span, node: &NodeId, batch: usize) -> tracing::Span {
+    if parent.is_disabled() {
+        return tracing::Span::none();
+    }
+    tracing::info_span!(parent: parent, "turn", node = %node, batch)
+}
+
 async fn turns<A: Actor>(key: A::Key, shared: Arc<Shared<A>>, mut actor: A, first: Envelope<A>) {
     let counters = &shared.cx.counters;
     let mut envelope = first;
@@ -418,15 +427,14 @@ async fn turns<A: Actor>(key: A::Key, shared: Arc<Shared<A>>, mut actor: A, firs
             }
             Envelope::Msg(msg, sent_in) => {
                 // The messages queued right behind it, up to a surrender, join this turn.
-                let (mut msgs, mut sent) = (vec![msg], vec![sent_in]);
-                if A::MAX_TURN > 1 {
-                    for (msg, span) in shared.slots.take_msgs(&key, A::MAX_TURN - 1) {
-                        msgs.push(msg);
-                        sent.push(span);
-                    }
-                }
+                let behind = if A::MAX_TURN > 1 {
+                    shared.slots.take_msgs(&key, A::MAX_TURN - 1)
+                } else {
+                    Vec::new()
+                };
                 if let Err(refused) = shared.claims.check(&key) {
-                    for msg in msgs {
+                    A::refuse(msg, refused.clone());
+                    for (msg, _) in behind {
                         A::refuse(msg, refused.clone());
                     }
                 } else {
@@ -440,28 +448,22 @@ async fn turns<A: Actor>(key: A::Key, shared: Arc<Shared<A>>, mut actor: A, firs
                     }
                     // Each message's trace sees the turn that handled it (one turn may handle
                     // messages of several traces); the turn runs in the first one's.
-                    let turns: Vec<tracing::Span> = sent
-                        .iter()
-                        .map(|parent| {
-                            // Only under a span (a message sent outside any has no trace).
-                            if parent.is_disabled() {
-                                return tracing::Span::none();
-                            }
-                            tracing::info_span!(parent: parent, "turn", node = %shared.cx.node,
-                                batch = sent.len())
-                        })
-                        .collect();
-                    let first = turns.first().cloned().unwrap_or_else(tracing::Span::none);
-                    let flow = match <[A::Msg; 1]>::try_from(msgs) {
-                        Ok([msg]) => actor.handle(&key, msg, &shared.cx).instrument(first).await,
-                        Err(msgs) => {
-                            actor
-                                .handle_many(&key, msgs, &shared.cx)
-                                .instrument(first)
-                                .await
-                        }
+                    let batch = 1 + behind.len();
+                    let first = turn_span(&sent_in, &shared.cx.node, batch);
+                    let flow = if behind.is_empty() {
+                        actor.handle(&key, msg, &shared.cx).instrument(first).await
+                    } else {
+                        let (more, sent): (Vec<_>, Vec<_>) = behind.into_iter().unzip();
+                        let _turns: Vec<tracing::Span> = sent
+                            .iter()
+                            .map(|parent| turn_span(parent, &shared.cx.node, batch))
+                            .collect();
+                        let msgs = std::iter::once(msg).chain(more).collect();
+                        actor
+                            .handle_many(&key, msgs, &shared.cx)
+                            .instrument(first)
+                            .await
                     };
-                    drop(turns);
                     if let Flow::Stop = flow {
                         // Dropped unanswered: their askers ask again and meet a fresh actor.
                         drop(shared.slots.remove(&key));

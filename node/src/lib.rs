@@ -10,7 +10,9 @@
 //! are its two kinds. [`store`] is the shared database; [`handoff`] lets go of lost ids after
 //! every membership change, hands their entries to their new owners and acknowledges the
 //! epoch; [`membership::detector`] probes peers and votes. [`shop`] holds the checkout jobs
-//! (compare-and-set on each order's version) and the reaper of stray holds. Shutdown is one
+//! (compare-and-set on each order's version) and the reaper of stray holds. [`telemetry`] is
+//! the log and the tracing both binaries install (one trace per action, the ring of kept
+//! spans the `spans` RPC answers from, OTLP export). Shutdown is one
 //! `CancellationToken`; every task a node starts is on its `TaskTracker`, so `shutdown()`
 //! returns only when all of them have ended.
 

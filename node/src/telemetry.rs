@@ -170,8 +170,18 @@ fn unix_ns(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
+/// Our trace id of OpenTelemetry's.
+fn trace_id(id: opentelemetry::trace::TraceId) -> TraceId {
+    TraceId(u128::from_be_bytes(id.to_bytes()))
+}
+
+/// Our span id of OpenTelemetry's (0: none).
+fn span_id(id: opentelemetry::trace::SpanId) -> u64 {
+    u64::from_be_bytes(id.to_bytes())
+}
+
 /// A finished span as `spans` answers it.
-pub fn record_of(span: &SpanData) -> SpanRecord {
+fn record_of(span: &SpanData) -> SpanRecord {
     let attr = |key: &str| {
         span.attributes
             .iter()
@@ -186,9 +196,9 @@ pub fn record_of(span: &SpanData) -> SpanRecord {
     };
     let start_ns = unix_ns(span.start_time);
     SpanRecord {
-        trace: TraceId(u128::from_be_bytes(span.span_context.trace_id().to_bytes())),
-        span: u64::from_be_bytes(span.span_context.span_id().to_bytes()),
-        parent: u64::from_be_bytes(span.parent_span_id.to_bytes()),
+        trace: trace_id(span.span_context.trace_id()),
+        span: span_id(span.span_context.span_id()),
+        parent: span_id(span.parent_span_id),
         node: attr(NODE).unwrap_or_default(),
         name: attr(METHOD).unwrap_or_else(|| span.name.to_string()),
         start_ns,
@@ -212,8 +222,11 @@ impl ShouldSample for Actions {
         attributes: &[KeyValue],
         _: &[opentelemetry::trace::Link],
     ) -> SamplingResult {
-        let sampled = match parent.filter(|cx| cx.has_active_span()) {
-            Some(cx) => cx.span().span_context().is_sampled(),
+        let parent = parent
+            .filter(|cx| cx.has_active_span())
+            .map(|cx| cx.span().span_context().clone());
+        let sampled = match &parent {
+            Some(parent) => parent.is_sampled(),
             None => attributes.iter().any(|kv| kv.key.as_str() == ACTION),
         };
         SamplingResult {
@@ -223,10 +236,7 @@ impl ShouldSample for Actions {
                 SamplingDecision::Drop
             },
             attributes: Vec::new(),
-            trace_state: parent
-                .filter(|cx| cx.has_active_span())
-                .map(|cx| cx.span().span_context().trace_state().clone())
-                .unwrap_or_default(),
+            trace_state: parent.map(|p| p.trace_state().clone()).unwrap_or_default(),
         }
     }
 }
@@ -315,7 +325,7 @@ where
         })
         .with_filter(log_filter);
     Registry::default()
-        .with(ServerSpans)
+        .with(CallSpans)
         .with(TraceTags.with_filter(span_filter()))
         .with(otel_layer(provider).with_filter(span_filter()))
         .with(fmt)
@@ -335,9 +345,9 @@ pub fn span_filter() -> Targets {
 /// only start a trace that is not kept). So the bulk of calls, outside any action, make no
 /// span at all. Measured: making and dropping them unsampled cost a node a fifth of its
 /// cached hits per second, and the main a fifth of its calls.
-pub struct ServerSpans;
+pub struct CallSpans;
 
-impl<S> Layer<S> for ServerSpans
+impl<S> Layer<S> for CallSpans
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
@@ -450,12 +460,7 @@ pub fn ids_of(span: &tracing::Span) -> Option<(TraceId, u64)> {
     let cx = span.context();
     let otel = cx.span();
     let sc = otel.span_context();
-    (sc.is_valid() && sc.is_sampled()).then(|| {
-        (
-            TraceId(u128::from_be_bytes(sc.trace_id().to_bytes())),
-            u64::from_be_bytes(sc.span_id().to_bytes()),
-        )
-    })
+    (sc.is_valid() && sc.is_sampled()).then(|| (trace_id(sc.trace_id()), span_id(sc.span_id())))
 }
 
 /// A root span for one action of the main named `name` (a verb, a key press's effect): its
@@ -512,7 +517,7 @@ pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
 /// Records `span`'s trace and span ids in its `trace_id` / `span_id` fields (declared Empty
 /// by the caller), so every log line written in it says which trace it belongs to. Returns
 /// the trace id (None if the trace is not kept).
-pub fn tag(span: &tracing::Span) -> Option<TraceId> {
+fn tag(span: &tracing::Span) -> Option<TraceId> {
     let (trace, id) = ids_of(span)?;
     span.record("trace_id", tracing::field::display(trace));
     span.record(

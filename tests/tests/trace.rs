@@ -68,17 +68,23 @@ fn exported(trace: ringshop_shared::trace::TraceId) -> Vec<SpanData> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_checkout_is_one_trace_across_nodes_with_its_parents() {
-    let (exporter, provider) = traced();
+/// Three in-process nodes of a shop whose payments take `payment`.
+async fn shop_in_process(payment: Duration) -> TestCluster {
     let payment = Payment {
-        delay: Duration::from_millis(100),
+        delay: payment,
         failure_rate: 0.0,
     };
     let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
     for i in 1..=3 {
         cluster.add_in_process(name(i)).await;
     }
+    cluster
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_checkout_is_one_trace_across_nodes_with_its_parents() {
+    let (exporter, provider) = traced();
+    let cluster = shop_in_process(Duration::from_millis(100)).await;
     let client = cluster.client().await;
     // An order owned by one node, with a line owned by another: the checkout must hop.
     let ring = client.ring();
@@ -417,14 +423,7 @@ fn otlp_sends_the_buys_one_trace_to_a_collector() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_resumed_after_its_node_is_killed_goes_on_in_the_checkouts_trace() {
     traced();
-    let payment = Payment {
-        delay: Duration::from_millis(1_500),
-        failure_rate: 0.0,
-    };
-    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
-    for i in 1..=3 {
-        cluster.add_in_process(name(i)).await;
-    }
+    let mut cluster = shop_in_process(Duration::from_millis(1_500)).await;
     let client = cluster.client().await;
     let new = NewOrder {
         id: OrderId::random(),

@@ -432,7 +432,7 @@ fn install_tracing() -> opentelemetry_sdk::trace::SdkTracerProvider {
         ringshop_node::telemetry::provider_builder(ringshop_node::telemetry::ring()).build();
     tracing_subscriber::registry()
         .with(Switch)
-        .with(ringshop_node::telemetry::ServerSpans)
+        .with(ringshop_node::telemetry::CallSpans)
         .with(
             ringshop_node::telemetry::otel_layer(&provider)
                 .with_filter(ringshop_node::telemetry::span_filter()),

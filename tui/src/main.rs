@@ -63,9 +63,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // Every verb is one action: one trace from here through every node it reaches.
-    let verb_name = cli.verb.as_ref().map_or("demo", Verb::name);
-    let root = telemetry::action(verb_name);
+    // Every verb is one action: one trace from here through every node it reaches. (The
+    // screen's actions each start their own: `screen::runner`.)
+    let root = if tui {
+        tracing::Span::none()
+    } else {
+        telemetry::action(cli.verb.as_ref().map_or("demo", Verb::name))
+    };
     let trace = telemetry::ids_of(&root).map(|(trace, _)| trace);
     let (json, result) = runtime.block_on(async move {
         match cli.verb {

@@ -98,12 +98,12 @@ pub fn waterfall(trace: TraceId, spans: Vec<SpanRecord>) -> Waterfall {
         .max()
         .unwrap_or(0);
     // Children by parent, each list by start (then id, so equal starts keep one order).
-    let mut children: BTreeMap<u64, Vec<(u64, u64, u64)>> = BTreeMap::new();
+    let mut children: BTreeMap<u64, Vec<(u64, u64)>> = BTreeMap::new();
     for s in &shown {
         children
             .entry(shown_parent(s))
             .or_default()
-            .push((s.start_ns, s.span, s.parent));
+            .push((s.start_ns, s.span));
     }
     for list in children.values_mut() {
         list.sort_unstable();
@@ -111,7 +111,7 @@ pub fn waterfall(trace: TraceId, spans: Vec<SpanRecord>) -> Waterfall {
     let mut rows = Vec::with_capacity(shown.len());
     let mut stack: Vec<(u64, usize)> = children
         .get(&0)
-        .map(|l| l.iter().rev().map(|&(_, id, _)| (id, 0)).collect())
+        .map(|l| l.iter().rev().map(|&(_, id)| (id, 0)).collect())
         .unwrap_or_default();
     while let Some((id, depth)) = stack.pop() {
         let Some(s) = by_id.get(&id) else { continue };
@@ -126,7 +126,7 @@ pub fn waterfall(trace: TraceId, spans: Vec<SpanRecord>) -> Waterfall {
             status: s.status.clone(),
         });
         if let Some(kids) = children.get(&id) {
-            stack.extend(kids.iter().rev().map(|&(_, k, _)| (k, depth + 1)));
+            stack.extend(kids.iter().rev().map(|&(_, k)| (k, depth + 1)));
         }
     }
     Waterfall {
