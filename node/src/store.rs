@@ -116,11 +116,20 @@ pub enum StoreError {
     Busy { reason: String },
     #[error("database error while {what}: {reason}")]
     Query { what: &'static str, reason: String },
+    /// The database's disk is full: nothing was written. Writes resume by themselves once
+    /// there is space again.
+    #[error(
+        "the store is full (no space left on the database's disk) while {what}: {reason}; free space there and the node resumes by itself"
+    )]
+    Full { what: &'static str, reason: String },
 }
 
 impl StoreError {
     /// The wire error for this failure on `node`.
     pub fn on(&self, node: &NodeId) -> ShardError {
+        if let StoreError::Full { .. } = self {
+            return ShardError::StoreFull { node: node.clone() };
+        }
         ShardError::Store {
             node: node.clone(),
             reason: self.to_string(),

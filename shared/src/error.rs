@@ -69,6 +69,12 @@ pub enum ShardError {
         "node {node} refuses `{rpc}` from a client certificate: it is a node-to-node call (only a certificate made by `ringshop-node certs node` may make it)"
     )]
     NotAPeer { node: NodeId, rpc: String },
+    /// The node's database has no space left: nothing was stored (an order was not placed).
+    /// The caller may try again later; the node resumes by itself once there is space.
+    #[error(
+        "node {node} cannot store anything: its database's disk is full; nothing was placed, try again once space is freed"
+    )]
+    StoreFull { node: NodeId },
 }
 
 /// Why a node refused to answer for an id without computing anything.

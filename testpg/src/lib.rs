@@ -13,11 +13,13 @@
 //! (install postgresql)` on stderr) and passes, unless `RINGSHOP_REQUIRE_PG=1`: then it fails,
 //! so CI can never pass by skipping.
 
+pub mod disk;
 mod server;
 mod system;
 
 use std::sync::OnceLock;
 
+pub use disk::SmallDisk;
 pub use server::{Server, Settings};
 pub use system::find_bin;
 

@@ -21,6 +21,7 @@ fn exit_code(kind: Kind) -> u8 {
         Kind::Unreachable => 3,
         Kind::NotFound => 4,
         Kind::Refused => 5,
+        Kind::StoreFull => 6,
         Kind::Cluster | Kind::Request | Kind::Timeout | Kind::Embedded | Kind::Terminal => 1,
     }
 }

@@ -13,10 +13,26 @@ use super::{HoldState, StoreError, StoredOrder};
 
 /// A store error for a failed query while doing `what`.
 pub fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| StoreError::Query {
-        what,
-        reason: e.to_string(),
+    move |e| {
+        let reason = e.to_string();
+        if disk_full(&e) {
+            StoreError::Full { what, reason }
+        } else {
+            StoreError::Query { what, reason }
+        }
     }
+}
+
+/// SQLITE_FULL (13, and its extended codes), PostgreSQL's disk_full (53100), or an I/O error
+/// that says ENOSPC.
+fn disk_full(e: &sqlx::Error) -> bool {
+    if let sqlx::Error::Io(io) = e {
+        return io.raw_os_error() == Some(28);
+    }
+    let Some(code) = e.as_database_error().and_then(|d| d.code()) else {
+        return false;
+    };
+    code == "53100" || code.parse::<i32>().is_ok_and(|c| c & 0xff == 13)
 }
 
 /// The reads a row decoder needs, the same on either backend's row.

@@ -218,6 +218,15 @@ fn classify(path: &Path, e: sqlx::Error) -> StoreError {
 
 pub(super) use super::columns::query_error;
 
+/// The row a write's `RETURNING` gave, read only once the statement ran to its end. A write
+/// is read with `fetch_all`, never `fetch_optional`/`fetch_one`: those stop stepping at the
+/// first row, and SQLite commits the statement (in autocommit) only at its last step, so a
+/// commit that then fails (SQLITE_FULL on a full disk) is swallowed by the reset and the
+/// caller is told of a row that was never stored.
+pub(super) fn committed_row<R>(rows: Vec<R>) -> Option<R> {
+    rows.into_iter().next()
+}
+
 impl Store for SqliteStore {
     fn join<'a>(
         &'a self,

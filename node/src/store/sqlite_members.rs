@@ -9,7 +9,7 @@ use ringshop_shared::NodeId;
 use ringshop_shared::wire::{Member, MemberStatus, Membership};
 use sqlx::Row;
 
-use super::sqlite::{SqliteStore, query_error};
+use super::sqlite::{SqliteStore, committed_row, query_error};
 use super::{Change, Joined, Millis, StoreError, millis};
 
 /// The statuses of a member that may still serve (or is about to).
@@ -39,8 +39,9 @@ impl SqliteStore {
             .bind(addr.to_string())
             .bind(now)
             .bind(stale_before)
-            .fetch_optional(&self.members)
+            .fetch_all(&self.members)
             .await
+            .map(committed_row)
             .map_err(query_error("joining"))?;
         if let Some(row) = row {
             let incarnation: i64 = row.try_get(0).map_err(query_error("joining"))?;

@@ -7,7 +7,7 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stag
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
 use super::columns::{ORDER_COLUMNS, encode_lines, order_from_row, product_from_row};
-use super::sqlite::{SqliteStore, query_error};
+use super::sqlite::{SqliteStore, committed_row, query_error};
 use super::sqlite_books::{SELL, holds, raised};
 use super::sqlite_conns::locked;
 use super::{Finish, StoreError, StoredOrder};
@@ -34,8 +34,9 @@ async fn advance(
             .bind(owner.as_str())
             .bind(reason)
             .bind(now)
-            .fetch_optional(&mut *c)
+            .fetch_all(&mut *c)
     )
+    .map(committed_row)
 }
 
 /// The order's compare-and-set (`?1` id, `?2` version, `?3` stage, `?4` owner, `?5` reason,
@@ -123,8 +124,9 @@ impl SqliteStore {
             .bind(owner.as_str())
             .bind(now)
             .bind(trace_parent)
-            .fetch_optional(&mut *writer)
+            .fetch_all(&mut *writer)
         )
+        .map(committed_row)
         .map_err(query_error(WHAT))?;
         let row = match created {
             Some(row) => row,
@@ -191,8 +193,9 @@ impl SqliteStore {
                 .bind(owner.as_str())
                 .bind(None::<&str>)
                 .bind(now)
-                .fetch_optional(&mut *c)
-        );
+                .fetch_all(&mut *c)
+        )
+        .map(committed_row);
         match moved {
             Ok(Some(row)) => Ok(Finish::Done(order_from_row(&row)?)),
             Ok(None) => Ok(Finish::Moved),

@@ -46,3 +46,113 @@ async fn reopening_keeps_the_data_and_does_not_migrate_twice() {
     let m = store.membership().await.expect("members");
     assert_eq!((m.epoch, m.members.len()), (1, 1));
 }
+
+/// A full disk (a tmpfs filled to the last byte) fails writes at their commit. Every write the
+/// store answered Ok must be in the file, and the rest must say the store is full.
+#[tokio::test]
+async fn on_a_full_disk_a_write_is_acknowledged_only_once_committed() {
+    let Some(disk) = ringshop_testpg::SmallDisk::mount("the full-disk store test", 4) else {
+        return;
+    };
+    let path = disk.path().join("s.db");
+    let store = SqliteStore::open(&path).await.expect("opens");
+    let entries = crate::shop::catalog::parse("t", "mug,Mug,tea,1200,100000\n").expect("valid");
+    store.seed(&entries).await.expect("seeds");
+    let mug = ProductId::new("mug").expect("valid");
+    disk.fill();
+    let (mut acked, mut full) = (Vec::new(), 0);
+    for i in 0..200 {
+        let order = NewOrder {
+            id: OrderId::random(),
+            customer: format!("c{i}-{}", "x".repeat(200)),
+            lines: vec![ringshop_shared::OrderLine {
+                product: mug.clone(),
+                qty: 1,
+            }],
+        };
+        match store.create_order(&order, 1200, &n("n1"), None).await {
+            Ok(stored) => {
+                assert_eq!(stored.order.id, order.id);
+                acked.push(order.id);
+            }
+            Err(e) => {
+                assert!(matches!(e, StoreError::Full { .. }), "{e}");
+                full += 1;
+            }
+        }
+    }
+    disk.free();
+    drop(store);
+    let reopened = SqliteStore::open(&path).await.expect("reopens");
+    for id in &acked {
+        assert!(
+            reopened.order(*id).await.expect("reads").is_some(),
+            "order {id} was acknowledged on a full disk and is not stored ({} acknowledged, {full} refused)",
+            acked.len()
+        );
+    }
+    assert!(
+        full > 0,
+        "the disk was full, yet all 200 orders were stored"
+    );
+}
+
+/// Orders stored while there was space, then moved on once the disk is full: every move the
+/// store answered with a row is in the file; the others say the store is full.
+#[tokio::test]
+async fn on_a_full_disk_an_order_moves_on_only_once_committed() {
+    let Some(disk) = ringshop_testpg::SmallDisk::mount("the full-disk advance test", 4) else {
+        return;
+    };
+    let path = disk.path().join("s.db");
+    let store = SqliteStore::open(&path).await.expect("opens");
+    let entries = crate::shop::catalog::parse("t", "mug,Mug,tea,1200,100000\n").expect("valid");
+    store.seed(&entries).await.expect("seeds");
+    let mut orders = Vec::new();
+    for i in 0..100 {
+        let order = NewOrder {
+            id: OrderId::random(),
+            customer: format!("c{i}-{}", "x".repeat(200)),
+            lines: vec![ringshop_shared::OrderLine {
+                product: ProductId::new("mug").expect("valid"),
+                qty: 1,
+            }],
+        };
+        let stored = store.create_order(&order, 1200, &n("n1"), None).await;
+        orders.push(stored.expect("stored while there is space"));
+    }
+    disk.fill();
+    let (mut moved, mut full) = (Vec::new(), 0);
+    let reason = "y".repeat(2000);
+    for o in &orders {
+        let to = Stage::Failed;
+        match store
+            .advance(o.order.id, o.version, to, &n("n2"), Some(&reason))
+            .await
+        {
+            Ok(Some(row)) => moved.push(row.order.id),
+            Ok(None) => panic!("nobody else moved {}", o.order.id),
+            Err(e) => {
+                assert!(matches!(e, StoreError::Full { .. }), "{e}");
+                full += 1;
+            }
+        }
+    }
+    disk.free();
+    drop(store);
+    let reopened = SqliteStore::open(&path).await.expect("reopens");
+    for id in &moved {
+        let stage = reopened
+            .order(*id)
+            .await
+            .expect("reads")
+            .map(|o| o.order.stage);
+        assert_eq!(
+            stage,
+            Some(Stage::Failed),
+            "order {id}: the move was acknowledged on a full disk and is not stored ({} acknowledged, {full} refused)",
+            moved.len()
+        );
+    }
+    assert!(full > 0, "the disk was full, yet all 100 moves were stored");
+}

@@ -23,6 +23,7 @@ const EXIT_HELP: &str = "Exit codes:
   3  cluster unreachable (no node answered)
   4  not found (unknown product or order)
   5  refused (out of stock, payment declined)
+  6  store full (a node's database has no space left: nothing was placed)
 
 Environment:
   RUST_LOG  log filter for stderr (default: error), e.g. RUST_LOG=info

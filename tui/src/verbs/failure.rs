@@ -26,6 +26,8 @@ pub enum Kind {
     NotFound,
     /// Out of stock, payment declined.
     Refused,
+    /// A node's database is full: nothing was stored.
+    StoreFull,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::Unreachable => "unreachable",
             Kind::NotFound => "not_found",
             Kind::Refused => "refused",
+            Kind::StoreFull => "store_full",
         }
     }
 }
@@ -76,6 +79,7 @@ impl From<ClusterError> for Failure {
             ClusterError::Shard { error, .. } => match error {
                 S::UnknownProduct { .. } | S::UnknownOrder { .. } => Kind::NotFound,
                 S::OutOfStock { .. } => Kind::Refused,
+                S::StoreFull { .. } => Kind::StoreFull,
                 S::BadQuantity { .. } | S::EmptyOrder | S::Invalid { .. } | S::TooMany { .. } => {
                     Kind::Invalid
                 }

@@ -39,6 +39,7 @@ pub(super) fn retryable(e: &ShardError) -> bool {
     matches!(
         e,
         ShardError::Store { .. }
+            | ShardError::StoreFull { .. }
             | ShardError::ShuttingDown { .. }
             | ShardError::Moved { .. }
             | ShardError::Unavailable { .. }
