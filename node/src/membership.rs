@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ringshop_shared::wire::MemberStatus;
-use ringshop_shared::{NodeId, Placed, ShardError, Unavailable};
+use ringshop_shared::{NodeId, Placed, ShardError, StoreHealth, Unavailable};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -98,6 +98,17 @@ struct Inner {
     /// not that it was declared dead, and it never rejoins.
     departing: AtomicBool,
     declared_dead: Notify,
+    /// What this node's heartbeat writes came to lately.
+    writes: std::sync::Mutex<Writes>,
+}
+
+/// The store as this node's writes find it.
+struct Writes {
+    /// Since when its heartbeats have failed, while they do.
+    failing_since: Option<Instant>,
+    /// When the last outage (heartbeats failing for longer than the lease margin) ended.
+    outage_ended: Option<Instant>,
+    health: StoreHealth,
 }
 
 impl Members {
@@ -127,6 +138,11 @@ impl Members {
                 rejoining: AtomicBool::new(false),
                 departing: AtomicBool::new(false),
                 declared_dead: Notify::new(),
+                writes: std::sync::Mutex::new(Writes {
+                    failing_since: None,
+                    outage_ended: None,
+                    health: StoreHealth::Ok,
+                }),
             }),
         };
         members.renew(base);
@@ -226,6 +242,58 @@ impl Members {
         let until = sent.saturating_duration_since(i.base) + i.timing.lease();
         let until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
         i.lease_until.fetch_max(until, Ordering::AcqRel);
+    }
+
+    /// What this node's writes to the store come to now.
+    pub fn store_health(&self) -> StoreHealth {
+        self.writes().health.clone()
+    }
+
+    fn writes(&self) -> std::sync::MutexGuard<'_, Writes> {
+        self.inner.writes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes what a heartbeat write came to; logs only when it changes.
+    fn note_write(&self, outcome: Result<(), &StoreError>) {
+        let me = &self.inner.me;
+        let mut w = self.writes();
+        match outcome {
+            Ok(()) => {
+                if let Some(since) = w.failing_since.take() {
+                    let failed_for = since.elapsed();
+                    tracing::warn!(node = %me, failed_ms = failed_for.as_millis() as u64, "store writes work again");
+                    if failed_for >= self.inner.timing.margin() {
+                        w.outage_ended = Some(Instant::now());
+                    }
+                }
+                w.health = StoreHealth::Ok;
+            }
+            Err(e) => {
+                let health = match e {
+                    StoreError::Full { .. } => StoreHealth::Full,
+                    other => StoreHealth::Failing {
+                        reason: other.to_string(),
+                    },
+                };
+                if w.failing_since.is_none() || w.health.word() != health.word() {
+                    tracing::error!(node = %me, error = %e, "store writes fail");
+                }
+                w.failing_since.get_or_insert_with(Instant::now);
+                w.health = health;
+            }
+        }
+    }
+
+    /// Whether this node may judge others by their silence in the store: not while its own
+    /// writes fail, and not for a suspicion time after an outage of the store ended. While the
+    /// store fails for it, it most likely fails for the others too, and right after it works
+    /// again the others have not had their turn to heartbeat: reaping then would declare the
+    /// whole cluster dead at once (seen with a full disk: every node reaped the others).
+    fn may_reap(&self) -> bool {
+        let w = self.writes();
+        w.failing_since.is_none()
+            && w.outage_ended
+                .is_none_or(|at| at.elapsed() >= self.inner.timing.suspicion)
     }
 
     /// Whether the cluster declared this node dead and it has not rejoined yet.
@@ -353,16 +421,22 @@ impl Members {
             let incarnation = self.incarnation();
             let sent = Instant::now();
             let beat = i.store.heartbeat(&i.me, incarnation);
-            match tokio::time::timeout(i.timing.suspicion, beat).await {
+            let beat = tokio::time::timeout(i.timing.suspicion, beat).await;
+            match &beat {
+                Ok(Ok(_)) => self.note_write(Ok(())),
+                Ok(Err(e)) => self.note_write(Err(e)),
+                Err(_) => self.note_write(Err(&StoreError::Query {
+                    what: "heartbeating",
+                    reason: "the write took longer than the suspicion time".into(),
+                })),
+            }
+            match beat {
                 Ok(Ok(true)) => self.renew(sent),
                 // It has left: nothing to renew, nothing to rejoin.
                 Ok(Ok(false)) if i.departing.load(Ordering::Acquire) => return,
                 Ok(Ok(false)) if incarnation == self.incarnation() => self.mark_declared_dead(),
-                Ok(Ok(false)) => {} // it rejoined meanwhile
-                Ok(Err(e)) => tracing::warn!(node = %i.me, error = %e, "heartbeat failed"),
-                Err(_) => {
-                    tracing::warn!(node = %i.me, "heartbeat took longer than the suspicion time")
-                }
+                Ok(Ok(false)) => {}       // it rejoined meanwhile
+                Ok(Err(_)) | Err(_) => {} // noted above
             }
         }
     }
@@ -385,7 +459,7 @@ impl Members {
             // Reaping every `poll` finds a silent member within the suspicion time plus one
             // poll; it is one idempotent statement (a write: not at the faster settling pace).
             // A reaped member's lease has run out.
-            if last_reap.is_none_or(|at| at.elapsed() >= i.timing.poll) {
+            if last_reap.is_none_or(|at| at.elapsed() >= i.timing.poll) && self.may_reap() {
                 last_reap = Some(Instant::now());
                 match i.store.reap(i.timing.suspicion).await {
                     Ok(reaped) if !reaped.is_empty() => {

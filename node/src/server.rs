@@ -26,6 +26,7 @@ use crate::holding::{Hold, Holds, until_answered};
 use crate::membership::Members;
 use crate::membership::detector::Detector;
 use crate::shop::checkout::Checkout;
+use crate::store::patiently;
 use crate::telemetry;
 
 /// Most members a `placement` question may name.
@@ -94,9 +95,8 @@ impl ShardServer {
     }
 
     /// Brings this node's view up to the caller's epoch if the caller has seen a newer one.
-    async fn catch_up(&self, epoch: u64) -> Result<(), ShardError> {
-        self.members
-            .catch_up(epoch)
+    async fn catch_up(&self, ctx: &Context, epoch: u64) -> Result<(), ShardError> {
+        patiently(patience(ctx), || self.members.catch_up(epoch))
             .await
             .map_err(|e| e.on(&self.me.name))
     }
@@ -104,8 +104,8 @@ impl ShardServer {
     /// Catches up, then checks this node owns the order `id` under its view. Orders are not
     /// held while they move: every write of an order's job is a compare-and-set on its
     /// version, so a job that runs on two nodes for a moment stops on one of them.
-    async fn own(&self, id: &OrderId, epoch: u64) -> Result<(), ShardError> {
-        self.catch_up(epoch).await?;
+    async fn own(&self, ctx: &Context, id: &OrderId, epoch: u64) -> Result<(), ShardError> {
+        self.catch_up(ctx, epoch).await?;
         match self.members.check(id) {
             Err(ShardError::Unavailable { .. }) => Ok(()),
             checked => checked,
@@ -123,7 +123,7 @@ impl ShardServer {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<Option<T>, ShardError>>,
     {
-        self.catch_up(epoch).await?;
+        self.catch_up(ctx, epoch).await?;
         until_answered(
             &self.members,
             &self.me.holds,
@@ -146,7 +146,7 @@ impl Shard for ShardServer {
     }
 
     async fn request(self, ctx: Context, id: u64, epoch: u64) -> Result<Cached, ShardError> {
-        self.catch_up(epoch).await?;
+        self.catch_up(&ctx, epoch).await?;
         // The runtime checks ownership before it starts an actor and again in its turn.
         let hold = Hold::Deadline(ctx.deadline);
         until_answered(&self.members, &self.me.holds, hold, || {
@@ -155,9 +155,11 @@ impl Shard for ShardServer {
         .await
     }
 
-    async fn catalog(self, _: Context) -> Result<Vec<Product>, ShardError> {
+    async fn catalog(self, ctx: Context) -> Result<Vec<Product>, ShardError> {
         let store = self.members.store().clone();
-        let products = store.products().await.map_err(|e| e.on(&self.me.name))?;
+        let products = patiently(patience(&ctx), || store.products())
+            .await
+            .map_err(|e| e.on(&self.me.name))?;
         Ok(products.into_iter().map(|(p, _)| p).collect())
     }
 
@@ -184,7 +186,7 @@ impl Shard for ShardServer {
                 max: MAX_QUOTES,
             });
         }
-        self.catch_up(epoch).await?;
+        self.catch_up(&ctx, epoch).await?;
         let hold = Hold::Deadline(ctx.deadline);
         let answers = products.iter().map(|p| {
             until_answered(&self.members, &self.me.holds, hold, || {
@@ -219,13 +221,18 @@ impl Shard for ShardServer {
             .await
     }
 
-    async fn checkout(self, _: Context, order: NewOrder, epoch: u64) -> Result<Order, ShardError> {
-        self.own(&order.id, epoch).await?;
-        self.checkout.submit(order).await
+    async fn checkout(
+        self,
+        ctx: Context,
+        order: NewOrder,
+        epoch: u64,
+    ) -> Result<Order, ShardError> {
+        self.own(&ctx, &order.id, epoch).await?;
+        self.checkout.submit(order, patience(&ctx)).await
     }
 
-    async fn order(self, _: Context, id: OrderId) -> Result<Order, ShardError> {
-        self.checkout.order(id).await
+    async fn order(self, ctx: Context, id: OrderId) -> Result<Order, ShardError> {
+        self.checkout.order(id, patience(&ctx)).await
     }
 
     async fn watch_order(
@@ -235,7 +242,7 @@ impl Shard for ShardServer {
         seen: Stage,
         epoch: u64,
     ) -> Result<Order, ShardError> {
-        self.own(&id, epoch).await?;
+        self.own(&ctx, &id, epoch).await?;
         let until = ctx
             .deadline
             .checked_sub(WATCH_MARGIN)
@@ -249,12 +256,17 @@ impl Shard for ShardServer {
         telemetry::spans_of(trace)
     }
 
-    async fn orders(self, _: Context, customer: Option<String>) -> Result<Vec<Order>, ShardError> {
+    async fn orders(
+        self,
+        ctx: Context,
+        customer: Option<String>,
+    ) -> Result<Vec<Order>, ShardError> {
         let store = self.members.store().clone();
-        store
-            .orders(customer.as_deref(), MAX_ORDERS)
-            .await
-            .map_err(|e| e.on(&self.me.name))
+        patiently(patience(&ctx), || {
+            store.orders(customer.as_deref(), MAX_ORDERS)
+        })
+        .await
+        .map_err(|e| e.on(&self.me.name))
     }
 
     async fn stats(self, _: Context) -> NodeStats {
@@ -274,6 +286,7 @@ impl Shard for ShardServer {
             misses: demo.misses + quote_misses,
             requests: demo.requests + quote_hits + quote_misses,
             activations: demo.activations + quote_misses,
+            store: self.members.store_health(),
             ..demo
         }
     }
@@ -288,9 +301,11 @@ impl Shard for ShardServer {
         placement(members, vnodes, ids)
     }
 
-    async fn members(self, _: Context) -> Result<Membership, ShardError> {
+    async fn members(self, ctx: Context) -> Result<Membership, ShardError> {
         let store = self.members.store().clone();
-        store.membership().await.map_err(|e| e.on(&self.me.name))
+        patiently(patience(&ctx), || store.membership())
+            .await
+            .map_err(|e| e.on(&self.me.name))
     }
 
     async fn watch_members(self, ctx: Context, epoch: u64) -> Result<Membership, ShardError> {
@@ -329,7 +344,12 @@ impl Shard for ShardServer {
         Ok(name == self.me.name || self.detector.probe(&name).await)
     }
 
-    async fn adopt(self, _: Context, entries: Vec<Handed>, epoch: u64) -> Result<u32, ShardError> {
+    async fn adopt(
+        self,
+        ctx: Context,
+        entries: Vec<Handed>,
+        epoch: u64,
+    ) -> Result<u32, ShardError> {
         self.peer_only("adopt")?;
         if entries.len() > MAX_ADOPT {
             return Err(ShardError::TooMany {
@@ -338,7 +358,7 @@ impl Shard for ShardServer {
                 max: MAX_ADOPT,
             });
         }
-        self.catch_up(epoch).await?;
+        self.catch_up(&ctx, epoch).await?;
         let view = self.members.view();
         let mut adopted = 0;
         for entry in &entries {
@@ -357,6 +377,16 @@ impl Shard for ShardServer {
         }
         Ok(adopted)
     }
+}
+
+/// How long a call may keep trying a stuttering store: until shortly before its deadline, so
+/// the answer (an error, if it comes to that) still arrives in time.
+fn patience(ctx: &Context) -> tokio::time::Instant {
+    let until = ctx
+        .deadline
+        .checked_sub(WATCH_MARGIN)
+        .unwrap_or_else(Instant::now);
+    tokio::time::Instant::from_std(until)
 }
 
 /// A peer-only RPC refuses a client certificate; a node's certificate, or a plaintext

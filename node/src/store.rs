@@ -17,6 +17,7 @@ mod clock;
 mod columns;
 #[cfg(test)]
 mod contract;
+pub mod faulty;
 mod location;
 mod postgres;
 mod postgres_books;
@@ -122,9 +123,19 @@ pub enum StoreError {
         "the store is full (no space left on the database's disk) while {what}: {reason}; free space there and the node resumes by itself"
     )]
     Full { what: &'static str, reason: String },
+    /// The connection to the database broke (or its pool had none to give): the call may or
+    /// may not have been done. Worth trying again: every write is safe to repeat.
+    #[error("lost the connection to the database while {what}: {reason}")]
+    Lost { what: &'static str, reason: String },
 }
 
 impl StoreError {
+    /// Whether the same call may well work if tried again shortly: a busy lock or a lost
+    /// connection. A full disk is not (it needs a person), nor is a refused query.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Busy { .. } | StoreError::Lost { .. })
+    }
+
     /// The wire error for this failure on `node`.
     pub fn on(&self, node: &NodeId) -> ShardError {
         if let StoreError::Full { .. } = self {
@@ -493,6 +504,28 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many orders are open, done and failed.
     fn audit_orders(&self) -> BoxFuture<'_, Result<OrderAudit, StoreError>>;
+}
+
+/// Runs `call` again while it fails with a transient error (`StoreError::is_transient`) and
+/// `until` leaves room for another try, pausing 10 ms, then twice as long each time, at most
+/// 200 ms. A store that stutters (a lock held a moment too long, a connection lost as the
+/// database restarts) then costs the caller time, not an error.
+pub async fn patiently<T, F, Fut>(until: tokio::time::Instant, mut call: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match call().await {
+            Err(e) if e.is_transient() && tokio::time::Instant::now() + pause < until => {
+                tracing::debug!(error = %e, "store call failed; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            done => return done,
+        }
+    }
 }
 
 /// Opens the store `db` names: a SQLite file, or a PostgreSQL database.

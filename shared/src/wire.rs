@@ -104,6 +104,30 @@ pub struct NodeStats {
     pub adopt_rejected: u64,
     /// This node's incarnation: 1 on its first join, +1 each time it rejoins.
     pub incarnation: u64,
+    /// What its writes to the store came to lately (its heartbeat writes every beat).
+    pub store: StoreHealth,
+}
+
+/// What a node's writes to the shared store come to now, as its heartbeats found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoreHealth {
+    #[default]
+    Ok,
+    /// The database's disk is full: nothing can be stored until space is freed.
+    Full,
+    /// Writes fail for another reason (the database is unreachable, an I/O error...).
+    Failing { reason: String },
+}
+
+impl StoreHealth {
+    /// One word for tables: `ok`, `full`, `failing`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            StoreHealth::Ok => "ok",
+            StoreHealth::Full => "full",
+            StoreHealth::Failing { .. } => "failing",
+        }
+    }
 }
 
 /// Where a member is in its life. Only `Active` members are in the ring.

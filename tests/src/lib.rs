@@ -227,6 +227,30 @@ impl TestCluster {
         addr
     }
 
+    /// Starts one more in-process node on the cluster's store as `wrap` wraps it (a
+    /// `FaultyStore`, say); its address.
+    pub async fn add_in_process_on(
+        &mut self,
+        name: NodeId,
+        wrap: impl FnOnce(std::sync::Arc<dyn Store>) -> std::sync::Arc<dyn Store>,
+    ) -> SocketAddr {
+        let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let config = self.config(name.clone(), listen);
+        let store = wrap(self.store().await);
+        let handle = ringshop_node::serve_with_store(config, store)
+            .await
+            .expect("an in-process node starts");
+        let addr = handle.addr();
+        self.nodes.retain(|n| n.name != name);
+        self.nodes.push(TestNode {
+            name,
+            addr,
+            run: Run::InProcess(Some(handle)),
+            paused: false,
+        });
+        addr
+    }
+
     /// Starts one more node as a child process; its address.
     pub fn add_process(&mut self, name: NodeId) -> SocketAddr {
         let node = self

@@ -35,7 +35,7 @@ use crate::membership::detector::Detector;
 use crate::membership::{Claim, Members};
 use crate::peers::{PeerRoute, Peers};
 use crate::shop::reaper;
-use crate::store::{Store, StoredOrder};
+use crate::store::{Store, StoredOrder, patiently};
 use crate::telemetry;
 
 /// The simulated payment.
@@ -140,7 +140,13 @@ impl Checkout {
 
     /// Checks the order, stores it (the ack), and starts its job. The same id again answers
     /// the stored order (`create_order` returns it) and starts nothing new.
-    pub async fn submit(&self, mut new: NewOrder) -> Result<Order, ShardError> {
+    /// Stores a new order (or finds the one stored under its id) and starts its job;
+    /// transient store errors are tried again until `until`.
+    pub async fn submit(
+        &self,
+        mut new: NewOrder,
+        until: tokio::time::Instant,
+    ) -> Result<Order, ShardError> {
         if new.customer.trim().is_empty() {
             new.customer = GUEST.to_string();
         }
@@ -148,8 +154,7 @@ impl Checkout {
         let store = &self.shared.store;
         let mut total = 0u64;
         for line in &new.lines {
-            let refused = match store
-                .product(&line.product)
+            let refused = match patiently(until, || store.product(&line.product))
                 .await
                 .map_err(|e| e.on(&self.shared.me))?
             {
@@ -168,8 +173,7 @@ impl Checkout {
             };
             // The same id again answers the stored order, whatever the stock says now (the
             // common case, a new order, needs no read of it: storing it says).
-            return match store
-                .order(new.id)
+            return match patiently(until, || store.order(new.id))
                 .await
                 .map_err(|e| e.on(&self.shared.me))?
             {
@@ -180,24 +184,24 @@ impl Checkout {
                 None => Err(refused),
             };
         }
-        let stored = store
-            .create_order(
-                &new,
-                total,
-                &self.shared.me,
-                telemetry::traceparent(&tracing::Span::current()).as_deref(),
-            )
-            .await
-            .map_err(|e| e.on(&self.shared.me))?;
+        let trace_parent = telemetry::traceparent(&tracing::Span::current());
+        // Safe to repeat: the same id stores once, and a second try answers the stored order.
+        let stored = patiently(until, || {
+            store.create_order(&new, total, &self.shared.me, trace_parent.as_deref())
+        })
+        .await
+        .map_err(|e| e.on(&self.shared.me))?;
         self.ensure_job(stored.clone());
         Ok(stored.order)
     }
 
-    /// The order as stored.
-    pub async fn order(&self, id: OrderId) -> Result<Order, ShardError> {
-        self.shared
-            .store
-            .order(id)
+    /// The order as stored; transient store errors are tried again until `until`.
+    pub async fn order(
+        &self,
+        id: OrderId,
+        until: tokio::time::Instant,
+    ) -> Result<Order, ShardError> {
+        patiently(until, || self.shared.store.order(id))
             .await
             .map_err(|e| e.on(&self.shared.me))?
             .map(|s| s.order)
@@ -215,7 +219,7 @@ impl Checkout {
             let job = self.lock().get(&id).map(|job| job.state.subscribe());
             let current = match &job {
                 Some(rx) => rx.borrow().clone(),
-                None => self.order(id).await?,
+                None => self.order(id, until).await?,
             };
             if current.stage != seen || current.stage.is_final() {
                 return Ok(current);

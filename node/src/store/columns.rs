@@ -16,11 +16,28 @@ pub fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| {
         let reason = e.to_string();
         if disk_full(&e) {
-            StoreError::Full { what, reason }
-        } else {
-            StoreError::Query { what, reason }
+            return StoreError::Full { what, reason };
+        }
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => StoreError::Lost { what, reason },
+            _ if sqlite_code(&e).is_some_and(|c| c & 0xff == 5) => StoreError::Busy { reason },
+            _ => StoreError::Query { what, reason },
         }
     }
+}
+
+/// A SQLite result code (extended codes are below 10,000). PostgreSQL's SQLSTATEs are five
+/// characters, and some parse as numbers ("53100"), so a five-character code is never SQLite's.
+fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
+    let code = e.as_database_error()?.code()?;
+    if code.len() == 5 {
+        return None; // a PostgreSQL SQLSTATE
+    }
+    code.parse::<i32>().ok()
 }
 
 /// SQLITE_FULL (13, and its extended codes), PostgreSQL's disk_full (53100), or an I/O error
@@ -29,10 +46,8 @@ fn disk_full(e: &sqlx::Error) -> bool {
     if let sqlx::Error::Io(io) = e {
         return io.raw_os_error() == Some(28);
     }
-    let Some(code) = e.as_database_error().and_then(|d| d.code()) else {
-        return false;
-    };
-    code == "53100" || code.parse::<i32>().is_ok_and(|c| c & 0xff == 13)
+    let pg = e.as_database_error().and_then(|d| d.code());
+    pg.is_some_and(|c| c == "53100") || sqlite_code(e).is_some_and(|c| c & 0xff == 13)
 }
 
 /// The reads a row decoder needs, the same on either backend's row.

@@ -97,6 +97,9 @@ pub struct MemberStats {
     /// Cached entries it handed to new owners, and adopted from old ones.
     pub handed_off: u64,
     pub adopted: u64,
+    /// What its writes to the store come to now: `ok`, `full` (disk full) or `failing`
+    /// (`StoreHealth::word`; the node's log says why).
+    pub store: &'static str,
 }
 
 /// The members at one moment: the membership read fresh from the cluster, and seeds that
@@ -137,6 +140,7 @@ impl Cluster {
                         fenced: s.fenced,
                         handed_off: s.handed_off,
                         adopted: s.adopted,
+                        store: s.store.word(),
                     });
                 MemberRow {
                     name: m.name.clone(),

@@ -17,7 +17,7 @@ pub fn table(snapshot: &Snapshot, paint: Paint) -> String {
     let mut out = format!("membership epoch {}\n", snapshot.epoch);
     let _ = writeln!(
         out,
-        "{:<8} {:<21} {:<7} {:>3} {:>9} {:>6} {:>6} {:>8} {:>8} {:>5} {:>6} {:>6}",
+        "{:<8} {:<21} {:<7} {:>3} {:>9} {:>6} {:>6} {:>8} {:>8} {:>5} {:>6} {:>6} {:<7}",
         "name",
         "address",
         "status",
@@ -29,7 +29,8 @@ pub fn table(snapshot: &Snapshot, paint: Paint) -> String {
         "misses",
         "epoch",
         "held",
-        "fenced"
+        "fenced",
+        "store"
     );
     let n = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     for m in &snapshot.members {
@@ -41,8 +42,13 @@ pub fn table(snapshot: &Snapshot, paint: Paint) -> String {
             MemberState::Down | MemberState::Dead => paint.bad(word),
             MemberState::Left => word,
         };
+        let store = match s.map(|s| s.store) {
+            None => "-".to_string(),
+            Some("ok") => "ok".to_string(),
+            Some(word) => paint.bad(word.to_string()),
+        };
         let line = format!(
-            "{:<8} {:<21} {} {:>3} {:>9} {:>5.1}% {:>6} {:>8} {:>8} {:>5} {:>6} {:>6}",
+            "{:<8} {:<21} {} {:>3} {:>9} {:>5.1}% {:>6} {:>8} {:>8} {:>5} {:>6} {:>6} {}",
             m.name.as_str(),
             m.addr.to_string(),
             status,
@@ -55,6 +61,7 @@ pub fn table(snapshot: &Snapshot, paint: Paint) -> String {
             n(s.map(|s| s.epoch)),
             n(s.map(|s| s.held)),
             n(s.map(|s| s.fenced)),
+            store,
         );
         let _ = writeln!(out, "{}", line.trim_end());
     }
@@ -96,6 +103,7 @@ pub fn to_json(snapshot: &Snapshot) -> Value {
                 "fenced": s.map(|s| s.fenced),
                 "handed_off": s.map(|s| s.handed_off),
                 "adopted": s.map(|s| s.adopted),
+                "store": s.map(|s| s.store),
             })
         })
         .collect();
@@ -107,6 +115,7 @@ pub fn to_json(snapshot: &Snapshot) -> Value {
             "incarnation": null, "heartbeat_age_ms": null, "ring_share_pct": 0.0,
             "live_actors": null, "hits": null, "misses": null, "redirected": null, "epoch": null,
             "held": null, "fenced": null, "handed_off": null, "adopted": null,
+            "store": null,
         })
     }));
     json!({ "epoch": snapshot.epoch, "members": members })
@@ -174,6 +183,7 @@ mod tests {
                 fenced: 0,
                 handed_off: 0,
                 adopted: 0,
+                store: "full",
             }),
         }
     }
@@ -195,7 +205,7 @@ mod tests {
         assert_eq!(lines[0], "membership epoch 4");
         assert_eq!(
             lines[2],
-            "n1       127.0.0.1:7001        UP        1     0.3 s  51.3%      2       10        3     4      1      0"
+            "n1       127.0.0.1:7001        UP        1     0.3 s  51.3%      2       10        3     4      1      0 full"
         );
         assert!(lines[3].contains("DEAD"), "{}", lines[3]);
         assert!(
@@ -206,6 +216,7 @@ mod tests {
         let doc = to_json(&snapshot);
         assert_eq!(doc["members"][0]["ring_share_pct"], 51.3);
         assert_eq!(doc["members"][1]["hits"], Value::Null);
+        assert_eq!(doc["members"][0]["store"], "full");
         assert_eq!(doc["members"][2]["name"], Value::Null);
     }
 }

@@ -1,0 +1,272 @@
+//! A store that fails on purpose, for tests of everything above the store: `FaultyStore`
+//! wraps any backend and, by the rules in its `Faults`, turns calls into the failures a real
+//! database gives (a full disk, an I/O error, a busy lock, a lost connection, one lost after
+//! its commit, a slow answer). Rules pick calls by method name or by access (every write,
+//! every read) and fire at a rate; `Faults` is shared, so a test can change the rules while
+//! nodes run and count what was injected.
+//!
+//! It never changes what the inner store answers when it lets a call through: a fault is
+//! either before the call (nothing was done) or, for `LostAfter`, after it (done, but the
+//! caller cannot know), which is what makes a caller's retry prove itself idempotent.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ringshop_shared::wire::{MemberStatus, Membership};
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
+
+use super::{
+    Audit, BoxFuture, Change, Finish, HoldState, Joined, OrderAudit, Reservation, Store,
+    StoreError, StoredOrder, StrayHold,
+};
+use crate::shop::catalog::Entry;
+
+/// What a method does to the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// One failure a rule injects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The disk is full (writes only, as on a real disk): nothing was written.
+    Full,
+    /// A disk I/O error: nothing was done.
+    Io,
+    /// The lock stayed busy past the store's patience: nothing was done.
+    Busy,
+    /// The connection broke before the call reached the database.
+    Lost,
+    /// The call was done (committed), then the connection broke before its answer.
+    LostAfter,
+    /// The answer comes this much later.
+    Slow(Duration),
+}
+
+/// Which calls a rule fires on, how often and what it does.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// A `Store` method's name (`"create_order"`), or None for every method of `access`.
+    pub method: Option<&'static str>,
+    /// Reads, writes, or both (None).
+    pub access: Option<Access>,
+    pub fault: Fault,
+    /// The share of matching calls it fires on, 0.0..=1.0.
+    pub rate: f64,
+}
+
+impl Rule {
+    /// `fault` on `rate` of every write.
+    pub fn writes(fault: Fault, rate: f64) -> Rule {
+        Rule {
+            method: None,
+            access: Some(Access::Write),
+            fault,
+            rate,
+        }
+    }
+
+    /// `fault` on `rate` of the calls of one method.
+    pub fn method(method: &'static str, fault: Fault, rate: f64) -> Rule {
+        Rule {
+            method: Some(method),
+            access: None,
+            fault,
+            rate,
+        }
+    }
+
+    fn matches(&self, method: &str, access: Access) -> bool {
+        self.method.is_none_or(|m| m == method)
+            && self.access.is_none_or(|a| a == access)
+            && (self.fault != Fault::Full || access == Access::Write)
+    }
+}
+
+/// The rules, shared by every `FaultyStore` made with them, and what they injected.
+#[derive(Clone, Default)]
+pub struct Faults {
+    rules: Arc<Mutex<Vec<Rule>>>,
+    injected: Arc<AtomicU64>,
+}
+
+impl Faults {
+    pub fn new() -> Faults {
+        Faults::default()
+    }
+
+    /// Replaces the rules (an empty list heals the store).
+    pub fn set(&self, rules: Vec<Rule>) {
+        *self.rules() = rules;
+    }
+
+    pub fn heal(&self) {
+        self.set(Vec::new());
+    }
+
+    /// Failures injected so far (slow answers not counted).
+    pub fn injected(&self) -> u64 {
+        self.injected.load(Ordering::Relaxed)
+    }
+
+    fn rules(&self) -> std::sync::MutexGuard<'_, Vec<Rule>> {
+        self.rules.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The faults that fire on this call, drawn now: at most one failure, and a delay.
+    fn draw(&self, method: &str, access: Access) -> (Option<Fault>, Duration) {
+        let (mut failure, mut delay) = (None, Duration::ZERO);
+        for rule in self.rules().iter() {
+            if !rule.matches(method, access) || fastrand::f64() >= rule.rate {
+                continue;
+            }
+            match rule.fault {
+                Fault::Slow(d) => delay = delay.max(d),
+                other if failure.is_none() => failure = Some(other),
+                _ => {}
+            }
+        }
+        (failure, delay)
+    }
+}
+
+fn error(fault: Fault, what: &'static str) -> StoreError {
+    let reason = |text: &str| format!("injected: {text}");
+    match fault {
+        Fault::Full => StoreError::Full {
+            what,
+            reason: reason("database or disk is full"),
+        },
+        Fault::Io => StoreError::Query {
+            what,
+            reason: reason("disk I/O error"),
+        },
+        Fault::Busy => StoreError::Busy {
+            reason: reason("database is locked"),
+        },
+        Fault::Lost | Fault::LostAfter | Fault::Slow(_) => StoreError::Lost {
+            what,
+            reason: reason("connection to the database lost"),
+        },
+    }
+}
+
+/// A store whose calls fail as its `Faults` say.
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    faults: Faults,
+}
+
+impl FaultyStore {
+    pub fn new(inner: Arc<dyn Store>, faults: Faults) -> FaultyStore {
+        FaultyStore { inner, faults }
+    }
+
+    /// Runs `call` on the inner store unless a fault fires first (or after it, `LostAfter`).
+    async fn run<T>(
+        &self,
+        method: &'static str,
+        access: Access,
+        call: BoxFuture<'_, Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let (failure, delay) = self.faults.draw(method, access);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        match failure {
+            None => call.await,
+            Some(Fault::LostAfter) => {
+                let _ = call.await;
+                self.faults.injected.fetch_add(1, Ordering::Relaxed);
+                Err(error(Fault::LostAfter, method))
+            }
+            Some(fault) => {
+                self.faults.injected.fetch_add(1, Ordering::Relaxed);
+                Err(error(fault, method))
+            }
+        }
+    }
+}
+
+/// Forwards each listed method through `FaultyStore::run`, named and classed as listed.
+macro_rules! faulty {
+    ($($access:ident $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(
+            fn $name<'a>(&'a self $(, $arg: $ty)*) -> BoxFuture<'a, Result<$ret, StoreError>> {
+                Box::pin(self.run(
+                    stringify!($name),
+                    Access::$access,
+                    self.inner.$name($($arg),*),
+                ))
+            }
+        )*
+    };
+}
+
+impl Store for FaultyStore {
+    faulty! {
+        Write join(name: &'a NodeId, addr: SocketAddr, suspicion: Duration) -> Joined;
+        Write heartbeat(name: &'a NodeId, incarnation: u64) -> bool;
+        Write set_status(name: &'a NodeId, incarnation: u64, status: MemberStatus) -> bool;
+        Write reap(suspicion: Duration) -> Vec<NodeId>;
+        Write mark_dead(name: &'a NodeId, incarnation: u64) -> bool;
+        Read epoch() -> u64;
+        Write ack(name: &'a NodeId, incarnation: u64, epoch: u64) -> bool;
+        Read changes_since(epoch: u64, limit: u32) -> Vec<Change>;
+        Write vote(
+            target: &'a NodeId,
+            incarnation: u64,
+            voter: &'a NodeId,
+            window: Duration,
+            needed: u32
+        ) -> bool;
+        Read membership() -> Membership;
+        Write seed(entries: &'a [Entry]) -> ();
+        Read products() -> Vec<(Product, u32)>;
+        Read product(id: &'a ProductId) -> Option<(Product, u32)>;
+        Write reserve(order: OrderId, product: &'a ProductId, qty: u32) -> Reservation;
+        Write release(order: OrderId, product: &'a ProductId) -> bool;
+        Write sell(order: OrderId) -> u64;
+        Write create_order(
+            order: &'a NewOrder,
+            total_cents: u64,
+            owner: &'a NodeId,
+            trace_parent: Option<&'a str>
+        ) -> StoredOrder;
+        Read order(id: OrderId) -> Option<StoredOrder>;
+        Write advance(
+            id: OrderId,
+            version: u64,
+            to: Stage,
+            owner: &'a NodeId,
+            reason: Option<&'a str>
+        ) -> Option<StoredOrder>;
+        Write finish(cur: &'a StoredOrder, owner: &'a NodeId) -> Finish;
+        Read open_orders() -> Vec<StoredOrder>;
+        Read orders(customer: Option<&'a str>, limit: u32) -> Vec<Order>;
+        Read audit() -> Vec<Audit>;
+        Read holds(order: OrderId) -> Vec<(ProductId, HoldState)>;
+        Read stray_holds(older_than: Duration, limit: u32) -> Vec<StrayHold>;
+        Write release_stray(order: OrderId, product: &'a ProductId, older_than: Duration) -> bool;
+        Read audit_orders() -> OrderAudit;
+    }
+
+    /// Each ask fails or passes on its own, as `reserve` would.
+    fn reserve_many<'a>(
+        &'a self,
+        product: &'a ProductId,
+        asks: &'a [(OrderId, u32)],
+    ) -> BoxFuture<'a, Vec<Result<Reservation, StoreError>>> {
+        Box::pin(async move {
+            let mut answers = Vec::with_capacity(asks.len());
+            for (order, qty) in asks {
+                answers.push(self.reserve(*order, product, *qty).await);
+            }
+            answers
+        })
+    }
+}
