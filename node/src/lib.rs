@@ -288,6 +288,7 @@ pub async fn serve_with_store(
     };
     tracker.spawn(checkout.run());
     tracker.spawn(members.clone().heartbeats(shutdown.clone()));
+    tracker.spawn(members.clone().watch_pauses(shutdown.clone()));
     tracker.spawn(members.clone().poll(shutdown.clone()));
     tracker.spawn(detector.run(shutdown.clone()));
     tracker.spawn(owned.clone().run(shutdown.clone()));

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ringshop_shared::wire::MemberStatus;
+use ringshop_shared::wire::{ClusterTiming, MemberStatus};
 use ringshop_shared::{NodeId, Placed, ShardError, StoreHealth, Unavailable};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
@@ -93,6 +93,9 @@ struct Inner {
     /// The lease runs until `base + lease_until` nanoseconds.
     base: Instant,
     lease_until: AtomicU64,
+    /// Only a heartbeat sent after `base + renew_after` nanoseconds renews the lease: set when
+    /// the node finds it was paused, so a heartbeat from before the pause cannot.
+    renew_after: AtomicU64,
     rejoining: AtomicBool,
     /// Set once this node starts leaving: from then on a refused heartbeat means it has left,
     /// not that it was declared dead, and it never rejoins.
@@ -121,7 +124,9 @@ impl Members {
         vnodes: u32,
     ) -> Result<Members, StoreError> {
         let base = Instant::now();
-        let (joined, view) = register(&*store, &me, addr, &timing, vnodes).await?;
+        let joined = store.join(&me, addr, timing.suspicion).await?.incarnation;
+        let timing = settle(&*store, &me, timing).await?;
+        let view = View::joined(store.membership().await?, vnodes, timing.suspicion);
         tracing::info!(node = %me, incarnation = joined, epoch = view.epoch(), "joined");
         let members = Members {
             inner: Arc::new(Inner {
@@ -135,6 +140,7 @@ impl Members {
                 refreshing: tokio::sync::Mutex::new(()),
                 base,
                 lease_until: AtomicU64::new(0),
+                renew_after: AtomicU64::new(0),
                 rejoining: AtomicBool::new(false),
                 departing: AtomicBool::new(false),
                 declared_dead: Notify::new(),
@@ -239,7 +245,11 @@ impl Members {
     /// store was sent (not when its answer came: the store may have been slow).
     fn renew(&self, sent: Instant) {
         let i = &self.inner;
-        let until = sent.saturating_duration_since(i.base) + i.timing.lease();
+        let sent_at = sent.saturating_duration_since(i.base);
+        if nanos(sent_at) < i.renew_after.load(Ordering::Acquire) {
+            return;
+        }
+        let until = sent_at + i.timing.lease();
         let until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
         i.lease_until.fetch_max(until, Ordering::AcqRel);
     }
@@ -294,6 +304,47 @@ impl Members {
         w.failing_since.is_none()
             && w.outage_ended
                 .is_none_or(|at| at.elapsed() >= self.inner.timing.suspicion)
+    }
+
+    /// The cluster's timings this node runs on.
+    pub fn cluster_timing(&self) -> ClusterTiming {
+        let t = &self.inner.timing;
+        ClusterTiming {
+            heartbeat: t.heartbeat,
+            suspicion: t.suspicion,
+        }
+    }
+
+    /// Watches this process's own clock until `shutdown`: a tick that comes more than a
+    /// heartbeat late means the process was paused (SIGSTOP, a VM frozen, a long GC-like
+    /// stall). It then answers for no id until a heartbeat sent after the pause lands: the
+    /// cluster may have declared it dead meanwhile and given its ids away, and the lease it
+    /// held was counted on a clock that stood still for the others.
+    pub async fn watch_pauses(self, shutdown: CancellationToken) {
+        let i = &self.inner;
+        let every = (i.timing.heartbeat / 5).max(Duration::from_millis(5));
+        let mut last = Instant::now();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            let now = Instant::now();
+            let gap = now.saturating_duration_since(last);
+            last = now;
+            if gap > every + i.timing.heartbeat {
+                self.revoke_lease(now);
+                tracing::warn!(node = %i.me, paused_ms = gap.as_millis() as u64, "this process was paused; answering for no id until a heartbeat sent after the pause lands");
+            }
+        }
+    }
+
+    /// Ends the lease now; only a heartbeat sent after `at` renews it.
+    fn revoke_lease(&self, at: Instant) {
+        let i = &self.inner;
+        let at = nanos(at.saturating_duration_since(i.base));
+        i.renew_after.fetch_max(at, Ordering::AcqRel);
+        i.lease_until.store(0, Ordering::Release);
     }
 
     /// Whether the cluster declared this node dead and it has not rejoined yet.
@@ -474,6 +525,38 @@ impl Members {
             }
         }
     }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Proposes `asked` as the cluster's timings (this node has just joined) and answers the
+/// timings it runs on: the cluster's, when other live members run on them already. One set
+/// per cluster, because single activation rests on every node's lease ending before the
+/// others' suspicion: a node with a longer suspicion would hold its lease past the moment
+/// the others give its ids away (measured: 16-21 ids answered by two live nodes).
+async fn settle(store: &dyn Store, me: &NodeId, asked: Timing) -> Result<Timing, StoreError> {
+    let wanted = ClusterTiming {
+        heartbeat: asked.heartbeat,
+        suspicion: asked.suspicion,
+    };
+    let cluster = store.settle_timing(me, wanted).await?;
+    if cluster != wanted {
+        tracing::warn!(
+            node = %me,
+            heartbeat_ms = cluster.heartbeat.as_millis() as u64,
+            suspicion_ms = cluster.suspicion.as_millis() as u64,
+            asked_heartbeat_ms = wanted.heartbeat.as_millis() as u64,
+            asked_suspicion_ms = wanted.suspicion.as_millis() as u64,
+            "runs on the cluster's timings, not the ones it was started with (one set per cluster; a node that starts alone sets them)"
+        );
+    }
+    Ok(Timing {
+        heartbeat: cluster.heartbeat,
+        suspicion: cluster.suspicion,
+        ..asked
+    })
 }
 
 /// Joins through the store and reads the view right after: (incarnation, view).

@@ -209,18 +209,6 @@ impl Shard for ShardServer {
             .await
     }
 
-    async fn release(
-        self,
-        ctx: Context,
-        order: OrderId,
-        product: ProductId,
-        epoch: u64,
-    ) -> Result<(), ShardError> {
-        self.peer_only("release")?;
-        self.on_product(&ctx, epoch, || self.products.release(order, &product))
-            .await
-    }
-
     async fn checkout(
         self,
         ctx: Context,
@@ -287,6 +275,7 @@ impl Shard for ShardServer {
             requests: demo.requests + quote_hits + quote_misses,
             activations: demo.activations + quote_misses,
             store: self.members.store_health(),
+            timing: self.members.cluster_timing(),
             ..demo
         }
     }

@@ -64,7 +64,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
 
-use ringshop_shared::wire::{MemberStatus, Membership};
+use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, ShardError, Stage};
 
 use crate::shop::catalog::Entry;
@@ -310,6 +310,17 @@ pub trait Store: Send + Sync + 'static {
         incarnation: u64,
         status: MemberStatus,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Proposes the cluster's timings for `me`, which has just joined: written only when no
+    /// other live member (heard from within the stored suspicion) runs on the stored ones,
+    /// else left as they are; the timings in force after. Every node calls it once joined and
+    /// runs on the answer, so all live members agree: once one is live, nobody else's
+    /// proposal is written.
+    fn settle_timing<'a>(
+        &'a self,
+        me: &'a NodeId,
+        proposed: ClusterTiming,
+    ) -> BoxFuture<'a, Result<ClusterTiming, StoreError>>;
 
     /// Marks dead every live member not heard from for longer than `suspicion` (on the
     /// store's clock); the names.

@@ -34,5 +34,6 @@ pub use ring::{DEFAULT_VNODES, Placed, Ring};
 pub use service::{Shard, ShardClient, ShardRequest, ShardResponse};
 pub use shop::{NewOrder, Order, OrderLine, Product, Quote, Stage};
 pub use wire::{
-    Cached, Handed, Member, MemberStatus, Membership, NodeInfo, NodeStats, Served, StoreHealth,
+    Cached, ClusterTiming, Handed, Member, MemberStatus, Membership, NodeInfo, NodeStats, Served,
+    StoreHealth,
 };

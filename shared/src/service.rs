@@ -26,7 +26,7 @@ pub const MAX_QUOTES: usize = 1_000;
 /// Most orders one `orders` call answers.
 pub const MAX_ORDERS: u32 = 200;
 /// The RPCs only a node may call (see the module docs).
-pub const PEER_ONLY: [&str; 4] = ["probe", "adopt", "reserve", "release"];
+pub const PEER_ONLY: [&str; 3] = ["probe", "adopt", "reserve"];
 
 #[tarpc::service]
 pub trait Shard {
@@ -81,8 +81,6 @@ pub trait Shard {
         qty: u32,
         epoch: u64,
     ) -> Result<u32, ShardError>;
-    /// Peer-only. Gives back what `order` holds of `product`, through the product's actor.
-    async fn release(order: OrderId, product: ProductId, epoch: u64) -> Result<(), ShardError>;
     /// Stores the order (the answer comes only once it is stored) and starts its checkout on
     /// this node, the owner of its id. The same id again answers the stored order.
     async fn checkout(order: NewOrder, epoch: u64) -> Result<Order, ShardError>;

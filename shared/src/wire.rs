@@ -106,6 +106,28 @@ pub struct NodeStats {
     pub incarnation: u64,
     /// What its writes to the store came to lately (its heartbeat writes every beat).
     pub store: StoreHealth,
+    /// The cluster's timings this node runs on.
+    pub timing: ClusterTiming,
+}
+
+/// The timings single activation depends on, one set per cluster (kept in the store: the
+/// first node writes them, every later one runs on them). A node's lease is the suspicion
+/// minus a quarter of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterTiming {
+    /// How often each node writes its heartbeat.
+    pub heartbeat: Duration,
+    /// A member silent this long is declared dead.
+    pub suspicion: Duration,
+}
+
+impl Default for ClusterTiming {
+    fn default() -> Self {
+        ClusterTiming {
+            heartbeat: Duration::from_millis(250),
+            suspicion: Duration::from_secs(2),
+        }
+    }
 }
 
 /// What a node's writes to the shared store come to now, as its heartbeats found.

@@ -64,6 +64,8 @@ pub struct TestCluster {
     /// Where child-process nodes run (`on_hosts`): each in its host's network namespace, on
     /// its host's address. None: on 127.0.0.1 here.
     hosts: Option<hosts::Hosts>,
+    /// More flags for some child-process nodes, by name.
+    node_flags: Vec<(NodeId, Vec<String>)>,
 }
 
 pub use tls::CLIENT_CERT;
@@ -105,6 +107,7 @@ impl TestCluster {
             certs: None,
             _postgres: None,
             hosts: None,
+            node_flags: Vec::new(),
         }
     }
 
@@ -116,6 +119,14 @@ impl TestCluster {
         let mut cluster = self.with_database(Db::postgres(db.url.clone()));
         cluster._postgres = Some(db);
         Some(cluster)
+    }
+
+    /// Child-process node `name` is started (and restarted) with these flags too.
+    pub fn with_node_flags(mut self, name: NodeId, flags: &[&str]) -> TestCluster {
+        self.node_flags.retain(|(n, _)| *n != name);
+        self.node_flags
+            .push((name, flags.iter().map(|f| f.to_string()).collect()));
+        self
     }
 
     /// This (still empty) cluster on `database` (e.g. a PostgreSQL server the test runs).
@@ -352,6 +363,11 @@ impl TestCluster {
             payment: &self.payment,
             certs: self.certs.as_deref(),
             namespace,
+            extra: self
+                .node_flags
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(&[], |(_, flags)| flags.as_slice()),
         };
         spawn_process(name.clone(), listen, &launch)
     }

@@ -66,6 +66,8 @@ pub(crate) struct Launch<'a> {
     pub certs: Option<&'a Path>,
     /// The network namespace to run it in (a test host's), if any.
     pub namespace: Option<String>,
+    /// More flags for this node (`--suspicion 10s`, say).
+    pub extra: &'a [String],
 }
 
 /// Starts a child node listening on `listen` (port 0: any free port) and reads its address;
@@ -83,6 +85,7 @@ pub(crate) fn spawn_process(
         payment,
         certs,
         namespace,
+        extra,
     } = launch;
     // In a host's network namespace: `ip netns exec` runs the node in its own process (it
     // execs), so the child's pid is the node's, for signals.
@@ -112,6 +115,7 @@ pub(crate) fn spawn_process(
         ])
         .args(["--payment-failure-rate", &payment.failure_rate.to_string()])
         .args(["--ttl", &format!("{}ms", ttl.as_millis())])
+        .args(extra.iter())
         .env("RUST_LOG", node_log())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

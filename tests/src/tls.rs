@@ -160,12 +160,6 @@ pub async fn not_a_peer(main: &ShardClient, node: &NodeId) {
                 .await
                 .map(|r| r.map(drop)),
         ),
-        (
-            "release",
-            main.release(ctx(), order, mug, 0)
-                .await
-                .map(|r| r.map(drop)),
-        ),
     ];
     for (rpc, answer) in answers {
         assert_eq!(
@@ -176,7 +170,7 @@ pub async fn not_a_peer(main: &ShardClient, node: &NodeId) {
     }
     assert_eq!(
         ringshop_shared::service::PEER_ONLY.len(),
-        4,
+        3,
         "each peer-only RPC is tried above"
     );
 }

@@ -285,3 +285,23 @@ async fn a_node_that_left_stays_left_and_never_rejoins() {
         );
     }
 }
+
+/// One set of timings per cluster: a node started with other ones runs on the cluster's, and
+/// says so in its stats (`ringshop cluster`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_started_with_other_timings_runs_on_the_clusters() {
+    let mut cluster = TestCluster::empty(Duration::from_secs(5))
+        .with_node_flags(name(2), &["--suspicion", "10s", "--heartbeat", "1s"]);
+    tokio::task::block_in_place(|| {
+        cluster.add_process(name(1));
+        cluster.add_process(name(2));
+    });
+    let client = cluster.client().await;
+    for (node, stats) in ringshop_tests::node_stats(&client).await {
+        assert_eq!(
+            stats.timing,
+            ringshop_shared::ClusterTiming::default(),
+            "{node} runs on other timings than the cluster's"
+        );
+    }
+}

@@ -159,9 +159,6 @@ impl ringshop_shared::Shard for Contrarian {
     ) -> Result<u32, ShardError> {
         not_used()
     }
-    async fn release(self, _: Context, _: OrderId, _: ProductId, _: u64) -> Result<(), ShardError> {
-        not_used()
-    }
     async fn checkout(self, _: Context, _: NewOrder, _: u64) -> Result<Order, ShardError> {
         not_used()
     }

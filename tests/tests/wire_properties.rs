@@ -29,7 +29,6 @@ enum Call {
     Quote(ProductId, u64),
     Quotes(Vec<ProductId>, u64),
     Reserve(OrderId, ProductId, u32, u64),
-    Release(OrderId, ProductId, u64),
     Checkout(NewOrder, u64),
     Order(OrderId),
     WatchOrder(OrderId, Stage, u64),
@@ -143,7 +142,6 @@ fn any_call() -> impl Strategy<Value = Call> {
             .prop_map(|(p, e)| Call::Quotes(p, e)),
         (any_order_id(), any_product(), any::<u32>(), any_u64())
             .prop_map(|(o, p, q, e)| Call::Reserve(o, p, q, e)),
-        (any_order_id(), any_product(), any_u64()).prop_map(|(o, p, e)| Call::Release(o, p, e)),
         (any_order(), any_u64()).prop_map(|(o, e)| Call::Checkout(o, e)),
         any_order_id().prop_map(Call::Order),
         (any_order_id(), any_stage(), any_u64()).prop_map(|(o, s, e)| Call::WatchOrder(o, s, e)),
@@ -214,11 +212,6 @@ async fn call(client: &ShardClient, c: Call) -> Result<(), String> {
             .map_err(e),
         Call::Reserve(o, p, q, ep) => client
             .reserve(ctx(), o, p, q, ep)
-            .await
-            .map(|r| typed(r.map(drop)))
-            .map_err(e),
-        Call::Release(o, p, ep) => client
-            .release(ctx(), o, p, ep)
             .await
             .map(|r| typed(r.map(drop)))
             .map_err(e),

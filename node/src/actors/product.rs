@@ -26,10 +26,6 @@ pub enum Ask {
         qty: u32,
         reply: oneshot::Sender<Result<Reservation, ShardError>>,
     },
-    Release {
-        order: OrderId,
-        reply: oneshot::Sender<Result<(), ShardError>>,
-    },
 }
 
 /// One product's actor: when it started, and the quote it keeps.
@@ -110,16 +106,6 @@ impl Actor for Product {
                 }
                 let _ = reply.send(answer.map_err(|e| e.on(&cx.node)));
             }
-            Ask::Release { order, reply } => {
-                let answer = cx.env.release(order, id).await;
-                if answer.is_ok() {
-                    // The kept stock is now behind the store: read it again on the next quote.
-                    if let Some((_, stamp)) = self.kept.as_mut() {
-                        stamp.expires = Instant::now();
-                    }
-                }
-                let _ = reply.send(answer.map(drop).map_err(|e| e.on(&cx.node)));
-            }
         }
         Flow::Continue
     }
@@ -175,7 +161,6 @@ impl Actor for Product {
         match ask {
             Ask::Quote(reply) => drop(reply.send(Err(refused))),
             Ask::Reserve { reply, .. } => drop(reply.send(Err(refused))),
-            Ask::Release { reply, .. } => drop(reply.send(Err(refused))),
         }
     }
 
@@ -224,11 +209,6 @@ impl Actors<Product> {
             Some(held) => wire_answer(order, id, qty, held).map(Some),
             None => Ok(None),
         }
-    }
-
-    pub async fn release(&self, order: OrderId, id: &ProductId) -> Result<Option<()>, ShardError> {
-        self.ask_with(id, |reply| Ask::Release { order, reply })
-            .await
     }
 
     /// Quote hits and misses on this node.

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ringshop_shared::wire::ClusterTiming;
 use ringshop_shared::{NodeId, Order, OrderId, OrderLine, Product, ProductId, Stage};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -48,6 +49,22 @@ fn disk_full(e: &sqlx::Error) -> bool {
     }
     let pg = e.as_database_error().and_then(|d| d.code());
     pg.is_some_and(|c| c == "53100") || sqlite_code(e).is_some_and(|c| c & 0xff == 13)
+}
+
+/// The cluster's timings from the meta rows `(key, value)`; a row missing or out of range
+/// (only a database edited by hand) keeps the proposed value.
+pub fn timing_from(rows: &[(String, i64)], proposed: ClusterTiming) -> ClusterTiming {
+    let ms = |key: &str| {
+        rows.iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| u64::try_from(*v).ok())
+            .filter(|v| *v > 0)
+            .map(Duration::from_millis)
+    };
+    ClusterTiming {
+        heartbeat: ms("heartbeat_ms").unwrap_or(proposed.heartbeat),
+        suspicion: ms("suspicion_ms").unwrap_or(proposed.suspicion),
+    }
 }
 
 /// The reads a row decoder needs, the same on either backend's row.

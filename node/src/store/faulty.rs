@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ringshop_shared::wire::{MemberStatus, Membership};
+use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 
 use super::{
@@ -212,6 +212,7 @@ impl Store for FaultyStore {
         Write join(name: &'a NodeId, addr: SocketAddr, suspicion: Duration) -> Joined;
         Write heartbeat(name: &'a NodeId, incarnation: u64) -> bool;
         Write set_status(name: &'a NodeId, incarnation: u64, status: MemberStatus) -> bool;
+        Write settle_timing(me: &'a NodeId, proposed: ClusterTiming) -> ClusterTiming;
         Write reap(suspicion: Duration) -> Vec<NodeId>;
         Write mark_dead(name: &'a NodeId, incarnation: u64) -> bool;
         Read epoch() -> u64;

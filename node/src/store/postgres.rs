@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use ringshop_shared::wire::{MemberStatus, Membership};
+use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
@@ -208,6 +208,14 @@ impl Store for PgStore {
         status: MemberStatus,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(self.set_status_impl(name, incarnation, status))
+    }
+
+    fn settle_timing<'a>(
+        &'a self,
+        me: &'a NodeId,
+        proposed: ClusterTiming,
+    ) -> BoxFuture<'a, Result<ClusterTiming, StoreError>> {
+        Box::pin(self.settle_timing_impl(me, proposed))
     }
 
     fn reap(&self, suspicion: Duration) -> BoxFuture<'_, Result<Vec<NodeId>, StoreError>> {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ringshop_shared::NodeId;
-use ringshop_shared::wire::{MemberStatus, Membership};
+use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -252,6 +252,14 @@ impl Store for SqliteStore {
         status: MemberStatus,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(self.set_status_impl(name, incarnation, status))
+    }
+
+    fn settle_timing<'a>(
+        &'a self,
+        me: &'a NodeId,
+        proposed: ClusterTiming,
+    ) -> BoxFuture<'a, Result<ClusterTiming, StoreError>> {
+        Box::pin(self.settle_timing_impl(me, proposed))
     }
 
     fn reap(&self, suspicion: Duration) -> BoxFuture<'_, Result<Vec<NodeId>, StoreError>> {

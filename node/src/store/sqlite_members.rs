@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use ringshop_shared::NodeId;
-use ringshop_shared::wire::{Member, MemberStatus, Membership};
+use ringshop_shared::wire::{ClusterTiming, Member, MemberStatus, Membership};
 use sqlx::Row;
 
 use super::sqlite::{SqliteStore, committed_row, query_error};
@@ -14,8 +14,39 @@ use super::{Change, Joined, Millis, StoreError, millis};
 
 /// The statuses of a member that may still serve (or is about to).
 const LIVE: &str = "('joining', 'active', 'leaving')";
+const SETTLING: &str = "settling the cluster's timings";
+const TIMING: &str = "SELECT key, value FROM meta WHERE key IN ('heartbeat_ms', 'suspicion_ms')";
 
 impl SqliteStore {
+    pub(super) async fn settle_timing_impl(
+        &self,
+        me: &NodeId,
+        proposed: ClusterTiming,
+    ) -> Result<ClusterTiming, StoreError> {
+        let sql = format!(
+            "INSERT INTO meta (key, value) VALUES ('heartbeat_ms', ?1), ('suspicion_ms', ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value
+             WHERE NOT EXISTS (
+                 SELECT 1 FROM members
+                 WHERE name <> ?3 AND status IN {LIVE}
+                   AND heartbeat_ms >= ?4 - COALESCE(
+                       (SELECT value FROM meta WHERE key = 'suspicion_ms'), ?2))"
+        );
+        sqlx::query(&sql)
+            .bind(millis(proposed.heartbeat))
+            .bind(millis(proposed.suspicion))
+            .bind(me.as_str())
+            .bind(self.now())
+            .execute(&self.members)
+            .await
+            .map_err(query_error(SETTLING))?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(TIMING)
+            .fetch_all(&self.members)
+            .await
+            .map_err(query_error(SETTLING))?;
+        Ok(super::columns::timing_from(&rows, proposed))
+    }
+
     pub(super) async fn join_impl(
         &self,
         name: &NodeId,

@@ -61,6 +61,10 @@ impl Report {
 
     /// Fails the test, naming the property, unless all four hold.
     pub fn assert_holds(&self) {
+        assert!(
+            self.ran(),
+            "nothing was tested: a run needs value calls, a nemesis event and books of at least one product:\n{self}"
+        );
         assert_eq!(self.failures.total(), 0, "(a) failed calls:\n{self}");
         assert_eq!(
             self.two_generations.ids, 0,
@@ -73,9 +77,16 @@ impl Report {
         assert!(self.books.balanced(), "(d) books:\n{self}");
     }
 
-    /// All four properties hold.
+    /// Whether the run tested anything: value calls were made, the nemesis did something and
+    /// the books covered a product. Without them the four properties hold trivially.
+    pub fn ran(&self) -> bool {
+        self.calls > 0 && self.events > 0 && self.books.products > 0
+    }
+
+    /// The run tested something and all four properties hold.
     pub fn holds(&self) -> bool {
-        self.failures.total() == 0
+        self.ran()
+            && self.failures.total() == 0
             && self.two_generations.ids == 0
             && self.stale.answers == 0
             && self.books.balanced()

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use ringshop_shared::NodeId;
-use ringshop_shared::wire::{MemberStatus, Membership};
+use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 
 use super::super::test_support::{Fixture, contract_tests};
 use super::super::{Joined, Millis, StoreError};
@@ -21,6 +21,7 @@ contract_tests!(
     heartbeats_never_go_back_in_time,
     a_member_is_dead_only_once_enough_members_voted_within_the_window,
     nodes_joining_at_once_get_one_epoch_and_one_log_row_each,
+    the_first_live_node_sets_the_timings_and_later_ones_run_on_them,
 );
 
 const SUSPICION: Duration = Duration::from_secs(2);
@@ -252,4 +253,35 @@ async fn nodes_joining_at_once_get_one_epoch_and_one_log_row_each(f: Fixture) {
         "one epoch per join, no gap, no repeat"
     );
     assert_eq!(f.store.membership().await.expect("members").epoch, 4);
+}
+
+fn timing(heartbeat_ms: u64, suspicion_ms: u64) -> ClusterTiming {
+    ClusterTiming {
+        heartbeat: Duration::from_millis(heartbeat_ms),
+        suspicion: Duration::from_millis(suspicion_ms),
+    }
+}
+
+async fn the_first_live_node_sets_the_timings_and_later_ones_run_on_them(f: Fixture) {
+    join(&f, "n1", 7001, 1_000).await;
+    let first = f.store.settle_timing(&n("n1"), timing(250, 2_000)).await;
+    assert_eq!(first.expect("settles"), timing(250, 2_000));
+    // n1 is live: n2's other timings are not written, it is told the cluster's.
+    join(&f, "n2", 7002, 1_500).await;
+    let second = f.store.settle_timing(&n("n2"), timing(250, 10_000)).await;
+    assert_eq!(second.expect("settles"), timing(250, 2_000));
+    // n1 alone again (n2 left), proposing anew, is the only live member: its own proposal.
+    let inc = f.store.membership().await.expect("members").members[1].incarnation;
+    f.store
+        .set_status(&n("n2"), inc, MemberStatus::Left)
+        .await
+        .expect("leaves");
+    let again = f.store.settle_timing(&n("n1"), timing(100, 1_000)).await;
+    assert_eq!(again.expect("settles"), timing(100, 1_000));
+    // Once everyone is silent past the stored suspicion, a newcomer sets them.
+    join(&f, "n3", 7003, 9_000).await;
+    let fresh = f.store.settle_timing(&n("n3"), timing(300, 3_000)).await;
+    assert_eq!(fresh.expect("settles"), timing(300, 3_000));
+    let late = f.store.settle_timing(&n("n1"), timing(250, 2_000)).await;
+    assert_eq!(late.expect("settles"), timing(300, 3_000));
 }

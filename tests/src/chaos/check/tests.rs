@@ -259,3 +259,16 @@ fn the_table_tells_handed_over_from_recomputed_entries_and_times_recovery() {
         "no call for n3's ids while it was stopped"
     );
 }
+
+#[test]
+fn a_run_that_made_no_call_and_no_fault_fails() {
+    let h = History::new(at(0));
+    let books = books::check(&[audit("mug", 10, 10, 0, 0)], &[], &[]);
+    let report = Report::new(&h, TTL, books);
+    assert!(!report.ran(), "{report}");
+    assert!(!report.holds(), "an empty run passed: {report}");
+    let mut calls_only = clean();
+    calls_only.events.clear();
+    let books = books::check(&[audit("mug", 10, 10, 0, 0)], &[], &[]);
+    assert!(!Report::new(&calls_only, TTL, books).holds());
+}
