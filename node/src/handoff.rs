@@ -151,7 +151,9 @@ impl Owned {
             }
             let now = (self.members.incarnation(), self.members.view().epoch());
             let mut retry = false;
-            if now != acked {
+            // A node leaving hands over in its leave (`NodeHandle::shutdown`, in the caller's
+            // action and trace), not here: both at once would split the handoff between them.
+            if now != acked && !self.members.is_departing() {
                 match self.let_go(acked.1).await {
                     Ok((epoch, _)) => acked = (now.0, epoch),
                     Err(e) => {

@@ -347,6 +347,11 @@ impl Members {
         i.lease_until.store(0, Ordering::Release);
     }
 
+    /// Whether this node has started leaving for good.
+    pub fn is_departing(&self) -> bool {
+        self.inner.departing.load(Ordering::Acquire)
+    }
+
     /// Whether the cluster declared this node dead and it has not rejoined yet.
     pub fn is_rejoining(&self) -> bool {
         self.inner.rejoining.load(Ordering::Acquire)
