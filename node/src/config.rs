@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ringshop_shared::transport::Security;
+use ringshop_shared::transport::{Limits, Security};
 use ringshop_shared::{DEFAULT_VNODES, NodeId};
 
 use crate::membership::Timing;
@@ -38,6 +38,8 @@ pub struct Config {
     pub security: Security,
     /// Plaintext on a non-loopback address, asked for explicitly (`--insecure`).
     pub insecure: bool,
+    /// The bounds on connections and their unfinished frames (tests lower them).
+    pub limits: Limits,
 }
 
 /// A listen / advertise / security combination a node refuses to start with.
@@ -71,6 +73,7 @@ impl Config {
             advertise: None,
             security: Security::Plain,
             insecure: false,
+            limits: Limits::for_this_process(),
         }
     }
 
@@ -136,6 +139,11 @@ impl Config {
 
     pub fn with_timing(mut self, timing: Timing) -> Config {
         self.timing = timing;
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Config {
+        self.limits = limits;
         self
     }
 

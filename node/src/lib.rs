@@ -296,6 +296,7 @@ pub async fn serve_with_store(
     tracker.spawn(transport::accept_loop(
         listener,
         config.security.clone(),
+        config.limits,
         shutdown.clone(),
         tracker.clone(),
         move |framed, peer: transport::Peer| {

@@ -240,6 +240,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // After the log exists: a panic (one task's; the node goes on) is one line in it.
+    ringshop_node::logging::log_panics();
     let ran = run(config);
     // Sends what the OTLP exporter still holds.
     let _ = tracing.shutdown();

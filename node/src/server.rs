@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ringshop_shared::ring::MAX_VNODES;
-use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS};
+use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS, MAX_PLACEMENT_POINTS};
 use ringshop_shared::service::{MAX_ORDERS, MAX_QUOTES};
 use ringshop_shared::trace::{SpanRecord, TraceId};
 use ringshop_shared::transport::Role;
@@ -413,6 +413,15 @@ fn placement(members: Vec<NodeId>, vnodes: u32, ids: Vec<u64>) -> Result<Vec<Nod
     if !(1..=MAX_VNODES).contains(&vnodes) {
         return Err(ShardError::Invalid {
             what: format!("vnodes {vnodes}: must be 1..={MAX_VNODES}"),
+        });
+    }
+    let points = members.len().saturating_mul(vnodes as usize);
+    if points > MAX_PLACEMENT_POINTS {
+        return Err(ShardError::Invalid {
+            what: format!(
+                "{} members × {vnodes} vnodes = {points} ring points, at most {MAX_PLACEMENT_POINTS}; name fewer members or use fewer vnodes",
+                members.len()
+            ),
         });
     }
     let ring = Ring::with_members(vnodes, members);

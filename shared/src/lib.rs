@@ -9,8 +9,9 @@
 //! - [`shop`]: products, quotes, orders and checkout stages, with the limits both sides check.
 //! - [`ring`]: placement. `Ring::owner(id)` is a pure function of (members, id), stable across
 //!   processes, machines and releases; golden vectors in its tests pin it.
-//! - [`transport`]: connect / listen, the codec and the frame limit, and mutual TLS with the
-//!   cluster's CA (roles: node or client), in one place.
+//! - [`transport`]: connect / listen, the codec and the frame limit, mutual TLS with the
+//!   cluster's CA (roles: node or client), and a node's bounds on its connections (count,
+//!   unfinished frames, deadlines, idle), in one place.
 //! - [`trace`]: trace ids as people see them, and the spans a node keeps (`spans`).
 //! - [`duration`]: the one parser for `5s` / `250ms` flags.
 //!

@@ -179,3 +179,29 @@ const GOLDEN_SHOP_OWNERS: [Option<&str>; 2] = [Some("n2"), Some("n3")];
 const GOLDEN_OWNERS_1_TO_12: [&str; 12] = [
     "n2", "n2", "n2", "n1", "n3", "n2", "n2", "n3", "n2", "n2", "n1", "n3",
 ];
+
+#[test]
+fn a_ring_built_at_once_places_like_one_built_member_by_member() {
+    let members: Vec<NodeId> = ["n3", "a", "zeta", "n1", "a", "m-2"]
+        .into_iter()
+        .map(n)
+        .collect();
+    let at_once = Ring::with_members(16, members.clone());
+    let mut one_by_one = Ring::new(16);
+    for m in members {
+        one_by_one.add(m);
+    }
+    assert_eq!(at_once.points, one_by_one.points);
+    assert_eq!(
+        at_once.members().collect::<Vec<_>>(),
+        one_by_one.members().collect::<Vec<_>>()
+    );
+    for id in 0..2_000u64 {
+        assert_eq!(at_once.owner(&id), one_by_one.owner(&id), "id {id}");
+        assert_eq!(
+            at_once.successors(&id),
+            one_by_one.successors(&id),
+            "id {id}"
+        );
+    }
+}

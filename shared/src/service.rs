@@ -19,6 +19,11 @@ use crate::wire::{Cached, Handed, Membership, NodeInfo, NodeStats, Served};
 
 /// Most ids one `placement` call may ask about (keeps the answer far under the frame limit).
 pub const MAX_PLACEMENT_IDS: usize = 16_384;
+/// Most ring points (members × vnodes) one `placement` call may ask a node to build. Building
+/// the ring is that call's cost, and anyone may ask: 64 members at `MAX_VNODES` each cost a
+/// node ~0.5 s of CPU per call. This bound is 64 members at 256 vnodes (twice the default),
+/// so every real cluster's check fits, and one call costs a few ms at most.
+pub const MAX_PLACEMENT_POINTS: usize = 16_384;
 /// Most entries one `adopt` call may carry.
 pub const MAX_ADOPT: usize = 4_096;
 /// Most products one `quotes` call may ask about.

@@ -1,15 +1,26 @@
 //! Connect and listen: TCP with nodelay, optionally inside mutual TLS ([`tls`]), then
-//! length-delimited frames of at most `MAX_FRAME` bytes, bincode bounded by the same limit. The
-//! codec and the handshake are chosen here and nowhere else, so both sides always agree.
+//! length-delimited frames of at most `MAX_FRAME` bytes, bincode bounded by the same limit
+//! ([`codec`]: chosen there and nowhere else, so both sides always agree).
 //!
-//! A frame over the limit, or bytes that do not decode, end that one connection; the listener
-//! and every other connection go on. A TLS handshake runs in its own task, bounded in time
-//! (`HANDSHAKE_TIMEOUT`) and in number (`MAX_HANDSHAKES`): a connection that fails it is closed
-//! and costs the listener nothing else.
+//! A node never panics on what it reads and holds only bounded state per peer: its codec
+//! clamps every request's deadline before tarpc sees it ([`codec::MAX_DEADLINE`]); each
+//! accepted connection's bytes are watched ([`guard`]) under the listener's [`Limits`]
+//! (connections open, bytes announced by unfinished frames, how long a frame may take, how
+//! long a connection may idle). A frame over the limit, bytes that do not decode, or a bound
+//! broken end that one connection; the listener and every other connection go on. A TLS
+//! handshake runs in its own task, bounded in time (`HANDSHAKE_TIMEOUT`) and in number
+//! (`MAX_HANDSHAKES`): a connection that fails it is closed and costs the listener nothing
+//! else.
 
+pub mod codec;
+pub mod guard;
+pub mod limits;
 pub mod stream;
 pub mod tls;
 
+pub use codec::{Codec, MAX_DEADLINE, ServerCodec, frame, frame_server};
+pub use guard::Guarded;
+pub use limits::{Closed, Connections, Limits};
 pub use stream::Stream;
 pub use tls::{Role, Security, Tls, TlsError};
 
@@ -18,15 +29,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bincode::Options;
 use futures::StreamExt;
 use rustls_pki_types::ServerName;
-use tarpc::serde_transport::{self, Transport};
-use tarpc::tokio_serde::formats::Bincode;
+use tarpc::serde_transport::Transport;
 use tarpc::{ClientMessage, Response, client, context};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-use tokio_util::codec::LengthDelimitedCodec;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -45,32 +53,16 @@ pub const HANDSHAKE_TIMEOUT: Duration = DEFAULT_CONNECT_TIMEOUT;
 /// TLS handshakes a listener runs at once; a connection beyond them is closed at once.
 pub const MAX_HANDSHAKES: usize = 64;
 
-type Options_ = bincode::config::WithOtherLimit<bincode::DefaultOptions, bincode::config::Bounded>;
-
-/// The codec: bincode, its decoder bounded by the frame limit.
-pub type Codec<Item, SinkItem> = Bincode<Item, SinkItem, Options_>;
-
-/// A framed, encoded connection carrying `Item`s in and `SinkItem`s out.
+/// A client's framed, encoded connection carrying `Item`s in and `SinkItem`s out.
 pub type Framed<Item, SinkItem> = Transport<Stream, Item, SinkItem, Codec<Item, SinkItem>>;
 
 /// The client's end of a tarpc connection for requests `Req` and responses `Resp`.
 pub type ClientTransport<Req, Resp> = Framed<Response<Resp>, ClientMessage<Req>>;
 
-/// The server's end of a tarpc connection for requests `Req` and responses `Resp`.
-pub type ServerTransport<Req, Resp> = Framed<ClientMessage<Req>, Response<Resp>>;
-
-/// Wraps a connection in our frames and codec.
-pub fn frame<Item, SinkItem>(stream: Stream) -> Framed<Item, SinkItem>
-where
-    Item: for<'de> serde::Deserialize<'de>,
-    SinkItem: serde::Serialize,
-{
-    let framed = LengthDelimitedCodec::builder()
-        .max_frame_length(MAX_FRAME)
-        .new_framed(stream);
-    let options = bincode::DefaultOptions::new().with_limit(MAX_FRAME as u64);
-    serde_transport::new(framed, Bincode::from(options))
-}
+/// The server's end of a tarpc connection for requests `Req` and responses `Resp`: the
+/// node's codec over the guarded stream.
+pub type ServerTransport<Req, Resp> =
+    Transport<Guarded<Stream>, ClientMessage<Req>, Response<Resp>, ServerCodec<Req, Resp>>;
 
 /// Why a connection could not be made. Names the address and what to check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,14 +144,16 @@ pub struct Peer {
     pub role: Option<Role>,
 }
 
-/// Accepts connections until `shutdown`, handing each one, framed, to `on_connection`. With
-/// TLS, each handshake runs on `tracker` in its own task, at most `MAX_HANDSHAKES` at once and
-/// each for at most `HANDSHAKE_TIMEOUT`; a connection that fails it, or finds no room, is
-/// closed and never reaches `on_connection`. Accept errors (out of file descriptors, say) are
-/// logged and retried after a short pause.
+/// Accepts connections until `shutdown`, handing each one, framed and guarded by `limits`, to
+/// `on_connection`. With TLS, each handshake runs on `tracker` in its own task, at most
+/// `MAX_HANDSHAKES` at once and each for at most `HANDSHAKE_TIMEOUT`; a connection that fails
+/// it, or finds no room, is closed and never reaches `on_connection`. Accept errors are
+/// logged and retried after a short pause; when they say the process is out of file
+/// descriptors, the least recently active connection is closed to make room.
 pub async fn accept_loop<Req, Resp, F>(
     listener: TcpListener,
     security: Security,
+    limits: Limits,
     shutdown: CancellationToken,
     tracker: TaskTracker,
     on_connection: F,
@@ -169,13 +163,15 @@ pub async fn accept_loop<Req, Resp, F>(
     Resp: serde::Serialize + Send + 'static,
 {
     let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
+    let connections = Connections::new(limits);
     loop {
         let (tcp, addr) = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed; retrying");
+                    let out_of_files = out_of_files(&e) && connections.evict_one();
+                    tracing::warn!(error = %e, out_of_files, "accept failed; retrying");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -185,7 +181,8 @@ pub async fn accept_loop<Req, Resp, F>(
         let _ = tcp.set_nodelay(true);
         let tls = match &security {
             Security::Plain => {
-                on_connection(frame(Stream::Plain(tcp)), Peer { addr, role: None });
+                let stream = Guarded::new(Stream::Plain(tcp), connections.open(addr));
+                on_connection(frame_server(stream), Peer { addr, role: None });
                 continue;
             }
             Security::Tls(tls) => tls.clone(),
@@ -195,6 +192,7 @@ pub async fn accept_loop<Req, Resp, F>(
             continue;
         };
         let (on_connection, shutdown) = (on_connection.clone(), shutdown.clone());
+        let connections = connections.clone();
         tracker.spawn(async move {
             let _permit = permit;
             let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.acceptor().accept(tcp));
@@ -222,10 +220,16 @@ pub async fn accept_loop<Req, Resp, F>(
                 tracing::info!(peer = %addr, "peer certificate gives no role; closed the connection");
                 return;
             };
-            let stream = Stream::Tls(Box::new(stream.into()));
-            on_connection(frame(stream), Peer { addr, role: Some(role) });
+            let stream = Guarded::new(Stream::Tls(Box::new(stream.into())), connections.open(addr));
+            on_connection(frame_server(stream), Peer { addr, role: Some(role) });
         });
     }
+}
+
+/// Whether an accept error says the process (EMFILE) or the system (ENFILE) is out of file
+/// descriptors (the same numbers on Linux and the BSDs).
+fn out_of_files(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24))
 }
 
 /// Runs a channel's requests, each on its own task (tarpc would otherwise run one connection's

@@ -379,6 +379,14 @@ impl TestCluster {
         addr
     }
 
+    /// The process id of child-process node `name` (to read its memory in /proc, say).
+    pub fn pid(&self, name: &NodeId) -> u32 {
+        match &self.node(name).run {
+            Run::Process(child) => child.id(),
+            _ => panic!("{name} is not a running child process"),
+        }
+    }
+
     pub fn addrs(&self) -> Vec<SocketAddr> {
         self.nodes.iter().map(|n| n.addr).collect()
     }

@@ -85,6 +85,17 @@ pub async fn raw_tls_client(
     ca: &std::path::Path,
     identity: Option<(std::path::PathBuf, std::path::PathBuf)>,
 ) -> Result<ShardClient, String> {
+    let tls = raw_tls_stream(addr, ca, identity).await?;
+    let framed = transport::frame::<_, _>(Stream::Tls(Box::new(tls.into())));
+    Ok(ShardClient::new(tarpc::client::Config::default(), framed).spawn())
+}
+
+/// A hand-made TLS connection to `addr` (as `raw_tls_client`), for writing raw bytes.
+pub async fn raw_tls_stream(
+    addr: SocketAddr,
+    ca: &std::path::Path,
+    identity: Option<(std::path::PathBuf, std::path::PathBuf)>,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -104,12 +115,10 @@ pub async fn raw_tls_client(
             .expect("a client identity"),
     };
     let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+    tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(ServerName::IpAddress(addr.ip().into()), tcp)
         .await
-        .map_err(|e| e.to_string())?;
-    let framed = transport::frame::<_, _>(Stream::Tls(Box::new(tls.into())));
-    Ok(ShardClient::new(tarpc::client::Config::default(), framed).spawn())
+        .map_err(|e| e.to_string())
 }
 
 /// Asserts a connection made by `connect` gets no answer to `ping`, and learns that within

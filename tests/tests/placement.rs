@@ -222,6 +222,7 @@ async fn a_member_that_places_ids_differently_is_refused_by_name() {
     tokio::spawn(transport::accept_loop(
         listener,
         Security::Plain,
+        transport::Limits::default(),
         stop.clone(),
         tracker.clone(),
         move |framed, _| {

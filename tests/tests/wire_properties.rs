@@ -1,17 +1,26 @@
 //! Every RPC of a real node, called with arbitrary arguments (proptest): the node never panics,
 //! answers every call (an answer or a typed error, within the call's deadline), keeps serving
-//! everyone else, and leaves no id unanswerable. The node runs in this process, so a panic in
-//! any of its tasks would show here; its connection is a real loopback one.
+//! everyone else, and leaves no id unanswerable. And any message a peer could write, its call
+//! context included (any deadline, any trace ids), as raw frames: the node panics on none of
+//! them and still answers `ping` on a new connection after each. The node runs in this
+//! process, so a panic in any of its tasks would show here (a hook counts every panic); its
+//! connections are real loopback ones.
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
 use ringshop_shared::shop::OrderLine;
 use ringshop_shared::transport::Security;
+use ringshop_shared::transport::codec::{self, WireContext, WireMessage, WireRequest};
 use ringshop_shared::{
-    Handed, NewOrder, NodeId, OrderId, ProductId, ShardClient, ShardError, Stage, transport,
+    Handed, NewOrder, NodeId, OrderId, ProductId, ShardClient, ShardError, ShardRequest, Stage,
+    transport,
 };
 use ringshop_tests::TestCluster;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// One call of any RPC, with its arguments.
 #[derive(Clone, Debug)]
@@ -290,4 +299,234 @@ async fn cluster_client(addr: std::net::SocketAddr) -> ringshop_tui::Cluster {
     ringshop_tui::Cluster::connect(&[addr], ringshop_tests::test_config())
         .await
         .expect("a client connects")
+}
+
+/// Panics in this process since it started (the hook counts them, then does what the hook
+/// before it did, so the message still shows).
+fn panics() -> usize {
+    static PANICS: AtomicUsize = AtomicUsize::new(0);
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+            previous(info);
+        }));
+    });
+    PANICS.load(Ordering::SeqCst)
+}
+
+/// The request a `Call` makes, as tarpc's generated enum carries it.
+fn request_of(c: Call) -> ShardRequest {
+    match c {
+        Call::Ping => ShardRequest::Ping {},
+        Call::Request(id, epoch) => ShardRequest::Request { id, epoch },
+        Call::Members => ShardRequest::Members {},
+        Call::WatchMembers(epoch) => ShardRequest::WatchMembers { epoch },
+        Call::Suspect(name) => ShardRequest::Suspect { name },
+        Call::Probe(name) => ShardRequest::Probe { name },
+        Call::Adopt(entries, epoch) => ShardRequest::Adopt { entries, epoch },
+        Call::Stats => ShardRequest::Stats {},
+        Call::Placement(members, vnodes, ids) => ShardRequest::Placement {
+            members,
+            vnodes,
+            ids,
+        },
+        Call::Catalog => ShardRequest::Catalog {},
+        Call::Quote(product, epoch) => ShardRequest::Quote { product, epoch },
+        Call::Quotes(products, epoch) => ShardRequest::Quotes { products, epoch },
+        Call::Reserve(order, product, qty, epoch) => ShardRequest::Reserve {
+            order,
+            product,
+            qty,
+            epoch,
+        },
+        Call::Release(order, product, epoch) => ShardRequest::Release {
+            order,
+            product,
+            epoch,
+        },
+        Call::Checkout(order, epoch) => ShardRequest::Checkout { order, epoch },
+        Call::Order(id) => ShardRequest::Order { id },
+        Call::WatchOrder(id, seen, epoch) => ShardRequest::WatchOrder { id, seen, epoch },
+        Call::Orders(customer) => ShardRequest::Orders { customer },
+    }
+}
+
+/// The deadlines that panicked tarpc (`Instant + Duration` overflows on the first three;
+/// tokio-util's `DelayQueue` refuses the fourth), then any at all.
+fn any_deadline() -> impl Strategy<Value = Duration> {
+    prop_oneof![
+        Just(Duration::from_secs(u64::MAX)),
+        Just(Duration::from_secs(1 << 63)),
+        Just(Duration::new(u64::MAX, 999_999_999)),
+        Just(Duration::from_secs(1_000_000_000_000)),
+        Just(Duration::ZERO),
+        (any::<u64>(), 0..1_000_000_000u32).prop_map(|(s, n)| Duration::new(s, n)),
+        (0..2_000u64).prop_map(Duration::from_millis),
+    ]
+}
+
+fn any_trace() -> impl Strategy<Value = tarpc::trace::Context> {
+    (any::<u128>(), any::<u64>(), any::<bool>()).prop_map(|(trace, span, sampled)| {
+        tarpc::trace::Context {
+            trace_id: trace.into(),
+            span_id: span.into(),
+            sampling_decision: if sampled {
+                tarpc::trace::SamplingDecision::Sampled
+            } else {
+                tarpc::trace::SamplingDecision::Unsampled
+            },
+        }
+    })
+}
+
+/// One frame's body a peer could send: a request (any call, any context) or a cancel, encoded
+/// as tarpc lays it out; sometimes with bytes overwritten (a nanosecond count past a second, a
+/// sampling decision that is neither, a truncated call...).
+fn any_message() -> impl Strategy<Value = Vec<u8>> {
+    let request = (any_deadline(), any_trace(), any::<u64>(), any_call()).prop_map(
+        |(deadline, trace_context, id, call)| {
+            codec::to_bytes(&WireMessage::Request(WireRequest {
+                context: WireContext {
+                    deadline,
+                    trace_context,
+                },
+                id,
+                message: request_of(call),
+            }))
+        },
+    );
+    let cancel = (any_trace(), any::<u64>()).prop_map(|(trace_context, request_id)| {
+        codec::to_bytes(&WireMessage::<ShardRequest>::Cancel {
+            trace_context,
+            request_id,
+        })
+    });
+    let encoded = prop_oneof![4 => request, 1 => cancel]
+        .prop_map(|bytes| bytes.expect("every message fits a frame"));
+    (
+        encoded,
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+    )
+        .prop_map(|(mut bytes, edits)| {
+            for (at, byte) in edits {
+                let at = at.index(bytes.len());
+                bytes[at] = byte;
+            }
+            bytes
+        })
+}
+
+/// `body` behind its 4-byte length, as a frame.
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut bytes = (body.len() as u32).to_be_bytes().to_vec();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Sends `bodies` as frames on a fresh raw connection, then reads what comes back for up to
+/// `wait` (or until the node closes the connection); how many whole answers came.
+async fn send_raw(addr: SocketAddr, bodies: &[Vec<u8>], wait: Duration) -> usize {
+    let mut raw = TcpStream::connect(addr).await.expect("connects");
+    for body in bodies {
+        if raw.write_all(&frame(body)).await.is_err() {
+            break; // the node closed it: bad bytes end their connection
+        }
+    }
+    let mut answers = 0;
+    let _ = tokio::time::timeout(wait, async {
+        let mut len = [0u8; 4];
+        while answers < bodies.len() && raw.read_exact(&mut len).await.is_ok() {
+            let mut body = vec![0; u32::from_be_bytes(len) as usize];
+            if raw.read_exact(&mut body).await.is_err() {
+                break;
+            }
+            answers += 1;
+        }
+    })
+    .await;
+    answers
+}
+
+/// The node answers `ping` on a new connection.
+async fn pings(addr: SocketAddr) -> Result<(), String> {
+    let client = transport::connect_shard(addr, Duration::from_secs(1), &Security::Plain)
+        .await
+        .map_err(|e| e.to_string())?;
+    client
+        .ping(transport::context(Duration::from_secs(2)))
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn crafted_deadlines_are_answered_and_panic_nothing() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let before = panics();
+        let cluster = TestCluster::in_process(1, Duration::from_secs(5)).await;
+        let addr = cluster.addrs()[0];
+        for deadline in [
+            Duration::from_secs(u64::MAX),
+            Duration::from_secs(1 << 63),
+            Duration::new(u64::MAX, 999_999_999),
+            Duration::from_secs(1_000_000_000_000),
+        ] {
+            let ping = codec::to_bytes(&WireMessage::Request(WireRequest {
+                context: WireContext {
+                    deadline,
+                    trace_context: tarpc::trace::Context::default(),
+                },
+                id: 1,
+                message: ShardRequest::Ping {},
+            }))
+            .expect("encodes");
+            let answers = send_raw(addr, &[ping], Duration::from_secs(2)).await;
+            assert_eq!(answers, 1, "a ping with deadline {deadline:?} is answered");
+            assert_eq!(
+                pings(addr).await,
+                Ok(()),
+                "after a deadline of {deadline:?}"
+            );
+            assert_eq!(
+                panics(),
+                before,
+                "a deadline of {deadline:?} panicked the node"
+            );
+        }
+        drop(cluster);
+    });
+}
+
+#[test]
+fn arbitrary_messages_with_any_context_never_panic_the_node() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let before = panics();
+    let cluster = runtime.block_on(TestCluster::in_process(1, Duration::from_secs(5)));
+    let addr = cluster.addrs()[0];
+    let config = ProptestConfig {
+        cases: 64,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(bodies in prop::collection::vec(any_message(), 1..6))| {
+        runtime.block_on(async {
+            send_raw(addr, &bodies, Duration::from_millis(300)).await;
+            let ping = pings(addr).await;
+            prop_assert!(ping.is_ok(), "the node stopped answering: {ping:?}");
+            prop_assert_eq!(panics(), before, "the node panicked");
+            Ok(())
+        })?;
+    });
+    drop(cluster);
 }

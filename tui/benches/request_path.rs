@@ -156,6 +156,7 @@ async fn serve_echo(
     tokio::spawn(transport::accept_loop(
         listener,
         security,
+        transport::Limits::default(),
         stop,
         tracker,
         move |framed, _| {
