@@ -341,11 +341,6 @@ fn request_of(c: Call) -> ShardRequest {
             qty,
             epoch,
         },
-        Call::Release(order, product, epoch) => ShardRequest::Release {
-            order,
-            product,
-            epoch,
-        },
         Call::Checkout(order, epoch) => ShardRequest::Checkout { order, epoch },
         Call::Order(id) => ShardRequest::Order { id },
         Call::WatchOrder(id, seen, epoch) => ShardRequest::WatchOrder { id, seen, epoch },
