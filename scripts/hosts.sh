@@ -15,6 +15,10 @@
 #                                    the hosts with the client certificate
 #   scripts/hosts.sh partition NAME  take host NAME's link down (it reaches no one, no one it)
 #   scripts/hosts.sh heal NAME       bring it back
+#   scripts/hosts.sh cut A B         cut only the path between A and B (e.g. client h2): each
+#                                    drops what it sends the other (a blackhole route); both
+#                                    still reach everyone else
+#   scripts/hosts.sh mend A B        restore it
 #   scripts/hosts.sh stop NAME       SIGKILL host NAME's node;  start NAME: start it again
 #   scripts/hosts.sh status          namespaces, links and node pids
 #   scripts/hosts.sh down            stop everything this script started and remove it all
@@ -222,6 +226,23 @@ down() {
     say "down"
 }
 
+# The address of NAME on the bridge: a host's, the client's or PostgreSQL's.
+addr_of() {
+    case "$1" in
+        client) echo "$CLIENT_ADDR" ;;
+        pg) echo "$PG_ADDR" ;;
+        *) host_addr "$1" ;;
+    esac
+}
+
+# Cuts (add) or mends (del) the path between A and B only: a blackhole route to the other in
+# each of the two namespaces.
+path() {
+    local op="$1" a="$2" b="$3"
+    ip -n "$(ns "$a")" route "$op" blackhole "$(addr_of "$b")/32"
+    ip -n "$(ns "$b")" route "$op" blackhole "$(addr_of "$a")/32"
+}
+
 # Takes NAME's end of its cable down (or up): run from any namespace, as `ip -n` names it.
 link() {
     local space; space="$(ns "$1")"
@@ -250,6 +271,8 @@ case "$cmd" in
         exec ip netns exec "$P-client" "$MAIN_BIN" --nodes "$(seeds)" --certs "$STATE/certs" "$@" ;;
     partition) need_root; link "${1:?partition NAME}" down; say "partitioned $1" ;;
     heal) need_root; link "${1:?heal NAME}" up; say "healed $1" ;;
+    cut) need_root; path add "${1:?cut A B}" "${2:?cut A B}"; say "cut $1 from $2" ;;
+    mend) need_root; path del "${1:?mend A B}" "${2:?mend A B}"; say "mended $1 and $2" ;;
     stop) need_root; stop_node "${1:?stop NAME}"; say "killed $1's node" ;;
     start) need_root; start_node "${1:?start NAME}"; say "started $1's node" ;;
     status)

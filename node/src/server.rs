@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use ringshop_shared::hop;
 use ringshop_shared::ring::MAX_VNODES;
+use ringshop_shared::service::Rpc;
 use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS, MAX_PLACEMENT_POINTS};
 use ringshop_shared::service::{MAX_ORDERS, MAX_QUOTES};
 use ringshop_shared::trace::{SpanRecord, TraceId};
@@ -331,6 +333,50 @@ impl Shard for ShardServer {
     async fn probe(self, _: Context, name: NodeId) -> Result<bool, ShardError> {
         self.peer_only("probe")?;
         Ok(name == self.me.name || self.detector.probe(&name).await)
+    }
+
+    async fn forward(
+        self,
+        ctx: Context,
+        to: NodeId,
+        request: Box<ShardRequest>,
+    ) -> Result<Box<ShardResponse>, ShardError> {
+        let me = &self.me.name;
+        let rpc = Rpc::of(&request);
+        if rpc == Rpc::Forward || to == *me {
+            return Err(ShardError::Invalid {
+                what: format!(
+                    "forward to {to}: a relay passes one call on to another member, once"
+                ),
+            });
+        }
+        // Relayed, a call keeps its caller's rights: this node calls `to` as a node.
+        if rpc.peer_only() {
+            self.peer_only(&format!("{rpc:?}").to_lowercase())?;
+        }
+        let unreachable = |reason: String| hop::unreachable_via(me, &to, reason);
+        let mut addr = self.members.with_view(|v| v.addr_of(&to));
+        if addr.is_none() {
+            // The caller may know of a member this node has not read yet.
+            let _ = self.members.refresh().await;
+            addr = self.members.with_view(|v| v.addr_of(&to));
+        }
+        let addr = addr.ok_or_else(|| unreachable("it is not a member".into()))?;
+        let peers = self.detector.peers();
+        let channel = peers
+            .channel(addr)
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        // The caller's context: its deadline, and its trace (this hop's span is its child).
+        match channel.call(ctx, *request).await {
+            Ok(answer) => Ok(Box::new(answer)),
+            Err(e) => {
+                if !matches!(e, tarpc::client::RpcError::DeadlineExceeded) {
+                    peers.forget(addr);
+                }
+                Err(unreachable(e.to_string()))
+            }
+        }
     }
 
     async fn adopt(

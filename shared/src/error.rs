@@ -75,6 +75,13 @@ pub enum ShardError {
         "node {node} cannot store anything: its database's disk is full; nothing was placed, try again once space is freed"
     )]
     StoreFull { node: NodeId },
+    /// The node has as much work in flight as it takes: nothing was done. The caller waits
+    /// `retry_after` and asks again (the client does so within its patience).
+    #[error("node {node} is busy (too many requests in flight); ask again in {} ms", retry_after.as_millis())]
+    Busy {
+        node: NodeId,
+        retry_after: std::time::Duration,
+    },
 }
 
 /// Why a node refused to answer for an id without computing anything.

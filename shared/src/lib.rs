@@ -20,6 +20,7 @@
 
 pub mod duration;
 pub mod error;
+pub mod hop;
 pub mod ids;
 pub mod ring;
 pub mod route;
@@ -30,9 +31,10 @@ pub mod transport;
 pub mod wire;
 
 pub use error::{ShardError, Unavailable};
+pub use hop::{Hop, ShardClient};
 pub use ids::{NodeId, OrderId, ProductId};
 pub use ring::{DEFAULT_VNODES, Placed, Ring};
-pub use service::{Shard, ShardClient, ShardRequest, ShardResponse};
+pub use service::{Shard, ShardRequest, ShardResponse};
 pub use shop::{NewOrder, Order, OrderLine, Product, Quote, Stage};
 pub use wire::{
     Cached, ClusterTiming, Handed, Member, MemberStatus, Membership, NodeInfo, NodeStats, Served,

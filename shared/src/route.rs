@@ -15,9 +15,9 @@ use tarpc::client::RpcError;
 use tarpc::context::Context;
 
 use crate::error::ShardError;
+use crate::hop::ShardClient;
 use crate::ids::NodeId;
 use crate::ring::Placed;
-use crate::service::ShardClient;
 use crate::transport;
 
 /// Where a call for an id goes now, as one view of the membership says.
@@ -63,6 +63,11 @@ pub trait Directory: Sync {
     ) -> impl Future<Output = Result<(), String>> + Send;
     /// `name` cannot be reached on the connection of `generation`: stop using it.
     fn mark_down(&self, name: &NodeId, generation: u64, why: &str);
+    /// A client that reaches `name` through another member this caller can reach (which
+    /// forwards each call: the `forward` RPC), for an owner the cluster counts alive although
+    /// this caller cannot reach it; the relay's name and the client. None if no other member
+    /// is reachable.
+    fn relay(&self, name: &NodeId) -> impl Future<Output = Option<(NodeId, ShardClient)>> + Send;
     /// Asks another member to probe `name` (the owner of `id`) and says what the cluster
     /// thinks of it now.
     fn suspect(
@@ -106,6 +111,8 @@ pub struct Routed<T> {
     pub latency: Duration,
     /// Members that could not be reached for this call, in the order they were tried.
     pub failover_from: Vec<NodeId>,
+    /// The member that relayed the call to the owner, when this caller could not reach it.
+    pub via: Option<NodeId>,
     /// `Moved` answers followed.
     pub redirects: usize,
 }
@@ -157,30 +164,53 @@ where
             epoch,
             ..
         } = target;
-        let Some(client) = client else {
-            // Down from here: ask the cluster. It is out of the ring only once the cluster
-            // agrees (missed probes and votes, or its lease ran out).
-            if !failover_from.contains(&name) {
-                failover_from.push(name.clone());
-            }
-            match dir.suspect(id, &name).await {
-                Suspicion::Out => continue,
-                Suspicion::Alive if patient() => {
-                    attempt -= 1;
-                    tokio::time::sleep(policy.retry_alive_after).await;
-                    dir.refresh().await?;
-                    continue;
+        let (client, via) = match client {
+            Some(client) => (client, None),
+            None => {
+                // Down from here: ask the cluster. It is out of the ring only once the cluster
+                // agrees (missed probes and votes, or its lease ran out).
+                if !failover_from.contains(&name) {
+                    failover_from.push(name.clone());
                 }
-                Suspicion::Alive => return Err(Routing::Partitioned { name, addr }.into()),
-                Suspicion::NoWitness => {
-                    return Err(Routing::NoLiveMembers {
-                        tried: failover_from.len(),
+                match dir.suspect(id, &name).await {
+                    Suspicion::Out => continue,
+                    // Alive for the cluster, cut off from here only: through another member.
+                    Suspicion::Alive => match dir.relay(&name).await {
+                        Some((relay, client)) => (client, Some(relay)),
+                        None if patient() => {
+                            attempt -= 1;
+                            tokio::time::sleep(policy.retry_alive_after).await;
+                            dir.refresh().await?;
+                            continue;
+                        }
+                        None => return Err(Routing::Partitioned { name, addr }.into()),
+                    },
+                    Suspicion::NoWitness => {
+                        return Err(Routing::NoLiveMembers {
+                            tried: failover_from.len(),
+                        }
+                        .into());
                     }
-                    .into());
                 }
             }
         };
-        let failure = match f(client, transport::context(policy.deadline), epoch).await {
+        let answer = f(client, transport::context(policy.deadline), epoch).await;
+        let relay_failed = match (&via, &answer) {
+            (None, _) | (Some(_), Ok(Ok(_))) => false,
+            // The relay could not reach the owner either, or the relay itself failed.
+            (Some(_), Ok(Err(ShardError::PeerUnreachable { .. })) | Err(_)) => true,
+            (Some(_), Ok(Err(_))) => false,
+        };
+        if relay_failed {
+            if !patient() {
+                return Err(Routing::Partitioned { name, addr }.into());
+            }
+            attempt -= 1;
+            tokio::time::sleep(policy.retry_alive_after).await;
+            dir.refresh().await?;
+            continue;
+        }
+        let failure = match answer {
             Ok(Ok(value)) => {
                 return Ok(Routed {
                     value,
@@ -189,6 +219,7 @@ where
                     latency: started.elapsed(),
                     failover_from,
                     redirects,
+                    via,
                 });
             }
             Ok(Err(ShardError::Moved { .. })) if redirects < MAX_REDIRECTS => {

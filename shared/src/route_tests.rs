@@ -37,6 +37,9 @@ impl Directory for Unreachable {
         Err("unreachable".into())
     }
     fn mark_down(&self, _: &NodeId, _: u64, _: &str) {}
+    async fn relay(&self, _: &NodeId) -> Option<(NodeId, ShardClient)> {
+        None
+    }
     async fn suspect(&self, _: &(dyn Placed + Sync), _: &NodeId) -> Suspicion {
         *self.asked.lock().expect("lock") += 1;
         let mut verdicts = self.verdicts.lock().expect("lock");

@@ -99,4 +99,94 @@ pub trait Shard {
     /// The spans of one trace this node's process kept (its recent ones, a bounded ring),
     /// oldest first, at most `trace::MAX_SPANS`; none when tracing is off.
     async fn spans(trace: TraceId) -> Vec<SpanRecord>;
+    /// Relays `request` to the member `to`, which the caller cannot reach itself (one hop: a
+    /// relayed `forward` is refused), with the caller's deadline and trace; `to`'s answer, or
+    /// `PeerUnreachable` when this node cannot reach it either. A peer-only request keeps its
+    /// rule: relayed for a client certificate, it is refused.
+    async fn forward(
+        to: NodeId,
+        request: Box<ShardRequest>,
+    ) -> Result<Box<ShardResponse>, ShardError>;
+}
+
+/// Which RPC a request is, kept (it is `Copy`) while the request itself goes on its way, so
+/// the caller can still answer it with a refusal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rpc {
+    Ping,
+    Request,
+    Members,
+    WatchMembers,
+    Suspect,
+    Probe,
+    Adopt,
+    Stats,
+    Placement,
+    Catalog,
+    Quote,
+    Quotes,
+    Reserve,
+    Checkout,
+    Order,
+    WatchOrder,
+    Orders,
+    Spans,
+    Forward,
+}
+
+impl Rpc {
+    pub fn of(request: &ShardRequest) -> Rpc {
+        use ShardRequest as Q;
+        match request {
+            Q::Ping {} => Rpc::Ping,
+            Q::Request { .. } => Rpc::Request,
+            Q::Members {} => Rpc::Members,
+            Q::WatchMembers { .. } => Rpc::WatchMembers,
+            Q::Suspect { .. } => Rpc::Suspect,
+            Q::Probe { .. } => Rpc::Probe,
+            Q::Adopt { .. } => Rpc::Adopt,
+            Q::Stats {} => Rpc::Stats,
+            Q::Placement { .. } => Rpc::Placement,
+            Q::Catalog {} => Rpc::Catalog,
+            Q::Quote { .. } => Rpc::Quote,
+            Q::Quotes { .. } => Rpc::Quotes,
+            Q::Reserve { .. } => Rpc::Reserve,
+            Q::Checkout { .. } => Rpc::Checkout,
+            Q::Order { .. } => Rpc::Order,
+            Q::WatchOrder { .. } => Rpc::WatchOrder,
+            Q::Orders { .. } => Rpc::Orders,
+            Q::Spans { .. } => Rpc::Spans,
+            Q::Forward { .. } => Rpc::Forward,
+        }
+    }
+
+    /// Whether only a node may make it ([`PEER_ONLY`]).
+    pub fn peer_only(self) -> bool {
+        matches!(self, Rpc::Probe | Rpc::Adopt | Rpc::Reserve)
+    }
+
+    /// The answer this RPC gets when it is refused with `error` before it runs: its own
+    /// `Err(error)`. None for the RPCs that cannot fail (`ping`, `stats`, `spans`).
+    pub fn refusal(self, error: ShardError) -> Option<ShardResponse> {
+        use ShardResponse as A;
+        Some(match self {
+            Rpc::Ping | Rpc::Stats | Rpc::Spans => return None,
+            Rpc::Request => A::Request(Err(error)),
+            Rpc::Members => A::Members(Err(error)),
+            Rpc::WatchMembers => A::WatchMembers(Err(error)),
+            Rpc::Suspect => A::Suspect(Err(error)),
+            Rpc::Probe => A::Probe(Err(error)),
+            Rpc::Adopt => A::Adopt(Err(error)),
+            Rpc::Placement => A::Placement(Err(error)),
+            Rpc::Catalog => A::Catalog(Err(error)),
+            Rpc::Quote => A::Quote(Err(error)),
+            Rpc::Quotes => A::Quotes(Err(error)),
+            Rpc::Reserve => A::Reserve(Err(error)),
+            Rpc::Checkout => A::Checkout(Err(error)),
+            Rpc::Order => A::Order(Err(error)),
+            Rpc::WatchOrder => A::WatchOrder(Err(error)),
+            Rpc::Orders => A::Orders(Err(error)),
+            Rpc::Forward => A::Forward(Err(error)),
+        })
+    }
 }

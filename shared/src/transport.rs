@@ -38,7 +38,8 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::service::{ShardClient, ShardRequest, ShardResponse};
+use crate::hop::{Channel, Hop, ShardClient};
+use crate::service::{ShardRequest, ShardResponse};
 
 /// Largest frame either side sends or accepts: 1 MiB.
 pub const MAX_FRAME: usize = 1 << 20;
@@ -126,7 +127,13 @@ pub async fn connect_shard(
     security: &Security,
 ) -> Result<ShardClient, ConnectError> {
     let transport = connect::<ShardRequest, ShardResponse>(addr, timeout, security).await?;
-    Ok(ShardClient::new(client::Config::default(), transport).spawn())
+    Ok(Hop::direct(channel(transport)))
+}
+
+/// A tarpc client channel on `transport` (its dispatch task spawned): the connection a `Hop`
+/// calls through.
+pub fn channel(transport: ClientTransport<ShardRequest, ShardResponse>) -> Channel {
+    client::new(client::Config::default(), transport).spawn()
 }
 
 /// A call context whose deadline is `deadline` from now (tarpc's default is 10 s).

@@ -107,6 +107,27 @@ impl Hosts {
         self.script(&["heal", &format!("h{host}")]);
     }
 
+    /// Cuts only the path between the client namespace (where the test runs) and host `i`:
+    /// both still reach every other host.
+    pub fn cut_client(&self, host: usize) {
+        self.script(&["cut", "client", &format!("h{host}")]);
+    }
+
+    /// Restores the path `cut_client` cut.
+    pub fn mend_client(&self, host: usize) {
+        self.script(&["mend", "client", &format!("h{host}")]);
+    }
+
+    /// Cuts only the path between hosts `a` and `b`.
+    pub fn cut(&self, a: usize, b: usize) {
+        self.script(&["cut", &format!("h{a}"), &format!("h{b}")]);
+    }
+
+    /// Restores the path `cut` cut.
+    pub fn mend(&self, a: usize, b: usize) {
+        self.script(&["mend", &format!("h{a}"), &format!("h{b}")]);
+    }
+
     fn script(&self, args: &[&str]) {
         let status = script_command(&self.state, args)
             .status()

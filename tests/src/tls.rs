@@ -87,7 +87,7 @@ pub async fn raw_tls_client(
 ) -> Result<ShardClient, String> {
     let tls = raw_tls_stream(addr, ca, identity).await?;
     let framed = transport::frame::<_, _>(Stream::Tls(Box::new(tls.into())));
-    Ok(ShardClient::new(tarpc::client::Config::default(), framed).spawn())
+    Ok(ringshop_shared::Hop::direct(transport::channel(framed)))
 }
 
 /// A hand-made TLS connection to `addr` (as `raw_tls_client`), for writing raw bytes.

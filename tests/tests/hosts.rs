@@ -370,3 +370,174 @@ async fn inner_strangers() {
     not_a_peer(&main, &name(1)).await;
     still_serves(&cluster, addr).await;
 }
+
+#[test]
+fn a_client_cut_from_one_live_node_reaches_it_through_another_without_a_failed_call() {
+    run_inside("inner_client_cut", 3);
+}
+
+/// Calls every id in turn with `workers` workers for `length`: each call's end, how long it
+/// took and whether it was relayed; the failures.
+async fn load_for(
+    client: &Cluster,
+    workers: usize,
+    length: Duration,
+) -> (Vec<(Instant, Duration, bool)>, Vec<String>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let until = Instant::now() + length;
+    let tasks: Vec<_> = (0..workers)
+        .map(|w| {
+            let (client, seen, failures) = (client.clone(), seen.clone(), failures.clone());
+            tokio::spawn(async move {
+                let mut id = w as u64;
+                while Instant::now() < until {
+                    let start = Instant::now();
+                    match client.request(id % 300).await {
+                        Ok(a) => seen.lock().expect("lock").push((
+                            Instant::now(),
+                            start.elapsed(),
+                            a.report.via.is_some(),
+                        )),
+                        Err(e) => failures.lock().expect("lock").push(format!("{id}: {e}")),
+                    }
+                    id += workers as u64;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("a worker ends");
+    }
+    let seen = std::mem::take(&mut *seen.lock().expect("lock"));
+    let failures = std::mem::take(&mut *failures.lock().expect("lock"));
+    (seen, failures)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the inside of a_client_cut_from_one_live_node_reaches_it_through_another_without_a_failed_call"]
+async fn inner_client_cut() {
+    let cluster = cluster_on_hosts(3);
+    let client = cluster.client().await;
+    until_active(&client, 3, Duration::from_secs(10)).await;
+    let victim = name(2);
+    let host = cluster.hosts().host_of(&victim);
+    let (uncut, failures) = load_for(&client, 8, Duration::from_secs(2)).await;
+    assert!(failures.is_empty(), "before the cut: {failures:?}");
+    cluster.hosts().cut_client(host);
+    let cut_at = Instant::now();
+    let (cut, failures) = load_for(&client, 8, Duration::from_secs(5)).await;
+    // Buys whose orders and products land anywhere, the cut node's among them.
+    let mut bought = 0;
+    for _ in 0..9 {
+        let order = ringshop_tests::new_order("cut", &[("mug", 1)]);
+        let placed = client
+            .checkout(&order)
+            .await
+            .expect("placed during the cut");
+        let end = ringshop_tests::follow_until(
+            &client,
+            placed.value,
+            ringshop_shared::Stage::Done,
+            Duration::from_secs(30),
+        )
+        .await;
+        bought += usize::from(end.stage == ringshop_shared::Stage::Done);
+    }
+    cluster.hosts().mend_client(host);
+    let relayed = cut.iter().filter(|(_, _, via)| *via).count();
+    let slowest = cut
+        .iter()
+        .map(|(_, took, _)| *took)
+        .max()
+        .unwrap_or_default();
+    // Calls per second uncut, and in the cut's last 2.5 s (the first calls on the cut
+    // connection wait out one deadline before the client turns to a relay).
+    let late = cut_at + Duration::from_millis(2_500);
+    let per_s_uncut = uncut.len() as f64 / 2.0;
+    let per_s_cut = cut.iter().filter(|(end, _, _)| *end >= late).count() as f64 / 2.5;
+    println!(
+        "client cut from {victim}: {:.0} calls/s before, {:.0} calls/s during the cut ({:.0}%), \
+         {relayed} relayed, slowest call {slowest:?}, {bought} of 9 buys bought",
+        per_s_uncut,
+        per_s_cut,
+        100.0 * per_s_cut / per_s_uncut.max(1.0)
+    );
+    assert!(failures.is_empty(), "during the cut: {failures:?}");
+    assert!(relayed > 0, "no call went through a relay");
+    assert_eq!(bought, 9, "every buy during the cut was bought");
+    // Never the 10 s patience per call that made a cut-off client collapse.
+    assert!(
+        slowest < Duration::from_secs(5),
+        "a call waited {slowest:?} during the cut"
+    );
+    let status = client
+        .members()
+        .into_iter()
+        .find(|m| m.name == victim)
+        .map(|m| m.status);
+    assert_eq!(
+        status,
+        Some(MemberStatus::Active),
+        "{victim} stays a member: only this client was cut from it"
+    );
+}
+
+#[test]
+fn checkouts_across_a_cut_between_two_nodes_reserve_through_a_third() {
+    run_inside("inner_node_cut", 3);
+}
+
+/// Buys `n` orders one after another (mugs and lamps alternately) and follows each to its
+/// end: how long each took to be bought.
+async fn buy_each(client: &Cluster, n: usize, customer: &str) -> Vec<Duration> {
+    let mut took = Vec::new();
+    for i in 0..n {
+        let product = if i % 2 == 0 { "mug" } else { "lamp" };
+        let started = Instant::now();
+        let order = ringshop_tests::new_order(customer, &[(product, 1)]);
+        let placed = client.checkout(&order).await.expect("placed");
+        let end = ringshop_tests::follow_until(
+            client,
+            placed.value,
+            ringshop_shared::Stage::Done,
+            Duration::from_secs(40),
+        )
+        .await;
+        assert_eq!(end.stage, ringshop_shared::Stage::Done, "{end:?}");
+        took.push(started.elapsed());
+    }
+    took
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the inside of checkouts_across_a_cut_between_two_nodes_reserve_through_a_third"]
+async fn inner_node_cut() {
+    let cluster = cluster_on_hosts(3);
+    let client = cluster.client().await;
+    until_active(&client, 3, Duration::from_secs(10)).await;
+    let normal = buy_each(&client, 6, "before").await;
+    cluster.hosts().cut(1, 2);
+    let cut = buy_each(&client, 8, "during").await;
+    cluster.hosts().mend(1, 2);
+    let slowest = |t: &[Duration]| t.iter().max().copied().unwrap_or_default();
+    let mean = |t: &[Duration]| t.iter().sum::<Duration>() / t.len().max(1) as u32;
+    println!(
+        "node cut h1-h2: checkouts took {:?} mean, {:?} at most before; {:?} mean, {:?} at most during the cut",
+        mean(&normal),
+        slowest(&normal),
+        mean(&cut),
+        slowest(&cut)
+    );
+    // Waiting out the cut took ~28 s per checkout before relays.
+    assert!(
+        slowest(&cut) < Duration::from_secs(8),
+        "a checkout took {:?} during the cut",
+        slowest(&cut)
+    );
+    let members = client.members();
+    for node in [name(1), name(2), name(3)] {
+        let status = members.iter().find(|m| m.name == node).map(|m| m.status);
+        assert_eq!(status, Some(MemberStatus::Active), "{node}: {members:?}");
+    }
+}

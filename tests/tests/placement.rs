@@ -184,6 +184,14 @@ impl ringshop_shared::Shard for Contrarian {
     ) -> Vec<ringshop_shared::trace::SpanRecord> {
         Vec::new()
     }
+    async fn forward(
+        self,
+        _: Context,
+        _: NodeId,
+        _: Box<ringshop_shared::ShardRequest>,
+    ) -> Result<Box<ringshop_shared::ShardResponse>, ShardError> {
+        not_used()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -248,3 +248,55 @@ async fn advertise_is_what_the_members_table_lists_and_what_clients_dial() {
         "the client dialled --advertise"
     );
 }
+
+/// A relay keeps its caller's rights: a client certificate asking a node to forward a
+/// peer-only call to another node is refused as if it had called it, and a relayed call is
+/// never relayed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_keeps_the_callers_rights_and_relays_once() {
+    use ringshop_shared::ShardRequest;
+    let cluster = tls_cluster(2).await;
+    let addr = cluster.addrs()[0];
+    let main = transport::connect_shard(addr, DEFAULT_CONNECT_TIMEOUT, &cluster.security())
+        .await
+        .expect("connects with the client certificate");
+    let reserve = ShardRequest::Reserve {
+        order: ringshop_shared::OrderId::random(),
+        product: ringshop_tests::product("mug"),
+        qty: 1,
+        epoch: 0,
+    };
+    let relayed = main
+        .forward(ctx(), name(2), Box::new(reserve))
+        .await
+        .expect("answered");
+    assert_eq!(
+        relayed.map(drop),
+        Err(ringshop_shared::ShardError::NotAPeer {
+            node: name(1),
+            rpc: "reserve".into(),
+        })
+    );
+    let twice = ShardRequest::Forward {
+        to: name(1),
+        request: Box::new(ShardRequest::Ping {}),
+    };
+    let answer = main
+        .forward(ctx(), name(2), Box::new(twice))
+        .await
+        .expect("answered");
+    assert!(
+        matches!(answer, Err(ringshop_shared::ShardError::Invalid { .. })),
+        "{answer:?}"
+    );
+    // What a client may call is relayed: n2's ping through n1.
+    let ping = main
+        .forward(ctx(), name(2), Box::new(ShardRequest::Ping {}))
+        .await
+        .expect("answered")
+        .expect("relayed");
+    assert!(
+        matches!(*ping, ringshop_shared::ShardResponse::Ping(ref info) if info.name == name(2)),
+        "{ping:?}"
+    );
+}

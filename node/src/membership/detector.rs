@@ -48,6 +48,11 @@ pub struct Detector {
 }
 
 impl Detector {
+    /// The connections to peers it probes over (the server relays calls over them too).
+    pub fn peers(&self) -> &Arc<Peers> {
+        &self.peers
+    }
+
     pub fn new(members: Members, peers: Arc<Peers>) -> Detector {
         Detector {
             members,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ringshop_shared::route::{self, Directory, Policy, Routed, Routing, Suspicion, Target};
 use ringshop_shared::transport;
-use ringshop_shared::{NodeId, Placed, ShardClient, ShardError};
+use ringshop_shared::{Hop, NodeId, Placed, ShardClient, ShardError};
 use tarpc::client::RpcError;
 use tarpc::context::Context;
 
@@ -20,6 +20,9 @@ use super::types::{Answer, ClusterError, Report};
 const SUSPECT_DEADLINE: Duration = Duration::from_secs(2);
 /// How long to wait for one witness before asking the next one as well.
 const WITNESS_HEDGE: Duration = Duration::from_millis(300);
+/// How long the cluster's word that a member this client cannot reach is alive stands: calls
+/// for its ids go through a relay at once meanwhile, without a witness and a refresh each.
+const CUT_OFF_FOR: Duration = Duration::from_secs(1);
 
 impl From<Routing> for ClusterError {
     fn from(r: Routing) -> Self {
@@ -41,6 +44,7 @@ impl<T> From<Routed<T>> for Answer<T> {
                 latency: r.latency,
                 failover_from: r.failover_from,
                 redirects: r.redirects,
+                via: r.via,
             },
         }
     }
@@ -76,9 +80,41 @@ impl Directory for Cluster {
         follow::mark_down(&self.inner, name, generation, why)
     }
 
+    /// Another member this client reaches, relaying to `name`: the next one after `name` on
+    /// the ring's order of names that is up, so relayed calls spread over the members.
+    async fn relay(&self, name: &NodeId) -> Option<(NodeId, ShardClient)> {
+        let state = self.inner.read();
+        let up = |(n, m): (&NodeId, &super::state::Member)| {
+            (n != name && m.up()).then(|| Some((n.clone(), m.live_channel()?.clone())))?
+        };
+        let after = state.members.range(name.clone()..).skip(1).filter_map(up);
+        let before = state.members.range(..name.clone()).filter_map(up);
+        let (relay, channel) = after.chain(before).next()?;
+        Some((relay, Hop::via(channel, name.clone())))
+    }
+
     /// Tells `victim`'s successor for `id` that it cannot be reached (it probes it), then
-    /// refreshes and looks whether the victim is still in the ring.
+    /// refreshes and looks whether the victim is still in the ring. A verdict of alive stands
+    /// for `CUT_OFF_FOR`.
     async fn suspect(&self, id: &(dyn Placed + Sync), victim: &NodeId) -> Suspicion {
+        let known = self.inner.read().cut_off.get(victim).copied();
+        if known.is_some_and(|at| at.elapsed() < CUT_OFF_FOR) {
+            return Suspicion::Alive;
+        }
+        let verdict = self.ask_witnesses(id, victim).await;
+        let mut state = self.inner.write();
+        match verdict {
+            Suspicion::Alive => state
+                .cut_off
+                .insert(victim.clone(), std::time::Instant::now()),
+            _ => state.cut_off.remove(victim),
+        };
+        verdict
+    }
+}
+
+impl Cluster {
+    async fn ask_witnesses(&self, id: &(dyn Placed + Sync), victim: &NodeId) -> Suspicion {
         let witnesses: Vec<(NodeId, ShardClient, u64)> = {
             let state = self.inner.read();
             state

@@ -68,7 +68,7 @@ impl Cluster {
         for (addr, why) in &tried {
             tracing::warn!(%addr, %why, "seed did not answer; will keep trying");
         }
-        let (first_name, first_client) = (first.info.name.clone(), first.client.clone());
+        let (first_name, first_client) = (first.info.name.clone(), first.client());
         let membership = first_client
             .members(transport::context(config.deadline))
             .await

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use ringshop_shared::service::{ShardRequest, ShardResponse};
 use ringshop_shared::transport::Security;
-use ringshop_shared::{Membership, NodeId, Ring, ShardClient, ShardError, transport};
+use ringshop_shared::{Hop, Membership, NodeId, Ring, ShardClient, ShardError, transport};
 use tarpc::client::{self, RpcError};
 use tokio_util::sync::CancellationToken;
 
@@ -52,8 +52,11 @@ pub(crate) async fn hello(addr: SocketAddr, dial: &Dial) -> Result<Connected, St
     )
     .await
     .map_err(|e| e.to_string())?;
-    let client::NewClient { client, dispatch } =
-        ShardClient::new(client::Config::default(), transport);
+    let client::NewClient {
+        client: channel,
+        dispatch,
+    } = client::new(client::Config::default(), transport);
+    let client = Hop::direct(channel.clone());
     let closed = CancellationToken::new();
     let on_end = closed.clone();
     tokio::spawn(async move {
@@ -67,7 +70,7 @@ pub(crate) async fn hello(addr: SocketAddr, dial: &Dial) -> Result<Connected, St
         .await
         .map_err(|e| format!("{addr} did not answer ping: {e}"))?;
     Ok(Connected {
-        client,
+        channel,
         info,
         addr,
         closed,
@@ -121,7 +124,7 @@ pub(crate) async fn apply(
                 (
                     name.clone(),
                     c.addr,
-                    places_like(&c.client, ring, config.deadline).await,
+                    places_like(&c.client(), ring, config.deadline).await,
                 )
             }
         });

@@ -134,7 +134,7 @@ async fn probe(inner: &Weak<Inner>, round: Round, dial: &Dial) -> Option<bool> {
         };
         answered = true;
         let inner = inner.upgrade()?;
-        if let Ok(Ok(m)) = c.client.members(transport::context(deadline)).await {
+        if let Ok(Ok(m)) = c.client().members(transport::context(deadline)).await {
             let known = BTreeMap::from([(c.info.name.clone(), c)]);
             if let Err(e) = apply(&inner, m, known).await {
                 tracing::warn!(error = %e, "a seed answered with a cluster we cannot use");
@@ -156,7 +156,7 @@ async fn rediscover(inner: &Weak<Inner>, everywhere: Vec<SocketAddr>, dial: &Dia
     }
     let mut listing = None;
     for c in known.values() {
-        match c.client.members(transport::context(deadline)).await {
+        match c.client().members(transport::context(deadline)).await {
             Ok(Ok(m)) => {
                 tracing::info!(node = %c.info.name, addr = %c.addr, epoch = m.epoch, "found the cluster again");
                 listing = Some(m);

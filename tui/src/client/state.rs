@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
+use ringshop_shared::hop::Channel;
 use ringshop_shared::wire::{MemberStatus, Membership};
-use ringshop_shared::{NodeId, NodeInfo, ProductId, Quote, Ring, Served, ShardClient};
+use ringshop_shared::{Hop, NodeId, NodeInfo, ProductId, Quote, Ring, Served, ShardClient};
 use tokio_util::sync::CancellationToken;
 
 use super::types::ClusterConfig;
@@ -24,6 +25,8 @@ pub(crate) struct Member {
     pub heartbeat_age: Duration,
     pub info: Option<NodeInfo>,
     pub client: Option<ShardClient>,
+    /// The connection `client` calls over, for relaying calls to another member through it.
+    pub channel: Option<Channel>,
     /// Cancelled when `client`'s connection has ended (the node died or restarted).
     pub closed: CancellationToken,
     /// Counts connections, so a failure on an old one cannot mark a fresh one down.
@@ -39,6 +42,13 @@ impl Member {
         self.client.as_ref().filter(|_| !self.closed.is_cancelled())
     }
 
+    /// Its connection, if still open (to relay calls for a member this client cannot reach).
+    pub fn live_channel(&self) -> Option<&Channel> {
+        self.channel
+            .as_ref()
+            .filter(|_| !self.closed.is_cancelled())
+    }
+
     /// Active and reachable from this client now.
     pub fn up(&self) -> bool {
         self.status.in_ring() && self.live().is_some()
@@ -46,7 +56,8 @@ impl Member {
 
     /// Uses a fresh connection from now on.
     pub fn attach(&mut self, c: Connected) {
-        self.client = Some(c.client);
+        self.channel = Some(c.channel.clone());
+        self.client = Some(Hop::direct(c.channel));
         self.closed = c.closed;
         self.info = Some(c.info);
         self.generation += 1;
@@ -56,11 +67,18 @@ impl Member {
 
 /// A fresh connection to a member, made outside the lock.
 pub(crate) struct Connected {
-    pub client: ShardClient,
+    pub channel: Channel,
     pub info: NodeInfo,
     pub addr: SocketAddr,
     /// Cancelled when the connection ends.
     pub closed: CancellationToken,
+}
+
+impl Connected {
+    /// A client straight to it.
+    pub fn client(&self) -> ShardClient {
+        Hop::direct(self.channel.clone())
+    }
 }
 
 pub(crate) struct State {
@@ -73,6 +91,9 @@ pub(crate) struct State {
     pub seeds: Vec<SocketAddr>,
     /// Addresses of members listed before, newest last, at most `REMEMBERED_ADDRS`.
     pub remembered: VecDeque<SocketAddr>,
+    /// Members the cluster counted alive when this client could not reach them, and when:
+    /// calls for their ids go through a relay at once for a moment, without asking again.
+    pub cut_off: BTreeMap<NodeId, Instant>,
 }
 
 impl State {
@@ -85,6 +106,7 @@ impl State {
             seeds,
             unknown,
             remembered: VecDeque::new(),
+            cut_off: BTreeMap::new(),
         }
     }
 
@@ -156,6 +178,7 @@ impl State {
                 Some(o) if same_life => o,
                 Some(o) => Member {
                     client: None,
+                    channel: None,
                     info: None,
                     generation: o.generation + 1,
                     down_since: None,
@@ -168,6 +191,7 @@ impl State {
                     heartbeat_age: row.heartbeat_age,
                     info: None,
                     client: None,
+                    channel: None,
                     closed: CancellationToken::new(),
                     generation: 0,
                     down_since: None,

@@ -84,7 +84,7 @@ fn connection(name: &str, port: u16) -> Connected {
     let (transport, _server) = tarpc::transport::channel::unbounded();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     Connected {
-        client: ShardClient::new(tarpc::client::Config::default(), transport).client,
+        channel: tarpc::client::new(tarpc::client::Config::default(), transport).client,
         info: NodeInfo {
             name: NodeId::new(name).expect("valid"),
             addr,

@@ -90,6 +90,8 @@ pub struct Report {
     pub failover_from: Vec<NodeId>,
     /// `Moved` answers followed.
     pub redirects: usize,
+    /// The member that relayed the call, when this client could not reach the owner itself.
+    pub via: Option<NodeId>,
 }
 
 impl Report {
