@@ -40,6 +40,8 @@ pub struct Config {
     pub insecure: bool,
     /// The bounds on connections and their unfinished frames (tests lower them).
     pub limits: Limits,
+    /// The bounds on requests in flight (tests lower them).
+    pub admission: crate::admission::Limits,
 }
 
 /// A listen / advertise / security combination a node refuses to start with.
@@ -74,6 +76,7 @@ impl Config {
             security: Security::Plain,
             insecure: false,
             limits: Limits::for_this_process(),
+            admission: crate::admission::Limits::default(),
         }
     }
 
@@ -144,6 +147,11 @@ impl Config {
 
     pub fn with_limits(mut self, limits: Limits) -> Config {
         self.limits = limits;
+        self
+    }
+
+    pub fn with_admission(mut self, admission: crate::admission::Limits) -> Config {
+        self.admission = admission;
         self
     }
 

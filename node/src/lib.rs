@@ -17,6 +17,7 @@
 //! returns only when all of them have ended.
 
 pub mod actors;
+pub mod admission;
 pub mod certs;
 pub mod config;
 pub mod handoff;
@@ -277,7 +278,8 @@ pub async fn serve_with_store(
         detector.clone(),
         products.clone(),
         checkout.clone(),
-    );
+    )
+    .with_admission(config.admission);
     let owned = Owned {
         members: members.clone(),
         registry,

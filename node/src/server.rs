@@ -24,6 +24,7 @@ use tarpc::context::Context;
 
 use crate::actors::product::Products;
 use crate::actors::value::Registry;
+use crate::admission::{self, Admission, Admit};
 use crate::holding::{Hold, Holds, until_answered};
 use crate::membership::Members;
 use crate::membership::detector::Detector;
@@ -55,6 +56,8 @@ struct Me {
     addr: SocketAddr,
     ttl: Duration,
     holds: Holds,
+    /// Requests in flight on this node, shared by every connection.
+    admission: Arc<Admission>,
 }
 
 impl ShardServer {
@@ -74,6 +77,7 @@ impl ShardServer {
                 addr,
                 ttl,
                 holds: Holds::default(),
+                admission: Admission::new(admission::Limits::default()),
             }),
             registry,
             members,
@@ -270,6 +274,7 @@ impl Shard for ShardServer {
             held: holds.held.load(Ordering::Relaxed),
             hold_timeouts: holds.timed_out.load(Ordering::Relaxed),
             fenced: holds.fenced.load(Ordering::Relaxed),
+            busy: self.me.admission.refused(),
             incarnation: self.members.incarnation(),
             live_actors: demo.live_actors + self.products.live() as u64,
             hits: demo.hits + quote_hits,
@@ -484,12 +489,25 @@ fn placement(members: Vec<NodeId>, vnodes: u32, ids: Vec<u64>) -> Result<Vec<Nod
 #[derive(Clone)]
 pub struct Dispatch {
     server: ShardServer,
+    /// This connection's requests in flight, for admission.
+    conn: admission::Connection,
 }
 
 impl ShardServer {
-    /// This server (for one caller) as tarpc serves it.
+    /// This server (for one caller, on one connection) as tarpc serves it.
     pub fn dispatch(self) -> Dispatch {
-        Dispatch { server: self }
+        Dispatch {
+            server: self,
+            conn: admission::Connection::default(),
+        }
+    }
+
+    /// Takes work on under `limits` (`admission`); the default bounds otherwise.
+    pub fn with_admission(mut self, limits: admission::Limits) -> ShardServer {
+        if let Some(me) = Arc::get_mut(&mut self.me) {
+            me.admission = Admission::new(limits);
+        }
+        self
     }
 }
 
@@ -504,6 +522,22 @@ impl tarpc::server::Serve for Dispatch {
     ) -> Result<ShardResponse, tarpc::ServerError> {
         // tarpc's span of this request (a child of the caller's): it ran here.
         telemetry::on_node(&self.server.me.span_node, req.name());
+        let rpc = Rpc::of(&req);
+        let _ticket = match self.server.me.admission.admit(rpc, &self.conn) {
+            Admit::Taken(ticket) => Some(ticket),
+            Admit::Free => None,
+            Admit::Busy => {
+                let busy = ShardError::Busy {
+                    node: self.server.me.name.clone(),
+                    retry_after: admission::RETRY_AFTER,
+                };
+                // Every RPC admission may refuse has an error to answer with.
+                if let Some(answer) = rpc.refusal(busy) {
+                    return Ok(answer);
+                }
+                None
+            }
+        };
         match req {
             ShardRequest::Request { id, epoch } => Ok(ShardResponse::Request(
                 self.server.request(ctx, id, epoch).await,

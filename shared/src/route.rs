@@ -238,6 +238,12 @@ where
                 dir.refresh().await?;
                 continue;
             }
+            Ok(Err(ShardError::Busy { retry_after, .. })) if patient() => {
+                // Nothing was done: the owner has all the work it takes. Ask it again.
+                attempt -= 1;
+                tokio::time::sleep(busy_pause(retry_after)).await;
+                continue;
+            }
             Ok(Err(error)) => return Err(Routing::Shard { node: name, error }.into()),
             Err(RpcError::DeadlineExceeded) => {
                 Failure::Down("no answer before the deadline".into())
@@ -262,6 +268,14 @@ where
         tried: failover_from.len(),
     }
     .into())
+}
+
+/// How long to wait after a `Busy` that asked for `retry_after`: that, plus up to as much
+/// again at random (so refused callers do not come back together), at most 100 ms each.
+pub fn busy_pause(retry_after: Duration) -> Duration {
+    let wait = retry_after.min(Duration::from_millis(100));
+    let spread = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX).max(1);
+    wait + Duration::from_micros(fastrand::u64(0..spread))
 }
 
 #[cfg(test)]

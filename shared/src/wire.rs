@@ -108,6 +108,8 @@ pub struct NodeStats {
     pub store: StoreHealth,
     /// The cluster's timings this node runs on.
     pub timing: ClusterTiming,
+    /// Requests answered `Busy` (too much in flight; nothing done).
+    pub busy: u64,
 }
 
 /// The timings single activation depends on, one set per cluster (kept in the store: the

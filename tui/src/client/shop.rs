@@ -66,7 +66,8 @@ pub fn parse_line(text: &str) -> Result<OrderLine, String> {
 }
 
 impl Cluster {
-    /// Calls `f` on reachable members in turn until one answers (for reads any node can do).
+    /// Calls `f` on reachable members in turn until one answers (for reads any node can do);
+    /// a busy member passes the call to the next one.
     async fn call_any<T, F, Fut>(&self, f: F) -> Result<T, ClusterError>
     where
         F: Fn(ShardClient, tarpc::context::Context) -> Fut,
@@ -74,9 +75,11 @@ impl Cluster {
     {
         let members = follow::reachable(&self.inner);
         let tried = members.len();
+        let mut busy = None;
         for (name, client, generation) in members {
             match f(client, transport::context(self.inner.config.deadline)).await {
                 Ok(Ok(value)) => return Ok(value),
+                Ok(Err(error @ ShardError::Busy { .. })) => busy = Some((name, error)),
                 Ok(Err(error)) => return Err(ClusterError::Shard { node: name, error }),
                 Err(e) => {
                     tracing::warn!(node = %name, error = %e, "no answer; trying another member");
@@ -85,6 +88,9 @@ impl Cluster {
                     }
                 }
             }
+        }
+        if let Some((node, error)) = busy {
+            return Err(ClusterError::Shard { node, error });
         }
         Err(ClusterError::NoLiveMembers { tried })
     }
