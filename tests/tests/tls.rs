@@ -2,7 +2,8 @@
 //! `ringshop-node certs`: a TLS cluster serves the main and its nodes call each other over TLS;
 //! a connection without the cluster's certificate is refused within the connect timeout and
 //! costs the node nothing else; a client certificate cannot make node-to-node calls; and
-//! `--advertise` is the address the members table lists and everyone dials.
+//! `--advertise` is the address the members table lists and everyone dials. A certificate of
+//! the cluster's CA that lists no extended key usage has no role.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -135,6 +136,43 @@ async fn a_client_certificate_calling_a_peer_only_rpc_gets_not_a_peer() {
         .expect("connects with a node certificate");
     let reached = n2.probe(ctx(), name(2)).await.expect("answered");
     assert!(reached.is_ok(), "{reached:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_signed_certificate_without_extended_key_usage_is_refused() {
+    let cluster = tls_cluster(1).await;
+    let addr = cluster.addrs()[0];
+    let dir = cluster.certs_dir();
+    let ca = dir.join(certs::CA_CERT);
+    let files = |label: &str| {
+        (
+            dir.join(format!("{label}.crt")),
+            dir.join(format!("{label}.key")),
+        )
+    };
+    // webpki reads a certificate without the extension as good for every usage: a node's.
+    let bare = files("bare");
+    cluster.sign_unlike_certs(&["127.0.0.1"], &[], (&bare.0, &bare.1));
+    refused("a certificate without extended key usage", || {
+        raw_tls_client(addr, &ca, Some(bare.clone()))
+    })
+    .await;
+    // Signed the same way but listing clientAuth, it is a client's: the refusal above is the
+    // missing extension, not the signing.
+    let listed = files("listed");
+    cluster.sign_unlike_certs(
+        &["127.0.0.1"],
+        &[rcgen::ExtendedKeyUsagePurpose::ClientAuth],
+        (&listed.0, &listed.1),
+    );
+    let main = raw_tls_client(addr, &ca, Some(listed))
+        .await
+        .expect("connects");
+    main.ping(ctx())
+        .await
+        .expect("a client's certificate is answered");
+    not_a_peer(&main, &name(1)).await;
+    still_serves(&cluster, addr).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,10 +6,14 @@
 //! `serverAuth` and `clientAuth` (it serves, and it dials its peers); a client certificate
 //! (the main's) for `clientAuth` only. So a client certificate can never serve (a dialler
 //! checks `serverAuth`), and a node tells a peer from a client by checking the peer's
-//! certificate, against the same CA, for `serverAuth` ([`Tls::role_of`]).
+//! certificate, against the same CA, for `serverAuth` ([`Tls::role_of`]). The extension must
+//! be there: webpki reads a certificate without one as valid for every purpose, so the role
+//! is read from the extension itself ([`der`]), and a certificate that lists none has no role.
 //!
 //! This module never opens files: callers hand it PEM bytes (the node's `certs` module reads
 //! and makes them).
+
+pub mod der;
 
 use std::fmt;
 use std::sync::Arc;
@@ -59,6 +63,10 @@ pub enum TlsError {
         ca: String,
         reason: String,
     },
+    #[error(
+        "{what} gives no role: {reason}; make it again with `ringshop-node certs node NAME HOST...` (a node's) or `ringshop-node certs client NAME` (a main's)"
+    )]
+    NoRole { what: String, reason: String },
     #[error("{what}: {reason}")]
     Rustls { what: String, reason: String },
 }
@@ -137,12 +145,17 @@ impl Tls {
                 reason: "no certificate in it".into(),
             });
         };
-        let role =
-            role_of(&provider, &anchors, leaf).map_err(|reason| TlsError::NotSignedByCa {
+        let role = role_of(&provider, &anchors, leaf).map_err(|refused| match refused {
+            Refused::NotSigned(reason) => TlsError::NotSignedByCa {
                 what: cert_name.into(),
                 ca: ca_name.into(),
                 reason,
-            })?;
+            },
+            Refused::NoRole(reason) => TlsError::NoRole {
+                what: cert_name.into(),
+                reason,
+            },
+        })?;
         let leaf = leaf.clone();
         let roots = Arc::new(roots);
         let client = ClientConfig::builder_with_provider(provider.clone())
@@ -188,7 +201,7 @@ impl Tls {
     }
 
     /// The role a peer's certificate gives it, checked against this identity's CA; None if
-    /// that CA did not sign it for either role.
+    /// that CA did not sign it for either role, or it lists neither.
     pub fn role_of(&self, cert: &CertificateDer<'_>) -> Option<Role> {
         role_of(&self.provider, &self.anchors, cert).ok()
     }
@@ -202,22 +215,54 @@ impl Tls {
     }
 }
 
-/// `Node` if `anchors` signed `cert` for `serverAuth`, else `Client` if for `clientAuth`.
+/// Why a certificate gives no role.
+enum Refused {
+    NotSigned(String),
+    NoRole(String),
+}
+
+/// `Node` if `cert` lists `serverAuth` and `clientAuth` in its extended key usage, `Client`
+/// if `clientAuth` only, and `anchors` signed it for that usage; no role without the
+/// extension (webpki would accept it for either).
 fn role_of(
     provider: &CryptoProvider,
     anchors: &[TrustAnchor<'static>],
     cert: &CertificateDer<'_>,
-) -> Result<Role, String> {
-    let leaf = EndEntityCert::try_from(cert).map_err(|e| e.to_string())?;
+) -> Result<Role, Refused> {
+    let leaf = EndEntityCert::try_from(cert).map_err(|e| Refused::NotSigned(e.to_string()))?;
     let now = UnixTime::now();
     let algs = provider.signature_verification_algorithms.all;
-    let verify = |usage| leaf.verify_for_usage(algs, anchors, &[], now, usage, None, None);
-    match verify(KeyUsage::server_auth()) {
-        Ok(_) => Ok(Role::Node),
-        Err(_) => verify(KeyUsage::client_auth())
-            .map(|_| Role::Client)
-            .map_err(|e| e.to_string()),
-    }
+    let verify = |usage| {
+        leaf.verify_for_usage(algs, anchors, &[], now, usage, None, None)
+            .map(drop)
+            .map_err(|e| Refused::NotSigned(e.to_string()))
+    };
+    let purposes =
+        der::extended_key_usage(cert.as_ref()).map_err(|e| Refused::NoRole(e.to_string()))?;
+    let (role, usage) = match purposes {
+        Some(der::Purposes {
+            server_auth: true,
+            client_auth: true,
+        }) => (Role::Node, KeyUsage::server_auth()),
+        Some(der::Purposes {
+            client_auth: true, ..
+        }) => (Role::Client, KeyUsage::client_auth()),
+        Some(_) => {
+            return Err(Refused::NoRole(
+                "its extended key usage lists no clientAuth".into(),
+            ));
+        }
+        None => {
+            // Without the extension webpki accepts any usage: "not our CA's" is the clearer
+            // refusal, if it is that.
+            verify(KeyUsage::client_auth())?;
+            return Err(Refused::NoRole(
+                "it has no extended key usage (a node's lists serverAuth and clientAuth, a main's clientAuth)".into(),
+            ));
+        }
+    };
+    verify(usage)?;
+    Ok(role)
 }
 
 /// How a side's connections are made: in the clear, or with mutual TLS.
@@ -235,3 +280,10 @@ impl Security {
         matches!(self, Security::Tls(_))
     }
 }
+
+#[cfg(test)]
+mod test_certs;
+
+#[cfg(test)]
+#[path = "tls_tests.rs"]
+mod tests;
