@@ -52,6 +52,17 @@ impl TestCluster {
         }
     }
 
+    /// Tries to start node `name` in process presenting `identity` in place of its own
+    /// certificate (another node's, say): how it refuses to.
+    pub async fn try_start_as(
+        &self,
+        name: NodeId,
+        identity: Security,
+    ) -> Result<ringshop_node::NodeHandle, ringshop_node::NodeError> {
+        let listen = SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
+        ringshop_node::serve(self.config(name, listen).with_security(identity)).await
+    }
+
     /// Signs, with this cluster's CA, a certificate unlike any `ringshop-node certs` makes:
     /// valid for `names` only (no node name unless given), listing `usages` in its extended
     /// key usage (no such extension at all if none), written to `cert` and `key`.

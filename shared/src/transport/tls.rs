@@ -10,10 +10,14 @@
 //! be there: webpki reads a certificate without one as valid for every purpose, so the role
 //! is read from the extension itself ([`der`]), and a certificate that lists none has no role.
 //!
+//! A node certificate also names its node ([`node_name`]), so that a node cannot join under
+//! another's name ([`Tls::is_node`]).
+//!
 //! This module never opens files: callers hand it PEM bytes (the node's `certs` module reads
 //! and makes them).
 
 pub mod der;
+pub mod node_name;
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +28,8 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, TrustAnchor, UnixTime};
 use serde::{Deserialize, Serialize};
+
+use crate::NodeId;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 use webpki::{EndEntityCert, KeyUsage};
 
@@ -200,6 +206,21 @@ impl Tls {
         })
     }
 
+    /// Whether this identity's certificate names node `name` ([`node_name`]), so that it may
+    /// join as `name`.
+    pub fn is_node(&self, name: &NodeId) -> bool {
+        let Ok(dns) = ServerName::try_from(node_name::dns_name(name)) else {
+            return false;
+        };
+        EndEntityCert::try_from(&self.leaf)
+            .is_ok_and(|leaf| leaf.verify_is_valid_for_subject_name(&dns).is_ok())
+    }
+
+    /// The nodes this identity's certificate names (for messages; [`Tls::is_node`] checks).
+    pub fn node_names(&self) -> Vec<NodeId> {
+        node_names(&self.leaf)
+    }
+
     /// The role a peer's certificate gives it, checked against this identity's CA; None if
     /// that CA did not sign it for either role, or it lists neither.
     pub fn role_of(&self, cert: &CertificateDer<'_>) -> Option<Role> {
@@ -213,6 +234,15 @@ impl Tls {
     pub(crate) fn acceptor(&self) -> &TlsAcceptor {
         &self.acceptor
     }
+}
+
+/// The nodes `cert` names ([`node_name`]); none if it names none or does not read.
+pub fn node_names(cert: &CertificateDer<'_>) -> Vec<NodeId> {
+    der::dns_names(cert.as_ref())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(node_name::node_of)
+        .collect()
 }
 
 /// Why a certificate gives no role.

@@ -49,3 +49,23 @@ fn a_certificate_without_extended_key_usage_from_another_ca_is_not_signed_by_our
     let err = identity(&ours, &bare).expect_err("another CA's");
     assert!(matches!(err, TlsError::NotSignedByCa { .. }), "{err}");
 }
+
+#[test]
+fn a_node_certificate_names_its_node_as_webpki_checks_it() {
+    let ca = Ca::new();
+    let n1 = NodeId::new("n1").expect("valid");
+    let dns = node_name::dns_name(&n1);
+    let tls = identity(
+        &ca,
+        &ca.leaf(&["127.0.0.1", &dns], &[ServerAuth, ClientAuth]),
+    )
+    .expect("a node's identity");
+    assert!(tls.is_node(&n1));
+    assert!(!tls.is_node(&NodeId::new("n2").expect("valid")));
+    assert!(!tls.is_node(&NodeId::new("N1").expect("valid")));
+    assert_eq!(tls.node_names(), vec![n1.clone()]);
+    let old = identity(&ca, &ca.leaf(&["127.0.0.1"], &[ServerAuth, ClientAuth]))
+        .expect("an identity made before names");
+    assert!(!old.is_node(&n1));
+    assert!(old.node_names().is_empty());
+}
