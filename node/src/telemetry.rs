@@ -307,7 +307,8 @@ where
     provider
 }
 
-/// The subscriber `install` sets: trace tags, the OpenTelemetry layer on `provider`, the log.
+/// The subscriber `install` sets: trace tags, the OpenTelemetry layer on `provider`, the log
+/// (its events as `RUST_LOG` says, else `settings.level`).
 pub fn stack<W>(
     settings: &Settings,
     writer: W,
@@ -316,7 +317,25 @@ pub fn stack<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let log_filter = crate::logging::filter(settings.level);
+    stack_with(
+        settings,
+        crate::logging::filter(settings.level),
+        writer,
+        provider,
+    )
+}
+
+/// `stack`, with the log's events chosen by `events` in place of `RUST_LOG`.
+pub fn stack_with<W>(
+    settings: &Settings,
+    events: Targets,
+    writer: W,
+    provider: &SdkTracerProvider,
+) -> impl Subscriber + Send + Sync + use<W>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let log_filter = crate::logging::with_spans(events, span_filter());
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(settings.ansi && settings.format == LogFormat::Text)
