@@ -504,8 +504,9 @@ pub fn traceparent(span: &tracing::Span) -> Option<String> {
 }
 
 /// Makes `span` (not entered yet) a child of the span `traceparent` names, sampled: the way a
-/// job resumed without the placing call in reach joins that call's trace. A malformed
-/// traceparent leaves the span as it was.
+/// job resumed without the placing call in reach joins that call's trace. Its log lines say
+/// that trace if it declares `trace_id` and `span_id` (Empty): no span of tarpc's is in their
+/// scope to say it. A malformed traceparent leaves the span as it was.
 pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
     let mut parts = traceparent.split('-');
     let (Some("00"), Some(trace), Some(id), Some(_), None) = (
@@ -531,6 +532,7 @@ pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
         opentelemetry::trace::TraceState::default(),
     );
     let _ = span.set_parent(Context::new().with_remote_span_context(remote));
+    tag(span);
 }
 
 /// Records `span`'s trace and span ids in its `trace_id` / `span_id` fields (declared Empty

@@ -235,3 +235,16 @@ fn a_per_crate_rust_log_keeps_the_trace_id_of_tarpcs_span_on_log_lines() {
     assert_eq!(doc["trace_id"], trace, "{json}");
     assert_eq!(doc["span"], "job");
 }
+
+#[test]
+fn a_span_continued_from_a_traceparent_says_its_trace_on_log_lines() {
+    let (text, _) = traced(LogFormat::Text, || {
+        let job = tracing::info_span!(parent: None, "job", trace_id = Empty, span_id = Empty);
+        continue_trace(
+            &job,
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        );
+        job.in_scope(|| tracing::info!("order moved on"));
+    });
+    assert!(text.contains("trace=0af76519 "), "{text}");
+}
