@@ -9,8 +9,10 @@
 //! `client.NAME.*`. `ca.key` signs: keep it off the hosts once the certificates are made.
 //!
 //! The role is the certificate's extended key usage (see the transport's `tls` module): a node
-//! certificate is for serverAuth and clientAuth, a client certificate for clientAuth only. The
-//! subject says the same for people (`OU=node` / `OU=client`, `CN=NAME`); nothing checks it.
+//! certificate is for serverAuth and clientAuth, a client certificate for clientAuth only. A
+//! node certificate also names its node, as one more DNS name (`n1.node.ringshop`, see
+//! `tls::node_name`), which a node checks against its `--name` before it starts. The subject
+//! says the same for people (`OU=node` / `OU=client`, `CN=NAME`); nothing checks it.
 //! ECDSA P-256 keys; the CA lasts 10 years, the others 5, from an hour ago (clock skew).
 
 use std::io::Write;
@@ -22,7 +24,8 @@ use rcgen::{
     Issuer, KeyPair, KeyUsagePurpose,
 };
 use ringshop_shared::NodeId;
-use ringshop_shared::transport::{Role, Tls, TlsError, tls::Pem};
+use ringshop_shared::transport::tls::{Pem, node_name};
+use ringshop_shared::transport::{Role, Tls, TlsError};
 
 pub const CA_CERT: &str = "ca.crt";
 pub const CA_KEY: &str = "ca.key";
@@ -51,6 +54,10 @@ pub enum CertsError {
         "a node certificate names the hosts it is dialled at: `ringshop-node certs node NAME HOST...` with at least one HOST (the IP or DNS name of its --advertise)"
     )]
     NoHosts,
+    #[error(
+        "{host}: names under {domain} are the nodes' own (each node certificate names its node); give the node's IPs and DNS names"
+    )]
+    ReservedHost { host: String, domain: &'static str },
     #[error("{what}: {reason}")]
     Make { what: String, reason: String },
     #[error(transparent)]
@@ -125,16 +132,28 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, CertsError> {
     Ok(vec![cert_path, key_path])
 }
 
-/// Signs a node certificate for `name`, valid at `hosts` (IPs or DNS names), with the CA in
-/// `dir`: `node.NAME.crt` and `node.NAME.key`. The files written.
+/// Signs a node certificate for `name`, valid at `hosts` (IPs or DNS names) and naming the
+/// node, with the CA in `dir`: `node.NAME.crt` and `node.NAME.key`. The files written.
 pub fn node(dir: &Path, name: &NodeId, hosts: &[String]) -> Result<Vec<PathBuf>, CertsError> {
     if hosts.is_empty() {
         return Err(CertsError::NoHosts);
     }
-    let mut params = CertificateParams::new(hosts.to_vec()).map_err(|e| CertsError::Make {
-        what: format!("hosts {}", hosts.join(" ")),
-        reason: format!("{e}; give IP addresses or DNS names"),
-    })?;
+    let domain = format!(".{}", node_name::DOMAIN);
+    if let Some(host) = hosts.iter().find(|h| {
+        let h = h.trim_end_matches('.').to_ascii_lowercase();
+        h.ends_with(&domain) || h == node_name::DOMAIN
+    }) {
+        return Err(CertsError::ReservedHost {
+            host: host.clone(),
+            domain: node_name::DOMAIN,
+        });
+    }
+    let names = hosts.iter().cloned().chain([node_name::dns_name(name)]);
+    let mut params =
+        CertificateParams::new(names.collect::<Vec<_>>()).map_err(|e| CertsError::Make {
+            what: format!("hosts {}", hosts.join(" ")),
+            reason: format!("{e}; give IP addresses or DNS names"),
+        })?;
     params.extended_key_usages = vec![
         ExtendedKeyUsagePurpose::ServerAuth,
         ExtendedKeyUsagePurpose::ClientAuth,

@@ -112,3 +112,27 @@ fn a_node_certificate_names_exactly_its_hosts() {
     assert!(n1.names("127.0.0.1".parse().expect("an IP")));
     assert!(!n1.names("10.0.0.1".parse().expect("an IP")));
 }
+
+#[test]
+fn a_node_certificate_names_its_node_and_no_other() {
+    let dir = cluster_certs();
+    let n1 = load(dir.path(), Role::Node, &name("n1")).expect("loads");
+    assert!(n1.is_node(&name("n1")));
+    assert!(!n1.is_node(&name("n2")));
+    assert_eq!(n1.node_names(), vec![name("n1")]);
+    let main = load(dir.path(), Role::Client, &name("main")).expect("loads");
+    assert!(
+        main.node_names().is_empty(),
+        "a client certificate names no node"
+    );
+}
+
+#[test]
+fn a_host_under_the_nodes_domain_is_refused() {
+    let dir = cluster_certs();
+    for host in ["n2.node.ringshop", "N2.Node.Ringshop.", "node.ringshop"] {
+        let err = node(dir.path(), &name("n1"), &["127.0.0.1".into(), host.into()])
+            .expect_err("a node may not name another");
+        assert!(matches!(err, CertsError::ReservedHost { .. }), "{err}");
+    }
+}

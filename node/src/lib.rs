@@ -78,6 +78,14 @@ pub enum NodeError {
     )]
     NotANodeCertificate { name: NodeId, role: Role },
     #[error(
+        "node {name}: its certificate is node {holder}'s, so it cannot join as {name}; make {name} its own with `ringshop-node certs node {name} HOST... --certs DIR`"
+    )]
+    AnotherNodesCertificate { name: NodeId, holder: NodeId },
+    #[error(
+        "node {name}: its certificate names no node (it was made before node certificates named their node), so it cannot join as {name}; make it again with `ringshop-node certs node {name} HOST... --certs DIR` (the CA stays)"
+    )]
+    CertificateNamesNoNode { name: NodeId },
+    #[error(
         "node {name}: its certificate does not name {ip}, the address it advertises, so peers and clients would refuse it; make it again with `ringshop-node certs node {name} {ip} --certs DIR`"
     )]
     CertificateDoesNotName { name: NodeId, ip: std::net::IpAddr },
@@ -214,6 +222,14 @@ pub async fn serve_with_store(
             role: tls.role(),
         });
     }
+    if let Security::Tls(tls) = &config.security
+        && !tls.is_node(&name)
+    {
+        return Err(match tls.node_names().into_iter().next() {
+            Some(holder) => NodeError::AnotherNodesCertificate { name, holder },
+            None => NodeError::CertificateNamesNoNode { name },
+        });
+    }
     if config.insecure && !config.listen.ip().is_loopback() && !config.security.is_tls() {
         tracing::warn!(node = %name, listen = %config.listen, "serving WITHOUT TLS on a non-loopback address (--insecure): anyone who reaches this port may call every RPC, node-to-node ones too");
     }
@@ -302,7 +318,7 @@ pub async fn serve_with_store(
         shutdown.clone(),
         tracker.clone(),
         move |framed, peer: transport::Peer| {
-            tracing::debug!(peer = %peer.addr, role = ?peer.role, "connection opened");
+            tracing::debug!(peer = %peer.addr, role = ?peer.role, node = ?peer.node, "connection opened");
             // Each connection gets its own server value, which knows the caller's role.
             let requests = BaseChannel::with_defaults(crate::telemetry::NoteSampling(framed))
                 .max_concurrent_requests(MAX_IN_FLIGHT_PER_CONNECTION)

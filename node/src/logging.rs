@@ -4,13 +4,18 @@
 //! cores); span and field filters are not supported, and a `RUST_LOG` that does not parse falls
 //! back to the default, as before.
 //!
+//! `RUST_LOG` chooses the events the log writes, never the spans a line's trace id is read
+//! from ([`with_spans`]): a per-crate directive (`ringshop_node=debug`) would otherwise hide
+//! tarpc's span of each request, which carries it.
+//!
 //! Also the node's panic hook ([`log_panics`]): a panic anywhere in the node (a task's, say:
 //! contained to that task) is one `error` line in the node's log. The TUI does not use it: its
 //! own hook restores the terminal first.
 
 use std::panic::PanicHookInfo;
 
-use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets, filter_fn};
+use tracing_subscriber::layer::Filter;
 
 /// The filter from `RUST_LOG`, or everything at `default` and above.
 pub fn filter(default: LevelFilter) -> Targets {
@@ -18,6 +23,19 @@ pub fn filter(default: LevelFilter) -> Targets {
         .ok()
         .and_then(|directives| directives.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(default))
+}
+
+/// The log layer's filter: `events` (`filter`'s) for events; a span passes if `events` or
+/// `spans` (what the tracing layers see, `telemetry::span_filter`) lets it, so the spans that
+/// carry a trace id stay in every log line's scope whatever `RUST_LOG` says. The log writes no
+/// line for a span itself; it only reads the span's trace tag.
+pub fn with_spans<S>(events: Targets, spans: Targets) -> impl Filter<S> + use<S>
+where
+    S: tracing::Subscriber,
+{
+    // A hint of its own, or `and` would have none and the log would enable every callsite.
+    let is_span = filter_fn(|meta| meta.is_span()).with_max_level_hint(LevelFilter::TRACE);
+    events.or(spans.and(is_span))
 }
 
 /// Routes every panic of this process through the log, once: one `error` line ("panicked")

@@ -112,7 +112,7 @@ enum Certs {
     },
     /// Sign a node certificate (role node) for NAME: DIR/node.NAME.crt and .key.
     Node {
-        /// The node's --name.
+        /// The node's --name: written into the certificate, the node starts only as NAME.
         name: NodeId,
         /// The IPs other nodes and clients dial it at (its --advertise IP; DNS names are
         /// accepted too, for other tools).

@@ -307,7 +307,8 @@ where
     provider
 }
 
-/// The subscriber `install` sets: trace tags, the OpenTelemetry layer on `provider`, the log.
+/// The subscriber `install` sets: trace tags, the OpenTelemetry layer on `provider`, the log
+/// (its events as `RUST_LOG` says, else `settings.level`).
 pub fn stack<W>(
     settings: &Settings,
     writer: W,
@@ -316,7 +317,25 @@ pub fn stack<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let log_filter = crate::logging::filter(settings.level);
+    stack_with(
+        settings,
+        crate::logging::filter(settings.level),
+        writer,
+        provider,
+    )
+}
+
+/// `stack`, with the log's events chosen by `events` in place of `RUST_LOG`.
+pub fn stack_with<W>(
+    settings: &Settings,
+    events: Targets,
+    writer: W,
+    provider: &SdkTracerProvider,
+) -> impl Subscriber + Send + Sync + use<W>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let log_filter = crate::logging::with_spans(events, span_filter());
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(settings.ansi && settings.format == LogFormat::Text)
@@ -485,8 +504,9 @@ pub fn traceparent(span: &tracing::Span) -> Option<String> {
 }
 
 /// Makes `span` (not entered yet) a child of the span `traceparent` names, sampled: the way a
-/// job resumed without the placing call in reach joins that call's trace. A malformed
-/// traceparent leaves the span as it was.
+/// job resumed without the placing call in reach joins that call's trace. Its log lines say
+/// that trace if it declares `trace_id` and `span_id` (Empty): no span of tarpc's is in their
+/// scope to say it. A malformed traceparent leaves the span as it was.
 pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
     let mut parts = traceparent.split('-');
     let (Some("00"), Some(trace), Some(id), Some(_), None) = (
@@ -512,6 +532,7 @@ pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
         opentelemetry::trace::TraceState::default(),
     );
     let _ = span.set_parent(Context::new().with_remote_span_context(remote));
+    tag(span);
 }
 
 /// Records `span`'s trace and span ids in its `trace_id` / `span_id` fields (declared Empty

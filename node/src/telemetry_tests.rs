@@ -73,10 +73,15 @@ fn the_ring_keeps_the_newest_spans_and_answers_one_trace() {
 
 /// Runs `f` under this module's stack with its own ring; the log and the kept spans after.
 fn traced(format: LogFormat, f: impl FnOnce()) -> (String, Vec<SpanRecord>) {
+    traced_with(format, Targets::new().with_default(LevelFilter::INFO), f)
+}
+
+/// `traced`, with the log's events as `events` says (as `RUST_LOG` would).
+fn traced_with(format: LogFormat, events: Targets, f: impl FnOnce()) -> (String, Vec<SpanRecord>) {
     let ring = Arc::new(SpanRing::new(64));
     let provider = provider_builder(ring.clone()).build();
     let log = Captured::default();
-    let subscriber = stack(&settings(format), log.clone(), &provider);
+    let subscriber = stack_with(&settings(format), events, log.clone(), &provider);
     tracing::subscriber::with_default(subscriber, f);
     let all = ring
         .spans
@@ -200,4 +205,46 @@ fn the_stack_enables_nothing_more_verbose_than_its_layers_ask_for() {
         assert!(tracing::debug_span!(target: "ringshop_node", "x").is_disabled());
         assert!(!tracing::info_span!(target: "ringshop_node", "x").is_disabled());
     });
+}
+
+#[test]
+fn a_per_crate_rust_log_keeps_the_trace_id_of_tarpcs_span_on_log_lines() {
+    // `RUST_LOG=ringshop_node=debug` enables no span of tarpc's for the log, and tarpc's span
+    // of a served request is what carries its trace id.
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let served = || {
+        SAMPLED_REQUEST.set(true);
+        let rpc = tracing::info_span!(target: "tarpc::server", "RPC", rpc.trace_id = %trace);
+        SAMPLED_REQUEST.set(false);
+        rpc.in_scope(|| {
+            tracing::info!(target: "tarpc::server", "tarpc's own line");
+            let job = tracing::info_span!(target: "ringshop_node::shop", "job", order = 7);
+            job.in_scope(|| tracing::debug!(target: "ringshop_node::shop", "order moved on"));
+        });
+    };
+    let directive = || "ringshop_node=debug".parse::<Targets>().expect("parses");
+    let (text, _) = traced_with(LogFormat::Text, directive(), served);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "only ringshop_node's line: {text}");
+    assert!(
+        lines[0].contains("trace=0af76519 ") && lines[0].contains("order moved on"),
+        "{text}"
+    );
+    let (json, _) = traced_with(LogFormat::Json, directive(), served);
+    let doc: serde_json::Value = serde_json::from_str(json.trim()).expect("one JSON object");
+    assert_eq!(doc["trace_id"], trace, "{json}");
+    assert_eq!(doc["span"], "job");
+}
+
+#[test]
+fn a_span_continued_from_a_traceparent_says_its_trace_on_log_lines() {
+    let (text, _) = traced(LogFormat::Text, || {
+        let job = tracing::info_span!(parent: None, "job", trace_id = Empty, span_id = Empty);
+        continue_trace(
+            &job,
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        );
+        job.in_scope(|| tracing::info!("order moved on"));
+    });
+    assert!(text.contains("trace=0af76519 "), "{text}");
 }

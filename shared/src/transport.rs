@@ -144,11 +144,13 @@ pub fn context(deadline: Duration) -> context::Context {
 }
 
 /// Who is on the other end of an accepted connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Peer {
     pub addr: SocketAddr,
     /// The role its certificate gives it; None on a plaintext connection.
     pub role: Option<Role>,
+    /// The node its certificate names, if it is a node's (for the log; the role decides).
+    pub node: Option<crate::NodeId>,
 }
 
 /// Accepts connections until `shutdown`, handing each one, framed and guarded by `limits`, to
@@ -189,7 +191,14 @@ pub async fn accept_loop<Req, Resp, F>(
         let tls = match &security {
             Security::Plain => {
                 let stream = Guarded::new(Stream::Plain(tcp), connections.open(addr));
-                on_connection(frame_server(stream), Peer { addr, role: None });
+                on_connection(
+                    frame_server(stream),
+                    Peer {
+                        addr,
+                        role: None,
+                        node: None,
+                    },
+                );
                 continue;
             }
             Security::Tls(tls) => tls.clone(),
@@ -217,18 +226,17 @@ pub async fn accept_loop<Req, Resp, F>(
                     }
                 },
             };
-            let role = stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|chain| chain.first())
-                .and_then(|leaf| tls.role_of(leaf));
-            let Some(role) = role else {
+            let leaf = stream.get_ref().1.peer_certificates().and_then(|chain| chain.first());
+            let Some((leaf, role)) = leaf.and_then(|leaf| Some((leaf, tls.role_of(leaf)?))) else {
                 tracing::info!(peer = %addr, "peer certificate gives no role; closed the connection");
                 return;
             };
+            let node = match role {
+                Role::Node => tls::node_names(leaf).into_iter().next(),
+                Role::Client => None,
+            };
             let stream = Guarded::new(Stream::Tls(Box::new(stream.into())), connections.open(addr));
-            on_connection(frame_server(stream), Peer { addr, role: Some(role) });
+            on_connection(frame_server(stream), Peer { addr, role: Some(role), node });
         });
     }
 }

@@ -66,6 +66,8 @@ pub struct TestCluster {
     hosts: Option<hosts::Hosts>,
     /// More flags for some child-process nodes, by name.
     node_flags: Vec<(NodeId, Vec<String>)>,
+    /// Child-process nodes that log to a file in `dir` (`with_node_log`), with this filter.
+    node_logs: Vec<(NodeId, String)>,
 }
 
 pub use tls::CLIENT_CERT;
@@ -108,6 +110,7 @@ impl TestCluster {
             _postgres: None,
             hosts: None,
             node_flags: Vec::new(),
+            node_logs: Vec::new(),
         }
     }
 
@@ -368,6 +371,7 @@ impl TestCluster {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map_or(&[], |(_, flags)| flags.as_slice()),
+            log: self.node_log_of(name),
         };
         spawn_process(name.clone(), listen, &launch)
     }

@@ -1,4 +1,5 @@
-//! Child-process nodes: finding the built `ringshop-node`, starting one and reading the
+//! Child-process nodes: finding the built `ringshop-node`, starting one (its log to this stderr,
+//! or to a file the test reads: `with_node_log`) and reading the
 //! address it prints, and signalling it by pid (the tests use no libc).
 
 use std::io::{BufRead, BufReader};
@@ -12,7 +13,7 @@ use std::time::Duration;
 use ringshop_node::shop::checkout::Payment;
 use ringshop_shared::NodeId;
 
-use crate::{Run, TestNode};
+use crate::{Run, TestCluster, TestNode};
 
 /// How long a child node may take to print its address.
 pub(crate) const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -68,6 +69,31 @@ pub(crate) struct Launch<'a> {
     pub namespace: Option<String>,
     /// More flags for this node (`--suspicion 10s`, say).
     pub extra: &'a [String],
+    /// Its `RUST_LOG` and the file its log goes to, in place of `node_log()` to this stderr.
+    pub log: Option<(&'a str, PathBuf)>,
+}
+
+impl TestCluster {
+    /// Child-process node `name` logs with `RUST_LOG=filter` to a file of the cluster's
+    /// folder (appended to across restarts), for the test to read (`node_log`).
+    pub fn with_node_log(mut self, name: NodeId, filter: &str) -> TestCluster {
+        self.node_logs.retain(|(n, _)| *n != name);
+        self.node_logs.push((name, filter.to_string()));
+        self
+    }
+
+    /// What child-process node `name` logged so far (`with_node_log`).
+    pub fn node_log(&self, name: &NodeId) -> String {
+        let (_, path) = self
+            .node_log_of(name)
+            .unwrap_or_else(|| panic!("{name} logs to this stderr: see `with_node_log`"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    pub(crate) fn node_log_of(&self, name: &NodeId) -> Option<(&str, PathBuf)> {
+        let (_, filter) = self.node_logs.iter().find(|(n, _)| n == name)?;
+        Some((filter, self.dir.path().join(format!("{name}.log"))))
+    }
 }
 
 /// Starts a child node listening on `listen` (port 0: any free port) and reads its address;
@@ -86,6 +112,7 @@ pub(crate) fn spawn_process(
         certs,
         namespace,
         extra,
+        log,
     } = launch;
     // In a host's network namespace: `ip netns exec` runs the node in its own process (it
     // execs), so the child's pid is the node's, for signals.
@@ -116,9 +143,21 @@ pub(crate) fn spawn_process(
         .args(["--payment-failure-rate", &payment.failure_rate.to_string()])
         .args(["--ttl", &format!("{}ms", ttl.as_millis())])
         .args(extra.iter())
-        .env("RUST_LOG", node_log())
+        .env(
+            "RUST_LOG",
+            log.as_ref()
+                .map_or_else(node_log, |(filter, _)| filter.to_string()),
+        )
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(match log {
+            None => Stdio::inherit(),
+            Some((_, path)) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map(Stdio::from)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        })
         .spawn()
         .expect("the node binary starts");
     let stdout = child.stdout.take().expect("stdout is piped");

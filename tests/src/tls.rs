@@ -52,6 +52,48 @@ impl TestCluster {
         }
     }
 
+    /// Tries to start node `name` in process presenting `identity` in place of its own
+    /// certificate (another node's, say): how it refuses to.
+    pub async fn try_start_as(
+        &self,
+        name: NodeId,
+        identity: Security,
+    ) -> Result<ringshop_node::NodeHandle, ringshop_node::NodeError> {
+        let listen = SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
+        ringshop_node::serve(self.config(name, listen).with_security(identity)).await
+    }
+
+    /// Signs, with this cluster's CA, a certificate unlike any `ringshop-node certs` makes:
+    /// valid for `names` only (no node name unless given), listing `usages` in its extended
+    /// key usage (no such extension at all if none), written to `cert` and `key`.
+    pub fn sign_unlike_certs(
+        &self,
+        names: &[&str],
+        usages: &[rcgen::ExtendedKeyUsagePurpose],
+        (cert, key): (&std::path::Path, &std::path::Path),
+    ) {
+        let dir = self.certs_dir();
+        let ca_key = std::fs::read_to_string(dir.join(certs::CA_KEY)).expect("reads ca.key");
+        let ca_key = rcgen::KeyPair::from_pem(&ca_key).expect("a PEM key");
+        // The CA's subject as `certs init` writes it: the issuer must name it.
+        let mut ca = rcgen::CertificateParams::default();
+        ca.distinguished_name = {
+            let mut dn = rcgen::DistinguishedName::new();
+            dn.push(rcgen::DnType::OrganizationName, "ringshop");
+            dn.push(rcgen::DnType::OrganizationalUnitName, "ca");
+            dn.push(rcgen::DnType::CommonName, "ringshop CA");
+            dn
+        };
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = rcgen::CertificateParams::new(names).expect("valid names");
+        params.extended_key_usages = usages.to_vec();
+        let leaf_key = rcgen::KeyPair::generate().expect("a key");
+        let signed = params.signed_by(&leaf_key, &issuer).expect("signs");
+        std::fs::write(cert, signed.pem()).expect("writes the certificate");
+        std::fs::write(key, leaf_key.serialize_pem()).expect("writes the key");
+    }
+
     /// Signs `name`'s node certificate for `ip` unless it has one (`with_tls`).
     pub(crate) fn node_cert(&self, name: &NodeId, ip: std::net::IpAddr) {
         let dir = self.certs_dir();

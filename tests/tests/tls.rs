@@ -2,15 +2,17 @@
 //! `ringshop-node certs`: a TLS cluster serves the main and its nodes call each other over TLS;
 //! a connection without the cluster's certificate is refused within the connect timeout and
 //! costs the node nothing else; a client certificate cannot make node-to-node calls; and
-//! `--advertise` is the address the members table lists and everyone dials.
+//! `--advertise` is the address the members table lists and everyone dials. A certificate of
+//! the cluster's CA that lists no extended key usage has no role, and a node starts only with
+//! a certificate that names it.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use ringshop_node::certs;
 use ringshop_node::shop::checkout::Payment;
+use ringshop_node::{NodeError, certs};
 use ringshop_shared::transport::{
     self, DEFAULT_CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, MAX_HANDSHAKES, Role, Security,
 };
@@ -135,6 +137,95 @@ async fn a_client_certificate_calling_a_peer_only_rpc_gets_not_a_peer() {
         .expect("connects with a node certificate");
     let reached = n2.probe(ctx(), name(2)).await.expect("answered");
     assert!(reached.is_ok(), "{reached:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_signed_certificate_without_extended_key_usage_is_refused() {
+    let cluster = tls_cluster(1).await;
+    let addr = cluster.addrs()[0];
+    let dir = cluster.certs_dir();
+    let ca = dir.join(certs::CA_CERT);
+    let files = |label: &str| {
+        (
+            dir.join(format!("{label}.crt")),
+            dir.join(format!("{label}.key")),
+        )
+    };
+    // webpki reads a certificate without the extension as good for every usage: a node's.
+    let bare = files("bare");
+    cluster.sign_unlike_certs(&["127.0.0.1"], &[], (&bare.0, &bare.1));
+    refused("a certificate without extended key usage", || {
+        raw_tls_client(addr, &ca, Some(bare.clone()))
+    })
+    .await;
+    // Signed the same way but listing clientAuth, it is a client's: the refusal above is the
+    // missing extension, not the signing.
+    let listed = files("listed");
+    cluster.sign_unlike_certs(
+        &["127.0.0.1"],
+        &[rcgen::ExtendedKeyUsagePurpose::ClientAuth],
+        (&listed.0, &listed.1),
+    );
+    let main = raw_tls_client(addr, &ca, Some(listed))
+        .await
+        .expect("connects");
+    main.ping(ctx())
+        .await
+        .expect("a client's certificate is answered");
+    not_a_peer(&main, &name(1)).await;
+    still_serves(&cluster, addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_refuses_to_start_with_another_nodes_certificate() {
+    let cluster = tls_cluster(1).await;
+    let err = cluster
+        .try_start_as(name(2), cluster.identity(Role::Node, "n1"))
+        .await
+        .err()
+        .expect("n2 does not start on n1's certificate");
+    assert!(
+        matches!(&err, NodeError::AnotherNodesCertificate { name: n, holder } if *n == name(2) && *holder == name(1)),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("node n1's") && text.contains("ringshop-node certs node n2 HOST..."),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_certificate_made_before_it_named_its_node_is_refused_with_how_to_remake_it() {
+    let cluster = tls_cluster(1).await;
+    let n2 = name(2);
+    let dir = cluster.certs_dir();
+    // As `certs node n2 127.0.0.1` made it before: the roles and the host, no name.
+    cluster.sign_unlike_certs(
+        &["127.0.0.1"],
+        &[
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        ],
+        (
+            &certs::cert_path(dir, Role::Node, &n2),
+            &certs::key_path(dir, Role::Node, &n2),
+        ),
+    );
+    let err = cluster
+        .try_start_as(n2.clone(), cluster.identity(Role::Node, "n2"))
+        .await
+        .err()
+        .expect("n2 does not start on a certificate that names no node");
+    assert!(
+        matches!(&err, NodeError::CertificateNamesNoNode { .. }),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("make it again") && text.contains("ringshop-node certs node n2 HOST..."),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

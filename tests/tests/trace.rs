@@ -1,6 +1,7 @@
 //! One trace per action (issue 12): a checkout started in one action is ONE trace whose spans
-//! come from the main and from several nodes, each with its real parent; and `ringshop trace`
-//! on a cluster of node processes shows the hops.
+//! come from the main and from several nodes, each with its real parent; `ringshop trace`
+//! on a cluster of node processes shows the hops; and a node's log lines say their trace
+//! whatever `RUST_LOG` selects.
 //!
 //! The first test installs this test binary's global tracing (the stack the binaries install)
 //! with the OpenTelemetry SDK's in-memory exporter added, so it sees every span the in-process
@@ -510,5 +511,51 @@ async fn a_node_leaving_in_an_action_hands_over_in_its_trace() {
             .iter()
             .all(|s| attr(s, "node").is_some_and(|n| n != leaving.as_str())),
         "each served by the heir, not the leaving node"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_crate_rust_log_keeps_the_trace_id_on_a_node_processs_log_lines() {
+    traced();
+    let payment = Payment {
+        delay: Duration::from_millis(20),
+        failure_rate: 0.0,
+    };
+    // A per-crate directive enables no span of tarpc's, which carries the served call's trace.
+    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment)
+        .with_node_log(name(1), "ringshop_node=debug");
+    cluster.add_process(name(1));
+    let client = cluster.client().await;
+    // Once it serves, a checkout's job starts in the checkout's call (tarpc's span), not later
+    // from the stored traceparent.
+    client.request(0).await.expect("serving");
+    let new = NewOrder {
+        id: OrderId::random(),
+        customer: "tracer".into(),
+        lines: vec![OrderLine {
+            product: ProductId::new("mug").expect("valid"),
+            qty: 1,
+        }],
+    };
+    let root = telemetry::action("buy");
+    let (trace, _) = telemetry::ids_of(&root).expect("an action's trace is kept");
+    let done = async {
+        let accepted = client.checkout(&new).await.expect("accepted").value;
+        ringshop_tests::follow_until(&client, accepted, Stage::Done, Duration::from_secs(30)).await
+    }
+    .instrument(root)
+    .await;
+    assert_eq!(done.stage, Stage::Done);
+    let log = cluster.node_log(&name(1));
+    let order = new.id.to_string();
+    let moved: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("order moved on") && l.contains(&order))
+        .collect();
+    assert!(!moved.is_empty(), "the job logged its stages: {log}");
+    let tag = format!("trace={} ", trace.short());
+    assert!(
+        moved.iter().all(|l| l.contains(&tag)),
+        "every line of the checkout says {tag}: {log}"
     );
 }

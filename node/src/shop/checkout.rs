@@ -346,8 +346,8 @@ impl Checkout {
         let span = match (&stored.trace_parent, caller.is_disabled()) {
             (_, false) => tracing::info_span!("job", node = %self.shared.me, order = %id),
             (Some(parent), true) => {
-                let span =
-                    tracing::info_span!(parent: None, "job", node = %self.shared.me, order = %id);
+                let span = tracing::info_span!(parent: None, "job", node = %self.shared.me, order = %id,
+                    trace_id = tracing::field::Empty, span_id = tracing::field::Empty);
                 telemetry::continue_trace(&span, parent);
                 span
             }

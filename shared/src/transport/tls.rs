@@ -6,10 +6,18 @@
 //! `serverAuth` and `clientAuth` (it serves, and it dials its peers); a client certificate
 //! (the main's) for `clientAuth` only. So a client certificate can never serve (a dialler
 //! checks `serverAuth`), and a node tells a peer from a client by checking the peer's
-//! certificate, against the same CA, for `serverAuth` ([`Tls::role_of`]).
+//! certificate, against the same CA, for `serverAuth` ([`Tls::role_of`]). The extension must
+//! be there: webpki reads a certificate without one as valid for every purpose, so the role
+//! is read from the extension itself ([`der`]), and a certificate that lists none has no role.
+//!
+//! A node certificate also names its node ([`node_name`]), so that a node cannot join under
+//! another's name ([`Tls::is_node`]).
 //!
 //! This module never opens files: callers hand it PEM bytes (the node's `certs` module reads
 //! and makes them).
+
+pub mod der;
+pub mod node_name;
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,6 +28,8 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, TrustAnchor, UnixTime};
 use serde::{Deserialize, Serialize};
+
+use crate::NodeId;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 use webpki::{EndEntityCert, KeyUsage};
 
@@ -59,6 +69,10 @@ pub enum TlsError {
         ca: String,
         reason: String,
     },
+    #[error(
+        "{what} gives no role: {reason}; make it again with `ringshop-node certs node NAME HOST...` (a node's) or `ringshop-node certs client NAME` (a main's)"
+    )]
+    NoRole { what: String, reason: String },
     #[error("{what}: {reason}")]
     Rustls { what: String, reason: String },
 }
@@ -137,12 +151,17 @@ impl Tls {
                 reason: "no certificate in it".into(),
             });
         };
-        let role =
-            role_of(&provider, &anchors, leaf).map_err(|reason| TlsError::NotSignedByCa {
+        let role = role_of(&provider, &anchors, leaf).map_err(|refused| match refused {
+            Refused::NotSigned(reason) => TlsError::NotSignedByCa {
                 what: cert_name.into(),
                 ca: ca_name.into(),
                 reason,
-            })?;
+            },
+            Refused::NoRole(reason) => TlsError::NoRole {
+                what: cert_name.into(),
+                reason,
+            },
+        })?;
         let leaf = leaf.clone();
         let roots = Arc::new(roots);
         let client = ClientConfig::builder_with_provider(provider.clone())
@@ -187,8 +206,23 @@ impl Tls {
         })
     }
 
+    /// Whether this identity's certificate names node `name` ([`node_name`]), so that it may
+    /// join as `name`.
+    pub fn is_node(&self, name: &NodeId) -> bool {
+        let Ok(dns) = ServerName::try_from(node_name::dns_name(name)) else {
+            return false;
+        };
+        EndEntityCert::try_from(&self.leaf)
+            .is_ok_and(|leaf| leaf.verify_is_valid_for_subject_name(&dns).is_ok())
+    }
+
+    /// The nodes this identity's certificate names (for messages; [`Tls::is_node`] checks).
+    pub fn node_names(&self) -> Vec<NodeId> {
+        node_names(&self.leaf)
+    }
+
     /// The role a peer's certificate gives it, checked against this identity's CA; None if
-    /// that CA did not sign it for either role.
+    /// that CA did not sign it for either role, or it lists neither.
     pub fn role_of(&self, cert: &CertificateDer<'_>) -> Option<Role> {
         role_of(&self.provider, &self.anchors, cert).ok()
     }
@@ -202,22 +236,63 @@ impl Tls {
     }
 }
 
-/// `Node` if `anchors` signed `cert` for `serverAuth`, else `Client` if for `clientAuth`.
+/// The nodes `cert` names ([`node_name`]); none if it names none or does not read.
+pub fn node_names(cert: &CertificateDer<'_>) -> Vec<NodeId> {
+    der::dns_names(cert.as_ref())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(node_name::node_of)
+        .collect()
+}
+
+/// Why a certificate gives no role.
+enum Refused {
+    NotSigned(String),
+    NoRole(String),
+}
+
+/// `Node` if `cert` lists `serverAuth` and `clientAuth` in its extended key usage, `Client`
+/// if `clientAuth` only, and `anchors` signed it for that usage; no role without the
+/// extension (webpki would accept it for either).
 fn role_of(
     provider: &CryptoProvider,
     anchors: &[TrustAnchor<'static>],
     cert: &CertificateDer<'_>,
-) -> Result<Role, String> {
-    let leaf = EndEntityCert::try_from(cert).map_err(|e| e.to_string())?;
+) -> Result<Role, Refused> {
+    let leaf = EndEntityCert::try_from(cert).map_err(|e| Refused::NotSigned(e.to_string()))?;
     let now = UnixTime::now();
     let algs = provider.signature_verification_algorithms.all;
-    let verify = |usage| leaf.verify_for_usage(algs, anchors, &[], now, usage, None, None);
-    match verify(KeyUsage::server_auth()) {
-        Ok(_) => Ok(Role::Node),
-        Err(_) => verify(KeyUsage::client_auth())
-            .map(|_| Role::Client)
-            .map_err(|e| e.to_string()),
-    }
+    let verify = |usage| {
+        leaf.verify_for_usage(algs, anchors, &[], now, usage, None, None)
+            .map(drop)
+            .map_err(|e| Refused::NotSigned(e.to_string()))
+    };
+    let purposes =
+        der::extended_key_usage(cert.as_ref()).map_err(|e| Refused::NoRole(e.to_string()))?;
+    let (role, usage) = match purposes {
+        Some(der::Purposes {
+            server_auth: true,
+            client_auth: true,
+        }) => (Role::Node, KeyUsage::server_auth()),
+        Some(der::Purposes {
+            client_auth: true, ..
+        }) => (Role::Client, KeyUsage::client_auth()),
+        Some(_) => {
+            return Err(Refused::NoRole(
+                "its extended key usage lists no clientAuth".into(),
+            ));
+        }
+        None => {
+            // Without the extension webpki accepts any usage: "not our CA's" is the clearer
+            // refusal, if it is that.
+            verify(KeyUsage::client_auth())?;
+            return Err(Refused::NoRole(
+                "it has no extended key usage (a node's lists serverAuth and clientAuth, a main's clientAuth)".into(),
+            ));
+        }
+    };
+    verify(usage)?;
+    Ok(role)
 }
 
 /// How a side's connections are made: in the clear, or with mutual TLS.
@@ -235,3 +310,10 @@ impl Security {
         matches!(self, Security::Tls(_))
     }
 }
+
+#[cfg(test)]
+mod test_certs;
+
+#[cfg(test)]
+#[path = "tls_tests.rs"]
+mod tests;
