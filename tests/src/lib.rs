@@ -68,6 +68,8 @@ pub struct TestCluster {
     node_flags: Vec<(NodeId, Vec<String>)>,
     /// Child-process nodes that log to a file in `dir` (`with_node_log`), with this filter.
     node_logs: Vec<(NodeId, String)>,
+    /// The small disk the store lives on (`on_small_disk`), which a test may fill.
+    disk: Option<ringshop_testpg::SmallDisk>,
 }
 
 pub use tls::CLIENT_CERT;
@@ -111,6 +113,7 @@ impl TestCluster {
             hosts: None,
             node_flags: Vec::new(),
             node_logs: Vec::new(),
+            disk: None,
         }
     }
 
@@ -122,6 +125,42 @@ impl TestCluster {
         let mut cluster = self.with_database(Db::postgres(db.url.clone()));
         cluster._postgres = Some(db);
         Some(cluster)
+    }
+
+    /// This (still empty) cluster with its SQLite store on `disk`, which `fill_disk` fills.
+    pub fn on_small_disk(self, disk: ringshop_testpg::SmallDisk) -> TestCluster {
+        let db = Db::Sqlite(disk.path().join("cluster.db"));
+        let mut cluster = self.with_database(db);
+        cluster.disk = Some(disk);
+        cluster
+    }
+
+    /// Fills the store's small disk to the last byte.
+    pub fn fill_disk(&self) {
+        self.small_disk().fill();
+    }
+
+    /// Gives the store's disk its space back.
+    pub fn free_disk(&self) {
+        self.small_disk().free();
+    }
+
+    fn small_disk(&self) -> &ringshop_testpg::SmallDisk {
+        self.disk
+            .as_ref()
+            .expect("this cluster's store is not on a small disk (on_small_disk)")
+    }
+
+    /// Cuts only the path between this test's mains and `name`'s host (test hosts).
+    pub fn cut_client(&self, name: &NodeId) {
+        let hosts = self.hosts();
+        hosts.cut_client(hosts.host_of(name));
+    }
+
+    /// Restores what `cut_client` cut.
+    pub fn mend_client(&self, name: &NodeId) {
+        let hosts = self.hosts();
+        hosts.mend_client(hosts.host_of(name));
     }
 
     /// Child-process node `name` is started (and restarted) with these flags too.

@@ -52,3 +52,26 @@ async fn a_node_started_with_a_longer_suspicion_runs_on_the_clusters_and_a_pause
     println!("{}", outcome.report);
     outcome.report.assert_holds();
 }
+
+/// The store's disk fills for 3 s under load (SQLite on a small tmpfs): buys are refused as
+/// store-full (typed, nothing placed), every acknowledged order exists and ends, no value call
+/// fails (they wait out the nodes' fence within their patience) and the books balance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_under_load_keeps_all_four_properties() {
+    use ringshop_tests::chaos::{Fault, Step};
+    let Some(disk) = ringshop_testpg::SmallDisk::mount("the full-disk chaos run", 32) else {
+        return;
+    };
+    let settings = Settings {
+        nodes: 3,
+        steps: vec![Step {
+            after: Duration::from_secs(3),
+            fault: Fault::DiskFull(Duration::from_secs(3)),
+        }],
+        ..Settings::short()
+    };
+    let cluster = settings.cluster().on_small_disk(disk);
+    let outcome = chaos::run_on(cluster, &settings).await;
+    println!("{}", outcome.report);
+    outcome.report.assert_holds();
+}

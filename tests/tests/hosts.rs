@@ -327,6 +327,10 @@ async fn inner_chaos() {
         after: Duration::from_secs(4),
         fault: Fault::Partition(Duration::from_secs(3)),
     });
+    settings.steps.push(Step {
+        after: Duration::from_secs(3),
+        fault: Fault::CutClient(Duration::from_secs(3)),
+    });
     let cluster = settings.cluster().on_hosts(Hosts::inside());
     let outcome = chaos::run_on(cluster, &settings).await;
     let report = &outcome.report;
@@ -338,6 +342,13 @@ async fn inner_chaos() {
         .filter(|e| e.kind == chaos::history::EventKind::Partition)
         .count();
     assert_eq!(partitions, 1, "the partition step ran");
+    let cuts = outcome
+        .history
+        .events
+        .iter()
+        .filter(|e| e.kind == chaos::history::EventKind::CutClient)
+        .count();
+    assert_eq!(cuts, 1, "the client-cut step ran");
     report.assert_holds();
 }
 

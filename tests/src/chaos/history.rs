@@ -94,6 +94,14 @@ pub enum EventKind {
     /// Its host's link came back after a `Partition`; whether the client saw the cluster mark
     /// the node dead meanwhile.
     Heal { declared_dead: bool },
+    /// The store's disk filled up (the node named is the first; every node shares the store).
+    DiskFull,
+    /// Space came back after a `DiskFull`.
+    DiskFreed,
+    /// Only the path between the test's mains and the node went down (test hosts).
+    CutClient,
+    /// It came back after a `CutClient`.
+    MendClient,
 }
 
 impl EventKind {
@@ -117,6 +125,10 @@ impl EventKind {
             EventKind::Resume { .. } => "sigcont",
             EventKind::Partition => "partition",
             EventKind::Heal { .. } => "heal",
+            EventKind::DiskFull => "disk full",
+            EventKind::DiskFreed => "disk freed",
+            EventKind::CutClient => "cut main",
+            EventKind::MendClient => "mend main",
         }
     }
 }
@@ -146,6 +158,8 @@ pub struct Purchases {
     /// Refused at checkout, or failed at reserving, for want of stock.
     pub out_of_stock: usize,
     pub declined: usize,
+    /// Refused at checkout because the store's disk was full (nothing placed).
+    pub store_full: usize,
 }
 
 impl Purchases {
@@ -154,6 +168,7 @@ impl Purchases {
         self.done += other.done;
         self.out_of_stock += other.out_of_stock;
         self.declined += other.declined;
+        self.store_full += other.store_full;
     }
 }
 

@@ -307,6 +307,11 @@ async fn buyer(client: Cluster, config: LoadConfig, stop: CancellationToken) -> 
                 error: ShardError::OutOfStock { .. },
                 ..
             })) => log.purchases.out_of_stock += 1,
+            // A full disk: nothing was placed, and the buyer was told so.
+            Ok(Err(ClusterError::Shard {
+                error: ShardError::StoreFull { .. },
+                ..
+            })) => log.purchases.store_full += 1,
             Ok(Err(e)) => log.fail(Some(order.id), format!("checkout: {e}")),
             Err(_) => log.fail(
                 Some(order.id),

@@ -32,6 +32,12 @@ pub enum Fault {
     /// A running node's host loses its link for this long (test hosts only): every node on
     /// that host is cut off, runs on, and comes back.
     Partition(Duration),
+    /// The store's disk is full for this long (a cluster on a small disk only): writes fail,
+    /// buys are refused as store-full, and everything resumes once space returns.
+    DiskFull(Duration),
+    /// Only the path between the mains and a running node is down for this long (test hosts
+    /// only): the node stays a member, and the mains reach it through the others.
+    CutClient(Duration),
 }
 
 /// A fault and how long to wait before it.
@@ -162,6 +168,24 @@ impl<'a> Nemesis<'a> {
                     self.cluster.resume(&node);
                 }
             }
+            Fault::DiskFull(hold) => {
+                if let Some(node) = self.cluster.running().first().cloned() {
+                    self.record(SystemTime::now(), EventKind::DiskFull, &node);
+                    self.cluster.fill_disk();
+                    tokio::time::sleep(hold).await;
+                    self.cluster.free_disk();
+                    self.record(SystemTime::now(), EventKind::DiskFreed, &node);
+                }
+            }
+            Fault::CutClient(hold) => {
+                if let Some(node) = self.victim() {
+                    self.record(SystemTime::now(), EventKind::CutClient, &node);
+                    self.cluster.cut_client(&node);
+                    tokio::time::sleep(hold).await;
+                    self.cluster.mend_client(&node);
+                    self.record(SystemTime::now(), EventKind::MendClient, &node);
+                }
+            }
             Fault::Partition(hold) => {
                 if let Some(node) = self.victim() {
                     let cut = self.cluster.on_same_host(&node);
@@ -209,6 +233,8 @@ impl<'a> Nemesis<'a> {
                     after.add(node.clone());
                 }
             }
+            // Nothing moves: the disk and a main's path are not membership.
+            Fault::DiskFull(_) | Fault::CutClient(_) => {}
         }
         self.targets.aim(&before, &after);
     }

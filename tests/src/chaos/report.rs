@@ -107,7 +107,8 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "chaos: {} value calls ({} hits; {} by slow mains, {} by fresh mains) in {:.1} s, {} \
-             nemesis events; orders placed {}, done {}, out of stock {}, declined {}",
+             nemesis events; orders placed {}, done {}, out of stock {}, declined {}, refused \
+             store-full {}",
             self.calls,
             self.hits,
             self.slow_calls,
@@ -117,7 +118,8 @@ impl fmt::Display for Report {
             p.placed,
             p.done,
             p.out_of_stock,
-            p.declined
+            p.declined,
+            p.store_full
         )?;
         let a = &self.failures;
         writeln!(

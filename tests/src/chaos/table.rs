@@ -139,7 +139,12 @@ fn recovery(
                 needed.push(ok().filter(elsewhere).map(|c| c.end).min());
             }
         }
-        EventKind::Resume { .. } | EventKind::Heal { .. } => {}
+        EventKind::Resume { .. }
+        | EventKind::Heal { .. }
+        | EventKind::DiskFull
+        | EventKind::DiskFreed
+        | EventKind::CutClient
+        | EventKind::MendClient => {}
     }
     let last_failure = window
         .iter()
