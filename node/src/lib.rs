@@ -34,6 +34,7 @@ mod ticks;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use futures::StreamExt;
 use ringshop_shared::NodeId;
 use ringshop_shared::transport::{
     self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION, Role, Security,
@@ -320,9 +321,34 @@ pub async fn serve_with_store(
         move |framed, peer: transport::Peer| {
             tracing::debug!(peer = %peer.addr, role = ?peer.role, node = ?peer.node, "connection opened");
             // Each connection gets its own server value, which knows the caller's role.
+            let server = server.for_caller(peer.role);
+            let (node, conn) = (server.admission(), admission::Connection::default());
             let requests = BaseChannel::with_defaults(crate::telemetry::NoteSampling(framed))
                 .max_concurrent_requests(MAX_IN_FLIGHT_PER_CONNECTION)
-                .execute(server.for_caller(peer.role).dispatch());
+                .requests()
+                .take_while(|read| {
+                    if let Err(e) = read {
+                        tracing::debug!(error = %e, "connection ended");
+                    }
+                    futures::future::ready(read.is_ok())
+                })
+                .filter_map(|read| futures::future::ready(read.ok()))
+                .map(move |request| {
+                    // Admitted (or refused) as it is read, before it waits for a turn.
+                    let rpc = ringshop_shared::service::Rpc::of(&request.get().message);
+                    let admitted = node.admit(rpc, &conn);
+                    let server = server.clone();
+                    async move {
+                        match admitted {
+                            admission::Admit::Busy => request.execute(server.refusing(rpc)).await,
+                            admission::Admit::Taken(ticket) => {
+                                request.execute(server.dispatch()).await;
+                                drop(ticket);
+                            }
+                            admission::Admit::Free => request.execute(server.dispatch()).await,
+                        }
+                    }
+                });
             tasks.spawn(transport::run_requests(
                 requests,
                 stop.clone(),

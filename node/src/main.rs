@@ -74,6 +74,11 @@ struct Args {
     /// for this long minus a quarter stops answering for ids until it does.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     suspicion: Duration,
+    /// Requests in flight this node takes from anyone; past it, only those of connections with
+    /// few in flight (light clients), and past four times it none: the rest are answered
+    /// `busy` at once.
+    #[arg(long, default_value = "512", value_parser = clap::value_parser!(u32).range(1..))]
+    max_in_flight: u32,
     /// The catalog file (id,name,category,price_cents,stock) [default: the built-in one].
     #[arg(long)]
     catalog: Option<PathBuf>,
@@ -263,6 +268,11 @@ fn config(args: &Args, timing: Timing, db: Db) -> Result<Config, (u8, String)> {
         .with_ttl(args.ttl)
         .with_db(db.clone())
         .with_timing(timing)
+        .with_admission(ringshop_node::admission::Limits {
+            soft: args.max_in_flight as usize,
+            hard: (args.max_in_flight as usize).saturating_mul(4),
+            ..ringshop_node::admission::Limits::default()
+        })
         .with_payment(Payment {
             delay: args.payment_delay,
             failure_rate: args.payment_failure_rate,

@@ -24,7 +24,7 @@ use tarpc::context::Context;
 
 use crate::actors::product::Products;
 use crate::actors::value::Registry;
-use crate::admission::{self, Admission, Admit};
+use crate::admission::{self, Admission};
 use crate::holding::{Hold, Holds, until_answered};
 use crate::membership::Members;
 use crate::membership::detector::Detector;
@@ -489,19 +489,50 @@ fn placement(members: Vec<NodeId>, vnodes: u32, ids: Vec<u64>) -> Result<Vec<Nod
 #[derive(Clone)]
 pub struct Dispatch {
     server: ShardServer,
-    /// This connection's requests in flight, for admission.
-    conn: admission::Connection,
 }
 
 impl ShardServer {
-    /// This server (for one caller, on one connection) as tarpc serves it.
+    /// This server (for one caller) as tarpc serves it.
     pub fn dispatch(self) -> Dispatch {
-        Dispatch {
-            server: self,
-            conn: admission::Connection::default(),
-        }
+        Dispatch { server: self }
     }
 
+    /// The node's admission, which every connection's requests pass before they are spawned
+    /// (`lib.rs`): counted from the moment a request is read, so requests waiting for a turn
+    /// on the runtime count too.
+    pub fn admission(&self) -> Arc<Admission> {
+        self.me.admission.clone()
+    }
+
+    /// This server answering a request of `rpc` that admission refused.
+    pub fn refusing(self, rpc: Rpc) -> Refusing {
+        Refusing { server: self, rpc }
+    }
+}
+
+/// Answers a request admission refused with `Busy`, doing nothing else.
+pub struct Refusing {
+    server: ShardServer,
+    rpc: Rpc,
+}
+
+impl tarpc::server::Serve for Refusing {
+    type Req = ShardRequest;
+    type Resp = ShardResponse;
+
+    async fn serve(self, _: Context, _: ShardRequest) -> Result<ShardResponse, tarpc::ServerError> {
+        let busy = ShardError::Busy {
+            node: self.server.me.name.clone(),
+            retry_after: admission::RETRY_AFTER,
+        };
+        // Admission refuses only RPCs with an error of their own.
+        self.rpc
+            .refusal(busy)
+            .ok_or_else(|| tarpc::ServerError::new(std::io::ErrorKind::WouldBlock, "busy".into()))
+    }
+}
+
+impl ShardServer {
     /// Takes work on under `limits` (`admission`); the default bounds otherwise.
     pub fn with_admission(mut self, limits: admission::Limits) -> ShardServer {
         if let Some(me) = Arc::get_mut(&mut self.me) {
@@ -522,22 +553,6 @@ impl tarpc::server::Serve for Dispatch {
     ) -> Result<ShardResponse, tarpc::ServerError> {
         // tarpc's span of this request (a child of the caller's): it ran here.
         telemetry::on_node(&self.server.me.span_node, req.name());
-        let rpc = Rpc::of(&req);
-        let _ticket = match self.server.me.admission.admit(rpc, &self.conn) {
-            Admit::Taken(ticket) => Some(ticket),
-            Admit::Free => None,
-            Admit::Busy => {
-                let busy = ShardError::Busy {
-                    node: self.server.me.name.clone(),
-                    retry_after: admission::RETRY_AFTER,
-                };
-                // Every RPC admission may refuse has an error to answer with.
-                if let Some(answer) = rpc.refusal(busy) {
-                    return Ok(answer);
-                }
-                None
-            }
-        };
         match req {
             ShardRequest::Request { id, epoch } => Ok(ShardResponse::Request(
                 self.server.request(ctx, id, epoch).await,
