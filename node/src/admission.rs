@@ -113,6 +113,21 @@ impl Admission {
     }
 }
 
+/// Polls a refusal's answer once, here: None once it is sent (nothing left to run), else the
+/// rest of it, to be spawned (the connection's send buffer was full). Sparing refused requests
+/// a task each keeps them out of the runtime's queue, where the requests that were taken wait.
+pub fn answer_now<F>(answer: F) -> Option<std::pin::Pin<Box<F>>>
+where
+    F: std::future::Future<Output = ()>,
+{
+    let mut answer = Box::pin(answer);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match answer.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(()) => None,
+        std::task::Poll::Pending => Some(answer),
+    }
+}
+
 /// The RPCs admission never refuses nor counts.
 fn exempt(rpc: Rpc) -> bool {
     matches!(

@@ -333,21 +333,24 @@ pub async fn serve_with_store(
                     futures::future::ready(read.is_ok())
                 })
                 .filter_map(|read| futures::future::ready(read.ok()))
-                .map(move |request| {
+                .filter_map(move |request| {
                     // Admitted (or refused) as it is read, before it waits for a turn.
                     let rpc = ringshop_shared::service::Rpc::of(&request.get().message);
                     let admitted = node.admit(rpc, &conn);
                     let server = server.clone();
-                    async move {
-                        match admitted {
-                            admission::Admit::Busy => request.execute(server.refusing(rpc)).await,
-                            admission::Admit::Taken(ticket) => {
-                                request.execute(server.dispatch()).await;
-                                drop(ticket);
-                            }
-                            admission::Admit::Free => request.execute(server.dispatch()).await,
+                    let work = match admitted {
+                        // Refused: answered here, on the connection's own turn, without a
+                        // task of its own (unless the answer has to wait for room to be sent).
+                        admission::Admit::Busy => {
+                            admission::answer_now(request.execute(server.refusing(rpc)))
+                                .map(futures::future::Either::Left)
                         }
-                    }
+                        admitted => Some(futures::future::Either::Right(async move {
+                            request.execute(server.dispatch()).await;
+                            drop(admitted);
+                        })),
+                    };
+                    futures::future::ready(work)
                 });
             tasks.spawn(transport::run_requests(
                 requests,

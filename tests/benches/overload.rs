@@ -1,7 +1,8 @@
 //! Overload, printed: one node process (the release binary) under a heavy client 8× its
 //! admission bound (16 connections × 256 calls in flight = 4,096), and a light client (one
 //! call at a time on its own connection) meanwhile: the light client's p50/p99, and what the
-//! heavy one got (answers, `Busy`, anything else). Side by side in one run, rounds
+//! heavy one got (answers, `Busy`, anything else). The light client runs on a thread and
+//! runtime of its own; the machine's two cores are shared by all three. Side by side in one run, rounds
 //! interleaved: the node with its default admission (`--max-in-flight 512`) and with
 //! admission out of the way (`--max-in-flight 100000000`).
 //!
@@ -31,6 +32,24 @@ async fn connect(addr: std::net::SocketAddr) -> ShardClient {
         .expect("connects")
 }
 
+/// `light` on a thread and runtime of its own (a client in another process would not share
+/// the heavy client's runtime queue; this one does not either).
+async fn light_apart(addr: std::net::SocketAddr) -> (Duration, Duration) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let measured = runtime.block_on(async {
+            let client = connect(addr).await;
+            light(&client).await
+        });
+        let _ = tx.send(measured);
+    });
+    rx.await.expect("the light client's thread answers")
+}
+
 /// `LIGHT_CALLS` calls one after another: p50 and p99.
 async fn light(client: &ShardClient) -> (Duration, Duration) {
     let mut took = Vec::with_capacity(LIGHT_CALLS);
@@ -54,9 +73,8 @@ struct Heavy {
 async fn round(flags: &[&str]) -> String {
     let mut cluster = TestCluster::empty(Duration::from_secs(60)).with_node_flags(name(1), flags);
     let addr = tokio::task::block_in_place(|| cluster.add_process(name(1)));
-    let light_client = connect(addr).await;
-    light(&light_client).await; // warm: the ids' actors exist
-    let alone = light(&light_client).await;
+    light_apart(addr).await; // warm: the ids' actors exist
+    let alone = light_apart(addr).await;
     let stop = Arc::new(AtomicBool::new(false));
     let heavy = Arc::new(Heavy {
         ok: AtomicU64::new(0),
@@ -84,7 +102,7 @@ async fn round(flags: &[&str]) -> String {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started = Instant::now();
-    let loaded = light(&light_client).await;
+    let loaded = light_apart(addr).await;
     let secs = started.elapsed().as_secs_f64();
     let (ok0, busy0) = (
         heavy.ok.load(Ordering::Relaxed),
