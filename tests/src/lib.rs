@@ -269,6 +269,11 @@ impl TestCluster {
     ) -> SocketAddr {
         let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         let handle = start_in_process(change(self.config(name.clone(), listen))).await;
+        self.put_in_process(name, handle)
+    }
+
+    /// Keeps `handle` as the in-process node `name`; its address.
+    fn put_in_process(&mut self, name: NodeId, handle: NodeHandle) -> SocketAddr {
         let addr = handle.addr();
         self.nodes.retain(|n| n.name != name);
         self.nodes.push(TestNode {
@@ -293,15 +298,7 @@ impl TestCluster {
         let handle = ringshop_node::serve_with_store(config, store)
             .await
             .expect("an in-process node starts");
-        let addr = handle.addr();
-        self.nodes.retain(|n| n.name != name);
-        self.nodes.push(TestNode {
-            name,
-            addr,
-            run: Run::InProcess(Some(handle)),
-            paused: false,
-        });
-        addr
+        self.put_in_process(name, handle)
     }
 
     /// Starts one more node as a child process; its address.

@@ -255,19 +255,5 @@ impl Store for FaultyStore {
         Write release_stray(order: OrderId, product: &'a ProductId, older_than: Duration) -> bool;
         Read audit_orders() -> OrderAudit;
     }
-
-    /// Each ask fails or passes on its own, as `reserve` would.
-    fn reserve_many<'a>(
-        &'a self,
-        product: &'a ProductId,
-        asks: &'a [(OrderId, u32)],
-    ) -> BoxFuture<'a, Vec<Result<Reservation, StoreError>>> {
-        Box::pin(async move {
-            let mut answers = Vec::with_capacity(asks.len());
-            for (order, qty) in asks {
-                answers.push(self.reserve(*order, product, *qty).await);
-            }
-            answers
-        })
-    }
+    // `reserve_many` is the trait's own: one `reserve` after the other, each faulted alone.
 }

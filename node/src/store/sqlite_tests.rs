@@ -47,29 +47,39 @@ async fn reopening_keeps_the_data_and_does_not_migrate_twice() {
     assert_eq!((m.epoch, m.members.len()), (1, 1));
 }
 
-/// A full disk (a tmpfs filled to the last byte) fails writes at their commit. Every write the
-/// store answered Ok must be in the file, and the rest must say the store is full.
-#[tokio::test]
-async fn on_a_full_disk_a_write_is_acknowledged_only_once_committed() {
-    let Some(disk) = ringshop_testpg::SmallDisk::mount("the full-disk store test", 4) else {
-        return;
-    };
+/// A store with plenty of mugs on a small tmpfs (None: skipped, it said why).
+async fn on_small_disk(label: &str) -> Option<(ringshop_testpg::SmallDisk, PathBuf, SqliteStore)> {
+    let disk = ringshop_testpg::SmallDisk::mount(label, 4)?;
     let path = disk.path().join("s.db");
     let store = SqliteStore::open(&path).await.expect("opens");
     let entries = crate::shop::catalog::parse("t", "mug,Mug,tea,1200,100000\n").expect("valid");
     store.seed(&entries).await.expect("seeds");
-    let mug = ProductId::new("mug").expect("valid");
+    Some((disk, path, store))
+}
+
+/// A new one-mug order, its customer's name long enough that a few fill a page.
+fn mug_order(i: usize) -> NewOrder {
+    NewOrder {
+        id: OrderId::random(),
+        customer: format!("c{i}-{}", "x".repeat(200)),
+        lines: vec![ringshop_shared::OrderLine {
+            product: ProductId::new("mug").expect("valid"),
+            qty: 1,
+        }],
+    }
+}
+
+/// A full disk (a tmpfs filled to the last byte) fails writes at their commit. Every write the
+/// store answered Ok must be in the file, and the rest must say the store is full.
+#[tokio::test]
+async fn on_a_full_disk_a_write_is_acknowledged_only_once_committed() {
+    let Some((disk, path, store)) = on_small_disk("the full-disk store test").await else {
+        return;
+    };
     disk.fill();
     let (mut acked, mut full) = (Vec::new(), 0);
     for i in 0..200 {
-        let order = NewOrder {
-            id: OrderId::random(),
-            customer: format!("c{i}-{}", "x".repeat(200)),
-            lines: vec![ringshop_shared::OrderLine {
-                product: mug.clone(),
-                qty: 1,
-            }],
-        };
+        let order = mug_order(i);
         match store.create_order(&order, 1200, &n("n1"), None).await {
             Ok(stored) => {
                 assert_eq!(stored.order.id, order.id);
@@ -101,24 +111,14 @@ async fn on_a_full_disk_a_write_is_acknowledged_only_once_committed() {
 /// store answered with a row is in the file; the others say the store is full.
 #[tokio::test]
 async fn on_a_full_disk_an_order_moves_on_only_once_committed() {
-    let Some(disk) = ringshop_testpg::SmallDisk::mount("the full-disk advance test", 4) else {
+    let Some((disk, path, store)) = on_small_disk("the full-disk advance test").await else {
         return;
     };
-    let path = disk.path().join("s.db");
-    let store = SqliteStore::open(&path).await.expect("opens");
-    let entries = crate::shop::catalog::parse("t", "mug,Mug,tea,1200,100000\n").expect("valid");
-    store.seed(&entries).await.expect("seeds");
     let mut orders = Vec::new();
     for i in 0..100 {
-        let order = NewOrder {
-            id: OrderId::random(),
-            customer: format!("c{i}-{}", "x".repeat(200)),
-            lines: vec![ringshop_shared::OrderLine {
-                product: ProductId::new("mug").expect("valid"),
-                qty: 1,
-            }],
-        };
-        let stored = store.create_order(&order, 1200, &n("n1"), None).await;
+        let stored = store
+            .create_order(&mug_order(i), 1200, &n("n1"), None)
+            .await;
         orders.push(stored.expect("stored while there is space"));
     }
     disk.fill();
