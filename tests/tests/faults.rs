@@ -207,3 +207,38 @@ async fn nodes_started_at_the_same_instant_on_a_fresh_store_all_come_up() {
         }
     }
 }
+
+/// A node whose process was paused for longer than a heartbeat (1 s: under the suspicion, so
+/// the cluster keeps it) notices when it runs again and answers for no id until a heartbeat
+/// sent after the pause has landed; then it serves on under its first incarnation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_paused_longer_than_a_heartbeat_renews_before_it_answers_again() {
+    let mut cluster = TestCluster::empty(Duration::from_secs(30)).with_node_log(name(1), "info");
+    tokio::task::block_in_place(|| {
+        cluster.add_process(name(1));
+        cluster.add_process(name(2));
+    });
+    let client = Cluster::connect(&cluster.addrs(), test_config())
+        .await
+        .expect("connects");
+    let ids = owned_by(&client, &name(1), 20);
+    for id in &ids {
+        client.request(*id).await.expect("served before the pause");
+    }
+    cluster.pause(&name(1));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    cluster.resume(&name(1));
+    for id in &ids {
+        client.request(*id).await.expect("served after the pause");
+    }
+    let log = cluster.node_log(&name(1));
+    assert!(
+        log.contains("this process was paused"),
+        "n1 did not notice its pause: {log}"
+    );
+    assert_eq!(
+        member(&client, &name(1)),
+        Some((MemberStatus::Active, 1)),
+        "paused under the suspicion, it stays a member"
+    );
+}
