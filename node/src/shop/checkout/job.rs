@@ -81,6 +81,14 @@ enum Step {
     Stop,
 }
 
+/// Why an order failed when its product's owner could not be reached for `REACH_FOR`.
+pub(super) fn gave_up(product: &ProductId, reason: &str) -> String {
+    format!(
+        "{product}: its owner could not be reached for {} s ({reason}); nothing was charged, place the order again",
+        super::REACH_FOR.as_secs()
+    )
+}
+
 fn released(product: &ProductId) -> String {
     format!("{product}: its hold was released before the order was paid; place the order again")
 }
@@ -286,6 +294,12 @@ impl Checkout {
                     format!("{}: {qty} wanted but only {left} left", line.product)
                 }
                 Ok(Reservation::UnknownProduct) => format!("unknown product {}", line.product),
+                // The routing loop gave up on the owner after `REACH_FOR`: no path to it, not
+                // even through another member, while the cluster counts it alive. The order
+                // fails (its holds go back with it) instead of waiting on without end.
+                Err(ShardError::PeerUnreachable { node, reason, .. }) if node == self.shared.me => {
+                    gave_up(&line.product, &reason)
+                }
                 Err(e) if retryable(&e) => return Err(Short::Retry(e)),
                 Err(ShardError::OutOfStock {
                     product,

@@ -95,3 +95,14 @@ fn after_an_error_a_job_stops_if_the_order_is_final_or_gone() {
     assert_eq!(resume(&node("n1"), &cur, Some(done)), Resume::Stop);
     assert_eq!(resume(&node("n1"), &cur, None), Resume::Stop);
 }
+
+#[test]
+fn an_owner_out_of_reach_for_the_whole_limit_fails_the_order_saying_why() {
+    let mug = ProductId::new("mug").expect("valid");
+    let reason = gave_up(&mug, "n2 is alive for the cluster but cannot be reached");
+    assert!(
+        reason.starts_with("mug: its owner could not be reached for 30 s"),
+        "{reason}"
+    );
+    assert!(reason.contains("nothing was charged"), "{reason}");
+}
