@@ -17,7 +17,7 @@ pub fn table(snapshot: &Snapshot, paint: Paint) -> String {
     let mut out = format!("membership epoch {}\n", snapshot.epoch);
     let _ = writeln!(
         out,
-        "{:<8} {:<21} {:<7} {:>3} {:>9} {:>6} {:>6} {:>8} {:>8} {:>5} {:>6} {:>6} {:<7}",
+        "{:<8} {:<21} {:<7} {:>3} {:>9} {:>6} {:>6} {:>8} {:>8} {:>5} {:>6} {:>6} {}",
         "name",
         "address",
         "status",
