@@ -2,7 +2,10 @@
 //! admission bound (16 connections × 256 calls in flight = 4,096), and a light client (one
 //! call at a time on its own connection) meanwhile: the light client's p50/p99, and what the
 //! heavy one got (answers, `Busy`, anything else). The light client runs on a thread and
-//! runtime of its own; the machine's two cores are shared by all three. Side by side in one run, rounds
+//! runtime of its own; the machine's two cores are shared by all three. The heavy client is
+//! raw calls that resend a `Busy` at once (hostile), then the routing `Cluster` client, which
+//! waits a `Busy` out as every ringshop client does (its `Busy`s are not seen here: counted
+//! by the node). Side by side in one run, rounds
 //! interleaved: the node with its default admission (`--max-in-flight 512`) and with
 //! admission out of the way (`--max-in-flight 100000000`).
 //!
@@ -16,6 +19,7 @@ use std::time::{Duration, Instant};
 use ringshop_shared::transport::{self, Security};
 use ringshop_shared::{ShardClient, ShardError};
 use ringshop_tests::{TestCluster, name};
+use ringshop_tui::Cluster;
 
 const HEAVY_CONNECTIONS: usize = 16;
 const HEAVY_IN_FLIGHT: usize = 256;
@@ -70,7 +74,16 @@ struct Heavy {
     other: AtomicU64,
 }
 
-async fn round(flags: &[&str]) -> String {
+/// How the heavy client behaves.
+#[derive(Clone, Copy, Debug)]
+enum Heaviness {
+    /// Raw calls: a `Busy` is counted and the call is sent again at once (a hostile client).
+    Raw,
+    /// The routing client (`Cluster`): a `Busy` is waited out as the client does.
+    Routing,
+}
+
+async fn round(flags: &[&str], heaviness: Heaviness) -> String {
     let mut cluster = TestCluster::empty(Duration::from_secs(60)).with_node_flags(name(1), flags);
     let addr = tokio::task::block_in_place(|| cluster.add_process(name(1)));
     light_apart(addr).await; // warm: the ids' actors exist
@@ -84,21 +97,43 @@ async fn round(flags: &[&str]) -> String {
     let mut tasks = Vec::new();
     for c in 0..HEAVY_CONNECTIONS {
         let (stop, heavy) = (stop.clone(), heavy.clone());
-        let client = connect(addr).await;
-        tasks.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                let calls = (0..HEAVY_IN_FLIGHT)
-                    .map(|i| client.request(ctx(), (c * HEAVY_IN_FLIGHT + i) as u64 % 10_000, 0));
-                for answer in futures::future::join_all(calls).await {
-                    let counter = match answer {
-                        Ok(Ok(_)) => &heavy.ok,
-                        Ok(Err(ShardError::Busy { .. })) => &heavy.busy,
-                        _ => &heavy.other,
-                    };
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
+        let id = move |i: usize| (c * HEAVY_IN_FLIGHT + i) as u64 % 10_000;
+        match heaviness {
+            Heaviness::Raw => {
+                let client = connect(addr).await;
+                tasks.push(tokio::spawn(async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        let calls = (0..HEAVY_IN_FLIGHT).map(|i| client.request(ctx(), id(i), 0));
+                        for answer in futures::future::join_all(calls).await {
+                            let counter = match answer {
+                                Ok(Ok(_)) => &heavy.ok,
+                                Ok(Err(ShardError::Busy { .. })) => &heavy.busy,
+                                _ => &heavy.other,
+                            };
+                            counter.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }));
             }
-        }));
+            Heaviness::Routing => {
+                let client = Cluster::connect(&[addr], ringshop_tests::test_config())
+                    .await
+                    .expect("connects");
+                tasks.push(tokio::spawn(async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        let calls = (0..HEAVY_IN_FLIGHT).map(|i| client.request(id(i)));
+                        for answer in futures::future::join_all(calls).await {
+                            let counter = if answer.is_ok() {
+                                &heavy.ok
+                            } else {
+                                &heavy.other
+                            };
+                            counter.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }));
+            }
+        }
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started = Instant::now();
@@ -113,7 +148,8 @@ async fn round(flags: &[&str]) -> String {
         t.await.expect("a heavy connection ends");
     }
     format!(
-        "{:<32} light alone p50 {:>7.2} ms p99 {:>7.2} ms | under load p50 {:>7.2} ms p99 {:>7.2} ms | heavy {:>7.0} answered/s, {:>7.0} busy/s, {} other errors",
+        "{:<8} {:<26} light alone p50 {:>7.2} ms p99 {:>7.2} ms | under load p50 {:>7.2} ms p99 {:>7.2} ms | heavy {:>7.0} answered/s, {:>7.0} busy/s, {} other errors",
+        format!("{heaviness:?}"),
         flags.join(" "),
         ms(alone.0),
         ms(alone.1),
@@ -134,12 +170,14 @@ async fn main() {
     println!(
         "overload: {HEAVY_CONNECTIONS} connections x {HEAVY_IN_FLIGHT} calls in flight against one node process; a light client, one call at a time"
     );
-    for _ in 0..ROUNDS {
-        for flags in [
-            &["--max-in-flight", "512"][..],
-            &["--max-in-flight", "100000000"][..],
-        ] {
-            println!("{}", round(flags).await);
+    for heaviness in [Heaviness::Raw, Heaviness::Routing] {
+        for _ in 0..ROUNDS {
+            for flags in [
+                &["--max-in-flight", "512"][..],
+                &["--max-in-flight", "100000000"][..],
+            ] {
+                println!("{}", round(flags, heaviness).await);
+            }
         }
     }
 }
