@@ -17,7 +17,7 @@ pub fn table(snapshot: &Snapshot, paint: Paint) -> String {
     let mut out = format!("membership epoch {}\n", snapshot.epoch);
     let _ = writeln!(
         out,
-        "{:<8} {:<21} {:<7} {:>3} {:>9} {:>6} {:>6} {:>8} {:>8} {:>5} {:>6} {:>6} {}",
+        "{:<8} {:<21} {:<7} {:>3} {:>9} {:>6} {:>6} {:>8} {:>8} {:>5} {:>6} {:>6} store",
         "name",
         "address",
         "status",
@@ -30,7 +30,6 @@ pub fn table(snapshot: &Snapshot, paint: Paint) -> String {
         "epoch",
         "held",
         "fenced",
-        "store"
     );
     let n = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     for m in &snapshot.members {
