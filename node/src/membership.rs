@@ -15,6 +15,9 @@
 //! probes and votes is in [`detector`]. It never holds the view's lock across an await.
 
 pub mod detector;
+mod health;
+mod lease;
+mod timing;
 pub mod view;
 
 use std::net::SocketAddr;
@@ -22,55 +25,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ringshop_shared::wire::{ClusterTiming, MemberStatus};
+use ringshop_shared::wire::MemberStatus;
 use ringshop_shared::{NodeId, Placed, ShardError, StoreHealth, Unavailable};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Store, StoreError};
 
+pub use timing::Timing;
 pub use view::{Claim, View};
 
-/// Timing of the membership protocol.
-#[derive(Clone, Debug)]
-pub struct Timing {
-    /// How often a node writes its heartbeat.
-    pub heartbeat: Duration,
-    /// A member silent this long counts as dead; a node's lease is this minus `margin()`.
-    pub suspicion: Duration,
-    /// How often a node reads the members (more often while an epoch is settling).
-    pub poll: Duration,
-}
-
-impl Default for Timing {
-    fn default() -> Self {
-        Timing {
-            heartbeat: Duration::from_millis(250),
-            suspicion: Duration::from_secs(2),
-            poll: Duration::from_millis(100),
-        }
-    }
-}
-
-impl Timing {
-    /// How long before the others may declare it dead a node stops answering: a quarter of
-    /// the suspicion time covers a slow store write. The lease runs on this node's monotonic
-    /// clock from when the heartbeat was sent, the silence on the store's clock from when the
-    /// store stamped it (later), so no two clocks are ever compared.
-    pub fn margin(&self) -> Duration {
-        self.suspicion / 4
-    }
-
-    /// How long one heartbeat that reached the store lets the node answer for its ids.
-    pub fn lease(&self) -> Duration {
-        self.suspicion.saturating_sub(self.margin())
-    }
-
-    /// How often to poll while an epoch is settling (ids are held meanwhile).
-    fn settling_poll(&self) -> Duration {
-        self.poll.min(Duration::from_millis(20))
-    }
-}
+use health::Writes;
+use timing::settle;
 
 /// Most log rows read in one catch-up; a node further behind treats the gap as unknown.
 const MAX_CHANGES: u32 = 10_000;
@@ -103,15 +69,6 @@ struct Inner {
     declared_dead: Notify,
     /// What this node's heartbeat writes came to lately.
     writes: std::sync::Mutex<Writes>,
-}
-
-/// The store as this node's writes find it.
-struct Writes {
-    /// Since when its heartbeats have failed, while they do.
-    failing_since: Option<Instant>,
-    /// When the last outage (heartbeats failing for longer than the lease margin) ended.
-    outage_ended: Option<Instant>,
-    health: StoreHealth,
 }
 
 impl Members {
@@ -239,112 +196,6 @@ impl Members {
             return Err(Unavailable::Fenced);
         }
         Ok(())
-    }
-
-    /// The lease runs for `lease()` from `sent`, the moment the heartbeat that reached the
-    /// store was sent (not when its answer came: the store may have been slow).
-    fn renew(&self, sent: Instant) {
-        let i = &self.inner;
-        let sent_at = sent.saturating_duration_since(i.base);
-        if nanos(sent_at) < i.renew_after.load(Ordering::Acquire) {
-            return;
-        }
-        let until = sent_at + i.timing.lease();
-        let until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
-        i.lease_until.fetch_max(until, Ordering::AcqRel);
-    }
-
-    /// What this node's writes to the store come to now.
-    pub fn store_health(&self) -> StoreHealth {
-        self.writes().health.clone()
-    }
-
-    fn writes(&self) -> std::sync::MutexGuard<'_, Writes> {
-        self.inner.writes.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Notes what a heartbeat write came to; logs only when it changes.
-    fn note_write(&self, outcome: Result<(), &StoreError>) {
-        let me = &self.inner.me;
-        let mut w = self.writes();
-        match outcome {
-            Ok(()) => {
-                if let Some(since) = w.failing_since.take() {
-                    let failed_for = since.elapsed();
-                    tracing::warn!(node = %me, failed_ms = failed_for.as_millis() as u64, "store writes work again");
-                    if failed_for >= self.inner.timing.margin() {
-                        w.outage_ended = Some(Instant::now());
-                    }
-                }
-                w.health = StoreHealth::Ok;
-            }
-            Err(e) => {
-                let health = match e {
-                    StoreError::Full { .. } => StoreHealth::Full,
-                    other => StoreHealth::Failing {
-                        reason: other.to_string(),
-                    },
-                };
-                if w.failing_since.is_none() || w.health.word() != health.word() {
-                    tracing::error!(node = %me, error = %e, "store writes fail");
-                }
-                w.failing_since.get_or_insert_with(Instant::now);
-                w.health = health;
-            }
-        }
-    }
-
-    /// Whether this node may judge others by their silence in the store: not while its own
-    /// writes fail, and not for a suspicion time after an outage of the store ended. While the
-    /// store fails for it, it most likely fails for the others too, and right after it works
-    /// again the others have not had their turn to heartbeat: reaping then would declare the
-    /// whole cluster dead at once (seen with a full disk: every node reaped the others).
-    fn may_reap(&self) -> bool {
-        let w = self.writes();
-        w.failing_since.is_none()
-            && w.outage_ended
-                .is_none_or(|at| at.elapsed() >= self.inner.timing.suspicion)
-    }
-
-    /// The cluster's timings this node runs on.
-    pub fn cluster_timing(&self) -> ClusterTiming {
-        let t = &self.inner.timing;
-        ClusterTiming {
-            heartbeat: t.heartbeat,
-            suspicion: t.suspicion,
-        }
-    }
-
-    /// Watches this process's own clock until `shutdown`: a tick that comes more than a
-    /// heartbeat late means the process was paused (SIGSTOP, a VM frozen, a long GC-like
-    /// stall). It then answers for no id until a heartbeat sent after the pause lands: the
-    /// cluster may have declared it dead meanwhile and given its ids away, and the lease it
-    /// held was counted on a clock that stood still for the others.
-    pub async fn watch_pauses(self, shutdown: CancellationToken) {
-        let i = &self.inner;
-        let every = (i.timing.heartbeat / 5).max(Duration::from_millis(5));
-        let mut last = Instant::now();
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(every) => {}
-            }
-            let now = Instant::now();
-            let gap = now.saturating_duration_since(last);
-            last = now;
-            if gap > every + i.timing.heartbeat {
-                self.revoke_lease(now);
-                tracing::warn!(node = %i.me, paused_ms = gap.as_millis() as u64, "this process was paused; answering for no id until a heartbeat sent after the pause lands");
-            }
-        }
-    }
-
-    /// Ends the lease now; only a heartbeat sent after `at` renews it.
-    fn revoke_lease(&self, at: Instant) {
-        let i = &self.inner;
-        let at = nanos(at.saturating_duration_since(i.base));
-        i.renew_after.fetch_max(at, Ordering::AcqRel);
-        i.lease_until.store(0, Ordering::Release);
     }
 
     /// Whether this node has started leaving for good.
@@ -530,38 +381,6 @@ impl Members {
             }
         }
     }
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// Proposes `asked` as the cluster's timings (this node has just joined) and answers the
-/// timings it runs on: the cluster's, when other live members run on them already. One set
-/// per cluster, because single activation rests on every node's lease ending before the
-/// others' suspicion: a node with a longer suspicion would hold its lease past the moment
-/// the others give its ids away (measured: 16-21 ids answered by two live nodes).
-async fn settle(store: &dyn Store, me: &NodeId, asked: Timing) -> Result<Timing, StoreError> {
-    let wanted = ClusterTiming {
-        heartbeat: asked.heartbeat,
-        suspicion: asked.suspicion,
-    };
-    let cluster = store.settle_timing(me, wanted).await?;
-    if cluster != wanted {
-        tracing::warn!(
-            node = %me,
-            heartbeat_ms = cluster.heartbeat.as_millis() as u64,
-            suspicion_ms = cluster.suspicion.as_millis() as u64,
-            asked_heartbeat_ms = wanted.heartbeat.as_millis() as u64,
-            asked_suspicion_ms = wanted.suspicion.as_millis() as u64,
-            "runs on the cluster's timings, not the ones it was started with (one set per cluster; a node that starts alone sets them)"
-        );
-    }
-    Ok(Timing {
-        heartbeat: cluster.heartbeat,
-        suspicion: cluster.suspicion,
-        ..asked
-    })
 }
 
 /// Joins through the store and reads the view right after: (incarnation, view).

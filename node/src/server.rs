@@ -282,7 +282,7 @@ impl Shard for ShardServer {
             requests: demo.requests + quote_hits + quote_misses,
             activations: demo.activations + quote_misses,
             store: self.members.store_health(),
-            timing: self.members.cluster_timing(),
+            timing: self.members.timing().cluster(),
             ..demo
         }
     }

@@ -86,6 +86,10 @@ pub struct Policy {
     pub patience: Duration,
     /// How long to wait before trying an owner the cluster still counts alive.
     pub retry_alive_after: Duration,
+    /// When a direct call has not answered after this long, send it through a relay as well
+    /// and take the first answer (a link cut under an open connection shows no error until the
+    /// deadline). None: never. Only for calls whose repeat is harmless even concurrently.
+    pub hedge_after: Option<Duration>,
 }
 
 /// Why a call found no answer.
@@ -194,7 +198,13 @@ where
                 }
             }
         };
-        let answer = f(client, transport::context(policy.deadline), epoch).await;
+        let (answer, via) = match (via, policy.hedge_after) {
+            (None, Some(after)) => hedged(dir, &name, &f, client, epoch, policy, after).await,
+            (via, _) => (
+                f(client, transport::context(policy.deadline), epoch).await,
+                via,
+            ),
+        };
         let relay_failed = match (&via, &answer) {
             (None, _) | (Some(_), Ok(Ok(_))) => false,
             // The relay could not reach the owner either, or the relay itself failed.
@@ -268,6 +278,43 @@ where
         tried: failover_from.len(),
     }
     .into())
+}
+
+/// A direct call that, if it has not answered after `after`, is also sent through a relay
+/// (when there is one): the first good answer wins. The relay's failure (it cannot reach the
+/// owner either) leaves the direct call to answer.
+async fn hedged<D, T, F, Fut>(
+    dir: &D,
+    name: &NodeId,
+    f: &F,
+    client: ShardClient,
+    epoch: u64,
+    policy: &Policy,
+    after: Duration,
+) -> (Result<Result<T, ShardError>, RpcError>, Option<NodeId>)
+where
+    D: Directory,
+    F: Fn(ShardClient, Context, u64) -> Fut,
+    Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
+{
+    let direct = f(client, transport::context(policy.deadline), epoch);
+    tokio::pin!(direct);
+    tokio::select! {
+        answer = &mut direct => return (answer, None),
+        _ = tokio::time::sleep(after) => {}
+    }
+    let Some((relay, through)) = dir.relay(name).await else {
+        return (direct.await, None);
+    };
+    let relayed = f(through, transport::context(policy.deadline), epoch);
+    tokio::pin!(relayed);
+    tokio::select! {
+        answer = &mut direct => (answer, None),
+        answer = &mut relayed => match answer {
+            Ok(Err(ShardError::PeerUnreachable { .. })) | Err(_) => (direct.await, None),
+            answer => (answer, Some(relay)),
+        },
+    }
 }
 
 /// How long to wait after a `Busy` that asked for `retry_after`: that, plus up to as much

@@ -52,6 +52,7 @@ fn policy(patience: Duration) -> Policy {
         deadline: Duration::from_millis(100),
         patience,
         retry_alive_after: Duration::from_millis(5),
+        hedge_after: None,
     }
 }
 
@@ -84,4 +85,72 @@ async fn with_no_witness_left_the_call_fails_at_once_naming_what_was_tried() {
         .await
         .expect_err("nobody to ask");
     assert_eq!(err, Routing::NoLiveMembers { tried: 1 });
+}
+
+/// A client on a connection nobody serves (the calls below never use it: `f` decides).
+fn idle_client() -> ShardClient {
+    let (transport, _server) = tarpc::transport::channel::unbounded();
+    crate::hop::Hop::direct(tarpc::client::new(tarpc::client::Config::default(), transport).client)
+}
+
+/// An owner this caller has a connection to, and a relay to it.
+struct Reachable;
+
+impl Directory for Reachable {
+    type Error = Routing;
+
+    async fn target(&self, _: &(dyn Placed + Sync)) -> Option<Target> {
+        Some(Target {
+            name: NodeId::new("n1").expect("valid"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 7001)),
+            client: Some(idle_client()),
+            generation: 0,
+            epoch: 1,
+            members: 3,
+        })
+    }
+    async fn refresh(&self) -> Result<(), Routing> {
+        Ok(())
+    }
+    async fn reconnect(&self, _: &NodeId, _: u64) -> Result<(), String> {
+        Ok(())
+    }
+    fn mark_down(&self, _: &NodeId, _: u64, _: &str) {}
+    async fn relay(&self, _: &NodeId) -> Option<(NodeId, ShardClient)> {
+        Some((NodeId::new("n2").expect("valid"), idle_client()))
+    }
+    async fn suspect(&self, _: &(dyn Placed + Sync), _: &NodeId) -> Suspicion {
+        Suspicion::Alive
+    }
+}
+
+#[tokio::test]
+async fn a_call_the_owner_does_not_answer_in_time_also_goes_through_a_relay() {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let policy = Policy {
+        deadline: Duration::from_secs(10),
+        patience: Duration::from_secs(10),
+        retry_alive_after: Duration::from_millis(5),
+        hedge_after: Some(Duration::from_millis(20)),
+    };
+    let started = Instant::now();
+    // The first call (straight to the owner, over a connection a cut froze) never answers.
+    let routed = call_owner(&Reachable, &7u64, &policy, |_, _, _| {
+        let first = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        async move {
+            if first {
+                std::future::pending::<()>().await;
+            }
+            Ok::<Result<u32, ShardError>, RpcError>(Ok(42))
+        }
+    })
+    .await
+    .expect("answered through the relay");
+    assert_eq!(routed.value, 42);
+    assert_eq!(routed.via, Some(NodeId::new("n2").expect("valid")));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited {:?}: the hedge never went",
+        started.elapsed()
+    );
 }

@@ -499,14 +499,18 @@ fn checkouts_across_a_cut_between_two_nodes_reserve_through_a_third() {
     run_inside("inner_node_cut", 3);
 }
 
-/// Buys `n` orders one after another (mugs and lamps alternately) and follows each to its
-/// end: how long each took to be bought.
-async fn buy_each(client: &Cluster, n: usize, customer: &str) -> Vec<Duration> {
+/// Buys `n` mugs one after another, each in an order whose id `owner` owns (so its checkout
+/// runs there), and follows each to its end: how long each took to be bought.
+async fn buy_each(client: &Cluster, n: usize, owner: &NodeId, customer: &str) -> Vec<Duration> {
     let mut took = Vec::new();
-    for i in 0..n {
-        let product = if i % 2 == 0 { "mug" } else { "lamp" };
+    for _ in 0..n {
+        let order = loop {
+            let order = ringshop_tests::new_order(customer, &[("mug", 1)]);
+            if client.owner(&order.id).as_ref() == Some(owner) {
+                break order;
+            }
+        };
         let started = Instant::now();
-        let order = ringshop_tests::new_order(customer, &[(product, 1)]);
         let placed = client.checkout(&order).await.expect("placed");
         let end = ringshop_tests::follow_until(
             client,
@@ -527,14 +531,25 @@ async fn inner_node_cut() {
     let cluster = cluster_on_hosts(3);
     let client = cluster.client().await;
     until_active(&client, 3, Duration::from_secs(10)).await;
-    let normal = buy_each(&client, 6, "before").await;
-    cluster.hosts().cut(1, 2);
-    let cut = buy_each(&client, 8, "during").await;
-    cluster.hosts().mend(1, 2);
+    // Every checkout crosses the cut: its order's owner on one side, the mug's on the other.
+    let mug = ringshop_tests::product("mug");
+    let seller = client.owner(&mug).expect("the mug has an owner");
+    let buyer = [name(1), name(2), name(3)]
+        .into_iter()
+        .find(|n| *n != seller)
+        .expect("another node");
+    let normal = buy_each(&client, 6, &buyer, "before").await;
+    let (a, b) = (
+        cluster.hosts().host_of(&buyer),
+        cluster.hosts().host_of(&seller),
+    );
+    cluster.hosts().cut(a, b);
+    let cut = buy_each(&client, 8, &buyer, "during").await;
+    cluster.hosts().mend(a, b);
     let slowest = |t: &[Duration]| t.iter().max().copied().unwrap_or_default();
     let mean = |t: &[Duration]| t.iter().sum::<Duration>() / t.len().max(1) as u32;
     println!(
-        "node cut h1-h2: checkouts took {:?} mean, {:?} at most before; {:?} mean, {:?} at most during the cut",
+        "node cut {buyer}-{seller}: checkouts took {:?} mean, {:?} at most before; {:?} mean, {:?} at most during the cut",
         mean(&normal),
         slowest(&normal),
         mean(&cut),

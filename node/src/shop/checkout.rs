@@ -72,6 +72,9 @@ impl Payment {
 const REACH_FOR: Duration = Duration::from_secs(30);
 /// How long one node-to-node call may take.
 const CALL_DEADLINE: Duration = Duration::from_secs(2);
+/// How long a product call waits on its owner's connection before it also goes through
+/// another member (a reserve takes ~1 ms; a few hundred under heavy load).
+const HEDGE_AFTER: Duration = Duration::from_millis(300);
 
 struct Shared {
     me: NodeId,
@@ -427,6 +430,10 @@ impl Checkout {
             deadline: CALL_DEADLINE,
             patience: REACH_FOR,
             retry_alive_after: Duration::from_millis(100),
+            // A reserve is safe to run twice at once (one hold per order and product, in the
+            // product's actor): one that has not answered in this long also goes through a
+            // relay, so a link cut under an open connection costs this, not the deadline.
+            hedge_after: Some(HEDGE_AFTER),
         };
         route::call_owner(&route, product, &policy, |client, ctx, epoch| {
             remote(client, ctx, epoch, product.clone())

@@ -217,6 +217,8 @@ impl Cluster {
             deadline,
             patience: config.patience,
             retry_alive_after: config.probe_every,
+            // A main's calls are many and cheap to wait for: no duplicates under load.
+            hedge_after: None,
         };
         route::call_owner(self, id, &policy, f)
             .await
