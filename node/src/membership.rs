@@ -36,6 +36,7 @@ pub use timing::Timing;
 pub use view::{Claim, View};
 
 use health::Writes;
+use lease::Lease;
 use timing::settle;
 
 /// Most log rows read in one catch-up; a node further behind treats the gap as unknown.
@@ -56,19 +57,14 @@ struct Inner {
     vnodes: u32,
     view: watch::Sender<Arc<View>>,
     refreshing: tokio::sync::Mutex<()>,
-    /// The lease runs until `base + lease_until` nanoseconds.
-    base: Instant,
-    lease_until: AtomicU64,
-    /// Only a heartbeat sent after `base + renew_after` nanoseconds renews the lease: set when
-    /// the node finds it was paused, so a heartbeat from before the pause cannot.
-    renew_after: AtomicU64,
+    lease: Lease,
     rejoining: AtomicBool,
     /// Set once this node starts leaving: from then on a refused heartbeat means it has left,
     /// not that it was declared dead, and it never rejoins.
     departing: AtomicBool,
     declared_dead: Notify,
     /// What this node's heartbeat writes came to lately.
-    writes: std::sync::Mutex<Writes>,
+    writes: Writes,
 }
 
 impl Members {
@@ -80,7 +76,8 @@ impl Members {
         timing: Timing,
         vnodes: u32,
     ) -> Result<Members, StoreError> {
-        let base = Instant::now();
+        let lease = Lease::new();
+        let sent = Instant::now();
         let joined = store.join(&me, addr, timing.suspicion).await?.incarnation;
         let timing = settle(&*store, &me, timing).await?;
         let view = View::joined(store.membership().await?, vnodes, timing.suspicion);
@@ -95,20 +92,14 @@ impl Members {
                 vnodes,
                 view: watch::channel(Arc::new(view)).0,
                 refreshing: tokio::sync::Mutex::new(()),
-                base,
-                lease_until: AtomicU64::new(0),
-                renew_after: AtomicU64::new(0),
+                lease,
                 rejoining: AtomicBool::new(false),
                 departing: AtomicBool::new(false),
                 declared_dead: Notify::new(),
-                writes: std::sync::Mutex::new(Writes {
-                    failing_since: None,
-                    outage_ended: None,
-                    health: StoreHealth::Ok,
-                }),
+                writes: Writes::default(),
             }),
         };
-        members.renew(base);
+        members.renew(sent);
         members.ack(members.view().epoch()).await?;
         Ok(members)
     }
@@ -191,11 +182,28 @@ impl Members {
         if i.rejoining.load(Ordering::Acquire) {
             return Err(Unavailable::Rejoining);
         }
-        let now = i.base.elapsed().as_nanos();
-        if now >= u128::from(i.lease_until.load(Ordering::Acquire)) {
+        if !i.lease.holds() {
             return Err(Unavailable::Fenced);
         }
         Ok(())
+    }
+
+    /// Renews the lease from `sent`, the moment the heartbeat that reached the store was sent.
+    fn renew(&self, sent: Instant) {
+        self.inner.lease.renew(sent, self.inner.timing.lease());
+    }
+
+    /// What this node's writes to the store come to now.
+    pub fn store_health(&self) -> StoreHealth {
+        self.inner.writes.health()
+    }
+
+    /// Watches this process's own clock until `shutdown` (`Lease::watch_pauses`).
+    pub async fn watch_pauses(self, shutdown: CancellationToken) {
+        let i = &self.inner;
+        i.lease
+            .watch_pauses(&i.me, i.timing.heartbeat, shutdown)
+            .await
     }
 
     /// Whether this node has started leaving for good.
@@ -220,7 +228,7 @@ impl Members {
         let i = &self.inner;
         if !i.rejoining.swap(true, Ordering::AcqRel) {
             tracing::error!(node = %i.me, incarnation = self.incarnation(), "declared dead by the cluster while alive; answering for no id until it rejoins");
-            i.lease_until.store(0, Ordering::Release);
+            i.lease.end();
             i.declared_dead.notify_waiters();
             i.declared_dead.notify_one();
         }
@@ -330,12 +338,16 @@ impl Members {
             let beat = i.store.heartbeat(&i.me, incarnation);
             let beat = tokio::time::timeout(i.timing.suspicion, beat).await;
             match &beat {
-                Ok(Ok(_)) => self.note_write(Ok(())),
-                Ok(Err(e)) => self.note_write(Err(e)),
-                Err(_) => self.note_write(Err(&StoreError::Query {
-                    what: "heartbeating",
-                    reason: "the write took longer than the suspicion time".into(),
-                })),
+                Ok(Ok(_)) => i.writes.note(&i.me, i.timing.margin(), Ok(())),
+                Ok(Err(e)) => i.writes.note(&i.me, i.timing.margin(), Err(e)),
+                Err(_) => i.writes.note(
+                    &i.me,
+                    i.timing.margin(),
+                    Err(&StoreError::Query {
+                        what: "heartbeating",
+                        reason: "the write took longer than the suspicion time".into(),
+                    }),
+                ),
             }
             match beat {
                 Ok(Ok(true)) => self.renew(sent),
@@ -366,7 +378,9 @@ impl Members {
             // Reaping every `poll` finds a silent member within the suspicion time plus one
             // poll; it is one idempotent statement (a write: not at the faster settling pace).
             // A reaped member's lease has run out.
-            if last_reap.is_none_or(|at| at.elapsed() >= i.timing.poll) && self.may_reap() {
+            if last_reap.is_none_or(|at| at.elapsed() >= i.timing.poll)
+                && i.writes.may_reap(i.timing.suspicion)
+            {
                 last_reap = Some(Instant::now());
                 match i.store.reap(i.timing.suspicion).await {
                     Ok(reaped) if !reaped.is_empty() => {

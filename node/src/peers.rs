@@ -23,9 +23,9 @@ const CUT_OFF_FOR: Duration = Duration::from_secs(1);
 pub struct Peers {
     conns: Mutex<HashMap<SocketAddr, Channel>>,
     /// Peers the routing loop could not dial: when.
-    undialable: Mutex<HashMap<SocketAddr, std::time::Instant>>,
+    undialable: Marks,
     /// Peers the cluster counted alive although this node could not reach them: when.
-    cut_off: Mutex<HashMap<SocketAddr, std::time::Instant>>,
+    cut_off: Marks,
     connect_timeout: Duration,
     /// This node's own certificate when the cluster runs TLS: peers see it as a node's.
     security: Security,
@@ -67,6 +67,10 @@ impl Peers {
     pub fn forget(&self, addr: SocketAddr) {
         self.lock().remove(&addr);
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Channel>> {
+        self.conns.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 type Marks = Mutex<HashMap<SocketAddr, std::time::Instant>>;
@@ -84,12 +88,6 @@ fn mark(marks: &Marks, addr: SocketAddr) {
     let mut marks = marks.lock().unwrap_or_else(|p| p.into_inner());
     marks.retain(|_, at| at.elapsed() < CUT_OFF_FOR);
     marks.insert(addr, std::time::Instant::now());
-}
-
-impl Peers {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Channel>> {
-        self.conns.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }
 
 /// A node's calls to the owner of a key go through the one routing loop

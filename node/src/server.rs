@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use ringshop_shared::hop;
 use ringshop_shared::ring::MAX_VNODES;
-use ringshop_shared::service::Rpc;
-use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS, MAX_PLACEMENT_POINTS};
+use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS, MAX_PLACEMENT_POINTS, Rpc};
 use ringshop_shared::service::{MAX_ORDERS, MAX_QUOTES};
 use ringshop_shared::trace::{SpanRecord, TraceId};
 use ringshop_shared::transport::Role;
@@ -102,6 +101,10 @@ impl ShardServer {
 
     /// Brings this node's view up to the caller's epoch if the caller has seen a newer one.
     async fn catch_up(&self, ctx: &Context, epoch: u64) -> Result<(), ShardError> {
+        // Every request asks: the common case (nothing newer) reads the view and nothing else.
+        if epoch <= self.members.with_view(|v| v.epoch()) {
+            return Ok(());
+        }
         patiently(patience(ctx), || self.members.catch_up(epoch))
             .await
             .map_err(|e| e.on(&self.me.name))

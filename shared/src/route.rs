@@ -183,8 +183,7 @@ where
                         Some((relay, client)) => (client, Some(relay)),
                         None if patient() => {
                             attempt -= 1;
-                            tokio::time::sleep(policy.retry_alive_after).await;
-                            dir.refresh().await?;
+                            wait_for_alive(dir, policy).await?;
                             continue;
                         }
                         None => return Err(Routing::Partitioned { name, addr }.into()),
@@ -216,8 +215,7 @@ where
                 return Err(Routing::Partitioned { name, addr }.into());
             }
             attempt -= 1;
-            tokio::time::sleep(policy.retry_alive_after).await;
-            dir.refresh().await?;
+            wait_for_alive(dir, policy).await?;
             continue;
         }
         let failure = match answer {
@@ -278,6 +276,13 @@ where
         tried: failover_from.len(),
     }
     .into())
+}
+
+/// The pause before trying again an owner the cluster counts alive but nothing reaches from
+/// here: `retry_alive_after`, then a fresh view (the cluster may have moved on meanwhile).
+async fn wait_for_alive<D: Directory>(dir: &D, policy: &Policy) -> Result<(), D::Error> {
+    tokio::time::sleep(policy.retry_alive_after).await;
+    dir.refresh().await
 }
 
 /// A direct call that, if it has not answered after `after`, is also sent through a relay

@@ -1,43 +1,50 @@
 //! What this node's own writes to the store come to (its heartbeats tell), shown in its stats
 //! (`ringshop cluster`'s store column), and the rule that a node does not judge others by
-//! their silence while, or right after, the store failed it too.
+//! their silence while, or right after, the store failed it too. Knows nothing of the
+//! membership: `Members` tells it each heartbeat's outcome.
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use ringshop_shared::StoreHealth;
+use ringshop_shared::{NodeId, StoreHealth};
 
-use super::Members;
 use crate::store::StoreError;
 
 /// The store as this node's writes find it.
+#[derive(Default)]
 pub(super) struct Writes {
-    /// Since when its heartbeats have failed, while they do.
-    pub(super) failing_since: Option<Instant>,
-    /// When the last outage (heartbeats failing for longer than the lease margin) ended.
-    pub(super) outage_ended: Option<Instant>,
-    pub(super) health: StoreHealth,
+    state: Mutex<State>,
 }
 
-impl Members {
+#[derive(Default)]
+struct State {
+    /// Since when its heartbeats have failed, while they do.
+    failing_since: Option<Instant>,
+    /// When the last outage (heartbeats failing for longer than the lease margin) ended.
+    outage_ended: Option<Instant>,
+    health: StoreHealth,
+}
+
+impl Writes {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// What this node's writes to the store come to now.
-    pub fn store_health(&self) -> StoreHealth {
-        self.writes().health.clone()
+    pub(super) fn health(&self) -> StoreHealth {
+        self.state().health.clone()
     }
 
-    fn writes(&self) -> std::sync::MutexGuard<'_, Writes> {
-        self.inner.writes.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Notes what a heartbeat write came to; logs only when it changes.
-    pub(super) fn note_write(&self, outcome: Result<(), &StoreError>) {
-        let me = &self.inner.me;
-        let mut w = self.writes();
+    /// Notes what a heartbeat write of `me` came to; logs only when it changes. Failing for at
+    /// least `margin` is an outage.
+    pub(super) fn note(&self, me: &NodeId, margin: Duration, outcome: Result<(), &StoreError>) {
+        let mut w = self.state();
         match outcome {
             Ok(()) => {
                 if let Some(since) = w.failing_since.take() {
                     let failed_for = since.elapsed();
                     tracing::warn!(node = %me, failed_ms = failed_for.as_millis() as u64, "store writes work again");
-                    if failed_for >= self.inner.timing.margin() {
+                    if failed_for >= margin {
                         w.outage_ended = Some(Instant::now());
                     }
                 }
@@ -60,14 +67,12 @@ impl Members {
     }
 
     /// Whether this node may judge others by their silence in the store: not while its own
-    /// writes fail, and not for a suspicion time after an outage of the store ended. While the
-    /// store fails for it, it most likely fails for the others too, and right after it works
-    /// again the others have not had their turn to heartbeat: reaping then would declare the
-    /// whole cluster dead at once (seen with a full disk: every node reaped the others).
-    pub(super) fn may_reap(&self) -> bool {
-        let w = self.writes();
-        w.failing_since.is_none()
-            && w.outage_ended
-                .is_none_or(|at| at.elapsed() >= self.inner.timing.suspicion)
+    /// writes fail, and not for `suspicion` after an outage of the store ended. While the store
+    /// fails for it, it most likely fails for the others too, and right after it works again
+    /// the others have not had their turn to heartbeat: reaping then would declare the whole
+    /// cluster dead at once (seen with a full disk: every node reaped the others).
+    pub(super) fn may_reap(&self, suspicion: Duration) -> bool {
+        let w = self.state();
+        w.failing_since.is_none() && w.outage_ended.is_none_or(|at| at.elapsed() >= suspicion)
     }
 }

@@ -1,36 +1,78 @@
 //! The lease: a heartbeat that reached the store lets this node answer for its ids for the
 //! suspicion time minus a margin, counted on its own monotonic clock from when the heartbeat
 //! was sent; a pause of the process (its clock jumping past a heartbeat) ends it at once.
+//! Knows nothing of the membership: `Members` renews it and asks it.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use ringshop_shared::NodeId;
 use tokio_util::sync::CancellationToken;
 
-use super::Members;
+/// Times are nanoseconds since `base`, so they fit atomics.
+pub(super) struct Lease {
+    base: Instant,
+    /// The lease runs until `base + until` nanoseconds.
+    until: AtomicU64,
+    /// Only a heartbeat sent after `base + renew_after` nanoseconds renews the lease: set when
+    /// the node finds it was paused, so a heartbeat from before the pause cannot.
+    renew_after: AtomicU64,
+}
 
-impl Members {
-    /// The lease runs for `lease()` from `sent`, the moment the heartbeat that reached the
-    /// store was sent (not when its answer came: the store may have been slow).
-    pub(super) fn renew(&self, sent: Instant) {
-        let i = &self.inner;
-        let sent_at = sent.saturating_duration_since(i.base);
-        if nanos(sent_at) < i.renew_after.load(Ordering::Acquire) {
+impl Lease {
+    /// A lease that has not begun.
+    pub(super) fn new() -> Lease {
+        Lease {
+            base: Instant::now(),
+            until: AtomicU64::new(0),
+            renew_after: AtomicU64::new(0),
+        }
+    }
+
+    fn since_base(&self, at: Instant) -> u64 {
+        nanos(at.saturating_duration_since(self.base))
+    }
+
+    /// Runs for `length` from `sent`, the moment the heartbeat that reached the store was sent
+    /// (not when its answer came: the store may have been slow).
+    pub(super) fn renew(&self, sent: Instant, length: Duration) {
+        let sent_at = self.since_base(sent);
+        if sent_at < self.renew_after.load(Ordering::Acquire) {
             return;
         }
-        let until = sent_at + i.timing.lease();
-        let until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
-        i.lease_until.fetch_max(until, Ordering::AcqRel);
+        let until = sent_at.saturating_add(nanos(length));
+        self.until.fetch_max(until, Ordering::AcqRel);
+    }
+
+    /// Whether it holds now.
+    pub(super) fn holds(&self) -> bool {
+        self.since_base(Instant::now()) < self.until.load(Ordering::Acquire)
+    }
+
+    /// Ends it now (declared dead: only a rejoin renews it).
+    pub(super) fn end(&self) {
+        self.until.store(0, Ordering::Release);
+    }
+
+    /// Ends it now; only a heartbeat sent after `at` renews it.
+    fn revoke(&self, at: Instant) {
+        self.renew_after
+            .fetch_max(self.since_base(at), Ordering::AcqRel);
+        self.end();
     }
 
     /// Watches this process's own clock until `shutdown`: a tick that comes more than a
-    /// heartbeat late means the process was paused (SIGSTOP, a VM frozen, a long GC-like
-    /// stall). It then answers for no id until a heartbeat sent after the pause lands: the
-    /// cluster may have declared it dead meanwhile and given its ids away, and the lease it
-    /// held was counted on a clock that stood still for the others.
-    pub async fn watch_pauses(self, shutdown: CancellationToken) {
-        let i = &self.inner;
-        let every = (i.timing.heartbeat / 5).max(Duration::from_millis(5));
+    /// `heartbeat` late means the process was paused (SIGSTOP, a VM frozen, a long stall). The
+    /// lease then ends until a heartbeat sent after the pause lands: the cluster may have
+    /// declared `me` dead meanwhile and given its ids away, and the lease was counted on a
+    /// clock that stood still for the others.
+    pub(super) async fn watch_pauses(
+        &self,
+        me: &NodeId,
+        heartbeat: Duration,
+        shutdown: CancellationToken,
+    ) {
+        let every = (heartbeat / 5).max(Duration::from_millis(5));
         let mut last = Instant::now();
         loop {
             tokio::select! {
@@ -40,19 +82,11 @@ impl Members {
             let now = Instant::now();
             let gap = now.saturating_duration_since(last);
             last = now;
-            if gap > every + i.timing.heartbeat {
-                self.revoke_lease(now);
-                tracing::warn!(node = %i.me, paused_ms = gap.as_millis() as u64, "this process was paused; answering for no id until a heartbeat sent after the pause lands");
+            if gap > every + heartbeat {
+                self.revoke(now);
+                tracing::warn!(node = %me, paused_ms = gap.as_millis() as u64, "this process was paused; answering for no id until a heartbeat sent after the pause lands");
             }
         }
-    }
-
-    /// Ends the lease now; only a heartbeat sent after `at` renews it.
-    fn revoke_lease(&self, at: Instant) {
-        let i = &self.inner;
-        let at = nanos(at.saturating_duration_since(i.base));
-        i.renew_after.fetch_max(at, Ordering::AcqRel);
-        i.lease_until.store(0, Ordering::Release);
     }
 }
 

@@ -150,11 +150,8 @@ impl Waiting {
 }
 
 /// SQLITE_BUSY (5) and its extended codes.
-fn busy(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .and_then(|c| c.parse::<i32>().ok())
-        .is_some_and(|c| c & 0xff == 5)
+pub(super) fn busy(e: &sqlx::Error) -> bool {
+    super::columns::sqlite_code(e).is_some_and(|c| c & 0xff == 5)
 }
 
 #[cfg(test)]
