@@ -16,7 +16,7 @@ use ringshop_shared::trace::{SpanRecord, TraceId};
 use ringshop_shared::transport::Role;
 use ringshop_shared::{
     Cached, Handed, Membership, NewOrder, NodeId, NodeInfo, NodeStats, Order, OrderId, Product,
-    ProductId, Quote, Ring, Served, Shard, ShardError, ShardRequest, ShardResponse, Stage,
+    ProductId, Progress, Quote, Ring, Served, Shard, ShardError, ShardRequest, ShardResponse,
 };
 use tarpc::RequestName;
 use tarpc::context::Context;
@@ -236,7 +236,7 @@ impl Shard for ShardServer {
         self,
         ctx: Context,
         id: OrderId,
-        seen: Stage,
+        seen: Progress,
         epoch: u64,
     ) -> Result<Order, ShardError> {
         self.own(&ctx, &id, epoch).await?;

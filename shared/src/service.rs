@@ -13,7 +13,7 @@
 use crate::error::ShardError;
 use crate::ids::NodeId;
 use crate::ids::{OrderId, ProductId};
-use crate::shop::{NewOrder, Order, Product, Quote, Stage};
+use crate::shop::{NewOrder, Order, Product, Progress, Quote};
 use crate::trace::{SpanRecord, TraceId};
 use crate::wire::{Cached, Handed, Membership, NodeInfo, NodeStats, Served};
 
@@ -91,9 +91,9 @@ pub trait Shard {
     async fn checkout(order: NewOrder, epoch: u64) -> Result<Order, ShardError>;
     /// One order as stored.
     async fn order(id: OrderId) -> Result<Order, ShardError>;
-    /// Long-poll on the order's owner: returns once its stage differs from `seen`, or at the
-    /// call's deadline with the order as it is.
-    async fn watch_order(id: OrderId, seen: Stage, epoch: u64) -> Result<Order, ShardError>;
+    /// Long-poll on the order's owner: returns once its progress (stage, or the member its
+    /// checkout waits on) differs from `seen`, or at the call's deadline with the order as it is.
+    async fn watch_order(id: OrderId, seen: Progress, epoch: u64) -> Result<Order, ShardError>;
     /// Orders, newest first, of one customer or of all (at most `MAX_ORDERS`).
     async fn orders(customer: Option<String>) -> Result<Vec<Order>, ShardError>;
     /// The spans of one trace this node's process kept (its recent ones, a bounded ring),

@@ -170,12 +170,32 @@ pub struct Order {
     pub updated_at: SystemTime,
     /// From creation to the last stage change.
     pub elapsed: Duration,
+    /// The member its checkout has waited on for a while without an answer (paused, or cut
+    /// off from the node running the checkout), while it waits. Known only to the job running
+    /// the checkout: never stored, None in every read from the store.
+    pub waiting: Option<NodeId>,
 }
 
 impl Order {
     pub fn items(&self) -> u32 {
         self.lines.iter().map(|l| l.qty).sum()
     }
+
+    /// How far it has come, as one following it sees it.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            stage: self.stage,
+            waiting: self.waiting.clone(),
+        }
+    }
+}
+
+/// How far an order has come, as a buyer following it sees it: its stage, and the member its
+/// checkout waits on, if it waits on one (`Order::waiting`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub stage: Stage,
+    pub waiting: Option<NodeId>,
 }
 
 #[cfg(test)]

@@ -100,6 +100,7 @@ impl Settings {
                     .map(|p| ProductId::new(p).expect("a valid product id"))
                     .collect(),
                 call_limit: Duration::from_secs(15),
+                deadline: None,
                 follow_limit: Duration::from_secs(20),
             },
             warmup: Duration::from_secs(2),
@@ -151,10 +152,12 @@ pub async fn run_on(mut cluster: TestCluster, settings: &Settings) -> Outcome {
             cluster.add_process(name(i));
         }
     });
+    let deadline = settings.load.deadline.unwrap_or(test_config().deadline);
     let config = ClusterConfig {
         // A buyer's watch of an order on a frozen node gives up (and fails over) sooner.
         watch_for: Duration::from_secs(2),
         security: cluster.security(),
+        deadline,
         ..test_config()
     };
     let mut clients = Vec::new();
@@ -168,6 +171,7 @@ pub async fn run_on(mut cluster: TestCluster, settings: &Settings) -> Outcome {
     let slow_config = ClusterConfig {
         follow_membership: false,
         security: cluster.security(),
+        deadline,
         ..test_config()
     };
     let mut slow = Vec::new();

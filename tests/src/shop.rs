@@ -60,7 +60,10 @@ pub async fn follow(
                 current.id, current.stage
             ),
         }
-        seen.push(current.stage);
+        // The stream also says when the checkout starts or stops waiting on a member.
+        if seen.last() != Some(&current.stage) {
+            seen.push(current.stage);
+        }
     }
     (current, seen)
 }

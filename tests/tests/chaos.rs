@@ -32,17 +32,24 @@ async fn the_schedule_repeated_for_ringshop_chaos_seconds_keeps_all_four_propert
 /// A node started with a longer `--suspicion` (10 s) than the cluster's (2 s) runs on the
 /// cluster's: paused 4 s under load, it is declared dead after 2 s like any other, and when it
 /// runs again it answers nothing from before the pause (with its own 10 s it held a 7.5 s lease
-/// and served requests queued in its sockets while its heirs held other values).
+/// and served requests queued in its sockets while its heirs held other values). The mains are
+/// patient (a 6 s deadline, longer than the pause), so they do get the answers such a node
+/// sends after SIGCONT.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_started_with_a_longer_suspicion_runs_on_the_clusters_and_a_pause_splits_no_id() {
     use ringshop_tests::chaos::{Fault, Step};
+    let short = Settings::short();
     let settings = Settings {
         nodes: 3,
         steps: vec![Step {
             after: Duration::from_secs(3),
             fault: Fault::Pause(Duration::from_secs(4)),
         }],
-        ..Settings::short()
+        load: ringshop_tests::chaos::LoadConfig {
+            deadline: Some(Duration::from_secs(6)),
+            ..short.load.clone()
+        },
+        ..short
     };
     // The nemesis pauses the oldest running node first: n1.
     let cluster = settings

@@ -1,14 +1,16 @@
 //! Failure detection the Orleans way, against real node processes: a node that is only slow
 //! (paused for less than the suspicion time) is never declared dead, however impatient its
 //! clients are; a node frozen past it is declared dead, and when it runs again it rejoins
-//! under a new incarnation by itself and serves again, with no restart.
+//! under a new incarnation by itself and serves again, with no restart. A checkout waiting on
+//! a frozen member tells its buyer which one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use ringshop_shared::transport::Security;
-use ringshop_shared::{MemberStatus, NodeId, transport};
+use ringshop_shared::{MemberStatus, NodeId, Stage, transport};
 use ringshop_tests::{TestCluster, name, test_config, until_fenced, until_served};
 use ringshop_tui::{Cluster, ClusterConfig};
 
@@ -241,4 +243,66 @@ async fn a_node_paused_longer_than_a_heartbeat_renews_before_it_answers_again() 
         Some((MemberStatus::Active, 1)),
         "paused under the suspicion, it stays a member"
     );
+}
+
+/// A checkout whose product's owner is frozen: the buyer following it is told, within about a
+/// second, which member it waits on; once the cluster declares that member dead the product
+/// moves, the wait ends (the buyer is told that too) and the order is bought, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_waiting_on_a_frozen_member_names_it_to_the_buyer_then_goes_on() {
+    let catalog = "mug,Mug,tea,1200,40\n";
+    let payment = ringshop_tests::paying(Duration::from_millis(100));
+    let mut cluster = TestCluster::shop(Duration::from_secs(30), catalog, payment);
+    for i in 1..=3 {
+        cluster.add_process(name(i));
+    }
+    let client = cluster.client().await;
+    let seller = client
+        .owner(&ringshop_tests::product("mug"))
+        .expect("the mug has an owner");
+    let order = loop {
+        let order = ringshop_tests::new_order("waiting", &[("mug", 1)]);
+        if client.owner(&order.id).is_some_and(|o| o != seller) {
+            break order;
+        }
+    };
+    cluster.pause(&seller);
+    let placed = client.checkout(&order).await.expect("acknowledged").value;
+    let mut progress = vec![placed.progress()];
+    let mut current = placed.clone();
+    let mut stream = client.follow_order(placed);
+    let started = Instant::now();
+    while !current.stage.is_final() && started.elapsed() < Duration::from_secs(20) {
+        match tokio::time::timeout(Duration::from_secs(20), stream.next()).await {
+            Ok(Some(Ok(next))) => {
+                current = next.value;
+                println!("{:?}: {:?}", started.elapsed(), current.progress());
+                progress.push(current.progress());
+            }
+            Ok(Some(Err(e))) => println!("watch failed: {e}"),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    cluster.resume(&seller);
+    assert_eq!(current.stage, Stage::Done, "{current:?} after {progress:?}");
+    let waited = progress
+        .iter()
+        .position(|p| p.waiting.as_ref() == Some(&seller))
+        .unwrap_or_else(|| panic!("the buyer was never told it waits on {seller}: {progress:?}"));
+    assert_eq!(progress[waited].stage, Stage::Reserving, "{progress:?}");
+    assert!(
+        progress[waited..].iter().any(|p| p.waiting.is_none()),
+        "the wait ended and the buyer heard so: {progress:?}"
+    );
+    assert!(current.waiting.is_none(), "{current:?}");
+    assert!(
+        progress
+            .iter()
+            .all(|p| p.waiting.as_ref() != Some(&current.node)),
+        "never told it waits on {}, the node running it: {progress:?}",
+        current.node
+    );
+    let audit = cluster.audit().await;
+    let mug = audit.get("mug").expect("the mug is audited");
+    assert_eq!((mug.sold, mug.held), (1, 0), "{mug:?}");
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use ringshop_node::Store;
 use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, Security};
 use ringshop_shared::{
-    Handed, Membership, NewOrder, NodeId, Order, OrderId, Product, ProductId, Quote, Served,
-    ShardError, Stage,
+    Handed, Membership, NewOrder, NodeId, Order, OrderId, Product, ProductId, Progress, Quote,
+    Served, ShardError,
 };
 use ringshop_tests::TestCluster;
 use tarpc::context::Context;
@@ -169,7 +169,7 @@ impl ringshop_shared::Shard for Contrarian {
         self,
         _: Context,
         _: OrderId,
-        _: Stage,
+        _: Progress,
         _: u64,
     ) -> Result<Order, ShardError> {
         not_used()

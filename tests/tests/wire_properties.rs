@@ -15,8 +15,8 @@ use ringshop_shared::shop::OrderLine;
 use ringshop_shared::transport::Security;
 use ringshop_shared::transport::codec::{self, WireContext, WireMessage, WireRequest};
 use ringshop_shared::{
-    Handed, NewOrder, NodeId, OrderId, ProductId, ShardClient, ShardError, ShardRequest, Stage,
-    transport,
+    Handed, NewOrder, NodeId, OrderId, ProductId, Progress, ShardClient, ShardError, ShardRequest,
+    Stage, transport,
 };
 use ringshop_tests::TestCluster;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -40,7 +40,7 @@ enum Call {
     Reserve(OrderId, ProductId, u32, u64),
     Checkout(NewOrder, u64),
     Order(OrderId),
-    WatchOrder(OrderId, Stage, u64),
+    WatchOrder(OrderId, Progress, u64),
     Orders(Option<String>),
 }
 
@@ -114,6 +114,11 @@ fn any_stage() -> impl Strategy<Value = Stage> {
     ]
 }
 
+fn any_progress() -> impl Strategy<Value = Progress> {
+    (any_stage(), proptest::option::of(any_name()))
+        .prop_map(|(stage, waiting)| Progress { stage, waiting })
+}
+
 fn any_order() -> impl Strategy<Value = NewOrder> {
     let line = (any_product(), any::<u32>()).prop_map(|(product, qty)| OrderLine { product, qty });
     (
@@ -153,7 +158,7 @@ fn any_call() -> impl Strategy<Value = Call> {
             .prop_map(|(o, p, q, e)| Call::Reserve(o, p, q, e)),
         (any_order(), any_u64()).prop_map(|(o, e)| Call::Checkout(o, e)),
         any_order_id().prop_map(Call::Order),
-        (any_order_id(), any_stage(), any_u64()).prop_map(|(o, s, e)| Call::WatchOrder(o, s, e)),
+        (any_order_id(), any_progress(), any_u64()).prop_map(|(o, s, e)| Call::WatchOrder(o, s, e)),
         prop::option::of(".{0,20}").prop_map(Call::Orders),
     ]
 }

@@ -93,6 +93,28 @@ fn the_checkout_gauge_shows_the_stage_and_node() {
     app.checkout = Some((order, started));
     let screen = text(&app, 80, 24);
     assert!(screen.contains("reserving on n3 · 30%"), "{screen}");
+    assert!(!screen.contains("waiting"), "{screen}");
+}
+
+#[test]
+fn a_checkout_waiting_on_a_member_names_it_in_the_gauge_and_the_orders_row() {
+    let mut app = loaded();
+    let started = Instant::now();
+    app.now = started;
+    let mut order = app.orders[0].clone();
+    order.stage = Stage::Reserving;
+    order.waiting = Some(ringshop_shared::NodeId::new("n2").expect("a name"));
+    app.update(Action::Order(order.clone()));
+    app.tab = Tab::Cart;
+    app.checkout = Some((order, started));
+    let cart = text(&app, 80, 24);
+    assert!(
+        cart.contains("reserving on n3 · 30% · waiting for n2"),
+        "{cart}"
+    );
+    app.tab = Tab::Orders;
+    let orders = text(&app, 80, 24);
+    assert!(orders.contains("waiting for n2"), "{orders}");
 }
 
 #[test]

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use ringshop_shared::route::{self, Policy, Routing};
 use ringshop_shared::shop::GUEST;
-use ringshop_shared::{NewOrder, NodeId, Order, OrderId, ProductId, ShardError, Stage};
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, ProductId, Progress, ShardError};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -70,6 +70,9 @@ impl Payment {
 
 /// How long a job keeps trying to reach a product's owner before failing the order.
 const REACH_FOR: Duration = Duration::from_secs(30);
+/// How long a product call goes unanswered before the buyer is told which member the checkout
+/// waits on.
+const SHOW_WAITING_AFTER: Duration = Duration::from_secs(1);
 /// How long one node-to-node call may take.
 const CALL_DEADLINE: Duration = Duration::from_secs(2);
 /// How long a product call waits on its owner's connection before it also goes through
@@ -199,24 +202,29 @@ impl Checkout {
         Ok(stored.order)
     }
 
-    /// The order as stored; transient store errors are tried again until `until`.
+    /// The order as stored, with the member its job here waits on, if any; transient store
+    /// errors are tried again until `until`.
     pub async fn order(
         &self,
         id: OrderId,
         until: tokio::time::Instant,
     ) -> Result<Order, ShardError> {
-        patiently(until, || self.shared.store.order(id))
+        let mut order = patiently(until, || self.shared.store.order(id))
             .await
             .map_err(|e| e.on(&self.shared.me))?
             .map(|s| s.order)
-            .ok_or(ShardError::UnknownOrder { id })
+            .ok_or(ShardError::UnknownOrder { id })?;
+        if let Some(job) = self.lock().get(&id) {
+            order.waiting = job.state.borrow().waiting.clone();
+        }
+        Ok(order)
     }
 
-    /// Waits until the order's stage differs from `seen` or `until`; the order then.
+    /// Waits until the order's progress differs from `seen` or `until`; the order then.
     pub async fn watch(
         &self,
         id: OrderId,
-        seen: Stage,
+        seen: Progress,
         until: tokio::time::Instant,
     ) -> Result<Order, ShardError> {
         loop {
@@ -225,7 +233,7 @@ impl Checkout {
                 Some(rx) => rx.borrow().clone(),
                 None => self.order(id, until).await?,
             };
-            if current.stage != seen || current.stage.is_final() {
+            if current.progress() != seen || current.stage.is_final() {
                 return Ok(current);
             }
             let wait = async {
@@ -386,12 +394,26 @@ impl Checkout {
         }
     }
 
+    /// Tells those following order `id` which member its job waits on (None: it waits on
+    /// none). Only a change wakes them.
+    fn show_waiting(&self, id: OrderId, on: Option<NodeId>) {
+        if let Some(job) = self.lock().get(&id) {
+            job.state.send_if_modified(|order| {
+                let changed = order.waiting != on;
+                order.waiting = on;
+                changed
+            });
+        }
+    }
+
     /// Runs a product call on the product's owner: here through the local actor, elsewhere
     /// through the one routing loop (`ringshop_shared::route`) over this node's view, which
     /// follows `Moved`, waits out ids in transfer and owners the cluster still counts alive,
-    /// for at most `REACH_FOR`.
+    /// for at most `REACH_FOR`. While a remote call has gone unanswered for `SHOW_WAITING_AFTER`
+    /// or longer, those following `order` see the owner it waits on (`Order::waiting`).
     async fn on_owner<T, R, RF, L, LF>(
         &self,
+        order: OrderId,
         product: &ProductId,
         remote: R,
         local: L,
@@ -436,12 +458,30 @@ impl Checkout {
             // relay, so a link cut under an open connection costs this, not the deadline.
             hedge_after: Some(HEDGE_AFTER),
         };
-        route::call_owner(&route, product, &policy, |client, ctx, epoch| {
+        let call = route::call_owner(&route, product, &policy, |client, ctx, epoch| {
             remote(client, ctx, epoch, product.clone())
-        })
-        .await
-        .map(|routed| routed.value)
-        .map_err(|e| match e {
+        });
+        tokio::pin!(call);
+        // The member the call waits on: the owner when it started (an attempt in flight stays
+        // with it until its deadline, even after the view has moved the product on).
+        let waiting_on = s
+            .members
+            .with_view(|v| v.ring.owner(product).cloned())
+            .filter(|owner| owner != &s.me);
+        let mut shown = false;
+        let answer = loop {
+            tokio::select! {
+                answer = &mut call => break answer,
+                _ = tokio::time::sleep(SHOW_WAITING_AFTER), if !shown => {
+                    shown = waiting_on.is_some();
+                    self.show_waiting(order, waiting_on.clone());
+                }
+            }
+        };
+        if shown {
+            self.show_waiting(order, None);
+        }
+        answer.map(|routed| routed.value).map_err(|e| match e {
             Routing::Shard { error, .. } => error,
             other => ShardError::PeerUnreachable {
                 node: s.me.clone(),

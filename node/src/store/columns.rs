@@ -118,6 +118,7 @@ pub fn order_from_row(row: &impl Cells) -> Result<StoredOrder, StoreError> {
             created_at: at(created),
             updated_at: at(updated),
             elapsed: Duration::from_millis(updated.saturating_sub(created).max(0) as u64),
+            waiting: None,
         },
         version: get_int(9)?.max(0) as u64,
         trace_parent: row

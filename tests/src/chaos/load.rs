@@ -57,6 +57,9 @@ pub struct LoadConfig {
     pub products: Vec<ProductId>,
     /// Longest one call may take before it counts as failed.
     pub call_limit: Duration,
+    /// The mains' deadline per attempt (None: `ClusterConfig`'s default, 2 s). A patient main
+    /// (more than a pause) gets the answers a frozen node sends once it runs again.
+    pub deadline: Option<Duration>,
     /// Longest a buyer follows one order before it counts as stuck.
     pub follow_limit: Duration,
 }
@@ -335,7 +338,12 @@ async fn follow(client: &Cluster, config: &LoadConfig, mut order: Order, log: &m
             log.fail(Some(order.id), what);
             return;
         }
-        match timeout(config.call_limit, client.watch_order(order.id, order.stage)).await {
+        match timeout(
+            config.call_limit,
+            client.watch_order(order.id, order.progress()),
+        )
+        .await
+        {
             Ok(Ok(next)) => order = next.value,
             Ok(Err(e)) => {
                 log.fail(Some(order.id), format!("watch at {}: {e}", order.stage));

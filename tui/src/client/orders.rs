@@ -22,7 +22,8 @@ struct Following {
 
 impl Cluster {
     /// The stages `order` goes through after the one it is at, each once and in order, with
-    /// the report of the call that saw it; the stream ends after a final stage. A failed watch
+    /// the report of the call that saw it (and, between them, the order again whenever its
+    /// checkout starts or stops waiting on a member: `Order::waiting`); the stream ends after a final stage. A failed watch
     /// is an `Err` item, and the stream keeps following (after a short pause) for as long as
     /// it is polled: whoever follows decides when to give up. It owns a clone of the client,
     /// so it can live on its own task.
@@ -43,9 +44,13 @@ impl Cluster {
                 tokio::time::sleep(AFTER_A_FAILURE).await;
             }
             loop {
-                match f.cluster.watch_order(f.current.id, f.current.stage).await {
+                match f
+                    .cluster
+                    .watch_order(f.current.id, f.current.progress())
+                    .await
+                {
                     // The watch ended without a change (its long-poll ran out): watch again.
-                    Ok(next) if next.value.stage == f.current.stage => continue,
+                    Ok(next) if next.value.progress() == f.current.progress() => continue,
                     Ok(next) => {
                         f.current = next.value.clone();
                         f.failed = false;

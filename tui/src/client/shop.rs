@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use ringshop_shared::shop::MAX_QTY_PER_LINE;
 use ringshop_shared::{
-    NewOrder, NodeId, Order, OrderId, OrderLine, Product, ProductId, Quote, Served, ShardClient,
-    ShardError, Stage, transport,
+    NewOrder, NodeId, Order, OrderId, OrderLine, Product, ProductId, Progress, Quote, Served,
+    ShardClient, ShardError, transport,
 };
 
 use super::cluster::Cluster;
@@ -287,16 +287,17 @@ impl Cluster {
         .await
     }
 
-    /// Waits for the order to move past `seen` (on its owner, following it if it moves), or
-    /// about `watch_for`; the order then.
+    /// Waits for the order's progress to differ from `seen` (on its owner, following it if it
+    /// moves), or about `watch_for`; the order then.
     pub async fn watch_order(
         &self,
         id: OrderId,
-        seen: Stage,
+        seen: Progress,
     ) -> Result<Answer<Order>, ClusterError> {
         let deadline = self.inner.config.watch_for;
-        self.call_owner_within(&id, deadline, move |c, ctx, epoch| async move {
-            c.watch_order(ctx, id, seen, epoch).await
+        self.call_owner_within(&id, deadline, move |c, ctx, epoch| {
+            let seen = seen.clone();
+            async move { c.watch_order(ctx, id, seen, epoch).await }
         })
         .await
     }

@@ -87,8 +87,13 @@ pub async fn run(
                 ));
             }
         };
+        let moved = next.value.stage != current.stage;
         current = next.value;
-        report_stage(&current, &next.report.node, started, json);
+        if moved {
+            report_stage(&current, &next.report.node, started, json);
+        } else {
+            report_waiting(&current, started, json);
+        }
     }
     let took = started.elapsed();
     match current.stage {
@@ -118,6 +123,32 @@ pub async fn run(
                 current.reason.unwrap_or_default()
             ),
         )),
+    }
+}
+
+/// The checkout started (or stopped) waiting on a member that does not answer it.
+fn report_waiting(order: &Order, started: Instant, json: bool) {
+    let at = started.elapsed();
+    let on = order.waiting.as_ref().map(NodeId::as_str);
+    if json {
+        out_json(
+            json!({"event": "waiting", "order": order.id.to_string(), "stage": order.stage.as_str(),
+            "on": on, "elapsed_ms": at.as_millis() as u64}),
+        );
+    } else {
+        match on {
+            Some(on) => eprintln!(
+                "{:>8}  {:<9} waiting for {on}: it does not answer {}; the order fails cleanly if it stays out of reach",
+                short(at),
+                order.stage.as_str(),
+                order.node
+            ),
+            None => eprintln!(
+                "{:>8}  {:<9} no longer waiting",
+                short(at),
+                order.stage.as_str()
+            ),
+        }
     }
 }
 

@@ -272,6 +272,7 @@ impl Checkout {
             let (id, qty) = (order.id, line.qty);
             let held = self
                 .on_owner(
+                    id,
                     &line.product,
                     |client, ctx, epoch, product| async move {
                         let answer = client.reserve(ctx, id, product, qty, epoch).await;

@@ -70,6 +70,7 @@ fn order(stage: Stage, product: &str, qty: u32) -> Order {
         created_at: at(0),
         updated_at: at(0),
         elapsed: Duration::ZERO,
+        waiting: None,
     }
 }
 

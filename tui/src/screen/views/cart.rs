@@ -68,7 +68,10 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             }
             Stage::Done | Stage::Failed => 1.0,
         };
-        let label = format!("{} on {} · {:.0}%", order.stage, order.node, ratio * 100.0);
+        let mut label = format!("{} on {} · {:.0}%", order.stage, order.node, ratio * 100.0);
+        if let Some(on) = &order.waiting {
+            label.push_str(&format!(" · waiting for {on}"));
+        }
         let gauge = Gauge::default()
             .block(
                 Block::default()

@@ -42,7 +42,10 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 Cell::from(o.node.to_string()),
                 Cell::from(format!("{:>5}", o.items())),
                 Cell::from(format!("{:>9}", money(o.total_cents))),
-                Cell::from(short(o.elapsed)),
+                match &o.waiting {
+                    Some(on) => Cell::from(Span::styled(format!("waiting for {on}"), theme.warn())),
+                    None => Cell::from(short(o.elapsed)),
+                },
             ])
         })
         .collect();

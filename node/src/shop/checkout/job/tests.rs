@@ -24,6 +24,7 @@ fn stored(stage: Stage, owner: &str, version: u64) -> StoredOrder {
             created_at: SystemTime::UNIX_EPOCH,
             updated_at: SystemTime::UNIX_EPOCH,
             elapsed: Duration::ZERO,
+            waiting: None,
         },
         version,
         trace_parent: None,
