@@ -49,6 +49,9 @@ pub(super) fn retryable(e: &ShardError) -> bool {
 }
 
 /// What the job does after an error, given the order as the store has it now.
+// Made once per step and moved straight into a match: boxing the order would only add an
+// allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Resume {
     Continue(StoredOrder),
@@ -74,6 +77,7 @@ enum Short {
 }
 
 /// What one step of the job came to.
+#[allow(clippy::large_enum_variant)] // as `Resume`
 enum Step {
     /// This job moved the order on.
     Moved(StoredOrder),
