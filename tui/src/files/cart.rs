@@ -101,7 +101,10 @@ pub fn load(path: &Path) -> Result<Vec<KeptLine>, CartError> {
 fn parse(bytes: &[u8]) -> Result<Vec<KeptLine>, String> {
     let file: File = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     if file.version != VERSION {
-        return Err(format!("format {}, this ringshop reads {VERSION}", file.version));
+        return Err(format!(
+            "format {}, this ringshop reads {VERSION}",
+            file.version
+        ));
     }
     for (i, line) in file.lines.iter().enumerate() {
         if line.qty == 0 || line.qty > MAX_QTY_PER_LINE {
@@ -137,7 +140,8 @@ pub fn save(path: &Path, customer: &str, lines: &[KeptLine]) -> Result<(), CartE
         customer: customer.to_string(),
         lines: lines.to_vec(),
     };
-    let json = serde_json::to_vec_pretty(&file).map_err(|e| unwritable(std::io::Error::other(e)))?;
+    let json =
+        serde_json::to_vec_pretty(&file).map_err(|e| unwritable(std::io::Error::other(e)))?;
     let mut temp = tempfile::Builder::new()
         .prefix(&temp_prefix(path))
         .suffix(".tmp")
@@ -155,7 +159,10 @@ pub fn save(path: &Path, customer: &str, lines: &[KeptLine]) -> Result<(), CartE
 
 /// `.cart-guest.json.`: the temporary files of `path` start with it.
 fn temp_prefix(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     format!(".{name}.")
 }
 

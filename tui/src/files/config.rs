@@ -93,7 +93,9 @@ impl Loaded {
             1 => String::new(),
             n => format!(" (and {} more: `ringshop info` lists them)", n - 1),
         };
-        Some(format!("{first}{more}; the config file is ignored, defaults used"))
+        Some(format!(
+            "{first}{more}; the config file is ignored, defaults used"
+        ))
     }
 }
 

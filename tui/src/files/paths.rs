@@ -23,11 +23,7 @@ impl Dirs {
 
     /// The folders from the variables `var` gives (the environment, or a test's).
     pub fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Dirs {
-        let absolute = |name: &str| {
-            var(name)
-                .map(PathBuf::from)
-                .filter(|p| p.is_absolute())
-        };
+        let absolute = |name: &str| var(name).map(PathBuf::from).filter(|p| p.is_absolute());
         let home = absolute("HOME");
         let state = absolute("XDG_STATE_HOME")
             .or_else(|| home.as_ref().map(|h| h.join(".local/state")))
@@ -105,7 +101,11 @@ mod tests {
 
     #[test]
     fn relative_or_empty_variables_are_ignored_and_no_home_means_no_config() {
-        let d = dirs(&[("HOME", "/h"), ("XDG_STATE_HOME", "rel"), ("XDG_CONFIG_HOME", "")]);
+        let d = dirs(&[
+            ("HOME", "/h"),
+            ("XDG_STATE_HOME", "rel"),
+            ("XDG_CONFIG_HOME", ""),
+        ]);
         assert_eq!(d.state, PathBuf::from("/h/.local/state/ringshop"));
         assert_eq!(d.config, Some(PathBuf::from("/h/.config/ringshop")));
         let d = dirs(&[]);
@@ -116,7 +116,10 @@ mod tests {
     #[test]
     fn a_cart_file_is_per_customer_and_stays_in_its_folder() {
         let dir = Path::new("/s");
-        assert_eq!(cart_file_in(dir, "guest"), PathBuf::from("/s/cart-guest.json"));
+        assert_eq!(
+            cart_file_in(dir, "guest"),
+            PathBuf::from("/s/cart-guest.json")
+        );
         assert_eq!(
             cart_file_in(dir, "Ada Lovelace"),
             PathBuf::from("/s/cart-Ada%20Lovelace.json")

@@ -123,7 +123,11 @@ fn a_temporary_file_left_by_a_killed_write_is_ignored_and_swept_once_old() {
         .open(&old)
         .and_then(|f| f.set_modified(hour_ago))
         .expect("ages the file");
-    assert_eq!(load(&path).expect("loads"), cart, "the last whole write wins");
+    assert_eq!(
+        load(&path).expect("loads"),
+        cart,
+        "the last whole write wins"
+    );
     assert!(fresh.exists(), "maybe another process's write in progress");
     assert!(!old.exists(), "an old one is swept");
 }

@@ -157,7 +157,8 @@ impl Cursor<'_> {
                 match word.as_str() {
                     "true" => Ok(Value::Bool(true)),
                     "false" => Ok(Value::Bool(false)),
-                    "" => Err(self.problem("expected a value: \"text\", true, false, a number or [a, list]")),
+                    "" => Err(self
+                        .problem("expected a value: \"text\", true, false, a number or [a, list]")),
                     _ => match word.replace('_', "").parse::<i64>() {
                         Ok(n) => Ok(Value::Int(n)),
                         Err(_) => Err(self.problem(format!(
@@ -190,7 +191,11 @@ impl Cursor<'_> {
                             let hex = self.word(|c| c.is_ascii_hexdigit());
                             match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
                                 Some(c) if hex.len() == 4 => c,
-                                _ => return Err(self.problem("\\u needs 4 hex digits of a character")),
+                                _ => {
+                                    return Err(
+                                        self.problem("\\u needs 4 hex digits of a character")
+                                    );
+                                }
                             }
                         }
                         other => {
@@ -272,7 +277,9 @@ impl Cursor<'_> {
                         message: "a [list] is not closed".into(),
                     });
                 }
-                Some(c) => return Err(self.problem(format!("expected , or ] in a list, found {c:?}"))),
+                Some(c) => {
+                    return Err(self.problem(format!("expected , or ] in a list, found {c:?}")));
+                }
             }
         }
     }

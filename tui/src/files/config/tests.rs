@@ -56,7 +56,10 @@ join = [
 #[test]
 fn an_empty_file_or_one_key_leaves_the_rest_unset() {
     assert_eq!(parse("").expect("empty"), Config::default());
-    assert_eq!(parse("\n# nothing\n\r\n").expect("comments"), Config::default());
+    assert_eq!(
+        parse("\n# nothing\n\r\n").expect("comments"),
+        Config::default()
+    );
     let config = parse("join = \"localhost:7001\"\r\n").expect("one node, CRLF");
     assert_eq!(config.join.len(), 1);
     assert_eq!(config.mouse, None);
@@ -65,7 +68,11 @@ fn an_empty_file_or_one_key_leaves_the_rest_unset() {
 
 #[test]
 fn syntax_errors_name_their_line() {
-    one_problem("mouse = true\ncolor = auto\n", 2, "text needs quotes: \"auto\"");
+    one_problem(
+        "mouse = true\ncolor = auto\n",
+        2,
+        "text needs quotes: \"auto\"",
+    );
     one_problem("\n\ncolor \"auto\"\n", 3, "expected = after color");
     one_problem("refresh = \"1s\n", 1, "not closed");
     one_problem("[tui]\nmouse = true\n", 1, "tables");
@@ -80,15 +87,31 @@ fn syntax_errors_name_their_line() {
 
 #[test]
 fn unknown_keys_and_bad_values_name_their_line_and_what_would_do() {
-    one_problem("colour = \"auto\"", 1, "unknown key \"colour\"; the keys are color, mouse");
-    one_problem("\ncolor = \"pink\"", 2, "\"auto\", \"always\" or \"never\", not \"pink\"");
+    one_problem(
+        "colour = \"auto\"",
+        1,
+        "unknown key \"colour\"; the keys are color, mouse",
+    );
+    one_problem(
+        "\ncolor = \"pink\"",
+        2,
+        "\"auto\", \"always\" or \"never\", not \"pink\"",
+    );
     one_problem("mouse = \"no\"", 1, "true or false, not \"no\"");
     one_problem("mouse = 1", 1, "true or false, not 1");
     one_problem("refresh = \"soon\"", 1, "not a duration");
     one_problem("refresh = 1", 1, "in quotes");
-    one_problem("join = [\n  \"7001\",\n  \"somewhere:70000\",\n]", 3, "join:");
+    one_problem(
+        "join = [\n  \"7001\",\n  \"somewhere:70000\",\n]",
+        3,
+        "join:",
+    );
     one_problem("join = [70000]", 1, "not a port");
-    one_problem("mouse = true\nmouse = false", 2, "set twice (first on line 1)");
+    one_problem(
+        "mouse = true\nmouse = false",
+        2,
+        "set twice (first on line 1)",
+    );
 }
 
 #[test]
@@ -113,7 +136,11 @@ fn load_says_where_it_looked_and_a_bad_file_applies_nothing() {
     std::fs::write(&path, "mouse = false\ncolor = \"pink\"\n").expect("writes");
     let bad = load(Some(&path));
     assert!(bad.found);
-    assert_eq!(bad.config, Config::default(), "mouse = false is not applied either");
+    assert_eq!(
+        bad.config,
+        Config::default(),
+        "mouse = false is not applied either"
+    );
     let summary = bad.summary().expect("a problem");
     assert!(
         summary.starts_with(&format!("{}:2: color is", path.display())),
