@@ -80,22 +80,46 @@ impl std::fmt::Display for SetAside {
 /// set aside and the error says so (the cart is then empty).
 pub fn load(path: &Path) -> Result<Vec<KeptLine>, CartError> {
     sweep_temps(path);
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(CartError::Unreadable {
-                path: path.to_path_buf(),
-                source,
-                aside: set_aside(path),
-            });
-        }
-    };
-    parse(&bytes).map_err(|why| CartError::Corrupt {
-        path: path.to_path_buf(),
-        why,
-        aside: set_aside(path),
-    })
+    match read(path) {
+        Read::Lines(lines) => Ok(lines),
+        Read::Unreadable(source) => Err(CartError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+            aside: set_aside(path),
+        }),
+        Read::Corrupt(why) => Err(CartError::Corrupt {
+            path: path.to_path_buf(),
+            why,
+            aside: set_aside(path),
+        }),
+    }
+}
+
+/// The cart kept at `path` (empty when there is none), touching nothing: what is wrong with
+/// the file otherwise (`ringshop info` asks).
+pub fn peek(path: &Path) -> Result<Vec<KeptLine>, String> {
+    match read(path) {
+        Read::Lines(lines) => Ok(lines),
+        Read::Unreadable(e) => Err(format!("cannot be read ({e})")),
+        Read::Corrupt(why) => Err(format!("is not a cart ({why})")),
+    }
+}
+
+enum Read {
+    Lines(Vec<KeptLine>),
+    Unreadable(std::io::Error),
+    Corrupt(String),
+}
+
+fn read(path: &Path) -> Read {
+    match fs::read(path) {
+        Ok(bytes) => match parse(&bytes) {
+            Ok(lines) => Read::Lines(lines),
+            Err(why) => Read::Corrupt(why),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Read::Lines(Vec::new()),
+        Err(e) => Read::Unreadable(e),
+    }
 }
 
 fn parse(bytes: &[u8]) -> Result<Vec<KeptLine>, String> {

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use ringshop_shared::duration::parse_duration;
 
+pub use self::syntax::Problem;
 use self::syntax::Value;
 
 /// The keys the file may set, as `--help` and the messages list them.
@@ -48,23 +49,6 @@ pub struct Config {
     pub mouse: Option<bool>,
     pub refresh: Option<Duration>,
     pub join: Vec<SocketAddr>,
-}
-
-/// One thing wrong with the file: where (a line, or the whole file) and what.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-impl Problem {
-    /// "PATH:LINE: message", as compilers say it.
-    pub fn at(&self, path: &Path) -> String {
-        match self.line {
-            Some(line) => format!("{}:{line}: {}", path.display(), self.message),
-            None => format!("{}: {}", path.display(), self.message),
-        }
-    }
 }
 
 /// The config file as found: where it is looked for, whether it is there, what is wrong with

@@ -14,8 +14,9 @@ use ratatui::backend::CrosstermBackend;
 
 pub type Tty = Terminal<CrosstermBackend<Stdout>>;
 
-/// Enters raw mode and the alternate screen, and installs the panic hook.
-pub fn init() -> std::io::Result<Tty> {
+/// Enters raw mode and the alternate screen (capturing the mouse when `mouse`), and installs
+/// the panic hook.
+pub fn init(mouse: bool) -> std::io::Result<Tty> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
@@ -24,7 +25,14 @@ pub fn init() -> std::io::Result<Tty> {
     }));
     enable_raw_mode()?;
     let mut out = stdout();
-    if let Err(e) = execute!(out, EnterAlternateScreen, EnableMouseCapture) {
+    let entered = execute!(out, EnterAlternateScreen).and_then(|()| {
+        if mouse {
+            execute!(out, EnableMouseCapture)
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = entered {
         restore();
         return Err(e);
     }

@@ -63,13 +63,93 @@ impl Terminal {
     }
 
     /// The TUI (`ringshop ARGS`, on an embedded cluster unless ARGS say otherwise) in a
-    /// `cols`×`rows` terminal, its log in a temporary folder.
+    /// `cols`×`rows` terminal, its home (log, state, config) in a temporary folder.
     pub fn screen(args: &[&str], cols: u16, rows: u16) -> Terminal {
         let state = tempfile::tempdir().expect("a temporary folder");
-        let home = state.path().to_string_lossy().into_owned();
-        let mut terminal = Terminal::start(args, &[("XDG_STATE_HOME", &home)], rows, cols);
+        let mut terminal = Terminal::screen_in(state.path(), args, cols, rows);
         terminal._state = Some(state);
         terminal
+    }
+
+    /// The TUI with `home` as its home: HOME, its state in `home` (`home/ringshop/`: the log,
+    /// the kept carts) and its config in `home/config` (`home/config/ringshop/config.toml`),
+    /// so a second run finds what the first one left.
+    pub fn screen_in(home: &std::path::Path, args: &[&str], cols: u16, rows: u16) -> Terminal {
+        let config = home.join("config").to_string_lossy().into_owned();
+        let home = home.to_string_lossy().into_owned();
+        let env = [
+            ("HOME", home.as_str()),
+            ("XDG_STATE_HOME", home.as_str()),
+            ("XDG_CONFIG_HOME", config.as_str()),
+        ];
+        Terminal::start(args, &env, rows, cols)
+    }
+
+    /// Sends `bytes` in one write, as a terminal sends an escape sequence (a mouse event).
+    pub fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).expect("writes");
+        self.writer.flush().expect("flushes");
+        std::thread::sleep(Duration::from_millis(40));
+    }
+
+    /// A left click at 0-based (`col`, `row`), pressed and released, as xterm's SGR mouse
+    /// mode reports it.
+    pub fn click(&mut self, (col, row): (u16, u16)) {
+        self.send(&format!("\x1b[<0;{};{}M", col + 1, row + 1));
+        self.send(&format!("\x1b[<0;{};{}m", col + 1, row + 1));
+    }
+
+    /// One notch of the wheel, down (or up), with the pointer at (`col`, `row`).
+    pub fn wheel(&mut self, (col, row): (u16, u16), down: bool) {
+        let button = if down { 65 } else { 64 };
+        self.send(&format!("\x1b[<{button};{};{}M", col + 1, row + 1));
+    }
+
+    /// Where `what` is on the screen (column, row of its first cell), if it is.
+    pub fn find(&self, what: &str) -> Option<(u16, u16)> {
+        let parser = self.parser.lock().ok()?;
+        let screen = parser.screen();
+        let (rows, cols) = screen.size();
+        let width = what.chars().count() as u16;
+        (0..rows).find_map(|row| {
+            let cells: Vec<String> = (0..cols)
+                .map(|col| {
+                    screen
+                        .cell(row, col)
+                        .map_or(String::new(), |c| c.contents().to_string())
+                })
+                .map(|c| if c.is_empty() { " ".into() } else { c })
+                .collect();
+            (0..cols.saturating_sub(width - 1))
+                .find(|&col| cells[usize::from(col)..usize::from(col + width)].concat() == what)
+                .map(|col| (col, row))
+        })
+    }
+
+    /// Waits (bounded) until `what` is on the screen; where it is.
+    pub fn wait_at(&self, what: &str, limit: Duration) -> (u16, u16) {
+        self.wait_for(what, limit);
+        self.find(what)
+            .unwrap_or_else(|| panic!("{what:?} moved away:\n{}", self.text()))
+    }
+
+    /// Whether the program asked the terminal to report the mouse.
+    pub fn mouse_captured(&self) -> bool {
+        self.parser
+            .lock()
+            .map(|p| p.screen().mouse_protocol_mode() != vt100::MouseProtocolMode::None)
+            .unwrap_or(false)
+    }
+
+    /// Kills the program with SIGKILL (no chance to clean up, as a crash or `kill -9`).
+    pub fn kill_hard(&mut self) {
+        let pid = self.child.process_id().expect("a running child");
+        let killed = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .expect("runs kill");
+        assert!(killed.success());
+        let _ = self.child.wait();
     }
 
     /// The screen's text now.

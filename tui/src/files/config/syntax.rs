@@ -6,10 +6,25 @@
 //! line does not hide the problems of the lines after it.
 
 use std::iter::Peekable;
+use std::path::Path;
 use std::str::Chars;
 
-use super::Problem;
+/// One thing wrong with the file: where (a line, or the whole file) and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub line: Option<usize>,
+    pub message: String,
+}
 
+impl Problem {
+    /// "PATH:LINE: message", as compilers say it.
+    pub fn at(&self, path: &Path) -> String {
+        match self.line {
+            Some(line) => format!("{}:{line}: {}", path.display(), self.message),
+            None => format!("{}: {}", path.display(), self.message),
+        }
+    }
+}
 /// A value as written, with its line (a list's items each have their own).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
