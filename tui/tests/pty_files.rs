@@ -122,3 +122,34 @@ fn a_bad_config_file_is_a_toast_naming_its_line_and_the_defaults_apply() {
     screen.keys("q");
     assert!(screen.exit_status(Duration::from_secs(15)));
 }
+
+#[test]
+fn an_unwritable_state_dir_is_one_toast_and_the_tui_runs_on() {
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let blocker = home.path().join("state");
+    std::fs::write(&blocker, "a file where the state folder should be").expect("writes");
+    let (h, state) = (home.path().to_string_lossy(), blocker.to_string_lossy());
+    let config = home.path().join("config");
+    let env = [
+        ("HOME", h.as_ref()),
+        ("XDG_STATE_HOME", state.as_ref()),
+        ("XDG_CONFIG_HOME", &config.to_string_lossy()),
+    ];
+    let mut screen = Terminal::start(&[], &env, 40, 150);
+    screen.wait_for("Products (40)", LONG);
+    // An error toast stays until the next key: look before the next one.
+    screen.keys("/mug\r\r\r");
+    screen.wait_for("✗ cart: cannot keep the cart in", LONG);
+    screen.keys("\x1b");
+    add(&mut screen, "kettle", "", "added 1 × Stovetop tea kettle");
+    screen.wait_for("×2", LONG);
+    assert!(
+        !screen.text().contains("✗ cart:"),
+        "toasted once:\n{}",
+        screen.text()
+    );
+    screen.keys("q");
+    screen.wait_for("could not be kept", LONG);
+    screen.keys("y");
+    assert!(screen.exit_status(Duration::from_secs(15)));
+}

@@ -6,7 +6,7 @@
 //! file left by a killed process is ignored (and swept once old).
 
 use std::fs;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -117,7 +117,10 @@ fn read(path: &Path) -> Read {
             Ok(lines) => Read::Lines(lines),
             Err(why) => Read::Corrupt(why),
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Read::Lines(Vec::new()),
+        // No file, or no folder for one (the first write says why it cannot be made).
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            Read::Lines(Vec::new())
+        }
         Err(e) => Read::Unreadable(e),
     }
 }
@@ -153,7 +156,7 @@ pub fn save(path: &Path, customer: &str, lines: &[KeptLine]) -> Result<(), CartE
     };
     if lines.is_empty() {
         return match fs::remove_file(path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(unwritable(e)),
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(unwritable(e)),
             _ => Ok(()),
         };
     }

@@ -4,7 +4,9 @@
 
 use std::io::{Stdout, stdout};
 
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::DisableMouseCapture;
+#[cfg(windows)]
+use crossterm::event::EnableMouseCapture;
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -27,7 +29,7 @@ pub fn init(mouse: bool) -> std::io::Result<Tty> {
     let mut out = stdout();
     let entered = execute!(out, EnterAlternateScreen).and_then(|()| {
         if mouse {
-            execute!(out, EnableMouseCapture)
+            execute!(out, CaptureClicks)
         } else {
             Ok(())
         }
@@ -37,6 +39,22 @@ pub fn init(mouse: bool) -> std::io::Result<Tty> {
         return Err(e);
     }
     Terminal::new(CrosstermBackend::new(out))
+}
+
+/// Mouse reports of presses, releases and the wheel only (xterm's normal tracking, with the
+/// SGR and RXVT encodings for columns past 223), not `EnableMouseCapture`'s motion tracking: a
+/// pointer moving over the screen wakes nothing, as the TUI uses no motion.
+struct CaptureClicks;
+
+impl crossterm::Command for CaptureClicks {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1000h\x1b[?1015h\x1b[?1006h")
+    }
+
+    #[cfg(windows)]
+    fn execute_winapi(&self) -> std::io::Result<()> {
+        EnableMouseCapture.execute_winapi()
+    }
 }
 
 /// Leaves the alternate screen and raw mode; safe to call more than once.

@@ -242,8 +242,8 @@ impl ColorChoice {
 #[derive(Args, Debug, Clone)]
 pub struct Target {
     /// Any nodes of a running cluster, comma separated (HOST:PORT, or just PORT for
-    /// 127.0.0.1); the others are learnt from them. Without it, an embedded cluster of 3 nodes
-    /// is started in this process.
+    /// 127.0.0.1); the others are learnt from them. Without it (or `join` in the config file),
+    /// an embedded cluster of 3 nodes is started in this process.
     #[arg(long, visible_alias = "join", value_delimiter = ',', value_parser = parse_addr, global = true)]
     pub nodes: Vec<SocketAddr>,
     /// How long one call may take before its node counts as down (e.g. 500ms, 2s).

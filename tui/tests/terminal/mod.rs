@@ -135,10 +135,15 @@ impl Terminal {
 
     /// Whether the program asked the terminal to report the mouse.
     pub fn mouse_captured(&self) -> bool {
+        self.mouse_mode() != vt100::MouseProtocolMode::None
+    }
+
+    /// What the program asked the terminal to report of the mouse.
+    pub fn mouse_mode(&self) -> vt100::MouseProtocolMode {
         self.parser
             .lock()
-            .map(|p| p.screen().mouse_protocol_mode() != vt100::MouseProtocolMode::None)
-            .unwrap_or(false)
+            .map(|p| p.screen().mouse_protocol_mode())
+            .unwrap_or_default()
     }
 
     /// Kills the program with SIGKILL (no chance to clean up, as a crash or `kill -9`).

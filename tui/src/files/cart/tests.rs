@@ -138,6 +138,7 @@ fn an_unwritable_folder_is_an_error_naming_the_file() {
     let blocker = dir.path().join("state");
     fs::write(&blocker, b"a file, not a folder").expect("writes");
     let path = blocker.join("ringshop").join("cart-guest.json");
+    assert_eq!(load(&path).expect("nothing can be there"), vec![]);
     let err = save(&path, "guest", &[line("mug", 1)]).expect_err("cannot write");
     assert!(matches!(err, CartError::Unwritable { .. }));
     assert!(err.to_string().contains("cart-guest.json"), "{err}");
