@@ -16,13 +16,29 @@ pub struct Terminal {
     child: Box<dyn Child + Send + Sync>,
     // Kept open: dropping the pty's master would hang up the child.
     _master: Box<dyn MasterPty + Send>,
-    // The TUI's log folder, removed at the end.
+    // Its home (log, state, config), removed at the end.
     _state: Option<tempfile::TempDir>,
 }
 
+/// `home` as a run's home: HOME, its state in `home` (`home/ringshop/`: the log, the kept
+/// carts) and its config in `home/config` (`home/config/ringshop/config.toml`).
+fn home_env(home: &std::path::Path) -> [(&'static str, String); 3] {
+    let text = home.to_string_lossy().into_owned();
+    [
+        ("HOME", text.clone()),
+        ("XDG_STATE_HOME", text),
+        (
+            "XDG_CONFIG_HOME",
+            home.join("config").to_string_lossy().into_owned(),
+        ),
+    ]
+}
+
 impl Terminal {
-    /// Starts `ringshop ARGS` in a `rows`×`cols` terminal with `env` set.
+    /// Starts `ringshop ARGS` in a `rows`×`cols` terminal with `env` set, in a home of its own
+    /// (a temporary folder, never the user's: `env` may name another).
     pub fn start(args: &[&str], env: &[(&str, &str)], rows: u16, cols: u16) -> Terminal {
+        let home = tempfile::tempdir().expect("a temporary folder");
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -34,6 +50,9 @@ impl Terminal {
         let mut command = CommandBuilder::new(BIN);
         command.args(args);
         command.env("TERM", "xterm-256color");
+        for (k, v) in home_env(home.path()) {
+            command.env(k, v);
+        }
         for (k, v) in env {
             command.env(k, v);
         }
@@ -58,30 +77,21 @@ impl Terminal {
             writer: pair.master.take_writer().expect("a writer"),
             child,
             _master: pair.master,
-            _state: None,
+            _state: Some(home),
         }
     }
 
     /// The TUI (`ringshop ARGS`, on an embedded cluster unless ARGS say otherwise) in a
     /// `cols`×`rows` terminal, its home (log, state, config) in a temporary folder.
     pub fn screen(args: &[&str], cols: u16, rows: u16) -> Terminal {
-        let state = tempfile::tempdir().expect("a temporary folder");
-        let mut terminal = Terminal::screen_in(state.path(), args, cols, rows);
-        terminal._state = Some(state);
-        terminal
+        Terminal::start(args, &[], rows, cols)
     }
 
-    /// The TUI with `home` as its home: HOME, its state in `home` (`home/ringshop/`: the log,
-    /// the kept carts) and its config in `home/config` (`home/config/ringshop/config.toml`),
-    /// so a second run finds what the first one left.
+    /// The TUI with `home` as its home (HOME, its state in `home/ringshop/`, its config in
+    /// `home/config/ringshop/config.toml`), so a second run finds what the first one left.
     pub fn screen_in(home: &std::path::Path, args: &[&str], cols: u16, rows: u16) -> Terminal {
-        let config = home.join("config").to_string_lossy().into_owned();
-        let home = home.to_string_lossy().into_owned();
-        let env = [
-            ("HOME", home.as_str()),
-            ("XDG_STATE_HOME", home.as_str()),
-            ("XDG_CONFIG_HOME", config.as_str()),
-        ];
+        let env = home_env(home);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         Terminal::start(args, &env, rows, cols)
     }
 
