@@ -4,13 +4,16 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use ringshop_node::telemetry::{self, DEFAULT_RING, LogFormat, Settings};
+use ringshop_shared::shop::GUEST;
+use ringshop_tui::files::config;
+use ringshop_tui::files::paths::Dirs;
 use ringshop_tui::screen::{self, Options};
-use ringshop_tui::verbs;
 use ringshop_tui::verbs::args::{Cli, DemoArgs, Verb};
 use ringshop_tui::verbs::failure::{Failure, Kind};
+use ringshop_tui::verbs::{self, settings};
 use tracing::Instrument;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -27,10 +30,17 @@ fn exit_code(kind: Kind) -> u8 {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    // Parsed in two steps so the config file can tell a flag given from a default.
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => return usage_error(e),
     };
+    let dirs = Dirs::from_env();
+    let config = config::load(dirs.config_file().as_deref());
+    settings::apply(&mut cli, &matches, &config.config);
     let tui = cli.wants_tui();
     let target = cli.verb.as_ref().map_or(&cli.tui.target, Verb::target);
     let otlp = match target
@@ -45,7 +55,7 @@ fn main() -> ExitCode {
     let format = target.log_format;
     let tracing = if tui {
         // The screen owns the terminal: its log goes to a file, never to the terminal.
-        log_to_file(&screen::log_path(), format, otlp)
+        log_to_file(&dirs.log_file(), format, otlp)
     } else {
         log_to_stderr(
             target.color.colours(std::io::stderr().is_terminal()),
@@ -57,6 +67,14 @@ fn main() -> ExitCode {
         Ok(tracing) => tracing,
         Err(why) => return fail(target.json, Kind::Embedded, why),
     };
+    // A bad config file: the screen toasts it, a verb warns on stderr, `info` lists it.
+    let notices: Vec<String> = config.summary().into_iter().collect();
+    for notice in &notices {
+        tracing::warn!("{notice}");
+        if !tui && !matches!(cli.verb, Some(Verb::Info(_))) {
+            warn(target.json, notice);
+        }
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -78,7 +96,7 @@ fn main() -> ExitCode {
                 verb.target().json,
                 verbs::run(verb).instrument(root).await,
             ),
-            None if tui => (false, run_screen(cli.tui).await),
+            None if tui => (false, run_screen(cli.tui, &dirs, notices).await),
             None => {
                 eprintln!(
                     "ringshop: not on a terminal, so running the headless demo (`ringshop --help` for the verbs)"
@@ -113,6 +131,18 @@ fn main() -> ExitCode {
             }
             ExitCode::from(exit_code(f.kind))
         }
+    }
+}
+
+/// A warning before anything ran: on stderr, as JSON with `--json`.
+fn warn(json: bool, message: &str) {
+    if json {
+        eprintln!(
+            "{}",
+            serde_json::json!({"warning": {"kind": "config", "message": message}})
+        );
+    } else {
+        eprintln!("ringshop: warning: {message}");
     }
 }
 
@@ -154,15 +184,23 @@ fn usage_error(e: clap::Error) -> ExitCode {
 }
 
 /// The interactive TUI on the target cluster; the terminal is restored on every way out.
-async fn run_screen(args: verbs::args::TuiArgs) -> Result<(), Failure> {
+async fn run_screen(
+    args: verbs::args::TuiArgs,
+    dirs: &Dirs,
+    notices: Vec<String>,
+) -> Result<(), Failure> {
     let (cluster, embedded) = args.target.open(args.ttl).await?;
+    let customer = args.customer.as_deref().unwrap_or(GUEST);
     let options = Options {
         embedded: args.target.nodes.is_empty(),
         read_only: args.read_only,
         refresh: args.refresh,
+        cart_file: dirs.cart_file(customer),
         customer: args.customer,
-        log_path: screen::log_path(),
+        log_path: dirs.log_file(),
         color: args.target.color.colours(true),
+        mouse: !args.no_mouse,
+        notices,
     };
     screen::run(cluster, embedded, options)
         .await

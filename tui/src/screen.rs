@@ -12,7 +12,10 @@ mod commands;
 mod dialog_keys;
 pub mod effect;
 mod event_loop;
+pub mod hits;
+mod keep;
 pub mod keys;
+pub mod mouse;
 mod results;
 mod runner;
 mod terminal;
@@ -23,9 +26,14 @@ pub mod views;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ringshop_shared::shop::GUEST;
+
+use self::action::Action;
 use self::app::App;
+use self::keep::{CartKeeper, KEEP};
 use self::runner::Runner;
 use crate::client::{Cluster, Embedded};
+use crate::files::paths::Dirs;
 
 /// How the screen runs.
 #[derive(Clone, Debug)]
@@ -42,6 +50,12 @@ pub struct Options {
     pub log_path: PathBuf,
     /// Draw in colour (else only bold, reverse and the ▶ marker).
     pub color: bool,
+    /// Capture the mouse (clicks, the wheel); off, the terminal's own drag-select works.
+    pub mouse: bool,
+    /// Where the customer's cart is kept between runs.
+    pub cart_file: PathBuf,
+    /// Problems found before the screen opened (the config file's), shown as its first toasts.
+    pub notices: Vec<String>,
 }
 
 /// Runs the TUI on `cluster` until the user quits; the terminal is restored on every way out.
@@ -53,18 +67,31 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = Runner::new(cluster, embedded, options.customer.clone(), tx);
-    let app = App::new(
+    let mut app = App::new(
         options.embedded,
         options.read_only,
         options.refresh,
         options.log_path.display().to_string(),
     );
-    let outcome = match terminal::init() {
+    let customer = options.customer.clone();
+    let (mut keeper, cart, problem) = CartKeeper::open(
+        options.cart_file.clone(),
+        customer.unwrap_or_else(|| GUEST.to_string()),
+    );
+    app.cart = cart;
+    for notice in &options.notices {
+        app.update(Action::failed("config", notice));
+    }
+    if let Some(problem) = problem {
+        tracing::warn!("{problem}");
+        app.update(Action::failed(KEEP, problem));
+    }
+    let outcome = match terminal::init(options.mouse) {
         Ok(mut tty) => {
             let theme = theme::Theme {
                 color: options.color,
             };
-            let outcome = event_loop::run(&mut tty, app, theme, &runner, rx).await;
+            let outcome = event_loop::run(&mut tty, app, theme, &runner, rx, &mut keeper).await;
             terminal::restore();
             outcome
         }
@@ -78,11 +105,7 @@ pub async fn run(
 }
 
 /// Where the TUI writes its log: `$XDG_STATE_HOME/ringshop/tui.log`, else
-/// `~/.local/state/ringshop/tui.log`, else the temporary folder.
+/// `~/.local/state/ringshop/tui.log`, else the temporary folder (`files::paths`).
 pub fn log_path() -> PathBuf {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("ringshop").join("tui.log")
+    Dirs::from_env().log_file()
 }

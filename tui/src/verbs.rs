@@ -1,16 +1,19 @@
-//! The headless verbs: `demo`, `cluster`, `products`, `buy`, `order`, `orders`, `trace`. Each file holds
-//! one verb's run and output; `args.rs` the flags of all of them (clap), `failure.rs` what
-//! they fail with. Data goes to stdout, messages to stderr; with `--json` each verb prints JSON
-//! on stdout. The binary (`main.rs`) turns a `Failure` into its exit code.
+//! The headless verbs: `demo`, `cluster`, `products`, `buy`, `order`, `orders`, `trace`, `info`.
+//! Each file holds one verb's run and output; `args.rs` the flags of all of them (clap),
+//! `settings.rs` the config file's under them, `failure.rs` what they fail with. Data goes to
+//! stdout, messages to stderr; with `--json` each verb prints JSON on stdout. The binary
+//! (`main.rs`) turns a `Failure` into its exit code.
 
 pub mod args;
 mod buy;
 pub mod cluster;
 pub mod demo;
 pub mod failure;
+pub mod info;
 mod orders;
 mod output;
 mod products;
+pub mod settings;
 mod trace;
 
 use std::future::Future;
@@ -60,6 +63,7 @@ pub async fn run(verb: Verb) -> Result<(), Failure> {
             })
             .await
         }
+        Verb::Info(a) => info::run(&a),
     }
 }
 

@@ -70,10 +70,21 @@ fn usage_errors_exit_2() {
     assert!(stderr.contains("--kill-one"));
 }
 
-/// Runs `ringshop ARGS` (on an embedded cluster) with stdin closed; (code, stdout, stderr).
+/// Runs `ringshop ARGS` (on an embedded cluster) with stdin closed and a home of its own;
+/// (code, stdout, stderr).
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let home = tempfile::tempdir().expect("a temporary folder");
+    run_in(home.path(), args)
+}
+
+/// Runs `ringshop ARGS` with `home` as HOME, its state in `home/state` and its config in
+/// `home/config`.
+fn run_in(home: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(BIN)
         .args(args)
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
         .stdin(std::process::Stdio::null())
         .output()
         .expect("runs");
@@ -264,4 +275,141 @@ fn certs_connects_the_main_to_a_tls_node_and_without_them_it_is_unreachable() {
         "{stderr}"
     );
     runtime.block_on(node.kill());
+}
+
+/// Writes `text` as the config file of `home` (as `run_in` sets it up).
+fn write_config(home: &std::path::Path, text: &str) -> std::path::PathBuf {
+    let dir = home.join("config").join("ringshop");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).expect("writes");
+    path
+}
+
+#[test]
+fn info_says_the_version_the_paths_and_that_it_would_start_an_embedded_cluster() {
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let h = home.path().display().to_string();
+    let (code, stdout, stderr) = run_in(home.path(), &["info"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for line in [
+        format!("ringshop {}", env!("CARGO_PKG_VERSION")),
+        format!("config  {h}/config/ringshop/config.toml (not there: the defaults apply)"),
+        format!("log     {h}/state/ringshop/tui.log"),
+        format!("state   {h}/state/ringshop"),
+        format!("cart    {h}/state/ringshop/cart-guest.json (guest: empty)"),
+        "joins   an embedded cluster of 3 nodes in this process".to_string(),
+    ] {
+        assert!(stdout.contains(&line), "{line:?} in:\n{stdout}");
+    }
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn info_json_says_where_the_cluster_comes_from_flags_then_config() {
+    let home = tempfile::tempdir().expect("a temporary folder");
+    write_config(
+        home.path(),
+        "join = [\"7001\", \"127.0.0.1:7002\"]\nmouse = false\n",
+    );
+    let cart = home.path().join("state/ringshop/cart-ada.json");
+    std::fs::create_dir_all(cart.parent().expect("a folder")).expect("mkdir");
+    std::fs::write(
+        &cart,
+        r#"{"version":1,"customer":"ada","lines":[{"product":"mug","name":"Stoneware mug","price_cents":1200,"qty":2}]}"#,
+    )
+    .expect("writes");
+    let (code, stdout, stderr) = run_in(home.path(), &["info", "--json", "--customer", "ada"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(doc["config"]["found"], true);
+    assert_eq!(doc["config"]["applied"], true);
+    assert_eq!(doc["config"]["settings"]["mouse"], false);
+    assert_eq!(doc["join"]["from"], "config");
+    assert_eq!(
+        doc["join"]["nodes"],
+        serde_json::json!(["127.0.0.1:7001", "127.0.0.1:7002"])
+    );
+    assert_eq!(doc["cart"]["items"], 2);
+    assert_eq!(doc["cart"]["path"], cart.display().to_string());
+    assert!(
+        doc["log"]
+            .as_str()
+            .is_some_and(|l| l.ends_with("state/ringshop/tui.log")),
+        "{doc}"
+    );
+    let (_, stdout, _) = run_in(home.path(), &["info", "--json", "--join", "7009"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(doc["join"]["from"], "flags", "flags win");
+    assert_eq!(doc["join"]["nodes"], serde_json::json!(["127.0.0.1:7009"]));
+    assert!(cart.exists(), "info touches nothing");
+}
+
+#[test]
+fn a_bad_config_file_is_listed_by_info_and_warned_about_by_a_verb_which_runs_on() {
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let path = write_config(
+        home.path(),
+        "join = \"7001\"\ncolour = \"never\"\nmouse = 3\n",
+    );
+    let (code, stdout, _) = run_in(home.path(), &["info"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("(ignored, the defaults apply: 2 problems)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{}:2: unknown key \"colour\"", path.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{}:3: mouse is true or false", path.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("joins   an embedded cluster"),
+        "a bad file's join is not used: {stdout}"
+    );
+    // A verb says so on stderr and runs on the defaults (here: an embedded cluster).
+    let (code, stdout, stderr) = run_in(home.path(), &["cluster", "--json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("\"members\""), "{stdout}");
+    let warning: serde_json::Value =
+        serde_json::from_str(stderr.lines().next().unwrap_or("")).expect("a JSON warning");
+    let message = warning["warning"]["message"].as_str().unwrap_or("");
+    assert!(
+        message.starts_with(&format!("{}:2:", path.display())),
+        "{message}"
+    );
+    assert!(message.contains("and 1 more"), "{message}");
+}
+
+#[test]
+fn the_config_files_join_is_the_cluster_a_verb_joins_unless_a_flag_says_otherwise() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("binds")
+        .local_addr()
+        .expect("addr")
+        .to_string(); // nothing listens once the listener is dropped
+    let home = tempfile::tempdir().expect("a temporary folder");
+    write_config(home.path(), &format!("join = \"{free}\"\n"));
+    let (code, _, stderr) = run_in(home.path(), &["products", "--json"]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&free),
+        "the config's node was tried: {stderr}"
+    );
+    // With --join the flag wins (another unused port).
+    let other = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("binds")
+        .local_addr()
+        .expect("addr")
+        .to_string();
+    let (code, _, stderr) = run_in(home.path(), &["products", "--json", "--join", &other]);
+    assert_eq!(code, Some(3));
+    assert!(
+        stderr.contains(&other) && !stderr.contains(&free),
+        "{stderr}"
+    );
 }

@@ -14,8 +14,12 @@ use fixtures::{member, node, pid};
 
 #[path = "update/dialogs.rs"]
 mod dialogs;
+#[path = "update/mouse.rs"]
+mod mouse;
 #[path = "update/nodes.rs"]
 mod nodes;
+#[path = "update/quit.rs"]
+mod quit;
 
 pub(crate) fn key(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))

@@ -6,7 +6,7 @@ use crossterm::event::KeyEvent;
 use ringshop_shared::trace::TraceId;
 use ringshop_shared::{NodeId, Order, OrderId};
 
-use super::app::{LogLine, ProductRow};
+use super::app::{LogLine, ProductRow, SortColumn, Tab};
 use crate::client::MemberRow;
 use crate::client::demo::Pass;
 use crate::client::trace::Waterfall;
@@ -48,6 +48,21 @@ pub enum Action {
     NodeStarted(NodeId),
     /// An effect's task is over (whatever it sent before).
     Finished,
+    /// The cart was written to its file after a change (`keep.rs`), or why it could not be.
+    CartKept(Result<(), String>),
+    /// A click that no single key makes (`mouse.rs`).
+    Pointer(Pointer),
+}
+
+/// What a click asks for that no single key does (the mouse's other gestures become the keys
+/// they stand for); each has keys that reach the same place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pointer {
+    /// Select row `row` of `tab`'s list, as j/k would reach it.
+    Select { tab: Tab, row: usize },
+    /// Sort the members by this column, or reverse the sort when it is the column already
+    /// sorted by, as o and O would.
+    Sort(SortColumn),
 }
 
 impl Action {

@@ -15,7 +15,13 @@ use super::keys::Command;
 impl App {
     pub(super) fn on_command(&mut self, command: Command) -> Vec<Effect> {
         match command {
-            Command::Quit => self.quit = true,
+            Command::QuitNow => self.quit = true,
+            Command::Quit if self.cart.is_empty() => self.quit = true,
+            Command::Quit => {
+                self.mode = Mode::Confirm(Confirm::Quit {
+                    items: self.cart_items(),
+                })
+            }
             Command::Help => {
                 self.help_scroll = 0;
                 self.mode = Mode::Help;

@@ -137,6 +137,10 @@ impl App {
                 self.failing.remove(&format!("leave {name}"));
                 vec![Effect::LeaveNode(name)]
             }
+            Confirm::Quit { .. } => {
+                self.quit = true;
+                Vec::new()
+            }
             Confirm::Checkout { lines, .. } => {
                 self.failing.remove("checkout");
                 self.checkout = None;

@@ -1,5 +1,6 @@
 //! The render loop: terminal events, actions from effects, and a tick, each turned into
-//! `update`, then a draw. It never awaits the network: effects run on their own tasks.
+//! `update`, then the cart kept (if it changed) and a draw, whose hit map the next mouse event
+//! is read against. It never awaits the network: effects run on their own tasks.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,9 @@ use tokio::sync::mpsc;
 
 use super::action::Action;
 use super::app::App;
+use super::hits::HitMap;
+use super::keep::CartKeeper;
+use super::mouse;
 use super::runner::Runner;
 use super::terminal::Tty;
 use super::theme::Theme;
@@ -23,17 +27,23 @@ pub async fn run(
     theme: Theme,
     runner: &Runner,
     mut actions: mpsc::UnboundedReceiver<Action>,
+    keeper: &mut CartKeeper,
 ) -> std::io::Result<()> {
     let mut events = EventStream::new();
+    let mut hits = HitMap::default();
     let mut tick = tokio::time::interval(TICK);
     for effect in app.start() {
         runner.spawn(effect);
     }
     loop {
-        terminal.draw(|frame| views::draw(&app, &theme, frame))?;
+        terminal.draw(|frame| hits = views::draw_mapped(&app, &theme, frame))?;
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => Action::Key(key),
+                Some(Ok(Event::Mouse(pointer))) => match mouse::action(&hits, pointer) {
+                    Some(action) => action,
+                    None => continue,
+                },
                 Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e),
@@ -44,6 +54,10 @@ pub async fn run(
         };
         for effect in app.update(action) {
             runner.spawn(effect);
+        }
+        // The cart is on disk before the frame that shows it.
+        if let Some(kept) = keeper.keep(&app.cart) {
+            app.update(kept);
         }
         if app.quit {
             return Ok(());

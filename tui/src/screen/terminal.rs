@@ -4,7 +4,9 @@
 
 use std::io::{Stdout, stdout};
 
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::DisableMouseCapture;
+#[cfg(windows)]
+use crossterm::event::EnableMouseCapture;
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -14,8 +16,9 @@ use ratatui::backend::CrosstermBackend;
 
 pub type Tty = Terminal<CrosstermBackend<Stdout>>;
 
-/// Enters raw mode and the alternate screen, and installs the panic hook.
-pub fn init() -> std::io::Result<Tty> {
+/// Enters raw mode and the alternate screen (capturing the mouse when `mouse`), and installs
+/// the panic hook.
+pub fn init(mouse: bool) -> std::io::Result<Tty> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
@@ -24,11 +27,34 @@ pub fn init() -> std::io::Result<Tty> {
     }));
     enable_raw_mode()?;
     let mut out = stdout();
-    if let Err(e) = execute!(out, EnterAlternateScreen, EnableMouseCapture) {
+    let entered = execute!(out, EnterAlternateScreen).and_then(|()| {
+        if mouse {
+            execute!(out, CaptureClicks)
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = entered {
         restore();
         return Err(e);
     }
     Terminal::new(CrosstermBackend::new(out))
+}
+
+/// Mouse reports of presses, releases and the wheel only (xterm's normal tracking, with the
+/// SGR and RXVT encodings for columns past 223), not `EnableMouseCapture`'s motion tracking: a
+/// pointer moving over the screen wakes nothing, as the TUI uses no motion.
+struct CaptureClicks;
+
+impl crossterm::Command for CaptureClicks {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1000h\x1b[?1015h\x1b[?1006h")
+    }
+
+    #[cfg(windows)]
+    fn execute_winapi(&self) -> std::io::Result<()> {
+        EnableMouseCapture.execute_winapi()
+    }
 }
 
 /// Leaves the alternate screen and raw mode; safe to call more than once.

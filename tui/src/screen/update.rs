@@ -13,6 +13,7 @@ use ringshop_shared::{Order, ProductId, Stage};
 use super::action::Action;
 use super::app::{App, CartLine, DemoPass, ListState, Mode, TOAST_FOR};
 use super::effect::Effect;
+use super::keep::KEEP;
 use super::keys::{Command, Focus, command_for};
 use crate::client::MemberState;
 
@@ -34,6 +35,15 @@ impl App {
             Action::Key(key) if key.kind == KeyEventKind::Press => self.on_key(key),
             Action::Key(_) | Action::Resize(..) => Vec::new(),
             Action::Tick(now) => self.on_tick(now),
+            Action::Pointer(pointer) => self.on_pointer(pointer),
+            Action::CartKept(Ok(())) => {
+                self.failing.remove(KEEP);
+                Vec::new()
+            }
+            Action::CartKept(Err(error)) => {
+                self.on_failed(KEEP.into(), error, None);
+                Vec::new()
+            }
             Action::Members { epoch, members } => self.on_members(epoch, members),
             Action::Products(rows) => {
                 self.failing.remove("products");
@@ -178,7 +188,7 @@ impl App {
                 None => Vec::new(),
             },
             Some(dialog) => match command_for(Focus::Dialog(dialog), &key) {
-                Some(Command::Quit) => {
+                Some(Command::QuitNow) => {
                     self.quit = true;
                     Vec::new()
                 }

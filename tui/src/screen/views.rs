@@ -21,7 +21,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use self::widgets::hint_spans;
 use super::app::{App, Mode, Tab};
-use super::keys::{self, Focus};
+use super::hits::{HitMap, footer_hints};
+use super::keys::{self, Focus, Key};
 use super::theme::Theme;
 use crate::client::MemberState;
 
@@ -38,6 +39,12 @@ const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 
 /// Draws the whole frame.
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
+    draw_mapped(app, theme, frame);
+}
+
+/// Draws the whole frame, and says where it drew what a pointer can hit (for the mouse).
+pub fn draw_mapped(app: &App, theme: &Theme, frame: &mut Frame) -> HitMap {
+    let mut hits = HitMap::default();
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
@@ -45,7 +52,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
             area.width, area.height
         );
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
-        return;
+        return hits;
     }
     let [header, tabs, body, footer] = Layout::vertical([
         Constraint::Length(1),
@@ -64,18 +71,21 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
             Layout::vertical([Constraint::Min(5), Constraint::Length(log_height)]).areas(body);
         (main, log)
     };
+    hits.focus = Some(app.mode.dialog().map_or(Focus::Tab(app.tab), Focus::Dialog));
+    hits.view = main;
     draw_header(app, theme, frame, header);
-    draw_tabs(app, theme, frame, tabs);
+    hits.tabs = draw_tabs(app, theme, frame, tabs);
     match app.tab {
-        Tab::Shop => shop::draw(app, theme, frame, main),
-        Tab::Cart => cart::draw(app, theme, frame, main),
-        Tab::Orders => orders::draw(app, theme, frame, main),
-        Tab::Cluster => cluster::draw(app, theme, frame, main),
+        Tab::Shop => shop::draw(app, theme, frame, main, &mut hits),
+        Tab::Cart => cart::draw(app, theme, frame, main, &mut hits),
+        Tab::Orders => orders::draw(app, theme, frame, main, &mut hits),
+        Tab::Cluster => cluster::draw(app, theme, frame, main, &mut hits),
         Tab::Demo => demo::draw(app, theme, frame, main),
     }
     log::draw(app, theme, frame, log);
-    draw_footer(app, theme, frame, footer);
+    hits.hints = draw_footer(app, theme, frame, footer);
     dialogs::draw(app, theme, frame, area);
+    hits
 }
 
 fn draw_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -106,8 +116,11 @@ fn draw_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+/// The tab titles; where each one is.
+fn draw_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> Vec<(Rect, Tab)> {
     let mut spans = Vec::new();
+    let mut titles = Vec::new();
+    let mut x = area.x;
     for (i, tab) in Tab::ALL.iter().enumerate() {
         let label = format!(" {} {} ", i + 1, tab.title());
         let style = if *tab == app.tab {
@@ -115,6 +128,9 @@ fn draw_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         } else {
             theme.text()
         };
+        let width = label.chars().count() as u16;
+        titles.push((Rect::new(x, area.y, width, 1).intersection(area), *tab));
+        x = x.saturating_add(width + 1);
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
@@ -125,11 +141,12 @@ fn draw_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    titles
 }
 
 /// The keys of what has the focus (a dialog's while one is open), after a text input's
-/// prompt: the filter's "/text▏", or the question whether to discard it.
-fn draw_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+/// prompt: the filter's "/text▏", or the question whether to discard it. Where each hint is.
+fn draw_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> Vec<(Rect, Key)> {
     let focus = app.mode.dialog().map_or(Focus::Tab(app.tab), Focus::Dialog);
     let mut spans = Vec::new();
     match &app.mode {
@@ -149,9 +166,9 @@ fn draw_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let room = area.width.saturating_sub(used as u16);
-    spans.extend(hint_spans(
-        theme,
-        keys::footer(focus, app.node_controls(), room),
-    ));
+    let hints = keys::footer(focus, app.node_controls(), room);
+    let hit = footer_hints(area, used as u16, &hints);
+    spans.extend(hint_spans(theme, hints));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    hit
 }

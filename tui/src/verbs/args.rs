@@ -2,7 +2,7 @@
 //! cluster is (`Target`). The exit codes it documents are mapped in `main.rs`.
 
 use std::io::IsTerminal;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +15,8 @@ use ringshop_shared::transport::{Role, Security};
 
 use super::failure::{Failure, Kind};
 use crate::client::{self, Cluster, ClusterConfig, Embedded};
+// "7001", "localhost:7001" or "127.0.0.1:7001", as the config file's `join` takes them too.
+use crate::files::config::node_addr as parse_addr;
 
 const EXIT_HELP: &str = "Exit codes:
   0  ok
@@ -26,8 +28,18 @@ const EXIT_HELP: &str = "Exit codes:
   6  store full (a node's database has no space left: nothing was placed)
 
 Environment:
-  RUST_LOG  log filter for stderr (default: error), e.g. RUST_LOG=info
-  NO_COLOR  never colour the output (as --color never; --color always overrides it)
+  RUST_LOG         log filter for stderr (default: error), e.g. RUST_LOG=info
+  NO_COLOR         never colour the output (as --color never; --color always overrides it)
+  XDG_CONFIG_HOME  the config file is $XDG_CONFIG_HOME/ringshop/config.toml
+                   (default ~/.config/ringshop/config.toml)
+  XDG_STATE_HOME   the TUI's log and kept carts are in $XDG_STATE_HOME/ringshop/
+                   (default ~/.local/state/ringshop/)
+
+Config file (optional; flags win over it; a bad file is reported by path:line and ignored):
+  color = \"auto\"                       # or \"always\", \"never\" (as --color)
+  mouse = true                         # false: as --no-mouse
+  refresh = \"1s\"                       # as --refresh
+  join = [\"127.0.0.1:7001\", \"7002\"]    # as --join (else an embedded cluster)
 
 Examples:
   ringshop                                  the TUI on an embedded 3-node cluster
@@ -38,7 +50,8 @@ Examples:
   ringshop products --category tea         quotes, each from its product's owner
   ringshop buy tea-kettle:2 mug --yes      check out, following each stage
   ringshop orders --customer ada           orders, newest first
-  ringshop trace 4bf92f3577b34da6a3ce929d0e0e4736   one action across the nodes";
+  ringshop trace 4bf92f3577b34da6a3ce929d0e0e4736   one action across the nodes
+  ringshop info                            version, config/log/state paths, the cluster it joins";
 
 /// ringshop: a small sharded cluster. Each id is placed on one node by consistent hashing,
 /// where one actor per id keeps a short-lived value; every answer says which node served it,
@@ -68,9 +81,13 @@ pub struct TuiArgs {
     /// Hide stopping and starting nodes.
     #[arg(long)]
     pub read_only: bool,
-    /// Whose orders these are [default: guest].
+    /// Whose orders (and kept cart) these are [default: guest].
     #[arg(long)]
     pub customer: Option<String>,
+    /// Leave the mouse to the terminal, so its own drag-select works (clicks and the wheel
+    /// then do nothing in the TUI; every click has a key). Also `mouse = false` in the config.
+    #[arg(long)]
+    pub no_mouse: bool,
 }
 
 impl Cli {
@@ -104,6 +121,10 @@ pub enum Verb {
     /// gathered from every node, with its node, offset and duration.
     #[command(after_long_help = EXIT_HELP)]
     Trace(TraceArgs),
+    /// Where things are: the version, the config file (and whether it was read), the TUI's log,
+    /// the state folder with the kept cart, and the cluster ringshop would join. Starts nothing.
+    #[command(after_long_help = EXIT_HELP)]
+    Info(InfoArgs),
 }
 
 impl Verb {
@@ -117,6 +138,7 @@ impl Verb {
             Verb::Order(_) => "order",
             Verb::Orders(_) => "orders",
             Verb::Trace(_) => "trace",
+            Verb::Info(_) => "info",
         }
     }
 
@@ -130,6 +152,7 @@ impl Verb {
             Verb::Order(a) => &a.target,
             Verb::Orders(a) => &a.target,
             Verb::Trace(a) => &a.target,
+            Verb::Info(a) => &a.target,
         }
     }
 }
@@ -186,6 +209,15 @@ pub struct TraceArgs {
     pub id: String,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Whose kept cart to show [default: guest].
+    #[arg(long)]
+    pub customer: Option<String>,
+}
+
 /// When to colour the output.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColorChoice {
@@ -210,8 +242,8 @@ impl ColorChoice {
 #[derive(Args, Debug, Clone)]
 pub struct Target {
     /// Any nodes of a running cluster, comma separated (HOST:PORT, or just PORT for
-    /// 127.0.0.1); the others are learnt from them. Without it, an embedded cluster of 3 nodes
-    /// is started in this process.
+    /// 127.0.0.1); the others are learnt from them. Without it (or `join` in the config file),
+    /// an embedded cluster of 3 nodes is started in this process.
     #[arg(long, visible_alias = "join", value_delimiter = ',', value_parser = parse_addr, global = true)]
     pub nodes: Vec<SocketAddr>,
     /// How long one call may take before its node counts as down (e.g. 500ms, 2s).
@@ -279,17 +311,6 @@ pub struct ClusterArgs {
     /// With `--watch`, stop after this many tables.
     #[arg(long)]
     pub count: Option<u64>,
-}
-
-/// "7001", "localhost:7001" or "127.0.0.1:7001".
-fn parse_addr(text: &str) -> Result<SocketAddr, String> {
-    if let Ok(port) = text.parse::<u16>() {
-        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
-    }
-    text.to_socket_addrs()
-        .map_err(|e| format!("{text:?} is not an address ({e}); write HOST:PORT or PORT"))?
-        .next()
-        .ok_or_else(|| format!("{text:?} resolves to no address"))
 }
 
 impl Target {

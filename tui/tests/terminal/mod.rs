@@ -16,13 +16,29 @@ pub struct Terminal {
     child: Box<dyn Child + Send + Sync>,
     // Kept open: dropping the pty's master would hang up the child.
     _master: Box<dyn MasterPty + Send>,
-    // The TUI's log folder, removed at the end.
+    // Its home (log, state, config), removed at the end.
     _state: Option<tempfile::TempDir>,
 }
 
+/// `home` as a run's home: HOME, its state in `home` (`home/ringshop/`: the log, the kept
+/// carts) and its config in `home/config` (`home/config/ringshop/config.toml`).
+fn home_env(home: &std::path::Path) -> [(&'static str, String); 3] {
+    let text = home.to_string_lossy().into_owned();
+    [
+        ("HOME", text.clone()),
+        ("XDG_STATE_HOME", text),
+        (
+            "XDG_CONFIG_HOME",
+            home.join("config").to_string_lossy().into_owned(),
+        ),
+    ]
+}
+
 impl Terminal {
-    /// Starts `ringshop ARGS` in a `rows`×`cols` terminal with `env` set.
+    /// Starts `ringshop ARGS` in a `rows`×`cols` terminal with `env` set, in a home of its own
+    /// (a temporary folder, never the user's: `env` may name another).
     pub fn start(args: &[&str], env: &[(&str, &str)], rows: u16, cols: u16) -> Terminal {
+        let home = tempfile::tempdir().expect("a temporary folder");
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -34,6 +50,9 @@ impl Terminal {
         let mut command = CommandBuilder::new(BIN);
         command.args(args);
         command.env("TERM", "xterm-256color");
+        for (k, v) in home_env(home.path()) {
+            command.env(k, v);
+        }
         for (k, v) in env {
             command.env(k, v);
         }
@@ -58,18 +77,94 @@ impl Terminal {
             writer: pair.master.take_writer().expect("a writer"),
             child,
             _master: pair.master,
-            _state: None,
+            _state: Some(home),
         }
     }
 
     /// The TUI (`ringshop ARGS`, on an embedded cluster unless ARGS say otherwise) in a
-    /// `cols`×`rows` terminal, its log in a temporary folder.
+    /// `cols`×`rows` terminal, its home (log, state, config) in a temporary folder.
     pub fn screen(args: &[&str], cols: u16, rows: u16) -> Terminal {
-        let state = tempfile::tempdir().expect("a temporary folder");
-        let home = state.path().to_string_lossy().into_owned();
-        let mut terminal = Terminal::start(args, &[("XDG_STATE_HOME", &home)], rows, cols);
-        terminal._state = Some(state);
-        terminal
+        Terminal::start(args, &[], rows, cols)
+    }
+
+    /// The TUI with `home` as its home (HOME, its state in `home/ringshop/`, its config in
+    /// `home/config/ringshop/config.toml`), so a second run finds what the first one left.
+    pub fn screen_in(home: &std::path::Path, args: &[&str], cols: u16, rows: u16) -> Terminal {
+        let env = home_env(home);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Terminal::start(args, &env, rows, cols)
+    }
+
+    /// Sends `bytes` in one write, as a terminal sends an escape sequence (a mouse event).
+    pub fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).expect("writes");
+        self.writer.flush().expect("flushes");
+        std::thread::sleep(Duration::from_millis(40));
+    }
+
+    /// A left click at 0-based (`col`, `row`), pressed and released, as xterm's SGR mouse
+    /// mode reports it.
+    pub fn click(&mut self, (col, row): (u16, u16)) {
+        self.send(&format!("\x1b[<0;{};{}M", col + 1, row + 1));
+        self.send(&format!("\x1b[<0;{};{}m", col + 1, row + 1));
+    }
+
+    /// One notch of the wheel, down (or up), with the pointer at (`col`, `row`).
+    pub fn wheel(&mut self, (col, row): (u16, u16), down: bool) {
+        let button = if down { 65 } else { 64 };
+        self.send(&format!("\x1b[<{button};{};{}M", col + 1, row + 1));
+    }
+
+    /// Where `what` is on the screen (column, row of its first cell), if it is.
+    pub fn find(&self, what: &str) -> Option<(u16, u16)> {
+        let parser = self.parser.lock().ok()?;
+        let screen = parser.screen();
+        let (rows, cols) = screen.size();
+        let width = what.chars().count() as u16;
+        (0..rows).find_map(|row| {
+            let cells: Vec<String> = (0..cols)
+                .map(|col| {
+                    screen
+                        .cell(row, col)
+                        .map_or(String::new(), |c| c.contents().to_string())
+                })
+                .map(|c| if c.is_empty() { " ".into() } else { c })
+                .collect();
+            (0..cols.saturating_sub(width - 1))
+                .find(|&col| cells[usize::from(col)..usize::from(col + width)].concat() == what)
+                .map(|col| (col, row))
+        })
+    }
+
+    /// Waits (bounded) until `what` is on the screen; where it is.
+    pub fn wait_at(&self, what: &str, limit: Duration) -> (u16, u16) {
+        self.wait_for(what, limit);
+        self.find(what)
+            .unwrap_or_else(|| panic!("{what:?} moved away:\n{}", self.text()))
+    }
+
+    /// Whether the program asked the terminal to report the mouse.
+    pub fn mouse_captured(&self) -> bool {
+        self.mouse_mode() != vt100::MouseProtocolMode::None
+    }
+
+    /// What the program asked the terminal to report of the mouse.
+    pub fn mouse_mode(&self) -> vt100::MouseProtocolMode {
+        self.parser
+            .lock()
+            .map(|p| p.screen().mouse_protocol_mode())
+            .unwrap_or_default()
+    }
+
+    /// Kills the program with SIGKILL (no chance to clean up, as a crash or `kill -9`).
+    pub fn kill_hard(&mut self) {
+        let pid = self.child.process_id().expect("a running child");
+        let killed = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .expect("runs kill");
+        assert!(killed.success());
+        let _ = self.child.wait();
     }
 
     /// The screen's text now.

@@ -20,6 +20,8 @@ pub enum Confirm {
         lines: Vec<OrderLine>,
         summary: String,
     },
+    /// Quit with this many items in the cart (kept for next time).
+    Quit { items: u32 },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -6,7 +6,10 @@ use crate::screen::app::{Dialog, Tab};
 /// What a key asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
+    /// Quits; asks first while the cart holds items (it is kept for next time either way).
     Quit,
+    /// Quits at once, whatever is open (ctrl-c).
+    QuitNow,
     Help,
     NextTab,
     PrevTab,

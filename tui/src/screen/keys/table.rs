@@ -31,7 +31,7 @@ const TRACE: Scope = In(Dialog::Trace);
 pub const BINDINGS: &[Binding] = &[
     bind(Global, &[K::Char('?')], C::Help, "help", p(0)),
     bind(Global, &[K::Char('q')], C::Quit, "quit", p(0)),
-    bind(Always, &[K::Ctrl('c')], C::Quit, "quit (always)", NONE),
+    bind(Always, &[K::Ctrl('c')], C::QuitNow, "quit (always)", NONE),
     bind(Global, &[K::Tab], C::NextTab, "next tab", p(8)),
     bind(Global, &[K::BackTab], C::PrevTab, "previous tab", NONE),
     bind(Global, &[K::Char('1')], C::GoTab(Tab::Shop), "shop", NONE),

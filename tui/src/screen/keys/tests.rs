@@ -64,7 +64,7 @@ fn in_a_dialog_only_its_own_keys_and_ctrl_c_work() {
     );
     assert_eq!(
         command_for(filter, &event(Key::Ctrl('c'))),
-        Some(Command::Quit)
+        Some(Command::QuitNow)
     );
     assert_eq!(
         command_for(Focus::Dialog(Dialog::Confirm), &event(Key::Enter)),

@@ -8,9 +8,10 @@ use ringshop_shared::shop::money;
 
 use super::widgets::{empty, list_title, render_table, table};
 use crate::screen::app::App;
+use crate::screen::hits::HitMap;
 use crate::screen::theme::Theme;
 
-pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut HitMap) {
     let (list_area, gauge_area) = if app.checkout.is_some() {
         let [a, b] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
         (a, Some(b))
@@ -51,13 +52,13 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         ];
         let header = Row::new(["product", "qty", "   price", "    total"]);
         let len = rows.len();
-        render_table(
+        hits.list = Some(render_table(
             frame,
             list_area,
             table(rows, &widths, header, title, theme),
             app.cart_list.selected,
             len,
-        );
+        ));
     }
     if let (Some(area), Some((order, started))) = (gauge_area, &app.checkout) {
         let ratio = match order.stage {

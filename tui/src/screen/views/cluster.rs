@@ -8,8 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
 use super::widgets::list_title;
-use crate::screen::app::App;
+use crate::screen::app::{App, SortColumn};
+use crate::screen::hits::{self, HitMap, table_columns};
 use crate::screen::theme::Theme;
+
+/// The selected row's marker.
+const MARKER: &str = "▶ ";
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -136,7 +140,7 @@ fn sparkline(values: Option<&std::collections::VecDeque<u64>>, width: usize) -> 
         .collect()
 }
 
-pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut HitMap) {
     // The members come first; the ring shows only when all of its bars fit under them (the
     // share column says the same in numbers).
     let table_needs = app.visible_members().len() as u16 + 3;
@@ -203,16 +207,39 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             _ => Constraint::Length(c.width),
         })
         .collect();
-    let table = Table::new(table_rows, widths)
+    let table = Table::new(table_rows, widths.clone())
         .header(Row::new(headers).style(theme.title()))
         .block(Block::default().borders(Borders::ALL).title(title))
         .row_highlight_style(theme.selected())
-        .highlight_symbol("▶ ");
+        .highlight_symbol(MARKER);
     let mut state = TableState::default();
     if !rows.is_empty() {
         state.select(Some(app.cluster.selected.min(rows.len() - 1)));
     }
     frame.render_stateful_widget(table, table_area, &mut state);
+    let selected = state.selected();
+    hits.list = Some(hits::table_rows(
+        table_area,
+        state.offset(),
+        rows.len(),
+        selected.unwrap_or(0),
+    ));
+    // A heading sorts by its column, where the column is one `o` sorts by.
+    let marker = if selected.is_some() {
+        Span::raw(MARKER).width() as u16
+    } else {
+        0
+    };
+    hits.headings = table_columns(table_area, &widths, marker)
+        .into_iter()
+        .zip(&columns)
+        .filter_map(|(cells, c)| {
+            let by = SortColumn::ALL
+                .into_iter()
+                .find(|s| s.heading() == c.heading.trim());
+            by.map(|by| (cells, by))
+        })
+        .collect();
 
     if ring_height == 0 {
         return;

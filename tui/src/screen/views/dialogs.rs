@@ -7,11 +7,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ringshop_shared::Order;
 use ringshop_shared::duration::short;
-use ringshop_shared::shop::money;
+use ringshop_shared::shop::{items, money};
 
 use super::help;
 use super::widgets::{hint_spans, popup};
 use crate::screen::app::{App, Confirm, Dialog, Mode};
+use crate::screen::keep::KEEP;
 use crate::screen::keys::{self, Focus};
 use crate::screen::theme::Theme;
 
@@ -47,6 +48,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                     ),
                 ),
                 Confirm::Checkout { summary, .. } => ("Check out", summary.clone()),
+                Confirm::Quit { items } => ("Quit", quit_question(app, *items)),
             };
             let body = [Line::from(text), Line::from("")];
             let keys = keys_line(app, theme, Dialog::Confirm, 58);
@@ -62,6 +64,18 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 popup(frame, area, "Order", &body, keys, 62);
             }
         }
+    }
+}
+
+/// The question before quitting with a filled cart: it says whether the cart is kept.
+fn quit_question(app: &App, n: u32) -> String {
+    if app.failing.contains_key(KEEP) {
+        format!(
+            "Quit? your cart of {} could not be kept (see the log) and is lost",
+            items(n)
+        )
+    } else {
+        format!("Quit? your cart of {} is kept for next time", items(n))
     }
 }
 

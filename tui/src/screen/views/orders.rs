@@ -9,9 +9,10 @@ use ringshop_shared::shop::money;
 
 use super::widgets::{empty, list_title, render_table, table};
 use crate::screen::app::App;
+use crate::screen::hits::HitMap;
 use crate::screen::theme::Theme;
 
-pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut HitMap) {
     let rows = app.visible_orders();
     let title = list_title(
         "Orders",
@@ -60,11 +61,11 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     ];
     let header = Row::new(["order", "stage", "node", "items", "    total", "took"]);
     let len = table_rows.len();
-    render_table(
+    hits.list = Some(render_table(
         frame,
         area,
         table(table_rows, &widths, header, title, theme),
         app.orders_list.selected,
         len,
-    );
+    ));
 }

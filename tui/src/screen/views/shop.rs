@@ -9,9 +9,10 @@ use ringshop_shared::shop::money;
 
 use super::widgets::{empty, list_title, render_table, table};
 use crate::screen::app::App;
+use crate::screen::hits::HitMap;
 use crate::screen::theme::Theme;
 
-pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut HitMap) {
     let rows = app.visible_products();
     let mut name = "Products".to_string();
     if let Some(c) = &app.category {
@@ -70,11 +71,11 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         )
     };
     let len = table_rows.len();
-    render_table(
+    hits.list = Some(render_table(
         frame,
         area,
         table(table_rows, widths, header, title, theme),
         app.shop.selected,
         len,
-    );
+    ));
 }

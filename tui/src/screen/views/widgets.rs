@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState};
 
+use crate::screen::hits::{ListHits, table_rows};
 use crate::screen::theme::Theme;
 
 /// A rectangle of at most `width`×`height` centred in `area` (clipped to it).
@@ -89,12 +90,20 @@ pub fn table<'a>(
         .highlight_symbol("▶ ")
 }
 
-pub fn render_table(frame: &mut Frame, area: Rect, table: Table, selected: usize, len: usize) {
+/// Draws `table` (made by `table`) with row `selected` of `len` selected; where its rows are.
+pub fn render_table(
+    frame: &mut Frame,
+    area: Rect,
+    table: Table,
+    selected: usize,
+    len: usize,
+) -> ListHits {
     let mut state = TableState::default();
     if len > 0 {
         state.select(Some(selected.min(len - 1)));
     }
     frame.render_stateful_widget(table, area, &mut state);
+    table_rows(area, state.offset(), len, state.selected().unwrap_or(0))
 }
 
 pub fn empty(frame: &mut Frame, area: Rect, title: String, text: &str) {
