@@ -45,6 +45,10 @@ pub async fn run(
         for effect in app.update(action) {
             runner.spawn(effect);
         }
+        // Every error the screen shows, once per change, is also in the log file.
+        for message in app.outbox.drain(..) {
+            tracing::warn!(target: "ringshop::screen", "{message}");
+        }
         if app.quit {
             return Ok(());
         }

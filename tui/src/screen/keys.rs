@@ -94,6 +94,8 @@ pub fn dialogs_of(tab: Tab, node_controls: bool) -> Vec<Dialog> {
             Dialog::Quantity => tab == Tab::Shop,
             Dialog::Confirm => tab == Tab::Cart || (tab == Tab::Cluster && node_controls),
             Dialog::OrderDetail => tab == Tab::Orders,
+            Dialog::MemberDetail => tab == Tab::Cluster,
+            Dialog::Palette => true,
             Dialog::LogPick | Dialog::Trace => true,
         })
         .collect()
