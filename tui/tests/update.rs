@@ -12,10 +12,16 @@ use ringshop_tui::screen::effect::Effect;
 mod fixtures;
 use fixtures::{member, node, pid};
 
+#[path = "update/checkout.rs"]
+mod checkout;
 #[path = "update/dialogs.rs"]
 mod dialogs;
 #[path = "update/nodes.rs"]
 mod nodes;
+#[path = "update/palette.rs"]
+mod palette;
+#[path = "update/papercuts.rs"]
+mod papercuts;
 
 pub(crate) fn key(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))

@@ -166,36 +166,38 @@ impl App {
     }
 
     /// Shows `text` as a toast and puts it in the log pane; an error also goes to the log
-    /// file. An error already shown only counts (×N), on its toast and its log line.
+    /// file. The same error again, with nothing logged in between, is one message: its log
+    /// line and its toast count (×N), and the log file has it once.
     pub fn toast(&mut self, text: impl Into<String>, error: bool) {
         let text = text.into();
-        if error && self.recount(&text) {
-            return;
-        }
-        let line = if error {
+        if error {
+            let again = self
+                .log
+                .back_mut()
+                .filter(|l| l.what.is_empty() && l.error.as_deref() == Some(text.as_str()));
+            if let Some(line) = again {
+                line.count += 1;
+                let count = line.count;
+                match self.toasts.iter_mut().find(|t| t.error && t.text == text) {
+                    Some(toast) => toast.count = count,
+                    None => {
+                        self.show_toast(text, true);
+                        if let Some(toast) = self.toasts.last_mut() {
+                            toast.count = count;
+                        }
+                    }
+                }
+                return;
+            }
             self.outbox.push(text.clone());
-            LogLine {
+            self.logged(LogLine {
                 error: Some(text.clone()),
                 ..LogLine::call("", None, Duration::ZERO)
-            }
+            });
         } else {
-            LogLine::call(text.clone(), None, Duration::ZERO)
-        };
-        self.logged(line);
-        self.show_toast(text, error);
-    }
-
-    /// Counts one more of the error toast `text` if it shows, on it and on its log line.
-    pub(crate) fn recount(&mut self, text: &str) -> bool {
-        let Some(toast) = self.toasts.iter_mut().find(|t| t.error && t.text == text) else {
-            return false;
-        };
-        toast.count += 1;
-        let same = |l: &&mut LogLine| l.what.is_empty() && l.error.as_deref() == Some(text);
-        if let Some(line) = self.log.iter_mut().rev().find(same) {
-            line.count += 1;
+            self.logged(LogLine::call(text.clone(), None, Duration::ZERO));
         }
-        true
+        self.show_toast(text, error);
     }
 
     /// Shows a toast (at most `MAX_TOASTS`, the oldest gives way), logging nothing.

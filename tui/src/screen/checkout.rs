@@ -18,12 +18,13 @@ pub fn short_id(id: &OrderId) -> String {
 }
 
 impl App {
-    /// `c`: asks to buy the cart, unless it is empty or an order is on its way.
+    /// `c`: asks to buy the cart, unless an order is on its way (its cart is in it: say
+    /// that first) or the cart is empty.
     pub(super) fn ask_checkout(&mut self) {
-        if self.cart.is_empty() {
-            self.toast("the cart is empty: add products on the Shop tab (1)", true);
-        } else if let Some(busy) = self.checkout_busy() {
+        if let Some(busy) = self.checkout_busy() {
             self.toast(busy, true);
+        } else if self.cart.is_empty() {
+            self.toast("the cart is empty: add products on the Shop tab (1)", true);
         } else {
             let summary = format!(
                 "Buy {} for {}?",

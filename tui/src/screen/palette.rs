@@ -112,6 +112,14 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// The verb `name` most likely meant: fewest edits away, and one with the same first letter
+/// wins a tie (frz: freeze, not tab).
+fn closest(name: &str) -> Option<&'static Verb> {
+    VERBS.iter().min_by_key(|v| {
+        distance(name, v.name) + usize::from(v.name.chars().next() != name.chars().next())
+    })
+}
+
 /// The longest text every one of `words` starts with.
 fn common_prefix(words: &[String]) -> String {
     let Some(first) = words.first() else {
@@ -205,8 +213,8 @@ impl App {
         let (name, rest) = text.split_once(' ').unwrap_or((text, ""));
         let rest = rest.trim();
         let Some(verb) = find(name) else {
-            let closest = VERBS.iter().min_by_key(|v| distance(name, v.name));
-            let hint = closest.map_or(String::new(), |v| format!("; did you mean :{}?", v.name));
+            let hint =
+                closest(name).map_or(String::new(), |v| format!("; did you mean :{}?", v.name));
             self.toast(format!("no command :{name}{hint} (tab completes)"), true);
             return Vec::new();
         };
@@ -432,8 +440,9 @@ mod tests {
                 a.name
             );
         }
-        let closest = VERBS.iter().min_by_key(|v| distance("frezee", v.name));
-        assert_eq!(closest.map(|v| v.name), Some("freeze"));
+        for typo in ["frezee", "frz"] {
+            assert_eq!(closest(typo).map(|v| v.name), Some("freeze"), "{typo}");
+        }
         assert_eq!(common_prefix(&["stop".into(), "start".into()]), "st");
     }
 }
