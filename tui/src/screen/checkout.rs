@@ -83,6 +83,9 @@ impl App {
     /// An order of this session moved on: the first word of it empties the cart; its end
     /// frees the checkout and says how it went.
     pub(super) fn on_order(&mut self, row: Order) -> Vec<Effect> {
+        // Following it works again: a failure to follow it later is news.
+        self.failing
+            .remove(&format!("following order {}", short_id(&row.id)));
         self.saw_order(&row);
         match self.orders.iter_mut().find(|o| o.id == row.id) {
             Some(existing) => *existing = row.clone(),

@@ -1,7 +1,9 @@
 //! What keys do while a dialog is open (called by `update` once the key table has found the
-//! dialog's command, or found none): the help scrolls and closes, a filter or a quantity is
-//! typed, kept, erased or (after asking, when it holds text) thrown away, a yes/no question
-//! is answered. Characters a text input does not bind are its text.
+//! dialog's command, or found none): the help scrolls and closes, a filter, a quantity or a
+//! `:` command is typed, kept (or run), erased or (after asking, when it holds text) thrown
+//! away, a yes/no question is answered. Characters a text input does not bind are its text;
+//! a filter reopened on its old text has it selected until the next key (a character
+//! replaces it, backspace edits it).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

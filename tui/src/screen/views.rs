@@ -151,7 +151,7 @@ fn draw_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             // What tab would choose between, in a third of the line at most (the keys keep
             // theirs).
             let offered = app.completions(text);
-            if !text.is_empty() && offered.len() > 1 {
+            if offered.len() > 1 {
                 let mut shown = String::new();
                 for word in offered.iter().map(|c| c.rsplit(' ').next().unwrap_or(c)) {
                     if shown.chars().count() + word.chars().count() + 2

@@ -184,3 +184,18 @@ fn the_command_line_prompts_in_the_footer_with_its_candidates_and_keys() {
         "{footer}"
     );
 }
+
+#[test]
+fn a_confirmed_checkout_shows_at_once_while_the_order_is_placed() {
+    let mut app = loaded();
+    app.tab = Tab::Cart;
+    let effects = app.update(Action::Key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char('c'),
+    )));
+    assert!(effects.is_empty());
+    app.update(Action::Key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char('y'),
+    )));
+    let screen = text(&app, 80, 24);
+    assert!(screen.contains("placing the order…"), "{screen}");
+}
