@@ -11,11 +11,15 @@
 //! Never refused: the RPCs the cluster's health rests on (probes, suspicions, handoffs) and
 //! those that cost nothing while they wait (long-polls, ping, stats, spans); they are not
 //! counted either.
+//!
+//! A taken request is also timed, from admitted to answered, into the node's latency
+//! histogram (`NodeStats::latency`, the p99 the main shows); refused and exempt ones are not.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use ringshop_shared::latency::Histogram;
 use ringshop_shared::service::Rpc;
 
 /// How long a refused caller waits before asking again.
@@ -51,21 +55,27 @@ pub struct Admission {
     limits: Limits,
     in_flight: AtomicUsize,
     refused: AtomicU64,
+    /// How long taken requests took, admitted to answered.
+    latency: Histogram,
 }
 
 /// One connection's count of its requests in flight.
 pub type Connection = Arc<AtomicUsize>;
 
-/// A taken request: counted in flight until dropped.
+/// A taken request: counted in flight until dropped, and timed from when it was taken.
 pub struct Ticket {
     node: Arc<Admission>,
     conn: Connection,
+    taken: Option<Instant>,
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
         self.node.in_flight.fetch_sub(1, Ordering::AcqRel);
         self.conn.fetch_sub(1, Ordering::AcqRel);
+        if let Some(taken) = self.taken {
+            self.node.latency.record(taken.elapsed());
+        }
     }
 }
 
@@ -95,11 +105,13 @@ impl Admission {
         let node = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
         let mine = conn.fetch_add(1, Ordering::AcqRel) + 1;
         let Limits { soft, hard, fair } = self.limits;
-        let ticket = Ticket {
+        let mut ticket = Ticket {
             node: self.clone(),
             conn: conn.clone(),
+            taken: None,
         };
         if node <= soft || (node <= hard && mine <= fair) {
+            ticket.taken = Some(Instant::now());
             return Admit::Taken(ticket);
         }
         drop(ticket);
@@ -110,6 +122,11 @@ impl Admission {
     /// Requests answered `Busy` so far.
     pub fn refused(&self) -> u64 {
         self.refused.load(Ordering::Relaxed)
+    }
+
+    /// The latency histogram's counts so far (`ringshop_shared::latency`).
+    pub fn latency(&self) -> Vec<u64> {
+        self.latency.snapshot()
     }
 }
 
@@ -197,5 +214,22 @@ mod tests {
             (Admit::Taken(_), Admit::Taken(_))
         ));
         assert!(matches!(node.admit(Rpc::Checkout, &conns[2]), Admit::Busy));
+    }
+
+    #[test]
+    fn taken_requests_are_timed_and_refused_or_exempt_ones_are_not() {
+        let node = Admission::new(Limits {
+            soft: 1,
+            hard: 1,
+            fair: 1,
+        });
+        let conn = Connection::default();
+        let taken = node.admit(Rpc::Request, &conn);
+        assert!(matches!(node.admit(Rpc::Request, &conn), Admit::Busy));
+        assert!(matches!(node.admit(Rpc::Stats, &conn), Admit::Free));
+        assert!(node.latency().is_empty(), "nothing answered yet");
+        drop(taken);
+        let counted: u64 = node.latency().iter().sum();
+        assert_eq!(counted, 1, "the one taken request, once answered");
     }
 }

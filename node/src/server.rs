@@ -278,6 +278,7 @@ impl Shard for ShardServer {
             hold_timeouts: holds.timed_out.load(Ordering::Relaxed),
             fenced: holds.fenced.load(Ordering::Relaxed),
             busy: self.me.admission.refused(),
+            latency: self.me.admission.latency(),
             incarnation: self.members.incarnation(),
             live_actors: demo.live_actors + self.products.live() as u64,
             hits: demo.hits + quote_hits,

@@ -14,6 +14,8 @@
 //!   unfinished frames, deadlines, idle), in one place.
 //! - [`trace`]: trace ids as people see them, and the spans a node keeps (`spans`).
 //! - [`duration`]: the one parser for `5s` / `250ms` flags.
+//! - [`latency`]: a node's service times as a histogram, and the percentiles a client reads
+//!   from two of its snapshots.
 //!
 //! This crate depends on neither side: it never opens files or reads config, and starts tasks
 //! only on the tracker its caller hands it.
@@ -22,6 +24,7 @@ pub mod duration;
 pub mod error;
 pub mod hop;
 pub mod ids;
+pub mod latency;
 pub mod ring;
 pub mod route;
 pub mod service;

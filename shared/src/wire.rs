@@ -110,6 +110,10 @@ pub struct NodeStats {
     pub timing: ClusterTiming,
     /// Requests answered `Busy` (too much in flight; nothing done).
     pub busy: u64,
+    /// How long the requests it took (those admission counts) took to answer, as the counts
+    /// of a `latency` histogram since it started (the p99 of the last seconds is read from
+    /// two snapshots).
+    pub latency: Vec<u64>,
 }
 
 /// The timings single activation depends on, one set per cluster (kept in the store: the

@@ -4,18 +4,23 @@
 //! `results.rs` for what effects' results do) is the only code that changes `App` and returns
 //! `Effect`s; the `Runner` runs each effect on its own task through the client and sends its
 //! result back as an action; `views/` draws `App` and nothing else. `keys.rs` is the one key
-//! table (tabs and dialogs) the dispatch, the footer and the `?` overlay all read.
+//! table (tabs and dialogs) the dispatch, the footer and the `?` overlay all read; the `:`
+//! command line (`palette.rs`) names the same commands. `checkout.rs` keeps this session's
+//! order (placed once, followed until it ends or `following.rs` gives up).
 
 pub mod action;
 pub mod app;
+mod checkout;
 mod commands;
 mod dialog_keys;
 pub mod effect;
 mod event_loop;
+mod following;
 pub mod hits;
 mod keep;
 pub mod keys;
 pub mod mouse;
+mod palette;
 mod results;
 mod runner;
 mod terminal;

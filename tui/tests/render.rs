@@ -16,6 +16,9 @@ use ringshop_tui::screen::views;
 mod fixtures;
 use fixtures::{loaded, order_id};
 
+#[path = "render/papercuts.rs"]
+mod papercuts;
+
 fn render(app: &App, theme: Theme, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
     terminal

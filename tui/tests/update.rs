@@ -12,12 +12,18 @@ use ringshop_tui::screen::effect::Effect;
 mod fixtures;
 use fixtures::{member, node, pid};
 
+#[path = "update/checkout.rs"]
+mod checkout;
 #[path = "update/dialogs.rs"]
 mod dialogs;
 #[path = "update/mouse.rs"]
 mod mouse;
 #[path = "update/nodes.rs"]
 mod nodes;
+#[path = "update/palette.rs"]
+mod palette;
+#[path = "update/papercuts.rs"]
+mod papercuts;
 #[path = "update/quit.rs"]
 mod quit;
 
@@ -186,11 +192,30 @@ fn checkout_asks_first_enter_alone_never_confirms_and_y_sends_the_lines() {
         product: pid("mug"),
         qty: 1,
     }];
-    assert_eq!(effects, vec![Effect::Checkout(lines)]);
+    let [Effect::Checkout { lines: sent, .. }] = effects.as_slice() else {
+        panic!("one checkout, got {effects:?}");
+    };
+    assert_eq!(sent, &lines);
+}
+
+/// The order `update` minted for the cart's checkout (`c y`).
+pub(crate) fn checked_out(app: &mut App) -> ringshop_shared::OrderId {
+    let effects = press(app, "2cy");
+    match effects.as_slice() {
+        [Effect::Checkout { id, .. }] => *id,
+        other => panic!("one checkout, got {other:?}"),
+    }
 }
 
 fn order(stage: Stage) -> ringshop_shared::Order {
     fixtures::order(1, stage, "n2", &[("mug", 2)], 2400)
+}
+
+/// This session's order `id` at `stage`.
+pub(crate) fn mine(id: ringshop_shared::OrderId, stage: Stage) -> ringshop_shared::Order {
+    let mut o = order(stage);
+    o.id = id;
+    o
 }
 
 #[test]
@@ -198,6 +223,8 @@ fn the_order_shows_its_stages_and_ends_in_a_notification() {
     let mut app = app();
     press(&mut app, "a");
     app.update(key(KeyCode::Enter));
+    let id = checked_out(&mut app);
+    let order = |stage| mine(id, stage);
     app.update(Action::Order(order(Stage::Accepted)));
     assert!(
         app.cart.is_empty(),
@@ -351,9 +378,9 @@ fn in_flight_counts_every_effect_until_the_runner_says_it_finished() {
 }
 
 #[test]
-fn l_lets_a_node_leave_after_asking_and_x_kills_after_asking() {
+fn shift_d_lets_a_node_leave_after_asking_and_x_kills_after_asking() {
     let mut app = app();
-    press(&mut app, "4jl");
+    press(&mut app, "4jD");
     let Mode::Confirm(Confirm::LeaveNode { name, .. }) = app.mode.clone() else {
         panic!("a dialog, got {:?}", app.mode);
     };

@@ -5,7 +5,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use ringshop_shared::{MemberStatus, NodeId};
+use ringshop_shared::latency;
+use ringshop_shared::{MemberStatus, NodeId, NodeStats};
 
 use super::cluster::Cluster;
 use super::types::ClusterError;
@@ -83,7 +84,7 @@ pub struct MemberRow {
 }
 
 /// A member's own counters, as it reported them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct MemberStats {
     pub live_actors: u64,
     pub hits: u64,
@@ -100,6 +101,64 @@ pub struct MemberStats {
     /// What its writes to the store come to now: `ok`, `full` (disk full) or `failing`
     /// (`StoreHealth::word`; the node's log says why).
     pub store: &'static str,
+    /// Actor answers (hits + misses), and actors that reached their TTL and retired.
+    pub requests: u64,
+    pub retirements: u64,
+    /// Actors that started holding a value: computed fresh or adopted.
+    pub activations: u64,
+    /// Held requests that ran out of time; handoffs that did not land; adopted entries
+    /// refused as malformed.
+    pub hold_timeouts: u64,
+    pub handoffs_failed: u64,
+    pub adopt_rejected: u64,
+    /// Requests refused as `Busy` (too much in flight).
+    pub busy: u64,
+    /// Since it started (its own clock: successive snapshots' uptimes time their counters).
+    pub uptime: Duration,
+    /// Its incarnation as it says it (the store's row may lag a rejoin).
+    pub incarnation: u64,
+    /// The cluster's timings it runs on: heartbeat, suspicion.
+    pub heartbeat: Duration,
+    pub suspicion: Duration,
+    /// Its service times so far as histogram counts (`ringshop_shared::latency`), at most
+    /// `latency::BUCKETS` of them.
+    pub latency: Vec<u64>,
+}
+
+impl MemberStats {
+    /// What a member reported, checked where it comes from the wire (bounded histogram).
+    pub fn of(s: &NodeStats) -> MemberStats {
+        MemberStats {
+            live_actors: s.live_actors,
+            hits: s.hits,
+            misses: s.misses,
+            redirected: s.redirected,
+            epoch: s.epoch,
+            held: s.held,
+            fenced: s.fenced,
+            handed_off: s.handed_off,
+            adopted: s.adopted,
+            store: s.store.word(),
+            requests: s.requests,
+            retirements: s.retirements,
+            activations: s.activations,
+            hold_timeouts: s.hold_timeouts,
+            handoffs_failed: s.handoffs_failed,
+            adopt_rejected: s.adopt_rejected,
+            busy: s.busy,
+            uptime: s.uptime,
+            incarnation: s.incarnation,
+            heartbeat: s.timing.heartbeat,
+            suspicion: s.timing.suspicion,
+            latency: s.latency.iter().copied().take(latency::BUCKETS).collect(),
+        }
+    }
+
+    /// Hits over all answers, in percent; None before the first answer.
+    pub fn hit_percent(&self) -> Option<f64> {
+        let all = self.hits.saturating_add(self.misses);
+        (all > 0).then(|| self.hits as f64 * 100.0 / all as f64)
+    }
 }
 
 /// The members at one moment: the membership read fresh from the cluster, and seeds that
@@ -130,18 +189,7 @@ impl Cluster {
                     .find(|(n, _)| *n == m.name)
                     .and_then(|(_, s)| s.as_ref().ok())
                     .filter(|_| !matches!(state, MemberState::Dead | MemberState::Left))
-                    .map(|s| MemberStats {
-                        live_actors: s.live_actors,
-                        hits: s.hits,
-                        misses: s.misses,
-                        redirected: s.redirected,
-                        epoch: s.epoch,
-                        held: s.held,
-                        fenced: s.fenced,
-                        handed_off: s.handed_off,
-                        adopted: s.adopted,
-                        store: s.store.word(),
-                    });
+                    .map(MemberStats::of);
                 MemberRow {
                     name: m.name.clone(),
                     addr: m.addr,

@@ -24,6 +24,17 @@ pub enum Action {
     Orders(Vec<Order>),
     /// An order of this session moved on (or was accepted).
     Order(Order),
+    /// The checkout call of `order` failed: it may not be placed (or placed unseen).
+    CheckoutFailed {
+        order: OrderId,
+        error: String,
+    },
+    /// Following `order` gave up: every watch failed for `after`; the order may still end.
+    FollowGaveUp {
+        order: OrderId,
+        error: String,
+        after: Duration,
+    },
     /// A call came back; for the event log.
     Called(LogLine),
     /// Something failed: `what` ("members", "products", "checkout", "start n2", ...) and why.

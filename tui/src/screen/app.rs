@@ -2,6 +2,7 @@
 //! `commands.rs` and `dialog_keys.rs`) changes it. The rows it holds are in `app/rows.rs`, the
 //! dialogs in `app/mode.rs`, the queries views ask of it in `app/queries.rs`.
 
+mod history;
 mod mode;
 mod queries;
 mod rows;
@@ -12,7 +13,8 @@ use std::time::{Duration, Instant};
 use ringshop_shared::trace::TraceId;
 use ringshop_shared::{NodeId, Order, OrderId};
 
-pub use self::mode::{Confirm, DemoPass, DemoView, Dialog, ListState, Mode};
+pub use self::history::{NodeHistory, P99_WINDOW};
+pub use self::mode::{Confirm, DemoPass, DemoView, Dialog, ListState, Mode, Placing};
 pub use self::rows::{Cache, CartLine, LogLine, ProductRow, SortColumn, Tab, Toast};
 use super::effect::Effect;
 use crate::client::trace::Waterfall;
@@ -39,8 +41,10 @@ pub struct App {
     /// Sort column of the members table and whether it is reversed.
     pub sort: SortColumn,
     pub sort_reversed: bool,
-    /// Recent request latencies per node (µs), for the sparklines.
-    pub latencies: BTreeMap<NodeId, VecDeque<u64>>,
+    /// Each node's requests per second and p99, from its successive snapshots.
+    pub history: BTreeMap<NodeId, NodeHistory>,
+    /// When the members snapshot shown arrived (heartbeat ages grow from it).
+    pub members_at: Instant,
     /// States this screen caused (killed: DEAD, left: LEFT, started: JOINING) and since when;
     /// each overrides the members snapshots until one agrees, at most `PENDING_FOR`.
     pub pending: BTreeMap<NodeId, (MemberState, Instant)>,
@@ -54,6 +58,14 @@ pub struct App {
     pub orders_list: ListState,
     /// The order being checked out from this session, and when it started.
     pub checkout: Option<(Order, Instant)>,
+    /// The order this session asked the cluster to place, until it is accepted (then it is
+    /// `checkout`) or its call fails; one at a time.
+    pub placing: Option<Placing>,
+    /// An order whose checkout call failed (the cluster may have it anyway): confirming the
+    /// same lines again places it under the same id, so it is placed once.
+    pub unplaced: Option<Placing>,
+    /// When each order's current stage was seen here (open orders' times run on from it).
+    pub order_seen: HashMap<OrderId, Instant>,
     pub demo: DemoView,
     pub demo_list: ListState,
     pub log: VecDeque<LogLine>,
@@ -68,6 +80,12 @@ pub struct App {
     pub failing: BTreeMap<String, String>,
     /// The first line of the `?` overlay shown (it scrolls when it does not fit).
     pub help_scroll: usize,
+    /// The filter prompt was reopened on its old text, which shows selected: the first
+    /// character typed replaces it, backspace edits it.
+    pub input_selected: bool,
+    /// Error messages shown, each once per change, for the log file (the event loop writes
+    /// and empties it; `update` does no I/O).
+    pub outbox: Vec<String>,
     /// Effects started and not finished yet (the runner reports each one's end).
     pub in_flight: usize,
     pub frozen: bool,
@@ -94,7 +112,8 @@ impl App {
             cluster: ListState::default(),
             sort: SortColumn::Name,
             sort_reversed: false,
-            latencies: BTreeMap::new(),
+            history: BTreeMap::new(),
+            members_at: now,
             pending: BTreeMap::new(),
             products: Vec::new(),
             shop: ListState::default(),
@@ -105,6 +124,9 @@ impl App {
             orders: Vec::new(),
             orders_list: ListState::default(),
             checkout: None,
+            placing: None,
+            unplaced: None,
+            order_seen: HashMap::new(),
             demo: DemoView::default(),
             demo_list: ListState::default(),
             log: VecDeque::new(),
@@ -114,6 +136,8 @@ impl App {
             toasts: Vec::new(),
             failing: BTreeMap::new(),
             help_scroll: 0,
+            input_selected: false,
+            outbox: Vec::new(),
             in_flight: 0,
             frozen: false,
             quit: false,
@@ -141,9 +165,45 @@ impl App {
         self.embedded && !self.read_only
     }
 
+    /// Shows `text` as a toast and puts it in the log pane; an error also goes to the log
+    /// file. The same error again, with nothing logged in between, is one message: its log
+    /// line and its toast count (×N), and the log file has it once.
     pub fn toast(&mut self, text: impl Into<String>, error: bool) {
+        let text = text.into();
+        if error {
+            let again = self
+                .log
+                .back_mut()
+                .filter(|l| l.what.is_empty() && l.error.as_deref() == Some(text.as_str()));
+            if let Some(line) = again {
+                line.count += 1;
+                let count = line.count;
+                match self.toasts.iter_mut().find(|t| t.error && t.text == text) {
+                    Some(toast) => toast.count = count,
+                    None => {
+                        self.show_toast(text, true);
+                        if let Some(toast) = self.toasts.last_mut() {
+                            toast.count = count;
+                        }
+                    }
+                }
+                return;
+            }
+            self.outbox.push(text.clone());
+            self.logged(LogLine {
+                error: Some(text.clone()),
+                ..LogLine::call("", None, Duration::ZERO)
+            });
+        } else {
+            self.logged(LogLine::call(text.clone(), None, Duration::ZERO));
+        }
+        self.show_toast(text, error);
+    }
+
+    /// Shows a toast (at most `MAX_TOASTS`, the oldest gives way), logging nothing.
+    pub(crate) fn show_toast(&mut self, text: String, error: bool) {
         self.toasts.push(Toast {
-            text: text.into(),
+            text,
             error,
             born: self.now,
             count: 1,
@@ -154,13 +214,6 @@ impl App {
     }
 
     pub(crate) fn logged(&mut self, line: LogLine) {
-        if let (Some(node), None) = (&line.node, &line.error) {
-            let series = self.latencies.entry(node.clone()).or_default();
-            series.push_back(line.latency.as_micros() as u64);
-            if series.len() > 60 {
-                series.pop_front();
-            }
-        }
         self.log.push_back(line);
         if self.log.len() > LOG_LINES {
             self.log.pop_front();

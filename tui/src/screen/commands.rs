@@ -2,11 +2,9 @@
 //! rows, the cart, checkout, the demo, and stopping or starting embedded nodes. Called by
 //! `update` once a key has become a command; returns the effects to run next.
 
+use ringshop_shared::OrderId;
 use ringshop_shared::shop::MAX_QTY_PER_LINE;
 use ringshop_shared::trace::TraceId;
-use ringshop_shared::{OrderId, OrderLine};
-
-use ringshop_shared::shop::items;
 
 use super::app::{App, Confirm, DemoView, Mode, Tab};
 use super::effect::Effect;
@@ -39,8 +37,11 @@ impl App {
             Command::PageUp => self.move_selection(|s, _| s.saturating_sub(10)),
             Command::Filter => {
                 let text = self.list().filter.clone();
+                // Reopened on its old text: shown selected, so typing replaces it.
+                self.input_selected = !text.is_empty();
                 self.mode = Mode::Filter(text);
             }
+            Command::Palette => self.mode = Mode::Palette(String::new()),
             Command::Back => self.list_mut().filter.clear(),
             Command::Refresh => {
                 return vec![
@@ -111,33 +112,19 @@ impl App {
                     self.cart.insert(index, line);
                 }
             }
-            Command::Checkout => {
-                if self.cart.is_empty() {
-                    self.toast("the cart is empty: add products on the Shop tab (1)", true);
-                } else if self.checkout.is_some() {
-                    self.toast("a checkout is already running", true);
-                } else {
-                    let summary = format!(
-                        "Buy {} for {}?",
-                        items(self.cart_items()),
-                        ringshop_shared::shop::money(self.cart_total())
-                    );
-                    let lines = self
-                        .cart
-                        .iter()
-                        .map(|l| OrderLine {
-                            product: l.product.clone(),
-                            qty: l.qty,
-                        })
-                        .collect();
-                    self.mode = Mode::Confirm(Confirm::Checkout { lines, summary });
+            Command::Checkout => self.ask_checkout(),
+            Command::Open => match self.tab {
+                Tab::Cluster => {
+                    if let Some(name) = self.selected_member() {
+                        self.mode = Mode::MemberDetail(name);
+                    }
                 }
-            }
-            Command::Open => {
-                if let Some(o) = self.visible_orders().get(self.orders_list.selected) {
-                    self.mode = Mode::OrderDetail(o.id);
+                _ => {
+                    if let Some(o) = self.visible_orders().get(self.orders_list.selected) {
+                        self.mode = Mode::OrderDetail(o.id);
+                    }
                 }
-            }
+            },
             Command::Trace => {
                 if let Some(id) = self
                     .visible_orders()
@@ -180,6 +167,7 @@ impl App {
             | Command::Accept
             | Command::Cancel
             | Command::Erase
+            | Command::Complete
             | Command::Yes
             | Command::No => {}
         }

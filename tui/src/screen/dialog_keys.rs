@@ -1,7 +1,9 @@
 //! What keys do while a dialog is open (called by `update` once the key table has found the
-//! dialog's command, or found none): the help scrolls and closes, a filter or a quantity is
-//! typed, kept, erased or (after asking, when it holds text) thrown away, a yes/no question
-//! is answered. Characters a text input does not bind are its text.
+//! dialog's command, or found none): the help scrolls and closes, a filter, a quantity or a
+//! `:` command is typed, kept (or run), erased or (after asking, when it holds text) thrown
+//! away, a yes/no question is answered. Characters a text input does not bind are its text;
+//! a filter reopened on its old text has it selected until the next key (a character
+//! replaces it, backspace edits it).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -14,6 +16,8 @@ const QTY_DIGITS: usize = 3;
 
 impl App {
     pub(super) fn on_dialog_command(&mut self, command: Command) -> Vec<Effect> {
+        // A selected filter text stays selected only until the next key.
+        self.input_selected = false;
         match (self.mode.clone(), command) {
             (Mode::Help, Command::Down) => {
                 let lines: usize = keys::help(self.tab, self.node_controls())
@@ -23,7 +27,10 @@ impl App {
                 self.help_scroll = (self.help_scroll + 1).min(lines);
             }
             (Mode::Help, Command::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
-            (Mode::Help | Mode::OrderDetail(_) | Mode::LogPick(_), Command::Close) => {
+            (
+                Mode::Help | Mode::OrderDetail(_) | Mode::LogPick(_) | Mode::MemberDetail(_),
+                Command::Close,
+            ) => {
                 self.help_scroll = 0;
                 self.mode = Mode::Normal;
             }
@@ -54,15 +61,31 @@ impl App {
             (Mode::Trace(trace), Command::Refresh) => return vec![Effect::LoadTrace(trace)],
             (Mode::Filter(_), Command::Accept) => self.mode = Mode::Normal,
             (Mode::Filter(text), Command::Cancel) if text.is_empty() => self.mode = Mode::Normal,
+            (Mode::Palette(text), Command::Cancel) if text.is_empty() => self.mode = Mode::Normal,
             (Mode::Quantity { input, .. }, Command::Cancel) if input.is_empty() => {
                 self.mode = Mode::Normal
             }
-            (typing @ (Mode::Filter(_) | Mode::Quantity { .. }), Command::Cancel) => {
+            (
+                typing @ (Mode::Filter(_) | Mode::Quantity { .. } | Mode::Palette(_)),
+                Command::Cancel,
+            ) => {
                 self.mode = Mode::Discard(Box::new(typing));
             }
+            // Backspace on a selected text edits it (the selection goes, one character too).
             (Mode::Filter(mut text), Command::Erase) => {
                 text.pop();
                 self.set_filter(text);
+            }
+            (Mode::Palette(mut text), Command::Erase) => {
+                text.pop();
+                self.mode = Mode::Palette(text);
+            }
+            (Mode::Palette(text), Command::Complete) => {
+                self.mode = Mode::Palette(self.complete(&text));
+            }
+            (Mode::Palette(text), Command::Accept) => {
+                self.mode = Mode::Normal;
+                return self.run_command_line(&text);
             }
             (Mode::Quantity { product, mut input }, Command::Erase) => {
                 input.pop();
@@ -78,6 +101,7 @@ impl App {
             }
             (Mode::Confirm(_), Command::No) => self.mode = Mode::Normal,
             (Mode::Discard(typing), Command::Yes) => {
+                // A discarded filter is cleared; a quantity or a command line just goes.
                 if let Mode::Filter(_) = *typing {
                     self.set_filter(String::new());
                 }
@@ -99,10 +123,18 @@ impl App {
             }
             _ => None,
         };
+        let selected = std::mem::take(&mut self.input_selected);
         match (self.mode.clone(), typed) {
             (Mode::Filter(mut text), Some(c)) => {
+                if selected {
+                    text.clear(); // the selected old text is replaced
+                }
                 text.push(c);
                 self.set_filter(text);
+            }
+            (Mode::Palette(mut text), Some(c)) => {
+                text.push(c);
+                self.mode = Mode::Palette(text);
             }
             (Mode::Quantity { product, mut input }, Some(c))
                 if c.is_ascii_digit() && input.len() < QTY_DIGITS =>
@@ -141,11 +173,7 @@ impl App {
                 self.quit = true;
                 Vec::new()
             }
-            Confirm::Checkout { lines, .. } => {
-                self.failing.remove("checkout");
-                self.checkout = None;
-                vec![Effect::Checkout(lines)]
-            }
+            Confirm::Checkout { lines, .. } => self.confirmed_checkout(lines),
         }
     }
 }

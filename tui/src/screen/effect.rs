@@ -2,14 +2,18 @@
 //! come back as actions. Nothing here blocks the render loop.
 
 use ringshop_shared::trace::TraceId;
-use ringshop_shared::{NodeId, OrderLine};
+use ringshop_shared::{NodeId, OrderId, OrderLine};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     LoadMembers,
     LoadProducts,
     LoadOrders,
-    Checkout(Vec<OrderLine>),
+    /// Place order `id` (minted by `update`, so it knows its pending order) and follow it.
+    Checkout {
+        id: OrderId,
+        lines: Vec<OrderLine>,
+    },
     /// Kill an embedded node, as a crash would.
     KillNode(NodeId),
     /// Let an embedded node leave gracefully (it hands its entries over).
@@ -27,7 +31,7 @@ impl Effect {
             Effect::LoadMembers => "load members",
             Effect::LoadProducts => "load products",
             Effect::LoadOrders => "load orders",
-            Effect::Checkout(_) => "checkout",
+            Effect::Checkout { .. } => "checkout",
             Effect::KillNode(_) => "kill node",
             Effect::LeaveNode(_) => "leave node",
             Effect::StartNode(_) => "start node",

@@ -59,6 +59,10 @@ pub async fn run(
         if let Some(kept) = keeper.keep(&app.cart) {
             app.update(kept);
         }
+        // Every error the screen shows, once per change, is also in the log file.
+        for message in app.outbox.drain(..) {
+            tracing::warn!(target: "ringshop::screen", "{message}");
+        }
         if app.quit {
             return Ok(());
         }

@@ -1,8 +1,9 @@
 //! The one key table. Dispatch (`command_for`), the footer hints (`footer`) and the `?`
 //! overlay (`help`) are all read from `BINDINGS` (in `keys/table.rs`), so they cannot drift
 //! apart: the tabs' keys, the global ones, and each dialog's (help, filter, quantity, yes/no,
-//! an order's detail, the "discard typed text?" question). Node controls are marked, so the
-//! footer and `?` leave them out where nodes cannot be controlled from here.
+//! an order's or a member's detail, the `:` command line, the "discard typed text?"
+//! question). The command line's verbs (`palette.rs`) name the same commands. Node controls
+//! are marked, so the footer and `?` leave them out where nodes cannot be controlled here.
 
 mod binding;
 mod table;
@@ -94,6 +95,8 @@ pub fn dialogs_of(tab: Tab, node_controls: bool) -> Vec<Dialog> {
             Dialog::Quantity => tab == Tab::Shop,
             Dialog::Confirm => tab == Tab::Cart || (tab == Tab::Cluster && node_controls),
             Dialog::OrderDetail => tab == Tab::Orders,
+            Dialog::MemberDetail => tab == Tab::Cluster,
+            Dialog::Palette => true,
             Dialog::LogPick | Dialog::Trace => true,
         })
         .collect()

@@ -49,6 +49,17 @@ impl App {
             }
             keep
         });
+        self.members_at = now;
+        for m in &members {
+            if let Some(stats) = &m.stats {
+                self.history
+                    .entry(m.name.clone())
+                    .or_default()
+                    .observe(stats);
+            }
+        }
+        self.history
+            .retain(|name, _| members.iter().any(|m| &m.name == name));
         let first = self.members.is_empty();
         let ring_moved = epoch != self.epoch || up_set(&members) != up_set(&self.members);
         let selected = self.selected_member();
@@ -92,10 +103,11 @@ impl App {
             trace,
             ..LogLine::call(what, None, Duration::ZERO)
         });
+        self.outbox.push(text.clone());
         // The same failure again after a success in between: still one toast, counted.
         match self.toasts.iter_mut().find(|t| t.error && t.text == text) {
             Some(toast) => toast.count += 1,
-            None => self.toast(text, true),
+            None => self.show_toast(text, true),
         }
     }
 

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use futures::StreamExt;
 use ringshop_node::telemetry;
 use ringshop_shared::shop::GUEST;
 use ringshop_shared::{NewOrder, OrderId, ProductId};
@@ -14,6 +13,7 @@ use tracing::Instrument;
 use super::action::Action;
 use super::app::{Cache, LogLine, ProductRow};
 use super::effect::Effect;
+use super::following;
 use crate::client::demo::{self, Step};
 use crate::client::{Cluster, Embedded, OwnerCall, QuoteRow, Report};
 
@@ -137,7 +137,7 @@ impl Runner {
                 Ok(list) => self.send(Action::Orders(list)),
                 Err(e) => self.send(Action::failed("orders", e)),
             },
-            Effect::Checkout(lines) => self.checkout(lines).await,
+            Effect::Checkout { id, lines } => self.checkout(id, lines).await,
             Effect::KillNode(name) => self.stop_node(name, false).await,
             Effect::LeaveNode(name) => self.stop_node(name, true).await,
             Effect::StartNode(name) => {
@@ -214,36 +214,30 @@ impl Runner {
         }
     }
 
-    async fn checkout(&self, lines: Vec<ringshop_shared::OrderLine>) {
+    /// Places order `id` (minted by `update`) and follows it until it ends or following it
+    /// gives up (`following.rs`).
+    async fn checkout(&self, id: OrderId, lines: Vec<ringshop_shared::OrderLine>) {
         let order = NewOrder {
-            id: OrderId::random(),
+            id,
             customer: self.customer.clone(),
             lines,
         };
         let accepted = match self.cluster.checkout(&order).await {
             Ok(a) => a,
-            Err(e) => return self.send(Action::failed("checkout", e)),
+            Err(e) => {
+                return self.send(Action::CheckoutFailed {
+                    order: id,
+                    error: e.to_string(),
+                });
+            }
         };
         self.send(Action::Called(log_line("checkout", &accepted.report, None)));
         if let Some((trace, _)) = telemetry::ids_of(&tracing::Span::current()) {
             self.send(Action::OrderTrace(order.id, trace));
         }
         self.send(Action::Order(accepted.value.clone()));
-        let mut stages = self.cluster.follow_order(accepted.value);
-        while let Some(next) = stages.next().await {
-            match next {
-                Ok(next) => {
-                    self.send(Action::Called(log_line(
-                        format!("order {}", next.value.stage),
-                        &next.report,
-                        None,
-                    )));
-                    self.send(Action::Order(next.value));
-                }
-                // The stream keeps following after a failure; the screen hears of each one.
-                Err(e) => self.send(Action::failed(format!("following order {}", order.id), e)),
-            }
-        }
+        let stages = self.cluster.follow_order(accepted.value);
+        following::follow(id, stages, following::FOLLOW_PATIENCE, |a| self.send(a)).await;
     }
 
     async fn demo(&self) {

@@ -7,11 +7,11 @@
 use std::time::Instant;
 
 use crossterm::event::{KeyEvent, KeyEventKind};
-use ringshop_shared::shop::{MAX_QTY_PER_LINE, items};
-use ringshop_shared::{Order, ProductId, Stage};
+use ringshop_shared::ProductId;
+use ringshop_shared::shop::MAX_QTY_PER_LINE;
 
 use super::action::Action;
-use super::app::{App, CartLine, DemoPass, ListState, Mode, TOAST_FOR};
+use super::app::{App, CartLine, DemoPass, Mode, TOAST_FOR};
 use super::effect::Effect;
 use super::keep::KEEP;
 use super::keys::{Command, Focus, command_for};
@@ -53,15 +53,22 @@ impl App {
                 Vec::new()
             }
             Action::Orders(rows) => {
-                self.failing.remove("orders");
-                for row in rows {
-                    if !self.orders.iter().any(|o| o.id == row.id) {
-                        self.orders.push(row);
-                    }
-                }
+                self.on_orders(rows);
                 Vec::new()
             }
             Action::Order(row) => self.on_order(row),
+            Action::CheckoutFailed { order, error } => {
+                self.on_checkout_failed(order, error);
+                Vec::new()
+            }
+            Action::FollowGaveUp {
+                order,
+                error,
+                after,
+            } => {
+                self.on_follow_gave_up(order, error, after);
+                Vec::new()
+            }
             Action::Called(line) => {
                 self.logged(line);
                 Vec::new()
@@ -71,8 +78,16 @@ impl App {
                 Vec::new()
             }
             Action::DemoPass(pass) => {
+                // A selection on the newest row (or none yet) follows the rows as they come.
+                let rows = |app: &App| -> usize {
+                    app.visible_demo().iter().map(|(_, rows)| rows.len()).sum()
+                };
+                let following = self.demo_list.selected + 1 >= rows(self);
                 self.demo.waiting_until = None;
                 self.demo.passes.push(DemoPass { pass, at: self.now });
+                if following {
+                    self.demo_list.selected = rows(self).saturating_sub(1);
+                }
                 Vec::new()
             }
             Action::OrderTrace(order, trace) => {
@@ -133,42 +148,6 @@ impl App {
             }
         }
         effects
-    }
-
-    fn on_order(&mut self, row: Order) -> Vec<Effect> {
-        match self.orders.iter_mut().find(|o| o.id == row.id) {
-            Some(existing) => *existing = row.clone(),
-            None => self.orders.insert(0, row.clone()),
-        }
-        let mine = self.checkout.as_ref().is_none_or(|(c, _)| c.id == row.id);
-        if !mine {
-            return Vec::new();
-        }
-        let started = self.checkout.as_ref().map_or(self.now, |(_, s)| *s);
-        if row.stage == Stage::Accepted && self.checkout.is_none() {
-            self.cart.clear();
-            self.cart_list = ListState::default();
-        }
-        if row.stage.is_final() {
-            self.checkout = None;
-            if row.stage == Stage::Done {
-                let secs = self.now.duration_since(started).as_secs_f64();
-                self.toast(
-                    format!(
-                        "Bought {} on {} in {secs:.1} s",
-                        items(row.items()),
-                        row.node
-                    ),
-                    false,
-                );
-            } else {
-                let reason = row.reason.clone().unwrap_or_default();
-                self.toast(format!("Order failed: {reason}"), true);
-            }
-            return vec![Effect::LoadProducts];
-        }
-        self.checkout = Some((row, started));
-        Vec::new()
     }
 
     pub(crate) fn clamp(&mut self) {

@@ -9,6 +9,7 @@ mod demo;
 mod dialogs;
 mod help;
 mod log;
+mod member;
 mod orders;
 mod shop;
 mod trace;
@@ -151,15 +152,45 @@ fn draw_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> Vec<(
     let mut spans = Vec::new();
     match &app.mode {
         Mode::Filter(text) => {
-            spans.push(Span::styled(format!("/{text}"), theme.title()));
+            spans.push(Span::styled("/", theme.title()));
+            // Reopened on its old text: selected (reversed), so typing replaces it.
+            let style = if app.input_selected {
+                theme.selected()
+            } else {
+                theme.title()
+            };
+            spans.push(Span::styled(text.clone(), style));
             spans.push(Span::raw("▏ "));
         }
+        Mode::Palette(text) => {
+            spans.push(Span::styled(format!(":{text}"), theme.title()));
+            spans.push(Span::raw("▏ "));
+            // What tab would choose between, in a third of the line at most (the keys keep
+            // theirs).
+            let offered = app.completions(text);
+            if offered.len() > 1 {
+                let mut shown = String::new();
+                for word in offered.iter().map(|c| c.rsplit(' ').next().unwrap_or(c)) {
+                    if shown.chars().count() + word.chars().count() + 2
+                        > usize::from(area.width) / 3
+                    {
+                        shown.push('…');
+                        break;
+                    }
+                    shown.push_str(word);
+                    shown.push(' ');
+                }
+                spans.push(Span::styled(format!("{shown} "), theme.dim()));
+            }
+        }
         Mode::Discard(typing) => {
-            if let Mode::Filter(text) = &**typing {
-                spans.push(Span::styled(
-                    format!("discard the filter /{text}? "),
-                    theme.warn(),
-                ));
+            let question = match &**typing {
+                Mode::Filter(text) => Some(format!("discard the filter /{text}? ")),
+                Mode::Palette(text) => Some(format!("discard the command :{text}? ")),
+                _ => None,
+            };
+            if let Some(q) = question {
+                spans.push(Span::styled(q, theme.warn()));
             }
         }
         _ => {}

@@ -183,6 +183,7 @@ mod tests {
                 handed_off: 0,
                 adopted: 0,
                 store: "full",
+                ..MemberStats::default()
             }),
         }
     }

@@ -167,6 +167,14 @@ impl Terminal {
         let _ = self.child.wait();
     }
 
+    /// What the TUI wrote to its log file so far (empty when it has none).
+    pub fn log_text(&self) -> String {
+        self._state
+            .as_ref()
+            .and_then(|d| std::fs::read_to_string(d.path().join("ringshop/tui.log")).ok())
+            .unwrap_or_default()
+    }
+
     /// The screen's text now.
     pub fn text(&self) -> String {
         self.parser

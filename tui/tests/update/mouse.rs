@@ -223,7 +223,7 @@ fn a_dialog_takes_no_click_but_its_footer_keys() {
     );
     let effects = click(&mut app, "y yes");
     assert!(
-        matches!(effects.as_slice(), [Effect::Checkout(_)]),
+        matches!(effects.as_slice(), [Effect::Checkout { .. }]),
         "{effects:?}"
     );
 }

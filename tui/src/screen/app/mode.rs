@@ -41,9 +41,13 @@ pub enum Mode {
     LogPick(usize),
     /// A trace's waterfall (`App::trace` once gathered).
     Trace(TraceId),
-    /// Esc was pressed in a text input that holds text: throw it away? The input (a `Filter`
-    /// or a `Quantity`) waits here untouched until the answer.
+    /// Esc was pressed in a text input that holds text: throw it away? The input (a `Filter`,
+    /// a `Quantity` or a `Palette`) waits here untouched until the answer.
     Discard(Box<Mode>),
+    /// Typing a `:` command (`palette.rs`).
+    Palette(String),
+    /// A member's full counters (Enter on the Cluster tab).
+    MemberDetail(NodeId),
 }
 
 /// The dialogs (and text inputs) a key can go to instead of the tab: each has its own scope in
@@ -58,10 +62,12 @@ pub enum Dialog {
     LogPick,
     Trace,
     Discard,
+    Palette,
+    MemberDetail,
 }
 
 impl Dialog {
-    pub const ALL: [Dialog; 8] = [
+    pub const ALL: [Dialog; 10] = [
         Dialog::Help,
         Dialog::Filter,
         Dialog::Quantity,
@@ -70,6 +76,8 @@ impl Dialog {
         Dialog::LogPick,
         Dialog::Trace,
         Dialog::Discard,
+        Dialog::Palette,
+        Dialog::MemberDetail,
     ];
 
     pub fn title(self) -> &'static str {
@@ -82,12 +90,14 @@ impl Dialog {
             Dialog::LogPick => "Picking a log line (L)",
             Dialog::Trace => "A trace's waterfall",
             Dialog::Discard => "Discarding typed text",
+            Dialog::Palette => "Typing a command (:)",
+            Dialog::MemberDetail => "A member's detail",
         }
     }
 
     /// Characters typed in it are text, not commands (unless the dialog binds them).
     pub fn takes_text(self) -> bool {
-        matches!(self, Dialog::Filter | Dialog::Quantity)
+        matches!(self, Dialog::Filter | Dialog::Quantity | Dialog::Palette)
     }
 }
 
@@ -104,6 +114,8 @@ impl Mode {
             Mode::LogPick(_) => Dialog::LogPick,
             Mode::Trace(_) => Dialog::Trace,
             Mode::Discard(_) => Dialog::Discard,
+            Mode::Palette(_) => Dialog::Palette,
+            Mode::MemberDetail(_) => Dialog::MemberDetail,
         })
     }
 }
@@ -129,4 +141,13 @@ pub struct DemoView {
     /// Until when the demo waits for the TTL to pass.
     pub waiting_until: Option<Instant>,
     pub wait: Duration,
+}
+
+/// An order this screen asked the cluster to place: its id, minted when the checkout was
+/// confirmed (so placing the same lines again is the same order), its lines, and since when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placing {
+    pub id: OrderId,
+    pub lines: Vec<OrderLine>,
+    pub since: Instant,
 }

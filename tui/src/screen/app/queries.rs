@@ -2,6 +2,8 @@
 //! and sort, which node is selected, how long a list is. Reads only (except for keeping a
 //! selection in range, which `update` asks for).
 
+use std::cmp::Ordering;
+
 use ringshop_shared::{NodeId, Order};
 
 use super::App;
@@ -64,9 +66,21 @@ impl App {
                 SortColumn::State => a.state.cmp(&b.state),
                 SortColumn::Share => a.share.total_cmp(&b.share),
                 SortColumn::Actors => {
-                    (a.stats.map(|s| s.live_actors)).cmp(&b.stats.map(|s| s.live_actors))
+                    let actors = |m: &MemberRow| m.stats.as_ref().map(|s| s.live_actors);
+                    actors(a).cmp(&actors(b))
                 }
-                SortColumn::Hits => (a.stats.map(|s| s.hits)).cmp(&b.stats.map(|s| s.hits)),
+                SortColumn::HitRate => {
+                    let rate = |m: &MemberRow| m.stats.as_ref().and_then(|s| s.hit_percent());
+                    rate(a).partial_cmp(&rate(b)).unwrap_or(Ordering::Equal)
+                }
+                SortColumn::P99 => {
+                    let p99 = |m: &MemberRow| self.history.get(&m.name).and_then(|h| h.p99);
+                    p99(a).cmp(&p99(b))
+                }
+                SortColumn::Rate => {
+                    let rate = |m: &MemberRow| self.history.get(&m.name).and_then(|h| h.rate());
+                    rate(a).partial_cmp(&rate(b)).unwrap_or(Ordering::Equal)
+                }
                 SortColumn::Name => a.name.cmp(&b.name),
             };
             order.then_with(|| a.name.cmp(&b.name))

@@ -60,16 +60,20 @@ pub enum SortColumn {
     State,
     Share,
     Actors,
-    Hits,
+    HitRate,
+    P99,
+    Rate,
 }
 
 impl SortColumn {
-    pub const ALL: [SortColumn; 5] = [
+    pub const ALL: [SortColumn; 7] = [
         SortColumn::Name,
         SortColumn::State,
         SortColumn::Share,
         SortColumn::Actors,
-        SortColumn::Hits,
+        SortColumn::HitRate,
+        SortColumn::P99,
+        SortColumn::Rate,
     ];
 
     pub fn next(self) -> SortColumn {
@@ -84,7 +88,9 @@ impl SortColumn {
             SortColumn::State => "status",
             SortColumn::Share => "share",
             SortColumn::Actors => "actors",
-            SortColumn::Hits => "hits",
+            SortColumn::HitRate => "hit %",
+            SortColumn::P99 => "p99",
+            SortColumn::Rate => "req/s",
         }
     }
 }

@@ -42,6 +42,10 @@ pub enum Command {
     PickLog,
     /// Opens the trace of the order or log line at hand.
     Trace,
+    /// Opens the `:` command line.
+    Palette,
+    /// Completes what was typed (the command line's tab).
+    Complete,
     /// Closes a dialog that asks nothing (help, an order's detail).
     Close,
     /// Takes what was typed (a filter, a quantity).

@@ -26,6 +26,8 @@ const DETAIL: Scope = In(Dialog::OrderDetail);
 const DISCARD: Scope = In(Dialog::Discard);
 const LOG: Scope = In(Dialog::LogPick);
 const TRACE: Scope = In(Dialog::Trace);
+const PALETTE: Scope = In(Dialog::Palette);
+const MEMBER: Scope = In(Dialog::MemberDetail);
 
 #[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
@@ -50,6 +52,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[K::Char('r')], C::Refresh, "refresh", p(9)),
     bind(Global, &[K::Char('f')], C::Freeze, "freeze / unfreeze", NONE),
     bind(Global, &[K::Char('L')], C::PickLog, "pick a log line", p(10)),
+    bind(Global, &[K::Char(':')], C::Palette, "command", p(6)),
     // Tabs.
     bind(SHOP, &[K::Enter, K::Char('a')], C::Add, "add to cart", p(1)),
     bind(SHOP, &[K::Char('t')], C::Category, "next category", p(3)),
@@ -60,8 +63,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(CART, &[K::Char('u')], C::Undo, "undo remove", p(4)),
     bind(ORDERS, &[K::Enter], C::Open, "show order", p(1)),
     bind(ORDERS, &[K::Char('t')], C::Trace, "trace", p(2)),
+    bind(CLUSTER, &[K::Enter], C::Open, "show member", p(3)),
     bind(CLUSTER, &[K::Char('x')], C::KillNode, "kill node", p(1)),
-    bind(CLUSTER, &[K::Char('l')], C::LeaveNode, "node leaves", p(2)),
+    bind(CLUSTER, &[K::Char('D')], C::LeaveNode, "node leaves", p(2)),
     bind(CLUSTER, &[K::Char('s')], C::StartNode, "start node", p(2)),
     bind(CLUSTER, &[K::Char('o')], C::SortNext, "sort by next column", p(4)),
     bind(CLUSTER, &[K::Char('O')], C::SortReverse, "reverse sort", NONE),
@@ -88,6 +92,11 @@ pub const BINDINGS: &[Binding] = &[
     bind(TRACE, DOWN, C::Down, "scroll down", p(1)),
     bind(TRACE, UP, C::Up, "scroll up", p(1)),
     bind(TRACE, &[K::Char('r')], C::Refresh, "gather again", p(2)),
+    bind(PALETTE, &[K::Enter], C::Accept, "run it", p(0)),
+    bind(PALETTE, &[K::Esc], C::Cancel, "cancel", p(0)),
+    bind(PALETTE, &[K::Tab], C::Complete, "complete", p(1)),
+    bind(PALETTE, &[K::Backspace], C::Erase, "erase", p(2)),
+    bind(MEMBER, &[K::Esc, K::Enter, K::Char('q')], C::Close, "close", p(0)),
     bind(DISCARD, &[K::Esc, K::Char('y')], C::Yes, "discard the text", p(0)),
     bind(DISCARD, &[K::Char('n')], C::No, "keep editing (any key)", p(1)),
 ];

@@ -161,7 +161,7 @@ fn without_node_controls_neither_the_footer_nor_help_offers_them() {
 
 #[test]
 fn no_destructive_key_is_a_ctrl_chord_or_a_navigation_key() {
-    let navigation = ['j', 'k', 'g', 'G'];
+    let navigation = ['h', 'j', 'k', 'l', 'g', 'G'];
     for b in BINDINGS.iter().filter(|b| {
         matches!(
             b.command,

@@ -1,4 +1,5 @@
-//! The Cart tab: its lines and total, and the running checkout's gauge (stage and node).
+//! The Cart tab: its lines and total, and the checkout's gauge (placing the order, then its
+//! stage and node).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -12,7 +13,7 @@ use crate::screen::hits::HitMap;
 use crate::screen::theme::Theme;
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut HitMap) {
-    let (list_area, gauge_area) = if app.checkout.is_some() {
+    let (list_area, gauge_area) = if app.checkout.is_some() || app.placing.is_some() {
         let [a, b] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
         (a, Some(b))
     } else {
@@ -59,6 +60,18 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
             app.cart_list.selected,
             len,
         ));
+    }
+    if let (Some(area), Some(placing)) = (gauge_area, &app.placing) {
+        // Confirmed, not accepted yet: the cluster is being asked (one order at a time).
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(format!(" checkout {} ", placing.id));
+        let gauge = Gauge::default()
+            .block(block)
+            .gauge_style(theme.bar())
+            .ratio(0.05)
+            .label("placing the order…");
+        frame.render_widget(gauge, area);
     }
     if let (Some(area), Some((order, started))) = (gauge_area, &app.checkout) {
         let ratio = match order.stage {

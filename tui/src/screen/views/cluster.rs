@@ -1,12 +1,17 @@
-//! The Cluster tab: the members table (sorted by the chosen column, ▲▼ on it) with a latency
-//! sparkline per node, and the ring: one bar per node for its share of the hash space, with
-//! a % label on each (the labels add up to 100).
+//! The Cluster tab: the members table (sorted by the chosen column, ▲▼ on it) with each
+//! node's epoch, share, actors, hit %, p99 and requests per second (a sparkline of its last
+//! minute), and the ring: one bar per node for its share of the hash space, with a % label on
+//! each (the labels add up to 100). Enter opens a member's detail (`member.rs`).
+
+use std::collections::VecDeque;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ringshop_shared::duration::short;
 
+use super::member::{beat, rate_text};
 use super::widgets::list_title;
 use crate::screen::app::{App, SortColumn};
 use crate::screen::hits::{self, HitMap, table_columns};
@@ -21,13 +26,14 @@ const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
 enum Col {
     Name,
     Status,
+    Address,
+    Epoch,
     Share,
     Actors,
-    Hits,
-    Misses,
+    HitRate,
+    P99,
     Beat,
-    Address,
-    Latency,
+    Rate,
 }
 
 struct Column {
@@ -36,78 +42,49 @@ struct Column {
     width: u16,
 }
 
-/// The columns in the order shown; `fit` keeps them by `KEEP`.
+const fn col(id: Col, heading: &'static str, width: u16) -> Column {
+    Column { id, heading, width }
+}
+
+/// The columns in the order shown (TUI.md 14); `fit` keeps them by `KEEP`.
 const COLUMNS: &[Column] = &[
-    Column {
-        id: Col::Name,
-        heading: "name",
-        width: 6,
-    },
-    Column {
-        id: Col::Status,
-        heading: "status",
-        width: 8,
-    },
-    Column {
-        id: Col::Share,
-        heading: " share",
-        width: 7,
-    },
-    Column {
-        id: Col::Actors,
-        heading: "actors",
-        width: 7,
-    },
-    Column {
-        id: Col::Hits,
-        heading: "   hits",
-        width: 8,
-    },
-    Column {
-        id: Col::Misses,
-        heading: " misses",
-        width: 8,
-    },
-    Column {
-        id: Col::Beat,
-        heading: " beat",
-        width: 7,
-    },
-    Column {
-        id: Col::Address,
-        heading: "address",
-        width: 15,
-    },
-    Column {
-        id: Col::Latency,
-        heading: "latency",
-        width: 8,
-    },
+    col(Col::Name, "name", 6),
+    col(Col::Status, "status", 8),
+    col(Col::Address, "address", 15),
+    col(Col::Epoch, "epoch", 5),
+    col(Col::Share, " share", 6),
+    col(Col::Actors, "actors", 6),
+    col(Col::HitRate, "hit %", 5),
+    col(Col::P99, "     p99", 8),
+    col(Col::Beat, "  beat", 6),
+    col(Col::Rate, " req/s", 15),
 ];
 
 /// Which columns stay when the table is narrow, most needed first: a member's name, status
-/// and address (with its port) never give way; heartbeat age and misses go first.
-const KEEP: [Col; 9] = [
+/// and address (with its port) never give way; its epoch and heartbeat age go first (the
+/// member's detail, on enter, has them).
+const KEEP: [Col; 10] = [
     Col::Name,
     Col::Status,
     Col::Address,
     Col::Share,
+    Col::Rate,
+    Col::HitRate,
+    Col::P99,
     Col::Actors,
-    Col::Hits,
-    Col::Latency,
-    Col::Misses,
     Col::Beat,
+    Col::Epoch,
 ];
 
 /// The columns that fit in a table `width` wide (borders, the ▶ marker and one space between
 /// columns counted), in the order shown.
-fn fit(all: &[Column], width: u16, addr_width: u16, spark_width: u16) -> Vec<Column> {
+fn fit(all: &[Column], width: u16, addr_width: u16, rate_width: u16) -> Vec<Column> {
     let sized = |c: &Column| Column {
         id: c.id,
         heading: c.heading,
         width: match c.id {
             Col::Address => addr_width,
-            Col::Latency => spark_width,
+            Col::Rate => rate_width,
             _ => c.width,
         },
     };
@@ -128,15 +105,20 @@ fn fit(all: &[Column], width: u16, addr_width: u16, spark_width: u16) -> Vec<Col
         .collect()
 }
 
-fn sparkline(values: Option<&std::collections::VecDeque<u64>>, width: usize) -> String {
-    let Some(values) = values else {
-        return String::new();
-    };
-    let recent: Vec<u64> = values.iter().rev().take(width).rev().copied().collect();
-    let max = recent.iter().copied().max().unwrap_or(1).max(1);
+/// The last `width` requests-per-second values as bars, scaled to the highest of them.
+fn sparkline(rates: &VecDeque<f64>, width: usize) -> String {
+    let recent: Vec<f64> = rates.iter().rev().take(width).rev().copied().collect();
+    let max = recent.iter().copied().fold(0.0, f64::max);
     recent
         .iter()
-        .map(|v| BARS[((v * 7) / max) as usize])
+        .map(|v| {
+            let level = if max > 0.0 {
+                (v / max * 7.0).round()
+            } else {
+                0.0
+            };
+            BARS[(level as usize).min(7)]
+        })
         .collect()
 }
 
@@ -160,31 +142,45 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
         &app.cluster.filter,
     );
     let n = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
-    let spark_width = if area.width >= 120 { 20 } else { 8 };
+    let spark_width: u16 = if area.width >= 120 { 20 } else { 8 };
     let addr_width = rows
         .iter()
         .map(|m| m.addr.to_string().len() as u16)
         .max()
         .unwrap_or(15)
         .max(7);
-    let columns = fit(COLUMNS, area.width, addr_width, spark_width);
+    let columns = fit(COLUMNS, area.width, addr_width, 7 + spark_width);
     let table_rows: Vec<Row> = rows
         .iter()
         .map(|m| {
             let stats = m.stats.as_ref();
+            let history = app.history.get(&m.name).filter(|_| stats.is_some());
             let cells = columns.iter().map(|c| match c.id {
                 Col::Name => Cell::from(m.name.to_string()),
                 Col::Status => Cell::from(Span::styled(m.state.word(), theme.member(m.state))),
+                Col::Address => Cell::from(m.addr.to_string()),
+                Col::Epoch => Cell::from(format!("{:>5}", n(stats.map(|s| s.epoch)))),
                 Col::Share => Cell::from(format!("{:>5.1}%", m.share * 100.0)),
                 Col::Actors => Cell::from(format!("{:>6}", n(stats.map(|s| s.live_actors)))),
-                Col::Hits => Cell::from(format!("{:>7}", n(stats.map(|s| s.hits)))),
-                Col::Misses => Cell::from(format!("{:>7}", n(stats.map(|s| s.misses)))),
-                Col::Beat => Cell::from(format!("{:>5.1}s", m.heartbeat_age.as_secs_f64())),
-                Col::Address => Cell::from(m.addr.to_string()),
-                Col::Latency => Cell::from(sparkline(
-                    app.latencies.get(&m.name),
-                    usize::from(spark_width),
+                Col::HitRate => Cell::from(format!(
+                    "{:>5}",
+                    stats
+                        .and_then(|s| s.hit_percent())
+                        .map_or("-".into(), |p| format!("{p:.0}%"))
                 )),
+                Col::P99 => Cell::from(format!(
+                    "{:>8}",
+                    history.and_then(|h| h.p99).map_or("-".to_string(), short)
+                )),
+                Col::Beat => Cell::from(format!("{:>6}", beat(app, m))),
+                Col::Rate => Cell::from(match history {
+                    Some(h) => format!(
+                        "{:>6} {}",
+                        rate_text(h.rate()),
+                        sparkline(&h.rates, usize::from(spark_width))
+                    ),
+                    None => format!("{:>6}", "-"),
+                }),
             });
             Row::new(cells.collect::<Vec<_>>())
         })
@@ -203,7 +199,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
     let widths: Vec<Constraint> = columns
         .iter()
         .map(|c| match c.id {
-            Col::Latency => Constraint::Min(c.width),
+            Col::Rate => Constraint::Min(c.width),
             _ => Constraint::Length(c.width),
         })
         .collect();

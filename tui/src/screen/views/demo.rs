@@ -1,6 +1,6 @@
 //! The Demo tab: the cycle's passes as one table each (the cells of `ringshop demo`, and each
-//! value's TTL counting down), filtered with `/` like every list, and the wait for the TTL as
-//! a gauge.
+//! value's TTL counting down), filtered with `/` like every list, scrolled by its selected row
+//! (▶; it follows the newest row unless moved), and the wait for the TTL as a gauge.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
 use ringshop_shared::duration::short;
 
-use super::widgets::list_title;
+use super::widgets::{list_title, wrap};
 use crate::client::demo::{Pass, Row};
 use crate::screen::app::{App, Cache, DemoPass};
 use crate::screen::theme::Theme;
@@ -36,13 +36,17 @@ fn ttl_left(app: &App, pass: &DemoPass, row: &Row) -> String {
     }
 }
 
+/// Adds a pass's lines; `selected` is the index of the selected row among this pass's rows,
+/// if it is one of them (it gets the ▶ marker). Returns the line the selected row is on.
 fn pass_lines<'a>(
     app: &App,
     theme: &Theme,
     pass: &DemoPass,
     rows: &[&'a Row],
+    selected: Option<usize>,
     lines: &mut Vec<Line<'a>>,
-) {
+) -> Option<usize> {
+    let mut selected_line = None;
     lines.push(Line::from(Span::styled(
         format!("pass {} · {}", pass.pass.pass, pass.pass.title),
         theme.title(),
@@ -52,7 +56,7 @@ fn pass_lines<'a>(
         row_text([id, node, value, cache, age, "ttl left", latency, note]),
         theme.dim(),
     )));
-    for r in rows {
+    for (i, r) in rows.iter().enumerate() {
         let cells = r.cells();
         let [id, node, value, cache, age, latency, note] = cells.each_ref().map(String::as_str);
         let ttl = ttl_left(app, pass, r);
@@ -61,16 +65,23 @@ fn pass_lines<'a>(
             Some(false) => theme.cache(Cache::Miss),
             None => theme.error(),
         };
-        lines.push(Line::from(vec![
-            Span::raw(format!("  {id:>4}  {node:<6} {value:>5}  ")),
+        let mark = if selected == Some(i) { "▶ " } else { "  " };
+        let mut line = Line::from(vec![
+            Span::raw(format!("{mark}{id:>4}  {node:<6} {value:>5}  ")),
             Span::styled(format!("{cache:<5}"), style),
             Span::raw(
                 format!(" {age:>8} {ttl:>9} {latency:>9}  {note}")
                     .trim_end()
                     .to_string(),
             ),
-        ]));
+        ]);
+        if selected == Some(i) {
+            line = line.style(theme.selected());
+            selected_line = Some(lines.len());
+        }
+        lines.push(line);
     }
+    selected_line
 }
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -82,25 +93,40 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         list_title(TITLE, shown, app.demo_rows(), &app.demo_list.filter)
     };
     let block = Block::default().borders(Borders::ALL).title(title);
-    let mut lines: Vec<Line> = Vec::new();
-    if app.demo.passes.is_empty() && !app.demo.running {
-        lines.push(Line::from(
-            "press d to run the cycle: each id lands on one node and keeps its value for the TTL",
-        ));
-    } else if passes.is_empty() && !app.demo_list.filter.is_empty() {
-        lines.push(Line::from(format!(
-            "no row matches /{}; esc clears the filter",
-            app.demo_list.filter
-        )));
-    }
-    for (pass, rows) in &passes {
-        pass_lines(app, theme, pass, rows, &mut lines);
-    }
-    let inner_height = area.height.saturating_sub(2) as usize;
-    let skip = lines.len().saturating_sub(inner_height.saturating_sub(1));
-    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
     let [text_area, bar_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(block.inner(area));
+    let width = usize::from(text_area.width);
+    let mut lines: Vec<Line> = Vec::new();
+    if app.demo.passes.is_empty() && !app.demo.running {
+        let hint =
+            "press d to run the cycle: each id lands on one node and keeps its value for the TTL";
+        lines.extend(wrap(&Line::from(hint), width));
+    } else if passes.is_empty() && !app.demo_list.filter.is_empty() {
+        let hint = format!(
+            "no row matches /{}; esc clears the filter",
+            app.demo_list.filter
+        );
+        lines.extend(wrap(&Line::from(hint), width));
+    }
+    // The selected row (j/k, g/G move it through every pass) stays in view: the lines scroll
+    // so it is on the last line shown, or higher up when the passes above it fill the view.
+    let mut first_row = 0;
+    let mut selected_line = None;
+    for (pass, rows) in &passes {
+        let here = app
+            .demo_list
+            .selected
+            .checked_sub(first_row)
+            .filter(|i| *i < rows.len());
+        selected_line = pass_lines(app, theme, pass, rows, here, &mut lines).or(selected_line);
+        first_row += rows.len();
+    }
+    let height = usize::from(text_area.height);
+    let skip = match selected_line {
+        Some(at) => (at + 1).saturating_sub(height),
+        None => lines.len().saturating_sub(height),
+    };
+    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
     frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(lines), text_area);
     if let Some(until) = app.demo.waiting_until {

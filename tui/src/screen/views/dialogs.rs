@@ -24,7 +24,9 @@ fn keys_line(app: &App, theme: &Theme, dialog: Dialog, width: u16) -> Line<'stat
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &app.mode {
-        Mode::Normal | Mode::Filter(_) => {}
+        // The filter's and the command line's prompts are the footer.
+        Mode::Normal | Mode::Filter(_) | Mode::Palette(_) => {}
+        Mode::MemberDetail(name) => super::member::draw(app, theme, frame, area, name),
         // Picking a log line highlights it in the log pane (`log.rs`); its keys are the footer.
         Mode::LogPick(_) => {}
         Mode::Trace(trace) => super::trace::draw(app, theme, frame, area, *trace),

@@ -1,7 +1,8 @@
 //! The event log beside or under every tab (each call: node, hit or miss, latency; a repeated
-//! failure once, with its count), and the toasts. Toasts take the log pane's top lines (its
-//! title first): they hide no table row, header or footer, only the oldest log lines in view,
-//! which stay in the log; the newest log line always stays visible.
+//! failure once, with its count; every toast's text), and the toasts. Toasts take the log
+//! pane's top lines (its title first): they hide no table row, header or footer, only the
+//! oldest log lines in view, which stay in the log; the newest log line always stays visible.
+//! A toast shows whole, wrapped, up to `TOAST_LINES`; a longer one says to see the log.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -18,7 +19,10 @@ fn log_line(l: &LogLine, theme: &Theme) -> Line<'static> {
     if let Some(trace) = l.trace {
         spans.push(Span::styled(format!("{} ", trace.short()), theme.dim()));
     }
-    spans.push(Span::raw(format!("{:<22} ", l.what)));
+    // A toast's line (no call) is its text alone.
+    if !l.what.is_empty() {
+        spans.push(Span::raw(format!("{:<22} ", l.what)));
+    }
     if let Some(node) = &l.node {
         spans.push(Span::raw(format!("{node:<4} ")));
     }
@@ -42,8 +46,35 @@ fn log_line(l: &LogLine, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-/// The toasts' lines, newest first, wrapped to `width`, in at most `room` lines; the last
-/// line says how many more did not fit.
+/// Most lines one toast takes; a longer one ends in `SEE_LOG` (its whole text is in the log).
+pub const TOAST_LINES: usize = 3;
+const SEE_LOG: &str = "…see log (L)";
+
+/// A toast's text wrapped to `width` in at most `most` lines; cut, it ends in `SEE_LOG`.
+fn toast_text(text: &str, width: usize, most: usize) -> Vec<String> {
+    let mut lines: Vec<String> = wrap(&Line::from(text.to_string()), width)
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    if lines.len() > most.max(1) {
+        lines.truncate(most.max(1));
+        if let Some(last) = lines.last_mut() {
+            let keep = width.saturating_sub(SEE_LOG.chars().count() + 1);
+            *last = last
+                .chars()
+                .take(keep)
+                .collect::<String>()
+                .trim_end()
+                .to_string();
+            last.push(' ');
+            last.push_str(SEE_LOG);
+        }
+    }
+    lines
+}
+
+/// The toasts' lines, newest first, each wrapped to `width` in at most `TOAST_LINES`, in at
+/// most `room` lines; the last line says how many more did not fit.
 fn toast_lines(app: &App, theme: &Theme, width: usize, room: usize) -> Vec<Line<'static>> {
     let mut lines: Vec<Line<'static>> = Vec::new();
     let mut shown = 0;
@@ -53,11 +84,15 @@ fn toast_lines(app: &App, theme: &Theme, width: usize, room: usize) -> Vec<Line<
         } else {
             theme.selected()
         };
-        let wrapped = wrap(&Line::from(Span::styled(toast.shown(), style)), width);
-        if !lines.is_empty() && lines.len() + wrapped.len() > room {
+        let left = room.saturating_sub(lines.len());
+        if left == 0 {
             break;
         }
-        lines.extend(wrapped);
+        let text = toast_text(&toast.shown(), width, TOAST_LINES.min(left));
+        if !lines.is_empty() && lines.len() + text.len() > room {
+            break;
+        }
+        lines.extend(text.into_iter().map(|t| Line::from(Span::styled(t, style))));
         shown += 1;
     }
     lines.truncate(room);

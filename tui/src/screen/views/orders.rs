@@ -1,9 +1,11 @@
-//! The Orders tab: this customer's orders, newest first, with stage, node, items and total.
+//! The Orders tab: this customer's orders, newest first, with stage, node, items, total and
+//! time: what an ended order took, or how long an open one has been running (live).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
+use ringshop_shared::Order;
 use ringshop_shared::duration::short;
 use ringshop_shared::shop::money;
 
@@ -11,6 +13,20 @@ use super::widgets::{empty, list_title, render_table, table};
 use crate::screen::app::App;
 use crate::screen::hits::HitMap;
 use crate::screen::theme::Theme;
+
+/// How long it took (an ended order), or how long it has been running (an open one, ticking,
+/// after what it waits on when it waits on a member).
+fn took(app: &App, theme: &Theme, o: &Order) -> Cell<'static> {
+    let (elapsed, open) = app.order_elapsed(o);
+    match (&o.waiting, open) {
+        (Some(on), _) => Cell::from(Span::styled(
+            format!("waiting for {on} · {} so far", short(elapsed)),
+            theme.warn(),
+        )),
+        (None, true) => Cell::from(format!("{} so far", short(elapsed))),
+        (None, false) => Cell::from(short(elapsed)),
+    }
+}
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut HitMap) {
     let rows = app.visible_orders();
@@ -43,10 +59,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
                 Cell::from(o.node.to_string()),
                 Cell::from(format!("{:>5}", o.items())),
                 Cell::from(format!("{:>9}", money(o.total_cents))),
-                match &o.waiting {
-                    Some(on) => Cell::from(Span::styled(format!("waiting for {on}"), theme.warn())),
-                    None => Cell::from(short(o.elapsed)),
-                },
+                took(app, theme, o),
             ])
         })
         .collect();

@@ -106,9 +106,12 @@ pub fn render_table(
     table_rows(area, state.offset(), len, state.selected().unwrap_or(0))
 }
 
+/// An empty list's box with a hint, wrapped at word boundaries so it shows whole.
 pub fn empty(frame: &mut Frame, area: Rect, title: String, text: &str) {
     let block = Block::default().borders(Borders::ALL).title(title);
-    frame.render_widget(Paragraph::new(text.to_string()).block(block), area);
+    let width = usize::from(block.inner(area).width);
+    let lines = wrap(&Line::from(text.to_string()), width);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 /// A bordered popup at most `width` wide, centred in `area`: `body` wrapped to its width,
