@@ -17,7 +17,7 @@ use tracing_subscriber::filter::LevelFilter;
 /// The exit code of each kind of failure, as `--help` documents them.
 fn exit_code(kind: Kind) -> u8 {
     match kind {
-        Kind::Usage | Kind::Invalid => 2,
+        Kind::Usage | Kind::Invalid | Kind::Ambiguous => 2,
         Kind::Unreachable => 3,
         Kind::NotFound => 4,
         Kind::Refused => 5,
@@ -104,6 +104,9 @@ fn main() -> ExitCode {
             if json {
                 let mut doc =
                     serde_json::json!({"error": {"kind": f.kind.as_str(), "message": f.message}});
+                if !f.candidates.is_empty() {
+                    doc["error"]["candidates"] = f.candidates.into();
+                }
                 if let Some(trace) = trace {
                     doc["trace_id"] = trace.to_string().into();
                 }

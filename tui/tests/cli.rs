@@ -152,7 +152,7 @@ fn order_and_orders_answer_or_say_what_is_wrong() {
         json_error(&stderr)["error"]["message"]
             .as_str()
             .unwrap_or("")
-            .contains("malformed order id")
+            .contains("is not an id: an order or trace id is hex digits")
     );
     let (code, _, stderr) = run(&["order", "67e55044-10b1-426f-9247-bb680e5fe0c8", "--json"]);
     assert_eq!(code, Some(4));

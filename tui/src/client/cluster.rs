@@ -158,7 +158,7 @@ impl Cluster {
 
     /// `ask` of every reachable member, in parallel; a member whose connection is lost is
     /// marked down.
-    async fn ask_each<T, F, Fut>(&self, ask: F) -> Vec<(NodeId, Result<T, String>)>
+    pub(super) async fn ask_each<T, F, Fut>(&self, ask: F) -> Vec<(NodeId, Result<T, String>)>
     where
         F: Fn(ShardClient, tarpc::context::Context) -> Fut,
         Fut: std::future::Future<Output = Result<T, tarpc::client::RpcError>>,

@@ -68,7 +68,7 @@ pub fn parse_line(text: &str) -> Result<OrderLine, String> {
 impl Cluster {
     /// Calls `f` on reachable members in turn until one answers (for reads any node can do);
     /// a busy member passes the call to the next one.
-    async fn call_any<T, F, Fut>(&self, f: F) -> Result<T, ClusterError>
+    pub(super) async fn call_any<T, F, Fut>(&self, f: F) -> Result<T, ClusterError>
     where
         F: Fn(ShardClient, tarpc::context::Context) -> Fut,
         Fut: std::future::Future<Output = Result<Result<T, ShardError>, tarpc::client::RpcError>>,

@@ -19,7 +19,7 @@ use crate::client::{self, Cluster, ClusterConfig, Embedded};
 const EXIT_HELP: &str = "Exit codes:
   0  ok
   1  failure (a call failed, an answer was wrong)
-  2  usage (unknown flag, bad value)
+  2  usage (unknown flag, bad value, an id prefix too short or ambiguous)
   3  cluster unreachable (no node answered)
   4  not found (unknown product or order)
   5  refused (out of stock, payment declined)
@@ -165,7 +165,8 @@ pub struct BuyArgs {
 pub struct OrderArgs {
     #[command(flatten)]
     pub target: Target,
-    /// The order's id (a UUID, as `buy` and `orders` print it).
+    /// The order's id as `buy` and `orders` print it (a UUID), or an unambiguous prefix of
+    /// it: at least 6 hex digits, dashes optional (`1c334175`).
     pub id: String,
 }
 
@@ -182,7 +183,8 @@ pub struct OrdersArgs {
 pub struct TraceArgs {
     #[command(flatten)]
     pub target: Target,
-    /// The trace's id: 32 hex digits, as `--json` output (`trace_id`) and the logs print it.
+    /// The trace's id: 32 hex digits, as `--json` output (`trace_id`) and the logs print it,
+    /// or an unambiguous prefix of it (at least 6; the logs and the TUI show 8).
     pub id: String,
 }
 

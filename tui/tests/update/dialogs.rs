@@ -138,7 +138,7 @@ fn a_log_lines_trace_and_an_orders_trace_open_the_trace_view() {
     app.update(key(KeyCode::Esc));
     assert_eq!(app.mode, Mode::Normal);
     assert!(app.trace.is_none());
-    // An order checked out elsewhere has no trace here; one checked out here has its own.
+    // An order placed by an untraced call has no trace; one checked out here has its own.
     app.tab = Tab::Orders;
     app.orders_list.selected = 0;
     let order = app.visible_orders()[0].id;
@@ -146,7 +146,7 @@ fn a_log_lines_trace_and_an_orders_trace_open_the_trace_view() {
     assert!(
         app.toasts
             .iter()
-            .any(|t| t.text.contains("No trace of that order"))
+            .any(|t| t.text.contains("That order has no trace"))
     );
     app.update(Action::OrderTrace(order, TraceId(0xbeef)));
     assert_eq!(
@@ -161,6 +161,44 @@ fn a_log_lines_trace_and_an_orders_trace_open_the_trace_view() {
         press(&mut app, "t"),
         vec![Effect::LoadTrace(TraceId(0xbeef))]
     );
+}
+
+#[test]
+fn t_opens_the_trace_of_any_listed_order_also_one_placed_by_another_main() {
+    use ringshop_shared::trace::TraceId;
+    let mut app = super::fixtures::loaded();
+    app.tab = Tab::Orders;
+    app.orders_list.selected = 1;
+    let order = app.visible_orders()[1].id;
+    let placed_in = TraceId(0xcafe);
+    if let Some(o) = app.orders.iter_mut().find(|o| o.id == order) {
+        o.trace_id = Some(placed_in);
+    }
+    assert!(
+        app.order_traces.is_empty(),
+        "not checked out in this session"
+    );
+    assert_eq!(press(&mut app, "t"), vec![Effect::LoadTrace(placed_in)]);
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::OrderDetail(order));
+    assert_eq!(press(&mut app, "t"), vec![Effect::LoadTrace(placed_in)]);
+}
+
+#[test]
+fn the_orders_filter_finds_an_order_by_a_piece_of_its_id_or_trace_typed_without_dashes() {
+    use ringshop_shared::trace::TraceId;
+    let mut app = super::fixtures::loaded();
+    let second = app.orders[1].id;
+    let digits = second.0.simple().to_string();
+    app.orders[1].trace_id = Some(TraceId(0xabcdef12_u128 << 96));
+    app.tab = Tab::Orders;
+    let dashed = second.to_string();
+    for typed in [&digits[16..], &dashed[19..], "ABCDEF12"] {
+        app.orders_list.filter = typed.to_lowercase();
+        let ids: Vec<_> = app.visible_orders().iter().map(|o| o.id).collect();
+        assert_eq!(ids, vec![second], "{typed}");
+    }
 }
 
 #[test]
