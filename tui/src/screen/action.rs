@@ -39,6 +39,10 @@ pub enum Action {
     OrderTrace(OrderId, TraceId),
     /// A trace's spans, gathered.
     Trace(Waterfall),
+    /// The order a typed id prefix named (`Effect::FindId`).
+    FoundOrder(Order),
+    /// The trace a typed id prefix named (`Effect::FindId`).
+    FoundTrace(TraceId),
     DemoWaiting(Duration),
     DemoDone,
     NodeStopped {

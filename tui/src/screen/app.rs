@@ -59,6 +59,8 @@ pub struct App {
     pub log: VecDeque<LogLine>,
     /// The trace each order of this session was checked out in.
     pub order_traces: HashMap<OrderId, TraceId>,
+    /// The order last found by a typed id (it may not be one of the listed orders).
+    pub looked_up: Option<Order>,
     /// The trace the Trace view shows, once gathered; its first row shown.
     pub trace: Option<Waterfall>,
     pub trace_scroll: usize,
@@ -109,6 +111,7 @@ impl App {
             demo_list: ListState::default(),
             log: VecDeque::new(),
             order_traces: HashMap::new(),
+            looked_up: None,
             trace: None,
             trace_scroll: 0,
             toasts: Vec::new(),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use ringshop_node::telemetry;
+use ringshop_shared::prefix::IdPrefix;
 use ringshop_shared::shop::GUEST;
 use ringshop_shared::{NewOrder, OrderId, ProductId};
 use tokio::sync::{Mutex, mpsc};
@@ -15,7 +16,7 @@ use super::action::Action;
 use super::app::{Cache, LogLine, ProductRow};
 use super::effect::Effect;
 use crate::client::demo::{self, Step};
-use crate::client::{Cluster, Embedded, OwnerCall, QuoteRow, Report};
+use crate::client::{Cluster, Embedded, OwnerCall, QuoteRow, Report, ResolveError};
 
 #[derive(Clone)]
 pub struct Runner {
@@ -163,6 +164,7 @@ impl Runner {
             }
             Effect::RunDemo => self.demo().await,
             Effect::LoadTrace(trace) => self.send(Action::Trace(self.cluster.trace(trace).await)),
+            Effect::FindId(prefix) => self.find_id(prefix).await,
         }
     }
 
@@ -243,6 +245,28 @@ impl Runner {
                 // The stream keeps following after a failure; the screen hears of each one.
                 Err(e) => self.send(Action::failed(format!("following order {}", order.id), e)),
             }
+        }
+    }
+
+    /// The order `prefix` names, else the trace; "find" fails saying why (none, or several).
+    async fn find_id(&self, prefix: IdPrefix) {
+        let typed = prefix.digits();
+        let order = match self.cluster.resolve_order(typed).await {
+            Ok(id) => self.cluster.order(id).await.map_err(ResolveError::from),
+            Err(e) => Err(e),
+        };
+        let found = match order {
+            Ok(order) => return self.send(Action::FoundOrder(order)),
+            Err(ResolveError::NoOrder { .. }) => self.cluster.resolve_trace(typed).await,
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(trace) => self.send(Action::FoundTrace(trace)),
+            Err(ResolveError::NoTrace { .. }) => self.send(Action::failed(
+                "find",
+                format!("no order or trace id starts with {prefix}"),
+            )),
+            Err(e) => self.send(Action::failed("find", e)),
         }
     }
 

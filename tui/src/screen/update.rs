@@ -78,6 +78,17 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::FoundOrder(order) => {
+                self.failing.remove("find");
+                self.orders_list.filter.clear();
+                self.mode = Mode::OrderDetail(order.id);
+                self.looked_up = Some(order);
+                Vec::new()
+            }
+            Action::FoundTrace(trace) => {
+                self.failing.remove("find");
+                self.open_trace(trace)
+            }
             Action::DemoWaiting(wait) => {
                 self.demo.waiting_until = Some(self.now + wait);
                 self.demo.wait = wait;

@@ -7,6 +7,8 @@ use ringshop_tui::screen::action::Action;
 use ringshop_tui::screen::app::{Mode, Tab};
 use ringshop_tui::screen::effect::Effect;
 
+use ringshop_shared::Stage;
+
 use super::fixtures::{demo_pass, demo_row};
 use super::{app, key, press};
 
@@ -199,6 +201,46 @@ fn the_orders_filter_finds_an_order_by_a_piece_of_its_id_or_trace_typed_without_
         let ids: Vec<_> = app.visible_orders().iter().map(|o| o.id).collect();
         assert_eq!(ids, vec![second], "{typed}");
     }
+}
+
+#[test]
+fn an_orders_filter_that_is_an_id_no_listed_order_has_asks_the_cluster_and_opens_it() {
+    use ringshop_shared::prefix::IdPrefix;
+    use ringshop_shared::trace::TraceId;
+    let mut app = super::fixtures::loaded();
+    app.tab = Tab::Orders;
+    press(&mut app, "/abcdef12");
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Effect::FindId(
+            IdPrefix::parse("abcdef12").expect("a prefix")
+        )]
+    );
+    assert!(app.toasts.iter().any(|t| t.text.contains("looking for")));
+    // Listed (the filter shows it), not an id, or too short: a filter, nothing more.
+    let listed = app.orders[0].id.0.simple().to_string();
+    for typed in [&listed[20..], "done", "abc12"] {
+        app.orders_list.filter.clear();
+        press(&mut app, &format!("/{typed}"));
+        assert!(app.update(key(KeyCode::Enter)).is_empty(), "{typed}");
+    }
+    // The order found (another customer's, not listed) opens; t opens its trace.
+    let mut found = super::fixtures::order(9, Stage::Done, "n3", &[("mug", 1)], 1200);
+    found.customer = "bob".into();
+    found.trace_id = Some(TraceId(0xb0b));
+    app.update(Action::FoundOrder(found.clone()));
+    assert_eq!(app.mode, Mode::OrderDetail(found.id));
+    assert!(app.orders_list.filter.is_empty(), "the filter is cleared");
+    assert_eq!(
+        press(&mut app, "t"),
+        vec![Effect::LoadTrace(TraceId(0xb0b))]
+    );
+    app.update(key(KeyCode::Esc));
+    assert_eq!(
+        app.update(Action::FoundTrace(TraceId(0xfeed))),
+        vec![Effect::LoadTrace(TraceId(0xfeed))]
+    );
+    assert_eq!(app.mode, Mode::Trace(TraceId(0xfeed)));
 }
 
 #[test]

@@ -60,16 +60,19 @@ impl App {
     /// The trace order `id` was placed in: as the order says (every order read from the
     /// cluster carries it), else as this session's checkout of it recorded it.
     pub fn trace_of_order(&self, id: OrderId) -> Option<TraceId> {
-        let listed = self.orders.iter().find(|o| o.id == id);
-        let checking_out = self
-            .checkout
-            .as_ref()
-            .map(|(o, _)| o)
-            .filter(|o| o.id == id);
-        listed
-            .or(checking_out)
+        self.order_by_id(id)
             .and_then(|o| o.trace_id)
             .or_else(|| self.order_traces.get(&id).copied())
+    }
+
+    /// Order `id` as this screen last saw it: listed, being checked out, or found by its id.
+    pub fn order_by_id(&self, id: OrderId) -> Option<&Order> {
+        let checking_out = self.checkout.as_ref().map(|(o, _)| o);
+        self.orders
+            .iter()
+            .chain(checking_out)
+            .chain(self.looked_up.as_ref())
+            .find(|o| o.id == id)
     }
 
     /// Members in the table's order (sorted), filtered.
