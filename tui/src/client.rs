@@ -25,7 +25,7 @@ mod types;
 pub use self::cluster::Cluster;
 pub use self::embedded::Embedded;
 pub use self::members::{MemberRow, MemberState, MemberStats, Snapshot};
-pub use self::open::{OpenError, open};
+pub use self::open::{OpenError, open, open_or_wait};
 pub use self::resolve::{Candidate, ResolveError};
 pub use self::shop::{OwnerCall, QuoteRow, parse_line};
 pub use self::types::{Answer, ClusterConfig, ClusterError, MemberView, Report};

@@ -158,7 +158,8 @@ fn usage_error(e: clap::Error) -> ExitCode {
 
 /// The interactive TUI on the target cluster; the terminal is restored on every way out.
 async fn run_screen(args: verbs::args::TuiArgs) -> Result<(), Failure> {
-    let (cluster, embedded) = args.target.open(args.ttl).await?;
+    // With --join and nothing up yet, the screen opens and waits (TUI.md 32).
+    let (cluster, embedded) = args.target.open_or_wait(args.ttl).await?;
     let options = Options {
         embedded: args.target.nodes.is_empty(),
         read_only: args.read_only,

@@ -7,6 +7,7 @@ mod queries;
 mod rows;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ringshop_shared::trace::TraceId;
@@ -35,6 +36,8 @@ pub struct App {
     pub read_only: bool,
     pub epoch: u64,
     pub members: Vec<MemberRow>,
+    /// Where the client looks for the cluster while no member answers (the header says so).
+    pub searching: Vec<SocketAddr>,
     pub cluster: ListState,
     /// Sort column of the members table and whether it is reversed.
     pub sort: SortColumn,
@@ -93,6 +96,7 @@ impl App {
             read_only,
             epoch: 0,
             members: Vec::new(),
+            searching: Vec::new(),
             cluster: ListState::default(),
             sort: SortColumn::Name,
             sort_reversed: false,

@@ -123,13 +123,17 @@ impl Runner {
 
     async fn run(&self, effect: Effect) {
         match effect {
-            Effect::LoadMembers => match self.cluster.snapshot().await {
-                Ok(snapshot) => self.send(Action::Members {
-                    epoch: snapshot.epoch,
-                    members: snapshot.members,
-                }),
-                Err(e) => self.send(Action::failed("members", e)),
-            },
+            Effect::LoadMembers => {
+                let snapshot = self.cluster.snapshot().await;
+                self.send(Action::Searching(self.cluster.searching()));
+                match snapshot {
+                    Ok(snapshot) => self.send(Action::Members {
+                        epoch: snapshot.epoch,
+                        members: snapshot.members,
+                    }),
+                    Err(e) => self.send(Action::failed("members", e)),
+                }
+            }
             Effect::LoadProducts => match self.cluster.catalog().await {
                 Ok(catalog) => self.quotes(catalog).await,
                 Err(e) => self.send(Action::failed("products", e)),

@@ -35,6 +35,10 @@ impl App {
             Action::Key(_) | Action::Resize(..) => Vec::new(),
             Action::Tick(now) => self.on_tick(now),
             Action::Members { epoch, members } => self.on_members(epoch, members),
+            Action::Searching(addrs) => {
+                self.searching = addrs;
+                Vec::new()
+            }
             Action::Products(rows) => {
                 self.failing.remove("products");
                 self.failing.remove("quotes");

@@ -296,14 +296,25 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
 
 impl Target {
     /// The cluster to talk to: the given nodes, or an embedded one started here that keeps
-    /// values for `ttl` (the caller stops it).
+    /// values for `ttl` (the caller stops it). No node answering is a failure (a verb's).
     pub async fn open(&self, ttl: Duration) -> Result<(Cluster, Option<Embedded>), Failure> {
-        let config = ClusterConfig {
+        Ok(client::open(&self.nodes, self.config()?, ttl).await?)
+    }
+
+    /// `open`, except that given nodes none of which answers yet are waited for (the TUI's).
+    pub async fn open_or_wait(
+        &self,
+        ttl: Duration,
+    ) -> Result<(Cluster, Option<Embedded>), Failure> {
+        Ok(client::open_or_wait(&self.nodes, self.config()?, ttl).await?)
+    }
+
+    fn config(&self) -> Result<ClusterConfig, Failure> {
+        Ok(ClusterConfig {
             deadline: self.deadline,
             security: self.security()?,
             ..ClusterConfig::default()
-        };
-        Ok(client::open(&self.nodes, config, ttl).await?)
+        })
     }
 }
 
