@@ -75,6 +75,9 @@ pub struct Settings {
     pub otlp: Option<String>,
     /// Log lines at this level and above (`RUST_LOG` overrides it, as `logging::filter`).
     pub level: LevelFilter,
+    /// Targets whose log lines the default (no `RUST_LOG`) leaves out: the main's own
+    /// messages say what failed, so tarpc's internals (`tarpc`) would only repeat them.
+    pub quiet: &'static [&'static str],
     pub format: LogFormat,
     /// Colours in text lines.
     pub ansi: bool,
@@ -338,7 +341,7 @@ where
 {
     stack_with(
         settings,
-        crate::logging::filter(settings.level),
+        crate::logging::filter(settings.level, settings.quiet),
         writer,
         provider,
     )

@@ -40,6 +40,7 @@ fn settings(format: LogFormat) -> Settings {
         service: "test",
         instance: "test".into(),
         otlp: None,
+        quiet: &[],
     }
 }
 

@@ -151,7 +151,11 @@ async fn a_client_opened_in_the_tuis_mode_with_nothing_up_waits_and_finds_the_fi
     assert!(client.members().is_empty());
     assert_eq!(client.searching(), vec![free]);
     let err = client.request(1).await.expect_err("nothing to ask yet");
-    assert!(err.to_string().contains("no member is up"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no member is up: this client knows of no active member"),
+        "{err}"
+    );
     let n1 = name(1);
     cluster
         .add_in_process_with(n1.clone(), |mut config| {

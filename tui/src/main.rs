@@ -211,8 +211,13 @@ fn log_to_stderr(
     .map(Some)
 }
 
+/// tarpc logs each call that failed (`DeadlineExceeded` at ERROR, say) where the main reports
+/// it itself: its lines stay out of the log unless `RUST_LOG` asks for them.
+const QUIET: &[&str] = &["tarpc"];
+
 fn settings(level: LevelFilter, format: LogFormat, ansi: bool, otlp: Option<String>) -> Settings {
     Settings {
+        quiet: QUIET,
         service: "ringshop",
         instance: telemetry::MAIN.into(),
         otlp,

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use ringshop_node::telemetry;
-use ringshop_shared::prefix::{BadPrefix, Found, IdPrefix, MAX_CANDIDATES, MAX_TRACE_MATCHES};
+use ringshop_shared::prefix::{Found, IdPrefix, MAX_CANDIDATES, MAX_TRACE_MATCHES};
 use ringshop_shared::trace::TraceId;
 use ringshop_shared::{NodeId, Order, OrderId};
 
@@ -21,8 +21,6 @@ use super::types::ClusterError;
 /// Why a typed id names no single order or trace.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ResolveError {
-    #[error(transparent)]
-    Bad(#[from] BadPrefix),
     #[error("no order id starts with {prefix}; `ringshop orders` lists them")]
     NoOrder { prefix: IdPrefix },
     #[error(
@@ -133,9 +131,9 @@ impl Cluster {
         .await
     }
 
-    /// The order `typed` (a whole id or a prefix of one) names.
-    pub async fn resolve_order(&self, typed: &str) -> Result<OrderId, ResolveError> {
-        let prefix = IdPrefix::parse(typed)?;
+    /// The order `prefix` (a whole id, or the start of one) names.
+    pub async fn resolve_order(&self, prefix: &IdPrefix) -> Result<OrderId, ResolveError> {
+        let prefix = prefix.clone();
         if let Some(id) = prefix.order_id() {
             return Ok(id);
         }
@@ -151,10 +149,11 @@ impl Cluster {
         }
     }
 
-    /// The trace `typed` (a whole id or a prefix of one) names, among the traces this process
-    /// and the reachable members kept spans of (the caller's own action's trace left out).
-    pub async fn resolve_trace(&self, typed: &str) -> Result<TraceId, ResolveError> {
-        let prefix = IdPrefix::parse(typed)?;
+    /// The trace `prefix` (a whole id, or the start of one) names, among the traces this
+    /// process and the reachable members kept spans of (the caller's own action's trace left
+    /// out).
+    pub async fn resolve_trace(&self, prefix: &IdPrefix) -> Result<TraceId, ResolveError> {
+        let prefix = prefix.clone();
         if let Some(trace) = prefix.trace_id() {
             return Ok(trace);
         }

@@ -254,14 +254,13 @@ impl Runner {
 
     /// The order `prefix` names, else the trace; "find" fails saying why (none, or several).
     async fn find_id(&self, prefix: IdPrefix) {
-        let typed = prefix.digits();
-        let order = match self.cluster.resolve_order(typed).await {
+        let order = match self.cluster.resolve_order(&prefix).await {
             Ok(id) => self.cluster.order(id).await.map_err(ResolveError::from),
             Err(e) => Err(e),
         };
         let found = match order {
             Ok(order) => return self.send(Action::FoundOrder(order)),
-            Err(ResolveError::NoOrder { .. }) => self.cluster.resolve_trace(typed).await,
+            Err(ResolveError::NoOrder { .. }) => self.cluster.resolve_trace(&prefix).await,
             Err(e) => Err(e),
         };
         match found {

@@ -60,10 +60,10 @@ pub struct TuiArgs {
     #[command(flatten)]
     pub target: Target,
     /// How long values are kept, for the embedded cluster (a running cluster has its own).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = parse_ttl)]
     pub ttl: Duration,
     /// How often live views refresh (e.g. 500ms, 1s).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = parse_positive)]
     pub refresh: Duration,
     /// Hide stopping and starting nodes.
     #[arg(long)]
@@ -217,7 +217,7 @@ pub struct Target {
     #[arg(long, visible_alias = "join", value_delimiter = ',', value_parser = parse_addr, global = true)]
     pub nodes: Vec<SocketAddr>,
     /// How long one call may take before its node counts as down (e.g. 500ms, 2s).
-    #[arg(long, default_value = "2s", value_parser = parse_duration, global = true)]
+    #[arg(long, default_value = "2s", value_parser = parse_positive, global = true)]
     pub deadline: Duration,
     /// Print JSON on stdout (one line per pass for `demo`).
     #[arg(long, global = true)]
@@ -254,7 +254,7 @@ pub struct DemoArgs {
     #[command(flatten)]
     pub target: Target,
     /// How long values are kept, for the embedded cluster (a running cluster has its own).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = parse_ttl)]
     pub ttl: Duration,
     /// The ids to ask for in each pass.
     #[arg(long, value_delimiter = ',', default_value = "1,2,3,4")]
@@ -276,11 +276,33 @@ pub struct ClusterArgs {
     #[arg(long)]
     pub watch: bool,
     /// How often `--watch` refreshes (e.g. 500ms, 1s).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = parse_positive)]
     pub refresh: Duration,
-    /// With `--watch`, stop after this many tables.
-    #[arg(long)]
+    /// With `--watch`, stop after this many tables (1 or more).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
+}
+
+/// A duration that must be more than 0 (a refresh, a deadline): 0 would spin or fail every call.
+fn parse_positive(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        Duration::ZERO => Err(format!(
+            "{text:?} is no time at all; give more than 0, e.g. 500ms"
+        )),
+        d => Ok(d),
+    }
+}
+
+/// A TTL: at least the shortest a node accepts (values kept for no time are never hits).
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let min = ringshop_node::config::MIN_TTL;
+    match parse_duration(text)? {
+        d if d < min => Err(format!(
+            "{text:?} is shorter than the shortest TTL, {} ms: values kept for no time are never hits; give e.g. 2s",
+            min.as_millis()
+        )),
+        d => Ok(d),
+    }
 }
 
 /// "7001", "localhost:7001" or "127.0.0.1:7001".

@@ -1,6 +1,8 @@
 //! What a verb can fail with: a kind (which the binary maps to its exit code, and `--json`
 //! prints as `error.kind`) and a message for a person.
 
+use ringshop_shared::prefix::BadPrefix;
+
 use crate::client::{ClusterError, OpenError, ResolveError};
 
 /// Why a verb failed.
@@ -101,7 +103,6 @@ impl From<ResolveError> for Failure {
     fn from(e: ResolveError) -> Failure {
         let kind = match &e {
             ResolveError::Cluster(e) => return e.clone().into(),
-            ResolveError::Bad(_) => Kind::Usage,
             ResolveError::NoOrder { .. } | ResolveError::NoTrace { .. } => Kind::NotFound,
             ResolveError::AmbiguousOrder { .. } | ResolveError::AmbiguousTrace { .. } => {
                 Kind::Ambiguous
@@ -111,6 +112,12 @@ impl From<ResolveError> for Failure {
             candidates: e.candidates(),
             ..Failure::new(kind, e.to_string())
         }
+    }
+}
+
+impl From<BadPrefix> for Failure {
+    fn from(e: BadPrefix) -> Failure {
+        Failure::usage(e.to_string())
     }
 }
 

@@ -3,6 +3,7 @@
 
 use ringshop_shared::Order;
 use ringshop_shared::duration::short;
+use ringshop_shared::prefix::IdPrefix;
 use ringshop_shared::shop::{items, money};
 use serde_json::json;
 
@@ -29,7 +30,7 @@ pub fn order_json(o: &Order) -> serde_json::Value {
 }
 
 /// `ringshop order ID` (the whole id, or an unambiguous prefix of it)
-pub async fn one(cluster: &Cluster, id: &str, json: bool) -> Result<(), Failure> {
+pub async fn one(cluster: &Cluster, id: &IdPrefix, json: bool) -> Result<(), Failure> {
     let id = cluster.resolve_order(id).await?;
     let o = cluster.order(id).await?;
     if json {

@@ -1,6 +1,7 @@
 //! `ringshop trace ID`: one trace as a waterfall, gathered from every reachable member (and
 //! this process), as a table or with `--json` one document.
 
+use ringshop_shared::prefix::IdPrefix;
 use ringshop_shared::trace::SpanStatus;
 use serde_json::json;
 
@@ -13,7 +14,7 @@ use crate::client::trace::{Waterfall, bar};
 const BAR: usize = 32;
 
 /// `ringshop trace ID` (the whole id, or an unambiguous prefix of it)
-pub async fn run(cluster: &Cluster, id: &str, json: bool) -> Result<(), Failure> {
+pub async fn run(cluster: &Cluster, id: &IdPrefix, json: bool) -> Result<(), Failure> {
     let trace = cluster.resolve_trace(id).await?;
     let w = cluster.trace(trace).await;
     for (node, why) in &w.unreachable {
