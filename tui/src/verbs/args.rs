@@ -26,7 +26,7 @@ const EXIT_HELP: &str = "Exit codes:
   6  store full (a node's database has no space left: nothing was placed)
 
 Environment:
-  RUST_LOG  log filter for stderr (default: error), e.g. RUST_LOG=info
+  RUST_LOG  log filter for stderr (default: error, without tarpc's own lines), e.g. RUST_LOG=info
   NO_COLOR  never colour the output (as --color never; --color always overrides it)
 
 Examples:
@@ -38,7 +38,10 @@ Examples:
   ringshop products --category tea         quotes, each from its product's owner
   ringshop buy tea-kettle:2 mug --yes      check out, following each stage
   ringshop orders --customer ada           orders, newest first
-  ringshop trace 4bf92f3577b34da6a3ce929d0e0e4736   one action across the nodes";
+  ringshop order 2f1f90ed                  one order, by an unambiguous prefix of its id
+  ringshop trace 4bf92f3577b34da6a3ce929d0e0e4736   one action across the nodes
+  ringshop trace 4bf92f35                  the same, by a prefix (at least 6 hex digits)
+  ringshop --join 7001,7002                the TUI on a running cluster (it waits if none is up)";
 
 /// ringshop: a small sharded cluster. Each id is placed on one node by consistent hashing,
 /// where one actor per id keeps a short-lived value; every answer says which node served it,
@@ -94,7 +97,7 @@ pub enum Verb {
     /// Buy: place an order and follow its checkout until it is bought or fails.
     #[command(after_long_help = EXIT_HELP)]
     Buy(BuyArgs),
-    /// One order: its lines, stage, node and total.
+    /// One order: its lines, stage, node, total and the trace it was placed in.
     #[command(after_long_help = EXIT_HELP)]
     Order(OrderArgs),
     /// Orders, newest first.
@@ -211,9 +214,10 @@ impl ColorChoice {
 /// Where the cluster is, and how long to wait for it.
 #[derive(Args, Debug, Clone)]
 pub struct Target {
-    /// Any nodes of a running cluster, comma separated (HOST:PORT, or just PORT for
-    /// 127.0.0.1); the others are learnt from them. Without it, an embedded cluster of 3 nodes
-    /// is started in this process.
+    /// Any nodes of a running cluster, comma separated or the flag repeated (HOST:PORT, or just
+    /// PORT for 127.0.0.1); the others are learnt from them. A verb fails (exit 3) when none
+    /// answers; the TUI opens and waits for one. Without it, an embedded cluster of 3 nodes is
+    /// started in this process.
     #[arg(long, visible_alias = "join", value_delimiter = ',', value_parser = parse_addr, global = true)]
     pub nodes: Vec<SocketAddr>,
     /// How long one call may take before its node counts as down (e.g. 500ms, 2s).
