@@ -216,3 +216,41 @@ fn joined_with_nothing_up_the_screen_waits_and_shows_the_node_that_starts_withou
     screen.keys("q");
     assert!(screen.exit_status(Duration::from_secs(15)));
 }
+
+/// TUI.md 31: an order id typed short in the Orders filter, for an order this screen does not
+/// list (another customer's), is looked up in the cluster on enter and opens.
+#[test]
+fn an_order_id_typed_short_in_the_orders_filter_opens_that_order() {
+    use ringshop_node::{Config, serve};
+    use ringshop_shared::{NewOrder, NodeId, OrderLine, ProductId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let config = Config::new(
+        NodeId::new("n1").expect("valid"),
+        "127.0.0.1:0".parse().expect("an address"),
+    )
+    .with_db(dir.path().join("c.db"));
+    let node = runtime.block_on(serve(config)).expect("a node starts");
+    let id = "abcdef12-0000-4000-8000-000000000001";
+    runtime.block_on(async {
+        let client = ringshop_tui::Cluster::connect(&[node.addr()], Default::default())
+            .await
+            .expect("connects");
+        let order = NewOrder {
+            id: id.parse().expect("a UUID"),
+            customer: "bob".into(),
+            lines: vec![OrderLine {
+                product: ProductId::new("mug").expect("valid"),
+                qty: 1,
+            }],
+        };
+        client.checkout(&order).await.expect("placed");
+    });
+    let mut screen = Terminal::screen(&["--join", &node.addr().to_string()], 110, 30);
+    let long = Duration::from_secs(20);
+    screen.wait_for("Products (40)", long);
+    screen.keys("3/ABCDEF-12\r");
+    screen.wait_for(&format!("order  {id}"), long);
+    screen.keys("\x1bq");
+    assert!(screen.exit_status(Duration::from_secs(15)));
+}
