@@ -84,8 +84,10 @@ impl App {
             }
         }
         let text = format!("{what}: {error}");
-        // While nothing answers, the header says where the screen looks; the log has the error.
-        let waiting = what == "members" && !self.searching.is_empty();
+        // While nothing answers, the header says where the screen looks: the background reads
+        // failing meanwhile are logged, not toasted (a person's own action still is).
+        let background = matches!(what.as_str(), "members" | "products" | "quotes" | "orders");
+        let waiting = background && !self.searching.is_empty();
         if self.failing.get(&what) == Some(&error) {
             let same = |l: &&mut LogLine| l.what == what && l.error.as_ref() == Some(&error);
             if let Some(line) = self.log.iter_mut().rev().find(same) {

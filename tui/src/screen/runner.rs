@@ -85,6 +85,10 @@ impl Runner {
     }
 
     fn send(&self, mut action: Action) {
+        if let Action::Failed { .. } = action {
+            // Whether nothing answers, told before the failure it explains.
+            let _ = self.tx.send(Action::Searching(self.cluster.searching()));
+        }
         // A call's (or failure's) line says the trace of the action it was part of (this
         // task's root span).
         let slot = match &mut action {
