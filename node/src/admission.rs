@@ -152,6 +152,7 @@ fn exempt(rpc: Rpc) -> bool {
         Rpc::Ping
             | Rpc::Stats
             | Rpc::Spans
+            | Rpc::FindTraces
             | Rpc::Probe
             | Rpc::Suspect
             | Rpc::Adopt

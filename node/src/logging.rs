@@ -17,12 +17,18 @@ use std::panic::PanicHookInfo;
 use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets, filter_fn};
 use tracing_subscriber::layer::Filter;
 
-/// The filter from `RUST_LOG`, or everything at `default` and above.
-pub fn filter(default: LevelFilter) -> Targets {
+/// The filter from `RUST_LOG`, or everything at `default` and above but the `quiet` targets.
+pub fn filter(default: LevelFilter, quiet: &[&str]) -> Targets {
     std::env::var("RUST_LOG")
         .ok()
         .and_then(|directives| directives.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(default))
+        .unwrap_or_else(|| {
+            quiet
+                .iter()
+                .fold(Targets::new().with_default(default), |t, target| {
+                    t.with_target(*target, LevelFilter::OFF)
+                })
+        })
 }
 
 /// The log layer's filter: `events` (`filter`'s) for events; a span passes if `events` or

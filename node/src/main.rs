@@ -234,6 +234,7 @@ fn main() -> ExitCode {
         instance: args.name.to_string(),
         otlp,
         level: LevelFilter::INFO,
+        quiet: &[],
         format: args.log_format,
         ansi: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         ring: args.spans,

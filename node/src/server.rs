@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ringshop_shared::hop;
+use ringshop_shared::prefix::{Found, IdPrefix, MAX_CANDIDATES, MAX_TRACE_MATCHES};
 use ringshop_shared::ring::MAX_VNODES;
 use ringshop_shared::service::{MAX_ADOPT, MAX_PLACEMENT_IDS, MAX_PLACEMENT_POINTS, Rpc};
 use ringshop_shared::service::{MAX_ORDERS, MAX_QUOTES};
@@ -251,6 +252,19 @@ impl Shard for ShardServer {
 
     async fn spans(self, _: Context, trace: TraceId) -> Vec<SpanRecord> {
         telemetry::spans_of(trace)
+    }
+
+    async fn find_traces(self, _: Context, prefix: IdPrefix) -> Vec<TraceId> {
+        telemetry::traces_starting(&prefix, MAX_TRACE_MATCHES)
+    }
+
+    async fn find_orders(self, ctx: Context, prefix: IdPrefix) -> Result<Found<Order>, ShardError> {
+        let store = self.members.store().clone();
+        patiently(patience(&ctx), || {
+            store.orders_by_prefix(&prefix, MAX_CANDIDATES as u32)
+        })
+        .await
+        .map_err(|e| e.on(&self.me.name))
     }
 
     async fn orders(

@@ -64,6 +64,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
 
+use ringshop_shared::prefix::{Found, IdPrefix};
 use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, ShardError, Stage};
 
@@ -266,7 +267,7 @@ impl Audit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Finish {
     /// Sold and done.
-    Done(StoredOrder),
+    Done(Box<StoredOrder>),
     /// Another node moved the order first: this job stops.
     Moved,
     /// A line is not sold: the order's holds, to say which.
@@ -470,7 +471,7 @@ pub trait Store: Send + Sync + 'static {
                     .advance(id, cur.version, Stage::Done, owner, None)
                     .await?
                 {
-                    Some(done) => Finish::Done(done),
+                    Some(done) => Finish::Done(Box::new(done)),
                     None => Finish::Moved,
                 },
             )
@@ -486,6 +487,14 @@ pub trait Store: Send + Sync + 'static {
         customer: Option<&'a str>,
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<Order>, StoreError>>;
+
+    /// Orders whose id starts with `prefix`: the first `limit` by id, and how many match in
+    /// all, read in one statement (the count and the rows agree).
+    fn orders_by_prefix<'a>(
+        &'a self,
+        prefix: &'a IdPrefix,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Found<Order>, StoreError>>;
 
     /// Every product's books, in one statement (see `Audit` for what holds when).
     fn audit(&self) -> BoxFuture<'_, Result<Vec<Audit>, StoreError>>;

@@ -29,6 +29,7 @@ use opentelemetry_sdk::trace::{
     SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample, SpanData, SpanProcessor,
     TracerProviderBuilder,
 };
+use ringshop_shared::prefix::IdPrefix;
 use ringshop_shared::trace::{MAX_SPANS, SpanRecord, SpanStatus, TraceId};
 use tracing::Subscriber;
 use tracing::field::{Field, Visit};
@@ -74,6 +75,9 @@ pub struct Settings {
     pub otlp: Option<String>,
     /// Log lines at this level and above (`RUST_LOG` overrides it, as `logging::filter`).
     pub level: LevelFilter,
+    /// Targets whose log lines the default (no `RUST_LOG`) leaves out: the main's own
+    /// messages say what failed, so tarpc's internals (`tarpc`) would only repeat them.
+    pub quiet: &'static [&'static str],
     pub format: LogFormat,
     /// Colours in text lines.
     pub ansi: bool,
@@ -121,6 +125,16 @@ impl SpanRing {
         found
     }
 
+    /// The ids of the kept traces that start with `prefix`, sorted, at most `limit`.
+    pub fn traces_starting(&self, prefix: &IdPrefix, limit: usize) -> Vec<TraceId> {
+        let spans = self.spans.lock().unwrap_or_else(|p| p.into_inner());
+        let mut found = std::collections::BTreeSet::new();
+        for s in spans.iter().filter(|s| prefix.matches_trace(&s.trace)) {
+            found.insert(s.trace);
+        }
+        found.into_iter().take(limit).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.spans.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
@@ -135,6 +149,14 @@ static RING: OnceLock<Arc<SpanRing>> = OnceLock::new();
 /// The spans of `trace` this process kept; none when tracing was not installed.
 pub fn spans_of(trace: TraceId) -> Vec<SpanRecord> {
     RING.get().map(|r| r.of(trace)).unwrap_or_default()
+}
+
+/// The ids of the traces this process kept spans of that start with `prefix`, sorted, at most
+/// `limit`; none when tracing was not installed.
+pub fn traces_starting(prefix: &IdPrefix, limit: usize) -> Vec<TraceId> {
+    RING.get()
+        .map(|r| r.traces_starting(prefix, limit))
+        .unwrap_or_default()
 }
 
 /// The process's ring (made on first use with `DEFAULT_RING` places if `install` did not make
@@ -319,7 +341,7 @@ where
 {
     stack_with(
         settings,
-        crate::logging::filter(settings.level),
+        crate::logging::filter(settings.level, settings.quiet),
         writer,
         provider,
     )

@@ -40,6 +40,7 @@ fn settings(format: LogFormat) -> Settings {
         service: "test",
         instance: "test".into(),
         otlp: None,
+        quiet: &[],
     }
 }
 
@@ -69,6 +70,29 @@ fn the_ring_keeps_the_newest_spans_and_answers_one_trace() {
     let none = SpanRing::new(0);
     none.push(record(1, 1));
     assert!(none.is_empty(), "a ring of 0 keeps nothing");
+}
+
+#[test]
+fn the_ring_lists_the_traces_a_prefix_starts_each_once_sorted_and_bounded() {
+    let ring = SpanRing::new(64);
+    let a = 0xabcdef01_u128 << 96;
+    for (trace, span) in [
+        (a + 2, 1),
+        (a + 1, 2),
+        (a + 2, 3),
+        (0x1234_u128 << 96, 4),
+        (a + 3, 5),
+    ] {
+        ring.push(record(trace, span));
+    }
+    let prefix = ringshop_shared::prefix::IdPrefix::parse("abcdef").expect("a prefix");
+    assert_eq!(
+        ring.traces_starting(&prefix, 10),
+        vec![TraceId(a + 1), TraceId(a + 2), TraceId(a + 3)]
+    );
+    assert_eq!(ring.traces_starting(&prefix, 2).len(), 2, "bounded");
+    let none = ringshop_shared::prefix::IdPrefix::parse("999999").expect("a prefix");
+    assert!(ring.traces_starting(&none, 10).is_empty());
 }
 
 /// Runs `f` under this module's stack with its own ring; the log and the kept spans after.

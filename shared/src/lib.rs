@@ -13,6 +13,8 @@
 //!   cluster's CA (roles: node or client), and a node's bounds on its connections (count,
 //!   unfinished frames, deadlines, idle), in one place.
 //! - [`trace`]: trace ids as people see them, and the spans a node keeps (`spans`).
+//! - [`prefix`]: ids a person can type: an unambiguous prefix (≥ 6 hex digits) of an order or
+//!   trace id, and what one matched.
 //! - [`duration`]: the one parser for `5s` / `250ms` flags.
 //! - [`latency`]: a node's service times as a histogram, and the percentiles a client reads
 //!   from two of its snapshots.
@@ -25,6 +27,7 @@ pub mod error;
 pub mod hop;
 pub mod ids;
 pub mod latency;
+pub mod prefix;
 pub mod ring;
 pub mod route;
 pub mod service;

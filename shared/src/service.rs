@@ -13,6 +13,7 @@
 use crate::error::ShardError;
 use crate::ids::NodeId;
 use crate::ids::{OrderId, ProductId};
+use crate::prefix::{Found, IdPrefix};
 use crate::shop::{NewOrder, Order, Product, Progress, Quote};
 use crate::trace::{SpanRecord, TraceId};
 use crate::wire::{Cached, Handed, Membership, NodeInfo, NodeStats, Served};
@@ -96,9 +97,15 @@ pub trait Shard {
     async fn watch_order(id: OrderId, seen: Progress, epoch: u64) -> Result<Order, ShardError>;
     /// Orders, newest first, of one customer or of all (at most `MAX_ORDERS`).
     async fn orders(customer: Option<String>) -> Result<Vec<Order>, ShardError>;
+    /// Orders whose id starts with `prefix`, read from the store (any member answers): the
+    /// first `prefix::MAX_CANDIDATES` by id, and how many match in all.
+    async fn find_orders(prefix: IdPrefix) -> Result<Found<Order>, ShardError>;
     /// The spans of one trace this node's process kept (its recent ones, a bounded ring),
     /// oldest first, at most `trace::MAX_SPANS`; none when tracing is off.
     async fn spans(trace: TraceId) -> Vec<SpanRecord>;
+    /// The ids of the traces this node's process kept spans of that start with `prefix`,
+    /// sorted, at most `prefix::MAX_TRACE_MATCHES`.
+    async fn find_traces(prefix: IdPrefix) -> Vec<TraceId>;
     /// Relays `request` to the member `to`, which the caller cannot reach itself (one hop: a
     /// relayed `forward` is refused), with the caller's deadline and trace; `to`'s answer, or
     /// `PeerUnreachable` when this node cannot reach it either. A peer-only request keeps its
@@ -130,7 +137,9 @@ pub enum Rpc {
     Order,
     WatchOrder,
     Orders,
+    FindOrders,
     Spans,
+    FindTraces,
     Forward,
 }
 
@@ -155,7 +164,9 @@ impl Rpc {
             Q::Order { .. } => Rpc::Order,
             Q::WatchOrder { .. } => Rpc::WatchOrder,
             Q::Orders { .. } => Rpc::Orders,
+            Q::FindOrders { .. } => Rpc::FindOrders,
             Q::Spans { .. } => Rpc::Spans,
+            Q::FindTraces { .. } => Rpc::FindTraces,
             Q::Forward { .. } => Rpc::Forward,
         }
     }
@@ -166,11 +177,12 @@ impl Rpc {
     }
 
     /// The answer this RPC gets when it is refused with `error` before it runs: its own
-    /// `Err(error)`. None for the RPCs that cannot fail (`ping`, `stats`, `spans`).
+    /// `Err(error)`. None for the RPCs that cannot fail (`ping`, `stats`, `spans`,
+    /// `find_traces`).
     pub fn refusal(self, error: ShardError) -> Option<ShardResponse> {
         use ShardResponse as A;
         Some(match self {
-            Rpc::Ping | Rpc::Stats | Rpc::Spans => return None,
+            Rpc::Ping | Rpc::Stats | Rpc::Spans | Rpc::FindTraces => return None,
             Rpc::Request => A::Request(Err(error)),
             Rpc::Members => A::Members(Err(error)),
             Rpc::WatchMembers => A::WatchMembers(Err(error)),
@@ -186,6 +198,7 @@ impl Rpc {
             Rpc::Order => A::Order(Err(error)),
             Rpc::WatchOrder => A::WatchOrder(Err(error)),
             Rpc::Orders => A::Orders(Err(error)),
+            Rpc::FindOrders => A::FindOrders(Err(error)),
             Rpc::Forward => A::Forward(Err(error)),
         })
     }

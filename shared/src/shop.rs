@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ShardError;
 use crate::ids::{NodeId, OrderId, ProductId};
+use crate::trace::TraceId;
 
 /// Most units of one product in one order line.
 pub const MAX_QTY_PER_LINE: u32 = 20;
@@ -174,6 +175,9 @@ pub struct Order {
     /// off from the node running the checkout), while it waits. Known only to the job running
     /// the checkout: never stored, None in every read from the store.
     pub waiting: Option<NodeId>,
+    /// The trace it was placed in (its checkout's: `ringshop trace` shows it), when that call
+    /// was traced.
+    pub trace_id: Option<TraceId>,
 }
 
 impl Order {

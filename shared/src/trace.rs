@@ -31,6 +31,19 @@ impl TraceId {
     pub fn is_none(&self) -> bool {
         self.0 == 0
     }
+
+    /// The trace of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), if it is one.
+    pub fn from_traceparent(traceparent: &str) -> Option<TraceId> {
+        let mut parts = traceparent.split('-');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("00"), Some(trace), Some(span), Some(_))
+                if span.len() == 16 && parts.next().is_none() =>
+            {
+                trace.parse().ok()
+            }
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for TraceId {
@@ -98,6 +111,22 @@ mod tests {
             " 0123456789ABCDEF0011223344556677 ".parse::<TraceId>(),
             Ok(id)
         );
+    }
+
+    #[test]
+    fn a_traceparent_gives_its_trace() {
+        let parent = "00-0123456789abcdef0011223344556677-00f067aa0ba902b7-01";
+        assert_eq!(
+            TraceId::from_traceparent(parent),
+            Some(TraceId(0x0123_4567_89ab_cdef_0011_2233_4455_6677))
+        );
+        for bad in [
+            "",
+            "00-0123",
+            "01-0123456789abcdef0011223344556677-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(TraceId::from_traceparent(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

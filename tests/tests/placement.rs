@@ -177,6 +177,20 @@ impl ringshop_shared::Shard for Contrarian {
     async fn orders(self, _: Context, _: Option<String>) -> Result<Vec<Order>, ShardError> {
         not_used()
     }
+    async fn find_orders(
+        self,
+        _: Context,
+        _: ringshop_shared::prefix::IdPrefix,
+    ) -> Result<ringshop_shared::prefix::Found<Order>, ShardError> {
+        not_used()
+    }
+    async fn find_traces(
+        self,
+        _: Context,
+        _: ringshop_shared::prefix::IdPrefix,
+    ) -> Vec<ringshop_shared::trace::TraceId> {
+        Vec::new()
+    }
     async fn spans(
         self,
         _: Context,

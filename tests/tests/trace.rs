@@ -39,6 +39,7 @@ fn traced() -> &'static (InMemorySpanExporter, SdkTracerProvider) {
         let exporter = InMemorySpanExporter::default();
         let settings = Settings {
             level: LevelFilter::WARN,
+            quiet: &[],
             format: LogFormat::Text,
             ansi: false,
             ring: 16_384,

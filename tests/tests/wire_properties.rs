@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
+use ringshop_shared::prefix::IdPrefix;
 use ringshop_shared::shop::OrderLine;
 use ringshop_shared::transport::Security;
 use ringshop_shared::transport::codec::{self, WireContext, WireMessage, WireRequest};
@@ -42,6 +43,8 @@ enum Call {
     Order(OrderId),
     WatchOrder(OrderId, Progress, u64),
     Orders(Option<String>),
+    FindOrders(IdPrefix),
+    FindTraces(IdPrefix),
 }
 
 fn any_u64() -> impl Strategy<Value = u64> {
@@ -133,6 +136,11 @@ fn any_order() -> impl Strategy<Value = NewOrder> {
         })
 }
 
+/// 6 to 32 hex digits, dashes anywhere (what a person types).
+fn any_prefix() -> impl Strategy<Value = IdPrefix> {
+    "[0-9a-fA-F-]{6,40}".prop_filter_map("not 6-32 digits", |t| IdPrefix::parse(&t).ok())
+}
+
 fn any_call() -> impl Strategy<Value = Call> {
     prop_oneof![
         Just(Call::Ping),
@@ -160,6 +168,8 @@ fn any_call() -> impl Strategy<Value = Call> {
         any_order_id().prop_map(Call::Order),
         (any_order_id(), any_progress(), any_u64()).prop_map(|(o, s, e)| Call::WatchOrder(o, s, e)),
         prop::option::of(".{0,20}").prop_map(Call::Orders),
+        any_prefix().prop_map(Call::FindOrders),
+        any_prefix().prop_map(Call::FindTraces),
     ]
 }
 
@@ -249,6 +259,12 @@ async fn call(client: &ShardClient, c: Call) -> Result<(), String> {
             .await
             .map(|r| typed(r.map(drop)))
             .map_err(e),
+        Call::FindOrders(p) => client
+            .find_orders(ctx(), p)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::FindTraces(p) => client.find_traces(ctx(), p).await.map(drop).map_err(e),
     }
 }
 
@@ -350,6 +366,8 @@ fn request_of(c: Call) -> ShardRequest {
         Call::Order(id) => ShardRequest::Order { id },
         Call::WatchOrder(id, seen, epoch) => ShardRequest::WatchOrder { id, seen, epoch },
         Call::Orders(customer) => ShardRequest::Orders { customer },
+        Call::FindOrders(prefix) => ShardRequest::FindOrders { prefix },
+        Call::FindTraces(prefix) => ShardRequest::FindTraces { prefix },
     }
 }
 

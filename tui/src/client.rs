@@ -4,7 +4,7 @@
 //! (`call.rs`, through `ringshop_shared::route`); `shop.rs` and `orders.rs` are
 //! the shop's calls, `members.rs` the members table, `demo.rs` the demo cycle, `embedded.rs`
 //! the in-process cluster and `open.rs` the choice between the two, `trace.rs` a trace gathered from every member as a
-//! waterfall. Nothing here draws or
+//! waterfall, `resolve.rs` the order or trace a typed prefix of its id names. Nothing here draws or
 //! prints: the verbs and the screen sit on top.
 
 mod call;
@@ -16,6 +16,7 @@ mod members;
 mod open;
 mod orders;
 mod probe;
+mod resolve;
 mod shop;
 mod state;
 pub mod trace;
@@ -24,6 +25,7 @@ mod types;
 pub use self::cluster::Cluster;
 pub use self::embedded::Embedded;
 pub use self::members::{MemberRow, MemberState, MemberStats, Snapshot};
-pub use self::open::{OpenError, open};
+pub use self::open::{OpenError, open, open_or_wait};
+pub use self::resolve::{Candidate, ResolveError};
 pub use self::shop::{OwnerCall, QuoteRow, parse_line};
 pub use self::types::{Answer, ClusterConfig, ClusterError, MemberView, Report};

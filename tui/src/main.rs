@@ -20,7 +20,7 @@ use tracing_subscriber::filter::LevelFilter;
 /// The exit code of each kind of failure, as `--help` documents them.
 fn exit_code(kind: Kind) -> u8 {
     match kind {
-        Kind::Usage | Kind::Invalid => 2,
+        Kind::Usage | Kind::Invalid | Kind::Ambiguous => 2,
         Kind::Unreachable => 3,
         Kind::NotFound => 4,
         Kind::Refused => 5,
@@ -122,6 +122,9 @@ fn main() -> ExitCode {
             if json {
                 let mut doc =
                     serde_json::json!({"error": {"kind": f.kind.as_str(), "message": f.message}});
+                if !f.candidates.is_empty() {
+                    doc["error"]["candidates"] = f.candidates.into();
+                }
                 if let Some(trace) = trace {
                     doc["trace_id"] = trace.to_string().into();
                 }
@@ -189,7 +192,8 @@ async fn run_screen(
     dirs: &Dirs,
     notices: Vec<String>,
 ) -> Result<(), Failure> {
-    let (cluster, embedded) = args.target.open(args.ttl).await?;
+    // With --join and nothing up yet, the screen opens and waits (TUI.md 32).
+    let (cluster, embedded) = args.target.open_or_wait(args.ttl).await?;
     let customer = args.customer.as_deref().unwrap_or(GUEST);
     let options = Options {
         embedded: args.target.nodes.is_empty(),
@@ -245,8 +249,13 @@ fn log_to_stderr(
     .map(Some)
 }
 
+/// tarpc logs each call that failed (`DeadlineExceeded` at ERROR, say) where the main reports
+/// it itself: its lines stay out of the log unless `RUST_LOG` asks for them.
+const QUIET: &[&str] = &["tarpc"];
+
 fn settings(level: LevelFilter, format: LogFormat, ansi: bool, otlp: Option<String>) -> Settings {
     Settings {
+        quiet: QUIET,
         service: "ringshop",
         instance: telemetry::MAIN.into(),
         otlp,

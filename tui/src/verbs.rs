@@ -18,6 +18,8 @@ mod trace;
 
 use std::future::Future;
 
+use ringshop_shared::prefix::IdPrefix;
+
 use self::args::{Target, Verb, node_ttl_default};
 use self::failure::Failure;
 use crate::client::Cluster;
@@ -39,15 +41,19 @@ pub async fn run(verb: Verb) -> Result<(), Failure> {
             })
             .await
         }
+        // Arguments are checked before a cluster is opened: a usage error is exit 2 whatever
+        // state the cluster is in.
         Verb::Buy(a) => {
+            let lines = buy::lines(&a.items, a.yes)?;
             with_cluster(&a.target, |c| async move {
-                buy::run(&c, &a.items, a.customer.clone(), a.yes, a.target.json).await
+                buy::run(&c, lines, a.customer.clone(), a.yes, a.target.json).await
             })
             .await
         }
         Verb::Order(a) => {
+            let id = IdPrefix::parse(&a.id)?;
             with_cluster(&a.target, |c| async move {
-                orders::one(&c, &a.id, a.target.json).await
+                orders::one(&c, &id, a.target.json).await
             })
             .await
         }
@@ -58,8 +64,9 @@ pub async fn run(verb: Verb) -> Result<(), Failure> {
             .await
         }
         Verb::Trace(a) => {
+            let id = IdPrefix::parse(&a.id)?;
             with_cluster(&a.target, |c| async move {
-                trace::run(&c, &a.id, a.target.json).await
+                trace::run(&c, &id, a.target.json).await
             })
             .await
         }

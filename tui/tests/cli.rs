@@ -163,7 +163,7 @@ fn order_and_orders_answer_or_say_what_is_wrong() {
         json_error(&stderr)["error"]["message"]
             .as_str()
             .unwrap_or("")
-            .contains("malformed order id")
+            .contains("is not an id: an order or trace id is hex digits")
     );
     let (code, _, stderr) = run(&["order", "67e55044-10b1-426f-9247-bb680e5fe0c8", "--json"]);
     assert_eq!(code, Some(4));
@@ -410,6 +410,145 @@ fn the_config_files_join_is_the_cluster_a_verb_joins_unless_a_flag_says_otherwis
     assert_eq!(code, Some(3));
     assert!(
         stderr.contains(&other) && !stderr.contains(&free),
+        "{stderr}"
+    );
+}
+
+/// An address nothing listens on.
+fn free_addr() -> String {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .to_string()
+}
+
+#[test]
+fn usage_errors_exit_2_before_any_cluster_is_asked_even_an_unreachable_one() {
+    let nowhere = free_addr();
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["buy", "mug:99999999999999999999", "--yes"],
+            "quantity 99999999999999999999 is too large; order 1 to 20",
+        ),
+        (&["buy", "mug:0", "--yes"], "out of range"),
+        (&["buy", "mug"], "--yes"),
+        (
+            &["order", "ab-cde"],
+            "is 5 hex digits, too short to name one id: give at least 6",
+        ),
+        (&["trace", "xyz123"], "is not an id"),
+        (
+            &["demo", "--ttl", "0s"],
+            "shorter than the shortest TTL, 1 ms",
+        ),
+        (&["cluster", "--watch", "--count", "0"], "--count"),
+    ];
+    for (args, says) in cases {
+        let mut args = args.to_vec();
+        args.extend(["--join", &nowhere]);
+        let (code, _, stderr) = run(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    for flag in ["--deadline", "--refresh"] {
+        let (code, _, stderr) = run(&["cluster", flag, "0ms", "--join", &nowhere]);
+        assert_eq!(code, Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains("no time at all"), "{flag}: {stderr}");
+    }
+    // Without --join too: nothing is started to find out.
+    let (code, _, stderr) = run(&["demo", "--ttl", "0s", "--json"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(json_error(&stderr)["error"]["kind"], "usage");
+    // The control: well-formed, the same cluster is unreachable (3).
+    assert_eq!(run(&["buy", "mug", "--yes", "--join", &nowhere]).0, Some(3));
+}
+
+#[test]
+fn several_join_addresses_are_all_tried_as_repeated_flags_or_a_list() {
+    let (a, b, c) = (free_addr(), free_addr(), free_addr());
+    let list = format!("{b},{c}");
+    let (code, _, stderr) = run(&["products", "--join", &a, "--join", &list]);
+    assert_eq!(code, Some(3), "{stderr}");
+    for addr in [&a, &b, &c] {
+        assert!(stderr.contains(addr.as_str()), "{addr} tried: {stderr}");
+    }
+}
+
+#[test]
+fn a_node_that_never_answers_is_one_message_without_tarpcs_log_lines() {
+    // Accepts connections and never answers: every call runs into its deadline.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let addr = silent.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let args = ["products", "--join", addr.as_str(), "--deadline", "300ms"];
+    let (code, _, stderr) = run(&args);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one message: {stderr}");
+    assert!(stderr.contains("did not answer ping: the request exceeded its deadline"));
+    assert!(!stderr.contains("tarpc"), "{stderr}");
+    // RUST_LOG asks for them: there they are.
+    let out = Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tarpc::client"), "{stderr}");
+}
+
+#[test]
+fn no_member_is_up_says_what_was_tried_never_0_tried_after_trying() {
+    use ringshop_node::{Config, serve};
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let node = runtime
+        .block_on(serve(
+            Config::new(
+                ringshop_shared::NodeId::new("n1").expect("valid"),
+                "127.0.0.1:0".parse().expect("an address"),
+            )
+            .with_db(dir.path().join("c.db")),
+        ))
+        .expect("a node starts");
+    let addr = node.addr().to_string();
+    let mut watch = Command::new(BIN)
+        .args([
+            "cluster",
+            "--watch",
+            "--json",
+            "--refresh",
+            "100ms",
+            "--join",
+            &addr,
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let stdout = watch.stdout.take().expect("stdout");
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("reads a table");
+    assert!(first.contains("\"n1\""), "{first}");
+    runtime.block_on(node.kill());
+    drop(node);
+    let out = watch.wait_with_output().expect("the watch ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("no member is up: "), "{stderr}");
+    assert!(!stderr.contains("0 tried"), "{stderr}");
+    assert!(
+        stderr.contains("the 1 member tried did not answer")
+            || stderr.contains("the one active member this client knows of cannot be reached"),
         "{stderr}"
     );
 }

@@ -172,3 +172,85 @@ fn a_person_opens_the_trace_of_a_checkout_and_of_a_log_line() {
     screen.keys("\x1bq");
     assert!(screen.exit_status(Duration::from_secs(15)), "exit status");
 }
+
+/// TUI.md 32 and 22a with `--join`: with nothing up the screen opens and says where it looks;
+/// the node started there shows without a key (products too); killed, the screen waits again;
+/// started again on its address, it shows again.
+#[test]
+fn joined_with_nothing_up_the_screen_waits_and_shows_the_node_that_starts_without_a_key() {
+    use ringshop_node::{Config, NodeHandle, serve};
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port"); // dropped: nothing listens there
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let start = || -> NodeHandle {
+        let config = || {
+            Config::new(ringshop_shared::NodeId::new("n1").expect("valid"), free)
+                .with_db(dir.path().join("c.db"))
+        };
+        // Again on its address: the store keeps the name while the old row looks alive.
+        for _ in 0..100 {
+            if let Ok(node) = runtime.block_on(serve(config())) {
+                return node;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("n1 did not start at {free}");
+    };
+    let mut screen = Terminal::screen(&["--join", &free.to_string()], 110, 30);
+    let long = Duration::from_secs(20);
+    screen.wait_for(&format!("waiting for nodes at {free} …"), long);
+    screen.wait_for("0/0 nodes up", long);
+
+    let node = start();
+    screen.wait_for("1/1 nodes up", long);
+    screen.wait_for("Products (40)", long);
+    assert!(!screen.text().contains("waiting for"), "{}", screen.text());
+
+    runtime.block_on(node.kill());
+    drop(node);
+    screen.wait_for(&format!("waiting for nodes at {free} …"), long);
+    let _again = start();
+    screen.wait_for("1/1 nodes up", long);
+    screen.keys("q");
+    assert!(screen.exit_status(Duration::from_secs(15)));
+}
+
+/// TUI.md 31: an order id typed short in the Orders filter, for an order this screen does not
+/// list (another customer's), is looked up in the cluster on enter and opens.
+#[test]
+fn an_order_id_typed_short_in_the_orders_filter_opens_that_order() {
+    use ringshop_node::{Config, serve};
+    use ringshop_shared::{NewOrder, NodeId, OrderLine, ProductId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let config = Config::new(
+        NodeId::new("n1").expect("valid"),
+        "127.0.0.1:0".parse().expect("an address"),
+    )
+    .with_db(dir.path().join("c.db"));
+    let node = runtime.block_on(serve(config)).expect("a node starts");
+    let id = "abcdef12-0000-4000-8000-000000000001";
+    runtime.block_on(async {
+        let client = ringshop_tui::Cluster::connect(&[node.addr()], Default::default())
+            .await
+            .expect("connects");
+        let order = NewOrder {
+            id: id.parse().expect("a UUID"),
+            customer: "bob".into(),
+            lines: vec![OrderLine {
+                product: ProductId::new("mug").expect("valid"),
+                qty: 1,
+            }],
+        };
+        client.checkout(&order).await.expect("placed");
+    });
+    let mut screen = Terminal::screen(&["--join", &node.addr().to_string()], 110, 30);
+    let long = Duration::from_secs(20);
+    screen.wait_for("Products (40)", long);
+    screen.keys("3/ABCDEF-12\r");
+    screen.wait_for(&format!("order  {id}"), long);
+    screen.keys("\x1bq");
+    assert!(screen.exit_status(Duration::from_secs(15)));
+}

@@ -362,3 +362,23 @@ fn picking_a_log_line_marks_it_and_its_trace_is_shown() {
         "{screen}"
     );
 }
+
+#[test]
+fn with_no_member_up_the_header_says_where_the_screen_looks() {
+    let mut app = loaded();
+    app.members.clear();
+    app.searching = ["127.0.0.1:7001", "127.0.0.1:7002", "10.0.0.9:7000"]
+        .iter()
+        .map(|a| a.parse().expect("an address"))
+        .collect();
+    let screen = text(&app, 120, 24);
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.ends_with(
+            "0/0 nodes up · epoch 4 · waiting for nodes at 127.0.0.1:7001, 127.0.0.1:7002 (+1 more) …"
+        ),
+        "{header}"
+    );
+    app.searching.clear();
+    assert!(!text(&app, 120, 24).contains("waiting for"));
+}

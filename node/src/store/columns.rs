@@ -4,6 +4,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ringshop_shared::prefix::Found;
+use ringshop_shared::trace::TraceId;
 use ringshop_shared::wire::ClusterTiming;
 use ringshop_shared::{NodeId, Order, OrderId, OrderLine, Product, ProductId, Stage};
 use sqlx::Row;
@@ -119,12 +121,34 @@ pub fn order_from_row(row: &impl Cells) -> Result<StoredOrder, StoreError> {
             updated_at: at(updated),
             elapsed: Duration::from_millis(updated.saturating_sub(created).max(0) as u64),
             waiting: None,
+            trace_id: row
+                .maybe_text(10)
+                .map_err(query_error("reading an order"))?
+                .as_deref()
+                .and_then(TraceId::from_traceparent),
         },
         version: get_int(9)?.max(0) as u64,
         trace_parent: row
             .maybe_text(10)
             .map_err(query_error("reading an order"))?,
     })
+}
+
+/// What `orders_by_prefix` says it was doing when it failed.
+pub const FIND: &str = "finding orders by id prefix";
+
+/// Orders from rows of `ORDER_COLUMNS` followed by the count of every match (`COUNT(*) OVER
+/// ()`); no rows: no match.
+pub fn found_from_rows(rows: &[impl Cells]) -> Result<Found<Order>, StoreError> {
+    let total = match rows.first() {
+        Some(row) => row.int(11).map_err(query_error(FIND))?.max(0) as u64,
+        None => 0,
+    };
+    let first = rows
+        .iter()
+        .map(|r| order_from_row(r).map(|s| s.order))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Found { first, total })
 }
 
 /// A product and its stock left from a row of `id, name, category, price_cents, left`.

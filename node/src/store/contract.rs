@@ -13,6 +13,7 @@ mod clock;
 mod holds;
 mod members;
 mod orders;
+mod prefixes;
 mod sales;
 mod strays;
 

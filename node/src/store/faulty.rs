@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ringshop_shared::prefix::{Found, IdPrefix};
 use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 
@@ -249,6 +250,7 @@ impl Store for FaultyStore {
         Write finish(cur: &'a StoredOrder, owner: &'a NodeId) -> Finish;
         Read open_orders() -> Vec<StoredOrder>;
         Read orders(customer: Option<&'a str>, limit: u32) -> Vec<Order>;
+        Read orders_by_prefix(prefix: &'a IdPrefix, limit: u32) -> Found<Order>;
         Read audit() -> Vec<Audit>;
         Read holds(order: OrderId) -> Vec<(ProductId, HoldState)>;
         Read stray_holds(older_than: Duration, limit: u32) -> Vec<StrayHold>;

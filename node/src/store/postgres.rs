@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
+use ringshop_shared::prefix::{Found, IdPrefix};
 use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -337,6 +338,14 @@ impl Store for PgStore {
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<Order>, StoreError>> {
         self.shop(self.orders_impl(customer, limit))
+    }
+
+    fn orders_by_prefix<'a>(
+        &'a self,
+        prefix: &'a IdPrefix,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Found<Order>, StoreError>> {
+        self.shop(self.orders_by_prefix_impl(prefix, limit))
     }
 
     fn audit(&self) -> BoxFuture<'_, Result<Vec<Audit>, StoreError>> {

@@ -301,6 +301,15 @@ END $$;
 ALTER TABLE orders ADD COLUMN trace_parent text;
 "#,
     ),
+    (
+        3,
+        r#"
+-- Ids a person can type: `LIKE 'prefix%'` on an order's id uses this index whatever the
+-- database's collation (the primary key's index follows the collation, and LIKE cannot use it
+-- unless that is C).
+CREATE INDEX orders_id_prefix ON orders (id text_pattern_ops);
+"#,
+    ),
 ];
 
 /// The newest schema version this release knows.

@@ -2,9 +2,12 @@
 //! `postgres_books.rs`). Every write is one statement; an order moves on only from the version
 //! it was read at (compare-and-set), and the stock moves inside the reservation triggers.
 
+use ringshop_shared::prefix::{Found, IdPrefix};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 
-use super::columns::{ORDER_COLUMNS, encode_lines, order_from_row, product_from_row};
+use super::columns::{
+    FIND, ORDER_COLUMNS, encode_lines, found_from_rows, order_from_row, product_from_row,
+};
 use super::postgres::{PgStore, query_error};
 use super::{StoreError, StoredOrder};
 use crate::shop::catalog::Entry;
@@ -142,6 +145,25 @@ impl PgStore {
         .await
         .map_err(query_error("listing open orders"))?;
         rows.iter().map(order_from_row).collect()
+    }
+
+    /// `LIKE 'prefix%'` on the id, which migration 3's `text_pattern_ops` index serves
+    /// whatever the database's collation.
+    pub(super) async fn orders_by_prefix_impl(
+        &self,
+        prefix: &IdPrefix,
+        limit: u32,
+    ) -> Result<Found<Order>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS}, COUNT(*) OVER () FROM orders WHERE id LIKE $1
+             ORDER BY id LIMIT $2"
+        ))
+        .bind(format!("{}%", prefix.hyphenated()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.shop)
+        .await
+        .map_err(query_error(FIND))?;
+        found_from_rows(&rows)
     }
 
     pub(super) async fn orders_impl(

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ringshop_shared::NodeId;
+use ringshop_shared::prefix::{Found, IdPrefix};
 use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -397,6 +398,14 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<Order>, StoreError>> {
         self.shop(self.orders_impl(customer, limit))
+    }
+
+    fn orders_by_prefix<'a>(
+        &'a self,
+        prefix: &'a IdPrefix,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Found<Order>, StoreError>> {
+        self.shop(self.orders_by_prefix_impl(prefix, limit))
     }
 
     fn audit(&self) -> BoxFuture<'_, Result<Vec<Audit>, StoreError>> {

@@ -2,11 +2,14 @@
 //! `sqlite_books.rs`). Every write is one statement; the stock moves inside the reservation
 //! triggers (migration 2), so no interleaving of nodes can sell what is not there.
 
+use ringshop_shared::prefix::{Found, IdPrefix};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
-use super::columns::{ORDER_COLUMNS, encode_lines, order_from_row, product_from_row};
+use super::columns::{
+    FIND, ORDER_COLUMNS, encode_lines, found_from_rows, order_from_row, product_from_row,
+};
 use super::sqlite::{SqliteStore, committed_row, query_error};
 use super::sqlite_books::{SELL, holds, raised};
 use super::sqlite_conns::locked;
@@ -197,7 +200,7 @@ impl SqliteStore {
         )
         .map(committed_row);
         match moved {
-            Ok(Some(row)) => Ok(Finish::Done(order_from_row(&row)?)),
+            Ok(Some(row)) => Ok(Finish::Done(Box::new(order_from_row(&row)?))),
             Ok(None) => Ok(Finish::Moved),
             // Refused by migration 4's trigger (any other refusal, of the sale too, is an error
             // the job retries): a line is not sold, and the holds say which.
@@ -216,6 +219,27 @@ impl SqliteStore {
         .await
         .map_err(query_error("listing open orders"))?;
         rows.iter().map(order_from_row).collect()
+    }
+
+    /// A range on the primary key's index: ids are stored hyphenated and lowercase, and `~`
+    /// sorts after every character of one.
+    pub(super) async fn orders_by_prefix_impl(
+        &self,
+        prefix: &IdPrefix,
+        limit: u32,
+    ) -> Result<Found<Order>, StoreError> {
+        let from = prefix.hyphenated();
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS}, COUNT(*) OVER () FROM orders WHERE id >= ?1 AND id < ?2
+             ORDER BY id LIMIT ?3"
+        ))
+        .bind(from.as_str())
+        .bind(format!("{from}~"))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.reader.get().await)
+        .await
+        .map_err(query_error(FIND))?;
+        found_from_rows(&rows)
     }
 
     pub(super) async fn orders_impl(

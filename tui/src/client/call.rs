@@ -27,7 +27,7 @@ const CUT_OFF_FOR: Duration = Duration::from_secs(1);
 impl From<Routing> for ClusterError {
     fn from(r: Routing) -> Self {
         match r {
-            Routing::NoLiveMembers { tried } => ClusterError::NoLiveMembers { tried },
+            Routing::NoLiveMembers { tried } => ClusterError::NoLiveMembers { tried, known: 0 },
             Routing::Partitioned { name, addr } => ClusterError::Partitioned { name, addr },
             Routing::Shard { node, error } => ClusterError::Shard { node, error },
         }
@@ -223,5 +223,9 @@ impl Cluster {
         route::call_owner(self, id, &policy, f)
             .await
             .map(Answer::from)
+            .map_err(|e| match e {
+                ClusterError::NoLiveMembers { tried, .. } => self.inner.no_live_members(tried),
+                e => e,
+            })
     }
 }

@@ -96,6 +96,51 @@ impl Cluster {
         Ok(cluster)
     }
 
+    /// `connect`, except that when no seed answers it does not fail: the client starts with no
+    /// member and its probe loop keeps dialling every address it was given or has seen (backing
+    /// off, up to 2 s between rounds) until a node answers, then follows the cluster as usual.
+    /// For the TUI, which opens and waits (TUI.md 32); the verbs use `connect` and fail at once.
+    pub async fn connect_or_wait(
+        seeds: &[SocketAddr],
+        config: ClusterConfig,
+    ) -> Result<Cluster, ClusterError> {
+        match Cluster::connect(seeds, config.clone()).await {
+            Err(ClusterError::Unreachable { tried }) if !seeds.is_empty() => {
+                for (addr, why) in &tried {
+                    tracing::warn!(%addr, %why, "no node answers yet; waiting for one");
+                }
+                Ok(Cluster::waiting(seeds, config))
+            }
+            other => other,
+        }
+    }
+
+    /// A client that knows no member yet and looks for one at `seeds` (and, as it learns them,
+    /// at every member's address).
+    fn waiting(seeds: &[SocketAddr], config: ClusterConfig) -> Cluster {
+        let inner = Arc::new(Inner {
+            state: RwLock::new(State::new(config.vnodes, seeds.to_vec(), seeds.to_vec())),
+            config,
+            last_quotes: Default::default(),
+        });
+        if inner.config.follow_membership {
+            tokio::spawn(follow::follow_loop(Arc::downgrade(&inner)));
+        }
+        tokio::spawn(probe::probe_loop(Arc::downgrade(&inner)));
+        Cluster { inner }
+    }
+
+    /// Where this client looks for the cluster while no member can be reached: every address
+    /// it was given or has seen a member at (the probe loop dials them all); empty while some
+    /// member is up.
+    pub fn searching(&self) -> Vec<SocketAddr> {
+        let state = self.inner.read();
+        match state.any_up() {
+            true => Vec::new(),
+            false => state.every_addr(),
+        }
+    }
+
     /// The id's demo value from its owner, with where it came from.
     pub async fn request(&self, id: u64) -> Result<Answer<Cached>, ClusterError> {
         self.call_owner(&id, move |client, ctx, epoch| async move {
@@ -158,7 +203,7 @@ impl Cluster {
 
     /// `ask` of every reachable member, in parallel; a member whose connection is lost is
     /// marked down.
-    async fn ask_each<T, F, Fut>(&self, ask: F) -> Vec<(NodeId, Result<T, String>)>
+    pub(super) async fn ask_each<T, F, Fut>(&self, ask: F) -> Vec<(NodeId, Result<T, String>)>
     where
         F: Fn(ShardClient, tarpc::context::Context) -> Fut,
         Fut: std::future::Future<Output = Result<T, tarpc::client::RpcError>>,

@@ -216,14 +216,14 @@ pub(crate) async fn refresh(inner: &Arc<Inner>) -> Result<Membership, ClusterErr
         });
     let asks: Vec<_> = asks.collect();
     if asks.is_empty() {
-        return Err(ClusterError::NoLiveMembers { tried });
+        return Err(inner.no_live_members(tried));
     }
     match futures::future::select_ok(asks).await {
         Ok((m, _)) => {
             apply(inner, m.clone(), BTreeMap::new()).await?;
             Ok(m)
         }
-        Err(()) => Err(ClusterError::NoLiveMembers { tried }),
+        Err(()) => Err(inner.no_live_members(tried)),
     }
 }
 

@@ -18,6 +18,19 @@ pub enum OpenError {
     Embedded(#[from] NodeError),
 }
 
+/// `open`, except that a cluster at `seeds` with no node answering yet is waited for
+/// (`Cluster::connect_or_wait`) instead of an error: the TUI opens and waits.
+pub async fn open_or_wait(
+    seeds: &[SocketAddr],
+    config: ClusterConfig,
+    ttl: Duration,
+) -> Result<(Cluster, Option<Embedded>), OpenError> {
+    if seeds.is_empty() {
+        return open(seeds, config, ttl).await;
+    }
+    Ok((Cluster::connect_or_wait(seeds, config).await?, None))
+}
+
 /// The cluster at `seeds`, or (with no seeds) an embedded one of `embedded::DEFAULT_SIZE`
 /// nodes keeping values for `ttl`, which the caller stops with `Embedded::shutdown`.
 pub async fn open(

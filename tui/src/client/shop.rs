@@ -54,9 +54,21 @@ pub fn parse_line(text: &str) -> Result<OrderLine, String> {
         None => (text, "1"),
     };
     let product = ProductId::new(id).map_err(|e| e.to_string())?;
-    let qty: u32 = qty
-        .parse()
-        .map_err(|_| format!("{text:?}: the quantity must be a whole number, e.g. {id}:2"))?;
+    let digits = !qty.is_empty() && qty.bytes().all(|b| b.is_ascii_digit());
+    let qty: u32 = match qty.parse() {
+        Ok(qty) => qty,
+        // All digits, yet no u32: a number, only far too large.
+        Err(_) if digits => {
+            return Err(format!(
+                "{text:?}: quantity {qty} is too large; order 1 to {MAX_QTY_PER_LINE}"
+            ));
+        }
+        Err(_) => {
+            return Err(format!(
+                "{text:?}: the quantity must be a whole number, e.g. {id}:2"
+            ));
+        }
+    };
     if qty == 0 || qty > MAX_QTY_PER_LINE {
         return Err(format!(
             "{text:?}: quantity {qty} is out of range; order 1 to {MAX_QTY_PER_LINE}"
@@ -68,7 +80,7 @@ pub fn parse_line(text: &str) -> Result<OrderLine, String> {
 impl Cluster {
     /// Calls `f` on reachable members in turn until one answers (for reads any node can do);
     /// a busy member passes the call to the next one.
-    async fn call_any<T, F, Fut>(&self, f: F) -> Result<T, ClusterError>
+    pub(super) async fn call_any<T, F, Fut>(&self, f: F) -> Result<T, ClusterError>
     where
         F: Fn(ShardClient, tarpc::context::Context) -> Fut,
         Fut: std::future::Future<Output = Result<Result<T, ShardError>, tarpc::client::RpcError>>,
@@ -92,7 +104,7 @@ impl Cluster {
         if let Some((node, error)) = busy {
             return Err(ClusterError::Shard { node, error });
         }
-        Err(ClusterError::NoLiveMembers { tried })
+        Err(self.inner.no_live_members(tried))
     }
 
     /// The catalog (names and prices).
@@ -270,7 +282,7 @@ impl Cluster {
             .map(|p| {
                 let row = out
                     .remove(p)
-                    .unwrap_or(Err(ClusterError::NoLiveMembers { tried: 0 }));
+                    .unwrap_or_else(|| Err(self.inner.no_live_members(0)));
                 (p.clone(), row)
             })
             .collect();
@@ -337,6 +349,8 @@ mod tests {
             ("mug:two", "whole number"),
             ("Mug", "invalid product id"),
             ("mug:-1", "whole number"),
+            ("mug:99999999999999999999", "too large; order 1 to 20"),
+            ("mug:", "whole number"),
         ] {
             let err = parse_line(text).expect_err(text);
             assert!(err.contains(says), "{text}: {err}");

@@ -12,7 +12,7 @@ use ringshop_shared::wire::{MemberStatus, Membership};
 use ringshop_shared::{Hop, NodeId, NodeInfo, ProductId, Quote, Ring, Served, ShardClient};
 use tokio_util::sync::CancellationToken;
 
-use super::types::ClusterConfig;
+use super::types::{ClusterConfig, ClusterError};
 
 /// Member addresses remembered beyond the current listing, for finding the cluster again once
 /// no member can be reached.
@@ -122,6 +122,11 @@ impl State {
             }
         }
         all
+    }
+
+    /// How many members the store lists as active (in the ring).
+    pub fn active(&self) -> usize {
+        self.members.values().filter(|m| m.status.in_ring()).count()
     }
 
     /// Whether some active member can be reached now.
@@ -247,6 +252,14 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    /// "No member is up" after `tried` members were asked, with the active members known.
+    pub fn no_live_members(&self, tried: usize) -> ClusterError {
+        ClusterError::NoLiveMembers {
+            tried,
+            known: self.read().active(),
+        }
+    }
+
     pub fn read(&self) -> RwLockReadGuard<'_, State> {
         // Every write is a few field updates that cannot panic half-way: poison is harmless.
         self.state.read().unwrap_or_else(|p| p.into_inner())

@@ -48,8 +48,10 @@ impl Default for ClusterConfig {
 pub enum ClusterError {
     #[error("no node answered: {}", list_failures(.tried))]
     Unreachable { tried: Vec<(SocketAddr, String)> },
-    #[error("no member is up ({tried} tried); start a node or check the addresses")]
-    NoLiveMembers { tried: usize },
+    /// No member answered: `tried` were asked by this call (none when none could be reached
+    /// from here to begin with), of `known` active members this client knows of.
+    #[error("{}", no_live_members(*.tried, *.known))]
+    NoLiveMembers { tried: usize, known: usize },
     #[error(
         "{name} is alive for the cluster but this client cannot reach it at {addr}; check the network between them"
     )]
@@ -66,6 +68,23 @@ pub enum ClusterError {
     PlacementMismatch { node: NodeId, addr: SocketAddr },
     #[error("node {node}: {error}")]
     Shard { node: NodeId, error: ShardError },
+}
+
+/// What a person is told when no member answered: the count tried is the truth, and a call that
+/// could ask nobody says why instead of "0 tried".
+fn no_live_members(tried: usize, known: usize) -> String {
+    let fix = "start a node or check the addresses";
+    match (tried, known) {
+        (0, 0) => format!("no member is up: this client knows of no active member; {fix}"),
+        (0, 1) => format!(
+            "no member is up: the one active member this client knows of cannot be reached from here (it keeps trying); {fix}"
+        ),
+        (0, n) => format!(
+            "no member is up: none of the {n} active members this client knows of can be reached from here (it keeps trying them); {fix}"
+        ),
+        (1, _) => format!("no member is up: the 1 member tried did not answer; {fix}"),
+        (n, _) => format!("no member is up: none of the {n} members tried answered; {fix}"),
+    }
 }
 
 fn list_failures(tried: &[(SocketAddr, String)]) -> String {

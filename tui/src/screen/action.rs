@@ -1,5 +1,6 @@
 //! What happened: keys, ticks, and the results of effects, which come back as actions.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crossterm::event::KeyEvent;
@@ -20,6 +21,9 @@ pub enum Action {
         epoch: u64,
         members: Vec<MemberRow>,
     },
+    /// Where the client looks for the cluster while no member can be reached (empty while one
+    /// is up): `Cluster::searching`.
+    Searching(Vec<SocketAddr>),
     Products(Vec<ProductRow>),
     Orders(Vec<Order>),
     /// An order of this session moved on (or was accepted).
@@ -50,6 +54,10 @@ pub enum Action {
     OrderTrace(OrderId, TraceId),
     /// A trace's spans, gathered.
     Trace(Waterfall),
+    /// The order a typed id prefix named (`Effect::FindId`).
+    FoundOrder(Order),
+    /// The trace a typed id prefix named (`Effect::FindId`).
+    FoundTrace(TraceId),
     DemoWaiting(Duration),
     DemoDone,
     NodeStopped {

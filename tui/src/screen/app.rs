@@ -8,6 +8,7 @@ mod queries;
 mod rows;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ringshop_shared::trace::TraceId;
@@ -37,6 +38,8 @@ pub struct App {
     pub read_only: bool,
     pub epoch: u64,
     pub members: Vec<MemberRow>,
+    /// Where the client looks for the cluster while no member answers (the header says so).
+    pub searching: Vec<SocketAddr>,
     pub cluster: ListState,
     /// Sort column of the members table and whether it is reversed.
     pub sort: SortColumn,
@@ -71,6 +74,8 @@ pub struct App {
     pub log: VecDeque<LogLine>,
     /// The trace each order of this session was checked out in.
     pub order_traces: HashMap<OrderId, TraceId>,
+    /// The order last found by a typed id (it may not be one of the listed orders).
+    pub looked_up: Option<Order>,
     /// The trace the Trace view shows, once gathered; its first row shown.
     pub trace: Option<Waterfall>,
     pub trace_scroll: usize,
@@ -109,6 +114,7 @@ impl App {
             read_only,
             epoch: 0,
             members: Vec::new(),
+            searching: Vec::new(),
             cluster: ListState::default(),
             sort: SortColumn::Name,
             sort_reversed: false,
@@ -131,6 +137,7 @@ impl App {
             demo_list: ListState::default(),
             log: VecDeque::new(),
             order_traces: HashMap::new(),
+            looked_up: None,
             trace: None,
             trace_scroll: 0,
             toasts: Vec::new(),

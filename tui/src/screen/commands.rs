@@ -184,13 +184,13 @@ impl App {
         vec![Effect::LoadTrace(trace)]
     }
 
-    /// The Trace view of the checkout of order `id`, if it was checked out here.
+    /// The Trace view of the checkout of order `id` (the trace it was placed in).
     pub(super) fn order_trace(&mut self, id: OrderId) -> Vec<Effect> {
-        match self.order_traces.get(&id).copied() {
+        match self.trace_of_order(id) {
             Some(trace) => self.open_trace(trace),
             None => {
                 self.toast(
-                    "No trace of that order here: only orders checked out in this session have one",
+                    "That order has no trace: it was placed by a call that was not traced",
                     true,
                 );
                 Vec::new()

@@ -7,7 +7,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::app::{App, Confirm, Mode};
+use ringshop_shared::prefix::IdPrefix;
+
+use super::app::{App, Confirm, Mode, Tab};
 use super::effect::Effect;
 use super::keys::{self, Command};
 
@@ -59,7 +61,10 @@ impl App {
                 self.trace_scroll = self.trace_scroll.saturating_sub(1)
             }
             (Mode::Trace(trace), Command::Refresh) => return vec![Effect::LoadTrace(trace)],
-            (Mode::Filter(_), Command::Accept) => self.mode = Mode::Normal,
+            (Mode::Filter(text), Command::Accept) => {
+                self.mode = Mode::Normal;
+                return self.find_typed_id(&text);
+            }
             (Mode::Filter(text), Command::Cancel) if text.is_empty() => self.mode = Mode::Normal,
             (Mode::Palette(text), Command::Cancel) if text.is_empty() => self.mode = Mode::Normal,
             (Mode::Quantity { input, .. }, Command::Cancel) if input.is_empty() => {
@@ -149,6 +154,19 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// A filter on the Orders tab that matches no listed order but is an id prefix (at least
+    /// six hex digits): the cluster is asked for the order, else the trace, it names.
+    fn find_typed_id(&mut self, text: &str) -> Vec<Effect> {
+        if self.tab != Tab::Orders || !self.visible_orders().is_empty() {
+            return Vec::new();
+        }
+        let Ok(prefix) = IdPrefix::parse(text) else {
+            return Vec::new();
+        };
+        self.toast(format!("looking for the order or trace {prefix}…"), false);
+        vec![Effect::FindId(prefix)]
     }
 
     /// Types `text` as the focused list's filter (it applies as it is typed).

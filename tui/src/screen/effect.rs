@@ -1,6 +1,7 @@
 //! What to do: `update` returns effects; the runner spawns each on a task, and its results
 //! come back as actions. Nothing here blocks the render loop.
 
+use ringshop_shared::prefix::IdPrefix;
 use ringshop_shared::trace::TraceId;
 use ringshop_shared::{NodeId, OrderId, OrderLine};
 
@@ -22,6 +23,9 @@ pub enum Effect {
     RunDemo,
     /// Gather a trace's spans from this process and every member.
     LoadTrace(TraceId),
+    /// Find the order, else the trace, whose id starts with the typed prefix (a filter that
+    /// matched nothing listed), and open it.
+    FindId(IdPrefix),
 }
 
 impl Effect {
@@ -37,6 +41,7 @@ impl Effect {
             Effect::StartNode(_) => "start node",
             Effect::RunDemo => "run demo",
             Effect::LoadTrace(_) => "load trace",
+            Effect::FindId(_) => "find id",
         }
     }
 }

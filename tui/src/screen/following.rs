@@ -68,7 +68,7 @@ mod tests {
     use super::*;
 
     fn failure() -> Result<Answer<Order>, ClusterError> {
-        Err(ClusterError::NoLiveMembers { tried: 3 })
+        Err(ClusterError::NoLiveMembers { tried: 3, known: 3 })
     }
 
     /// Each item of `items` one second after the last (on paused time).
@@ -95,6 +95,7 @@ mod tests {
             updated_at: SystemTime::UNIX_EPOCH,
             elapsed: Duration::ZERO,
             waiting: None,
+            trace_id: None,
         };
         let report = Report {
             node,

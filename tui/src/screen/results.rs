@@ -62,16 +62,24 @@ impl App {
             .retain(|name, _| members.iter().any(|m| &m.name == name));
         let first = self.members.is_empty();
         let ring_moved = epoch != self.epoch || up_set(&members) != up_set(&self.members);
+        // Found again after nothing answered (or for the first time, when the screen opened
+        // with nothing up): what failed meanwhile is read again now, without a key.
+        let mut again = Vec::new();
+        if self.failing.remove("products").is_some() {
+            again.push(Effect::LoadProducts);
+        }
+        if self.failing.remove("orders").is_some() {
+            again.push(Effect::LoadOrders);
+        }
         let selected = self.selected_member();
         self.epoch = epoch;
         self.members = members;
         self.follow_member(selected);
-        if ring_moved && !first {
+        if ring_moved && !first && !again.contains(&Effect::LoadProducts) {
             // Each product's owner may have changed: show the current ones.
-            vec![Effect::LoadProducts]
-        } else {
-            Vec::new()
+            again.push(Effect::LoadProducts);
         }
+        again
     }
 
     /// One failure, one message: the first time (or when its error changes) it is logged and
@@ -87,6 +95,10 @@ impl App {
             }
         }
         let text = format!("{what}: {error}");
+        // While nothing answers, the header says where the screen looks: the background reads
+        // failing meanwhile are logged, not toasted (a person's own action still is).
+        let background = matches!(what.as_str(), "members" | "products" | "quotes" | "orders");
+        let waiting = background && !self.searching.is_empty();
         if self.failing.get(&what) == Some(&error) {
             let same = |l: &&mut LogLine| l.what == what && l.error.as_ref() == Some(&error);
             if let Some(line) = self.log.iter_mut().rev().find(same) {
@@ -107,6 +119,7 @@ impl App {
         // The same failure again after a success in between: still one toast, counted.
         match self.toasts.iter_mut().find(|t| t.error && t.text == text) {
             Some(toast) => toast.count += 1,
+            None if waiting => {}
             None => self.show_toast(text, true),
         }
     }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use ringshop_node::telemetry;
+use ringshop_shared::prefix::IdPrefix;
 use ringshop_shared::shop::GUEST;
 use ringshop_shared::{NewOrder, OrderId, ProductId};
 use tokio::sync::{Mutex, mpsc};
@@ -15,7 +16,7 @@ use super::app::{Cache, LogLine, ProductRow};
 use super::effect::Effect;
 use super::following;
 use crate::client::demo::{self, Step};
-use crate::client::{Cluster, Embedded, OwnerCall, QuoteRow, Report};
+use crate::client::{Cluster, Embedded, OwnerCall, QuoteRow, Report, ResolveError};
 
 #[derive(Clone)]
 pub struct Runner {
@@ -84,6 +85,10 @@ impl Runner {
     }
 
     fn send(&self, mut action: Action) {
+        if let Action::Failed { .. } = action {
+            // Whether nothing answers, told before the failure it explains.
+            let _ = self.tx.send(Action::Searching(self.cluster.searching()));
+        }
         // A call's (or failure's) line says the trace of the action it was part of (this
         // task's root span).
         let slot = match &mut action {
@@ -122,13 +127,17 @@ impl Runner {
 
     async fn run(&self, effect: Effect) {
         match effect {
-            Effect::LoadMembers => match self.cluster.snapshot().await {
-                Ok(snapshot) => self.send(Action::Members {
-                    epoch: snapshot.epoch,
-                    members: snapshot.members,
-                }),
-                Err(e) => self.send(Action::failed("members", e)),
-            },
+            Effect::LoadMembers => {
+                let snapshot = self.cluster.snapshot().await;
+                self.send(Action::Searching(self.cluster.searching()));
+                match snapshot {
+                    Ok(snapshot) => self.send(Action::Members {
+                        epoch: snapshot.epoch,
+                        members: snapshot.members,
+                    }),
+                    Err(e) => self.send(Action::failed("members", e)),
+                }
+            }
             Effect::LoadProducts => match self.cluster.catalog().await {
                 Ok(catalog) => self.quotes(catalog).await,
                 Err(e) => self.send(Action::failed("products", e)),
@@ -163,6 +172,7 @@ impl Runner {
             }
             Effect::RunDemo => self.demo().await,
             Effect::LoadTrace(trace) => self.send(Action::Trace(self.cluster.trace(trace).await)),
+            Effect::FindId(prefix) => self.find_id(prefix).await,
         }
     }
 
@@ -238,6 +248,27 @@ impl Runner {
         self.send(Action::Order(accepted.value.clone()));
         let stages = self.cluster.follow_order(accepted.value);
         following::follow(id, stages, following::FOLLOW_PATIENCE, |a| self.send(a)).await;
+    }
+
+    /// The order `prefix` names, else the trace; "find" fails saying why (none, or several).
+    async fn find_id(&self, prefix: IdPrefix) {
+        let order = match self.cluster.resolve_order(&prefix).await {
+            Ok(id) => self.cluster.order(id).await.map_err(ResolveError::from),
+            Err(e) => Err(e),
+        };
+        let found = match order {
+            Ok(order) => return self.send(Action::FoundOrder(order)),
+            Err(ResolveError::NoOrder { .. }) => self.cluster.resolve_trace(&prefix).await,
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(trace) => self.send(Action::FoundTrace(trace)),
+            Err(ResolveError::NoTrace { .. }) => self.send(Action::failed(
+                "find",
+                format!("no order or trace id starts with {prefix}"),
+            )),
+            Err(e) => self.send(Action::failed("find", e)),
+        }
     }
 
     async fn demo(&self) {

@@ -45,6 +45,10 @@ impl App {
                 Vec::new()
             }
             Action::Members { epoch, members } => self.on_members(epoch, members),
+            Action::Searching(addrs) => {
+                self.searching = addrs;
+                Vec::new()
+            }
             Action::Products(rows) => {
                 self.failing.remove("products");
                 self.failing.remove("quotes");
@@ -102,6 +106,17 @@ impl App {
                     self.trace = Some(waterfall);
                 }
                 Vec::new()
+            }
+            Action::FoundOrder(order) => {
+                self.failing.remove("find");
+                self.orders_list.filter.clear();
+                self.mode = Mode::OrderDetail(order.id);
+                self.looked_up = Some(order);
+                Vec::new()
+            }
+            Action::FoundTrace(trace) => {
+                self.failing.remove("find");
+                self.open_trace(trace)
             }
             Action::DemoWaiting(wait) => {
                 self.demo.waiting_until = Some(self.now + wait);

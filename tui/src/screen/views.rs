@@ -105,6 +105,12 @@ fn draw_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             app.epoch
         )),
     ];
+    if up == 0 && !app.searching.is_empty() {
+        spans.push(Span::styled(
+            format!(" · {}", waiting_for(&app.searching)),
+            theme.warn(),
+        ));
+    }
     if app.in_flight > 0 {
         spans.push(Span::raw(format!(
             " · {} {} in flight",
@@ -115,6 +121,18 @@ fn draw_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(" · FROZEN (f)", theme.warn()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// "waiting for nodes at 127.0.0.1:7001, 127.0.0.1:7002 (+3 more) …": where the client looks
+/// while no member answers.
+pub fn waiting_for(addrs: &[std::net::SocketAddr]) -> String {
+    const SHOWN: usize = 2;
+    let shown: Vec<String> = addrs.iter().take(SHOWN).map(ToString::to_string).collect();
+    let more = match addrs.len().saturating_sub(SHOWN) {
+        0 => String::new(),
+        n => format!(" (+{n} more)"),
+    };
+    format!("waiting for nodes at {}{more} …", shown.join(", "))
 }
 
 /// The tab titles; where each one is.

@@ -21,14 +21,15 @@ use crate::files::config::node_addr as parse_addr;
 const EXIT_HELP: &str = "Exit codes:
   0  ok
   1  failure (a call failed, an answer was wrong)
-  2  usage (unknown flag, bad value)
+  2  usage (unknown flag, bad value, an id prefix too short or ambiguous)
   3  cluster unreachable (no node answered)
   4  not found (unknown product or order)
   5  refused (out of stock, payment declined)
   6  store full (a node's database has no space left: nothing was placed)
 
 Environment:
-  RUST_LOG         log filter for stderr (default: error), e.g. RUST_LOG=info
+  RUST_LOG         log filter for stderr (default: error, without tarpc's own lines),
+                   e.g. RUST_LOG=info
   NO_COLOR         never colour the output (as --color never; --color always overrides it)
   XDG_CONFIG_HOME  the config file is $XDG_CONFIG_HOME/ringshop/config.toml
                    (default ~/.config/ringshop/config.toml)
@@ -50,7 +51,10 @@ Examples:
   ringshop products --category tea         quotes, each from its product's owner
   ringshop buy tea-kettle:2 mug --yes      check out, following each stage
   ringshop orders --customer ada           orders, newest first
+  ringshop order 2f1f90ed                  one order, by an unambiguous prefix of its id
   ringshop trace 4bf92f3577b34da6a3ce929d0e0e4736   one action across the nodes
+  ringshop trace 4bf92f35                  the same, by a prefix (at least 6 hex digits)
+  ringshop --join 7001,7002                the TUI on a running cluster (it waits if none is up)
   ringshop info                            version, config/log/state paths, the cluster it joins";
 
 /// ringshop: a small sharded cluster. Each id is placed on one node by consistent hashing,
@@ -73,10 +77,10 @@ pub struct TuiArgs {
     #[command(flatten)]
     pub target: Target,
     /// How long values are kept, for the embedded cluster (a running cluster has its own).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = parse_ttl)]
     pub ttl: Duration,
     /// How often live views refresh (e.g. 500ms, 1s).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = parse_positive)]
     pub refresh: Duration,
     /// Hide stopping and starting nodes.
     #[arg(long)]
@@ -111,7 +115,7 @@ pub enum Verb {
     /// Buy: place an order and follow its checkout until it is bought or fails.
     #[command(after_long_help = EXIT_HELP)]
     Buy(BuyArgs),
-    /// One order: its lines, stage, node and total.
+    /// One order: its lines, stage, node, total and the trace it was placed in.
     #[command(after_long_help = EXIT_HELP)]
     Order(OrderArgs),
     /// Orders, newest first.
@@ -188,7 +192,8 @@ pub struct BuyArgs {
 pub struct OrderArgs {
     #[command(flatten)]
     pub target: Target,
-    /// The order's id (a UUID, as `buy` and `orders` print it).
+    /// The order's id as `buy` and `orders` print it (a UUID), or an unambiguous prefix of
+    /// it: at least 6 hex digits, dashes optional (`1c334175`).
     pub id: String,
 }
 
@@ -205,7 +210,8 @@ pub struct OrdersArgs {
 pub struct TraceArgs {
     #[command(flatten)]
     pub target: Target,
-    /// The trace's id: 32 hex digits, as `--json` output (`trace_id`) and the logs print it.
+    /// The trace's id: 32 hex digits, as `--json` output (`trace_id`) and the logs print it,
+    /// or an unambiguous prefix of it (at least 6; the logs and the TUI show 8).
     pub id: String,
 }
 
@@ -241,13 +247,14 @@ impl ColorChoice {
 /// Where the cluster is, and how long to wait for it.
 #[derive(Args, Debug, Clone)]
 pub struct Target {
-    /// Any nodes of a running cluster, comma separated (HOST:PORT, or just PORT for
-    /// 127.0.0.1); the others are learnt from them. Without it (or `join` in the config file),
-    /// an embedded cluster of 3 nodes is started in this process.
+    /// Any nodes of a running cluster, comma separated or the flag repeated (HOST:PORT, or just
+    /// PORT for 127.0.0.1); the others are learnt from them. A verb fails (exit 3) when none
+    /// answers; the TUI opens and waits for one. Without it (or `join` in the config file), an embedded cluster of 3 nodes is
+    /// started in this process.
     #[arg(long, visible_alias = "join", value_delimiter = ',', value_parser = parse_addr, global = true)]
     pub nodes: Vec<SocketAddr>,
     /// How long one call may take before its node counts as down (e.g. 500ms, 2s).
-    #[arg(long, default_value = "2s", value_parser = parse_duration, global = true)]
+    #[arg(long, default_value = "2s", value_parser = parse_positive, global = true)]
     pub deadline: Duration,
     /// Print JSON on stdout (one line per pass for `demo`).
     #[arg(long, global = true)]
@@ -284,7 +291,7 @@ pub struct DemoArgs {
     #[command(flatten)]
     pub target: Target,
     /// How long values are kept, for the embedded cluster (a running cluster has its own).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = parse_ttl)]
     pub ttl: Duration,
     /// The ids to ask for in each pass.
     #[arg(long, value_delimiter = ',', default_value = "1,2,3,4")]
@@ -306,23 +313,56 @@ pub struct ClusterArgs {
     #[arg(long)]
     pub watch: bool,
     /// How often `--watch` refreshes (e.g. 500ms, 1s).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = parse_positive)]
     pub refresh: Duration,
-    /// With `--watch`, stop after this many tables.
-    #[arg(long)]
+    /// With `--watch`, stop after this many tables (1 or more).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
+}
+
+/// A duration that must be more than 0 (a refresh, a deadline): 0 would spin or fail every call.
+fn parse_positive(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        Duration::ZERO => Err(format!(
+            "{text:?} is no time at all; give more than 0, e.g. 500ms"
+        )),
+        d => Ok(d),
+    }
+}
+
+/// A TTL: at least the shortest a node accepts (values kept for no time are never hits).
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let min = ringshop_node::config::MIN_TTL;
+    match parse_duration(text)? {
+        d if d < min => Err(format!(
+            "{text:?} is shorter than the shortest TTL, {} ms: values kept for no time are never hits; give e.g. 2s",
+            min.as_millis()
+        )),
+        d => Ok(d),
+    }
 }
 
 impl Target {
     /// The cluster to talk to: the given nodes, or an embedded one started here that keeps
-    /// values for `ttl` (the caller stops it).
+    /// values for `ttl` (the caller stops it). No node answering is a failure (a verb's).
     pub async fn open(&self, ttl: Duration) -> Result<(Cluster, Option<Embedded>), Failure> {
-        let config = ClusterConfig {
+        Ok(client::open(&self.nodes, self.config()?, ttl).await?)
+    }
+
+    /// `open`, except that given nodes none of which answers yet are waited for (the TUI's).
+    pub async fn open_or_wait(
+        &self,
+        ttl: Duration,
+    ) -> Result<(Cluster, Option<Embedded>), Failure> {
+        Ok(client::open_or_wait(&self.nodes, self.config()?, ttl).await?)
+    }
+
+    fn config(&self) -> Result<ClusterConfig, Failure> {
+        Ok(ClusterConfig {
             deadline: self.deadline,
             security: self.security()?,
             ..ClusterConfig::default()
-        };
-        Ok(client::open(&self.nodes, config, ttl).await?)
+        })
     }
 }
 

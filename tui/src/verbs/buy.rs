@@ -17,6 +17,8 @@ use crate::client::{Cluster, parse_line};
 /// How long `buy` follows an order before giving up on it (it goes on in the cluster).
 const FOLLOW_FOR: Duration = Duration::from_secs(120);
 
+const NEEDS_YES: &str = "buy places an order; pass --yes to confirm when stdin is not a terminal";
+
 /// Asks "y/N" on the terminal; true only for an explicit yes.
 fn confirm(question: &str) -> bool {
     eprint!("{question} [y/N] ");
@@ -28,14 +30,13 @@ fn confirm(question: &str) -> bool {
     matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
-/// `ringshop buy PRODUCT[:QTY]... [--customer NAME] [--yes]`
-pub async fn run(
-    cluster: &Cluster,
-    items: &[String],
-    customer: Option<String>,
-    yes: bool,
-    json: bool,
-) -> Result<(), Failure> {
+/// The order lines `items` name (`PRODUCT[:QTY]`), checked before any cluster is asked (a
+/// usage error is one whatever the cluster's state), as is the rule that off a terminal only
+/// `--yes` confirms.
+pub fn lines(items: &[String], yes: bool) -> Result<Vec<OrderLine>, Failure> {
+    if !yes && !std::io::stdin().is_terminal() {
+        return Err(Failure::usage(NEEDS_YES));
+    }
     let lines: Vec<OrderLine> = items
         .iter()
         .map(|i| parse_line(i))
@@ -46,11 +47,20 @@ pub async fn run(
             "name at least one product, e.g. `ringshop buy tea-kettle:2`",
         ));
     }
+    Ok(lines)
+}
+
+/// `ringshop buy PRODUCT[:QTY]... [--customer NAME] [--yes]`
+pub async fn run(
+    cluster: &Cluster,
+    lines: Vec<OrderLine>,
+    customer: Option<String>,
+    yes: bool,
+    json: bool,
+) -> Result<(), Failure> {
     if !yes {
         if !std::io::stdin().is_terminal() {
-            return Err(Failure::usage(
-                "buy places an order; pass --yes to confirm when stdin is not a terminal",
-            ));
+            return Err(Failure::usage(NEEDS_YES));
         }
         let summary: Vec<String> = lines
             .iter()

@@ -1,7 +1,9 @@
 //! What a verb can fail with: a kind (which the binary maps to its exit code, and `--json`
 //! prints as `error.kind`) and a message for a person.
 
-use crate::client::{ClusterError, OpenError};
+use ringshop_shared::prefix::BadPrefix;
+
+use crate::client::{ClusterError, OpenError, ResolveError};
 
 /// Why a verb failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +20,8 @@ pub enum Kind {
     Terminal,
     /// Unknown flag, bad value, a mutation without `--yes` off a terminal.
     Usage,
+    /// A typed id prefix that more than one order or trace starts with.
+    Ambiguous,
     /// The cluster refused an argument (a bad quantity, an empty order).
     Invalid,
     /// No node answered.
@@ -40,6 +44,7 @@ impl Kind {
             Kind::Embedded => "embedded",
             Kind::Terminal => "terminal",
             Kind::Usage => "usage",
+            Kind::Ambiguous => "ambiguous",
             Kind::Invalid => "invalid",
             Kind::Unreachable => "unreachable",
             Kind::NotFound => "not_found",
@@ -54,6 +59,8 @@ impl Kind {
 pub struct Failure {
     pub kind: Kind,
     pub message: String,
+    /// The whole ids an ambiguous prefix could mean (`--json` lists them as `candidates`).
+    pub candidates: Vec<String>,
 }
 
 impl Failure {
@@ -61,6 +68,7 @@ impl Failure {
         Failure {
             kind,
             message: message.into(),
+            candidates: Vec::new(),
         }
     }
 
@@ -88,6 +96,28 @@ impl From<ClusterError> for Failure {
             _ => Kind::Cluster,
         };
         Failure::new(kind, e.to_string())
+    }
+}
+
+impl From<ResolveError> for Failure {
+    fn from(e: ResolveError) -> Failure {
+        let kind = match &e {
+            ResolveError::Cluster(e) => return e.clone().into(),
+            ResolveError::NoOrder { .. } | ResolveError::NoTrace { .. } => Kind::NotFound,
+            ResolveError::AmbiguousOrder { .. } | ResolveError::AmbiguousTrace { .. } => {
+                Kind::Ambiguous
+            }
+        };
+        Failure {
+            candidates: e.candidates(),
+            ..Failure::new(kind, e.to_string())
+        }
+    }
+}
+
+impl From<BadPrefix> for Failure {
+    fn from(e: BadPrefix) -> Failure {
+        Failure::usage(e.to_string())
     }
 }
 

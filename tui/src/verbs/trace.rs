@@ -1,7 +1,8 @@
 //! `ringshop trace ID`: one trace as a waterfall, gathered from every reachable member (and
 //! this process), as a table or with `--json` one document.
 
-use ringshop_shared::trace::{SpanStatus, TraceId};
+use ringshop_shared::prefix::IdPrefix;
+use ringshop_shared::trace::SpanStatus;
 use serde_json::json;
 
 use super::failure::{Failure, Kind};
@@ -12,11 +13,9 @@ use crate::client::trace::{Waterfall, bar};
 /// Width of the duration bars, in characters.
 const BAR: usize = 32;
 
-/// `ringshop trace ID`
-pub async fn run(cluster: &Cluster, id: &str, json: bool) -> Result<(), Failure> {
-    let trace: TraceId = id
-        .parse()
-        .map_err(|e: ringshop_shared::trace::BadTraceId| Failure::usage(e.to_string()))?;
+/// `ringshop trace ID` (the whole id, or an unambiguous prefix of it)
+pub async fn run(cluster: &Cluster, id: &IdPrefix, json: bool) -> Result<(), Failure> {
+    let trace = cluster.resolve_trace(id).await?;
     let w = cluster.trace(trace).await;
     for (node, why) in &w.unreachable {
         eprintln!("ringshop: {node} could not be asked for its spans: {why}");

@@ -7,6 +7,8 @@ use ringshop_tui::screen::action::Action;
 use ringshop_tui::screen::app::{Mode, Tab};
 use ringshop_tui::screen::effect::Effect;
 
+use ringshop_shared::Stage;
+
 use super::fixtures::{demo_pass, demo_row};
 use super::{app, key, press};
 
@@ -138,7 +140,7 @@ fn a_log_lines_trace_and_an_orders_trace_open_the_trace_view() {
     app.update(key(KeyCode::Esc));
     assert_eq!(app.mode, Mode::Normal);
     assert!(app.trace.is_none());
-    // An order checked out elsewhere has no trace here; one checked out here has its own.
+    // An order placed by an untraced call has no trace; one checked out here has its own.
     app.tab = Tab::Orders;
     app.orders_list.selected = 0;
     let order = app.visible_orders()[0].id;
@@ -146,7 +148,7 @@ fn a_log_lines_trace_and_an_orders_trace_open_the_trace_view() {
     assert!(
         app.toasts
             .iter()
-            .any(|t| t.text.contains("No trace of that order"))
+            .any(|t| t.text.contains("That order has no trace"))
     );
     app.update(Action::OrderTrace(order, TraceId(0xbeef)));
     assert_eq!(
@@ -161,6 +163,84 @@ fn a_log_lines_trace_and_an_orders_trace_open_the_trace_view() {
         press(&mut app, "t"),
         vec![Effect::LoadTrace(TraceId(0xbeef))]
     );
+}
+
+#[test]
+fn t_opens_the_trace_of_any_listed_order_also_one_placed_by_another_main() {
+    use ringshop_shared::trace::TraceId;
+    let mut app = super::fixtures::loaded();
+    app.tab = Tab::Orders;
+    app.orders_list.selected = 1;
+    let order = app.visible_orders()[1].id;
+    let placed_in = TraceId(0xcafe);
+    if let Some(o) = app.orders.iter_mut().find(|o| o.id == order) {
+        o.trace_id = Some(placed_in);
+    }
+    assert!(
+        app.order_traces.is_empty(),
+        "not checked out in this session"
+    );
+    assert_eq!(press(&mut app, "t"), vec![Effect::LoadTrace(placed_in)]);
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::OrderDetail(order));
+    assert_eq!(press(&mut app, "t"), vec![Effect::LoadTrace(placed_in)]);
+}
+
+#[test]
+fn the_orders_filter_finds_an_order_by_a_piece_of_its_id_or_trace_typed_without_dashes() {
+    use ringshop_shared::trace::TraceId;
+    let mut app = super::fixtures::loaded();
+    let second = app.orders[1].id;
+    let digits = second.0.simple().to_string();
+    app.orders[1].trace_id = Some(TraceId(0xabcdef12_u128 << 96));
+    app.tab = Tab::Orders;
+    let dashed = second.to_string();
+    for typed in [&digits[16..], &dashed[19..], "ABCDEF12"] {
+        app.orders_list.filter = typed.to_lowercase();
+        let ids: Vec<_> = app.visible_orders().iter().map(|o| o.id).collect();
+        assert_eq!(ids, vec![second], "{typed}");
+    }
+}
+
+#[test]
+fn an_orders_filter_that_is_an_id_no_listed_order_has_asks_the_cluster_and_opens_it() {
+    use ringshop_shared::prefix::IdPrefix;
+    use ringshop_shared::trace::TraceId;
+    let mut app = super::fixtures::loaded();
+    app.tab = Tab::Orders;
+    press(&mut app, "/abcdef12");
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Effect::FindId(
+            IdPrefix::parse("abcdef12").expect("a prefix")
+        )]
+    );
+    assert!(app.toasts.iter().any(|t| t.text.contains("looking for")));
+    // Listed (the filter shows it), not an id, or too short: a filter, nothing more.
+    let listed = app.orders[0].id.0.simple().to_string();
+    for typed in [&listed[20..], "done", "abc12"] {
+        app.orders_list.filter.clear();
+        press(&mut app, &format!("/{typed}"));
+        assert!(app.update(key(KeyCode::Enter)).is_empty(), "{typed}");
+    }
+    // The order found (another customer's, not listed) opens; t opens its trace.
+    let mut found = super::fixtures::order(9, Stage::Done, "n3", &[("mug", 1)], 1200);
+    found.customer = "bob".into();
+    found.trace_id = Some(TraceId(0xb0b));
+    app.update(Action::FoundOrder(found.clone()));
+    assert_eq!(app.mode, Mode::OrderDetail(found.id));
+    assert!(app.orders_list.filter.is_empty(), "the filter is cleared");
+    assert_eq!(
+        press(&mut app, "t"),
+        vec![Effect::LoadTrace(TraceId(0xb0b))]
+    );
+    app.update(key(KeyCode::Esc));
+    assert_eq!(
+        app.update(Action::FoundTrace(TraceId(0xfeed))),
+        vec![Effect::LoadTrace(TraceId(0xfeed))]
+    );
+    assert_eq!(app.mode, Mode::Trace(TraceId(0xfeed)));
 }
 
 #[test]

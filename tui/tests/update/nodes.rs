@@ -139,3 +139,31 @@ fn the_same_failure_after_a_success_in_between_is_still_one_toast() {
     let toasts: Vec<String> = app.toasts.iter().map(|t| t.shown()).collect();
     assert_eq!(toasts, vec!["✗ products: no member is up ×2".to_string()]);
 }
+
+#[test]
+fn while_nothing_answers_the_screen_waits_quietly_and_reads_everything_again_once_a_member_does() {
+    let mut app = app();
+    let seed: std::net::SocketAddr = "127.0.0.1:7001".parse().expect("an address");
+    app.update(Action::Searching(vec![seed]));
+    for what in ["members", "products", "orders"] {
+        app.update(Action::failed(what, "no member is up (1 tried)"));
+    }
+    assert!(
+        app.toasts.is_empty(),
+        "the header says it waits; no toast for the background reads"
+    );
+    assert!(
+        app.log.iter().any(|l| l.what == "members"),
+        "but they are logged"
+    );
+    app.update(Action::failed("checkout", "no member is up (1 tried)"));
+    assert_eq!(app.toasts.len(), 1, "a person's own action is told");
+    // A member answers: the listing, then products and orders again, without a key.
+    app.update(Action::Searching(Vec::new()));
+    let effects = app.update(Action::Members {
+        epoch: 1,
+        members: vec![member("n1", Up, 1.0)],
+    });
+    assert_eq!(effects, vec![Effect::LoadProducts, Effect::LoadOrders]);
+    assert!(app.searching.is_empty());
+}

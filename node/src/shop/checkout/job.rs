@@ -49,12 +49,9 @@ pub(super) fn retryable(e: &ShardError) -> bool {
 }
 
 /// What the job does after an error, given the order as the store has it now.
-// Made once per step and moved straight into a match: boxing the order would only add an
-// allocation.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Resume {
-    Continue(StoredOrder),
+    Continue(Box<StoredOrder>),
     Stop,
 }
 
@@ -63,7 +60,7 @@ pub(super) fn resume(me: &NodeId, cur: &StoredOrder, stored: Option<StoredOrder>
         None => Resume::Stop,
         Some(s) if s.order.stage.is_final() => Resume::Stop,
         // Unmoved, or moved by this job's own write that reported an error after it landed.
-        Some(s) if s.version == cur.version || &s.order.node == me => Resume::Continue(s),
+        Some(s) if s.version == cur.version || &s.order.node == me => Resume::Continue(Box::new(s)),
         Some(_) => Resume::Stop,
     }
 }
@@ -77,10 +74,9 @@ enum Short {
 }
 
 /// What one step of the job came to.
-#[allow(clippy::large_enum_variant)] // as `Resume`
 enum Step {
     /// This job moved the order on.
-    Moved(StoredOrder),
+    Moved(Box<StoredOrder>),
     /// Another node moved it first, or the node is shutting down.
     Stop,
 }
@@ -134,7 +130,7 @@ impl Checkout {
                     errors = 0;
                     fresh =
                         cur.order.stage == Stage::Accepted && next.order.stage == Stage::Reserving;
-                    cur = next;
+                    cur = *next;
                     continue;
                 }
                 Ok(Step::Stop) => return,
@@ -152,10 +148,10 @@ impl Checkout {
             match self.shared.store.order(cur.order.id).await {
                 Ok(stored) => match resume(&self.shared.me, &cur, stored) {
                     Resume::Continue(now) => {
-                        if now != cur {
+                        if *now != cur {
                             self.publish(&now.order);
                         }
-                        cur = now;
+                        cur = *now;
                     }
                     Resume::Stop => {
                         tracing::info!(node = %self.shared.me, order = %cur.order.id,
@@ -202,7 +198,7 @@ impl Checkout {
                     .await
                     .map_err(|e| e.on(&self.shared.me))?;
                 match finished {
-                    Finish::Done(done) => Ok(self.moved(done)),
+                    Finish::Done(done) => Ok(self.moved(*done)),
                     Finish::Moved => Ok(self.stopped(cur)),
                     Finish::Unsold(holds) => {
                         match unsold(&cur.order, &holds.into_iter().collect()) {
@@ -239,7 +235,7 @@ impl Checkout {
     fn moved(&self, n: StoredOrder) -> Step {
         tracing::info!(node = %self.shared.me, order = %n.order.id, stage = %n.order.stage, "order moved on");
         self.publish(&n.order);
-        Step::Moved(n)
+        Step::Moved(Box::new(n))
     }
 
     fn stopped(&self, cur: &StoredOrder) -> Step {

@@ -71,6 +71,7 @@ fn order(stage: Stage, product: &str, qty: u32) -> Order {
         updated_at: at(0),
         elapsed: Duration::ZERO,
         waiting: None,
+        trace_id: None,
     }
 }
 

@@ -4,7 +4,8 @@
 
 use std::cmp::Ordering;
 
-use ringshop_shared::{NodeId, Order};
+use ringshop_shared::trace::TraceId;
+use ringshop_shared::{NodeId, Order, OrderId};
 
 use super::App;
 use super::mode::{DemoPass, ListState};
@@ -36,17 +37,44 @@ impl App {
             .collect()
     }
 
+    /// The orders the filter matches: by stage, node, or a piece of the order's id or its
+    /// trace's id (typed with or without the id's dashes).
     pub fn visible_orders(&self) -> Vec<&Order> {
         let f = self.orders_list.filter.to_lowercase();
+        let digits = f.replace('-', "");
+        let in_id = |o: &Order| {
+            o.id.to_string().contains(&f)
+                || (!digits.is_empty() && o.id.0.simple().to_string().contains(&digits))
+                || o.trace_id
+                    .is_some_and(|t| !digits.is_empty() && t.to_string().contains(&digits))
+        };
         self.orders
             .iter()
             .filter(|o| {
                 f.is_empty()
-                    || o.id.to_string().contains(&f)
+                    || in_id(o)
                     || o.stage.as_str().contains(&f)
                     || o.node.as_str().contains(&f)
             })
             .collect()
+    }
+
+    /// The trace order `id` was placed in: as the order says (every order read from the
+    /// cluster carries it), else as this session's checkout of it recorded it.
+    pub fn trace_of_order(&self, id: OrderId) -> Option<TraceId> {
+        self.order_by_id(id)
+            .and_then(|o| o.trace_id)
+            .or_else(|| self.order_traces.get(&id).copied())
+    }
+
+    /// Order `id` as this screen last saw it: listed, being checked out, or found by its id.
+    pub fn order_by_id(&self, id: OrderId) -> Option<&Order> {
+        let checking_out = self.checkout.as_ref().map(|(o, _)| o);
+        self.orders
+            .iter()
+            .chain(checking_out)
+            .chain(self.looked_up.as_ref())
+            .find(|o| o.id == id)
     }
 
     /// Members in the table's order (sorted), filtered.

@@ -57,10 +57,10 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             popup(frame, area, title, &body, keys, 60);
         }
         Mode::OrderDetail(id) => {
-            if let Some(o) = app.orders.iter().find(|o| o.id == *id) {
+            if let Some(o) = app.order_by_id(*id) {
                 let keys = keys_line(app, theme, Dialog::OrderDetail, 60);
                 let mut body = order_lines(app, theme, o);
-                if let Some(trace) = app.order_traces.get(id) {
+                if let Some(trace) = app.trace_of_order(*id) {
                     body.push(Line::styled(format!("trace {trace}"), theme.dim()));
                 }
                 popup(frame, area, "Order", &body, keys, 62);

@@ -25,6 +25,7 @@ fn stored(stage: Stage, owner: &str, version: u64) -> StoredOrder {
             updated_at: SystemTime::UNIX_EPOCH,
             elapsed: Duration::ZERO,
             waiting: None,
+            trace_id: None,
         },
         version,
         trace_parent: None,
@@ -68,7 +69,7 @@ fn after_an_error_a_job_goes_on_from_the_order_as_stored_if_nobody_moved_it() {
     let same = stored(Stage::Paying, "n1", 3);
     assert_eq!(
         resume(&node("n1"), &cur, Some(same.clone())),
-        Resume::Continue(same)
+        Resume::Continue(Box::new(same))
     );
 }
 
@@ -78,7 +79,7 @@ fn after_an_error_a_job_goes_on_if_its_own_write_landed() {
     let landed = stored(Stage::Reserving, "n1", 4);
     assert_eq!(
         resume(&node("n1"), &cur, Some(landed.clone())),
-        Resume::Continue(landed)
+        Resume::Continue(Box::new(landed))
     );
 }
 
