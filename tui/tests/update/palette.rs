@@ -107,7 +107,7 @@ fn filter_refresh_freeze_help_and_trace() {
     assert!(
         app.toasts
             .iter()
-            .any(|t| t.text.starts_with("No trace of that order")),
+            .any(|t| t.text.starts_with("That order has no trace")),
         "the trace command's own answer: {:?}",
         app.toasts
     );
