@@ -14,6 +14,7 @@ use crate::error::ShardError;
 use crate::ids::NodeId;
 use crate::ids::{OrderId, ProductId};
 use crate::shop::{NewOrder, Order, Product, Progress, Quote};
+use crate::stock::{StockNews, StockSeen};
 use crate::trace::{SpanRecord, TraceId};
 use crate::wire::{Cached, Handed, Membership, NodeInfo, NodeStats, Served};
 
@@ -107,6 +108,15 @@ pub trait Shard {
         to: NodeId,
         request: Box<ShardRequest>,
     ) -> Result<Box<ShardResponse>, ShardError>;
+    /// Long-poll on the owner of `products` (at most `MAX_QUOTES`): returns once one of them
+    /// changed stock or price after `seen` (at once, with every one, when `seen` is not of
+    /// this node's feed), when this node's membership epoch moves, or at the call's deadline
+    /// with nothing new. Products it does not answer for come back refused.
+    async fn watch_stock(
+        products: Vec<ProductId>,
+        seen: StockSeen,
+        epoch: u64,
+    ) -> Result<StockNews, ShardError>;
 }
 
 /// Which RPC a request is, kept (it is `Copy`) while the request itself goes on its way, so
@@ -132,6 +142,7 @@ pub enum Rpc {
     Orders,
     Spans,
     Forward,
+    WatchStock,
 }
 
 impl Rpc {
@@ -157,6 +168,7 @@ impl Rpc {
             Q::Orders { .. } => Rpc::Orders,
             Q::Spans { .. } => Rpc::Spans,
             Q::Forward { .. } => Rpc::Forward,
+            Q::WatchStock { .. } => Rpc::WatchStock,
         }
     }
 
@@ -187,6 +199,7 @@ impl Rpc {
             Rpc::WatchOrder => A::WatchOrder(Err(error)),
             Rpc::Orders => A::Orders(Err(error)),
             Rpc::Forward => A::Forward(Err(error)),
+            Rpc::WatchStock => A::WatchStock(Err(error)),
         })
     }
 }

@@ -16,7 +16,7 @@ use ringshop_shared::transport::Security;
 use ringshop_shared::transport::codec::{self, WireContext, WireMessage, WireRequest};
 use ringshop_shared::{
     Handed, NewOrder, NodeId, OrderId, ProductId, Progress, ShardClient, ShardError, ShardRequest,
-    Stage, transport,
+    Stage, StockSeen, transport,
 };
 use ringshop_tests::TestCluster;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -42,6 +42,7 @@ enum Call {
     Order(OrderId),
     WatchOrder(OrderId, Progress, u64),
     Orders(Option<String>),
+    WatchStock(Vec<ProductId>, StockSeen, u64),
 }
 
 fn any_u64() -> impl Strategy<Value = u64> {
@@ -160,6 +161,12 @@ fn any_call() -> impl Strategy<Value = Call> {
         any_order_id().prop_map(Call::Order),
         (any_order_id(), any_progress(), any_u64()).prop_map(|(o, s, e)| Call::WatchOrder(o, s, e)),
         prop::option::of(".{0,20}").prop_map(Call::Orders),
+        (
+            prop::collection::vec(any_product(), 0..30),
+            (any_u64(), any_u64()).prop_map(|(feed, version)| StockSeen { feed, version }),
+            any_u64()
+        )
+            .prop_map(|(p, s, e)| Call::WatchStock(p, s, e)),
     ]
 }
 
@@ -246,6 +253,11 @@ async fn call(client: &ShardClient, c: Call) -> Result<(), String> {
             .map_err(e),
         Call::Orders(c) => client
             .orders(ctx(), c)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
+        Call::WatchStock(p, s, ep) => client
+            .watch_stock(ctx(), p, s, ep)
             .await
             .map(|r| typed(r.map(drop)))
             .map_err(e),
@@ -350,6 +362,11 @@ fn request_of(c: Call) -> ShardRequest {
         Call::Order(id) => ShardRequest::Order { id },
         Call::WatchOrder(id, seen, epoch) => ShardRequest::WatchOrder { id, seen, epoch },
         Call::Orders(customer) => ShardRequest::Orders { customer },
+        Call::WatchStock(products, seen, epoch) => ShardRequest::WatchStock {
+            products,
+            seen,
+            epoch,
+        },
     }
 }
 

@@ -2,7 +2,7 @@
 //! `Cluster` follows the membership (`follow.rs`), keeps one connection per member, finds the
 //! cluster again from any state (`probe.rs`) and places each call on its id's owner
 //! (`call.rs`, through `ringshop_shared::route`); `shop.rs` and `orders.rs` are
-//! the shop's calls, `members.rs` the members table, `demo.rs` the demo cycle, `embedded.rs`
+//! the shop's calls, `stock.rs` follows the owners' stock feeds, `members.rs` the members table, `demo.rs` the demo cycle, `embedded.rs`
 //! the in-process cluster and `open.rs` the choice between the two, `trace.rs` a trace gathered from every member as a
 //! waterfall. Nothing here draws or
 //! prints: the verbs and the screen sit on top.
@@ -18,6 +18,7 @@ mod orders;
 mod probe;
 mod shop;
 mod state;
+mod stock;
 pub mod trace;
 mod types;
 
@@ -26,4 +27,5 @@ pub use self::embedded::Embedded;
 pub use self::members::{MemberRow, MemberState, MemberStats, Snapshot};
 pub use self::open::{OpenError, open};
 pub use self::shop::{OwnerCall, QuoteRow, parse_line};
+pub use self::stock::StockEvent;
 pub use self::types::{Answer, ClusterConfig, ClusterError, MemberView, Report};

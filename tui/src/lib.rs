@@ -20,4 +20,4 @@ pub mod client;
 pub mod screen;
 pub mod verbs;
 
-pub use client::{Answer, Cluster, ClusterConfig, ClusterError, MemberView, Report};
+pub use client::{Answer, Cluster, ClusterConfig, ClusterError, MemberView, Report, StockEvent};
