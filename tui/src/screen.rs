@@ -15,6 +15,7 @@ mod event_loop;
 pub mod keys;
 mod results;
 mod runner;
+mod stock;
 mod terminal;
 pub mod theme;
 mod update;

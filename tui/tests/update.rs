@@ -16,6 +16,8 @@ use fixtures::{member, node, pid};
 mod dialogs;
 #[path = "update/nodes.rs"]
 mod nodes;
+#[path = "update/stock.rs"]
+mod stock;
 
 pub(crate) fn key(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))

@@ -209,6 +209,7 @@ async fn watch_owner(
             }
         };
         if locked(progress).lost.insert(owner.clone()) {
+            tracing::warn!(node = %owner, error = %failure, "live stock: the owner does not answer; its products are stale until it does");
             let event = StockEvent::Lost {
                 node: owner.clone(),
                 products: products.to_vec(),

@@ -2,13 +2,16 @@
 //! come back as actions. Nothing here blocks the render loop.
 
 use ringshop_shared::trace::TraceId;
-use ringshop_shared::{NodeId, OrderLine};
+use ringshop_shared::{NodeId, OrderLine, ProductId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     LoadMembers,
     LoadProducts,
     LoadOrders,
+    /// Follow these products' stock live (in place of those followed before); the effect
+    /// ends once the following has started, which goes on until the next one.
+    FollowStock(Vec<ProductId>),
     Checkout(Vec<OrderLine>),
     /// Kill an embedded node, as a crash would.
     KillNode(NodeId),
@@ -27,6 +30,7 @@ impl Effect {
             Effect::LoadMembers => "load members",
             Effect::LoadProducts => "load products",
             Effect::LoadOrders => "load orders",
+            Effect::FollowStock(_) => "follow stock",
             Effect::Checkout(_) => "checkout",
             Effect::KillNode(_) => "kill node",
             Effect::LeaveNode(_) => "leave node",
