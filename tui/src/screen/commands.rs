@@ -139,7 +139,7 @@ impl App {
                         .map(|(l, left)| format!("{} {} (only {left} left)", l.qty, l.product))
                         .collect();
                     if !short.is_empty() {
-                        summary.push_str(&format!(" It will fail: {}.", short.join(", ")));
+                        summary.push_str(&format!(" Not enough left now: {}.", short.join(", ")));
                     }
                     let lines = self
                         .cart

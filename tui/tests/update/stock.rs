@@ -202,7 +202,7 @@ fn checkout_names_the_lines_that_no_longer_fit() {
         panic!("asks first: {:?}", app.mode);
     };
     assert!(
-        summary.ends_with("It will fail: 5 teapot (only 3 left)."),
+        summary.ends_with("Not enough left now: 5 teapot (only 3 left)."),
         "{summary}"
     );
 }
