@@ -1,7 +1,7 @@
 //! Live stock on real nodes: a main following products (`Cluster::follow_stock`, one
 //! long-poll per owner) is told of every change of their stock and price, whoever made it:
-//! another main's purchase, holds given back by a failed order, a new price in the store; and
-//! it keeps following when an owner dies.
+//! another main's purchase, holds given back by a failed order (on SQLite and PostgreSQL), a
+//! new price in the store; and it keeps following when an owner dies.
 
 use std::time::Duration;
 
@@ -26,7 +26,11 @@ fn all() -> Vec<ProductId> {
 }
 
 async fn shop(payment: Payment) -> (TestCluster, Cluster) {
-    let mut cluster = TestCluster::shop(Duration::from_secs(5), CATALOG, payment);
+    started(TestCluster::shop(Duration::from_secs(5), CATALOG, payment)).await
+}
+
+/// `cluster` with three in-process nodes, and a client of it.
+async fn started(mut cluster: TestCluster) -> (TestCluster, Cluster) {
     for i in 1..=3 {
         cluster.add_in_process(name(i)).await;
     }
@@ -110,6 +114,31 @@ async fn holds_given_back_by_a_failed_order_reach_a_follower() {
         .await
         .expect("accepted");
     until_quote(&mut events, "lamp", (7, 4500)).await;
+    let failed = follow_until(&buyer, accepted.value, Stage::Failed, NEWS_WITHIN).await;
+    assert_eq!(failed.stage, Stage::Failed);
+    until_quote(&mut events, "lamp", (10, 4500)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_postgres_a_purchase_and_a_failed_orders_holds_reach_a_follower() {
+    let declined = Payment {
+        delay: Duration::from_millis(300),
+        failure_rate: 1.0,
+    };
+    let Some(cluster) =
+        TestCluster::shop(Duration::from_secs(5), CATALOG, declined).over_postgres("live_stock")
+    else {
+        return;
+    };
+    let (cluster, watcher) = started(cluster).await;
+    let buyer = cluster.client().await;
+    let mut events = watcher.follow_stock(all());
+    until_quote(&mut events, "lamp", (10, 4500)).await;
+    let accepted = buyer
+        .checkout(&new_order("ada", &[("lamp", 4)]))
+        .await
+        .expect("accepted");
+    until_quote(&mut events, "lamp", (6, 4500)).await;
     let failed = follow_until(&buyer, accepted.value, Stage::Failed, NEWS_WITHIN).await;
     assert_eq!(failed.stage, Stage::Failed);
     until_quote(&mut events, "lamp", (10, 4500)).await;
