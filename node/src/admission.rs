@@ -158,6 +158,7 @@ fn exempt(rpc: Rpc) -> bool {
             | Rpc::Adopt
             | Rpc::WatchMembers
             | Rpc::WatchOrder
+            | Rpc::WatchStock
             | Rpc::Members
             | Rpc::Placement
     )

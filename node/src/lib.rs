@@ -10,7 +10,8 @@
 //! are its two kinds. [`store`] is the shared database; [`handoff`] lets go of lost ids after
 //! every membership change, hands their entries to their new owners and acknowledges the
 //! epoch; [`membership::detector`] probes peers and votes. [`shop`] holds the checkout jobs
-//! (compare-and-set on each order's version) and the reaper of stray holds. [`telemetry`] is
+//! (compare-and-set on each order's version), the reaper of stray holds and the restock;
+//! [`stock`] is the feed of stock changes watchers long-poll. [`telemetry`] is
 //! the log and the tracing both binaries install (one trace per action, the ring of kept
 //! spans the `spans` RPC answers from, OTLP export). Shutdown is one
 //! `CancellationToken`; every task a node starts is on its `TaskTracker`, so `shutdown()`
@@ -27,6 +28,7 @@ pub mod membership;
 mod peers;
 pub mod server;
 pub mod shop;
+pub mod stock;
 pub mod store;
 pub mod telemetry;
 mod ticks;
@@ -52,11 +54,12 @@ pub use membership::{Members, Timing};
 pub use server::ShardServer;
 pub use store::{Db, PgStore, SqliteStore, Store, StoreError};
 
-use crate::actors::product::Products;
+use crate::actors::product::{Products, Shelf};
 use crate::handoff::Owned;
 use crate::membership::detector::Detector;
 use crate::peers::Peers;
 use crate::shop::checkout::Checkout;
+use crate::stock::StockFeed;
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -275,7 +278,11 @@ pub async fn serve_with_store(
     let (ttl, stop, tasks) = (config.ttl, shutdown.clone(), tracker.clone());
     let registry = Registry::new(name.clone(), ttl, (), claims.clone(), stop, tasks);
     let (stop, tasks, store) = (shutdown.clone(), tracker.clone(), members.store().clone());
-    let products = Products::new(name.clone(), ttl, store, claims, stop, tasks);
+    let shelf = Shelf {
+        store,
+        feed: StockFeed::new(name.clone()),
+    };
+    let products = Products::new(name.clone(), ttl, shelf, claims, stop, tasks);
     let peers = Arc::new(Peers::new(DEFAULT_CONNECT_TIMEOUT, config.security.clone()));
     let detector = Detector::new(members.clone(), peers.clone());
     let checkout = Checkout::new(
@@ -300,12 +307,18 @@ pub async fn serve_with_store(
     let owned = Owned {
         members: members.clone(),
         registry,
-        products,
+        products: products.clone(),
         checkout: checkout.clone(),
         peers,
         letting_go: Arc::default(),
     };
     tracker.spawn(checkout.run());
+    tracker.spawn(shop::restock::run(
+        products,
+        members.clone(),
+        shop::restock::EVERY,
+        shutdown.clone(),
+    ));
     tracker.spawn(members.clone().heartbeats(shutdown.clone()));
     tracker.spawn(members.clone().watch_pauses(shutdown.clone()));
     tracker.spawn(members.clone().poll(shutdown.clone()));

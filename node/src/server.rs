@@ -18,6 +18,7 @@ use ringshop_shared::transport::Role;
 use ringshop_shared::{
     Cached, Handed, Membership, NewOrder, NodeId, NodeInfo, NodeStats, Order, OrderId, Product,
     ProductId, Progress, Quote, Ring, Served, Shard, ShardError, ShardRequest, ShardResponse,
+    StockNews, StockSeen,
 };
 use tarpc::RequestName;
 use tarpc::context::Context;
@@ -248,6 +249,35 @@ impl Shard for ShardServer {
         self.checkout
             .watch(id, seen, tokio::time::Instant::from_std(until))
             .await
+    }
+
+    async fn watch_stock(
+        self,
+        ctx: Context,
+        products: Vec<ProductId>,
+        seen: StockSeen,
+        epoch: u64,
+    ) -> Result<StockNews, ShardError> {
+        if products.len() > MAX_QUOTES {
+            return Err(ShardError::TooMany {
+                what: "products".into(),
+                got: products.len(),
+                max: MAX_QUOTES,
+            });
+        }
+        self.catch_up(&ctx, epoch).await?;
+        let hold = Hold::Deadline(ctx.deadline);
+        let server = &self;
+        let quote = move |p: ProductId| async move {
+            until_answered(&server.members, &server.me.holds, hold, || {
+                server.products.quote(&p)
+            })
+            .await
+        };
+        let feed = self.products.feed();
+        Ok(feed
+            .watch(&self.members, products, seen, patience(&ctx), quote)
+            .await)
     }
 
     async fn spans(self, _: Context, trace: TraceId) -> Vec<SpanRecord> {

@@ -7,6 +7,7 @@
 //! - [`wire`]: what travels in answers: `Served<T>` says where a value came from and how old it is.
 //! - [`error`]: `ShardError`, plain serde values that cross the wire unchanged.
 //! - [`shop`]: products, quotes, orders and checkout stages, with the limits both sides check.
+//! - [`stock`]: live stock: where a watcher is in an owner's feed of stock and price changes.
 //! - [`ring`]: placement. `Ring::owner(id)` is a pure function of (members, id), stable across
 //!   processes, machines and releases; golden vectors in its tests pin it.
 //! - [`transport`]: connect / listen, the codec and the frame limit, mutual TLS with the
@@ -32,6 +33,7 @@ pub mod ring;
 pub mod route;
 pub mod service;
 pub mod shop;
+pub mod stock;
 pub mod trace;
 pub mod transport;
 pub mod wire;
@@ -42,6 +44,7 @@ pub use ids::{NodeId, OrderId, ProductId};
 pub use ring::{DEFAULT_VNODES, Placed, Ring};
 pub use service::{Shard, ShardRequest, ShardResponse};
 pub use shop::{NewOrder, Order, OrderLine, Product, Progress, Quote, Stage};
+pub use stock::{StockNews, StockSeen};
 pub use wire::{
     Cached, ClusterTiming, Handed, Member, MemberStatus, Membership, NodeInfo, NodeStats, Served,
     StoreHealth,

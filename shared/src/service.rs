@@ -15,6 +15,7 @@ use crate::ids::NodeId;
 use crate::ids::{OrderId, ProductId};
 use crate::prefix::{Found, IdPrefix};
 use crate::shop::{NewOrder, Order, Product, Progress, Quote};
+use crate::stock::{StockNews, StockSeen};
 use crate::trace::{SpanRecord, TraceId};
 use crate::wire::{Cached, Handed, Membership, NodeInfo, NodeStats, Served};
 
@@ -114,6 +115,15 @@ pub trait Shard {
         to: NodeId,
         request: Box<ShardRequest>,
     ) -> Result<Box<ShardResponse>, ShardError>;
+    /// Long-poll on the owner of `products` (at most `MAX_QUOTES`): returns once one of them
+    /// changed stock or price after `seen` (at once, with every one, when `seen` is not of
+    /// this node's feed), when this node's membership epoch moves, or at the call's deadline
+    /// with nothing new. Products it does not answer for come back refused.
+    async fn watch_stock(
+        products: Vec<ProductId>,
+        seen: StockSeen,
+        epoch: u64,
+    ) -> Result<StockNews, ShardError>;
 }
 
 /// Which RPC a request is, kept (it is `Copy`) while the request itself goes on its way, so
@@ -141,6 +151,7 @@ pub enum Rpc {
     Spans,
     FindTraces,
     Forward,
+    WatchStock,
 }
 
 impl Rpc {
@@ -168,6 +179,7 @@ impl Rpc {
             Q::Spans { .. } => Rpc::Spans,
             Q::FindTraces { .. } => Rpc::FindTraces,
             Q::Forward { .. } => Rpc::Forward,
+            Q::WatchStock { .. } => Rpc::WatchStock,
         }
     }
 
@@ -200,6 +212,7 @@ impl Rpc {
             Rpc::Orders => A::Orders(Err(error)),
             Rpc::FindOrders => A::FindOrders(Err(error)),
             Rpc::Forward => A::Forward(Err(error)),
+            Rpc::WatchStock => A::WatchStock(Err(error)),
         })
     }
 }

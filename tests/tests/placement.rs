@@ -206,6 +206,15 @@ impl ringshop_shared::Shard for Contrarian {
     ) -> Result<Box<ringshop_shared::ShardResponse>, ShardError> {
         not_used()
     }
+    async fn watch_stock(
+        self,
+        _: Context,
+        _: Vec<ProductId>,
+        _: ringshop_shared::StockSeen,
+        _: u64,
+    ) -> Result<ringshop_shared::StockNews, ShardError> {
+        not_used()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

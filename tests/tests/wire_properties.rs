@@ -17,7 +17,7 @@ use ringshop_shared::transport::Security;
 use ringshop_shared::transport::codec::{self, WireContext, WireMessage, WireRequest};
 use ringshop_shared::{
     Handed, NewOrder, NodeId, OrderId, ProductId, Progress, ShardClient, ShardError, ShardRequest,
-    Stage, transport,
+    Stage, StockSeen, transport,
 };
 use ringshop_tests::TestCluster;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -45,6 +45,7 @@ enum Call {
     Orders(Option<String>),
     FindOrders(IdPrefix),
     FindTraces(IdPrefix),
+    WatchStock(Vec<ProductId>, StockSeen, u64),
 }
 
 fn any_u64() -> impl Strategy<Value = u64> {
@@ -170,6 +171,12 @@ fn any_call() -> impl Strategy<Value = Call> {
         prop::option::of(".{0,20}").prop_map(Call::Orders),
         any_prefix().prop_map(Call::FindOrders),
         any_prefix().prop_map(Call::FindTraces),
+        (
+            prop::collection::vec(any_product(), 0..30),
+            (any_u64(), any_u64()).prop_map(|(feed, version)| StockSeen { feed, version }),
+            any_u64()
+        )
+            .prop_map(|(p, s, e)| Call::WatchStock(p, s, e)),
     ]
 }
 
@@ -265,6 +272,11 @@ async fn call(client: &ShardClient, c: Call) -> Result<(), String> {
             .map(|r| typed(r.map(drop)))
             .map_err(e),
         Call::FindTraces(p) => client.find_traces(ctx(), p).await.map(drop).map_err(e),
+        Call::WatchStock(p, s, ep) => client
+            .watch_stock(ctx(), p, s, ep)
+            .await
+            .map(|r| typed(r.map(drop)))
+            .map_err(e),
     }
 }
 
@@ -368,6 +380,11 @@ fn request_of(c: Call) -> ShardRequest {
         Call::Orders(customer) => ShardRequest::Orders { customer },
         Call::FindOrders(prefix) => ShardRequest::FindOrders { prefix },
         Call::FindTraces(prefix) => ShardRequest::FindTraces { prefix },
+        Call::WatchStock(products, seen, epoch) => ShardRequest::WatchStock {
+            products,
+            seen,
+            epoch,
+        },
     }
 }
 

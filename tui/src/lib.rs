@@ -24,4 +24,4 @@ pub mod files;
 pub mod screen;
 pub mod verbs;
 
-pub use client::{Answer, Cluster, ClusterConfig, ClusterError, MemberView, Report};
+pub use client::{Answer, Cluster, ClusterConfig, ClusterError, MemberView, Report, StockEvent};

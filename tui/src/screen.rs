@@ -23,6 +23,7 @@ pub mod mouse;
 mod palette;
 mod results;
 mod runner;
+mod stock;
 mod terminal;
 pub mod theme;
 mod update;

@@ -31,11 +31,13 @@ pub async fn run(verb: Verb) -> Result<(), Failure> {
         Verb::Cluster(args) => cluster::run(args).await,
         Verb::Products(a) => {
             with_cluster(&a.target, |c| async move {
+                let watch = a.watch.then_some(products::Watch { count: a.count });
                 products::run(
                     &c,
                     a.category.as_deref(),
                     a.search.as_deref(),
                     a.target.json,
+                    watch,
                 )
                 .await
             })

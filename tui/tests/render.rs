@@ -382,3 +382,35 @@ fn with_no_member_up_the_header_says_where_the_screen_looks() {
     app.searching.clear();
     assert!(!text(&app, 120, 24).contains("waiting for"));
 }
+
+#[test]
+fn live_stock_marks_the_row_and_ages_it_and_the_cart_line_that_no_longer_fits() {
+    let mut app = loaded();
+    let now = app.now;
+    let teapot = app
+        .products
+        .iter_mut()
+        .find(|p| p.id.as_str() == "teapot")
+        .expect("listed");
+    // Another shopper bought 13 teapots: its owner said so a moment ago.
+    (teapot.stock, teapot.was) = (1, Some((14, now)));
+    teapot.cache = ringshop_tui::screen::app::Cache::Live;
+    (teapot.age, teapot.seen_at) = (Duration::from_millis(2), now);
+    app.cart[1].qty = 3;
+    app.update(Action::Tick(now + Duration::from_millis(1500)));
+    let shop = text(&app, 100, 24);
+    let row = shop.lines().find(|l| l.contains("teapot")).expect("shown");
+    assert!(row.contains("  1▼ n1     live   1.5 s"), "{row}");
+    app.tab = Tab::Cart;
+    let cart = text(&app, 80, 24);
+    assert!(cart.contains("Porcelain teapot · only 1 left"), "{cart}");
+    assert!(!cart.contains("mug · only"), "{cart}");
+    app.update(Action::Tick(now + Duration::from_secs(4)));
+    app.tab = Tab::Shop;
+    let later = text(&app, 100, 24);
+    let row = later.lines().find(|l| l.contains("teapot")).expect("shown");
+    assert!(
+        row.contains("  1  n1     live   4.0 s"),
+        "the mark is gone: {row}"
+    );
+}

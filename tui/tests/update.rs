@@ -26,6 +26,8 @@ mod palette;
 mod papercuts;
 #[path = "update/quit.rs"]
 mod quit;
+#[path = "update/stock.rs"]
+mod stock;
 
 pub(crate) fn key(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))

@@ -1,9 +1,11 @@
 //! The shop's product actors: one per product id on its owner, the serial choke point for that
 //! product. An actor keeps the product's quote for the TTL (a hit), loading it from the store
 //! on the first ask (a miss); reservations and releases go through it and are written through
-//! to the store at once, and the kept stock follows what the store answered. It retires one
-//! TTL after it started; its state is in the store, so nothing is handed over when the
-//! product moves. The life cycle is the runtime's.
+//! to the store at once, and the kept stock follows what the store answered. Whatever it learns
+//! of its product's stock or price it publishes on the node's stock feed (`crate::stock`), in
+//! its turn, so watchers see each change in order. It retires one TTL after it started; its
+//! state is in the store, so nothing is handed over when the product moves. The life cycle is
+//! the runtime's.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,10 +15,17 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::{Actor, Actors, Counters, Cx, Flow, Stamp};
+use crate::stock::StockFeed;
 use crate::store::{Reservation, Store};
 
 /// The shop's product actors on one node.
 pub type Products = Actors<Product>;
+
+/// What every product actor on a node shares: the store, and the stock feed it publishes on.
+pub struct Shelf {
+    pub store: Arc<dyn Store>,
+    pub feed: StockFeed,
+}
 
 /// Asks of a product actor.
 pub enum Ask {
@@ -26,6 +35,9 @@ pub enum Ask {
         qty: u32,
         reply: oneshot::Sender<Result<Reservation, ShardError>>,
     },
+    /// Read the product from the store again (it changed there without this actor: holds
+    /// given back, a new price) and publish it.
+    Reload(oneshot::Sender<Result<(), ShardError>>),
 }
 
 /// One product's actor: when it started, and the quote it keeps.
@@ -44,35 +56,46 @@ impl Default for Product {
 }
 
 impl Product {
-    /// Loads the product from the store; Err(UnknownProduct) if it is not sold here.
-    async fn load(&mut self, id: &ProductId, cx: &Cx<Self>) -> Result<(), ShardError> {
+    /// The product and its stock as the store has them now, published on the feed; kept,
+    /// with a fresh stamp. Err(UnknownProduct) if it is not sold here.
+    async fn fetch(&mut self, id: &ProductId, cx: &Cx<Self>) -> Result<(), ShardError> {
         let (product, stock_left) = cx
             .env
+            .store
             .product(id)
             .await
             .map_err(|e| e.on(&cx.node))?
             .ok_or_else(|| ShardError::UnknownProduct { id: id.clone() })?;
-        Counters::bump(&cx.counters.misses);
-        Counters::bump(&cx.counters.activations);
         let quote = Quote {
             product,
             stock_left,
         };
+        cx.env.feed.publish(&quote);
         self.kept = Some((quote, Stamp::fresh(cx.ttl)));
         Ok(())
     }
 
-    fn set_stock(&mut self, left: u32) {
+    /// `fetch` for a quote that was not kept: a miss.
+    async fn load(&mut self, id: &ProductId, cx: &Cx<Self>) -> Result<(), ShardError> {
+        self.fetch(id, cx).await?;
+        Counters::bump(&cx.counters.misses);
+        Counters::bump(&cx.counters.activations);
+        Ok(())
+    }
+
+    /// The stock left as a write to the store answered it, kept and published.
+    fn set_stock(&mut self, id: &ProductId, left: u32, cx: &Cx<Self>) {
         if let Some((quote, _)) = self.kept.as_mut() {
             quote.stock_left = left;
         }
+        cx.env.feed.publish_stock(id, left);
     }
 }
 
 impl Actor for Product {
     type Key = ProductId;
     type Msg = Ask;
-    type Env = Arc<dyn Store>;
+    type Env = Shelf;
     type Handoff = ();
 
     async fn handle(&mut self, id: &ProductId, ask: Ask, cx: &Cx<Self>) -> Flow {
@@ -94,7 +117,7 @@ impl Actor for Product {
                 }
             }
             Ask::Reserve { order, qty, reply } => {
-                let answer = cx.env.reserve(order, id, qty).await;
+                let answer = cx.env.store.reserve(order, id, qty).await;
                 if let Ok(
                     Reservation::Held { left }
                     | Reservation::AlreadyHeld { left }
@@ -102,9 +125,17 @@ impl Actor for Product {
                     | Reservation::OutOfStock { left },
                 ) = answer
                 {
-                    self.set_stock(left);
+                    self.set_stock(id, left, cx);
                 }
                 let _ = reply.send(answer.map_err(|e| e.on(&cx.node)));
+            }
+            Ask::Reload(reply) => {
+                let fetched = self.fetch(id, cx).await;
+                let unknown = matches!(fetched, Err(ShardError::UnknownProduct { .. }));
+                let _ = reply.send(fetched);
+                if unknown {
+                    return Flow::Stop;
+                }
             }
         }
         Flow::Continue
@@ -128,7 +159,7 @@ impl Actor for Product {
             }
         }
         if !holds.is_empty() {
-            let answers = cx.env.reserve_many(id, &holds).await;
+            let answers = cx.env.store.reserve_many(id, &holds).await;
             // Stock only goes down while they are tried: the least left is the latest.
             let least = answers
                 .iter()
@@ -143,7 +174,7 @@ impl Actor for Product {
                 })
                 .min();
             if let Some(left) = least {
-                self.set_stock(left);
+                self.set_stock(id, left, cx);
             }
             for (reply, answer) in replies.into_iter().zip(answers) {
                 let _ = reply.send(answer.map_err(|e| e.on(&cx.node)));
@@ -161,6 +192,7 @@ impl Actor for Product {
         match ask {
             Ask::Quote(reply) => drop(reply.send(Err(refused))),
             Ask::Reserve { reply, .. } => drop(reply.send(Err(refused))),
+            Ask::Reload(reply) => drop(reply.send(Err(refused))),
         }
     }
 
@@ -209,6 +241,16 @@ impl Actors<Product> {
             Some(held) => wire_answer(order, id, qty, held).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Reads the product from the store again in its actor's turn, publishing what changed.
+    pub async fn reload(&self, id: &ProductId) -> Result<Option<()>, ShardError> {
+        self.ask_with(id, Ask::Reload).await
+    }
+
+    /// The stock feed these actors publish on.
+    pub fn feed(&self) -> &StockFeed {
+        &self.cx().env.feed
     }
 
     /// Quote hits and misses on this node.

@@ -125,7 +125,7 @@ impl Cluster {
         Ok(answer)
     }
 
-    fn remember(&self, q: &Served<Quote>) {
+    pub(super) fn remember(&self, q: &Served<Quote>) {
         self.inner
             .last_quotes
             .lock()

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::KeyEvent;
 use ringshop_shared::trace::TraceId;
-use ringshop_shared::{NodeId, Order, OrderId};
+use ringshop_shared::{NodeId, Order, OrderId, ProductId, Quote, Served};
 
 use super::app::{LogLine, ProductRow, SortColumn, Tab};
 use crate::client::MemberRow;
@@ -25,6 +25,17 @@ pub enum Action {
     /// is up): `Cluster::searching`.
     Searching(Vec<SocketAddr>),
     Products(Vec<ProductRow>),
+    /// Quotes owners published (live stock), received at `at`.
+    Stock {
+        quotes: Vec<Served<Quote>>,
+        at: Instant,
+    },
+    /// `node` stopped answering for `products` (live stock): shown stale until it answers.
+    StockLost {
+        node: NodeId,
+        products: Vec<ProductId>,
+        error: String,
+    },
     Orders(Vec<Order>),
     /// An order of this session moved on (or was accepted).
     Order(Order),

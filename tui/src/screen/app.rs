@@ -1,22 +1,24 @@
 //! All of the screen's state. No I/O and no await; only `update` (in `update.rs`,
 //! `commands.rs` and `dialog_keys.rs`) changes it. The rows it holds are in `app/rows.rs`, the
-//! dialogs in `app/mode.rs`, the queries views ask of it in `app/queries.rs`.
+//! dialogs in `app/mode.rs`, the queries views ask of it in `app/queries.rs`, and what live
+//! stock does to the products and the cart in `app/stock.rs`.
 
 mod history;
 mod mode;
 mod queries;
 mod rows;
+mod stock;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ringshop_shared::trace::TraceId;
-use ringshop_shared::{NodeId, Order, OrderId};
+use ringshop_shared::{NodeId, Order, OrderId, ProductId};
 
 pub use self::history::{NodeHistory, P99_WINDOW};
 pub use self::mode::{Confirm, DemoPass, DemoView, Dialog, ListState, Mode, Placing};
-pub use self::rows::{Cache, CartLine, LogLine, ProductRow, SortColumn, Tab, Toast};
+pub use self::rows::{Cache, CartLine, LogLine, MOVED_FOR, ProductRow, SortColumn, Tab, Toast};
 use super::effect::Effect;
 use crate::client::trace::Waterfall;
 use crate::client::{MemberRow, MemberState};
@@ -52,6 +54,8 @@ pub struct App {
     /// each overrides the members snapshots until one agrees, at most `PENDING_FOR`.
     pub pending: BTreeMap<NodeId, (MemberState, Instant)>,
     pub products: Vec<ProductRow>,
+    /// The products whose stock is followed live (`Effect::FollowStock`).
+    pub following: Vec<ProductId>,
     pub shop: ListState,
     pub category: Option<String>,
     pub cart: Vec<CartLine>,
@@ -122,6 +126,7 @@ impl App {
             members_at: now,
             pending: BTreeMap::new(),
             products: Vec::new(),
+            following: Vec::new(),
             shop: ListState::default(),
             category: None,
             cart: Vec::new(),

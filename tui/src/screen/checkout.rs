@@ -26,11 +26,20 @@ impl App {
         } else if self.cart.is_empty() {
             self.toast("the cart is empty: add products on the Shop tab (1)", true);
         } else {
-            let summary = format!(
+            let mut summary = format!(
                 "Buy {} for {}?",
                 items(self.cart_items()),
                 money(self.cart_total())
             );
+            // Stock moves while the cart waits: say what no longer fits before.
+            let short: Vec<String> = self
+                .short_lines()
+                .iter()
+                .map(|(l, left)| format!("{} {} (only {left} left)", l.qty, l.product))
+                .collect();
+            if !short.is_empty() {
+                summary.push_str(&format!(" Not enough left now: {}.", short.join(", ")));
+            }
             let lines = self
                 .cart
                 .iter()

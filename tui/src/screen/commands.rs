@@ -50,7 +50,13 @@ impl App {
                     Effect::LoadOrders,
                 ];
             }
-            Command::Freeze => self.frozen = !self.frozen,
+            Command::Freeze => {
+                self.frozen = !self.frozen;
+                if !self.frozen {
+                    // Stock changes were not shown while frozen.
+                    return vec![Effect::LoadProducts];
+                }
+            }
             Command::Category => {
                 let mut cats: Vec<String> =
                     self.products.iter().map(|p| p.category.clone()).collect();
@@ -68,10 +74,18 @@ impl App {
                     .get(self.shop.selected)
                     .map(|p| p.id.clone());
                 if let Some(product) = selected {
-                    self.mode = Mode::Quantity {
-                        product,
-                        input: String::new(),
-                    };
+                    match self.addable(&product) {
+                        0 => {
+                            let why = self.why_no_more(&product);
+                            self.toast(why, true);
+                        }
+                        _ => {
+                            self.mode = Mode::Quantity {
+                                product,
+                                input: String::new(),
+                            }
+                        }
+                    }
                 }
             }
             Command::More | Command::Less => {
@@ -80,13 +94,15 @@ impl App {
                     .visible_cart()
                     .get(self.cart_list.selected)
                     .map(|l| l.product.clone());
-                if let Some(line) = self
-                    .cart
-                    .iter_mut()
-                    .find(|l| Some(&l.product) == id.as_ref())
-                {
-                    line.qty =
-                        (i64::from(line.qty) + delta).clamp(1, i64::from(MAX_QTY_PER_LINE)) as u32;
+                if let Some(id) = id {
+                    if delta > 0 && self.addable(&id) == 0 {
+                        let why = self.why_no_more(&id);
+                        self.toast(why, true);
+                    } else if let Some(line) = self.cart.iter_mut().find(|l| l.product == id) {
+                        line.qty = (i64::from(line.qty) + delta)
+                            .clamp(1, i64::from(MAX_QTY_PER_LINE))
+                            as u32;
+                    }
                 }
             }
             Command::Remove => {
@@ -172,6 +188,18 @@ impl App {
             | Command::No => {}
         }
         Vec::new()
+    }
+
+    /// Why the cart cannot take one more of `id`.
+    fn why_no_more(&self, id: &ringshop_shared::ProductId) -> String {
+        let held = self.in_cart(id);
+        match self.stock_of(id) {
+            Some(0) => format!("{id}: none left"),
+            Some(left) if left <= held => {
+                format!("{id}: the cart holds all {left} left")
+            }
+            _ => format!("{id}: the cart holds {held}, the most one order line takes"),
+        }
     }
 
     /// Opens the Trace view of `trace` and gathers its spans.

@@ -3,13 +3,16 @@
 
 use ringshop_shared::prefix::IdPrefix;
 use ringshop_shared::trace::TraceId;
-use ringshop_shared::{NodeId, OrderId, OrderLine};
+use ringshop_shared::{NodeId, OrderId, OrderLine, ProductId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     LoadMembers,
     LoadProducts,
     LoadOrders,
+    /// Follow these products' stock live (in place of those followed before); the effect
+    /// ends once the following has started, which goes on until the next one.
+    FollowStock(Vec<ProductId>),
     /// Place order `id` (minted by `update`, so it knows its pending order) and follow it.
     Checkout {
         id: OrderId,
@@ -35,6 +38,7 @@ impl Effect {
             Effect::LoadMembers => "load members",
             Effect::LoadProducts => "load products",
             Effect::LoadOrders => "load orders",
+            Effect::FollowStock(_) => "follow stock",
             Effect::Checkout { .. } => "checkout",
             Effect::KillNode(_) => "kill node",
             Effect::LeaveNode(_) => "leave node",

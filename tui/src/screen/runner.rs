@@ -3,6 +3,7 @@
 //! client). Nothing here is awaited by the render loop.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use ringshop_node::telemetry;
 use ringshop_shared::prefix::IdPrefix;
@@ -16,7 +17,7 @@ use super::app::{Cache, LogLine, ProductRow};
 use super::effect::Effect;
 use super::following;
 use crate::client::demo::{self, Step};
-use crate::client::{Cluster, Embedded, OwnerCall, QuoteRow, Report, ResolveError};
+use crate::client::{Cluster, Embedded, OwnerCall, QuoteRow, Report, ResolveError, StockEvent};
 
 #[derive(Clone)]
 pub struct Runner {
@@ -24,6 +25,8 @@ pub struct Runner {
     embedded: Option<Arc<Mutex<Embedded>>>,
     customer: String,
     tx: mpsc::UnboundedSender<Action>,
+    /// The task passing live stock on to the screen, stopped when another one starts.
+    stock: Arc<std::sync::Mutex<Option<tokio::task::AbortHandle>>>,
 }
 
 fn log_line(what: impl Into<String>, report: &Report, hit: Option<bool>) -> LogLine {
@@ -51,7 +54,8 @@ fn call_line(call: &OwnerCall) -> LogLine {
     }
 }
 
-fn product_row(id: ProductId, r: QuoteRow) -> ProductRow {
+/// A listed product, asked for at `asked` (its age grows from then).
+fn product_row(id: ProductId, r: QuoteRow, asked: Instant) -> ProductRow {
     let product = &r.quote.value.product;
     ProductRow {
         name: product.name.clone(),
@@ -65,6 +69,8 @@ fn product_row(id: ProductId, r: QuoteRow) -> ProductRow {
             (false, false) => Cache::Miss,
         },
         age: r.quote.age.saturating_add(r.seen_ago),
+        seen_at: asked,
+        was: None,
         id,
     }
 }
@@ -81,6 +87,7 @@ impl Runner {
             embedded: embedded.map(|e| Arc::new(Mutex::new(e))),
             customer: customer.unwrap_or_else(|| GUEST.to_string()),
             tx,
+            stock: Arc::default(),
         }
     }
 
@@ -111,7 +118,10 @@ impl Runner {
     pub fn spawn(&self, effect: Effect) {
         let this = self.clone();
         let name = effect.name();
-        let root = if matches!(effect, Effect::LoadMembers | Effect::LoadTrace(_)) {
+        let root = if matches!(
+            effect,
+            Effect::LoadMembers | Effect::LoadTrace(_) | Effect::FollowStock(_)
+        ) {
             tracing::Span::none()
         } else {
             telemetry::action(name)
@@ -146,6 +156,7 @@ impl Runner {
                 Ok(list) => self.send(Action::Orders(list)),
                 Err(e) => self.send(Action::failed("orders", e)),
             },
+            Effect::FollowStock(products) => self.follow_stock(products),
             Effect::Checkout { id, lines } => self.checkout(id, lines).await,
             Effect::KillNode(name) => self.stop_node(name, false).await,
             Effect::LeaveNode(name) => self.stop_node(name, true).await,
@@ -180,6 +191,7 @@ impl Runner {
     /// make one failure, not one each.
     async fn quotes(&self, catalog: Vec<ringshop_shared::Product>) {
         let ids: Vec<_> = catalog.iter().map(|p| p.id.clone()).collect();
+        let asked = Instant::now();
         let (quotes, calls) = self.cluster.quotes_with_calls(&ids).await;
         for call in &calls {
             self.send(Action::Called(call_line(call)));
@@ -188,7 +200,7 @@ impl Runner {
         let mut missing = Vec::new();
         for (id, q) in quotes {
             match q {
-                Ok(r) => rows.push(product_row(id, r)),
+                Ok(r) => rows.push(product_row(id, r, asked)),
                 Err(e) => missing.push((id, e)),
             }
         }
@@ -200,6 +212,39 @@ impl Runner {
             self.send(Action::failed("quotes", error));
         }
         self.send(Action::Products(rows));
+    }
+
+    /// Follows `products`' stock on a task of its own, in place of the one before, sending
+    /// each change to the screen as it comes. Not traced: it lives as long as the screen.
+    fn follow_stock(&self, products: Vec<ProductId>) {
+        let mut events = self.cluster.follow_stock(products);
+        let this = self.clone();
+        let task = tokio::spawn(
+            async move {
+                while let Some(event) = events.recv().await {
+                    this.send(match event {
+                        StockEvent::Quotes { quotes, .. } => Action::Stock {
+                            quotes,
+                            at: Instant::now(),
+                        },
+                        StockEvent::Lost {
+                            node,
+                            products,
+                            error,
+                        } => Action::StockLost {
+                            node,
+                            products,
+                            error,
+                        },
+                    });
+                }
+            }
+            .instrument(tracing::Span::none()),
+        );
+        let mut slot = self.stock.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(before) = slot.replace(task.abort_handle()) {
+            before.abort();
+        }
     }
 
     /// Kills an embedded node (as a crash would), or lets it leave gracefully.

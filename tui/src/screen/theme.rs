@@ -68,6 +68,7 @@ impl Theme {
     pub fn cache(&self, cache: Cache) -> Style {
         match cache {
             Cache::Hit => self.ok(),
+            Cache::Live => self.fg(Color::Cyan),
             Cache::Stale => self.warn(),
             Cache::Miss => self.text(),
         }

@@ -1,8 +1,8 @@
 //! `update`: the only code that changes `App`. Keys become commands through the key table (a
 //! tab's commands in `commands.rs`, a dialog's in `dialog_keys.rs`); results of effects come
-//! back as actions (the members, failures and node changes in `results.rs`); each returns the
-//! effects to run next, and every effect returned is counted in flight until the runner says
-//! it finished.
+//! back as actions (the members, failures and node changes in `results.rs`, live stock in
+//! `stock.rs`); each returns the effects to run next, and every effect returned is counted in
+//! flight until the runner says it finished.
 
 use std::time::Instant;
 
@@ -52,8 +52,18 @@ impl App {
             Action::Products(rows) => {
                 self.failing.remove("products");
                 self.failing.remove("quotes");
-                self.products = rows;
-                self.clamp();
+                self.on_products(rows)
+            }
+            Action::Stock { quotes, at } => {
+                self.on_stock(quotes, at);
+                Vec::new()
+            }
+            Action::StockLost {
+                node,
+                products,
+                error,
+            } => {
+                self.on_stock_lost(node, products, error);
                 Vec::new()
             }
             Action::Orders(rows) => {
@@ -199,11 +209,15 @@ impl App {
         } else {
             input.parse().unwrap_or(0)
         };
-        if qty == 0 || qty > MAX_QTY_PER_LINE {
-            self.toast(
-                format!("quantity {input:?}: order 1 to {MAX_QTY_PER_LINE}"),
-                true,
-            );
+        // What is left now: stock moves while the dialog is open.
+        let most = self.addable(product);
+        if qty == 0 || qty > most {
+            let range = match most {
+                0 => "none left to add".to_string(),
+                1 => "only 1 can be added".to_string(),
+                n => format!("add 1 to {n}"),
+            };
+            self.toast(format!("quantity {input:?}: {range}"), true);
             return;
         }
         let Some(p) = self.products.iter().find(|p| &p.id == product).cloned() else {

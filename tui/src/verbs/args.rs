@@ -171,6 +171,14 @@ pub struct ProductsArgs {
     /// Only products whose name or id contains this text.
     #[arg(long)]
     pub search: Option<String>,
+    /// After the table, follow the products live until Ctrl-C: one line per change of stock
+    /// or price as their owners publish it (with --json, one JSON object per line:
+    /// {"event":"stock",...}, and {"event":"stale",...} when an owner stops answering).
+    #[arg(long)]
+    pub watch: bool,
+    /// With `--watch`, stop after this many changes.
+    #[arg(long, requires = "watch")]
+    pub count: Option<u64>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -33,12 +33,13 @@ impl Tab {
     }
 }
 
-/// Where a quote came from: its owner's cache, a fresh computation, or the last one seen
-/// (its owner did not answer).
+/// Where a quote came from: its owner's cache, a fresh computation, a change its owner
+/// published (live stock), or the last one seen (its owner did not answer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cache {
     Hit,
     Miss,
+    Live,
     Stale,
 }
 
@@ -47,6 +48,7 @@ impl Cache {
         match self {
             Cache::Hit => "hit",
             Cache::Miss => "miss",
+            Cache::Live => "live",
             Cache::Stale => "STALE",
         }
     }
@@ -95,6 +97,9 @@ impl SortColumn {
     }
 }
 
+/// How long a product's stock shows it has just moved (▼ ▲).
+pub const MOVED_FOR: Duration = Duration::from_secs(3);
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProductRow {
     pub id: ProductId,
@@ -104,7 +109,30 @@ pub struct ProductRow {
     pub stock: u32,
     pub node: NodeId,
     pub cache: Cache,
+    /// How old the quote was when it was asked for (or published); it ages from `seen_at`.
     pub age: Duration,
+    pub seen_at: Instant,
+    /// The stock before the last change its owner published, and when that came: the row
+    /// marks it ▼ or ▲ for `MOVED_FOR`.
+    pub was: Option<(u32, Instant)>,
+}
+
+impl ProductRow {
+    /// The quote's age now.
+    pub fn age_at(&self, now: Instant) -> Duration {
+        self.age
+            .saturating_add(now.saturating_duration_since(self.seen_at))
+    }
+
+    /// ▼ or ▲ while its stock has just moved, else nothing.
+    pub fn moved(&self, now: Instant) -> &'static str {
+        match self.was {
+            Some((was, at)) if now.saturating_duration_since(at) < MOVED_FOR => {
+                if self.stock < was { "▼" } else { "▲" }
+            }
+            _ => "",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,5 +1,5 @@
-//! The Cart tab: its lines and total, and the checkout's gauge (placing the order, then its
-//! stage and node).
+//! The Cart tab: its lines and total (a line that wants more than is left now says so), and
+//! the checkout's gauge (placing the order, then its stage and node).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -37,12 +37,23 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
         let rows: Vec<Row> = lines
             .iter()
             .map(|l| {
-                Row::new([
-                    l.name.clone(),
+                // A line wanting more than is left now says so (not by colour alone).
+                let left = app.stock_of(&l.product).filter(|left| l.qty > *left);
+                let name = match left {
+                    Some(0) => format!("{} · none left", l.name),
+                    Some(left) => format!("{} · only {left} left", l.name),
+                    None => l.name.clone(),
+                };
+                let row = Row::new([
+                    name,
                     format!("{:>3}", l.qty),
                     format!("{:>8}", money(l.price_cents)),
                     format!("{:>9}", money(l.price_cents * u64::from(l.qty))),
-                ])
+                ]);
+                match left {
+                    Some(_) => row.style(theme.warn()),
+                    None => row,
+                }
             })
             .collect();
         let widths = [

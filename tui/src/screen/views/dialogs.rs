@@ -98,10 +98,21 @@ fn quantity(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, discarding:
     if input.is_empty() {
         prompt.push(Span::styled("1", theme.dim()));
     }
-    let mut body = vec![
-        Line::from(format!("How many {product}? ({name}1-20)")),
-        Line::from(prompt),
-    ];
+    // What is left now (live): the range moves with the stock while the dialog is open.
+    let range = match app.addable(product) {
+        0 => "none left to add".to_string(),
+        n => format!("1-{n}"),
+    };
+    let mut body = vec![Line::from(format!("How many {product}? ({name}{range})"))];
+    if let Some(left) = app.stock_of(product) {
+        let held = app.in_cart(product);
+        let note = match held {
+            0 => format!("{left} left"),
+            held => format!("{left} left, {held} of them in the cart"),
+        };
+        body.push(Line::styled(note, theme.dim()));
+    }
+    body.push(Line::from(prompt));
     let keys = if discarding.is_some() {
         body.push(Line::from(format!("Discard the quantity {input:?}?")));
         keys_line(app, theme, Dialog::Discard, 50)

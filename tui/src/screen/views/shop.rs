@@ -1,4 +1,6 @@
-//! The Shop tab: the catalog with each product's price, stock, owner and cache state.
+//! The Shop tab: the catalog with each product's price, stock, owner and cache state. Stock is
+//! live: a change its owner published shows at once, marked ▼ or ▲ for a moment, `live` in
+//! the cache column; ages grow as the screen ticks.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -30,13 +32,13 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
                 Cell::from(p.name.clone()),
                 Cell::from(p.category.clone()),
                 Cell::from(format!("{:>8}", money(p.price_cents))),
-                Cell::from(format!("{:>5}", p.stock)),
+                Cell::from(format!("{:>5}{}", p.stock, p.moved(app.now))),
                 Cell::from(p.node.to_string()),
                 Cell::from(Span::styled(p.cache.word(), theme.cache(p.cache))),
             ];
             if wide {
                 cells.insert(0, Cell::from(p.id.to_string()));
-                cells.push(Cell::from(short(p.age)));
+                cells.push(Cell::from(short(p.age_at(app.now))));
             }
             Row::new(cells)
         })
