@@ -49,8 +49,6 @@ pub(super) fn retryable(e: &ShardError) -> bool {
 }
 
 /// What the job does after an error, given the order as the store has it now.
-// One per step of a job, moved once: boxing the order would only add an allocation.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Resume {
     Continue(Box<StoredOrder>),
@@ -76,7 +74,6 @@ enum Short {
 }
 
 /// What one step of the job came to.
-#[allow(clippy::large_enum_variant)]
 enum Step {
     /// This job moved the order on.
     Moved(Box<StoredOrder>),
