@@ -414,3 +414,13 @@ fn live_stock_marks_the_row_and_ages_it_and_the_cart_line_that_no_longer_fits() 
         "the mark is gone: {row}"
     );
 }
+
+#[test]
+fn a_frozen_screen_says_so_in_its_header() {
+    let mut app = loaded();
+    assert!(!text(&app, 80, 24).contains("FROZEN"));
+    app.frozen = true;
+    let screen = text(&app, 80, 24);
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains("FROZEN (f)"), "{header}");
+}

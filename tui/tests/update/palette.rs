@@ -156,3 +156,37 @@ fn tab_completes_verbs_and_their_arguments() {
     assert_eq!(app.completions("tab c"), vec!["tab cart", "tab cluster"]);
     assert_eq!(app.completions("buy te"), vec!["buy teapot"]);
 }
+
+#[test]
+fn an_order_id_typed_on_the_command_line_is_found_here_or_looked_up_in_the_cluster() {
+    use ringshop_shared::Stage;
+    let mut app = app();
+    for n in [1, 2] {
+        app.update(ringshop_tui::screen::action::Action::Order(
+            super::fixtures::order(n, Stage::Done, "n1", &[("mug", 1)], 1200),
+        ));
+    }
+    // Two listed orders share "00000000-0000": the candidates are named.
+    command(&mut app, "open 000000000000");
+    let said = app
+        .toasts
+        .last()
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
+    assert!(
+        said.starts_with("2 orders start with") && said.contains("00000000-0000"),
+        "{said}"
+    );
+    // One of them, typed without its dashes: selected and opened here, nothing asked.
+    let bare = super::fixtures::order_id(2).to_string().replace('-', "");
+    let effects = command(&mut app, &format!("open {bare}"));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(app.mode, Mode::OrderDetail(super::fixtures::order_id(2)));
+    app.update(key(KeyCode::Esc));
+    // Not listed here: at least 6 hex digits are asked of the cluster, as the Orders filter does.
+    let effects = command(&mut app, "trace ABCDEF12");
+    assert!(
+        matches!(effects.as_slice(), [Effect::FindId(p)] if p.to_string().starts_with("abcdef12")),
+        "{effects:?}"
+    );
+}

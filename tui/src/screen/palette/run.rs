@@ -2,6 +2,7 @@
 //! selected row, the typed text), then the key table's command through `update`'s own code.
 //! A typo names the closest verb; a bad argument names what there is.
 
+use ringshop_shared::prefix::IdPrefix;
 use ringshop_shared::{NodeId, ProductId};
 
 use super::{Arg, SORTS, Verb, closest, find};
@@ -30,6 +31,14 @@ impl App {
                 true,
             );
             return Vec::new();
+        }
+        if verb.arg == Arg::Order && !rest.is_empty() && !self.lists_order(rest) {
+            // Not an order listed here: a typed id (>= 6 hex digits) is looked up in the
+            // cluster, as enter on the Orders filter does (the order, else the trace).
+            if let Ok(prefix) = IdPrefix::parse(rest) {
+                self.toast(format!("looking for the order or trace {prefix}…"), false);
+                return vec![Effect::FindId(prefix)];
+            }
         }
         match self.prepare(verb, rest) {
             Ok(Some(command)) => self.on_command(command),
@@ -161,21 +170,37 @@ impl App {
     }
 
     /// Selects the order whose id starts with `prefix` on the Orders tab.
-    fn select_order(&mut self, prefix: &str) -> Result<(), String> {
-        let prefix = prefix.to_lowercase();
-        let matching: Vec<_> = self
-            .orders
+    /// The listed orders whose id starts with `prefix` (case and dashes aside).
+    fn listed_orders(&self, prefix: &str) -> Vec<ringshop_shared::OrderId> {
+        let bare = |t: &str| t.to_lowercase().replace('-', "");
+        let prefix = bare(prefix);
+        self.orders
             .iter()
-            .filter(|o| o.id.to_string().starts_with(&prefix))
+            .filter(|o| bare(&o.id.to_string()).starts_with(&prefix))
             .map(|o| o.id)
-            .collect();
+            .collect()
+    }
+
+    fn lists_order(&self, prefix: &str) -> bool {
+        !self.listed_orders(prefix).is_empty()
+    }
+
+    fn select_order(&mut self, prefix: &str) -> Result<(), String> {
+        let matching = self.listed_orders(prefix);
         let id = match matching.as_slice() {
             [id] => *id,
             [] => return Err(format!("no order here starts with {prefix:?}")),
             many => {
+                let shown: Vec<String> = many
+                    .iter()
+                    .take(5)
+                    .map(|id| id.to_string()[..13].to_string())
+                    .collect();
                 return Err(format!(
-                    "{} orders start with {prefix:?}; type more of it",
-                    many.len()
+                    "{} orders start with {prefix:?}: {}{}; type more of it",
+                    many.len(),
+                    shown.join(", "),
+                    if many.len() > 5 { ", …" } else { "" }
                 ));
             }
         };

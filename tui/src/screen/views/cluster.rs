@@ -9,6 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ringshop_shared::NodeId;
 use ringshop_shared::duration::short;
 
 use super::member::{beat, rate_text};
@@ -150,6 +151,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
         .unwrap_or(15)
         .max(7);
     let columns = fit(COLUMNS, area.width, addr_width, 7 + spark_width);
+    let labels = share_labels(app);
     let table_rows: Vec<Row> = rows
         .iter()
         .map(|m| {
@@ -160,7 +162,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
                 Col::Status => Cell::from(Span::styled(m.state.word(), theme.member(m.state))),
                 Col::Address => Cell::from(m.addr.to_string()),
                 Col::Epoch => Cell::from(format!("{:>5}", n(stats.map(|s| s.epoch)))),
-                Col::Share => Cell::from(format!("{:>5.1}%", m.share * 100.0)),
+                Col::Share => Cell::from(format!("{:>6}", percent(labels.get(&m.name)))),
                 Col::Actors => Cell::from(format!("{:>6}", n(stats.map(|s| s.live_actors)))),
                 Col::HitRate => Cell::from(format!(
                     "{:>5}",
@@ -246,6 +248,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
     let inner = block.inner(ring_area);
     frame.render_widget(block, ring_area);
     let bar_room = inner.width.saturating_sub(16) as f64;
+    let labels = share_labels(app);
     let lines: Vec<Line> = app
         .members
         .iter()
@@ -255,9 +258,72 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
             Line::from(vec![
                 Span::raw(format!("{:<6}", m.name.to_string())),
                 Span::styled("█".repeat(cells), theme.bar()),
-                Span::raw(format!(" {:.1}%", m.share * 100.0)),
+                Span::raw(format!(" {}", percent(labels.get(&m.name)))),
             ])
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Each member's share as tenths of a percent, rounded so that they add up to exactly 100.0
+/// (largest remainder): rounded one by one, three equal thirds would read 33.3 × 3 = 99.9.
+pub fn share_tenths(shares: &[f64]) -> Vec<u32> {
+    let counted = |s: f64| s.is_finite() && s > 0.0;
+    let total: f64 = shares.iter().copied().filter(|s| counted(*s)).sum();
+    if total <= 0.0 {
+        return vec![0; shares.len()];
+    }
+    let exact: Vec<f64> = shares
+        .iter()
+        .map(|&s| if counted(s) { s / total * 1000.0 } else { 0.0 })
+        .collect();
+    let mut tenths: Vec<u32> = exact.iter().map(|e| e.floor() as u32).collect();
+    let short = 1000u32.saturating_sub(tenths.iter().sum());
+    let mut by_remainder: Vec<usize> = (0..shares.len()).filter(|&i| exact[i] > 0.0).collect();
+    by_remainder
+        .sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())));
+    for &i in by_remainder.iter().take(short as usize) {
+        tenths[i] += 1;
+    }
+    tenths
+}
+
+/// Every member's share label, by name (`share_tenths` over the members with a share).
+fn share_labels(app: &App) -> std::collections::BTreeMap<NodeId, u32> {
+    let shares: Vec<f64> = app.members.iter().map(|m| m.share).collect();
+    app.members
+        .iter()
+        .map(|m| m.name.clone())
+        .zip(share_tenths(&shares))
+        .collect()
+}
+
+fn percent(tenths: Option<&u32>) -> String {
+    let t = tenths.copied().unwrap_or(0);
+    format!("{}.{}%", t / 10, t % 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share_tenths;
+
+    #[test]
+    fn shares_add_up_to_exactly_100_percent() {
+        for shares in [
+            vec![1.0 / 3.0; 3],
+            vec![0.3333, 0.3334, 0.3333],
+            vec![0.17, 0.17, 0.17, 0.17, 0.16, 0.16],
+            vec![0.5, 0.25, 0.25, 0.0],
+            vec![0.143; 7],
+        ] {
+            let tenths = share_tenths(&shares);
+            assert_eq!(tenths.iter().sum::<u32>(), 1000, "{shares:?} -> {tenths:?}");
+            for (s, t) in shares.iter().zip(&tenths) {
+                let exact = s / shares.iter().sum::<f64>() * 1000.0;
+                assert!((f64::from(*t) - exact).abs() < 1.0, "{s}: {t}");
+            }
+        }
+        assert_eq!(share_tenths(&[1.0 / 3.0; 3]), vec![334, 333, 333]);
+        assert_eq!(share_tenths(&[0.0, f64::NAN]), vec![0, 0]);
+    }
 }
