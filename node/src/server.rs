@@ -190,13 +190,7 @@ impl Shard for ShardServer {
         products: Vec<ProductId>,
         epoch: u64,
     ) -> Result<Vec<Result<Served<Quote>, ShardError>>, ShardError> {
-        if products.len() > MAX_QUOTES {
-            return Err(ShardError::TooMany {
-                what: "products".into(),
-                got: products.len(),
-                max: MAX_QUOTES,
-            });
-        }
+        at_most_quotes(&products)?;
         self.catch_up(&ctx, epoch).await?;
         let hold = Hold::Deadline(ctx.deadline);
         let answers = products.iter().map(|p| {
@@ -258,13 +252,7 @@ impl Shard for ShardServer {
         seen: StockSeen,
         epoch: u64,
     ) -> Result<StockNews, ShardError> {
-        if products.len() > MAX_QUOTES {
-            return Err(ShardError::TooMany {
-                what: "products".into(),
-                got: products.len(),
-                max: MAX_QUOTES,
-            });
-        }
+        at_most_quotes(&products)?;
         self.catch_up(&ctx, epoch).await?;
         let hold = Hold::Deadline(ctx.deadline);
         let server = &self;
@@ -469,6 +457,18 @@ impl Shard for ShardServer {
 
 /// How long a call may keep trying a stuttering store: until shortly before its deadline, so
 /// the answer (an error, if it comes to that) still arrives in time.
+/// One call quotes (or watches) at most `MAX_QUOTES` products.
+fn at_most_quotes(products: &[ProductId]) -> Result<(), ShardError> {
+    if products.len() > MAX_QUOTES {
+        return Err(ShardError::TooMany {
+            what: "products".into(),
+            got: products.len(),
+            max: MAX_QUOTES,
+        });
+    }
+    Ok(())
+}
+
 fn patience(ctx: &Context) -> tokio::time::Instant {
     let until = ctx
         .deadline

@@ -70,6 +70,19 @@ async fn a_full_disk_refuses_buys_as_store_full_loses_no_acknowledged_order_and_
         full > 0,
         "the disk was full, yet no buy was refused as store-full"
     );
+    // The buyer's verb says so with its own exit code (6) and JSON kind.
+    let join: Vec<String> = cluster.addrs().iter().map(|a| a.to_string()).collect();
+    let buy = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(ringshop_tests::main_binary())
+            .args(["buy", "mug", "--yes", "--json", "--join", &join.join(",")])
+            .output()
+    })
+    .await
+    .expect("the verb's thread")
+    .expect("ringshop runs");
+    let stderr = String::from_utf8_lossy(&buy.stderr);
+    assert_eq!(buy.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("\"kind\":\"store_full\""), "{stderr}");
     // `ringshop cluster` shows it: every node's heartbeat writes found the disk full.
     let health: Vec<_> = ringshop_tests::node_stats(&client)
         .await

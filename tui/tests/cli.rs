@@ -552,3 +552,71 @@ fn no_member_is_up_says_what_was_tried_never_0_tried_after_trying() {
         "{stderr}"
     );
 }
+
+/// TUI.md 27/28: `--help` documents the exit codes, the environment and examples; `-h` is the
+/// short form.
+#[test]
+fn help_documents_exit_codes_environment_and_examples_and_h_is_short() {
+    let (code, long, _) = run(&["--help"]);
+    assert_eq!(code, Some(0));
+    for part in [
+        "Exit codes",
+        "2  usage",
+        "3  ",
+        "6  store full",
+        "NO_COLOR",
+        "RUST_LOG",
+        "Examples",
+        "ringshop buy",
+    ] {
+        assert!(long.contains(part), "{part:?} in --help:\n{long}");
+    }
+    let (code, short, _) = run(&["-h"]);
+    assert_eq!(code, Some(0));
+    assert!(short.len() < long.len(), "-h is shorter than --help");
+}
+
+/// TUI.md 25: every key of a verb's JSON is snake_case (here the shop, the members and the
+/// info document, on an embedded cluster).
+#[test]
+fn json_keys_are_snake_case_on_every_verb() {
+    fn keys_of(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    out.push(k.clone());
+                    keys_of(v, out);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| keys_of(v, out)),
+            _ => {}
+        }
+    }
+    for args in [
+        &["products", "--json"][..],
+        &["cluster", "--json"][..],
+        &["info", "--json"][..],
+    ] {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        let mut keys = Vec::new();
+        // One document, or one per line.
+        match serde_json::from_str::<serde_json::Value>(&stdout) {
+            Ok(doc) => keys_of(&doc, &mut keys),
+            Err(_) => {
+                for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
+                    let doc: serde_json::Value = serde_json::from_str(line).expect("JSON lines");
+                    keys_of(&doc, &mut keys);
+                }
+            }
+        }
+        assert!(!keys.is_empty(), "{args:?}: {stdout}");
+        for k in keys {
+            assert!(
+                k.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{args:?}: {k:?} is not snake_case"
+            );
+        }
+    }
+}

@@ -254,3 +254,38 @@ fn an_order_id_typed_short_in_the_orders_filter_opens_that_order() {
     screen.keys("\x1bq");
     assert!(screen.exit_status(Duration::from_secs(15)));
 }
+
+/// TUI.md 11, 6 and 7 as a person sees them: with NO_COLOR=1 not one cell is coloured (and
+/// without it many are, so the count can tell), the active tab is bold and reversed, the
+/// selection still shows as ▶, PgDn moves it a page, and Ctrl-C quits at once and gives the
+/// terminal back.
+#[test]
+fn no_color_colours_nothing_the_active_tab_is_reversed_and_ctrl_c_restores_the_terminal() {
+    let long = Duration::from_secs(20);
+    let coloured = Terminal::screen(&[], 100, 30);
+    coloured.wait_for("Products (40)", long);
+    coloured.wait_for("stock", long);
+    assert!(coloured.coloured_cells() > 0, "{}", coloured.text());
+    drop(coloured);
+
+    let mut screen = Terminal::start(&[], &[("NO_COLOR", "1")], 30, 100);
+    screen.wait_for("Products (40)", long);
+    screen.wait_for("▶ atlas", long);
+    assert_eq!(screen.coloured_cells(), 0, "{}", screen.text());
+    let shop = screen.find(" 1 Shop ").expect("the tab bar");
+    assert!(screen.bold_reversed((shop.0 + 1, shop.1)), "the active tab");
+    let cart = screen.find(" 2 Cart ").expect("the tab bar");
+    assert!(
+        !screen.bold_reversed((cart.0 + 1, cart.1)),
+        "an inactive tab"
+    );
+    // A page down moves the selection off the first row (the marker follows it).
+    screen.send("\x1b[6~");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!screen.text().contains("▶ atlas"), "{}", screen.text());
+    assert!(screen.text().contains('▶'), "{}", screen.text());
+    screen.keys("\x03");
+    assert!(screen.exit_status(Duration::from_secs(15)), "exit status");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(screen.restored(), "ctrl-c gave the terminal back");
+}

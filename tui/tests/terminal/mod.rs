@@ -223,6 +223,31 @@ impl Terminal {
         }
     }
 
+    /// How many cells of the screen have a colour of their own (foreground or background).
+    pub fn coloured_cells(&self) -> usize {
+        let Ok(parser) = self.parser.lock() else {
+            return 0;
+        };
+        let screen = parser.screen();
+        let (rows, cols) = screen.size();
+        (0..rows)
+            .flat_map(|r| (0..cols).map(move |c| (r, c)))
+            .filter_map(|(r, c)| screen.cell(r, c))
+            .filter(|cell| {
+                cell.fgcolor() != vt100::Color::Default || cell.bgcolor() != vt100::Color::Default
+            })
+            .count()
+    }
+
+    /// Whether the cell at (`col`, `row`) is drawn bold and reversed.
+    pub fn bold_reversed(&self, (col, row): (u16, u16)) -> bool {
+        self.parser
+            .lock()
+            .ok()
+            .and_then(|p| p.screen().cell(row, col).map(|c| c.bold() && c.inverse()))
+            .unwrap_or(false)
+    }
+
     /// Whether the terminal is back to normal: no alternate screen, the cursor shown.
     pub fn restored(&self) -> bool {
         self.parser
