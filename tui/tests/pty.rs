@@ -289,3 +289,29 @@ fn no_color_colours_nothing_the_active_tab_is_reversed_and_ctrl_c_restores_the_t
     std::thread::sleep(Duration::from_millis(100));
     assert!(screen.restored(), "ctrl-c gave the terminal back");
 }
+
+/// TUI.md 13: a panic anywhere (here in a spawned task, on a key that debug builds panic on
+/// when asked) gives the terminal back, prints the panic and exits with an error.
+#[test]
+fn a_panic_in_a_task_gives_the_terminal_back() {
+    let env = [("RINGSHOP_TEST_PANIC_KEY", "%"), ("RUST_BACKTRACE", "0")];
+    let mut screen = Terminal::start(&[], &env, 30, 100);
+    screen.wait_for("Products (40)", Duration::from_secs(20));
+    assert!(!screen.restored(), "the TUI has the terminal");
+    screen.keys("%");
+    assert!(
+        !screen.exit_status(Duration::from_secs(15)),
+        "a panic is a failure"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        screen.restored(),
+        "the panic hook gave the terminal back: {}",
+        screen.text()
+    );
+    assert!(
+        screen.text().contains("a panic on purpose"),
+        "the panic is printed: {}",
+        screen.text()
+    );
+}

@@ -14,7 +14,7 @@ use super::hits::HitMap;
 use super::keep::CartKeeper;
 use super::mouse;
 use super::runner::Runner;
-use super::terminal::Tty;
+use super::terminal::{self, Tty};
 use super::theme::Theme;
 use super::views;
 
@@ -22,7 +22,7 @@ use super::views;
 const TICK: Duration = Duration::from_millis(200);
 
 pub async fn run(
-    terminal: &mut Tty,
+    tty: &mut Tty,
     mut app: App,
     theme: Theme,
     runner: &Runner,
@@ -36,7 +36,7 @@ pub async fn run(
         runner.spawn(effect);
     }
     loop {
-        terminal.draw(|frame| hits = views::draw_mapped(&app, &theme, frame))?;
+        terminal::draw(tty, |frame| hits = views::draw_mapped(&app, &theme, frame))?;
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => Action::Key(key),
@@ -52,6 +52,8 @@ pub async fn run(
             Some(action) = actions.recv() => action,
             _ = tick.tick() => Action::Tick(Instant::now()),
         };
+        #[cfg(debug_assertions)]
+        panic_on_purpose(&action);
         for effect in app.update(action) {
             runner.spawn(effect);
         }
@@ -66,5 +68,20 @@ pub async fn run(
         if app.quit {
             return Ok(());
         }
+    }
+}
+
+/// Debug builds only: the key `RINGSHOP_TEST_PANIC_KEY` names panics in a spawned task, so a
+/// test can see the panic hook give the terminal back (tui/tests/pty.rs).
+#[cfg(debug_assertions)]
+fn panic_on_purpose(action: &Action) {
+    let Action::Key(key) = action else {
+        return;
+    };
+    let wanted = std::env::var("RINGSHOP_TEST_PANIC_KEY")
+        .ok()
+        .and_then(|v| v.chars().next());
+    if wanted.is_some_and(|c| key.code == crossterm::event::KeyCode::Char(c)) {
+        tokio::spawn(async { panic!("a panic on purpose (RINGSHOP_TEST_PANIC_KEY)") });
     }
 }

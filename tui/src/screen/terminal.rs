@@ -16,11 +16,32 @@ use ratatui::backend::CrosstermBackend;
 
 pub type Tty = Terminal<CrosstermBackend<Stdout>>;
 
+/// Held while a frame is drawn, and by the panic hook from the moment it restores the terminal.
+static DRAWING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Draws one frame, unless a panic is giving the terminal back (then waits for the exit).
+pub fn draw(tty: &mut Tty, frame: impl FnOnce(&mut ratatui::Frame)) -> std::io::Result<()> {
+    let _drawing = DRAWING.lock().unwrap_or_else(|p| p.into_inner());
+    tty.draw(frame).map(drop)
+}
+
 /// Enters raw mode and the alternate screen (capturing the mouse when `mouse`), and installs
 /// the panic hook.
 pub fn init(mouse: bool) -> std::io::Result<Tty> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A panic on another thread than the screen's: wait for a frame being drawn to end,
+        // and keep the screen from drawing again (it would hide the cursor and paint over the
+        // restored terminal while the panic prints). The screen's own thread panicking while
+        // it draws holds the lock already: go on without it after a moment.
+        let _no_more_frames = (0..50).find_map(|_| match DRAWING.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                None
+            }
+        });
         restore();
         previous(info);
         std::process::exit(101);
