@@ -620,3 +620,16 @@ fn json_keys_are_snake_case_on_every_verb() {
         }
     }
 }
+
+/// TUI.md 26 on a real terminal: `cluster` colours its status words there (auto), and with
+/// NO_COLOR set it colours nothing.
+#[test]
+fn on_a_terminal_auto_colours_and_no_color_does_not() {
+    let coloured = terminal::Terminal::start(&["cluster"], &[], 24, 160);
+    coloured.wait_for("UP", Duration::from_secs(20));
+    assert!(coloured.coloured_cells() > 0, "{}", coloured.text());
+    let plain = terminal::Terminal::start(&["cluster"], &[("NO_COLOR", "1")], 24, 160);
+    plain.wait_for("UP", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(plain.coloured_cells(), 0, "{}", plain.text());
+}
