@@ -287,7 +287,7 @@ fn stopping_a_node_asks_naming_it_and_a_refresh_cannot_retarget_the_dialog() {
     });
     let effects = press(&mut app, "y");
     assert_eq!(effects, vec![Effect::KillNode(node("n2"))]);
-    press(&mut app, "Gs");
+    press(&mut app, "Gu");
     assert!(
         app.toasts.iter().any(|t| t.error),
         "n2 is up: nothing to start"
@@ -298,7 +298,7 @@ fn stopping_a_node_asks_naming_it_and_a_refresh_cannot_retarget_the_dialog() {
 fn a_dead_node_can_be_started_and_read_only_hides_both() {
     let mut app = app();
     press(&mut app, "4G");
-    assert_eq!(press(&mut app, "s"), vec![Effect::StartNode(node("n3"))]);
+    assert_eq!(press(&mut app, "u"), vec![Effect::StartNode(node("n3"))]);
     let mut ro = App::new(true, true, Duration::from_secs(1), "log".into());
     ro.update(Action::Members {
         epoch: 1,
@@ -312,10 +312,10 @@ fn a_dead_node_can_be_started_and_read_only_hides_both() {
 #[test]
 fn sorting_follows_the_column_and_reverses() {
     let mut app = app();
-    press(&mut app, "4oo");
+    press(&mut app, "4ss");
     let shares: Vec<f64> = app.visible_members().iter().map(|m| m.share).collect();
     assert_eq!(shares, vec![0.0, 0.3, 0.4], "by share");
-    press(&mut app, "O");
+    press(&mut app, "S");
     let shares: Vec<f64> = app.visible_members().iter().map(|m| m.share).collect();
     assert_eq!(shares, vec![0.4, 0.3, 0.0], "reversed");
 }
@@ -345,7 +345,7 @@ fn the_cluster_selection_follows_the_node_across_refreshes_and_re_sorts() {
     press(&mut app, "4j");
     let selected = |app: &App| app.visible_members()[app.cluster.selected].name.to_string();
     assert_eq!(selected(&app), "n2");
-    press(&mut app, "ooO");
+    press(&mut app, "ssS");
     assert_eq!(selected(&app), "n2", "after sorting by share, reversed");
     app.update(Action::Members {
         epoch: 4,

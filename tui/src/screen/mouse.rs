@@ -3,7 +3,7 @@
 //! goes through the one key table: a tab title is that tab's number key, a footer hint is its
 //! key, the wheel is ↓/↑ (where they move something: never an answer to a yes/no question), a
 //! click on the selected row is enter (so a double click opens). Selecting another row and
-//! sorting by a column heading are `Action::Pointer`s, applied here; j/k and o/O reach the
+//! sorting by a column heading are `Action::Pointer`s, applied here; j/k and s/S reach the
 //! same places. While a dialog is open only the footer's keys and the wheel act on it.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};

@@ -79,7 +79,7 @@ fn when_the_ring_changes_products_are_read_again_for_their_new_owners() {
 #[test]
 fn a_started_node_joins_at_once_and_is_up_when_the_snapshot_says_so() {
     let mut app = app();
-    let effects = press(&mut app, "4Gs");
+    let effects = press(&mut app, "4Gu");
     assert_eq!(effects, vec![Effect::StartNode(node("n3"))]);
     app.update(Action::NodeStarted(node("n3")));
     assert_eq!(state_of(&app, "n3"), Joining);

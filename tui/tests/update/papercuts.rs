@@ -95,7 +95,7 @@ fn read_only_explains_every_node_control_instead_of_ignoring_it() {
         members: vec![member("n1", Up, 1.0)],
     });
     press(&mut ro, "4");
-    for k in ["x", "D", "s"] {
+    for k in ["x", "D", "u"] {
         ro.toasts.clear();
         press(&mut ro, k);
         assert_eq!(ro.mode, Mode::Normal, "{k}: no question");

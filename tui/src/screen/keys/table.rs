@@ -66,9 +66,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(CLUSTER, &[K::Enter], C::Open, "show member", p(3)),
     bind(CLUSTER, &[K::Char('x')], C::KillNode, "kill node", p(1)),
     bind(CLUSTER, &[K::Char('D')], C::LeaveNode, "node leaves", p(2)),
-    bind(CLUSTER, &[K::Char('s')], C::StartNode, "start node", p(2)),
-    bind(CLUSTER, &[K::Char('o')], C::SortNext, "sort by next column", p(4)),
-    bind(CLUSTER, &[K::Char('O')], C::SortReverse, "reverse sort", NONE),
+    bind(CLUSTER, &[K::Char('u')], C::StartNode, "start node", p(2)),
+    bind(CLUSTER, &[K::Char('s')], C::SortNext, "sort by next column", p(4)),
+    bind(CLUSTER, &[K::Char('S')], C::SortReverse, "reverse sort", NONE),
     bind(DEMO, &[K::Char('d')], C::RunDemo, "run the demo cycle", p(1)),
     // Dialogs: only their own keys (and ctrl-c) work while one is open.
     bind(HELP, &[K::Esc, K::Char('?'), K::Char('q')], C::Close, "close", p(0)),

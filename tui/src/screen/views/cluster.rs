@@ -222,7 +222,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
         rows.len(),
         selected.unwrap_or(0),
     ));
-    // A heading sorts by its column, where the column is one `o` sorts by.
+    // A heading sorts by its column, where the column is one `s` sorts by.
     let marker = if selected.is_some() {
         Span::raw(MARKER).width() as u16
     } else {
