@@ -17,7 +17,7 @@ const FRAMES: usize = 2_000;
 
 fn main() {
     let mut app = fixtures::busy();
-    let theme = Theme { color: true };
+    let theme = Theme::new(true);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
     println!(
         "one frame at 160×48, {FRAMES} frames per tab (TestBackend: drawing + diff, no terminal)\n"

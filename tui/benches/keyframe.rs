@@ -36,7 +36,7 @@ async fn main() {
     let (drawn, mut frames) = mpsc::unbounded_channel::<Duration>();
     tokio::spawn(async move {
         let mut app = fixtures::busy();
-        let theme = Theme { color: true };
+        let theme = Theme::new(true);
         let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("a test terminal");
         while let Some((sent, key)) = incoming.recv().await {
             let _effects = app.update(Action::Key(key));

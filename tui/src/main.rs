@@ -8,8 +8,9 @@ use clap::{CommandFactory, FromArgMatches};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use ringshop_node::telemetry::{self, DEFAULT_RING, LogFormat, Settings};
 use ringshop_shared::shop::GUEST;
-use ringshop_tui::files::config;
+use ringshop_tui::files::config::{self, Palette};
 use ringshop_tui::files::paths::Dirs;
+use ringshop_tui::screen::keys::Keymap;
 use ringshop_tui::screen::{self, Options};
 use ringshop_tui::verbs::args::{Cli, DemoArgs, Verb};
 use ringshop_tui::verbs::failure::{Failure, Kind};
@@ -39,8 +40,20 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let dirs = Dirs::from_env();
-    let config = config::load(dirs.config_file().as_deref());
+    let mut config = config::load(dirs.config_file().as_deref());
+    // `[keys]` is checked against the key table: a problem there rejects the whole file too.
+    let keys = Keymap::with(&config.config.keys).unwrap_or_else(|problems| {
+        config.reject(problems);
+        Keymap::default()
+    });
     settings::apply(&mut cli, &matches, &config.config);
+    if let Some(Verb::Info(args)) = &mut cli.verb {
+        args.config = Some(config.clone());
+    }
+    let look = Look {
+        keys,
+        palette: config.config.theme,
+    };
     let tui = cli.wants_tui();
     let target = cli.verb.as_ref().map_or(&cli.tui.target, Verb::target);
     let otlp = match target
@@ -96,7 +109,7 @@ fn main() -> ExitCode {
                 verb.target().json,
                 verbs::run(verb).instrument(root).await,
             ),
-            None if tui => (false, run_screen(cli.tui, &dirs, notices).await),
+            None if tui => (false, run_screen(cli.tui, &dirs, notices, look).await),
             None => {
                 eprintln!(
                     "ringshop: not on a terminal, so running the headless demo (`ringshop --help` for the verbs)"
@@ -186,11 +199,18 @@ fn usage_error(e: clap::Error) -> ExitCode {
     }
 }
 
+/// What the config file's tables set for the screen: its keys and its colours.
+struct Look {
+    keys: Keymap,
+    palette: Palette,
+}
+
 /// The interactive TUI on the target cluster; the terminal is restored on every way out.
 async fn run_screen(
     args: verbs::args::TuiArgs,
     dirs: &Dirs,
     notices: Vec<String>,
+    look: Look,
 ) -> Result<(), Failure> {
     // With --join and nothing up yet, the screen opens and waits (TUI.md 32).
     let (cluster, embedded) = args.target.open_or_wait(args.ttl).await?;
@@ -204,6 +224,8 @@ async fn run_screen(
         log_path: dirs.log_file(),
         color: args.target.color.colours(true),
         mouse: !args.no_mouse,
+        keys: look.keys,
+        palette: look.palette,
         notices,
     };
     screen::run(cluster, embedded, options)

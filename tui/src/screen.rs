@@ -37,8 +37,10 @@ use ringshop_shared::shop::GUEST;
 use self::action::Action;
 use self::app::App;
 use self::keep::{CartKeeper, KEEP};
+use self::keys::Keymap;
 use self::runner::Runner;
 use crate::client::{Cluster, Embedded};
+use crate::files::config::Palette;
 use crate::files::paths::Dirs;
 
 /// How the screen runs.
@@ -56,6 +58,10 @@ pub struct Options {
     pub log_path: PathBuf,
     /// Draw in colour (else only bold, reverse and the ▶ marker).
     pub color: bool,
+    /// Each role's colour (the config file's `[theme]` over the 16-colour defaults).
+    pub palette: Palette,
+    /// The key table (the config file's `[keys]` over the defaults).
+    pub keys: Keymap,
     /// Capture the mouse (clicks, the wheel); off, the terminal's own drag-select works.
     pub mouse: bool,
     /// Where the customer's cart is kept between runs.
@@ -85,6 +91,7 @@ pub async fn run(
         customer.unwrap_or_else(|| GUEST.to_string()),
     );
     app.cart = cart;
+    app.keys = options.keys.clone();
     for notice in &options.notices {
         app.update(Action::failed("config", notice));
     }
@@ -96,6 +103,7 @@ pub async fn run(
         Ok(mut tty) => {
             let theme = theme::Theme {
                 color: options.color,
+                palette: options.palette,
             };
             let outcome = event_loop::run(&mut tty, app, theme, &runner, rx, &mut keeper).await;
             terminal::restore();

@@ -386,6 +386,57 @@ fn a_bad_config_file_is_listed_by_info_and_warned_about_by_a_verb_which_runs_on(
 }
 
 #[test]
+fn info_lists_the_files_keys_and_theme_and_a_key_clash_by_its_line() {
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let path = write_config(
+        home.path(),
+        "[keys]\ncheckout = \"C\"\n[theme]\nkey = \"light-magenta\"\n",
+    );
+    let (code, stdout, stderr) = run_in(home.path(), &["info", "--json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(doc["config"]["applied"], true, "{doc}");
+    assert_eq!(
+        doc["config"]["settings"]["keys"],
+        serde_json::json!([{"action": "checkout", "keys": ["C"]}])
+    );
+    assert_eq!(
+        doc["config"]["settings"]["theme"],
+        serde_json::json!({"key": "LightMagenta"})
+    );
+    let (_, stdout, _) = run_in(home.path(), &["info"]);
+    assert!(
+        stdout.contains("keys: checkout on C, theme: key LightMagenta"),
+        "{stdout}"
+    );
+
+    std::fs::write(&path, "[keys]\ncheckout = \"q\"\nkill_node = \"ctrl-k\"\n").expect("writes");
+    let (code, stdout, _) = run_in(home.path(), &["info"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("(ignored, the defaults apply: 2 problems)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{}:3: kill_node stops a node: it may not sit on ctrl-k",
+            path.display()
+        )),
+        "{stdout}"
+    );
+    // A clash is found once every key is known; an earlier problem is reported with it.
+    std::fs::write(&path, "[keys]\ncheckout = \"q\"\n").expect("writes");
+    let (_, stdout, _) = run_in(home.path(), &["info"]);
+    assert!(
+        stdout.contains(&format!(
+            "{}:2: key q would be both quit and checkout on the Cart tab",
+            path.display()
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn the_config_files_join_is_the_cluster_a_verb_joins_unless_a_flag_says_otherwise() {
     let free = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("binds")

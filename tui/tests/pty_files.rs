@@ -124,6 +124,56 @@ fn a_bad_config_file_is_a_toast_naming_its_line_and_the_defaults_apply() {
 }
 
 #[test]
+fn the_config_files_keys_and_theme_are_what_the_screen_uses() {
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let dir = home.path().join("config").join("ringshop");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("config.toml"),
+        "[keys]\ncheckout = \"C\"\ntab_cart = [\"2\", \"b\"]\n\n[theme]\nkey = \"#ff00ff\"\n",
+    )
+    .expect("writes");
+    let mut screen = Terminal::screen_in(home.path(), &[], 120, 30);
+    screen.wait_for("Products (40)", LONG);
+    add(&mut screen, "kettle", "", "added 1 × Stovetop tea kettle");
+    screen.keys("b");
+    // The footer names the new key, in the theme's colour.
+    let at = screen.wait_at("C check out", LONG);
+    assert_eq!(
+        screen.fg(at),
+        vt100::Color::Rgb(255, 0, 255),
+        "{}",
+        screen.text()
+    );
+    screen.keys("c");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !screen.text().contains("Buy 1 item for"),
+        "c is free now:\n{}",
+        screen.text()
+    );
+    screen.keys("C");
+    screen.wait_for("Buy 1 item for", LONG);
+    screen.keys("n");
+    screen.keys("q");
+    screen.wait_for("Quit?", LONG);
+    screen.keys("y");
+    assert!(screen.exit_status(Duration::from_secs(15)));
+
+    // A clash is the file's problem like any other: a toast with its line, and the defaults.
+    std::fs::write(dir.join("config.toml"), "[keys]\n\ncheckout = \"q\"\n").expect("writes");
+    let mut screen = Terminal::screen_in(home.path(), &[], 150, 30);
+    screen.wait_for("config.toml:3: key", LONG);
+    screen.wait_for("q would be both quit and checkout on the Cart tab", LONG);
+    screen.keys("2");
+    screen.wait_for("c check out", LONG);
+    screen.keys("q");
+    screen.wait_for("Quit?", LONG);
+    screen.keys("y");
+    assert!(screen.exit_status(Duration::from_secs(15)));
+}
+
+#[test]
 fn an_unwritable_state_dir_is_one_toast_and_the_tui_runs_on() {
     let home = tempfile::tempdir().expect("a temporary folder");
     let blocker = home.path().join("state");

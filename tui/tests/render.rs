@@ -28,7 +28,7 @@ fn render(app: &App, theme: Theme, width: u16, height: u16) -> Terminal<TestBack
 }
 
 fn text(app: &App, width: u16, height: u16) -> String {
-    let terminal = render(app, Theme { color: true }, width, height);
+    let terminal = render(app, Theme::new(true), width, height);
     let buffer = terminal.backend().buffer();
     let mut out = String::new();
     for y in 0..buffer.area.height {
@@ -106,7 +106,7 @@ fn a_checkout_waiting_on_a_member_names_it_in_the_gauge_and_the_orders_row() {
     app.now = started;
     let mut order = app.orders[0].clone();
     order.stage = Stage::Reserving;
-    order.waiting = Some(ringshop_shared::NodeId::new("n2").expect("a name"));
+    order.waiting = Some(fixtures::node("n2"));
     app.update(Action::Order(order.clone()));
     app.tab = Tab::Cart;
     app.checkout = Some((order, started));
@@ -132,24 +132,87 @@ fn too_small_says_so_and_growing_restores_the_view() {
     assert!(big.contains("Products"));
 }
 
-#[test]
-fn no_size_from_1x1_to_250x80_panics() {
-    let mut app = loaded();
-    app.mode = Mode::Help;
+/// The states the size sweep draws: every tab as it is and with `?` open, and each kind of
+/// dialog over the tab it opens on, with three toasts (one long) stacked.
+fn sweep_states() -> Vec<App> {
+    let mut states = Vec::new();
     for tab in Tab::ALL {
+        for mode in [Mode::Normal, Mode::Help] {
+            let mut app = loaded();
+            app.tab = tab;
+            app.mode = mode;
+            states.push(app);
+        }
+    }
+    let over = |tab: Tab, mode: Mode| {
+        let mut app = loaded();
         app.tab = tab;
-        for w in (1..=250).step_by(13).chain([59, 60, 61, 250]) {
-            for h in (1..=80).step_by(7).chain([14, 15, 16, 80]) {
-                let _ = render(&app, Theme { color: true }, w, h);
+        app.mode = mode;
+        app.toast("Bought 3 items on n2 in 3.1 s", false);
+        app.toast(
+            "checkout of 9f2c41d0 failed: the mug is out of stock on n3 (asked for 4, 2 left); nothing was charged and the holds went back",
+            true,
+        );
+        app.toast("added 2 × Stoneware mug to the cart", false);
+        app
+    };
+    states.push(over(Tab::Orders, Mode::OrderDetail(order_id(2))));
+    states.push(over(Tab::Shop, Mode::Filter("mug".into())));
+    states.push(over(Tab::Shop, Mode::Palette("st".into())));
+    states.push(over(Tab::Cluster, Mode::MemberDetail(fixtures::node("n2"))));
+    let mut kill = over(Tab::Cluster, Mode::Normal);
+    kill.update(Action::Key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char('x'),
+    )));
+    assert!(matches!(kill.mode, Mode::Confirm(_)));
+    states.push(kill);
+    states
+}
+
+/// TUI.md 5: every size from 1×1 to 250×80 is drawn (each in one of the states, in turn, and
+/// every state at the edges), none panics, and below 60×15 the one line says so.
+#[test]
+fn every_size_from_1x1_to_250x80_draws_without_a_panic() {
+    let states = sweep_states();
+    let edges = [
+        (1, 1),
+        (59, 80),
+        (250, 14),
+        (59, 14),
+        (60, 15),
+        (61, 16),
+        (60, 80),
+        (250, 15),
+        (250, 80),
+    ];
+    for app in &states {
+        for (w, h) in edges {
+            let _ = render(app, Theme::new(true), w, h);
+        }
+    }
+    let mut drawn = 0usize;
+    for w in 1..=250u16 {
+        for h in 1..=80u16 {
+            let app = &states[(usize::from(w) * 3 + usize::from(h)) % states.len()];
+            let terminal = render(app, Theme::new(w % 2 == 0), w, h);
+            drawn += 1;
+            if w < 60 || h < 15 {
+                let buffer = terminal.backend().buffer();
+                let first: String = (0..w).map(|x| buffer[(x, 0)].symbol()).collect();
+                let says = format!("terminal too small: need 60×15, have {w}×{h}");
+                let first = first.trim_end();
+                assert!(says.starts_with(first), "at {w}×{h}: {first:?}");
+                assert!(w < 8 || first.len() >= 8, "at {w}×{h}: {first:?}");
             }
         }
     }
+    assert_eq!(drawn, 250 * 80);
 }
 
 #[test]
 fn with_no_color_nothing_is_coloured_and_the_selection_still_shows() {
     let app = loaded();
-    let terminal = render(&app, Theme { color: false }, 80, 24);
+    let terminal = render(&app, Theme::new(false), 80, 24);
     let buffer = terminal.backend().buffer();
     for cell in buffer.content() {
         assert_eq!(cell.fg, Color::Reset, "no foreground colour");
@@ -213,7 +276,7 @@ fn at_60x15_help_shows_every_key_by_scrolling_and_addresses_keep_their_ports() {
         seen.push_str(&text(&app, 60, 15));
     }
     assert!(seen.contains(" of "), "it says where it is");
-    for section in ringshop_tui::screen::keys::help(Tab::Cluster, true) {
+    for section in ringshop_tui::screen::keys::Keymap::default().help(Tab::Cluster, true) {
         for (_, label) in section.entries {
             assert!(seen.contains(label), "{label} is shown at 60×15");
         }

@@ -8,9 +8,21 @@
 //! mouse = true                  # false leaves the terminal's own drag-select working
 //! refresh = "1s"                # how often live views refresh
 //! join = ["127.0.0.1:7001", "7002"]   # the cluster to join instead of an embedded one
+//!
+//! [keys]                        # actions and their keys (`?` in the TUI lists the actions)
+//! checkout = "C"                # one key, or a list: down = ["down", "j", "n"]
+//!
+//! [theme]                       # each role's colour: a name, an index or "#rrggbb"
+//! key = "light-magenta"
 //! ```
+//!
+//! `[keys]` is read here only as far as its syntax (action = key or [keys]); which actions
+//! exist, which keys are free and which may not be used (a destructive action on a ctrl chord
+//! or a movement key) the screen's key table decides (`screen::keys::Keymap::with`), and its
+//! problems join this file's with their line.
 
 mod syntax;
+mod theme;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -19,10 +31,22 @@ use std::time::Duration;
 use ringshop_shared::duration::parse_duration;
 
 pub use self::syntax::Problem;
-use self::syntax::Value;
+use self::syntax::{Entry, Value};
+pub use self::theme::{Palette, ROLES};
 
-/// The keys the file may set, as `--help` and the messages list them.
+/// The keys the file may set at its top, as `--help` and the messages list them.
 pub const KEYS: [&str; 4] = ["color", "mouse", "refresh", "join"];
+
+/// The tables the file may have.
+pub const TABLES: [&str; 2] = ["keys", "theme"];
+
+/// One line of `[keys]`: an action and the keys it should have, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rebind {
+    pub action: String,
+    pub keys: Vec<String>,
+    pub line: usize,
+}
 
 /// `color`: when to draw in colour (as `--color`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +73,10 @@ pub struct Config {
     pub mouse: Option<bool>,
     pub refresh: Option<Duration>,
     pub join: Vec<SocketAddr>,
+    /// `[keys]`, in the file's order.
+    pub keys: Vec<Rebind>,
+    /// The defaults with `[theme]`'s roles set.
+    pub theme: Palette,
 }
 
 /// The config file as found: where it is looked for, whether it is there, what is wrong with
@@ -80,6 +108,16 @@ impl Loaded {
         Some(format!(
             "{first}{more}; the config file is ignored, defaults used"
         ))
+    }
+
+    /// Problems found in what the file says by those who use it (the key table): the file is
+    /// then not applied at all, like one with a problem of its own.
+    pub fn reject(&mut self, problems: Vec<Problem>) {
+        if !problems.is_empty() {
+            self.problems.extend(problems);
+            self.problems.sort_by_key(|p| p.line);
+            self.config = Config::default();
+        }
     }
 }
 
@@ -117,51 +155,39 @@ pub fn parse(text: &str) -> Result<Config, Vec<Problem>> {
     let entries = syntax::parse(text)?;
     let mut config = Config::default();
     let mut problems = Vec::new();
-    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut seen: Vec<(Option<String>, String, usize)> = Vec::new();
+    let mut unknown_tables: Vec<String> = Vec::new();
     for entry in entries {
         let line = entry.line;
         let problem = |message: String| Problem {
             line: Some(line),
             message,
         };
-        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == entry.key) {
+        if let Some((_, _, first)) = seen
+            .iter()
+            .find(|(t, k, _)| *t == entry.table && *k == entry.key)
+        {
             problems.push(problem(format!(
                 "{} is set twice (first on line {first})",
                 entry.key
             )));
             continue;
         }
-        seen.push((entry.key.clone(), line));
-        let set = match entry.key.as_str() {
-            "color" => color(&entry.value).map(|c| config.color = Some(c)),
-            "mouse" => match entry.value {
-                Value::Bool(b) => {
-                    config.mouse = Some(b);
-                    Ok(())
-                }
-                ref other => Err(format!("mouse is true or false, not {}", other.shown())),
-            },
-            "refresh" => match &entry.value {
-                Value::Str(s) => parse_duration(s).map(|d| config.refresh = Some(d)),
-                other => Err(format!(
-                    "refresh is a duration in quotes, e.g. \"1s\" or \"500ms\", not {}",
-                    other.shown()
-                )),
-            },
-            "join" => match join(&entry.value, line) {
-                Ok(nodes) => {
-                    config.join = nodes;
-                    Ok(())
-                }
-                Err(p) => {
-                    problems.push(p);
-                    continue;
-                }
-            },
-            key => Err(format!(
-                "unknown key {key:?}; the keys are {}",
-                KEYS.join(", ")
-            )),
+        seen.push((entry.table.clone(), entry.key.clone(), line));
+        let set = match entry.table.as_deref() {
+            None => top(&mut config, &entry, &mut problems),
+            Some("keys") => rebind(&entry).map(|r| config.keys.push(r)),
+            Some("theme") => config.theme.set(&entry),
+            // A heading that could not be read: its problem is already there.
+            Some("") => Ok(()),
+            Some(table) if unknown_tables.iter().any(|t| t == table) => Ok(()),
+            Some(table) => {
+                unknown_tables.push(table.to_string());
+                Err(format!(
+                    "unknown table [{table}]; the tables are {}",
+                    TABLES.map(|t| format!("[{t}]")).join(" and ")
+                ))
+            }
         };
         if let Err(message) = set {
             problems.push(problem(message));
@@ -171,6 +197,71 @@ pub fn parse(text: &str) -> Result<Config, Vec<Problem>> {
         Ok(config)
     } else {
         Err(problems)
+    }
+}
+
+/// `action = "key"` or `action = ["key", …]` under `[keys]`.
+fn rebind(entry: &Entry) -> Result<Rebind, String> {
+    let action = entry.key.clone();
+    let one = |value: &Value| match value {
+        Value::Str(s) => Ok(s.clone()),
+        other => Err(format!(
+            "{action}: a key is written in quotes, e.g. \"x\" or \"ctrl-x\", not {}",
+            other.shown()
+        )),
+    };
+    let keys = match &entry.value {
+        Value::List(items) => items
+            .iter()
+            .map(|(v, _)| one(v))
+            .collect::<Result<Vec<_>, _>>()?,
+        single => vec![one(single)?],
+    };
+    if keys.is_empty() {
+        return Err(format!("{action} needs at least one key"));
+    }
+    Ok(Rebind {
+        action,
+        keys,
+        line: entry.line,
+    })
+}
+
+/// A key at the top of the file.
+fn top(config: &mut Config, entry: &Entry, problems: &mut Vec<Problem>) -> Result<(), String> {
+    let line = entry.line;
+    match entry.key.as_str() {
+        "color" => color(&entry.value).map(|c| config.color = Some(c)),
+        "mouse" => match entry.value {
+            Value::Bool(b) => {
+                config.mouse = Some(b);
+                Ok(())
+            }
+            ref other => Err(format!("mouse is true or false, not {}", other.shown())),
+        },
+        "refresh" => match &entry.value {
+            Value::Str(s) => parse_duration(s).map(|d| config.refresh = Some(d)),
+            other => Err(format!(
+                "refresh is a duration in quotes, e.g. \"1s\" or \"500ms\", not {}",
+                other.shown()
+            )),
+        },
+        "join" => match join(&entry.value, line) {
+            Ok(nodes) => {
+                config.join = nodes;
+                Ok(())
+            }
+            Err(p) => {
+                // Already at the line of the bad item.
+                problems.push(p);
+                Ok(())
+            }
+        },
+        key => Err(format!(
+            "unknown key {key:?}; the keys are {} (and the tables {})",
+            KEYS.join(", "),
+            TABLES.map(|t| format!("[{t}]")).join(", ")
+        )),
     }
 }
 

@@ -4,9 +4,9 @@
 //! stock does to the products and the cart in `app/stock.rs`.
 
 mod history;
-mod mode;
+pub mod mode;
 mod queries;
-mod rows;
+pub mod rows;
 mod stock;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -20,6 +20,7 @@ pub use self::history::{NodeHistory, P99_WINDOW};
 pub use self::mode::{Confirm, DemoPass, DemoView, Dialog, ListState, Mode, Placing};
 pub use self::rows::{Cache, CartLine, LogLine, MOVED_FOR, ProductRow, SortColumn, Tab, Toast};
 use super::effect::Effect;
+use super::keys::Keymap;
 use crate::client::trace::Waterfall;
 use crate::client::{MemberRow, MemberState};
 
@@ -34,6 +35,8 @@ pub const LOG_LINES: usize = 200;
 pub const PENDING_FOR: Duration = Duration::from_secs(10);
 
 pub struct App {
+    /// The key table of this run (the config file's `[keys]` over the defaults).
+    pub keys: Keymap,
     pub tab: Tab,
     pub mode: Mode,
     pub embedded: bool,
@@ -112,6 +115,7 @@ impl App {
     pub fn new(embedded: bool, read_only: bool, refresh_every: Duration, log_path: String) -> App {
         let now = Instant::now();
         App {
+            keys: Keymap::default(),
             tab: Tab::Shop,
             mode: Mode::Normal,
             embedded,

@@ -9,8 +9,9 @@ use std::time::Duration;
 use ringshop_shared::shop::{items, money};
 use ringshop_shared::{Order, OrderId, OrderLine, Stage};
 
-use super::app::{App, Confirm, ListState, Mode, Placing};
+use super::app::{App, Confirm, ListState, Mode, Placing, Tab};
 use super::effect::Effect;
+use super::keys::Command;
 
 /// An order id as the screen names it: its first 8 hex digits.
 pub fn short_id(id: &OrderId) -> String {
@@ -24,7 +25,11 @@ impl App {
         if let Some(busy) = self.checkout_busy() {
             self.toast(busy, true);
         } else if self.cart.is_empty() {
-            self.toast("the cart is empty: add products on the Shop tab (1)", true);
+            let shop = self.keys.key_name(Tab::Cart, Command::GoTab(Tab::Shop));
+            self.toast(
+                format!("the cart is empty: add products on the Shop tab ({shop})"),
+                true,
+            );
         } else {
             let mut summary = format!(
                 "Buy {} for {}?",
@@ -178,7 +183,10 @@ impl App {
         }
         self.on_failed(
             "checkout".into(),
-            format!("{error}; the cart is kept, c y tries again (as the same order)"),
+            format!(
+                "{error}; the cart is kept, {} y tries again (as the same order)",
+                self.keys.key_name(Tab::Cart, Command::Checkout)
+            ),
             None,
         );
     }
@@ -188,10 +196,12 @@ impl App {
         if self.checkout.as_ref().is_some_and(|(o, _)| o.id == order) {
             self.checkout = None;
         }
+        let refresh = self.keys.key_name(Tab::Orders, Command::Refresh);
+        let orders = self.keys.key_name(Tab::Cart, Command::GoTab(Tab::Orders));
         self.toast(
             format!(
                 "stopped following order {} after {:.0} s without an answer ({error}); it may \
-                 still finish: r on the Orders tab (3) reads its stage",
+                 still finish: {refresh} on the Orders tab ({orders}) reads its stage",
                 short_id(&order),
                 after.as_secs_f64()
             ),

@@ -11,7 +11,7 @@ use ringshop_shared::prefix::IdPrefix;
 
 use super::app::{App, Confirm, Mode, Tab};
 use super::effect::Effect;
-use super::keys::{self, Command};
+use super::keys::Command;
 
 /// Most digits a quantity takes.
 const QTY_DIGITS: usize = 3;
@@ -22,7 +22,9 @@ impl App {
         self.input_selected = false;
         match (self.mode.clone(), command) {
             (Mode::Help, Command::Down) => {
-                let lines: usize = keys::help(self.tab, self.node_controls())
+                let lines: usize = self
+                    .keys
+                    .help(self.tab, self.node_controls())
                     .iter()
                     .map(|s| s.entries.len() + 1)
                     .sum();

@@ -40,7 +40,7 @@ pub async fn run(
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => Action::Key(key),
-                Some(Ok(Event::Mouse(pointer))) => match mouse::action(&hits, pointer) {
+                Some(Ok(Event::Mouse(pointer))) => match mouse::action(&hits, &app.keys, pointer) {
                     Some(action) => action,
                     None => continue,
                 },

@@ -6,7 +6,7 @@
 use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
 
 use super::app::{SortColumn, Tab};
-use super::keys::{BINDINGS, Focus, Key, name};
+use super::keys::{Focus, Key, Keymap};
 
 /// What a pointer can hit in the last frame.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -88,32 +88,21 @@ pub fn table_columns(area: Rect, widths: &[Constraint], marker: u16) -> Vec<Rect
 /// The footer's hints (as `keys::footer` gives them) drawn in `area` from `skip` columns in,
 /// as `widgets::hint_spans` lays them out ("keys label  "): each one's cells (keys and label,
 /// clipped to `area`) and the first of its keys.
-pub fn footer_hints(area: Rect, skip: u16, hints: &[(String, &'static str)]) -> Vec<(Rect, Key)> {
+pub fn footer_hints(
+    area: Rect,
+    skip: u16,
+    hints: &[(String, &'static str)],
+    keymap: &Keymap,
+) -> Vec<(Rect, Key)> {
     let mut out = Vec::new();
     let mut at = area.x.saturating_add(skip);
     for (keys, label) in hints {
         let width = (keys.chars().count() + 1 + label.chars().count()) as u16;
         let cells = Rect::new(at, area.y, width, 1).intersection(area);
-        if let (Some(key), false) = (key_of_hint(keys, label), cells.is_empty()) {
+        if let (Some(key), false) = (keymap.key_of_hint(keys, label), cells.is_empty()) {
             out.push((cells, key));
         }
         at = at.saturating_add(width + 2);
     }
     out
-}
-
-/// The first key of the binding a hint shows (its keys' names joined by "/", and its label).
-fn key_of_hint(keys: &str, label: &str) -> Option<Key> {
-    BINDINGS
-        .iter()
-        .find(|b| {
-            b.label == label
-                && b.keys
-                    .iter()
-                    .map(|k| name(*k))
-                    .collect::<Vec<_>>()
-                    .join("/")
-                    == keys
-        })
-        .and_then(|b| b.keys.first().copied())
 }

@@ -6,28 +6,28 @@
 //! sorting by a column heading are `Action::Pointer`s, applied here; j/k and s/S reach the
 //! same places. While a dialog is open only the footer's keys and the wheel act on it.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Position;
 
 use super::action::{Action, Pointer};
 use super::app::{App, Mode, Tab};
 use super::effect::Effect;
 use super::hits::{HitMap, hit};
-use super::keys::{BINDINGS, Command, Focus, Key, command_for};
+use super::keys::{Command, Focus, Key, Keymap, key_event};
 
-/// The action `event` makes on the frame `map` describes, if any.
-pub fn action(map: &HitMap, event: MouseEvent) -> Option<Action> {
+/// The action `event` makes on the frame `map` describes, if any, with the keys of `keys`.
+pub fn action(map: &HitMap, keys: &Keymap, event: MouseEvent) -> Option<Action> {
     let focus = map.focus?;
     let at = Position::new(event.column, event.row);
     match event.kind {
-        MouseEventKind::Down(MouseButton::Left) => click(map, focus, at),
-        MouseEventKind::ScrollDown => wheel(map, focus, at, Key::Down),
-        MouseEventKind::ScrollUp => wheel(map, focus, at, Key::Up),
+        MouseEventKind::Down(MouseButton::Left) => click(map, keys, focus, at),
+        MouseEventKind::ScrollDown => wheel(keys, map, focus, at, Key::Down),
+        MouseEventKind::ScrollUp => wheel(keys, map, focus, at, Key::Up),
         _ => None,
     }
 }
 
-fn click(map: &HitMap, focus: Focus, at: Position) -> Option<Action> {
+fn click(map: &HitMap, keys: &Keymap, focus: Focus, at: Position) -> Option<Action> {
     if let Some(key) = hit(&map.hints, at) {
         return Some(Action::Key(key_event(key)));
     }
@@ -35,7 +35,9 @@ fn click(map: &HitMap, focus: Focus, at: Position) -> Option<Action> {
         return None;
     };
     if let Some(to) = hit(&map.tabs, at) {
-        return key_for(focus, Command::GoTab(to)).map(|k| Action::Key(key_event(k)));
+        return keys
+            .key_for(focus, Command::GoTab(to))
+            .map(|k| Action::Key(key_event(k)));
     }
     if let Some(by) = hit(&map.headings, at) {
         return Some(Action::Pointer(Pointer::Sort(by)));
@@ -50,46 +52,16 @@ fn click(map: &HitMap, focus: Focus, at: Position) -> Option<Action> {
 }
 
 /// ↓/↑ over the tab's view, or in a dialog that scrolls with them.
-fn wheel(map: &HitMap, focus: Focus, at: Position, key: Key) -> Option<Action> {
+fn wheel(keys: &Keymap, map: &HitMap, focus: Focus, at: Position, key: Key) -> Option<Action> {
     let over = match focus {
         Focus::Tab(_) => map.view.contains(at),
         Focus::Dialog(_) => true,
     };
     let moves = matches!(
-        command_for(focus, &key_event(key)),
+        keys.command_for(focus, &key_event(key)),
         Some(Command::Up | Command::Down)
     );
     (over && moves).then(|| Action::Key(key_event(key)))
-}
-
-/// The first key that makes `command` at `focus`.
-fn key_for(focus: Focus, command: Command) -> Option<Key> {
-    BINDINGS
-        .iter()
-        .filter(|b| b.command == command)
-        .flat_map(|b| b.keys.iter().copied())
-        .find(|k| command_for(focus, &key_event(*k)) == Some(command))
-}
-
-/// The key press a terminal sends for `key`.
-pub fn key_event(key: Key) -> KeyEvent {
-    let plain = |code| KeyEvent::new(code, KeyModifiers::NONE);
-    match key {
-        Key::Char(c) if c.is_ascii_uppercase() => {
-            KeyEvent::new(KeyCode::Char(c), KeyModifiers::SHIFT)
-        }
-        Key::Char(c) => plain(KeyCode::Char(c)),
-        Key::Ctrl(c) => KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL),
-        Key::Enter => plain(KeyCode::Enter),
-        Key::Esc => plain(KeyCode::Esc),
-        Key::Tab => plain(KeyCode::Tab),
-        Key::BackTab => KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT),
-        Key::Backspace => plain(KeyCode::Backspace),
-        Key::Up => plain(KeyCode::Up),
-        Key::Down => plain(KeyCode::Down),
-        Key::PageUp => plain(KeyCode::PageUp),
-        Key::PageDown => plain(KeyCode::PageDown),
-    }
 }
 
 impl App {

@@ -1,19 +1,30 @@
-//! Every style the TUI uses, in one place. The palette is the terminal's 16 colours, so it
-//! reads on light and dark themes; with NO_COLOR set no colour is used at all, and meaning is
-//! never carried by colour alone (status words, ▶ markers, % labels).
+//! Every style the TUI uses, in one place. The default palette is the terminal's 16 colours, so
+//! it reads on light and dark themes; the config file's `[theme]` may change each role's
+//! colour (`files::config::Palette`); with NO_COLOR set no colour is used at all, and meaning
+//! is never carried by colour alone (status words, ▶ markers, % labels).
 
 use ratatui::style::{Color, Modifier, Style};
 use ringshop_shared::Stage;
 
 use super::app::Cache;
 use crate::client::MemberState;
+use crate::files::config::Palette;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Theme {
     pub color: bool,
+    pub palette: Palette,
 }
 
 impl Theme {
+    /// The default palette, in colour or not.
+    pub fn new(color: bool) -> Theme {
+        Theme {
+            color,
+            palette: Palette::default(),
+        }
+    }
+
     fn fg(&self, c: Color) -> Style {
         if self.color {
             Style::default().fg(c)
@@ -38,16 +49,16 @@ impl Theme {
         Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED)
     }
     pub fn key(&self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        self.fg(self.palette.key).add_modifier(Modifier::BOLD)
     }
     pub fn ok(&self) -> Style {
-        self.fg(Color::Green)
+        self.fg(self.palette.ok)
     }
     pub fn warn(&self) -> Style {
-        self.fg(Color::Yellow)
+        self.fg(self.palette.warn)
     }
     pub fn error(&self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+        self.fg(self.palette.error).add_modifier(Modifier::BOLD)
     }
     pub fn member(&self, state: MemberState) -> Style {
         match state {
@@ -68,12 +79,12 @@ impl Theme {
     pub fn cache(&self, cache: Cache) -> Style {
         match cache {
             Cache::Hit => self.ok(),
-            Cache::Live => self.fg(Color::Cyan),
+            Cache::Live => self.fg(self.palette.live),
             Cache::Stale => self.warn(),
             Cache::Miss => self.text(),
         }
     }
     pub fn bar(&self) -> Style {
-        self.fg(Color::Blue)
+        self.fg(self.palette.bar)
     }
 }

@@ -14,7 +14,7 @@ use super::action::Action;
 use super::app::{App, CartLine, DemoPass, Mode, TOAST_FOR};
 use super::effect::Effect;
 use super::keep::KEEP;
-use super::keys::{Command, Focus, command_for};
+use super::keys::{Command, Focus};
 use crate::client::MemberState;
 
 impl App {
@@ -187,11 +187,11 @@ impl App {
             self.toasts.retain(|t| !t.error);
         }
         match self.mode.dialog() {
-            None => match command_for(Focus::Tab(self.tab), &key) {
+            None => match self.keys.command_for(Focus::Tab(self.tab), &key) {
                 Some(command) => self.on_command(command),
                 None => Vec::new(),
             },
-            Some(dialog) => match command_for(Focus::Dialog(dialog), &key) {
+            Some(dialog) => match self.keys.command_for(Focus::Dialog(dialog), &key) {
                 Some(Command::QuitNow) => {
                     self.quit = true;
                     Vec::new()

@@ -23,7 +23,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use self::widgets::hint_spans;
 use super::app::{App, Mode, Tab};
 use super::hits::{HitMap, footer_hints};
-use super::keys::{self, Focus, Key};
+use super::keys::{Focus, Key};
 use super::theme::Theme;
 use crate::client::MemberState;
 
@@ -67,7 +67,13 @@ pub fn draw_mapped(app: &App, theme: &Theme, frame: &mut Frame) -> HitMap {
             Layout::horizontal([Constraint::Min(60), Constraint::Length(SIDE_LOG)]).areas(body);
         (main, log)
     } else {
-        let log_height = if area.height >= 30 { 6 } else { 3 };
+        // The pane grows while the newest toast needs more lines to show whole (the view
+        // keeps at least its 5 lines).
+        let base = if area.height >= 30 { 6 } else { 3 };
+        let toast = log::newest_toast_lines(app, usize::from(area.width)) + 1;
+        let log_height = (base.max(toast as u16))
+            .min(body.height.saturating_sub(5))
+            .max(base.min(body.height));
         let [main, log] =
             Layout::vertical([Constraint::Min(5), Constraint::Length(log_height)]).areas(body);
         (main, log)
@@ -215,8 +221,8 @@ fn draw_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> Vec<(
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let room = area.width.saturating_sub(used as u16);
-    let hints = keys::footer(focus, app.node_controls(), room);
-    let hit = footer_hints(area, used as u16, &hints);
+    let hints = app.keys.footer(focus, app.node_controls(), room);
+    let hit = footer_hints(area, used as u16, &hints, &app.keys);
     spans.extend(hint_spans(theme, hints));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     hit

@@ -230,6 +230,10 @@ pub struct InfoArgs {
     /// Whose kept cart to show [default: guest].
     #[arg(long)]
     pub customer: Option<String>,
+    /// The config file as the main read and checked it (with the key table's problems); None:
+    /// `info` reads it itself.
+    #[arg(skip)]
+    pub config: Option<crate::files::config::Loaded>,
 }
 
 /// When to colour the output.

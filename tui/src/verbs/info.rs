@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::args::InfoArgs;
 use super::failure::Failure;
 use crate::files::cart;
-use crate::files::config::{self, Loaded};
+use crate::files::config::{self, Loaded, Palette};
 use crate::files::paths::Dirs;
 
 /// Where the cluster comes from.
@@ -27,9 +27,31 @@ fn join(args: &InfoArgs, config: &Loaded) -> (&'static str, Vec<SocketAddr>) {
     }
 }
 
+/// The roles `[theme]` changed from the defaults, and their colours.
+fn theme(palette: &Palette) -> Value {
+    let default = Palette::default();
+    let pairs = [
+        ("key", palette.key, default.key),
+        ("ok", palette.ok, default.ok),
+        ("warn", palette.warn, default.warn),
+        ("error", palette.error, default.error),
+        ("bar", palette.bar, default.bar),
+        ("live", palette.live, default.live),
+    ];
+    let changed: serde_json::Map<String, Value> = pairs
+        .into_iter()
+        .filter(|(_, set, default)| set != default)
+        .map(|(role, set, _)| (role.to_string(), Value::from(set.to_string())))
+        .collect();
+    Value::Object(changed)
+}
+
 /// Everything `info` says, as its JSON document (the text is read from it too).
 pub fn facts(args: &InfoArgs, dirs: &Dirs) -> Value {
-    let loaded = config::load(dirs.config_file().as_deref());
+    let loaded = match &args.config {
+        Some(loaded) => loaded.clone(),
+        None => config::load(dirs.config_file().as_deref()),
+    };
     let customer = args.customer.clone().unwrap_or_else(|| GUEST.to_string());
     let cart_file = dirs.cart_file(&customer);
     let (cart_items, cart_problem) = match cart::peek(&cart_file) {
@@ -50,6 +72,8 @@ pub fn facts(args: &InfoArgs, dirs: &Dirs) -> Value {
                 "mouse": set.mouse,
                 "refresh_ms": set.refresh.map(|d| d.as_millis() as u64),
                 "join": set.join.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "keys": set.keys.iter().map(|r| json!({"action": r.action, "keys": r.keys})).collect::<Vec<_>>(),
+                "theme": theme(&set.theme),
             },
         },
         "log": dirs.log_file(),
@@ -116,6 +140,25 @@ fn text(facts: &Value) -> String {
         if let Some(join) = set["join"].as_array().filter(|j| !j.is_empty()) {
             let join: Vec<String> = join.iter().map(s).collect();
             parts.push(format!("join {}", join.join(", ")));
+        }
+        if let Some(keys) = set["keys"].as_array().filter(|k| !k.is_empty()) {
+            let keys: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    let on: Vec<String> = k["keys"]
+                        .as_array()
+                        .map_or(Vec::new(), |a| a.iter().map(s).collect());
+                    format!("{} on {}", s(&k["action"]), on.join("/"))
+                })
+                .collect();
+            parts.push(format!("keys: {}", keys.join(", ")));
+        }
+        if let Some(theme) = set["theme"].as_object().filter(|t| !t.is_empty()) {
+            let roles: Vec<String> = theme
+                .iter()
+                .map(|(role, c)| format!("{role} {}", s(c)))
+                .collect();
+            parts.push(format!("theme: {}", roles.join(", ")));
         }
         match parts.is_empty() {
             true => "read: it sets nothing".to_string(),

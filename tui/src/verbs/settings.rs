@@ -60,6 +60,7 @@ mod tests {
             mouse: Some(false),
             refresh: Some(Duration::from_millis(250)),
             join: vec!["127.0.0.1:7009".parse().expect("an address")],
+            ..Config::default()
         }
     }
 

@@ -60,7 +60,26 @@ fn a_toast_shows_whole_wrapped_and_a_longer_one_points_to_the_log() {
     app.toast(long, true);
     let screen = text(&app, 60, 15);
     insta::assert_snapshot!("long_toast_60x15", screen);
+    // The log pane grows for the newest toast (the view keeps its 5 lines): it is whole.
+    assert!(joined(&screen).contains(long), "{screen}");
+    assert!(!screen.contains("see log"), "{screen}");
+    // Only one longer than the screen can hold is cut, and says where the rest is.
+    let mut app = loaded();
+    app.toast(long.repeat(3), true);
+    let screen = text(&app, 60, 15);
     assert!(screen.contains("…see log (L)"), "{screen}");
+    assert_eq!(
+        screen.lines().last(),
+        text(&loaded(), 60, 15).lines().last(),
+        "never over the footer"
+    );
+    let mut app = loaded();
+    app.toast(long, true);
+    for (w, h) in [(80, 24), (120, 30)] {
+        let screen = text(&app, w, h);
+        assert!(joined(&screen).contains(long), "{w}×{h}:\n{screen}");
+        assert!(!screen.contains("see log"), "{w}×{h}:\n{screen}");
+    }
     assert_eq!(
         screen.lines().last(),
         text(&loaded(), 60, 15).lines().last(),
@@ -161,7 +180,7 @@ fn a_reopened_filter_shows_its_text_selected() {
     let mut app = loaded();
     app.mode = Mode::Filter("tea".into());
     app.input_selected = true;
-    let terminal = render(&app, Theme { color: false }, 80, 24);
+    let terminal = render(&app, Theme::new(false), 80, 24);
     let buffer = terminal.backend().buffer();
     let footer = 23;
     assert_eq!(buffer[(0, footer)].symbol(), "/");

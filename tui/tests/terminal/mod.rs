@@ -239,6 +239,16 @@ impl Terminal {
             .count()
     }
 
+    /// The foreground colour of the cell at (`col`, `row`).
+    #[allow(dead_code)] // not every test binary that includes this module looks at colours
+    pub fn fg(&self, (col, row): (u16, u16)) -> vt100::Color {
+        self.parser
+            .lock()
+            .ok()
+            .and_then(|p| p.screen().cell(row, col).map(|c| c.fgcolor()))
+            .unwrap_or_default()
+    }
+
     /// Whether the cell at (`col`, `row`) is drawn bold and reversed.
     pub fn bold_reversed(&self, (col, row): (u16, u16)) -> bool {
         self.parser

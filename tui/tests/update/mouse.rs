@@ -27,7 +27,7 @@ fn drawn(app: &App, width: u16, height: u16) -> Drawn {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
     let mut hits = HitMap::default();
     terminal
-        .draw(|frame| hits = views::draw_mapped(app, &Theme { color: false }, frame))
+        .draw(|frame| hits = views::draw_mapped(app, &Theme::new(false), frame))
         .expect("draws");
     let buffer = terminal.backend().buffer();
     let lines = (0..height)
@@ -84,7 +84,7 @@ fn pointer(
     spot: impl Fn(&Drawn) -> (u16, u16),
 ) -> Vec<Effect> {
     let screen = drawn(app, W, H);
-    match mouse::action(&screen.hits, event(kind, spot(&screen))) {
+    match mouse::action(&screen.hits, &app.keys, event(kind, spot(&screen))) {
         Some(action) => app.update(action),
         None => Vec::new(),
     }
@@ -273,5 +273,5 @@ fn nothing_happens_on_a_frame_too_small_to_draw() {
     let app = app();
     let screen = drawn(&app, 40, 10);
     let click = event(MouseEventKind::Down(MouseButton::Left), (1, 1));
-    assert!(mouse::action(&screen.hits, click).is_none());
+    assert!(mouse::action(&screen.hits, &app.keys, click).is_none());
 }

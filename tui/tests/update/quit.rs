@@ -28,7 +28,7 @@ fn ctrl_c() -> Action {
 fn screen_text(app: &App) -> String {
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("a test terminal");
     terminal
-        .draw(|frame| views::draw(app, &Theme { color: false }, frame))
+        .draw(|frame| views::draw(app, &Theme::new(false), frame))
         .expect("draws");
     let buffer = terminal.backend().buffer();
     buffer.content().iter().map(|c| c.symbol()).collect()

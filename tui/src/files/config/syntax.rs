@@ -1,9 +1,10 @@
 //! The config file's syntax: the small part of TOML a settings file needs, read by hand (a
-//! dependency for four keys would weigh more than this file). Top-level `key = value` lines;
-//! values are "basic" or 'literal' strings, true/false, integers, and [lists] (which may span
-//! lines); `#` comments; blank lines. Tables, dotted or quoted keys, floats, dates and inline
-//! tables are refused with a message that says so. Every problem carries its line, and a bad
-//! line does not hide the problems of the lines after it.
+//! dependency for a few keys would weigh more than this file). `key = value` lines, at the top
+//! or under a `[table]` heading (one level: `[keys]`, `[theme]`); values are "basic" or
+//! 'literal' strings, true/false, integers, and [lists] (which may span lines); `#` comments;
+//! blank lines. Arrays of tables, dotted or quoted keys, floats, dates and inline tables are
+//! refused with a message that says so. Every problem carries its line, and a bad line does
+//! not hide the problems of the lines after it.
 
 use std::iter::Peekable;
 use std::path::Path;
@@ -46,9 +47,10 @@ impl Value {
     }
 }
 
-/// `key = value`, on the line where the key is.
+/// `key = value`, on the line where the key is, under the table it sits in (None: the top).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
+    pub table: Option<String>,
     pub key: String,
     pub value: Value,
     pub line: usize,
@@ -144,7 +146,7 @@ impl Cursor<'_> {
             }
             Some('.') => {
                 return Err(self.problem(format!(
-                    "dotted keys ({key}.…) are not used here: every key sits at the top"
+                    "dotted keys ({key}.…) are not used here: write a [table] heading, then the key"
                 )));
             }
             _ => return Err(self.problem(format!("expected = after {key}"))),
@@ -153,10 +155,35 @@ impl Cursor<'_> {
         let value = self.value()?;
         self.skip_blanks();
         match self.peek() {
-            None | Some('\n') | Some('#') => Ok(Entry { key, value, line }),
+            None | Some('\n') | Some('#') => Ok(Entry {
+                table: None,
+                key,
+                value,
+                line,
+            }),
             Some(c) => Err(self.problem(format!(
                 "unexpected {c:?} after the value of {key} (one key = value per line)"
             ))),
+        }
+    }
+
+    /// `[name]` (the `[` is next): the table the following keys sit in.
+    fn heading(&mut self) -> Result<String, Problem> {
+        self.bump();
+        if self.peek() == Some('[') {
+            return Err(self.problem("arrays of tables ([[name]]) are not used here"));
+        }
+        self.skip_blanks();
+        let name = self.word(bare);
+        self.skip_blanks();
+        if name.is_empty() || self.peek() != Some(']') {
+            return Err(self.problem("a table heading is [name], one bare word"));
+        }
+        self.bump();
+        self.skip_blanks();
+        match self.peek() {
+            None | Some('\n') | Some('#') => Ok(name),
+            Some(c) => Err(self.problem(format!("unexpected {c:?} after [{name}]"))),
         }
     }
 
@@ -308,6 +335,8 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, Vec<Problem>> {
     };
     let mut entries = Vec::new();
     let mut problems = Vec::new();
+    let mut table: Option<String> = None;
+    let mut tables: Vec<(String, usize)> = Vec::new();
     loop {
         cursor.skip_blanks();
         match cursor.peek() {
@@ -317,13 +346,30 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, Vec<Problem>> {
             }
             Some('#') => cursor.skip_comment(),
             Some('[') => {
-                problems.push(cursor.problem(
-                    "tables ([name]) are not used here: every key sits at the top of the file",
-                ));
+                let line = cursor.line;
+                match cursor.heading() {
+                    Ok(name) => {
+                        if let Some((_, first)) = tables.iter().find(|(t, _)| *t == name) {
+                            problems.push(cursor.problem(format!(
+                                "[{name}] is opened twice (first on line {first})"
+                            )));
+                        }
+                        tables.push((name.clone(), line));
+                        table = Some(name);
+                    }
+                    Err(problem) => {
+                        problems.push(problem);
+                        // Its keys must not land in the table before it.
+                        table = Some(String::new());
+                    }
+                }
                 cursor.skip_line();
             }
             Some(_) => match cursor.entry() {
-                Ok(entry) => entries.push(entry),
+                Ok(mut entry) => {
+                    entry.table = table.clone();
+                    entries.push(entry);
+                }
                 Err(problem) => {
                     problems.push(problem);
                     cursor.skip_line();

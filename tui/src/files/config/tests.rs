@@ -49,6 +49,7 @@ join = [
                 addr("127.0.0.1:7002"),
                 addr("127.0.0.1:7003")
             ],
+            ..Config::default()
         }
     );
 }
@@ -75,7 +76,7 @@ fn syntax_errors_name_their_line() {
     );
     one_problem("\n\ncolor \"auto\"\n", 3, "expected = after color");
     one_problem("refresh = \"1s\n", 1, "not closed");
-    one_problem("[tui]\nmouse = true\n", 1, "tables");
+    one_problem("[tui]\nmouse = true\n", 2, "unknown table [tui]");
     one_problem("tui.mouse = true", 1, "dotted keys");
     one_problem("\"mouse\" = true", 1, "expected a key");
     one_problem("mouse =\n", 1, "value is missing");
@@ -116,7 +117,7 @@ fn unknown_keys_and_bad_values_name_their_line_and_what_would_do() {
 
 #[test]
 fn every_bad_line_is_reported_not_only_the_first() {
-    let found = problems("color = pink\nmouse = true\nspeed = 3\n[x]\nmouse = false\n");
+    let found = problems("color = pink\nmouse = true\nspeed = 3\n[[x]]\nmouse = false\n");
     let lines: Vec<Option<usize>> = found.iter().map(|p| p.0).collect();
     assert_eq!(lines, [Some(1), Some(4)], "syntax first: {found:?}");
     let found = problems("colour = 1\nmouse = 2\n");
@@ -159,5 +160,89 @@ fn load_says_where_it_looked_and_a_bad_file_applies_nothing() {
         unreadable.problem_lines()[0].contains("cannot be read"),
         "{:?}",
         unreadable.problems
+    );
+}
+
+#[test]
+fn keys_and_theme_tables_are_read_in_order_with_their_lines() {
+    let text = "color = \"always\"\n\n[keys]\ncheckout = \"C\"\ndown = [\"down\", \"n\"]\n\n[theme]\nkey = \"light-magenta\"\nbar = 208\nok = \"#00ff80\"\n";
+    let config = parse(text).expect("a good file");
+    assert_eq!(config.color, Some(Color::Always));
+    assert_eq!(
+        config.keys,
+        vec![
+            Rebind {
+                action: "checkout".into(),
+                keys: vec!["C".into()],
+                line: 4
+            },
+            Rebind {
+                action: "down".into(),
+                keys: vec!["down".into(), "n".into()],
+                line: 5
+            },
+        ]
+    );
+    use ratatui::style::Color as Paint;
+    assert_eq!(config.theme.key, Paint::LightMagenta);
+    assert_eq!(config.theme.bar, Paint::Indexed(208));
+    assert_eq!(config.theme.ok, Paint::Rgb(0, 0xff, 0x80));
+    assert_eq!(config.theme.error, Palette::default().error, "untouched");
+}
+
+#[test]
+fn bad_tables_and_their_entries_name_their_line() {
+    one_problem(
+        "[theme]\nkey = \"chartreuse-ish\"\n",
+        2,
+        "is not a colour name",
+    );
+    one_problem("[theme]\nkey = 300\n", 2, "not a colour index");
+    one_problem(
+        "[theme]\nbackground = \"red\"\n",
+        2,
+        "unknown role \"background\"",
+    );
+    one_problem("[keys]\ncheckout = 3\n", 2, "written in quotes");
+    one_problem("[keys]\ncheckout = []\n", 2, "at least one key");
+    one_problem("[[keys]]\n", 1, "arrays of tables");
+    one_problem("[keys\n", 1, "one bare word");
+    one_problem(
+        "[keys]\n[theme]\n[keys]\n",
+        3,
+        "opened twice (first on line 1)",
+    );
+    one_problem(
+        "[keys]\nquit = \"x\"\nquit = \"y\"\n",
+        3,
+        "set twice (first on line 2)",
+    );
+    // The same name at the top and in a table is two keys, not one set twice.
+    one_problem(
+        "mouse = true\n[keys]\nmouse = \"m\"\n[plugins]\na = 1\nb = 2\n",
+        5,
+        "unknown table [plugins]",
+    );
+    // A top-level key after a table heading belongs to the table.
+    let config = parse("[theme]\nkey = \"red\"\n").expect("good");
+    assert_eq!(config.mouse, None);
+}
+
+#[test]
+fn a_rejected_file_applies_nothing() {
+    let mut loaded = Loaded {
+        path: Some("/c/config.toml".into()),
+        found: true,
+        problems: Vec::new(),
+        config: parse("mouse = false\n[keys]\ncheckout = \"q\"\n").expect("good syntax"),
+    };
+    loaded.reject(vec![Problem {
+        line: Some(3),
+        message: "key q would be both quit and checkout on the Cart tab".into(),
+    }]);
+    assert_eq!(loaded.config, Config::default());
+    assert_eq!(
+        loaded.summary().expect("a problem"),
+        "/c/config.toml:3: key q would be both quit and checkout on the Cart tab; the config file is ignored, defaults used"
     );
 }

@@ -1,7 +1,8 @@
 //! The key table's vocabulary: what a key asks for (`Command`), where a binding works
 //! (`Scope`), the keys themselves, and one binding. Plain data.
 
-use crate::screen::app::{Dialog, Tab};
+use crate::screen::app::mode::Dialog;
+use crate::screen::app::rows::Tab;
 
 /// What a key asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +68,79 @@ impl Command {
             Command::KillNode | Command::LeaveNode | Command::StartNode
         )
     }
+
+    /// Stops a node or throws work away: never on a ctrl chord or a movement key (TUI.md 10),
+    /// however the config file binds it.
+    pub fn destructive(self) -> bool {
+        matches!(self, Command::KillNode | Command::LeaveNode)
+    }
+
+    /// Moves the selection or the view: the keys a destructive command must keep away from.
+    pub fn moves(self) -> bool {
+        matches!(
+            self,
+            Command::Up
+                | Command::Down
+                | Command::Top
+                | Command::Bottom
+                | Command::PageUp
+                | Command::PageDown
+                | Command::NextTab
+                | Command::PrevTab
+                | Command::GoTab(_)
+        )
+    }
+
+    /// Its name under the config file's `[keys]`; None for the keys of dialogs and ctrl-c,
+    /// which are fixed (a yes/no question must always answer to y/n and esc).
+    pub fn action(self) -> Option<&'static str> {
+        Some(match self {
+            Command::Quit => "quit",
+            Command::Help => "help",
+            Command::NextTab => "next_tab",
+            Command::PrevTab => "previous_tab",
+            Command::GoTab(Tab::Shop) => "tab_shop",
+            Command::GoTab(Tab::Cart) => "tab_cart",
+            Command::GoTab(Tab::Orders) => "tab_orders",
+            Command::GoTab(Tab::Cluster) => "tab_cluster",
+            Command::GoTab(Tab::Demo) => "tab_demo",
+            Command::Up => "up",
+            Command::Down => "down",
+            Command::Top => "first",
+            Command::Bottom => "last",
+            Command::PageUp => "page_up",
+            Command::PageDown => "page_down",
+            Command::Open => "open",
+            Command::Back => "clear_filter",
+            Command::Filter => "filter",
+            Command::Category => "next_category",
+            Command::Add => "add",
+            Command::More => "one_more",
+            Command::Less => "one_less",
+            Command::Remove => "remove",
+            Command::Undo => "undo",
+            Command::Checkout => "checkout",
+            Command::Refresh => "refresh",
+            Command::Freeze => "freeze",
+            Command::KillNode => "kill_node",
+            Command::LeaveNode => "node_leaves",
+            Command::StartNode => "start_node",
+            Command::SortNext => "sort",
+            Command::SortReverse => "reverse_sort",
+            Command::RunDemo => "run_demo",
+            Command::PickLog => "pick_log",
+            Command::Trace => "trace",
+            Command::Palette => "command_line",
+            Command::QuitNow
+            | Command::Complete
+            | Command::Close
+            | Command::Accept
+            | Command::Cancel
+            | Command::Erase
+            | Command::Yes
+            | Command::No => return None,
+        })
+    }
 }
 
 /// Where a binding works.
@@ -82,7 +156,7 @@ pub enum Scope {
     In(Dialog),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
     Char(char),
     Ctrl(char),
@@ -95,6 +169,63 @@ pub enum Key {
     Down,
     PageUp,
     PageDown,
+}
+
+impl Key {
+    /// A key as the config file names it: one character ("x", "X", "+"), "ctrl-x", or enter,
+    /// esc, tab, shift-tab, backspace, up, down, pgup, pgdn, space (the footer's names too).
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let mut chars = text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            return match c {
+                c if c.is_control() => Err(format!("{text:?} is a control character")),
+                '↑' => Ok(Key::Up),
+                '↓' => Ok(Key::Down),
+                c => Ok(Key::Char(c)),
+            };
+        }
+        let lower = text.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("ctrl-") {
+            let mut chars = rest.chars();
+            return match (chars.next(), chars.next()) {
+                (Some(c), None) if c.is_ascii_alphanumeric() => Ok(Key::Ctrl(c)),
+                _ => Err(format!(
+                    "{text:?}: ctrl- takes one letter or digit, as in \"ctrl-x\""
+                )),
+            };
+        }
+        Ok(match lower.as_str() {
+            "enter" | "return" => Key::Enter,
+            "esc" | "escape" => Key::Esc,
+            "tab" => Key::Tab,
+            "shift-tab" | "backtab" => Key::BackTab,
+            "backspace" | "bksp" => Key::Backspace,
+            "up" => Key::Up,
+            "down" => Key::Down,
+            "pgup" | "pageup" | "page_up" => Key::PageUp,
+            "pgdn" | "pagedown" | "page_down" => Key::PageDown,
+            "space" => Key::Char(' '),
+            _ => {
+                return Err(format!(
+                    "{text:?} is not a key: write one character, \"ctrl-x\", or enter, esc, tab, shift-tab, backspace, up, down, pgup, pgdn, space"
+                ));
+            }
+        })
+    }
+
+    /// A movement key whatever the key table says: the arrows, pages, tab and vim's h/j/k/l.
+    pub fn moves(self) -> bool {
+        matches!(
+            self,
+            Key::Up
+                | Key::Down
+                | Key::PageUp
+                | Key::PageDown
+                | Key::Tab
+                | Key::BackTab
+                | Key::Char('h' | 'j' | 'k' | 'l' | 'g' | 'G')
+        )
+    }
 }
 
 pub struct Binding {

@@ -4,7 +4,8 @@
 
 use super::binding::Scope::{self, Always, Global, In, On};
 use super::binding::{Binding, Command as C, Key as K, bind};
-use crate::screen::app::{Dialog, Tab};
+use crate::screen::app::mode::Dialog;
+use crate::screen::app::rows::Tab;
 
 const NONE: Option<u8> = None;
 const fn p(priority: u8) -> Option<u8> {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::files::config::Rebind;
 use crate::screen::app::Dialog;
 
 fn press(code: KeyCode) -> KeyEvent {
@@ -40,7 +41,7 @@ fn every_binding_dispatches_to_its_command_where_it_works() {
                             .any(|o| o.scope == *s && o.keys.contains(key))
                     });
                     if !shadowed {
-                        let got = command_for(focus, &event(*key));
+                        let got = Keymap::default().command_for(focus, &event(*key));
                         assert_eq!(got, Some(b.command), "{focus:?} {key:?}");
                     }
                 }
@@ -53,21 +54,21 @@ fn every_binding_dispatches_to_its_command_where_it_works() {
 fn in_a_dialog_only_its_own_keys_and_ctrl_c_work() {
     let filter = Focus::Dialog(Dialog::Filter);
     assert_eq!(
-        command_for(filter, &event(Key::Char('q'))),
+        Keymap::default().command_for(filter, &event(Key::Char('q'))),
         None,
         "q is text"
     );
     assert_eq!(
-        command_for(filter, &event(Key::Char('4'))),
+        Keymap::default().command_for(filter, &event(Key::Char('4'))),
         None,
         "4 is text"
     );
     assert_eq!(
-        command_for(filter, &event(Key::Ctrl('c'))),
+        Keymap::default().command_for(filter, &event(Key::Ctrl('c'))),
         Some(Command::QuitNow)
     );
     assert_eq!(
-        command_for(Focus::Dialog(Dialog::Confirm), &event(Key::Enter)),
+        Keymap::default().command_for(Focus::Dialog(Dialog::Confirm), &event(Key::Enter)),
         None,
         "enter never confirms"
     );
@@ -78,11 +79,13 @@ fn every_dialog_closes_with_esc_and_says_so_in_its_footer() {
     for dialog in Dialog::ALL {
         let focus = Focus::Dialog(dialog);
         assert!(
-            command_for(focus, &event(Key::Esc)).is_some(),
+            Keymap::default()
+                .command_for(focus, &event(Key::Esc))
+                .is_some(),
             "{dialog:?}: esc does something"
         );
         for width in [20u16, 60, 200] {
-            let footer = footer(focus, true, width);
+            let footer = Keymap::default().footer(focus, true, width);
             assert!(
                 footer.iter().any(|(k, _)| k.contains("esc")),
                 "{dialog:?} at {width}: {footer:?}"
@@ -94,7 +97,7 @@ fn every_dialog_closes_with_esc_and_says_so_in_its_footer() {
 #[test]
 fn the_help_overlay_lists_every_binding_of_the_tab_the_global_ones_and_its_dialogs() {
     for tab in Tab::ALL {
-        let help = help(tab, true);
+        let help = Keymap::default().help(tab, true);
         let listed: Vec<&str> = help
             .iter()
             .flat_map(|s| s.entries.iter().map(|(_, l)| *l))
@@ -110,7 +113,7 @@ fn the_help_overlay_lists_every_binding_of_the_tab_the_global_ones_and_its_dialo
             assert!(listed.contains(&b.label), "{tab:?} misses {}", b.label);
         }
     }
-    let filter = help(Tab::Demo, true);
+    let filter = Keymap::default().help(Tab::Demo, true);
     assert!(
         filter.iter().any(|s| s.title == Dialog::Filter.title()),
         "the filter's keys are in ? on every tab"
@@ -121,12 +124,13 @@ fn the_help_overlay_lists_every_binding_of_the_tab_the_global_ones_and_its_dialo
 fn the_footer_keeps_help_and_quit_even_when_narrow_and_only_shows_table_entries() {
     for tab in Tab::ALL {
         for width in [20u16, 80, 200] {
-            let footer = footer(Focus::Tab(tab), true, width);
+            let footer = Keymap::default().footer(Focus::Tab(tab), true, width);
             assert_eq!(footer[0], ("?".to_string(), "help"), "{tab:?} at {width}");
             assert_eq!(footer[1], ("q".to_string(), "quit"), "{tab:?} at {width}");
             for (_, label) in &footer {
                 assert!(
-                    help(tab, true)
+                    Keymap::default()
+                        .help(tab, true)
                         .iter()
                         .any(|s| s.entries.iter().any(|(_, l)| l == label)),
                     "{label} is in the table"
@@ -144,11 +148,12 @@ fn without_node_controls_neither_the_footer_nor_help_offers_them() {
             .filter(|(_, l)| ["kill node", "node leaves", "start node"].contains(l))
             .count()
     };
-    let on = footer(Focus::Tab(Tab::Cluster), true, 200);
+    let on = Keymap::default().footer(Focus::Tab(Tab::Cluster), true, 200);
     assert_eq!(controls(on), 3);
-    let off = footer(Focus::Tab(Tab::Cluster), false, 200);
+    let off = Keymap::default().footer(Focus::Tab(Tab::Cluster), false, 200);
     assert_eq!(controls(off), 0);
-    let help_off: Vec<_> = help(Tab::Cluster, false)
+    let help_off: Vec<_> = Keymap::default()
+        .help(Tab::Cluster, false)
         .into_iter()
         .flat_map(|s| s.entries)
         .collect();
@@ -177,4 +182,132 @@ fn no_destructive_key_is_a_ctrl_chord_or_a_navigation_key() {
             );
         }
     }
+}
+
+fn rebind(action: &str, keys: &[&str], line: usize) -> Rebind {
+    Rebind {
+        action: action.into(),
+        keys: keys.iter().map(|k| k.to_string()).collect(),
+        line,
+    }
+}
+
+/// The one problem `rebinds` make: on `line`, its message containing `says`.
+fn refused(rebinds: &[Rebind], line: usize, says: &str) {
+    let problems = Keymap::with(rebinds).expect_err("refused");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].line, Some(line), "{problems:?}");
+    assert!(problems[0].message.contains(says), "{problems:?}");
+}
+
+#[test]
+fn the_default_table_has_no_clash_and_every_action_has_a_name() {
+    assert_eq!(Keymap::with(&[]), Ok(Keymap::default()));
+    let actions = rebind::actions();
+    for b in BINDINGS
+        .iter()
+        .filter(|b| matches!(b.scope, Scope::Global | Scope::On(_)))
+    {
+        assert!(b.command.action().is_some(), "{:?} has no name", b.command);
+    }
+    for name in [
+        "quit",
+        "checkout",
+        "kill_node",
+        "tab_cluster",
+        "down",
+        "command_line",
+    ] {
+        assert!(actions.contains(&name), "{name} in {actions:?}");
+    }
+}
+
+#[test]
+fn a_rebound_action_dispatches_shows_and_clicks_on_its_new_keys_only() {
+    let keys = Keymap::with(&[
+        rebind("checkout", &["C"], 2),
+        rebind("down", &["down", "n"], 3),
+        rebind("kill_node", &["X"], 4),
+    ])
+    .expect("no clash");
+    let cart = Focus::Tab(Tab::Cart);
+    assert_eq!(
+        keys.command_for(cart, &event(Key::Char('C'))),
+        Some(Command::Checkout)
+    );
+    assert_eq!(
+        keys.command_for(cart, &event(Key::Char('c'))),
+        None,
+        "c is free now"
+    );
+    let footer = keys.footer(cart, true, 200);
+    assert!(
+        footer.contains(&("C".to_string(), "check out")),
+        "{footer:?}"
+    );
+    assert_eq!(keys.key_of_hint("C", "check out"), Some(Key::Char('C')));
+    assert_eq!(keys.key_of_hint("c", "check out"), None);
+    // Down works on every tab with its new keys, and j is free; a dialog's scroll is fixed.
+    for tab in Tab::ALL {
+        let on = Focus::Tab(tab);
+        assert_eq!(
+            keys.command_for(on, &event(Key::Char('n'))),
+            Some(Command::Down)
+        );
+        assert_eq!(keys.command_for(on, &event(Key::Char('j'))), None);
+    }
+    let help = Focus::Dialog(Dialog::Help);
+    assert_eq!(
+        keys.command_for(help, &event(Key::Char('j'))),
+        Some(Command::Down)
+    );
+    let sections = keys.help(Tab::Cluster, true);
+    let cluster = &sections[0].entries;
+    assert!(
+        cluster.contains(&("X".to_string(), "kill node")),
+        "{cluster:?}"
+    );
+    assert_eq!(keys.key_for(cart, Command::Checkout), Some(Key::Char('C')));
+}
+
+#[test]
+fn bad_rebinds_are_refused_with_their_line() {
+    refused(
+        &[rebind("chekout", &["C"], 7)],
+        7,
+        "unknown action \"chekout\"",
+    );
+    refused(&[rebind("close", &["x"], 2)], 2, "unknown action \"close\"");
+    refused(
+        &[rebind("checkout", &["ctrl-"], 3)],
+        3,
+        "ctrl- takes one letter",
+    );
+    refused(&[rebind("checkout", &["hyper-x"], 3)], 3, "is not a key");
+    refused(&[rebind("quit", &["ctrl-c"], 4)], 4, "ctrl-c always quits");
+    refused(&[rebind("kill_node", &["ctrl-k"], 5)], 5, "stops a node");
+    refused(&[rebind("kill_node", &["j"], 5)], 5, "movement key");
+    refused(&[rebind("node_leaves", &["enter"], 6)], 6, "stops a node");
+    refused(&[rebind("node_leaves", &["down"], 6)], 6, "stops a node");
+}
+
+#[test]
+fn two_actions_on_one_key_where_both_work_are_refused() {
+    refused(
+        &[rebind("checkout", &["q"], 3)],
+        3,
+        "key q would be both quit and checkout on the Cart tab",
+    );
+    refused(
+        &[rebind("sort", &["1"], 9)],
+        9,
+        "key 1 would be both tab_shop and sort on the Cluster tab",
+    );
+    // The same key on two tabs is no clash: each tab has its own.
+    assert!(
+        Keymap::with(&[rebind("checkout", &["t"], 1)]).is_ok(),
+        "t is the Shop's and the Orders'"
+    );
+    // Moving quit away frees q for another action.
+    assert!(Keymap::with(&[rebind("quit", &["Q"], 1), rebind("checkout", &["q"], 2)]).is_ok());
 }

@@ -8,8 +8,9 @@ use ringshop_shared::Stage;
 use ringshop_shared::shop::money;
 
 use super::widgets::{empty, list_title, render_table, table};
-use crate::screen::app::App;
+use crate::screen::app::{App, Tab};
 use crate::screen::hits::HitMap;
+use crate::screen::keys::Command;
 use crate::screen::theme::Theme;
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut HitMap) {
@@ -31,7 +32,11 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
             frame,
             list_area,
             title,
-            "the cart is empty: pick products on the Shop tab (1) with enter",
+            &format!(
+                "the cart is empty: pick products on the Shop tab ({}) with {}",
+                app.keys.key_name(Tab::Cart, Command::GoTab(Tab::Shop)),
+                app.keys.key_name(Tab::Shop, Command::Add),
+            ),
         );
     } else {
         let rows: Vec<Row> = lines

@@ -10,7 +10,8 @@ use ringshop_shared::duration::short;
 
 use super::widgets::{list_title, wrap};
 use crate::client::demo::{Pass, Row};
-use crate::screen::app::{App, Cache, DemoPass};
+use crate::screen::app::{App, Cache, DemoPass, Tab};
+use crate::screen::keys::Command;
 use crate::screen::theme::Theme;
 
 const TITLE: &str = "Demo: ids 1-4, again (hits), after the TTL (new values)";
@@ -98,13 +99,16 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let width = usize::from(text_area.width);
     let mut lines: Vec<Line> = Vec::new();
     if app.demo.passes.is_empty() && !app.demo.running {
-        let hint =
-            "press d to run the cycle: each id lands on one node and keeps its value for the TTL";
+        let hint = format!(
+            "press {} to run the cycle: each id lands on one node and keeps its value for the TTL",
+            app.keys.key_name(Tab::Demo, Command::RunDemo)
+        );
         lines.extend(wrap(&Line::from(hint), width));
     } else if passes.is_empty() && !app.demo_list.filter.is_empty() {
         let hint = format!(
-            "no row matches /{}; esc clears the filter",
-            app.demo_list.filter
+            "no row matches /{}; {} clears the filter",
+            app.demo_list.filter,
+            app.keys.key_name(Tab::Demo, Command::Back)
         );
         lines.extend(wrap(&Line::from(hint), width));
     }

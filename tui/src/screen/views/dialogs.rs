@@ -13,12 +13,14 @@ use super::help;
 use super::widgets::{hint_spans, popup};
 use crate::screen::app::{App, Confirm, Dialog, Mode};
 use crate::screen::keep::KEEP;
-use crate::screen::keys::{self, Focus};
+use crate::screen::keys::Focus;
 use crate::screen::theme::Theme;
 
 /// The keys of `dialog` as its last line.
 fn keys_line(app: &App, theme: &Theme, dialog: Dialog, width: u16) -> Line<'static> {
-    let hints = keys::footer(Focus::Dialog(dialog), app.node_controls(), width);
+    let hints = app
+        .keys
+        .footer(Focus::Dialog(dialog), app.node_controls(), width);
     Line::from(hint_spans(theme, hints))
 }
 

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::widgets::{centred, hint_spans};
 use crate::screen::app::{App, Dialog};
-use crate::screen::keys::{self, Focus, Section};
+use crate::screen::keys::{Focus, Section};
 use crate::screen::theme::Theme;
 
 /// The widest the overlay gets.
@@ -79,7 +79,7 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let width = MAX_WIDTH.min(area.width);
     let inner_width = usize::from(width.saturating_sub(2));
     let mut lines: Vec<Line> = Vec::new();
-    for section in keys::help(app.tab, app.node_controls()) {
+    for section in app.keys.help(app.tab, app.node_controls()) {
         lines.extend(section_lines(&section, theme, inner_width));
     }
     lines.push(Line::from(format!("log file: {}", app.log_path)));
@@ -95,9 +95,9 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         let position = format!("{}-{end} of {total} ", first + 1);
         let left = inner_width.saturating_sub(position.chars().count()) as u16;
         last.push(Span::styled(position, theme.warn()));
-        last.extend(hint_spans(theme, keys::footer(help, true, left)));
+        last.extend(hint_spans(theme, app.keys.footer(help, true, left)));
     } else {
-        let close: Vec<_> = keys::footer(help, true, 0).into_iter().take(1).collect();
+        let close: Vec<_> = app.keys.footer(help, true, 0).into_iter().take(1).collect();
         last.extend(hint_spans(theme, close));
     }
     shown.push(Line::from(last));

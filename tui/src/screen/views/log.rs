@@ -2,7 +2,9 @@
 //! failure once, with its count; every toast's text), and the toasts. Toasts take the log
 //! pane's top lines (its title first): they hide no table row, header or footer, only the
 //! oldest log lines in view, which stay in the log; the newest log line always stays visible.
-//! A toast shows whole, wrapped, up to `TOAST_LINES`; a longer one says to see the log.
+//! The newest toast shows whole, wrapped, on as many lines as the pane has (under a tab, the
+//! pane grows for it while it shows: `views::draw_mapped`); older ones take up to
+//! `TOAST_LINES` each. Only a toast longer than the whole pane says to see the log.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -46,7 +48,8 @@ fn log_line(l: &LogLine, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-/// Most lines one toast takes; a longer one ends in `SEE_LOG` (its whole text is in the log).
+/// Most lines an older toast takes (the newest takes what it needs); a longer one ends in
+/// `SEE_LOG` (its whole text is in the log).
 pub const TOAST_LINES: usize = 3;
 const SEE_LOG: &str = "…see log (L)";
 
@@ -73,8 +76,16 @@ fn toast_text(text: &str, width: usize, most: usize) -> Vec<String> {
     lines
 }
 
-/// The toasts' lines, newest first, each wrapped to `width` in at most `TOAST_LINES`, in at
-/// most `room` lines; the last line says how many more did not fit.
+/// How many lines the newest toast takes whole at `width` (0: no toast).
+pub fn newest_toast_lines(app: &App, width: usize) -> usize {
+    app.toasts
+        .last()
+        .map_or(0, |t| wrap(&Line::from(t.shown()), width).len())
+}
+
+/// The toasts' lines, newest first, each wrapped to `width` (the newest whole if `room`
+/// holds it, the others in at most `TOAST_LINES`), in at most `room` lines; the last line says
+/// how many more did not fit.
 fn toast_lines(app: &App, theme: &Theme, width: usize, room: usize) -> Vec<Line<'static>> {
     let mut lines: Vec<Line<'static>> = Vec::new();
     let mut shown = 0;
@@ -88,7 +99,12 @@ fn toast_lines(app: &App, theme: &Theme, width: usize, room: usize) -> Vec<Line<
         if left == 0 {
             break;
         }
-        let text = toast_text(&toast.shown(), width, TOAST_LINES.min(left));
+        let most = if shown == 0 {
+            left
+        } else {
+            TOAST_LINES.min(left)
+        };
+        let text = toast_text(&toast.shown(), width, most);
         if !lines.is_empty() && lines.len() + text.len() > room {
             break;
         }

@@ -15,7 +15,7 @@ use ringshop_shared::duration::short;
 use super::widgets::{hint_spans, popup};
 use crate::client::{MemberRow, MemberState};
 use crate::screen::app::{App, Dialog, P99_WINDOW};
-use crate::screen::keys::{self, Focus};
+use crate::screen::keys::Focus;
 use crate::screen::theme::Theme;
 
 /// A long duration, short: `4.2s`, `3m07s`, `2h05m`.
@@ -127,7 +127,9 @@ fn body(app: &App, theme: &Theme, m: &MemberRow) -> Vec<Line<'static>> {
 }
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, name: &NodeId) {
-    let keys = keys::footer(Focus::Dialog(Dialog::MemberDetail), app.node_controls(), 60);
+    let keys = app
+        .keys
+        .footer(Focus::Dialog(Dialog::MemberDetail), app.node_controls(), 60);
     let keys = Line::from(hint_spans(theme, keys));
     let body = match app.members.iter().find(|m| &m.name == name) {
         Some(m) => body(app, theme, m),

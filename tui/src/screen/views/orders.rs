@@ -10,8 +10,9 @@ use ringshop_shared::duration::short;
 use ringshop_shared::shop::money;
 
 use super::widgets::{empty, list_title, render_table, table};
-use crate::screen::app::App;
+use crate::screen::app::{App, Tab};
 use crate::screen::hits::HitMap;
+use crate::screen::keys::Command;
 use crate::screen::theme::Theme;
 
 /// How long it took (an ended order), or how long it has been running (an open one, ticking,
@@ -41,7 +42,11 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, hits: &mut 
             frame,
             area,
             title,
-            "no orders yet: fill the cart (2) and press c to check out",
+            &format!(
+                "no orders yet: fill the cart ({}) and press {} to check out",
+                app.keys.key_name(Tab::Orders, Command::GoTab(Tab::Cart)),
+                app.keys.key_name(Tab::Cart, Command::Checkout),
+            ),
         );
     }
     let table_rows: Vec<Row> = rows
