@@ -204,7 +204,10 @@ impl Terminal {
         for b in keys.bytes() {
             self.writer.write_all(&[b]).expect("writes a key");
             self.writer.flush().expect("flushes");
-            std::thread::sleep(Duration::from_millis(40));
+            // An Esc read together with the next byte is alt+that key: give the program time
+            // to read it alone, even on a loaded machine.
+            let pause = if b == 0x1b { 250 } else { 40 };
+            std::thread::sleep(Duration::from_millis(pause));
         }
     }
 
