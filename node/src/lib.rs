@@ -26,6 +26,7 @@ pub mod holding;
 pub mod logging;
 pub mod membership;
 mod peers;
+mod route;
 pub mod server;
 pub mod shop;
 pub mod stock;

@@ -1,6 +1,8 @@
 //! Connections from this node to other nodes (handoff, probing a suspect, a checkout's calls to
 //! a product's owner), one per address, made on first use and dropped when a call on them
-//! fails (tarpc never reconnects); and this node's `Directory` for the one routing loop.
+//! fails (tarpc never reconnects), and what the routing loop (`route.rs`) noted of each: a peer
+//! it could not dial, a peer the cluster counts alive that it cannot reach. Below membership:
+//! it knows addresses, not members.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -8,12 +10,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ringshop_shared::hop::Channel;
-use ringshop_shared::route::{Directory, Routing, Suspicion, Target};
 use ringshop_shared::transport::{self, ConnectError, Security};
-use ringshop_shared::{Hop, NodeId, Placed, ShardClient, ShardRequest, ShardResponse};
-
-use crate::membership::Members;
-use crate::membership::detector::Detector;
+use ringshop_shared::{Hop, ShardClient, ShardRequest, ShardResponse};
 
 /// How long a peer this node failed to dial, or the cluster's word that such a peer is alive,
 /// stands for the routing loop: its calls go through a relay at once meanwhile, instead of
@@ -68,6 +66,26 @@ impl Peers {
         self.lock().remove(&addr);
     }
 
+    /// Whether dialling `addr` failed a moment ago (the routing loop then relays at once).
+    pub fn undialable(&self, addr: SocketAddr) -> bool {
+        marked(&self.undialable, addr)
+    }
+
+    /// Notes that dialling `addr` failed.
+    pub fn mark_undialable(&self, addr: SocketAddr) {
+        mark(&self.undialable, addr);
+    }
+
+    /// Whether the cluster counted `addr` alive a moment ago although it did not answer here.
+    pub fn cut_off(&self, addr: SocketAddr) -> bool {
+        marked(&self.cut_off, addr)
+    }
+
+    /// Notes that the cluster counts `addr` alive although it does not answer here.
+    pub fn mark_cut_off(&self, addr: SocketAddr) {
+        mark(&self.cut_off, addr);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Channel>> {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -88,115 +106,4 @@ fn mark(marks: &Marks, addr: SocketAddr) {
     let mut marks = marks.lock().unwrap_or_else(|p| p.into_inner());
     marks.retain(|_, at| at.elapsed() < CUT_OFF_FOR);
     marks.insert(addr, std::time::Instant::now());
-}
-
-/// A node's calls to the owner of a key go through the one routing loop
-/// (`ringshop_shared::route`) over this node's own view: its membership, its connections to
-/// peers (made on first use), and its failure detector for owners it cannot reach.
-pub struct PeerRoute<'a> {
-    pub members: &'a Members,
-    pub peers: &'a Peers,
-    pub detector: &'a Detector,
-}
-
-impl Directory for PeerRoute<'_> {
-    type Error = Routing;
-
-    async fn target(&self, id: &(dyn Placed + Sync)) -> Option<Target> {
-        let (name, addr, epoch, members) = self.members.with_view(|view| {
-            let name = view.ring.owner(id)?.clone();
-            let addr = view.addr_of(&name)?;
-            Some((name, addr, view.epoch(), view.membership.members.len()))
-        })?;
-        // A peer found cut off a moment ago is not dialled again for each call (a dial to a
-        // cut-off peer waits out its timeout): the loop asks the cluster and relays.
-        let client = if marked(&self.peers.undialable, addr) {
-            None
-        } else {
-            let client = self.peers.client(addr).await.ok();
-            if client.is_none() {
-                mark(&self.peers.undialable, addr);
-            }
-            client
-        };
-        Some(Target {
-            name,
-            addr,
-            client,
-            generation: 0,
-            epoch,
-            members,
-        })
-    }
-
-    async fn refresh(&self) -> Result<(), Routing> {
-        let me = self.members.me();
-        self.members
-            .refresh()
-            .await
-            .map(drop)
-            .map_err(|e| Routing::Shard {
-                node: me.clone(),
-                error: e.on(me),
-            })
-    }
-
-    async fn reconnect(&self, name: &NodeId, _: u64) -> Result<(), String> {
-        let addr = self
-            .members
-            .with_view(|v| v.addr_of(name))
-            .ok_or_else(|| format!("{name} is not a member"))?;
-        self.peers.forget(addr);
-        self.peers
-            .client(addr)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
-    }
-
-    fn mark_down(&self, name: &NodeId, _: u64, why: &str) {
-        if let Some(addr) = self.members.with_view(|v| v.addr_of(name)) {
-            tracing::debug!(node = %self.members.me(), peer = %name, %why, "peer did not answer");
-            self.peers.forget(addr);
-        }
-    }
-
-    async fn relay(&self, name: &NodeId) -> Option<(NodeId, ShardClient)> {
-        let me = self.members.me();
-        let others: Vec<(NodeId, SocketAddr)> = self.members.with_view(|v| {
-            v.ring
-                .members()
-                .filter(|m| *m != name && *m != me)
-                .filter_map(|m| Some((m.clone(), v.addr_of(m)?)))
-                .collect()
-        });
-        for (relay, addr) in others {
-            if let Ok(channel) = self.peers.channel(addr).await {
-                return Some((relay, Hop::via(channel, name.clone())));
-            }
-        }
-        None
-    }
-
-    async fn suspect(&self, _: &(dyn Placed + Sync), name: &NodeId) -> Suspicion {
-        let addr = self.members.with_view(|v| v.addr_of(name));
-        if addr.is_some_and(|a| marked(&self.peers.cut_off, a))
-            && self.members.with_view(|v| v.ring.contains(name))
-        {
-            return Suspicion::Alive;
-        }
-        match self.detector.suspect(name).await {
-            Ok(true) => Suspicion::Out,
-            Ok(false) => {
-                if let Some(addr) = addr {
-                    mark(&self.peers.cut_off, addr);
-                }
-                Suspicion::Alive
-            }
-            Err(e) => {
-                tracing::warn!(node = %self.members.me(), peer = %name, error = %e, "could not ask about a peer");
-                Suspicion::NoWitness
-            }
-        }
-    }
 }

@@ -18,7 +18,7 @@ pub mod limits;
 pub mod stream;
 pub mod tls;
 
-pub use codec::{Codec, MAX_DEADLINE, ServerCodec, frame, frame_server};
+pub use codec::{Codec, MAX_DEADLINE, MAX_FRAME, ServerCodec, frame, frame_server};
 pub use guard::Guarded;
 pub use limits::{Closed, Connections, Limits};
 pub use stream::Stream;
@@ -41,8 +41,6 @@ use tokio_util::task::TaskTracker;
 use crate::hop::{Channel, Hop, ShardClient};
 use crate::service::{ShardRequest, ShardResponse};
 
-/// Largest frame either side sends or accepts: 1 MiB.
-pub const MAX_FRAME: usize = 1 << 20;
 /// How long a client waits for a TCP connection before calling the address unreachable.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a client waits for any one answer.

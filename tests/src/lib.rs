@@ -12,6 +12,7 @@
 
 pub mod chaos;
 pub mod hosts;
+pub mod layers;
 pub mod shop;
 pub mod tls;
 mod waits;

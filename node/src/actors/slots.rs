@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Actor, Envelope, Surrender};
+use super::kind::{Actor, Envelope, Surrender};
 
 /// Shards of the map: enough that concurrent requests rarely meet on one lock.
 const SHARDS: usize = 64;

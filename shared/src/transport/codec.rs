@@ -26,7 +26,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
-use super::{MAX_FRAME, Stream};
+use super::stream::Stream;
+
+/// Largest frame either side sends or accepts: 1 MiB.
+pub const MAX_FRAME: usize = 1 << 20;
 
 /// The longest deadline a node keeps for a request; a longer one is cut to it. Far above any
 /// call ours make (the longest long-poll is a `watch_order` of some seconds), far below where

@@ -23,7 +23,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-use super::MAX_FRAME;
+use super::codec::MAX_FRAME;
 use super::limits::{Closed, Limits, Ticket};
 
 /// A connection's stream with the node's bounds on it.

@@ -127,7 +127,7 @@ impl std::fmt::Display for Closed {
             Closed::Oversized { announced } => write!(
                 f,
                 "a frame announced {announced} bytes, over the frame limit of {} bytes",
-                super::MAX_FRAME
+                super::codec::MAX_FRAME
             ),
             Closed::Idle => write!(f, "idle past the idle timeout"),
         }

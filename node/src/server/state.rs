@@ -1,0 +1,134 @@
+//! The server one connection talks to: who the node is (its name, address, TTL, the holds
+//! of ids being handed over, its admission), the parts it hands calls to (the registry of
+//! values, products, membership, detector, checkout), and who is calling; with what every RPC
+//! does first (catch up to the caller's epoch, check ownership, wait out a handover).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringshop_shared::transport::Role;
+use ringshop_shared::{NodeId, OrderId, ShardError};
+use tarpc::context::Context;
+
+use super::checks::{patience, peer_only};
+use crate::actors::product::Products;
+use crate::actors::value::Registry;
+use crate::admission::{self, Admission};
+use crate::holding::{Hold, Holds, until_answered};
+use crate::membership::Members;
+use crate::membership::detector::Detector;
+use crate::shop::checkout::Checkout;
+use crate::store::patiently;
+
+#[derive(Clone)]
+pub struct ShardServer {
+    pub(super) me: Arc<Me>,
+    pub(super) registry: Registry,
+    pub(super) members: Members,
+    pub(super) detector: Detector,
+    pub(super) products: Products,
+    pub(super) checkout: Checkout,
+    /// The caller's role from its certificate; None on a plaintext connection.
+    pub(super) caller: Option<Role>,
+}
+
+pub(super) struct Me {
+    pub(super) name: NodeId,
+    /// The name as the `node` attribute of the spans this node serves.
+    pub(super) span_node: opentelemetry::Value,
+    pub(super) addr: SocketAddr,
+    pub(super) ttl: Duration,
+    pub(super) holds: Holds,
+    /// Requests in flight on this node, shared by every connection.
+    pub(super) admission: Arc<Admission>,
+}
+
+impl ShardServer {
+    pub fn new(
+        addr: SocketAddr,
+        ttl: Duration,
+        registry: Registry,
+        members: Members,
+        detector: Detector,
+        products: Products,
+        checkout: Checkout,
+    ) -> ShardServer {
+        ShardServer {
+            me: Arc::new(Me {
+                name: members.me().clone(),
+                span_node: opentelemetry::Value::from(members.me().to_string()),
+                addr,
+                ttl,
+                holds: Holds::default(),
+                admission: Admission::new(admission::Limits::default()),
+            }),
+            registry,
+            members,
+            detector,
+            products,
+            checkout,
+            caller: None,
+        }
+    }
+
+    /// This server for one connection whose certificate gives it `role` (None: plaintext).
+    pub fn for_caller(&self, role: Option<Role>) -> ShardServer {
+        ShardServer {
+            caller: role,
+            ..self.clone()
+        }
+    }
+
+    pub(super) fn peer_only(&self, rpc: &str) -> Result<(), ShardError> {
+        peer_only(self.caller, &self.me.name, rpc)
+    }
+
+    /// Brings this node's view up to the caller's epoch if the caller has seen a newer one.
+    pub(super) async fn catch_up(&self, ctx: &Context, epoch: u64) -> Result<(), ShardError> {
+        // Every request asks: the common case (nothing newer) reads the view and nothing else.
+        if epoch <= self.members.with_view(|v| v.epoch()) {
+            return Ok(());
+        }
+        patiently(patience(ctx), || self.members.catch_up(epoch))
+            .await
+            .map_err(|e| e.on(&self.me.name))
+    }
+
+    /// Catches up, then checks this node owns the order `id` under its view. Orders are not
+    /// held while they move: every write of an order's job is a compare-and-set on its
+    /// version, so a job that runs on two nodes for a moment stops on one of them.
+    pub(super) async fn own(
+        &self,
+        ctx: &Context,
+        id: &OrderId,
+        epoch: u64,
+    ) -> Result<(), ShardError> {
+        self.catch_up(ctx, epoch).await?;
+        match self.members.check(id) {
+            Err(ShardError::Unavailable { .. }) => Ok(()),
+            checked => checked,
+        }
+    }
+
+    /// A product call through the product's actor, held while the product is handed over.
+    pub(super) async fn on_product<T, F, Fut>(
+        &self,
+        ctx: &Context,
+        epoch: u64,
+        ask: F,
+    ) -> Result<T, ShardError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, ShardError>>,
+    {
+        self.catch_up(ctx, epoch).await?;
+        until_answered(
+            &self.members,
+            &self.me.holds,
+            Hold::Deadline(ctx.deadline),
+            ask,
+        )
+        .await
+    }
+}
