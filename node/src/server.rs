@@ -20,6 +20,7 @@ use ringshop_shared::{
     ProductId, Progress, Quote, Ring, Served, Shard, ShardError, ShardRequest, ShardResponse,
     StockNews, StockSeen,
 };
+use ringshop_telemetry as telemetry;
 use tarpc::RequestName;
 use tarpc::context::Context;
 
@@ -31,7 +32,6 @@ use crate::membership::Members;
 use crate::membership::detector::Detector;
 use crate::shop::checkout::Checkout;
 use crate::store::patiently;
-use crate::telemetry;
 
 /// Most members a `placement` question may name.
 pub const MAX_PLACEMENT_MEMBERS: usize = 64;

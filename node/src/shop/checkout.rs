@@ -24,6 +24,7 @@ use std::time::Duration;
 use ringshop_shared::route::{self, Policy, Routing};
 use ringshop_shared::shop::GUEST;
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, ProductId, Progress, ShardError};
+use ringshop_telemetry as telemetry;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -36,7 +37,6 @@ use crate::membership::{Claim, Members};
 use crate::peers::{PeerRoute, Peers};
 use crate::shop::reaper;
 use crate::store::{Store, StoredOrder, patiently};
-use crate::telemetry;
 
 /// The simulated payment.
 #[derive(Clone, Debug)]

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use ringshop_node::telemetry::LogFormat;
 use ringshop_shared::NodeId;
 use ringshop_shared::duration::parse_duration;
 use ringshop_shared::transport::{Role, Security};
+use ringshop_telemetry::LogFormat;
 
 use super::failure::{Failure, Kind};
 use crate::client::{self, Cluster, ClusterConfig, Embedded};
