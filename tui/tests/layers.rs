@@ -2,7 +2,8 @@
 //! paths in code, unit tests aside) resolved to the file that defines them; then no file
 //! imports a file that imports it back (directly or through others), and the layers only look
 //! down: screen → client, verbs → client, never client → screen/verbs, never screen ↔ verbs;
-//! every layer may use `files` (the user's own files), which uses none.
+//! every layer may use `files` (the user's own files), which uses none. And only the embedded
+//! cluster names the node crate.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -213,6 +214,26 @@ fn the_layers_only_look_down() {
         }
     }
     assert!(seen > 50, "the imports were read: {seen}");
+}
+
+#[test]
+fn only_the_embedded_cluster_uses_the_node_crate() {
+    // The main reaches nodes over the wire (client/) and logs through ringshop-telemetry; the
+    // node crate is only for starting real nodes in this process.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut users: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            std::fs::read_to_string(f)
+                .expect("a source file is readable")
+                .contains("ringshop_node")
+        })
+        .filter_map(|f| Some(f.strip_prefix(&src).ok()?.display().to_string()))
+        .collect();
+    users.sort();
+    assert_eq!(users, ["client/embedded.rs"]);
 }
 
 #[test]
