@@ -1,7 +1,7 @@
 //! The cluster's certificates, made and read the way CockroachDB's `cert` commands do: one CA
 //! per cluster (`certs init DIR`), and certificates it signs for each node (`certs node NAME
 //! HOST...`, role node) and each main (`certs client NAME`, role client). This is the only place
-//! certificates are made; the transport (`ringshop_shared::transport::tls`) only reads them.
+//! certificates are made; the transport (`ringshop_shared::transport::tls::folder`) reads them.
 //!
 //! One folder holds them, by role and name:
 //! `ca.crt`, `ca.key`, `node.NAME.crt`, `node.NAME.key`, `client.NAME.crt`, `client.NAME.key`.
@@ -24,11 +24,13 @@ use rcgen::{
     Issuer, KeyPair, KeyUsagePurpose,
 };
 use ringshop_shared::NodeId;
+use ringshop_shared::transport::tls::folder::{FolderError, read};
 use ringshop_shared::transport::tls::{Pem, node_name};
 use ringshop_shared::transport::{Role, Tls, TlsError};
 
-pub const CA_CERT: &str = "ca.crt";
-pub const CA_KEY: &str = "ca.key";
+/// The folder's layout and reading an identity from it are the transport's (a main reads its
+/// certificate without the node's code); they are re-exported here beside the making.
+pub use ringshop_shared::transport::tls::folder::{CA_CERT, CA_KEY, cert_path, key_path, load};
 
 const DAY: u64 = 24 * 60 * 60;
 const CA_DAYS: u64 = 10 * 365;
@@ -64,50 +66,14 @@ pub enum CertsError {
     Tls(#[from] TlsError),
 }
 
-/// `DIR/ROLE.NAME.crt`.
-pub fn cert_path(dir: &Path, role: Role, name: &NodeId) -> PathBuf {
-    dir.join(format!("{role}.{name}.crt"))
-}
-
-/// `DIR/ROLE.NAME.key`.
-pub fn key_path(dir: &Path, role: Role, name: &NodeId) -> PathBuf {
-    dir.join(format!("{role}.{name}.key"))
-}
-
-/// The command that makes the certificate `load` looks for.
-fn make_command(dir: &Path, role: Role, name: &NodeId) -> String {
-    match role {
-        Role::Node => format!(
-            "ringshop-node certs node {name} HOST... --certs {}",
-            dir.display()
-        ),
-        Role::Client => format!(
-            "ringshop-node certs client {name} --certs {}",
-            dir.display()
-        ),
+impl From<FolderError> for CertsError {
+    fn from(e: FolderError) -> CertsError {
+        match e {
+            FolderError::Missing { path, make } => CertsError::Missing { path, make },
+            FolderError::Read { path, reason } => CertsError::Read { path, reason },
+            FolderError::Tls(e) => CertsError::Tls(e),
+        }
     }
-}
-
-/// The TLS identity `name` of `role` from `dir`: `ca.crt`, and its certificate and key.
-pub fn load(dir: &Path, role: Role, name: &NodeId) -> Result<Tls, CertsError> {
-    let ca_path = dir.join(CA_CERT);
-    let ca = read(&ca_path, || {
-        format!("ringshop-node certs init {}", dir.display())
-    })?;
-    let (cert_path, key_path) = (cert_path(dir, role, name), key_path(dir, role, name));
-    let cert = read(&cert_path, || make_command(dir, role, name))?;
-    let key = read(&key_path, || make_command(dir, role, name))?;
-    let (ca_name, cert_name, key_name) = (
-        ca_path.display().to_string(),
-        cert_path.display().to_string(),
-        key_path.display().to_string(),
-    );
-    let tls = Tls::new(Pem {
-        ca: (&ca_name, &ca),
-        cert: (&cert_name, &cert),
-        key: (&key_name, &key),
-    })?;
-    Ok(tls)
 }
 
 /// Makes the cluster's CA in `dir` (created if missing): `ca.crt` and `ca.key`. Refuses to
@@ -262,19 +228,6 @@ fn make(what: &str) -> impl Fn(rcgen::Error) -> CertsError {
         what: what.clone(),
         reason: e.to_string(),
     }
-}
-
-fn read(path: &Path, make: impl FnOnce() -> String) -> Result<Vec<u8>, CertsError> {
-    std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => CertsError::Missing {
-            path: path.to_path_buf(),
-            make: make(),
-        },
-        _ => CertsError::Read {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        },
-    })
 }
 
 /// Writes `text` to `path`; a key readable by its owner only.

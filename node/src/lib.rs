@@ -11,9 +11,11 @@
 //! every membership change, hands their entries to their new owners and acknowledges the
 //! epoch; [`membership::detector`] probes peers and votes. [`shop`] holds the checkout jobs
 //! (compare-and-set on each order's version), the reaper of stray holds and the restock;
-//! [`stock`] is the feed of stock changes watchers long-poll. [`telemetry`] is
-//! the log and the tracing both binaries install (one trace per action, the ring of kept
-//! spans the `spans` RPC answers from, OTLP export). Shutdown is one
+//! [`stock`] is the feed of stock changes watchers long-poll. The log and the tracing both
+//! binaries install (one trace per action, the ring of kept spans the `spans` RPC answers
+//! from, OTLP export) are the `ringshop-telemetry` crate (`shared/telemetry/`): the node
+//! notes each request's sampling in its transport, marks the spans it serves ([`server`]) and
+//! carries an order's trace into its checkout job ([`shop`]). Shutdown is one
 //! `CancellationToken`; every task a node starts is on its `TaskTracker`, so `shutdown()`
 //! returns only when all of them have ended.
 
@@ -23,7 +25,6 @@ pub mod certs;
 pub mod config;
 pub mod handoff;
 pub mod holding;
-pub mod logging;
 pub mod membership;
 mod peers;
 mod route;
@@ -31,7 +32,6 @@ pub mod server;
 pub mod shop;
 pub mod stock;
 pub mod store;
-pub mod telemetry;
 mod ticks;
 
 use std::net::SocketAddr;
@@ -337,7 +337,7 @@ pub async fn serve_with_store(
             // Each connection gets its own server value, which knows the caller's role.
             let server = server.for_caller(peer.role);
             let (node, conn) = (server.admission(), admission::Connection::default());
-            let requests = BaseChannel::with_defaults(crate::telemetry::NoteSampling(framed))
+            let requests = BaseChannel::with_defaults(ringshop_telemetry::NoteSampling(framed))
                 .max_concurrent_requests(MAX_IN_FLIGHT_PER_CONNECTION)
                 .requests()
                 .take_while(|read| {

@@ -8,17 +8,17 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use tracing_subscriber::filter::LevelFilter;
+use tracing::level_filters::LevelFilter;
 
 use ringshop_node::certs;
 use ringshop_node::config::{DEFAULT_LISTEN, DEFAULT_TTL};
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::store::{Db, default_db};
-use ringshop_node::telemetry::{self, DEFAULT_RING, LogFormat, Settings};
 use ringshop_node::{Config, Timing, serve};
 use ringshop_shared::NodeId;
 use ringshop_shared::duration::parse_duration;
 use ringshop_shared::transport::{Role, Security};
+use ringshop_telemetry::{self as telemetry, DEFAULT_RING, LogFormat, Settings};
 
 /// A ringshop worker node: per-id actors that keep short-lived values, served over tarpc.
 ///
@@ -247,7 +247,7 @@ fn main() -> ExitCode {
         }
     };
     // After the log exists: a panic (one task's; the node goes on) is one line in it.
-    ringshop_node::logging::log_panics();
+    telemetry::log_panics();
     let ran = run(config);
     // Sends what the OTLP exporter still holds.
     let _ = tracing.shutdown();

@@ -56,6 +56,37 @@ fn tui_has_no_cycle_and_its_layers_only_look_down() {
     assert!(seen > 50, "the imports were read: {seen}");
 }
 
+#[test]
+fn only_the_embedded_cluster_uses_the_node_crate_in_tui() {
+    // The main reaches nodes over the wire (client/) and logs through ringshop-telemetry; the
+    // node crate is only for starting real nodes in this process.
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("src is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let src = src("tui");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    assert!(files.len() > 30, "found the crate's files: {}", files.len());
+    let mut users: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            std::fs::read_to_string(f)
+                .expect("a source file is readable")
+                .contains("ringshop_node")
+        })
+        .filter_map(|f| Some(f.strip_prefix(&src).ok()?.display().to_string()))
+        .collect();
+    users.sort();
+    assert_eq!(users, ["client/embedded.rs"]);
+}
+
 /// node/'s layers, top down: what starts and answers (server, handoff, config, the crate's
 /// root), the shop's jobs, the actors and what routes and admits calls, the stock feed,
 /// membership, and at the bottom the store, the connections to peers and the small leaves.
@@ -68,7 +99,7 @@ fn node_rank(layer: &str) -> Option<u8> {
         "stock" => 3,
         "membership" => 2,
         "store" | "peers" => 1,
-        "ticks" | "logging" | "certs" | "telemetry" => 0,
+        "ticks" | "certs" => 0,
         _ => return None,
     })
 }

@@ -429,14 +429,13 @@ fn install_tracing() -> opentelemetry_sdk::trace::SdkTracerProvider {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let provider =
-        ringshop_node::telemetry::provider_builder(ringshop_node::telemetry::ring()).build();
+    let provider = ringshop_telemetry::provider_builder(ringshop_telemetry::ring()).build();
     tracing_subscriber::registry()
         .with(Switch)
-        .with(ringshop_node::telemetry::CallSpans)
+        .with(ringshop_telemetry::CallSpans)
         .with(
-            ringshop_node::telemetry::otel_layer(&provider)
-                .with_filter(ringshop_node::telemetry::span_filter()),
+            ringshop_telemetry::otel_layer(&provider)
+                .with_filter(ringshop_telemetry::span_filter()),
         )
         .init();
     provider
@@ -532,7 +531,7 @@ async fn tracing_cost(side: &Side) {
             );
         }
     }
-    let kept = ringshop_node::telemetry::ring().len();
+    let kept = ringshop_telemetry::ring().len();
     println!("spans kept in the ring by the in-action rounds (bounded): {kept}\n");
 }
 

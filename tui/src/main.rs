@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use ringshop_node::telemetry::{self, DEFAULT_RING, LogFormat, Settings};
 use ringshop_shared::shop::GUEST;
+use ringshop_telemetry::{self as telemetry, DEFAULT_RING, LogFormat, Settings};
 use ringshop_tui::files::config::{self, Palette};
 use ringshop_tui::files::paths::Dirs;
 use ringshop_tui::screen::keys::Keymap;
@@ -16,7 +16,7 @@ use ringshop_tui::verbs::args::{Cli, DemoArgs, Verb};
 use ringshop_tui::verbs::failure::{Failure, Kind};
 use ringshop_tui::verbs::{self, settings};
 use tracing::Instrument;
-use tracing_subscriber::filter::LevelFilter;
+use tracing::level_filters::LevelFilter;
 
 /// The exit code of each kind of failure, as `--help` documents them.
 fn exit_code(kind: Kind) -> u8 {

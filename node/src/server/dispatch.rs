@@ -10,7 +10,7 @@ use tarpc::context::Context;
 
 use super::state::ShardServer;
 use crate::admission::{self, Admission};
-use crate::telemetry;
+use ringshop_telemetry as telemetry;
 
 /// The node's request dispatch: `request` (the hot path) is served in the request's own task;
 /// every other RPC in a box of its own. The future tarpc spawns per request is the size of the

@@ -20,7 +20,7 @@ use super::checks::{WATCH_MARGIN, at_most_quotes, patience, placement};
 use super::state::ShardServer;
 use crate::holding::{Hold, until_answered};
 use crate::store::patiently;
-use crate::telemetry;
+use ringshop_telemetry as telemetry;
 
 impl Shard for ShardServer {
     async fn ping(self, _: Context) -> NodeInfo {

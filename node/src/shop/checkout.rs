@@ -24,6 +24,7 @@ use std::time::Duration;
 use ringshop_shared::route::{self, Policy, Routing};
 use ringshop_shared::shop::GUEST;
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, ProductId, Progress, ShardError};
+use ringshop_telemetry as telemetry;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -37,7 +38,6 @@ use crate::peers::Peers;
 use crate::route::PeerRoute;
 use crate::shop::reaper;
 use crate::store::{Store, StoredOrder, patiently};
-use crate::telemetry;
 
 /// The simulated payment.
 #[derive(Clone, Debug)]

@@ -13,10 +13,11 @@
 //! A node certificate also names its node ([`node_name`]), so that a node cannot join under
 //! another's name ([`Tls::is_node`]).
 //!
-//! This module never opens files: callers hand it PEM bytes (the node's `certs` module reads
-//! and makes them).
+//! This module never opens files: callers hand it PEM bytes, which [`folder`] reads from the
+//! certificate folder (the node's `certs` module makes them).
 
 pub mod der;
+pub mod folder;
 pub mod node_name;
 
 use std::fmt;

@@ -195,7 +195,7 @@ impl Cluster {
     }
 
     /// The spans of `trace` each reachable member kept, asked in parallel. (The main's own
-    /// are in this process's ring: `ringshop_node::telemetry::spans_of`.)
+    /// are in this process's ring: `ringshop_telemetry::spans_of`.)
     pub async fn spans(&self, trace: TraceId) -> Vec<(NodeId, Result<Vec<SpanRecord>, String>)> {
         self.ask_each(|client, ctx| async move { client.spans(ctx, trace).await })
             .await

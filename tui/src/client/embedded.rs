@@ -2,14 +2,25 @@
 //! no-flag run works on any machine. They speak tarpc over loopback TCP and share a database
 //! exactly as separate node processes do; only the process boundary is missing. The database
 //! is a fresh file in a temporary folder, removed when the cluster is dropped.
+//!
+//! The one file of the main that uses the node crate: what the main needs of it (starting
+//! nodes, the error that start fails with, the node's TTL bounds) comes through here.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ringshop_node::{Config, NodeError, NodeHandle, serve};
+use ringshop_node::{Config, NodeHandle, serve};
 use ringshop_shared::NodeId;
 use tempfile::TempDir;
+
+/// Why the embedded cluster could not start (a node's own error).
+pub use ringshop_node::NodeError;
+
+/// How long the embedded nodes keep values when a verb does not say (the node's default).
+pub const DEFAULT_TTL: Duration = ringshop_node::config::DEFAULT_TTL;
+/// The shortest TTL a node accepts (values kept for no time are never hits).
+pub const MIN_TTL: Duration = ringshop_node::config::MIN_TTL;
 
 /// Nodes the embedded cluster starts by default.
 pub const DEFAULT_SIZE: usize = 3;

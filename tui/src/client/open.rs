@@ -4,10 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use ringshop_node::NodeError;
-
 use super::cluster::Cluster;
-use super::embedded::{self, Embedded};
+use super::embedded::{self, Embedded, NodeError};
 use super::types::{ClusterConfig, ClusterError};
 
 #[derive(Debug, thiserror::Error)]

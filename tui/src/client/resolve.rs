@@ -10,10 +10,10 @@
 
 use std::collections::BTreeSet;
 
-use ringshop_node::telemetry;
 use ringshop_shared::prefix::{Found, IdPrefix, MAX_CANDIDATES, MAX_TRACE_MATCHES};
 use ringshop_shared::trace::TraceId;
 use ringshop_shared::{NodeId, Order, OrderId};
+use ringshop_telemetry as telemetry;
 
 use super::cluster::Cluster;
 use super::types::ClusterError;

@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use ringshop_node::telemetry;
 use ringshop_shared::NodeId;
 use ringshop_shared::trace::{SpanRecord, SpanStatus, TraceId};
+use ringshop_telemetry as telemetry;
 
 use super::Cluster;
 

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use ringshop_node::telemetry;
 use ringshop_shared::prefix::IdPrefix;
 use ringshop_shared::shop::GUEST;
 use ringshop_shared::{NewOrder, OrderId, ProductId};
+use ringshop_telemetry as telemetry;
 use tokio::sync::{Mutex, mpsc};
 use tracing::Instrument;
 

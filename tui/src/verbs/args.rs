@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use ringshop_node::telemetry::LogFormat;
 use ringshop_shared::NodeId;
 use ringshop_shared::duration::parse_duration;
+use ringshop_shared::transport::tls::folder;
 use ringshop_shared::transport::{Role, Security};
+use ringshop_telemetry::LogFormat;
 
 use super::failure::{Failure, Kind};
 use crate::client::{self, Cluster, ClusterConfig, Embedded};
@@ -344,7 +345,7 @@ fn parse_positive(text: &str) -> Result<Duration, String> {
 
 /// A TTL: at least the shortest a node accepts (values kept for no time are never hits).
 fn parse_ttl(text: &str) -> Result<Duration, String> {
-    let min = ringshop_node::config::MIN_TTL;
+    let min = client::embedded::MIN_TTL;
     match parse_duration(text)? {
         d if d < min => Err(format!(
             "{text:?} is shorter than the shortest TTL, {} ms: values kept for no time are never hits; give e.g. 2s",
@@ -384,7 +385,7 @@ impl Target {
         let Some(dir) = &self.certs else {
             return Ok(Security::Plain);
         };
-        ringshop_node::certs::load(dir, Role::Client, &self.cert_name)
+        folder::load(dir, Role::Client, &self.cert_name)
             .map(|tls| Security::Tls(Arc::new(tls)))
             .map_err(|e| Failure::new(Kind::Usage, e.to_string()))
     }
@@ -392,5 +393,5 @@ impl Target {
 
 /// The TTL of an embedded cluster started for a verb that does not ask for one.
 pub fn node_ttl_default() -> Duration {
-    ringshop_node::config::DEFAULT_TTL
+    client::embedded::DEFAULT_TTL
 }

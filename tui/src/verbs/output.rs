@@ -21,7 +21,7 @@ pub fn out_json(doc: serde_json::Value) {
 pub fn with_trace(mut doc: serde_json::Value) -> serde_json::Value {
     if let (Some(obj), Some((trace, _))) = (
         doc.as_object_mut(),
-        ringshop_node::telemetry::ids_of(&tracing::Span::current()),
+        ringshop_telemetry::ids_of(&tracing::Span::current()),
     ) {
         obj.insert("trace_id".into(), trace.to_string().into());
     }
