@@ -20,16 +20,7 @@ mod contract;
 pub mod faulty;
 mod location;
 mod postgres;
-mod postgres_books;
-mod postgres_members;
-mod postgres_migrations;
-mod postgres_shop;
 mod sqlite;
-mod sqlite_books;
-mod sqlite_conns;
-mod sqlite_members;
-mod sqlite_migrations;
-mod sqlite_shop;
 
 /// The newest schema version in a backend's migrations: versions run 1, 2, ... with no gaps
 /// (checked below for both backends), so it is the last one's.
@@ -42,8 +33,8 @@ mod migration_versions {
     #[test]
     fn versions_start_at_one_and_have_no_gaps_on_both_backends() {
         for migrations in [
-            super::sqlite_migrations::MIGRATIONS,
-            super::postgres_migrations::MIGRATIONS,
+            super::sqlite::migrations::MIGRATIONS,
+            super::postgres::migrations::MIGRATIONS,
         ] {
             for (i, (version, _)) in migrations.iter().enumerate() {
                 assert_eq!(

@@ -27,7 +27,7 @@ pub fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Protocol(_) => StoreError::Lost { what, reason },
-            _ if super::sqlite_conns::busy(&e) => StoreError::Busy { reason },
+            _ if super::sqlite::conns::busy(&e) => StoreError::Busy { reason },
             _ => StoreError::Query { what, reason },
         }
     }
@@ -35,7 +35,7 @@ pub fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
 
 /// A SQLite result code (extended codes are below 10,000). PostgreSQL's SQLSTATEs are five
 /// characters, and some parse as numbers ("53100"), so a five-character code is never SQLite's.
-pub(super) fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
+pub(in crate::store) fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
     let code = e.as_database_error()?.code()?;
     if code.len() == 5 {
         return None; // a PostgreSQL SQLSTATE

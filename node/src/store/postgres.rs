@@ -1,9 +1,9 @@
 //! The PostgreSQL backend: one server every node of the cluster reaches, wherever it runs.
 //! Two pools per node, as on SQLite: the membership's (heartbeats must never queue behind shop
 //! writes) and the shop's. The rules that keep the books are the database's own (plpgsql
-//! triggers and functions, `postgres_migrations.rs`), so they hold for every writer. The
-//! membership's SQL is in `postgres_members.rs`, the shop's in `postgres_shop.rs` and
-//! `postgres_books.rs`.
+//! triggers and functions, `postgres/migrations.rs`), so they hold for every writer. The
+//! membership's SQL is in `postgres/members.rs`, the shop's in `postgres/shop.rs` and
+//! `postgres/books.rs`.
 //!
 //! Time is the server's `now()` (unless a test set a [`Clock`] by hand): nodes on different
 //! machines never compare their own clocks. A lost connection fails the statements that
@@ -21,18 +21,23 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stag
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::location::redact;
-use super::postgres_migrations::{LOCK_KEY, MIGRATIONS, latest};
 use super::{
     Audit, BoxFuture, Change, Clock, HoldState, Joined, Millis, OrderAudit, Reservation, Store,
     StoreError, StoredOrder, StrayHold,
 };
 use crate::shop::catalog::Entry;
+use migrations::{LOCK_KEY, MIGRATIONS, latest};
+
+mod books;
+mod members;
+pub(super) mod migrations;
+mod shop;
 
 pub struct PgStore {
     /// The URL without its password, for errors and logs.
     db: String,
-    pub(super) shop: PgPool,
-    pub(super) members: PgPool,
+    shop: PgPool,
+    members: PgPool,
     clock: Clock,
 }
 
@@ -391,5 +396,4 @@ impl PgStore {
 }
 
 #[cfg(test)]
-#[path = "postgres_tests.rs"]
 mod tests;

@@ -1,9 +1,9 @@
 //! The SQLite backend: one file shared by every node on the machine, WAL, synchronous=NORMAL,
 //! every write one statement. The shop writes through `WRITERS` connections of its own that
-//! wait for the write lock themselves (`sqlite_conns.rs`: SQLite's busy handler made the
+//! wait for the write lock themselves (`sqlite/conns.rs`: SQLite's busy handler made the
 //! shop's tail); the membership writes through one more, busy_timeout 5 s (heartbeats must
 //! never queue behind shop writes); reads go through `READERS` connections. The membership's
-//! SQL is in `sqlite_members.rs`, the shop's in `sqlite_shop.rs` and `sqlite_books.rs`.
+//! SQL is in `sqlite/members.rs`, the shop's in `sqlite/shop.rs` and `sqlite/books.rs`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,20 +21,26 @@ use sqlx::{ConnectOptions, Connection};
 
 use ringshop_shared::{NewOrder, Order, OrderId, Product, ProductId, Stage};
 
-use super::sqlite_conns::{Conns, LOCK_WAIT};
-use super::sqlite_migrations::{MIGRATIONS, latest};
 use super::{
     Audit, BoxFuture, Change, Clock, Finish, Joined, Millis, Reservation, Store, StoreError,
     StoredOrder, now_ms,
 };
 use super::{HoldState, OrderAudit, StrayHold};
 use crate::shop::catalog::Entry;
+use conns::{Conns, LOCK_WAIT};
+use migrations::{MIGRATIONS, latest};
+
+mod books;
+pub(super) mod conns;
+mod members;
+pub(super) mod migrations;
+mod shop;
 
 pub struct SqliteStore {
     path: PathBuf,
-    pub(super) writer: Conns,
-    pub(super) members: SqlitePool,
-    pub(super) reader: Conns,
+    writer: Conns,
+    members: SqlitePool,
+    reader: Conns,
     clock: Clock,
 }
 
@@ -101,7 +107,7 @@ impl SqliteStore {
             }
             Ok::<_, sqlx::Error>(conns)
         };
-        // Writes wait for the write lock in short steps (`sqlite_conns::locked!`).
+        // Writes wait for the write lock in short steps (`conns::locked!`).
         let mut writers = connect(options.clone().busy_timeout(LOCK_WAIT), WRITERS)
             .await
             .map_err(open_error)?;
@@ -451,5 +457,4 @@ impl SqliteStore {
 }
 
 #[cfg(test)]
-#[path = "sqlite_tests.rs"]
 mod tests;

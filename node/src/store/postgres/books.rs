@@ -8,9 +8,9 @@ use std::time::Duration;
 use ringshop_shared::{OrderId, ProductId, Stage};
 use sqlx::Row;
 
-use super::columns::hold_from_row;
-use super::postgres::{PgStore, query_error};
-use super::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
+use super::{PgStore, query_error};
+use crate::store::columns::hold_from_row;
+use crate::store::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
 
 /// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
 #[cfg(test)]

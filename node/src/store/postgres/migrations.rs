@@ -1,7 +1,7 @@
 //! PostgreSQL's schema migrations, applied in order at start inside one transaction that first
 //! takes a transaction-scoped advisory lock, so nodes starting at once on a fresh database
 //! wait for each other instead of racing. Their versions count on their own (SQLite's are in
-//! `sqlite_migrations.rs`); a migration is never edited once released: a change is a new
+//! `sqlite/migrations.rs`); a migration is never edited once released: a change is a new
 //! version.
 //!
 //! Version 1 is SQLite's versions 1 to 4 in one: the same tables and the same rules, as
@@ -314,5 +314,5 @@ CREATE INDEX orders_id_prefix ON orders (id text_pattern_ops);
 
 /// The newest schema version this release knows.
 pub fn latest() -> i64 {
-    super::newest(MIGRATIONS)
+    crate::store::newest(MIGRATIONS)
 }

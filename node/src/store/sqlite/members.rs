@@ -9,8 +9,8 @@ use ringshop_shared::NodeId;
 use ringshop_shared::wire::{ClusterTiming, Member, MemberStatus, Membership};
 use sqlx::Row;
 
-use super::sqlite::{SqliteStore, committed_row, query_error};
-use super::{Change, Joined, Millis, StoreError, millis};
+use super::{SqliteStore, committed_row, query_error};
+use crate::store::{Change, Joined, Millis, StoreError, millis};
 
 /// The statuses of a member that may still serve (or is about to).
 const LIVE: &str = "('joining', 'active', 'leaving')";
@@ -44,7 +44,7 @@ impl SqliteStore {
             .fetch_all(&self.members)
             .await
             .map_err(query_error(SETTLING))?;
-        Ok(super::columns::timing_from(&rows, proposed))
+        Ok(crate::store::columns::timing_from(&rows, proposed))
     }
 
     pub(super) async fn join_impl(

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use sqlx::sqlite::SqliteConnection;
 
-use super::columns::hold_from_row;
-use super::sqlite::{SqliteStore, query_error};
-use super::sqlite_conns::locked;
+use super::conns::locked;
+use super::{SqliteStore, query_error};
+use crate::store::columns::hold_from_row;
 
-use super::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
+use crate::store::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
 
 /// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
 pub(super) fn raised(e: &sqlx::Error) -> Option<&str> {

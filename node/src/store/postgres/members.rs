@@ -11,8 +11,8 @@ use ringshop_shared::wire::{ClusterTiming, Member, MemberStatus, Membership};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use super::postgres::{PgStore, query_error};
-use super::{Change, Joined, StoreError, millis};
+use super::{PgStore, query_error};
+use crate::store::{Change, Joined, StoreError, millis};
 
 /// The statuses of a member that may still serve (or is about to).
 const LIVE: &str = "('joining', 'active', 'leaving')";
@@ -46,7 +46,7 @@ impl PgStore {
             .fetch_all(&self.members)
             .await
             .map_err(query_error(SETTLING))?;
-        Ok(super::columns::timing_from(&rows, proposed))
+        Ok(crate::store::columns::timing_from(&rows, proposed))
     }
 
     pub(super) async fn join_impl(

@@ -1,5 +1,5 @@
 //! The shop's SQL on SQLite: products and orders (holds and the audit are in
-//! `sqlite_books.rs`). Every write is one statement; the stock moves inside the reservation
+//! `sqlite/books.rs`). Every write is one statement; the stock moves inside the reservation
 //! triggers (migration 2), so no interleaving of nodes can sell what is not there.
 
 use ringshop_shared::prefix::{Found, IdPrefix};
@@ -7,13 +7,13 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stag
 
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
-use super::columns::{
+use super::books::{SELL, holds, raised};
+use super::conns::locked;
+use super::{SqliteStore, committed_row, query_error};
+use crate::store::columns::{
     FIND, ORDER_COLUMNS, encode_lines, found_from_rows, order_from_row, product_from_row,
 };
-use super::sqlite::{SqliteStore, committed_row, query_error};
-use super::sqlite_books::{SELL, holds, raised};
-use super::sqlite_conns::locked;
-use super::{Finish, StoreError, StoredOrder};
+use crate::store::{Finish, StoreError, StoredOrder};
 
 const ADVANCE: &str = "moving an order on";
 

@@ -1,16 +1,16 @@
 //! The shop's SQL on PostgreSQL: products and orders (holds and the audit are in
-//! `postgres_books.rs`). Every write is one statement; an order moves on only from the version
+//! `postgres/books.rs`). Every write is one statement; an order moves on only from the version
 //! it was read at (compare-and-set), and the stock moves inside the reservation triggers.
 
 use ringshop_shared::prefix::{Found, IdPrefix};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 
-use super::columns::{
+use super::{PgStore, query_error};
+use crate::shop::catalog::Entry;
+use crate::store::columns::{
     FIND, ORDER_COLUMNS, encode_lines, found_from_rows, order_from_row, product_from_row,
 };
-use super::postgres::{PgStore, query_error};
-use super::{StoreError, StoredOrder};
-use crate::shop::catalog::Entry;
+use crate::store::{StoreError, StoredOrder};
 
 impl PgStore {
     pub(super) async fn seed_impl(&self, entries: &[Entry]) -> Result<(), StoreError> {

@@ -201,5 +201,5 @@ ALTER TABLE orders ADD COLUMN trace_parent TEXT;
 
 /// The newest schema version this release knows.
 pub fn latest() -> i64 {
-    super::newest(MIGRATIONS)
+    crate::store::newest(MIGRATIONS)
 }
