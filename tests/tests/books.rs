@@ -5,10 +5,10 @@
 
 use std::time::{Duration, Instant};
 
+use ringshop_node::SqliteStore;
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::shop::reaper;
-use ringshop_node::store::{Clock, now_ms};
-use ringshop_node::{SqliteStore, Store};
+use ringshop_node::store::{Books, Clock, Orders, now_ms};
 use ringshop_shared::transport::Security;
 use ringshop_shared::{NewOrder, Order, OrderId, ProductId, ShardError, Stage, transport};
 use ringshop_tests::{TestCluster, name};

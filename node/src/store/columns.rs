@@ -208,6 +208,16 @@ pub fn decode_lines(text: &str) -> Option<Vec<OrderLine>> {
         .collect()
 }
 
+/// A count from a column: never below zero.
+pub fn count(n: i64) -> u64 {
+    n.max(0) as u64
+}
+
+/// Units of stock from a column: between zero and `u32::MAX`.
+pub fn units(n: i64) -> u32 {
+    n.clamp(0, i64::from(u32::MAX)) as u32
+}
+
 pub fn at(ms: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
 }

@@ -5,18 +5,13 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use ringshop_shared::{OrderId, ProductId, Stage};
 use sqlx::Row;
 
 use super::{PgStore, query_error};
-use crate::store::columns::hold_from_row;
-use crate::store::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
-
-/// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
-#[cfg(test)]
-fn raised(e: &sqlx::Error) -> Option<&str> {
-    e.as_database_error().map(|d| d.message())
-}
+use crate::store::columns::{count, hold_from_row, units};
+use crate::store::{Audit, Books, HoldState, Reservation, StoreError, StrayHold, millis};
 
 fn malformed(what: &'static str, column: &str) -> StoreError {
     StoreError::Query {
@@ -25,16 +20,9 @@ fn malformed(what: &'static str, column: &str) -> StoreError {
     }
 }
 
-fn count(n: i64) -> u64 {
-    n.max(0) as u64
-}
-
-fn units(n: i64) -> u32 {
-    n.clamp(0, i64::from(u32::MAX)) as u32
-}
-
-impl PgStore {
-    pub(super) async fn reserve_impl(
+#[async_trait]
+impl Books for PgStore {
+    async fn reserve(
         &self,
         order: OrderId,
         product: &ProductId,
@@ -86,11 +74,7 @@ impl PgStore {
         }
     }
 
-    pub(super) async fn release_impl(
-        &self,
-        order: OrderId,
-        product: &ProductId,
-    ) -> Result<bool, StoreError> {
+    async fn release(&self, order: OrderId, product: &ProductId) -> Result<bool, StoreError> {
         sqlx::query_scalar("SELECT ringshop_release($1, $2)")
             .bind(order.to_string())
             .bind(product.as_str())
@@ -99,7 +83,7 @@ impl PgStore {
             .map_err(query_error("releasing stock"))
     }
 
-    pub(super) async fn sell_impl(&self, order: OrderId) -> Result<u64, StoreError> {
+    async fn sell(&self, order: OrderId) -> Result<u64, StoreError> {
         let sold: i64 = sqlx::query_scalar("SELECT ringshop_sell($1)")
             .bind(order.to_string())
             .fetch_one(&self.shop)
@@ -108,10 +92,7 @@ impl PgStore {
         Ok(count(sold))
     }
 
-    pub(super) async fn holds_impl(
-        &self,
-        order: OrderId,
-    ) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
+    async fn holds(&self, order: OrderId) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
         const WHAT: &str = "reading an order's holds";
         let rows = sqlx::query(
             "SELECT product, state FROM reservations WHERE order_id = $1 ORDER BY product",
@@ -123,7 +104,7 @@ impl PgStore {
         rows.iter().map(hold_from_row).collect()
     }
 
-    pub(super) async fn stray_holds_impl(
+    async fn stray_holds(
         &self,
         older_than: Duration,
         limit: u32,
@@ -164,7 +145,7 @@ impl PgStore {
             .collect()
     }
 
-    pub(super) async fn release_stray_impl(
+    async fn release_stray(
         &self,
         order: OrderId,
         product: &ProductId,
@@ -183,7 +164,7 @@ impl PgStore {
         .map_err(query_error("giving back a stray hold"))
     }
 
-    pub(super) async fn audit_impl(&self) -> Result<Vec<Audit>, StoreError> {
+    async fn audit(&self) -> Result<Vec<Audit>, StoreError> {
         const WHAT: &str = "auditing stock";
         // One statement: one snapshot of every table it reads.
         let rows = sqlx::query(
@@ -217,65 +198,5 @@ impl PgStore {
                 })
             })
             .collect()
-    }
-
-    pub(super) async fn audit_orders_impl(&self) -> Result<OrderAudit, StoreError> {
-        const WHAT: &str = "auditing orders";
-        let row = sqlx::query(
-            "SELECT COUNT(*) FILTER (WHERE stage NOT IN ('done', 'failed')),
-                    COUNT(*) FILTER (WHERE stage = 'done'),
-                    COUNT(*) FILTER (WHERE stage = 'failed')
-             FROM orders",
-        )
-        .fetch_one(&self.shop)
-        .await
-        .map_err(query_error(WHAT))?;
-        let n = |i: usize| {
-            row.try_get::<i64, _>(i)
-                .map(count)
-                .map_err(query_error(WHAT))
-        };
-        Ok(OrderAudit {
-            open: n(0)?,
-            done: n(1)?,
-            failed: n(2)?,
-        })
-    }
-}
-
-#[cfg(test)]
-impl PgStore {
-    /// Fails `order` as a database from before the books' rules could have: its holds stay
-    /// held (the stray holds the reaper exists for). Triggers are off for this one statement.
-    pub(crate) async fn fail_keeping_holds(&self, order: OrderId) {
-        let mut tx = self.shop.begin().await.expect("a transaction");
-        sqlx::query("SET LOCAL session_replication_role = replica")
-            .execute(&mut *tx)
-            .await
-            .expect("triggers off (the test server's user is a superuser)");
-        sqlx::query("UPDATE orders SET stage = 'failed', version = version + 1 WHERE id = $1")
-            .bind(order.to_string())
-            .execute(&mut *tx)
-            .await
-            .expect("the order fails, keeping its holds");
-        tx.commit().await.expect("commits");
-    }
-
-    /// Removes the order's row, leaving its holds with no order.
-    pub(crate) async fn forget_order(&self, order: OrderId) {
-        sqlx::query("DELETE FROM orders WHERE id = $1")
-            .bind(order.to_string())
-            .execute(&self.shop)
-            .await
-            .expect("the order row goes");
-    }
-
-    /// Runs `sql` as a writer that ignores this code's rules would; the database's refusal.
-    pub(crate) async fn try_sql(&self, sql: &str) -> Result<(), String> {
-        sqlx::raw_sql(sql)
-            .execute(&self.shop)
-            .await
-            .map(drop)
-            .map_err(|e| raised(&e).map_or_else(|| e.to_string(), str::to_string))
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use ringshop_shared::NodeId;
 
 use super::*;
-use crate::store::{Store, now_ms};
+use crate::store::{Roster, now_ms};
 
 fn n(name: &str) -> NodeId {
     NodeId::new(name).expect("valid")

@@ -3,18 +3,23 @@
 //! line, held → released | sold once, done only when sold) are migration 4's triggers, so they
 //! hold for every writer and every interleaving of nodes, not only for this code.
 
-use ringshop_shared::{OrderId, ProductId, Stage};
-use sqlx::Row;
-
 use std::time::Duration;
 
+use async_trait::async_trait;
+use ringshop_shared::{NodeId, OrderId, ProductId, Stage};
+use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
 use super::conns::locked;
-use super::{SqliteStore, query_error};
-use crate::store::columns::hold_from_row;
+use super::orders::{ADVANCE, advance_sql};
+use super::{SqliteStore, committed_row, query_error};
+use crate::store::columns::{count, hold_from_row, order_from_row, units};
+use crate::store::{
+    Audit, Books, Finish, HoldState, Reservation, StoreError, StoredOrder, StrayHold, millis,
+};
 
-use crate::store::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
+/// Migration 4's refusal of `done` while a line is not sold.
+const NOT_SOLD: &str = "an order is done only when every line is sold";
 
 /// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
 pub(super) fn raised(e: &sqlx::Error) -> Option<&str> {
@@ -26,14 +31,6 @@ fn malformed(what: &'static str, column: &str) -> StoreError {
         what,
         reason: format!("malformed {column} in the reservations table"),
     }
-}
-
-fn count(n: i64) -> u64 {
-    n.max(0) as u64
-}
-
-fn units(n: i64) -> u32 {
-    n.clamp(0, i64::from(u32::MAX)) as u32
 }
 
 /// The product's stock left and the order's hold on it; None if there is no such product.
@@ -112,15 +109,16 @@ pub(super) async fn holds(
     rows.iter().map(hold_from_row).collect()
 }
 
-impl SqliteStore {
+#[async_trait]
+impl Books for SqliteStore {
     /// `reserve_many` of one ask.
-    pub(super) async fn reserve_impl(
+    async fn reserve(
         &self,
         order: OrderId,
         product: &ProductId,
         qty: u32,
     ) -> Result<Reservation, StoreError> {
-        let mut answers = self.reserve_many_impl(product, &[(order, qty)]).await;
+        let mut answers = self.reserve_many(product, &[(order, qty)]).await;
         answers.pop().unwrap_or_else(|| {
             Err(StoreError::Query {
                 what: "reserving stock",
@@ -131,7 +129,7 @@ impl SqliteStore {
 
     /// `Store::reserve_many` on one write connection: one insert per ask, then one read of the
     /// stock left for all the asks that took a hold or found too little.
-    pub(super) async fn reserve_many_impl(
+    async fn reserve_many(
         &self,
         product: &ProductId,
         asks: &[(OrderId, u32)],
@@ -202,11 +200,7 @@ impl SqliteStore {
             .collect()
     }
 
-    pub(super) async fn release_impl(
-        &self,
-        order: OrderId,
-        product: &ProductId,
-    ) -> Result<bool, StoreError> {
+    async fn release(&self, order: OrderId, product: &ProductId) -> Result<bool, StoreError> {
         let mut writer = self.writer.get().await;
         let c = &mut *writer;
         let done = locked!(
@@ -222,20 +216,50 @@ impl SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    pub(super) async fn sell_impl(&self, order: OrderId) -> Result<u64, StoreError> {
+    async fn sell(&self, order: OrderId) -> Result<u64, StoreError> {
         sell(&mut *self.writer.get().await, order)
             .await
             .map_err(query_error("recording a sale"))
     }
 
-    pub(super) async fn holds_impl(
-        &self,
-        order: OrderId,
-    ) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
+    /// `Store::finish` in one hold of a write connection: sell, then the compare-and-set to
+    /// done, which migration 4's trigger refuses unless every line is sold (then the holds say
+    /// which is not).
+    async fn finish(&self, cur: &StoredOrder, owner: &NodeId) -> Result<Finish, StoreError> {
+        let (id, now) = (cur.order.id.to_string(), self.now());
+        let mut writer = self.writer.get().await;
+        let c = &mut *writer;
+        // Two statements, each its own commit, sent in one round trip to the connection's
+        // thread; sent again whole if the lock was busy (the sale is then a no-op).
+        let sql = format!("{SELL};\n{}", advance_sql());
+        let moved = locked!(
+            sqlx::query(&sql)
+                .bind(id.as_str())
+                .bind(cur.version as i64)
+                .bind(Stage::Done.as_str())
+                .bind(owner.as_str())
+                .bind(None::<&str>)
+                .bind(now)
+                .fetch_all(&mut *c)
+        )
+        .map(committed_row);
+        match moved {
+            Ok(Some(row)) => Ok(Finish::Done(Box::new(order_from_row(&row)?))),
+            Ok(None) => Ok(Finish::Moved),
+            // Refused by migration 4's trigger (any other refusal, of the sale too, is an error
+            // the job retries): a line is not sold, and the holds say which.
+            Err(e) if raised(&e) == Some(NOT_SOLD) => {
+                Ok(Finish::Unsold(holds(c, cur.order.id).await?))
+            }
+            Err(e) => Err(query_error(ADVANCE)(e)),
+        }
+    }
+
+    async fn holds(&self, order: OrderId) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
         holds(&mut *self.writer.get().await, order).await
     }
 
-    pub(super) async fn stray_holds_impl(
+    async fn stray_holds(
         &self,
         older_than: Duration,
         limit: u32,
@@ -275,7 +299,7 @@ impl SqliteStore {
             .collect()
     }
 
-    pub(super) async fn release_stray_impl(
+    async fn release_stray(
         &self,
         order: OrderId,
         product: &ProductId,
@@ -300,7 +324,7 @@ impl SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    pub(super) async fn audit_impl(&self) -> Result<Vec<Audit>, StoreError> {
+    async fn audit(&self) -> Result<Vec<Audit>, StoreError> {
         const WHAT: &str = "auditing stock";
         // done_units reads each done order's lines ('product:qty,...'): the quantity after
         // ',product:' (CAST takes the leading digits).
@@ -336,64 +360,5 @@ impl SqliteStore {
                 })
             })
             .collect()
-    }
-
-    pub(super) async fn audit_orders_impl(&self) -> Result<OrderAudit, StoreError> {
-        const WHAT: &str = "auditing orders";
-        let row = sqlx::query(
-            "SELECT COALESCE(SUM(stage NOT IN ('done', 'failed')), 0),
-                    COALESCE(SUM(stage = 'done'), 0), COALESCE(SUM(stage = 'failed'), 0)
-             FROM orders",
-        )
-        .fetch_one(&mut *self.reader.get().await)
-        .await
-        .map_err(query_error(WHAT))?;
-        let n = |i: usize| {
-            row.try_get::<i64, _>(i)
-                .map(count)
-                .map_err(query_error(WHAT))
-        };
-        Ok(OrderAudit {
-            open: n(0)?,
-            done: n(1)?,
-            failed: n(2)?,
-        })
-    }
-}
-
-#[cfg(test)]
-impl SqliteStore {
-    /// Fails `order` as a database from before schema version 4 could have: its holds stay
-    /// held (the stray holds the reaper exists for). The REPLACE fires no update trigger.
-    pub(crate) async fn fail_keeping_holds(&self, order: OrderId) {
-        sqlx::query(
-            "INSERT OR REPLACE INTO orders
-             SELECT id, customer, lines, total_cents, 'failed', reason, owner, created_ms,
-                    updated_ms, version + 1, trace_parent
-             FROM orders WHERE id = ?1",
-        )
-        .bind(order.to_string())
-        .execute(&mut *self.writer.get().await)
-        .await
-        .expect("the order fails, keeping its holds");
-    }
-
-    /// Removes the order's row, leaving its holds with no order (as the `reserve` of a made-up
-    /// order id could before schema version 4).
-    pub(crate) async fn forget_order(&self, order: OrderId) {
-        sqlx::query("DELETE FROM orders WHERE id = ?1")
-            .bind(order.to_string())
-            .execute(&mut *self.writer.get().await)
-            .await
-            .expect("the order row goes");
-    }
-
-    /// Runs `sql` as a writer that ignores this code's rules would; the database's refusal.
-    pub(crate) async fn try_sql(&self, sql: &str) -> Result<(), String> {
-        sqlx::raw_sql(sql)
-            .execute(&mut *self.writer.get().await)
-            .await
-            .map(drop)
-            .map_err(|e| raised(&e).map_or_else(|| e.to_string(), str::to_string))
     }
 }

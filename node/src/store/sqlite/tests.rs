@@ -1,4 +1,13 @@
+//! What only the SQLite backend has: files that can be damaged or out of reach, reopening, and
+//! a full disk that must never turn an acknowledged write into a lost one.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ringshop_shared::{NewOrder, NodeId, OrderId, ProductId, Stage};
+
 use super::*;
+use crate::store::{Catalog, Orders, Roster};
 
 fn n(name: &str) -> NodeId {
     NodeId::new(name).expect("valid")

@@ -1,21 +1,21 @@
-//! The shop's SQL on SQLite: products and orders (holds and the audit are in
-//! `sqlite/books.rs`). Every write is one statement; the stock moves inside the reservation
-//! triggers (migration 2), so no interleaving of nodes can sell what is not there.
+//! The orders' SQL on SQLite (holds, the sale and the audit of products are in
+//! `sqlite/books.rs`). Every write is one statement; an order moves on only from the version
+//! it was read at (compare-and-set).
 
+use async_trait::async_trait;
 use ringshop_shared::prefix::{Found, IdPrefix};
-use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
-
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
+use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
-use super::books::{SELL, holds, raised};
 use super::conns::locked;
 use super::{SqliteStore, committed_row, query_error};
 use crate::store::columns::{
-    FIND, ORDER_COLUMNS, encode_lines, found_from_rows, order_from_row, product_from_row,
+    FIND, ORDER_COLUMNS, count, encode_lines, found_from_rows, order_from_row,
 };
-use crate::store::{Finish, StoreError, StoredOrder};
+use crate::store::{OrderAudit, Orders, StoreError, StoredOrder};
 
-const ADVANCE: &str = "moving an order on";
+pub(super) const ADVANCE: &str = "moving an order on";
 
 /// The order's compare-and-set: moves it to `to` (and to `owner`, at `now`) if it is still at
 /// `version` and open; its new row, or None if it was not.
@@ -44,7 +44,7 @@ async fn advance(
 
 /// The order's compare-and-set (`?1` id, `?2` version, `?3` stage, `?4` owner, `?5` reason,
 /// `?6` now), returning the new row.
-fn advance_sql() -> String {
+pub(super) fn advance_sql() -> String {
     format!(
         "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
              updated_ms = ?6, version = version + 1
@@ -53,56 +53,9 @@ fn advance_sql() -> String {
     )
 }
 
-/// Migration 4's refusal of `done` while a line is not sold.
-const NOT_SOLD: &str = "an order is done only when every line is sold";
-use crate::shop::catalog::Entry;
-
-impl SqliteStore {
-    pub(super) async fn seed_impl(&self, entries: &[Entry]) -> Result<(), StoreError> {
-        let mut writer = self.writer.get().await;
-        for e in entries {
-            locked!(
-                sqlx::query(
-                    "INSERT INTO products (id, name, category, price_cents, initial, stock_left)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name,
-                     category = excluded.category, price_cents = excluded.price_cents",
-                )
-                .bind(e.product.id.as_str())
-                .bind(&e.product.name)
-                .bind(&e.product.category)
-                .bind(e.product.price_cents as i64)
-                .bind(i64::from(e.stock))
-                .execute(&mut *writer)
-            )
-            .map_err(query_error("seeding the catalog"))?;
-        }
-        Ok(())
-    }
-
-    pub(super) async fn products_impl(&self) -> Result<Vec<(Product, u32)>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, category, price_cents, stock_left FROM products ORDER BY category, id")
-            .fetch_all(&mut *self.reader.get().await)
-            .await
-            .map_err(query_error("listing products"))?;
-        rows.iter().map(product_from_row).collect()
-    }
-
-    pub(super) async fn product_impl(
-        &self,
-        id: &ProductId,
-    ) -> Result<Option<(Product, u32)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, category, price_cents, stock_left FROM products WHERE id = ?1",
-        )
-        .bind(id.as_str())
-        .fetch_optional(&mut *self.reader.get().await)
-        .await
-        .map_err(query_error("reading a product"))?;
-        row.as_ref().map(product_from_row).transpose()
-    }
-
-    pub(super) async fn create_order_impl(
+#[async_trait]
+impl Orders for SqliteStore {
+    async fn create_order(
         &self,
         order: &NewOrder,
         total_cents: u64,
@@ -142,7 +95,7 @@ impl SqliteStore {
         order_from_row(&row)
     }
 
-    pub(super) async fn order_impl(&self, id: OrderId) -> Result<Option<StoredOrder>, StoreError> {
+    async fn order(&self, id: OrderId) -> Result<Option<StoredOrder>, StoreError> {
         let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
             .bind(id.to_string())
             .fetch_optional(&mut *self.reader.get().await)
@@ -151,7 +104,7 @@ impl SqliteStore {
         row.as_ref().map(order_from_row).transpose()
     }
 
-    pub(super) async fn advance_impl(
+    async fn advance(
         &self,
         id: OrderId,
         version: u64,
@@ -174,44 +127,7 @@ impl SqliteStore {
         row.as_ref().map(order_from_row).transpose()
     }
 
-    /// `Store::finish` in one hold of a write connection: sell, then the compare-and-set to
-    /// done, which migration 4's trigger refuses unless every line is sold (then the holds say
-    /// which is not).
-    pub(super) async fn finish_impl(
-        &self,
-        cur: &StoredOrder,
-        owner: &NodeId,
-    ) -> Result<Finish, StoreError> {
-        let (id, now) = (cur.order.id.to_string(), self.now());
-        let mut writer = self.writer.get().await;
-        let c = &mut *writer;
-        // Two statements, each its own commit, sent in one round trip to the connection's
-        // thread; sent again whole if the lock was busy (the sale is then a no-op).
-        let sql = format!("{SELL};\n{}", advance_sql());
-        let moved = locked!(
-            sqlx::query(&sql)
-                .bind(id.as_str())
-                .bind(cur.version as i64)
-                .bind(Stage::Done.as_str())
-                .bind(owner.as_str())
-                .bind(None::<&str>)
-                .bind(now)
-                .fetch_all(&mut *c)
-        )
-        .map(committed_row);
-        match moved {
-            Ok(Some(row)) => Ok(Finish::Done(Box::new(order_from_row(&row)?))),
-            Ok(None) => Ok(Finish::Moved),
-            // Refused by migration 4's trigger (any other refusal, of the sale too, is an error
-            // the job retries): a line is not sold, and the holds say which.
-            Err(e) if raised(&e) == Some(NOT_SOLD) => {
-                Ok(Finish::Unsold(holds(c, cur.order.id).await?))
-            }
-            Err(e) => Err(query_error(ADVANCE)(e)),
-        }
-    }
-
-    pub(super) async fn open_orders_impl(&self) -> Result<Vec<StoredOrder>, StoreError> {
+    async fn open_orders(&self) -> Result<Vec<StoredOrder>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE stage NOT IN ('done', 'failed') ORDER BY created_ms"
         ))
@@ -223,7 +139,7 @@ impl SqliteStore {
 
     /// A range on the primary key's index: ids are stored hyphenated and lowercase, and `~`
     /// sorts after every character of one.
-    pub(super) async fn orders_by_prefix_impl(
+    async fn orders_by_prefix(
         &self,
         prefix: &IdPrefix,
         limit: u32,
@@ -242,11 +158,7 @@ impl SqliteStore {
         found_from_rows(&rows)
     }
 
-    pub(super) async fn orders_impl(
-        &self,
-        customer: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<Order>, StoreError> {
+    async fn orders(&self, customer: Option<&str>, limit: u32) -> Result<Vec<Order>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE ?1 IS NULL OR customer = ?1
              ORDER BY created_ms DESC, id LIMIT ?2"
@@ -259,5 +171,27 @@ impl SqliteStore {
         rows.iter()
             .map(|r| order_from_row(r).map(|s| s.order))
             .collect()
+    }
+
+    async fn audit_orders(&self) -> Result<OrderAudit, StoreError> {
+        const WHAT: &str = "auditing orders";
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(stage NOT IN ('done', 'failed')), 0),
+                    COALESCE(SUM(stage = 'done'), 0), COALESCE(SUM(stage = 'failed'), 0)
+             FROM orders",
+        )
+        .fetch_one(&mut *self.reader.get().await)
+        .await
+        .map_err(query_error(WHAT))?;
+        let n = |i: usize| {
+            row.try_get::<i64, _>(i)
+                .map(count)
+                .map_err(query_error(WHAT))
+        };
+        Ok(OrderAudit {
+            open: n(0)?,
+            done: n(1)?,
+            failed: n(2)?,
+        })
     }
 }

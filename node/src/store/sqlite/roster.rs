@@ -1,7 +1,6 @@
-//! The membership's SQL on PostgreSQL: registration, heartbeats, status changes, reaping,
-//! votes, acknowledgements and the change log. They go through the membership's own pool
-//! (`PgStore::members`), so a heartbeat never waits in line behind shop writes. Every time is
-//! the server's: `COALESCE($n, ringshop_now_ms())` binds NULL unless a test set the clock.
+//! The membership's SQL on SQLite: registration, heartbeats, status changes, reaping, votes,
+//! acknowledgements and the change log. These writes go through their own connection
+//! (`SqliteStore::members`), so a heartbeat never waits in line behind shop writes.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,30 +8,32 @@ use std::time::Duration;
 use ringshop_shared::NodeId;
 use ringshop_shared::wire::{ClusterTiming, Member, MemberStatus, Membership};
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 
-use super::{PgStore, query_error};
-use crate::store::{Change, Joined, StoreError, millis};
+use async_trait::async_trait;
+
+use super::{SqliteStore, committed_row, query_error};
+use crate::store::{Change, Joined, Millis, Roster, StoreError, millis};
 
 /// The statuses of a member that may still serve (or is about to).
 const LIVE: &str = "('joining', 'active', 'leaving')";
 const SETTLING: &str = "settling the cluster's timings";
 const TIMING: &str = "SELECT key, value FROM meta WHERE key IN ('heartbeat_ms', 'suspicion_ms')";
 
-impl PgStore {
-    pub(super) async fn settle_timing_impl(
+#[async_trait]
+impl Roster for SqliteStore {
+    async fn settle_timing(
         &self,
         me: &NodeId,
         proposed: ClusterTiming,
     ) -> Result<ClusterTiming, StoreError> {
         let sql = format!(
-            "INSERT INTO meta (key, value) VALUES ('heartbeat_ms', $1), ('suspicion_ms', $2)
+            "INSERT INTO meta (key, value) VALUES ('heartbeat_ms', ?1), ('suspicion_ms', ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value
              WHERE NOT EXISTS (
                  SELECT 1 FROM members
-                 WHERE name <> $3 AND status IN {LIVE}
-                   AND heartbeat_ms >= COALESCE($4::bigint, ringshop_now_ms()) - COALESCE(
-                       (SELECT value FROM meta WHERE key = 'suspicion_ms'), $2))"
+                 WHERE name <> ?3 AND status IN {LIVE}
+                   AND heartbeat_ms >= ?4 - COALESCE(
+                       (SELECT value FROM meta WHERE key = 'suspicion_ms'), ?2))"
         );
         sqlx::query(&sql)
             .bind(millis(proposed.heartbeat))
@@ -49,31 +50,32 @@ impl PgStore {
         Ok(crate::store::columns::timing_from(&rows, proposed))
     }
 
-    pub(super) async fn join_impl(
+    async fn join(
         &self,
         name: &NodeId,
         addr: SocketAddr,
         suspicion: Duration,
     ) -> Result<Joined, StoreError> {
+        let now = self.now();
+        let stale_before = now.saturating_sub(millis(suspicion));
         let sql = format!(
             "INSERT INTO members (name, addr, incarnation, status, heartbeat_ms, joined_ms)
-             VALUES ($1, $2, 1, 'active', COALESCE($3::bigint, ringshop_now_ms()),
-                     COALESCE($3::bigint, ringshop_now_ms()))
+             VALUES (?1, ?2, 1, 'active', ?3, ?3)
              ON CONFLICT (name) DO UPDATE SET
                  addr = excluded.addr, incarnation = members.incarnation + 1,
                  status = 'active', heartbeat_ms = excluded.heartbeat_ms,
                  joined_ms = excluded.joined_ms, acked_epoch = 0
-             WHERE members.status NOT IN {LIVE}
-                OR members.heartbeat_ms < excluded.heartbeat_ms - $4
+             WHERE members.status NOT IN {LIVE} OR members.heartbeat_ms < ?4
              RETURNING incarnation"
         );
         let row = sqlx::query(&sql)
             .bind(name.as_str())
             .bind(addr.to_string())
-            .bind(self.now())
-            .bind(millis(suspicion))
-            .fetch_optional(&self.members)
+            .bind(now)
+            .bind(stale_before)
+            .fetch_all(&self.members)
             .await
+            .map(committed_row)
             .map_err(query_error("joining"))?;
         if let Some(row) = row {
             let incarnation: i64 = row.try_get(0).map_err(query_error("joining"))?;
@@ -89,74 +91,46 @@ impl PgStore {
                 incarnation: incarnation.max(0) as u64,
             });
         }
-        const WHAT: &str = "reading who holds a name";
-        let holder = sqlx::query(
-            "SELECT addr, COALESCE($2::bigint, ringshop_now_ms()) - heartbeat_ms
-             FROM members WHERE name = $1",
-        )
-        .bind(name.as_str())
-        .bind(self.now())
-        .fetch_one(&self.members)
-        .await
-        .map_err(query_error(WHAT))?;
-        let addr: String = holder.try_get(0).map_err(query_error(WHAT))?;
-        let age: i64 = holder.try_get(1).map_err(query_error(WHAT))?;
+        let holder = sqlx::query("SELECT addr, heartbeat_ms FROM members WHERE name = ?1")
+            .bind(name.as_str())
+            .fetch_one(&mut *self.reader.get().await)
+            .await
+            .map_err(query_error("reading who holds a name"))?;
+        let addr: String = holder
+            .try_get(0)
+            .map_err(query_error("reading who holds a name"))?;
+        let beat: i64 = holder
+            .try_get(1)
+            .map_err(query_error("reading who holds a name"))?;
         Err(StoreError::NameTaken {
             name: name.clone(),
             addr,
-            heartbeat_age: Duration::from_millis(age.max(0) as u64),
+            heartbeat_age: Duration::from_millis(now.saturating_sub(beat).max(0) as u64),
         })
     }
 
-    pub(super) async fn heartbeat_impl(
-        &self,
-        name: &NodeId,
-        incarnation: u64,
-    ) -> Result<bool, StoreError> {
-        let sql = format!(
-            "UPDATE members
-             SET heartbeat_ms = GREATEST(heartbeat_ms, COALESCE($3::bigint, ringshop_now_ms()))
-             WHERE name = $1 AND incarnation = $2 AND status IN {LIVE}"
-        );
-        let done = sqlx::query(&sql)
-            .bind(name.as_str())
-            .bind(incarnation as i64)
-            .bind(self.now())
-            .execute(&self.members)
+    async fn heartbeat(&self, name: &NodeId, incarnation: u64) -> Result<bool, StoreError> {
+        let set = "heartbeat_ms = MAX(heartbeat_ms, ?3)";
+        self.update_live("heartbeating", set, name, incarnation, self.now())
             .await
-            .map_err(query_error("heartbeating"))?;
-        Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn ack_impl(
-        &self,
-        name: &NodeId,
-        incarnation: u64,
-        epoch: u64,
-    ) -> Result<bool, StoreError> {
-        let sql = format!(
-            "UPDATE members SET acked_epoch = GREATEST(acked_epoch, $3)
-             WHERE name = $1 AND incarnation = $2 AND status IN {LIVE}"
-        );
-        let done = sqlx::query(&sql)
-            .bind(name.as_str())
-            .bind(incarnation as i64)
-            .bind(i64::try_from(epoch).unwrap_or(i64::MAX))
-            .execute(&self.members)
+    async fn ack(&self, name: &NodeId, incarnation: u64, epoch: u64) -> Result<bool, StoreError> {
+        let set = "acked_epoch = MAX(acked_epoch, ?3)";
+        let epoch = i64::try_from(epoch).unwrap_or(i64::MAX);
+        self.update_live("acknowledging an epoch", set, name, incarnation, epoch)
             .await
-            .map_err(query_error("acknowledging an epoch"))?;
-        Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn set_status_impl(
+    async fn set_status(
         &self,
         name: &NodeId,
         incarnation: u64,
         status: MemberStatus,
     ) -> Result<bool, StoreError> {
         let sql = format!(
-            "UPDATE members SET status = $3
-             WHERE name = $1 AND incarnation = $2 AND status IN {LIVE}"
+            "UPDATE members SET status = ?3
+             WHERE name = ?1 AND incarnation = ?2 AND status IN {LIVE}"
         );
         let done = sqlx::query(&sql)
             .bind(name.as_str())
@@ -168,16 +142,14 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn reap_impl(&self, suspicion: Duration) -> Result<Vec<NodeId>, StoreError> {
+    async fn reap(&self, suspicion: Duration) -> Result<Vec<NodeId>, StoreError> {
+        let stale_before = self.now().saturating_sub(millis(suspicion));
         let sql = format!(
             "UPDATE members SET status = 'dead'
-             WHERE status IN {LIVE}
-               AND heartbeat_ms < COALESCE($1::bigint, ringshop_now_ms()) - $2
-             RETURNING name"
+             WHERE status IN {LIVE} AND heartbeat_ms < ?1 RETURNING name"
         );
         let rows = sqlx::query(&sql)
-            .bind(self.now())
-            .bind(millis(suspicion))
+            .bind(stale_before)
             .fetch_all(&self.members)
             .await
             .map_err(query_error("marking silent members dead"))?;
@@ -190,7 +162,7 @@ impl PgStore {
         Ok(names)
     }
 
-    pub(super) async fn vote_impl(
+    async fn vote(
         &self,
         target: &NodeId,
         incarnation: u64,
@@ -199,22 +171,20 @@ impl PgStore {
         needed: u32,
     ) -> Result<bool, StoreError> {
         let inc = incarnation as i64;
-        // One time for the vote and the window it counts in.
-        let now: i64 = sqlx::query_scalar(
-            "INSERT INTO votes (target, incarnation, voter, at_ms)
-             VALUES ($1, $2, $3, COALESCE($4::bigint, ringshop_now_ms()))
-             ON CONFLICT (target, incarnation, voter) DO UPDATE SET at_ms = excluded.at_ms
-             RETURNING at_ms",
+        let now = self.now();
+        sqlx::query(
+            "INSERT INTO votes (target, incarnation, voter, at_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (target, incarnation, voter) DO UPDATE SET at_ms = excluded.at_ms",
         )
         .bind(target.as_str())
         .bind(inc)
         .bind(voter.as_str())
-        .bind(self.now())
-        .fetch_one(&self.members)
+        .bind(now)
+        .execute(&self.members)
         .await
         .map_err(query_error("voting a member dead"))?;
         let votes: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM votes WHERE target = $1 AND incarnation = $2 AND at_ms >= $3",
+            "SELECT COUNT(*) FROM votes WHERE target = ?1 AND incarnation = ?2 AND at_ms >= ?3",
         )
         .bind(target.as_str())
         .bind(inc)
@@ -223,11 +193,11 @@ impl PgStore {
         .await
         .map_err(query_error("counting votes"))?;
         if votes >= i64::from(needed.max(1)) {
-            self.set_status_impl(target, incarnation, MemberStatus::Dead)
+            self.set_status(target, incarnation, MemberStatus::Dead)
                 .await?;
         }
         let status: Option<(String, i64)> =
-            sqlx::query_as("SELECT status, incarnation FROM members WHERE name = $1")
+            sqlx::query_as("SELECT status, incarnation FROM members WHERE name = ?1")
                 .bind(target.as_str())
                 .fetch_optional(&self.members)
                 .await
@@ -237,24 +207,24 @@ impl PgStore {
         }))
     }
 
-    pub(super) async fn epoch_impl(&self) -> Result<u64, StoreError> {
+    async fn epoch(&self) -> Result<u64, StoreError> {
         let epoch: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'epoch'")
-            .fetch_one(&self.members)
+            .fetch_one(&mut *self.reader.get().await)
             .await
             .map_err(query_error("reading the epoch"))?;
         Ok(epoch.max(0) as u64)
     }
 
-    pub(super) async fn membership_impl(&self) -> Result<Membership, StoreError> {
-        // One statement, so the rows, the epoch and the ages come from one snapshot and one now.
+    async fn membership(&self) -> Result<Membership, StoreError> {
+        let now = self.now();
+        // One statement, so the rows and the epoch come from one snapshot.
         let rows = sqlx::query(
-            "SELECT meta.value, m.name, m.addr, m.incarnation, m.status,
-                    COALESCE($1::bigint, ringshop_now_ms()) - m.heartbeat_ms, m.acked_epoch
-             FROM meta LEFT JOIN members m ON true
+            "SELECT meta.value, m.name, m.addr, m.incarnation, m.status, m.heartbeat_ms,
+                    m.acked_epoch
+             FROM meta LEFT JOIN members m ON 1 = 1
              WHERE meta.key = 'epoch' ORDER BY m.name",
         )
-        .bind(self.now())
-        .fetch_all(&self.members)
+        .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error("reading the members"))?;
         let mut membership = Membership::default();
@@ -263,7 +233,7 @@ impl PgStore {
             let Ok(Some(name)) = row.try_get::<Option<String>, _>(1) else {
                 continue; // no members yet: the LEFT JOIN's empty row
             };
-            match member_from_row(&row, &name) {
+            match member_from_row(&row, &name, now) {
                 Some(member) => membership.members.push(member),
                 None => tracing::warn!(%name, "skipping a malformed member row"),
             }
@@ -271,18 +241,14 @@ impl PgStore {
         Ok(membership)
     }
 
-    pub(super) async fn changes_since_impl(
-        &self,
-        epoch: u64,
-        limit: u32,
-    ) -> Result<Vec<Change>, StoreError> {
+    async fn changes_since(&self, epoch: u64, limit: u32) -> Result<Vec<Change>, StoreError> {
         let rows = sqlx::query(
             "SELECT epoch, name, addr, incarnation, status FROM members_log
-             WHERE epoch > $1 ORDER BY epoch LIMIT $2",
+             WHERE epoch > ?1 ORDER BY epoch LIMIT ?2",
         )
         .bind(i64::try_from(epoch).unwrap_or(i64::MAX))
         .bind(i64::from(limit))
-        .fetch_all(&self.members)
+        .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error("reading the membership log"))?;
         rows.iter()
@@ -296,7 +262,31 @@ impl PgStore {
     }
 }
 
-fn change_from_row(row: &PgRow) -> Option<Change> {
+impl SqliteStore {
+    /// An update of this incarnation's own row while it is live; whether it matched.
+    async fn update_live(
+        &self,
+        what: &'static str,
+        set: &str,
+        name: &NodeId,
+        incarnation: u64,
+        value: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE members SET {set} WHERE name = ?1 AND incarnation = ?2 AND status IN {LIVE}"
+        );
+        let done = sqlx::query(&sql)
+            .bind(name.as_str())
+            .bind(incarnation as i64)
+            .bind(value)
+            .execute(&self.members)
+            .await
+            .map_err(query_error(what))?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+fn change_from_row(row: &sqlx::sqlite::SqliteRow) -> Option<Change> {
     let epoch: i64 = row.try_get(0).ok()?;
     let name: String = row.try_get(1).ok()?;
     let addr: String = row.try_get(2).ok()?;
@@ -311,18 +301,18 @@ fn change_from_row(row: &PgRow) -> Option<Change> {
     })
 }
 
-fn member_from_row(row: &PgRow, name: &str) -> Option<Member> {
+fn member_from_row(row: &sqlx::sqlite::SqliteRow, name: &str, now: Millis) -> Option<Member> {
     let addr: String = row.try_get(2).ok()?;
     let incarnation: i64 = row.try_get(3).ok()?;
     let status: String = row.try_get(4).ok()?;
-    let age: i64 = row.try_get(5).ok()?;
+    let beat: i64 = row.try_get(5).ok()?;
     let acked: i64 = row.try_get(6).ok()?;
     Some(Member {
         name: NodeId::new(name).ok()?,
         addr: addr.parse().ok()?,
         incarnation: incarnation.max(0) as u64,
         status: MemberStatus::parse(&status)?,
-        heartbeat_age: Duration::from_millis(age.max(0) as u64),
+        heartbeat_age: Duration::from_millis(now.saturating_sub(beat).max(0) as u64),
         acked_epoch: acked.max(0) as u64,
     })
 }

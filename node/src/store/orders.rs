@@ -1,0 +1,71 @@
+//! Orders as the store keeps them: stored once under their id, then moved from stage to stage
+//! by compare-and-set on their version, so a second owner during a split view fails its move
+//! instead of overwriting the first's.
+
+use async_trait::async_trait;
+use ringshop_shared::prefix::{Found, IdPrefix};
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
+
+use super::StoreError;
+
+/// An order with the version its compare-and-set updates check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredOrder {
+    pub order: Order,
+    pub version: u64,
+    /// The trace it was placed in (W3C traceparent), if that call was traced.
+    pub trace_parent: Option<String>,
+}
+
+/// How many orders are at each kind of stage, in one snapshot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OrderAudit {
+    /// Accepted, reserving or paying.
+    pub open: u64,
+    pub done: u64,
+    pub failed: u64,
+}
+
+/// The orders' part of the store.
+#[async_trait]
+pub trait Orders: Send + Sync + 'static {
+    /// Stores a new order at stage `accepted` (created at the store's now) with the trace it
+    /// was placed in, or returns the one stored under its id.
+    async fn create_order(
+        &self,
+        order: &NewOrder,
+        total_cents: u64,
+        owner: &NodeId,
+        trace_parent: Option<&str>,
+    ) -> Result<StoredOrder, StoreError>;
+
+    async fn order(&self, id: OrderId) -> Result<Option<StoredOrder>, StoreError>;
+
+    /// Moves an order to `to` (and to `owner`, updated at the store's now) if it is still at
+    /// `version`; None if another node moved it first.
+    async fn advance(
+        &self,
+        id: OrderId,
+        version: u64,
+        to: Stage,
+        owner: &NodeId,
+        reason: Option<&str>,
+    ) -> Result<Option<StoredOrder>, StoreError>;
+
+    /// Orders whose checkout has not finished, oldest first.
+    async fn open_orders(&self) -> Result<Vec<StoredOrder>, StoreError>;
+
+    /// Orders, newest first, of one customer or all.
+    async fn orders(&self, customer: Option<&str>, limit: u32) -> Result<Vec<Order>, StoreError>;
+
+    /// Orders whose id starts with `prefix`: the first `limit` by id, and how many match in
+    /// all, read in one statement (the count and the rows agree).
+    async fn orders_by_prefix(
+        &self,
+        prefix: &IdPrefix,
+        limit: u32,
+    ) -> Result<Found<Order>, StoreError>;
+
+    /// How many orders are open, done and failed.
+    async fn audit_orders(&self) -> Result<OrderAudit, StoreError>;
+}
