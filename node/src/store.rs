@@ -7,8 +7,8 @@
 //! Tour: the trait's four parts each have a file with their types: [`roster`] (membership),
 //! [`catalog`] (products), [`orders`] and [`books`] (holds, sales, the audit). Each backend is
 //! a folder with one file per part (`sqlite/roster.rs`, `postgres/books.rs`, ...) plus its
-//! connections and migrations; `columns.rs` is what the SQL backends share (error
-//! classification, row decoding). [`faulty`] wraps any store to fail on purpose (tests);
+//! connections and migrations; `rows.rs` and `sql.rs` are what the SQL backends share (row
+//! decoding, error classification). [`faulty`] wraps any store to fail on purpose (tests);
 //! `contract/` is the one suite every backend passes.
 //!
 //! Every write is one conditional statement (no explicit transaction), as measured in
@@ -23,7 +23,6 @@
 pub mod books;
 pub mod catalog;
 mod clock;
-mod columns;
 #[cfg(test)]
 mod contract;
 mod error;
@@ -32,6 +31,8 @@ mod location;
 pub mod orders;
 mod postgres;
 pub mod roster;
+mod rows;
+mod sql;
 mod sqlite;
 
 #[cfg(test)]

@@ -181,7 +181,7 @@ fn classify(db: &str, e: sqlx::Error) -> StoreError {
     }
 }
 
-pub(super) use super::columns::query_error;
+pub(super) use super::sql::query_error;
 
 #[cfg(test)]
 mod tests;

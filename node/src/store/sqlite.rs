@@ -214,7 +214,7 @@ fn classify(path: &Path, e: sqlx::Error) -> StoreError {
     }
 }
 
-pub(super) use super::columns::query_error;
+pub(super) use super::sql::query_error;
 
 /// The row a write's `RETURNING` gave, read only once the statement ran to its end. A write
 /// is read with `fetch_all`, never `fetch_optional`/`fetch_one`: those stop stepping at the

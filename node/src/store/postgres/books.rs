@@ -6,19 +6,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ringshop_shared::{OrderId, ProductId, Stage};
+use ringshop_shared::{OrderId, ProductId};
 use sqlx::Row;
 
 use super::{PgStore, query_error};
-use crate::store::columns::{count, hold_from_row, units};
+use crate::store::rows::{audit_from_row, count, hold_from_row, hold_state, stray_from_row, units};
 use crate::store::{Audit, Books, HoldState, Reservation, StoreError, StrayHold, millis};
-
-fn malformed(what: &'static str, column: &str) -> StoreError {
-    StoreError::Query {
-        what,
-        reason: format!("malformed {column} in the reservations table"),
-    }
-}
 
 #[async_trait]
 impl Books for PgStore {
@@ -45,10 +38,7 @@ impl Books for PgStore {
         let outcome: String = row.try_get(0).map_err(query_error(WHAT))?;
         let left: Option<i64> = row.try_get(1).map_err(query_error(WHAT))?;
         let state: Option<String> = row.try_get(2).map_err(query_error(WHAT))?;
-        let state = match state {
-            Some(s) => Some(HoldState::parse(&s).ok_or_else(|| malformed(WHAT, "state"))?),
-            None => None,
-        };
+        let state = hold_state(WHAT, state)?;
         let Some(left) = left.map(units) else {
             return Ok(match outcome.as_str() {
                 "no open order line" => Reservation::NoOpenOrder,
@@ -124,25 +114,7 @@ impl Books for PgStore {
         .fetch_all(&self.shop)
         .await
         .map_err(query_error(WHAT))?;
-        rows.iter()
-            .map(|r| {
-                let e = query_error(WHAT);
-                let order: String = r.try_get(0).map_err(&e)?;
-                let product: String = r.try_get(1).map_err(&e)?;
-                let stage: Option<String> = r.try_get(3).map_err(&e)?;
-                let stage = match stage {
-                    Some(s) => Some(Stage::parse(&s).ok_or_else(|| malformed(WHAT, "stage"))?),
-                    None => None,
-                };
-                Ok(StrayHold {
-                    order: order.parse().map_err(|_| malformed(WHAT, "order_id"))?,
-                    product: ProductId::new(product).map_err(|_| malformed(WHAT, "product"))?,
-                    qty: units(r.try_get(2).map_err(&e)?),
-                    stage,
-                    held_ms: r.try_get(4).map_err(&e)?,
-                })
-            })
-            .collect()
+        rows.iter().map(stray_from_row).collect()
     }
 
     async fn release_stray(
@@ -180,23 +152,6 @@ impl Books for PgStore {
         .fetch_all(&self.shop)
         .await
         .map_err(query_error(WHAT))?;
-        let e = query_error(WHAT);
-        rows.iter()
-            .map(|r| {
-                let n = |i: usize| r.try_get::<i64, _>(i).map(count).map_err(&e);
-                let id: String = r.try_get(0).map_err(&e)?;
-                Ok(Audit {
-                    product: ProductId::new(id).map_err(|err| StoreError::Query {
-                        what: WHAT,
-                        reason: err.to_string(),
-                    })?,
-                    initial: n(1)?,
-                    left: n(2)?,
-                    sold: n(3)?,
-                    held: n(4)?,
-                    done_units: n(5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_from_row).collect()
     }
 }

@@ -5,11 +5,10 @@
 use async_trait::async_trait;
 use ringshop_shared::prefix::{Found, IdPrefix};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
-use sqlx::Row;
 
 use super::{PgStore, query_error};
-use crate::store::columns::{
-    FIND, ORDER_COLUMNS, count, encode_lines, found_from_rows, order_from_row,
+use crate::store::rows::{
+    FIND, ORDER_COLUMNS, encode_lines, found_from_rows, order_audit_from_row, order_from_row,
 };
 use crate::store::{OrderAudit, Orders, StoreError, StoredOrder};
 
@@ -147,15 +146,6 @@ impl Orders for PgStore {
         .fetch_one(&self.shop)
         .await
         .map_err(query_error(WHAT))?;
-        let n = |i: usize| {
-            row.try_get::<i64, _>(i)
-                .map(count)
-                .map_err(query_error(WHAT))
-        };
-        Ok(OrderAudit {
-            open: n(0)?,
-            done: n(1)?,
-            failed: n(2)?,
-        })
+        order_audit_from_row(&row)
     }
 }

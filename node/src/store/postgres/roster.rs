@@ -6,14 +6,13 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use ringshop_shared::NodeId;
-use ringshop_shared::wire::{ClusterTiming, Member, MemberStatus, Membership};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
-
 use async_trait::async_trait;
+use ringshop_shared::NodeId;
+use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
+use sqlx::Row;
 
 use super::{PgStore, query_error};
+use crate::store::rows::{changes_from_rows, membership_from_rows, names_from_rows, timing_from};
 use crate::store::{Change, Joined, Roster, StoreError, millis};
 
 /// The statuses of a member that may still serve (or is about to).
@@ -49,7 +48,7 @@ impl Roster for PgStore {
             .fetch_all(&self.members)
             .await
             .map_err(query_error(SETTLING))?;
-        Ok(crate::store::columns::timing_from(&rows, proposed))
+        Ok(timing_from(&rows, proposed))
     }
 
     async fn join(
@@ -175,13 +174,7 @@ impl Roster for PgStore {
             .fetch_all(&self.members)
             .await
             .map_err(query_error("marking silent members dead"))?;
-        let mut names: Vec<NodeId> = rows
-            .iter()
-            .filter_map(|r| r.try_get::<String, _>(0).ok())
-            .filter_map(|n| NodeId::new(n).ok())
-            .collect();
-        names.sort();
-        Ok(names)
+        Ok(names_from_rows(&rows))
     }
 
     async fn vote(
@@ -251,18 +244,7 @@ impl Roster for PgStore {
         .fetch_all(&self.members)
         .await
         .map_err(query_error("reading the members"))?;
-        let mut membership = Membership::default();
-        for row in rows {
-            membership.epoch = row.try_get::<i64, _>(0).map_or(0, |e| e.max(0) as u64);
-            let Ok(Some(name)) = row.try_get::<Option<String>, _>(1) else {
-                continue; // no members yet: the LEFT JOIN's empty row
-            };
-            match member_from_row(&row, &name) {
-                Some(member) => membership.members.push(member),
-                None => tracing::warn!(%name, "skipping a malformed member row"),
-            }
-        }
-        Ok(membership)
+        Ok(membership_from_rows(&rows))
     }
 
     async fn changes_since(&self, epoch: u64, limit: u32) -> Result<Vec<Change>, StoreError> {
@@ -275,44 +257,6 @@ impl Roster for PgStore {
         .fetch_all(&self.members)
         .await
         .map_err(query_error("reading the membership log"))?;
-        rows.iter()
-            .map(|row| {
-                change_from_row(row).ok_or(StoreError::Query {
-                    what: "reading the membership log",
-                    reason: "a malformed row in members_log".into(),
-                })
-            })
-            .collect()
+        changes_from_rows(&rows)
     }
-}
-
-fn change_from_row(row: &PgRow) -> Option<Change> {
-    let epoch: i64 = row.try_get(0).ok()?;
-    let name: String = row.try_get(1).ok()?;
-    let addr: String = row.try_get(2).ok()?;
-    let incarnation: i64 = row.try_get(3).ok()?;
-    let status: String = row.try_get(4).ok()?;
-    Some(Change {
-        epoch: u64::try_from(epoch).ok()?,
-        name: NodeId::new(name).ok()?,
-        addr: addr.parse().ok()?,
-        incarnation: u64::try_from(incarnation).ok()?,
-        status: MemberStatus::parse(&status)?,
-    })
-}
-
-fn member_from_row(row: &PgRow, name: &str) -> Option<Member> {
-    let addr: String = row.try_get(2).ok()?;
-    let incarnation: i64 = row.try_get(3).ok()?;
-    let status: String = row.try_get(4).ok()?;
-    let age: i64 = row.try_get(5).ok()?;
-    let acked: i64 = row.try_get(6).ok()?;
-    Some(Member {
-        name: NodeId::new(name).ok()?,
-        addr: addr.parse().ok()?,
-        incarnation: incarnation.max(0) as u64,
-        status: MemberStatus::parse(&status)?,
-        heartbeat_age: Duration::from_millis(age.max(0) as u64),
-        acked_epoch: acked.max(0) as u64,
-    })
 }

@@ -4,11 +4,7 @@
 use ringshop_shared::OrderId;
 
 use super::PgStore;
-
-/// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
-fn raised(e: &sqlx::Error) -> Option<&str> {
-    e.as_database_error().map(|d| d.message())
-}
+use crate::store::sql::raised;
 
 impl PgStore {
     /// Fails `order` as a database from before the books' rules could have: its holds stay

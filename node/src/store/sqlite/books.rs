@@ -13,25 +13,16 @@ use sqlx::sqlite::SqliteConnection;
 use super::conns::locked;
 use super::orders::{ADVANCE, advance_sql};
 use super::{SqliteStore, committed_row, query_error};
-use crate::store::columns::{count, hold_from_row, order_from_row, units};
+use crate::store::rows::{
+    audit_from_row, hold_from_row, hold_state, order_from_row, stray_from_row, units,
+};
+use crate::store::sql::raised;
 use crate::store::{
     Audit, Books, Finish, HoldState, Reservation, StoreError, StoredOrder, StrayHold, millis,
 };
 
 /// Migration 4's refusal of `done` while a line is not sold.
 const NOT_SOLD: &str = "an order is done only when every line is sold";
-
-/// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
-pub(super) fn raised(e: &sqlx::Error) -> Option<&str> {
-    e.as_database_error().map(|d| d.message())
-}
-
-fn malformed(what: &'static str, column: &str) -> StoreError {
-    StoreError::Query {
-        what,
-        reason: format!("malformed {column} in the reservations table"),
-    }
-}
 
 /// The product's stock left and the order's hold on it; None if there is no such product.
 async fn hold_of(
@@ -54,10 +45,7 @@ async fn hold_of(
     let Some(row) = row else { return Ok(None) };
     let left: i64 = row.try_get(0).map_err(query_error(WHAT))?;
     let state: Option<String> = row.try_get(1).map_err(query_error(WHAT))?;
-    let state = match state {
-        Some(s) => Some(HoldState::parse(&s).ok_or_else(|| malformed(WHAT, "state"))?),
-        None => None,
-    };
+    let state = hold_state(WHAT, state)?;
     Ok(Some((units(left), state)))
 }
 
@@ -278,25 +266,7 @@ impl Books for SqliteStore {
         .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error(WHAT))?;
-        rows.iter()
-            .map(|r| {
-                let e = query_error(WHAT);
-                let order: String = r.try_get(0).map_err(&e)?;
-                let product: String = r.try_get(1).map_err(&e)?;
-                let stage: Option<String> = r.try_get(3).map_err(&e)?;
-                let stage = match stage {
-                    Some(s) => Some(Stage::parse(&s).ok_or_else(|| malformed(WHAT, "stage"))?),
-                    None => None,
-                };
-                Ok(StrayHold {
-                    order: order.parse().map_err(|_| malformed(WHAT, "order_id"))?,
-                    product: ProductId::new(product).map_err(|_| malformed(WHAT, "product"))?,
-                    qty: units(r.try_get(2).map_err(&e)?),
-                    stage,
-                    held_ms: r.try_get(4).map_err(&e)?,
-                })
-            })
-            .collect()
+        rows.iter().map(stray_from_row).collect()
     }
 
     async fn release_stray(
@@ -342,23 +312,6 @@ impl Books for SqliteStore {
         .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error(WHAT))?;
-        let e = query_error(WHAT);
-        rows.iter()
-            .map(|r| {
-                let n = |i: usize| r.try_get::<i64, _>(i).map(count).map_err(&e);
-                let id: String = r.try_get(0).map_err(&e)?;
-                Ok(Audit {
-                    product: ProductId::new(id).map_err(|err| StoreError::Query {
-                        what: WHAT,
-                        reason: err.to_string(),
-                    })?,
-                    initial: n(1)?,
-                    left: n(2)?,
-                    sold: n(3)?,
-                    held: n(4)?,
-                    done_units: n(5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_from_row).collect()
     }
 }

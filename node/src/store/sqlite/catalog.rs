@@ -7,7 +7,7 @@ use ringshop_shared::{Product, ProductId};
 use super::conns::locked;
 use super::{SqliteStore, query_error};
 use crate::shop::catalog::Entry;
-use crate::store::columns::product_from_row;
+use crate::store::rows::product_from_row;
 use crate::store::{Catalog, StoreError};
 
 #[async_trait]

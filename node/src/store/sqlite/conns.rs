@@ -151,7 +151,7 @@ impl Waiting {
 
 /// SQLITE_BUSY (5) and its extended codes.
 pub(in crate::store) fn busy(e: &sqlx::Error) -> bool {
-    crate::store::columns::sqlite_code(e).is_some_and(|c| c & 0xff == 5)
+    crate::store::sql::sqlite_code(e).is_some_and(|c| c & 0xff == 5)
 }
 
 #[cfg(test)]

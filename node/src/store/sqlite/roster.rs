@@ -5,14 +5,14 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use ringshop_shared::NodeId;
-use ringshop_shared::wire::{ClusterTiming, Member, MemberStatus, Membership};
+use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use sqlx::Row;
 
-use async_trait::async_trait;
-
 use super::{SqliteStore, committed_row, query_error};
-use crate::store::{Change, Joined, Millis, Roster, StoreError, millis};
+use crate::store::rows::{changes_from_rows, membership_from_rows, names_from_rows, timing_from};
+use crate::store::{Change, Joined, Roster, StoreError, millis};
 
 /// The statuses of a member that may still serve (or is about to).
 const LIVE: &str = "('joining', 'active', 'leaving')";
@@ -47,7 +47,7 @@ impl Roster for SqliteStore {
             .fetch_all(&self.members)
             .await
             .map_err(query_error(SETTLING))?;
-        Ok(crate::store::columns::timing_from(&rows, proposed))
+        Ok(timing_from(&rows, proposed))
     }
 
     async fn join(
@@ -153,13 +153,7 @@ impl Roster for SqliteStore {
             .fetch_all(&self.members)
             .await
             .map_err(query_error("marking silent members dead"))?;
-        let mut names: Vec<NodeId> = rows
-            .iter()
-            .filter_map(|r| r.try_get::<String, _>(0).ok())
-            .filter_map(|n| NodeId::new(n).ok())
-            .collect();
-        names.sort();
-        Ok(names)
+        Ok(names_from_rows(&rows))
     }
 
     async fn vote(
@@ -216,29 +210,18 @@ impl Roster for SqliteStore {
     }
 
     async fn membership(&self) -> Result<Membership, StoreError> {
-        let now = self.now();
-        // One statement, so the rows and the epoch come from one snapshot.
+        // One statement, so the rows, the epoch and the ages come from one snapshot and one now.
         let rows = sqlx::query(
-            "SELECT meta.value, m.name, m.addr, m.incarnation, m.status, m.heartbeat_ms,
+            "SELECT meta.value, m.name, m.addr, m.incarnation, m.status, ?1 - m.heartbeat_ms,
                     m.acked_epoch
              FROM meta LEFT JOIN members m ON 1 = 1
              WHERE meta.key = 'epoch' ORDER BY m.name",
         )
+        .bind(self.now())
         .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error("reading the members"))?;
-        let mut membership = Membership::default();
-        for row in rows {
-            membership.epoch = row.try_get::<i64, _>(0).map_or(0, |e| e.max(0) as u64);
-            let Ok(Some(name)) = row.try_get::<Option<String>, _>(1) else {
-                continue; // no members yet: the LEFT JOIN's empty row
-            };
-            match member_from_row(&row, &name, now) {
-                Some(member) => membership.members.push(member),
-                None => tracing::warn!(%name, "skipping a malformed member row"),
-            }
-        }
-        Ok(membership)
+        Ok(membership_from_rows(&rows))
     }
 
     async fn changes_since(&self, epoch: u64, limit: u32) -> Result<Vec<Change>, StoreError> {
@@ -251,14 +234,7 @@ impl Roster for SqliteStore {
         .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error("reading the membership log"))?;
-        rows.iter()
-            .map(|row| {
-                change_from_row(row).ok_or(StoreError::Query {
-                    what: "reading the membership log",
-                    reason: "a malformed row in members_log".into(),
-                })
-            })
-            .collect()
+        changes_from_rows(&rows)
     }
 }
 
@@ -284,35 +260,4 @@ impl SqliteStore {
             .map_err(query_error(what))?;
         Ok(done.rows_affected() == 1)
     }
-}
-
-fn change_from_row(row: &sqlx::sqlite::SqliteRow) -> Option<Change> {
-    let epoch: i64 = row.try_get(0).ok()?;
-    let name: String = row.try_get(1).ok()?;
-    let addr: String = row.try_get(2).ok()?;
-    let incarnation: i64 = row.try_get(3).ok()?;
-    let status: String = row.try_get(4).ok()?;
-    Some(Change {
-        epoch: u64::try_from(epoch).ok()?,
-        name: NodeId::new(name).ok()?,
-        addr: addr.parse().ok()?,
-        incarnation: u64::try_from(incarnation).ok()?,
-        status: MemberStatus::parse(&status)?,
-    })
-}
-
-fn member_from_row(row: &sqlx::sqlite::SqliteRow, name: &str, now: Millis) -> Option<Member> {
-    let addr: String = row.try_get(2).ok()?;
-    let incarnation: i64 = row.try_get(3).ok()?;
-    let status: String = row.try_get(4).ok()?;
-    let beat: i64 = row.try_get(5).ok()?;
-    let acked: i64 = row.try_get(6).ok()?;
-    Some(Member {
-        name: NodeId::new(name).ok()?,
-        addr: addr.parse().ok()?,
-        incarnation: incarnation.max(0) as u64,
-        status: MemberStatus::parse(&status)?,
-        heartbeat_age: Duration::from_millis(now.saturating_sub(beat).max(0) as u64),
-        acked_epoch: acked.max(0) as u64,
-    })
 }

@@ -4,7 +4,7 @@
 use ringshop_shared::OrderId;
 
 use super::SqliteStore;
-use super::books::raised;
+use crate::store::sql::raised;
 
 impl SqliteStore {
     /// Fails `order` as a database from before schema version 4 could have: its holds stay
