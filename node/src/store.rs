@@ -1,8 +1,9 @@
 //! The store: the state that must outlive a node (membership, stock, orders), in one database
 //! every node of the cluster reaches. Callers see the [`Store`] trait and these types, never
-//! SQL. Two backends implement it: `SqliteStore` (one file, WAL: the embedded default for
-//! nodes on one machine) and `PgStore` (a PostgreSQL server: nodes on many machines). `--db`
-//! picks one ([`Db`]): a path is SQLite, a `postgres://` URL is PostgreSQL.
+//! SQL. Three backends implement it: `SqliteStore` (one file, WAL: the embedded default for
+//! nodes on one machine), `PgStore` (a PostgreSQL server: nodes on many machines) and
+//! `MemoryStore` (this process's memory: tests and the simulator). `--db` picks one ([`Db`]): a
+//! path is SQLite, a `postgres://` URL is PostgreSQL, `:memory:` is memory.
 //!
 //! Tour: the trait's four parts each have a file with their types: [`roster`] (membership),
 //! [`catalog`] (products), [`orders`] and [`books`] (holds, sales, the audit). Each backend is
@@ -17,7 +18,7 @@
 //! Time is the store's: heartbeats, the silence that gets a member reaped, heartbeat ages,
 //! votes, hold ages and order times are all stamped and compared on one clock inside the
 //! store ([`Clock`]): the database server's `now()` for PostgreSQL, the machine's clock for
-//! SQLite (every node of a SQLite store shares the machine). No node's clock is ever compared
+//! SQLite and memory (every node of such a store shares the machine). No node's clock is ever compared
 //! with another's.
 
 pub mod books;
@@ -28,6 +29,7 @@ mod contract;
 mod error;
 pub mod faulty;
 mod location;
+mod memory;
 pub mod orders;
 mod postgres;
 pub mod roster;
@@ -47,6 +49,7 @@ pub(crate) use clock::millis;
 pub use clock::{Clock, now_ms};
 pub use error::StoreError;
 pub use location::{Db, default_db, default_db_path};
+pub use memory::MemoryStore;
 pub use orders::{OrderAudit, Orders, StoredOrder};
 pub use postgres::PgStore;
 pub use roster::{Change, Joined, Roster};
@@ -86,9 +89,10 @@ where
     }
 }
 
-/// Opens the store `db` names: a SQLite file, or a PostgreSQL database.
+/// Opens the store `db` names: a SQLite file, a PostgreSQL database, or a new store in memory.
 pub async fn open(db: &Db) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     Ok(match db {
+        Db::Memory => std::sync::Arc::new(MemoryStore::new()),
         Db::Sqlite(path) => std::sync::Arc::new(SqliteStore::open(path).await?),
         Db::Postgres(url) => std::sync::Arc::new(PgStore::connect(url).await?),
     })

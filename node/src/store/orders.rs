@@ -2,11 +2,14 @@
 //! by compare-and-set on their version, so a second owner during a split view fails its move
 //! instead of overwriting the first's.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use async_trait::async_trait;
 use ringshop_shared::prefix::{Found, IdPrefix};
-use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
+use ringshop_shared::trace::TraceId;
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, OrderLine, Stage};
 
-use super::StoreError;
+use super::{Millis, StoreError};
 
 /// An order with the version its compare-and-set updates check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +18,56 @@ pub struct StoredOrder {
     pub version: u64,
     /// The trace it was placed in (W3C traceparent), if that call was traced.
     pub trace_parent: Option<String>,
+}
+
+/// An order as every backend keeps it (a row of the orders table): times in ms on the store's
+/// clock. [`OrderRecord::stored`] makes the order callers see of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct OrderRecord {
+    pub id: OrderId,
+    pub customer: String,
+    pub lines: Vec<OrderLine>,
+    pub total_cents: u64,
+    pub stage: Stage,
+    pub reason: Option<String>,
+    pub owner: NodeId,
+    pub created_ms: Millis,
+    pub updated_ms: Millis,
+    pub version: u64,
+    pub trace_parent: Option<String>,
+}
+
+impl OrderRecord {
+    pub fn stored(self) -> StoredOrder {
+        let (created, updated) = (self.created_ms, self.updated_ms);
+        let trace_id = self
+            .trace_parent
+            .as_deref()
+            .and_then(TraceId::from_traceparent);
+        StoredOrder {
+            order: Order {
+                id: self.id,
+                customer: self.customer,
+                lines: self.lines,
+                total_cents: self.total_cents,
+                stage: self.stage,
+                reason: self.reason,
+                node: self.owner,
+                created_at: at(created),
+                updated_at: at(updated),
+                elapsed: Duration::from_millis(updated.saturating_sub(created).max(0) as u64),
+                waiting: None,
+                trace_id,
+            },
+            version: self.version,
+            trace_parent: self.trace_parent,
+        }
+    }
+}
+
+/// A time in ms since the Unix epoch (none before it).
+fn at(ms: Millis) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
 }
 
 /// How many orders are at each kind of stage, in one snapshot.

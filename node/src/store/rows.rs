@@ -3,15 +3,15 @@
 //! membership log, orders, products, holds, stray holds and the audits, each decoder written
 //! once over [`Cells`], which any `sqlx::Row` of either backend is.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use ringshop_shared::prefix::Found;
-use ringshop_shared::trace::TraceId;
 use ringshop_shared::wire::ClusterTiming;
 use ringshop_shared::wire::{Member, MemberStatus, Membership};
-use ringshop_shared::{NodeId, Order, OrderId, OrderLine, Product, ProductId, Stage};
+use ringshop_shared::{NodeId, Order, OrderLine, Product, ProductId, Stage};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
+use super::orders::OrderRecord;
 use super::sql::query_error;
 use super::{Audit, Change, HoldState, OrderAudit, StoreError, StoredOrder, StrayHold};
 
@@ -122,42 +122,27 @@ fn change_from_row(row: &impl Cells) -> Option<Change> {
 
 /// An order from a row of `ORDER_COLUMNS`.
 pub fn order_from_row(row: &impl Cells) -> Result<StoredOrder, StoreError> {
+    const WHAT: &str = "reading an order";
     let bad = |what: &str| StoreError::Query {
-        what: "reading an order",
+        what: WHAT,
         reason: format!("malformed {what} in the orders table"),
     };
-    let get_text = |i: usize| row.text(i).map_err(query_error("reading an order"));
-    let get_int = |i: usize| row.int(i).map_err(query_error("reading an order"));
-    let id: OrderId = get_text(0)?.parse().map_err(|_| bad("id"))?;
-    let lines = decode_lines(&get_text(2)?).ok_or_else(|| bad("lines"))?;
-    let stage = Stage::parse(&get_text(4)?).ok_or_else(|| bad("stage"))?;
-    let reason = row.maybe_text(5).map_err(query_error("reading an order"))?;
-    let node = NodeId::new(get_text(6)?).map_err(|_| bad("owner"))?;
-    let (created, updated) = (get_int(7)?, get_int(8)?);
-    Ok(StoredOrder {
-        order: Order {
-            id,
-            customer: get_text(1)?,
-            lines,
-            total_cents: get_int(3)?.max(0) as u64,
-            stage,
-            reason,
-            node,
-            created_at: at(created),
-            updated_at: at(updated),
-            elapsed: Duration::from_millis(updated.saturating_sub(created).max(0) as u64),
-            waiting: None,
-            trace_id: row
-                .maybe_text(10)
-                .map_err(query_error("reading an order"))?
-                .as_deref()
-                .and_then(TraceId::from_traceparent),
-        },
-        version: get_int(9)?.max(0) as u64,
-        trace_parent: row
-            .maybe_text(10)
-            .map_err(query_error("reading an order"))?,
-    })
+    let text = |i: usize| row.text(i).map_err(query_error(WHAT));
+    let int = |i: usize| row.int(i).map_err(query_error(WHAT));
+    Ok(OrderRecord {
+        id: text(0)?.parse().map_err(|_| bad("id"))?,
+        customer: text(1)?,
+        lines: decode_lines(&text(2)?).ok_or_else(|| bad("lines"))?,
+        total_cents: count(int(3)?),
+        stage: Stage::parse(&text(4)?).ok_or_else(|| bad("stage"))?,
+        reason: row.maybe_text(5).map_err(query_error(WHAT))?,
+        owner: NodeId::new(text(6)?).map_err(|_| bad("owner"))?,
+        created_ms: int(7)?,
+        updated_ms: int(8)?,
+        version: count(int(9)?),
+        trace_parent: row.maybe_text(10).map_err(query_error(WHAT))?,
+    }
+    .stored())
 }
 
 /// What `orders_by_prefix` says it was doing when it failed.
@@ -313,8 +298,4 @@ pub fn count(n: i64) -> u64 {
 /// Units of stock from a column: between zero and `u32::MAX`.
 pub fn units(n: i64) -> u32 {
     n.clamp(0, i64::from(u32::MAX)) as u32
-}
-
-pub fn at(ms: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
 }

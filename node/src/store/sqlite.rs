@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Connection};
 
-use super::{Clock, Millis, StoreError, now_ms};
+use super::{Clock, Millis, StoreError};
 use conns::{Conns, LOCK_WAIT};
 use migrations::{MIGRATIONS, latest};
 
@@ -137,7 +137,7 @@ impl SqliteStore {
 
     /// Now on this store's clock: the machine's, which every node of a SQLite file shares.
     pub(super) fn now(&self) -> Millis {
-        self.clock.fixed().unwrap_or_else(now_ms)
+        self.clock.machine_now()
     }
 
     /// SQLite's own consistency check of the whole file: "ok", or what is wrong.

@@ -1,24 +1,26 @@
-//! Setup shared by the store's tests: a fresh store on either backend (SQLite in a temporary
-//! folder, or a fresh database on the test binary's throwaway PostgreSQL server) with a clock
-//! the test sets by hand, and the few things a test does behind the store's back.
+//! Setup shared by the store's tests: a fresh store on any backend (SQLite in a temporary
+//! folder, a fresh database on the test binary's throwaway PostgreSQL server, or memory) with
+//! a clock the test sets by hand, and the few things a test does behind the store's back.
 
 use std::sync::Arc;
 
 use ringshop_shared::{OrderId, ProductId};
 
-use super::{Clock, Millis, PgStore, SqliteStore, Store};
+use super::{Clock, HoldState, MemoryStore, Millis, PgStore, SqliteStore, Store};
 use crate::shop::catalog::parse;
 
 /// The backend's own type, for what the `Store` trait does not offer (tests break rules).
 pub enum Backend {
     Sqlite(Arc<SqliteStore>),
     Postgres(Arc<PgStore>),
+    Memory(MemoryStore),
 }
 
 /// What keeps the database alive: the SQLite file's folder, or the PostgreSQL database.
 enum Keep {
     Dir(tempfile::TempDir),
     Db(ringshop_testpg::TestDb),
+    Tables(MemoryStore),
 }
 
 pub struct Fixture {
@@ -64,6 +66,18 @@ impl Fixture {
         })
     }
 
+    /// A fresh store in memory.
+    pub fn memory() -> Fixture {
+        let clock = Clock::manual(0);
+        let store = MemoryStore::new().with_clock(clock.clone());
+        Fixture {
+            store: Arc::new(store.clone()),
+            backend: Backend::Memory(store.clone()),
+            clock,
+            keep: Keep::Tables(store),
+        }
+    }
+
     /// Sets the store's clock.
     pub fn at(&self, now: Millis) -> &Self {
         self.clock.set(now);
@@ -102,6 +116,7 @@ impl Fixture {
                     .expect("connects again")
                     .with_clock(clock),
             ),
+            Keep::Tables(tables) => Arc::new(tables.another(clock)),
         }
     }
 
@@ -110,6 +125,7 @@ impl Fixture {
         match &self.backend {
             Backend::Sqlite(s) => s.fail_keeping_holds(order).await,
             Backend::Postgres(s) => s.fail_keeping_holds(order).await,
+            Backend::Memory(s) => s.fail_keeping_holds(order),
         }
     }
 
@@ -118,14 +134,27 @@ impl Fixture {
         match &self.backend {
             Backend::Sqlite(s) => s.forget_order(order).await,
             Backend::Postgres(s) => s.forget_order(order).await,
+            Backend::Memory(s) => s.forget_order(order),
         }
     }
 
-    /// Runs `sql` behind the store's back; the database's refusal, if any.
-    pub async fn try_sql(&self, sql: &str) -> Result<(), String> {
+    /// Moves every hold in state `from` to `to` behind the store's calls, as a writer that
+    /// ignores this code would (SQL: one UPDATE); the store's refusal, if any.
+    pub async fn move_holds(&self, from: HoldState, to: HoldState) -> Result<(), String> {
+        let word = |s: HoldState| match s {
+            HoldState::Held => "held",
+            HoldState::Released => "released",
+            HoldState::Sold => "sold",
+        };
+        let sql = format!(
+            "UPDATE reservations SET state = '{}' WHERE state = '{}'",
+            word(to),
+            word(from)
+        );
         match &self.backend {
-            Backend::Sqlite(s) => s.try_sql(sql).await,
-            Backend::Postgres(s) => s.try_sql(sql).await,
+            Backend::Sqlite(s) => s.try_sql(&sql).await,
+            Backend::Postgres(s) => s.try_sql(&sql).await,
+            Backend::Memory(s) => s.move_holds(from, to),
         }
     }
 }
@@ -134,9 +163,10 @@ pub fn p(id: &str) -> ProductId {
     ProductId::new(id).expect("valid")
 }
 
-/// `contract_tests!(a, b, ...)`: each async fn `a(Fixture)` in scope runs twice, as
-/// `sqlite::a` on a fresh SQLite file and `postgres::a` on a fresh PostgreSQL database
-/// (skipped, loudly, without the PostgreSQL binaries unless `RINGSHOP_REQUIRE_PG=1`).
+/// `contract_tests!(a, b, ...)`: each async fn `a(Fixture)` in scope runs three times, as
+/// `sqlite::a` on a fresh SQLite file, `postgres::a` on a fresh PostgreSQL database (skipped,
+/// loudly, without the PostgreSQL binaries unless `RINGSHOP_REQUIRE_PG=1`) and `memory::a` on
+/// a fresh store in memory.
 macro_rules! contract_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -155,6 +185,14 @@ macro_rules! contract_tests {
                     if let Some(f) = $crate::store::test_support::Fixture::postgres(label).await {
                         super::$name(f).await;
                     }
+                }
+            )*
+        }
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::store::test_support::Fixture::memory()).await;
                 }
             )*
         }

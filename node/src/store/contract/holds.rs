@@ -2,7 +2,7 @@
 
 use super::super::test_support::{Fixture, contract_tests, p};
 use super::*;
-use crate::store::Reservation;
+use crate::store::{HoldState, Reservation};
 
 contract_tests!(
     holding_a_line_of_an_open_order_answers_held_and_the_stock_left,
@@ -139,12 +139,8 @@ async fn no_statement_can_move_a_released_or_sold_hold(f: Fixture) {
     reserve(&f, a, "mug", 1).await;
     reserve(&f, a, "teapot", 1).await;
     f.store.release(a, &p("mug")).await.expect("released");
-    for to in ["held", "sold"] {
-        let moved = f
-            .try_sql(&format!(
-                "UPDATE reservations SET state = '{to}' WHERE state = 'released'"
-            ))
-            .await;
+    for to in [HoldState::Held, HoldState::Sold] {
+        let moved = f.move_holds(HoldState::Released, to).await;
         let err = moved.expect_err("refused by the database");
         assert_eq!(err, "a released or sold hold is final");
     }
