@@ -1,7 +1,7 @@
-//! How both SQL backends write an order in its columns (its lines as text, `mug:2,teapot:1`,
-//! its times as ms since the Unix epoch) and read every kind of row back: members, the
-//! membership log, orders, products, holds, stray holds and the audits, each decoder written
-//! once over [`Cells`], which any `sqlx::Row` of either backend is.
+//! How both SQL backends read every kind of row back: members, the membership log, orders
+//! (their lines gathered from `order_lines` into one column), products, holds, stray holds and
+//! the audits, each decoder written once over [`Cells`], which any `sqlx::Row` of either
+//! backend is.
 
 use std::time::Duration;
 
@@ -132,7 +132,10 @@ pub fn order_from_row(row: &impl Cells) -> Result<StoredOrder, StoreError> {
     Ok(OrderRecord {
         id: text(0)?.parse().map_err(|_| bad("id"))?,
         customer: text(1)?,
-        lines: decode_lines(&text(2)?).ok_or_else(|| bad("lines"))?,
+        lines: (row.maybe_text(2).map_err(query_error(WHAT))?)
+            .as_deref()
+            .and_then(decode_lines)
+            .ok_or_else(|| bad("lines"))?,
         total_cents: count(int(3)?),
         stage: Stage::parse(&text(4)?).ok_or_else(|| bad("stage"))?,
         reason: row.maybe_text(5).map_err(query_error(WHAT))?,
@@ -265,19 +268,16 @@ pub fn order_audit_from_row(row: &impl Cells) -> Result<OrderAudit, StoreError> 
     })
 }
 
-/// The orders table's columns, in the order the row readers expect.
-pub const ORDER_COLUMNS: &str = "id, customer, lines, total_cents, stage, reason, owner, created_ms, updated_ms, version, \
-     trace_parent";
+/// The orders table's columns, in the order the row readers expect. The lines come from
+/// `order_lines` in their place in the order, as text for `decode_lines`, so an order is one
+/// row.
+pub const ORDER_COLUMNS: &str = "id, customer, \
+     (SELECT string_agg(l.product || ':' || l.qty, ',' ORDER BY l.line) FROM order_lines l \
+      WHERE l.order_id = orders.id), \
+     total_cents, stage, reason, owner, created_ms, updated_ms, version, trace_parent";
 
-/// `tea-kettle:2,mug:1`: product ids cannot hold ':' or ','.
-pub fn encode_lines(lines: &[OrderLine]) -> String {
-    lines
-        .iter()
-        .map(|l| format!("{}:{}", l.product, l.qty))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
+/// An order's lines from their text as `ORDER_COLUMNS` reads them (`tea-kettle:2,mug:1`:
+/// product ids hold neither ':' nor ','); None if malformed.
 pub fn decode_lines(text: &str) -> Option<Vec<OrderLine>> {
     text.split(',')
         .map(|part| {

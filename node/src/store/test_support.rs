@@ -199,3 +199,53 @@ macro_rules! contract_tests {
     };
 }
 pub(crate) use contract_tests;
+
+/// The open order of `OLD_ORDERS`: a teapot, then two mugs.
+pub const OLD_OPEN: &str = "0b5e7d4e-6a43-4c1e-9d7e-1f2a3b4c5d6e";
+/// The done order of `OLD_ORDERS`: three mugs.
+pub const OLD_DONE: &str = "7c1f0a9b-2d3e-4f50-8a6b-9c0d1e2f3a4b";
+
+/// Products and orders as a release from before `order_lines` stored them (their lines as
+/// text in `orders.lines`), in SQL both backends run: the migration tests' old rows.
+pub fn old_orders() -> String {
+    format!(
+        "INSERT INTO products (id, name, category, price_cents, initial, stock_left)
+             VALUES ('mug', 'Mug', 'tea', 1200, 10, 10), ('teapot', 'Teapot', 'tea', 3900, 2, 2);
+         INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms,
+                             updated_ms, version)
+             VALUES ('{OLD_OPEN}', 'ada', 'teapot:1,mug:2', 6300, 'reserving', 'n1', 1000, 1000, 1),
+                    ('{OLD_DONE}', 'bob', 'mug:3', 3600, 'done', 'n1', 1000, 2000, 3);"
+    )
+}
+
+/// What a store migrated from `old_orders()` must show: every line in its place, the done
+/// order's units in the audit, and holds checked against the moved lines.
+pub async fn old_lines_were_moved(store: &dyn Store) {
+    let id = |text: &str| text.parse::<OrderId>().expect("an order id");
+    let lines = |o: Option<super::StoredOrder>| {
+        let o = o.expect("the order is still there");
+        o.order
+            .lines
+            .iter()
+            .map(|l| (l.product.to_string(), l.qty))
+            .collect::<Vec<_>>()
+    };
+    let open = store.order(id(OLD_OPEN)).await.expect("reads");
+    assert_eq!(lines(open), [("teapot".into(), 1), ("mug".into(), 2)]);
+    let done = store.order(id(OLD_DONE)).await.expect("reads");
+    assert_eq!(lines(done), [("mug".to_string(), 3)]);
+    let audit = store.audit().await.expect("audits");
+    let mug = audit.iter().find(|a| a.product == p("mug")).expect("mugs");
+    assert_eq!(mug.done_units, 3);
+    let open = id(OLD_OPEN);
+    let mug = p("mug");
+    assert_eq!(
+        store.reserve(open, &mug, 3).await.expect("answers"),
+        super::Reservation::NoOpenOrder,
+        "the line is two mugs"
+    );
+    assert!(matches!(
+        store.reserve(open, &mug, 2).await.expect("answers"),
+        super::Reservation::Held { left: 8 }
+    ));
+}

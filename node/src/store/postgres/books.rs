@@ -143,10 +143,9 @@ impl Books for PgStore {
             "SELECT p.id, p.initial, p.stock_left, p.sold,
                     COALESCE((SELECT SUM(r.qty) FROM reservations r
                               WHERE r.product = p.id AND r.state = 'held'), 0)::bigint,
-                    COALESCE((SELECT SUM(split_part(line, ':', 2)::bigint)
-                              FROM orders o, unnest(string_to_array(o.lines, ',')) AS line
-                              WHERE o.stage = 'done' AND split_part(line, ':', 1) = p.id),
-                             0)::bigint
+                    COALESCE((SELECT SUM(l.qty) FROM order_lines l
+                              JOIN orders o ON o.id = l.order_id
+                              WHERE l.product = p.id AND o.stage = 'done'), 0)::bigint
              FROM products p ORDER BY p.id",
         )
         .fetch_all(&self.shop)

@@ -8,7 +8,7 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
 
 use super::{PgStore, query_error};
 use crate::store::rows::{
-    FIND, ORDER_COLUMNS, encode_lines, found_from_rows, order_audit_from_row, order_from_row,
+    FIND, ORDER_COLUMNS, found_from_rows, order_audit_from_row, order_from_row,
 };
 use crate::store::{OrderAudit, Orders, StoreError, StoredOrder};
 
@@ -21,27 +21,44 @@ impl Orders for PgStore {
         owner: &NodeId,
         trace_parent: Option<&str>,
     ) -> Result<StoredOrder, StoreError> {
-        // The new row, or the one already stored under this id, in one round trip.
+        // One statement (one transaction): the order and its lines go in, unless the id is
+        // stored already; then the new row (its lines as given), or the one stored.
+        let (products, qtys): (Vec<&str>, Vec<i64>) = order
+            .lines
+            .iter()
+            .map(|l| (l.product.as_str(), i64::from(l.qty)))
+            .unzip();
         let row = sqlx::query(&format!(
             "WITH new AS (
-                 INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms,
+                 INSERT INTO orders (id, customer, total_cents, stage, owner, created_ms,
                                      updated_ms, trace_parent)
-                 VALUES ($1, $2, $3, $4, 'accepted', $5,
-                         COALESCE($6::bigint, ringshop_now_ms()),
-                         COALESCE($6::bigint, ringshop_now_ms()), $7)
+                 VALUES ($1, $2, $3, 'accepted', $4,
+                         COALESCE($5::bigint, ringshop_now_ms()),
+                         COALESCE($5::bigint, ringshop_now_ms()), $6)
                  ON CONFLICT (id) DO NOTHING
-                 RETURNING {ORDER_COLUMNS})
-             SELECT {ORDER_COLUMNS} FROM new
+                 RETURNING *),
+             given AS (
+                 SELECT product, qty, line
+                 FROM unnest($7::text[], $8::bigint[]) WITH ORDINALITY AS l (product, qty, line)),
+             lines AS (
+                 INSERT INTO order_lines (order_id, line, product, qty)
+                 SELECT new.id, given.line, given.product, given.qty FROM new, given)
+             SELECT id, customer,
+                    (SELECT string_agg(product || ':' || qty, ',' ORDER BY line) FROM given),
+                    total_cents, stage, reason, owner, created_ms, updated_ms, version,
+                    trace_parent
+             FROM new
              UNION ALL
              SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM new)"
         ))
         .bind(order.id.to_string())
         .bind(&order.customer)
-        .bind(encode_lines(&order.lines))
         .bind(i64::try_from(total_cents).unwrap_or(i64::MAX))
         .bind(owner.as_str())
         .bind(self.now())
         .bind(trace_parent)
+        .bind(products)
+        .bind(qtys)
         .fetch_optional(&self.shop)
         .await
         .map_err(query_error("storing an order"))?;

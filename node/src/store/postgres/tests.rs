@@ -71,7 +71,7 @@ async fn nodes_connecting_at_once_to_a_fresh_database_migrate_it_once() {
         .fetch_all(&stores[0].shop)
         .await
         .expect("reads");
-    assert_eq!(versions, [1, 2, 3], "each migration applied once");
+    assert_eq!(versions, [1, 2, 3, 4], "each migration applied once");
 }
 
 #[tokio::test]
@@ -113,4 +113,44 @@ async fn liveness_is_judged_on_the_servers_clock_even_an_hour_behind_the_nodes()
     );
     let m = store.membership().await.expect("lists");
     assert!(m.members[0].heartbeat_age < Duration::from_secs(1));
+}
+
+/// A database as the release before `order_lines` left it (schema version 3), with orders in
+/// it, opened by this one: migration 4 moves every line into the table, in its place.
+#[tokio::test]
+async fn migration_4_moves_the_lines_of_stored_orders_into_their_table() {
+    use sqlx::Connection;
+
+    use crate::store::test_support::{old_lines_were_moved, old_orders};
+
+    let Some(db) = ringshop_testpg::database("old_lines") else {
+        return;
+    };
+    let mut old = sqlx::PgConnection::connect(&db.url)
+        .await
+        .expect("connects");
+    sqlx::raw_sql("CREATE TABLE schema_version (version bigint NOT NULL)")
+        .execute(&mut old)
+        .await
+        .expect("versions");
+    for (version, sql) in &migrations::MIGRATIONS[..3] {
+        sqlx::raw_sql(sql)
+            .execute(&mut old)
+            .await
+            .expect("migrates");
+        sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+            .bind(version)
+            .execute(&mut old)
+            .await
+            .expect("records");
+    }
+    sqlx::raw_sql(&old_orders())
+        .execute(&mut old)
+        .await
+        .expect("old rows");
+    old.close().await.expect("closes");
+    let store = PgStore::connect(&db.url)
+        .await
+        .expect("connects and migrates");
+    old_lines_were_moved(&store).await;
 }

@@ -73,7 +73,7 @@ pub(super) const SELL: &str = "UPDATE reservations SET state = 'sold'
        AND EXISTS (SELECT 1 FROM orders o WHERE o.id = ?1 AND o.stage = 'paying'
            AND (SELECT COUNT(*) FROM reservations h
                 WHERE h.order_id = ?1 AND h.state IN ('held', 'sold'))
-               = length(o.lines) - length(replace(o.lines, ',', '')) + 1)";
+               = (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = ?1))";
 
 /// Sells every held line of the paying order, all or nothing: only while the order is paying
 /// and every line of it is held or sold; otherwise no row changes. How many rows it sold.
@@ -296,17 +296,13 @@ impl Books for SqliteStore {
 
     async fn audit(&self) -> Result<Vec<Audit>, StoreError> {
         const WHAT: &str = "auditing stock";
-        // done_units reads each done order's lines ('product:qty,...'): the quantity after
-        // ',product:' (CAST takes the leading digits).
         let rows = sqlx::query(
             "SELECT p.id, p.initial, p.stock_left, p.sold,
                     COALESCE((SELECT SUM(r.qty) FROM reservations r
                               WHERE r.product = p.id AND r.state = 'held'), 0),
-                    COALESCE((SELECT SUM(CAST(substr(',' || o.lines,
-                                  instr(',' || o.lines, ',' || p.id || ':') + length(p.id) + 2)
-                                  AS INTEGER))
-                              FROM orders o WHERE o.stage = 'done'
-                                AND instr(',' || o.lines, ',' || p.id || ':') > 0), 0)
+                    COALESCE((SELECT SUM(l.qty) FROM order_lines l
+                              JOIN orders o ON o.id = l.order_id
+                              WHERE l.product = p.id AND o.stage = 'done'), 0)
              FROM products p ORDER BY p.id",
         )
         .fetch_all(&mut *self.reader.get().await)

@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use super::conns::locked;
 use super::{SqliteStore, committed_row, query_error};
 use crate::store::rows::{
-    FIND, ORDER_COLUMNS, encode_lines, found_from_rows, order_audit_from_row, order_from_row,
+    FIND, ORDER_COLUMNS, found_from_rows, order_audit_from_row, order_from_row,
 };
 use crate::store::{OrderAudit, Orders, StoreError, StoredOrder};
 
@@ -62,15 +62,26 @@ impl Orders for SqliteStore {
         trace_parent: Option<&str>,
     ) -> Result<StoredOrder, StoreError> {
         const WHAT: &str = "storing an order";
-        let (id, lines, now) = (order.id.to_string(), encode_lines(&order.lines), self.now());
+        let (id, now) = (order.id.to_string(), self.now());
+        let lines: Vec<(&str, u32)> = order
+            .lines
+            .iter()
+            .map(|l| (l.product.as_str(), l.qty))
+            .collect();
+        let lines = serde_json::to_string(&lines).map_err(|e| StoreError::Query {
+            what: WHAT,
+            reason: e.to_string(),
+        })?;
         let mut writer = self.writer.get().await;
-        // The new row, or nothing when the id is stored already: then the stored one.
-        let created = locked!(
+        // Two statements in one round trip: the insert (the order and its lines, in one
+        // statement's transaction, through migration 6's view; nothing if the id is stored
+        // already), then a read of the order stored under the id, once the insert committed.
+        let rows = locked!(
             sqlx::query(&format!(
-                "INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms, updated_ms,
-                                     trace_parent)
-                 VALUES (?1, ?2, ?3, ?4, 'accepted', ?5, ?6, ?6, ?7) ON CONFLICT (id) DO NOTHING
-                 RETURNING {ORDER_COLUMNS}"
+                "INSERT INTO new_orders (id, customer, lines, total_cents, owner, created_ms,
+                                         trace_parent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);
+                 SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"
             ))
             .bind(id.as_str())
             .bind(order.customer.as_str())
@@ -81,16 +92,11 @@ impl Orders for SqliteStore {
             .bind(trace_parent)
             .fetch_all(&mut *writer)
         )
-        .map(committed_row)
         .map_err(query_error(WHAT))?;
-        let row = match created {
-            Some(row) => row,
-            None => sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"))
-                .bind(id.as_str())
-                .fetch_one(&mut *writer)
-                .await
-                .map_err(query_error(WHAT))?,
-        };
+        let row = committed_row(rows).ok_or(StoreError::Query {
+            what: WHAT,
+            reason: "the order was not there after it was stored".into(),
+        })?;
         order_from_row(&row)
     }
 

@@ -12,7 +12,7 @@ impl SqliteStore {
     pub(crate) async fn fail_keeping_holds(&self, order: OrderId) {
         sqlx::query(
             "INSERT OR REPLACE INTO orders
-             SELECT id, customer, lines, total_cents, 'failed', reason, owner, created_ms,
+             SELECT id, customer, total_cents, 'failed', reason, owner, created_ms,
                     updated_ms, version + 1, trace_parent
              FROM orders WHERE id = ?1",
         )

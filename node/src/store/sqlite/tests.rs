@@ -165,3 +165,45 @@ async fn on_a_full_disk_an_order_moves_on_only_once_committed() {
     }
     assert!(full > 0, "the disk was full, yet all 100 moves were stored");
 }
+
+/// A database as the release before `order_lines` left it (schema version 5), with orders in
+/// it, opened by this one: migration 6 moves every line into the table, in its place.
+#[tokio::test]
+async fn migration_6_moves_the_lines_of_stored_orders_into_their_table() {
+    use sqlx::ConnectOptions;
+    use sqlx::sqlite::SqliteConnectOptions;
+
+    use crate::store::test_support::{old_lines_were_moved, old_orders};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("v5.db");
+    let mut old = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .expect("opens");
+    sqlx::raw_sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        .execute(&mut old)
+        .await
+        .expect("versions");
+    for (version, sql) in &migrations::MIGRATIONS[..5] {
+        sqlx::raw_sql(sql)
+            .execute(&mut old)
+            .await
+            .expect("migrates");
+        sqlx::query("INSERT INTO schema_version (version) VALUES (?1)")
+            .bind(version)
+            .execute(&mut old)
+            .await
+            .expect("records");
+    }
+    sqlx::raw_sql(&old_orders())
+        .execute(&mut old)
+        .await
+        .expect("old rows");
+    drop(old);
+    let store = SqliteStore::open(&path).await.expect("opens and migrates");
+    old_lines_were_moved(&store).await;
+    assert_eq!(store.integrity_check().await.expect("checks"), "ok");
+}
