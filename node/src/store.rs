@@ -44,7 +44,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use books::{Audit, Books, Finish, HoldState, Reservation, StrayHold};
-pub use catalog::Catalog;
+pub use catalog::{Catalog, Entry};
 pub(crate) use clock::millis;
 pub use clock::{Clock, now_ms};
 pub use error::StoreError;

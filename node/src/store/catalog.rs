@@ -1,11 +1,18 @@
 //! The products the shop sells as the store keeps them: what the catalog seeds, and each
-//! product with its stock left.
+//! product with its stock left. Reading the catalog file is the shop's (`shop::catalog`); the
+//! row it becomes is the store's ([`Entry`]), so the store never imports the shop.
 
 use async_trait::async_trait;
 use ringshop_shared::{Product, ProductId};
 
 use super::StoreError;
-use crate::shop::catalog::Entry;
+
+/// One product and the stock it starts with: a catalog line, as the store seeds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub product: Product,
+    pub stock: u32,
+}
 
 /// The products' part of the store.
 #[async_trait]

@@ -22,10 +22,9 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stag
 use async_trait::async_trait;
 
 use super::{
-    Audit, Books, Catalog, Change, Finish, HoldState, Joined, OrderAudit, Orders, Reservation,
-    Roster, Store, StoreError, StoredOrder, StrayHold,
+    Audit, Books, Catalog, Change, Entry, Finish, HoldState, Joined, OrderAudit, Orders,
+    Reservation, Roster, Store, StoreError, StoredOrder, StrayHold,
 };
-use crate::shop::catalog::Entry;
 
 /// What a method does to the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,10 +4,9 @@
 
 use std::sync::Arc;
 
-use ringshop_shared::{OrderId, ProductId};
+use ringshop_shared::{OrderId, Product, ProductId};
 
-use super::{Clock, HoldState, MemoryStore, Millis, PgStore, SqliteStore, Store};
-use crate::shop::catalog::parse;
+use super::{Clock, Entry, HoldState, MemoryStore, Millis, PgStore, SqliteStore, Store};
 
 /// The backend's own type, for what the `Store` trait does not offer (tests break rules).
 pub enum Backend {
@@ -86,7 +85,10 @@ impl Fixture {
 
     /// Adds 10 mugs and 2 teapots.
     pub async fn seeded(self) -> Fixture {
-        let entries = parse("t", "mug,Mug,tea,1200,10\nteapot,Teapot,tea,3900,2\n").expect("valid");
+        let entries = [
+            entry("mug", "Mug", "tea", 1200, 10),
+            entry("teapot", "Teapot", "tea", 3900, 2),
+        ];
         self.store.seed(&entries).await.expect("seeds");
         self
     }
@@ -161,6 +163,19 @@ impl Fixture {
 
 pub fn p(id: &str) -> ProductId {
     ProductId::new(id).expect("valid")
+}
+
+/// A catalog line: `stock` of product `id` at `price_cents`.
+pub fn entry(id: &str, name: &str, category: &str, price_cents: u64, stock: u32) -> Entry {
+    Entry {
+        product: Product {
+            id: p(id),
+            name: name.into(),
+            category: category.into(),
+            price_cents,
+        },
+        stock,
+    }
 }
 
 /// `contract_tests!(a, b, ...)`: each async fn `a(Fixture)` in scope runs three times, as

@@ -5,8 +5,7 @@ use async_trait::async_trait;
 use ringshop_shared::{Product, ProductId};
 
 use super::{MemoryStore, ProductRow, refused, units};
-use crate::shop::catalog::Entry;
-use crate::store::{Catalog, StoreError};
+use crate::store::{Catalog, Entry, StoreError};
 
 #[async_trait]
 impl Catalog for MemoryStore {

@@ -5,9 +5,8 @@ use async_trait::async_trait;
 use ringshop_shared::{Product, ProductId};
 
 use super::{PgStore, query_error};
-use crate::shop::catalog::Entry;
 use crate::store::rows::product_from_row;
-use crate::store::{Catalog, StoreError};
+use crate::store::{Catalog, Entry, StoreError};
 
 #[async_trait]
 impl Catalog for PgStore {

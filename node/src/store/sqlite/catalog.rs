@@ -6,9 +6,8 @@ use ringshop_shared::{Product, ProductId};
 
 use super::conns::locked;
 use super::{SqliteStore, query_error};
-use crate::shop::catalog::Entry;
 use crate::store::rows::product_from_row;
-use crate::store::{Catalog, StoreError};
+use crate::store::{Catalog, Entry, StoreError};
 
 #[async_trait]
 impl Catalog for SqliteStore {

@@ -61,7 +61,9 @@ async fn on_small_disk(label: &str) -> Option<(ringshop_testpg::SmallDisk, PathB
     let disk = ringshop_testpg::SmallDisk::mount(label, 4)?;
     let path = disk.path().join("s.db");
     let store = SqliteStore::open(&path).await.expect("opens");
-    let entries = crate::shop::catalog::parse("t", "mug,Mug,tea,1200,100000\n").expect("valid");
+    let entries = [crate::store::test_support::entry(
+        "mug", "Mug", "tea", 1200, 100_000,
+    )];
     store.seed(&entries).await.expect("seeds");
     Some((disk, path, store))
 }
