@@ -13,13 +13,14 @@
 //! `contract/` is the one suite every backend passes.
 //!
 //! Every write is one conditional statement (no explicit transaction), as measured in
-//! DESIGN.md: a write that matched no row lost a race, and says so in its result.
+//! DESIGN.md: a write that matched no row lost a race, and says so in its result. (In memory,
+//! one lock taken and let go within the call stands for the statement.)
 //!
 //! Time is the store's: heartbeats, the silence that gets a member reaped, heartbeat ages,
 //! votes, hold ages and order times are all stamped and compared on one clock inside the
 //! store ([`Clock`]): the database server's `now()` for PostgreSQL, the machine's clock for
-//! SQLite and memory (every node of such a store shares the machine). No node's clock is ever compared
-//! with another's.
+//! SQLite and memory (every node of such a store shares the machine). No node's clock is ever
+//! compared with another's.
 
 pub mod books;
 pub mod catalog;

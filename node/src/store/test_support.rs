@@ -222,7 +222,7 @@ pub const OLD_DONE: &str = "7c1f0a9b-2d3e-4f50-8a6b-9c0d1e2f3a4b";
 
 /// Products and orders as a release from before `order_lines` stored them (their lines as
 /// text in `orders.lines`), in SQL both backends run: the migration tests' old rows.
-pub fn old_orders() -> String {
+fn old_orders() -> String {
     format!(
         "INSERT INTO products (id, name, category, price_cents, initial, stock_left)
              VALUES ('mug', 'Mug', 'tea', 1200, 10, 10), ('teapot', 'Teapot', 'tea', 3900, 2, 2);
@@ -231,6 +231,26 @@ pub fn old_orders() -> String {
              VALUES ('{OLD_OPEN}', 'ada', 'teapot:1,mug:2', 6300, 'reserving', 'n1', 1000, 1000, 1),
                     ('{OLD_DONE}', 'bob', 'mug:3', 3600, 'done', 'n1', 1000, 2000, 3);"
     )
+}
+
+/// Brings the empty database on `conn` to the end of `migrations` (an older release's), as
+/// that release would have, and puts `old_orders()` in it.
+pub async fn old_database<C>(conn: &mut C, migrations: &[(i64, &str)])
+where
+    for<'c> &'c mut C: sqlx::Executor<'c>,
+{
+    let mut sql = String::from("CREATE TABLE schema_version (version BIGINT NOT NULL);\n");
+    for (version, step) in migrations {
+        sql.push_str(step);
+        sql.push_str(&format!(
+            "\nINSERT INTO schema_version (version) VALUES ({version});\n"
+        ));
+    }
+    sql.push_str(&old_orders());
+    sqlx::raw_sql(&sql)
+        .execute(conn)
+        .await
+        .expect("the old release's database");
 }
 
 /// What a store migrated from `old_orders()` must show: every line in its place, the done

@@ -14,6 +14,7 @@ contract_tests!(
     a_hold_for_a_done_or_failed_order_is_refused,
     a_hold_that_is_not_one_of_the_orders_lines_is_refused,
     release_gives_a_hold_back_once,
+    releasing_a_sold_hold_changes_nothing,
     no_statement_can_move_a_released_or_sold_hold,
     reserving_many_answers_each_order_as_reserving_it_alone_would,
 );
@@ -131,6 +132,21 @@ async fn release_gives_a_hold_back_once(f: Fixture) {
     assert!(f.store.release(a, &p("mug")).await.expect("ok"));
     assert!(!f.store.release(a, &p("mug")).await.expect("ok"));
     assert_eq!(audit_of(&f, "mug").await.left, 10);
+}
+
+async fn releasing_a_sold_hold_changes_nothing(f: Fixture) {
+    let f = shop(f).await;
+    let a = placed(&f, &[("mug", 3)]).await;
+    reserve(&f, a, "mug", 3).await;
+    to_stage(&f, a, Stage::Paying).await.expect("paying");
+    assert_eq!(f.store.sell(a).await.expect("sells"), 1);
+    assert!(!f.store.release(a, &p("mug")).await.expect("answers"));
+    assert_eq!(
+        f.store.holds(a).await.expect("reads"),
+        vec![(p("mug"), HoldState::Sold)]
+    );
+    let mug = audit_of(&f, "mug").await;
+    assert_eq!((mug.left, mug.sold, mug.held), (7, 3, 0));
 }
 
 async fn no_statement_can_move_a_released_or_sold_hold(f: Fixture) {

@@ -121,6 +121,12 @@ impl Books for MemoryStore {
 
     async fn release(&self, order: OrderId, product: &ProductId) -> Result<bool, StoreError> {
         let mut t = self.tables();
+        let held = t
+            .holds_of(order)
+            .any(|(p, h)| p == product && h.state == HoldState::Held);
+        if !held {
+            return Ok(false);
+        }
         t.move_hold(order, product, HoldState::Released, "releasing stock")
     }
 

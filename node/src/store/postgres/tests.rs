@@ -121,7 +121,7 @@ async fn liveness_is_judged_on_the_servers_clock_even_an_hour_behind_the_nodes()
 async fn migration_4_moves_the_lines_of_stored_orders_into_their_table() {
     use sqlx::Connection;
 
-    use crate::store::test_support::{old_lines_were_moved, old_orders};
+    use crate::store::test_support::{old_database, old_lines_were_moved};
 
     let Some(db) = ringshop_testpg::database("old_lines") else {
         return;
@@ -129,25 +129,7 @@ async fn migration_4_moves_the_lines_of_stored_orders_into_their_table() {
     let mut old = sqlx::PgConnection::connect(&db.url)
         .await
         .expect("connects");
-    sqlx::raw_sql("CREATE TABLE schema_version (version bigint NOT NULL)")
-        .execute(&mut old)
-        .await
-        .expect("versions");
-    for (version, sql) in &migrations::MIGRATIONS[..3] {
-        sqlx::raw_sql(sql)
-            .execute(&mut old)
-            .await
-            .expect("migrates");
-        sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
-            .bind(version)
-            .execute(&mut old)
-            .await
-            .expect("records");
-    }
-    sqlx::raw_sql(&old_orders())
-        .execute(&mut old)
-        .await
-        .expect("old rows");
+    old_database(&mut old, &migrations::MIGRATIONS[..3]).await;
     old.close().await.expect("closes");
     let store = PgStore::connect(&db.url)
         .await

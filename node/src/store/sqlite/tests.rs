@@ -175,7 +175,7 @@ async fn migration_6_moves_the_lines_of_stored_orders_into_their_table() {
     use sqlx::ConnectOptions;
     use sqlx::sqlite::SqliteConnectOptions;
 
-    use crate::store::test_support::{old_lines_were_moved, old_orders};
+    use crate::store::test_support::{old_database, old_lines_were_moved};
 
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("v5.db");
@@ -185,25 +185,7 @@ async fn migration_6_moves_the_lines_of_stored_orders_into_their_table() {
         .connect()
         .await
         .expect("opens");
-    sqlx::raw_sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        .execute(&mut old)
-        .await
-        .expect("versions");
-    for (version, sql) in &migrations::MIGRATIONS[..5] {
-        sqlx::raw_sql(sql)
-            .execute(&mut old)
-            .await
-            .expect("migrates");
-        sqlx::query("INSERT INTO schema_version (version) VALUES (?1)")
-            .bind(version)
-            .execute(&mut old)
-            .await
-            .expect("records");
-    }
-    sqlx::raw_sql(&old_orders())
-        .execute(&mut old)
-        .await
-        .expect("old rows");
+    old_database(&mut old, &migrations::MIGRATIONS[..5]).await;
     drop(old);
     let store = SqliteStore::open(&path).await.expect("opens and migrates");
     old_lines_were_moved(&store).await;
