@@ -75,7 +75,7 @@ pub struct StrayHold {
 /// At every commit: `initial == left + sold + held`.
 /// Once the shop is quiet (no order open, the reaper has run): `held == 0` and
 /// `sold == done_units`, i.e. exactly the units of `done` orders were sold. `settled()` checks
-/// both, so a test or a chaos checker needs one `Store::audit()` call.
+/// both, so a test or a chaos checker needs one `Books::audit()` call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Audit {
     pub product: ProductId,

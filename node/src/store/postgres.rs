@@ -2,8 +2,8 @@
 //! Two pools per node, as on SQLite: the membership's (heartbeats must never queue behind shop
 //! writes) and the shop's. The rules that keep the books are the database's own (plpgsql
 //! triggers and functions, `postgres/migrations.rs`), so they hold for every writer. The
-//! membership's SQL is in `postgres/members.rs`, the shop's in `postgres/shop.rs` and
-//! `postgres/books.rs`.
+//! membership's SQL is in `postgres/roster.rs`, the shop's in `postgres/catalog.rs`,
+//! `postgres/orders.rs` and `postgres/books.rs`, one file per part of the `Store` trait.
 //!
 //! Time is the server's `now()` (unless a test set a [`Clock`] by hand): nodes on different
 //! machines never compare their own clocks. A lost connection fails the statements that

@@ -3,7 +3,8 @@
 //! wait for the write lock themselves (`sqlite/conns.rs`: SQLite's busy handler made the
 //! shop's tail); the membership writes through one more, busy_timeout 5 s (heartbeats must
 //! never queue behind shop writes); reads go through `READERS` connections. The membership's
-//! SQL is in `sqlite/members.rs`, the shop's in `sqlite/shop.rs` and `sqlite/books.rs`.
+//! SQL is in `sqlite/roster.rs`, the shop's in `sqlite/catalog.rs`, `sqlite/orders.rs` and
+//! `sqlite/books.rs`, one file per part of the `Store` trait.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

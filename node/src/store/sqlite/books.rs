@@ -1,7 +1,7 @@
-//! The shop's books on SQLite: holds (reservations) and the audit. Every write is one
-//! conditional statement; the rules that keep the books (a hold belongs to an open order's
-//! line, held → released | sold once, done only when sold) are migration 4's triggers, so they
-//! hold for every writer and every interleaving of nodes, not only for this code.
+//! The shop's books on SQLite: holds (reservations), the sale and the audit. Every write is
+//! one conditional statement; the rules that keep the books (a hold belongs to an open order's
+//! line, held → released | sold once, done only when sold) are the triggers of migrations 4 and
+//! 6, so they hold for every writer and every interleaving of nodes, not only for this code.
 
 use std::time::Duration;
 
@@ -115,7 +115,7 @@ impl Books for SqliteStore {
         })
     }
 
-    /// `Store::reserve_many` on one write connection: one insert per ask, then one read of the
+    /// `Books::reserve_many` on one write connection: one insert per ask, then one read of the
     /// stock left for all the asks that took a hold or found too little.
     async fn reserve_many(
         &self,
@@ -210,7 +210,7 @@ impl Books for SqliteStore {
             .map_err(query_error("recording a sale"))
     }
 
-    /// `Store::finish` in one hold of a write connection: sell, then the compare-and-set to
+    /// `Books::finish` in one hold of a write connection: sell, then the compare-and-set to
     /// done, which migration 4's trigger refuses unless every line is sold (then the holds say
     /// which is not).
     async fn finish(&self, cur: &StoredOrder, owner: &NodeId) -> Result<Finish, StoreError> {
