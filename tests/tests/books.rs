@@ -239,7 +239,7 @@ async fn a_failed_orders_stray_hold_is_given_back_by_its_owners_reaper() {
     cluster
         .sql(&format!(
             "INSERT OR REPLACE INTO orders
-             SELECT id, customer, lines, total_cents, 'failed', 'crashed', owner, created_ms,
+             SELECT id, customer, total_cents, 'failed', 'crashed', owner, created_ms,
                     updated_ms, version + 1, trace_parent FROM orders WHERE id = '{}'",
             placed.id
         ))
