@@ -53,7 +53,7 @@ pub use actors::{Actor, Actors, Claims};
 pub use config::Config;
 pub use membership::{Members, Timing};
 pub use server::ShardServer;
-pub use store::{Db, PgStore, SqliteStore, Store, StoreError};
+pub use store::{Db, MemoryStore, PgStore, SqliteStore, Store, StoreError};
 
 use crate::actors::product::{Products, Shelf};
 use crate::handoff::Owned;

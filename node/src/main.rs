@@ -62,7 +62,8 @@ struct Args {
     ttl: Duration,
     // A string parsed in main, not by clap: clap's error would echo a URL's password.
     /// The database every node of the cluster shares: a SQLite file (nodes on this machine)
-    /// or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (nodes on many machines)
+    /// or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (nodes on many machines); :memory:
+    /// keeps it in this node's memory (for tests: a cluster of one, gone when the node stops)
     /// [default: $RINGSHOP_DB, else $XDG_DATA_HOME/ringshop/cluster.db, else
     /// ~/.local/share/ringshop/cluster.db].
     #[arg(long)]

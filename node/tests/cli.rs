@@ -65,6 +65,53 @@ fn a_port_in_use_is_a_clear_error_with_exit_1() {
     );
 }
 
+#[test]
+fn the_help_names_the_memory_store() {
+    let out = Command::new(BIN).arg("--help").output().expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains(":memory:"), "{help}");
+}
+
+/// Starts the node as `node` says, reads the line it prints once listening, and kills it.
+fn first_line(node: &mut Command) -> String {
+    let mut child = node
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("piped");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("prints its address");
+    let _ = child.kill();
+    let _ = child.wait();
+    line
+}
+
+#[test]
+fn a_node_on_the_memory_store_starts_as_a_cluster_of_its_own_and_leaves_no_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let line = first_line(
+        Command::new(BIN)
+            .args([
+                "--name",
+                "mem",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                ":memory:",
+            ])
+            .current_dir(dir.path()),
+    );
+    assert!(
+        line.starts_with("ringshop-node mem listening on 127.0.0.1:"),
+        "{line}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("lists").collect();
+    assert!(left.is_empty(), "no database file: {left:?}");
+}
+
 #[cfg(unix)]
 #[test]
 fn sigterm_stops_the_node_gracefully_with_exit_0() {
@@ -257,28 +304,19 @@ fn the_certs_commands_make_the_files_a_tls_node_starts_with() {
         "{err}"
     );
     // n1 starts with its certificate.
-    let mut child = Command::new(BIN)
-        .args([
-            "--name",
-            "n1",
-            "--listen",
-            "127.0.0.1:0",
-            "--certs",
-            certs,
-            "--db",
-        ])
-        .arg(dir.path().join("c.db"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let mut line = String::new();
-    let stdout = child.stdout.take().expect("piped");
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("prints its address");
-    let _ = child.kill();
-    let _ = child.wait();
+    let line = first_line(
+        Command::new(BIN)
+            .args([
+                "--name",
+                "n1",
+                "--listen",
+                "127.0.0.1:0",
+                "--certs",
+                certs,
+                "--db",
+            ])
+            .arg(dir.path().join("c.db")),
+    );
     assert!(
         line.starts_with("ringshop-node n1 listening on 127.0.0.1:"),
         "{line}"

@@ -5,10 +5,10 @@
 
 use std::time::{Duration, Instant};
 
+use ringshop_node::SqliteStore;
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::shop::reaper;
-use ringshop_node::store::{Clock, now_ms};
-use ringshop_node::{SqliteStore, Store};
+use ringshop_node::store::{Books, Clock, Orders, now_ms};
 use ringshop_shared::transport::Security;
 use ringshop_shared::{NewOrder, Order, OrderId, ProductId, ShardError, Stage, transport};
 use ringshop_tests::{TestCluster, name};
@@ -239,7 +239,7 @@ async fn a_failed_orders_stray_hold_is_given_back_by_its_owners_reaper() {
     cluster
         .sql(&format!(
             "INSERT OR REPLACE INTO orders
-             SELECT id, customer, lines, total_cents, 'failed', 'crashed', owner, created_ms,
+             SELECT id, customer, total_cents, 'failed', 'crashed', owner, created_ms,
                     updated_ms, version + 1, trace_parent FROM orders WHERE id = '{}'",
             placed.id
         ))

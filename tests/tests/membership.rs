@@ -274,7 +274,7 @@ async fn a_node_that_left_stays_left_and_never_rejoins() {
         let store = ringshop_node::SqliteStore::open(&cluster.db())
             .await
             .expect("opens");
-        let listing = ringshop_node::Store::membership(&store)
+        let listing = ringshop_node::store::Roster::membership(&store)
             .await
             .expect("lists");
         let row = &listing.members[0];

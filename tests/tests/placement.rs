@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ringshop_node::Store;
+use ringshop_node::store::Roster;
 use ringshop_shared::transport::{self, DEFAULT_CONNECT_TIMEOUT, Security};
 use ringshop_shared::{
     Handed, Membership, NewOrder, NodeId, Order, OrderId, Product, ProductId, Progress, Quote,

@@ -14,12 +14,8 @@ pub const MAX_STOCK: u32 = 100_000;
 /// Highest price a catalog line may ask, in cents.
 pub const MAX_PRICE_CENTS: u64 = 10_000_000;
 
-/// One product and the stock it starts with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub product: Product,
-    pub stock: u32,
-}
+/// A catalog line is the store's row type: the shop reads the file, the store keeps the rows.
+pub use crate::store::Entry;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {

@@ -1,8 +1,8 @@
 //! The store's contract: one suite, run against every backend (`contract_tests!` makes a
-//! `sqlite::` and a `postgres::` test of each fn). What membership promises (`members`), how
-//! orders move (`orders`), what a hold may become (`holds`), when an order is bought or failed
-//! (`sales`), what the reaper and the audit read (`strays`), and that time is the store's
-//! own (`clock`). Shared steps here.
+//! `sqlite::`, a `postgres::` and a `memory::` test of each fn). What membership promises
+//! (`members`), how orders move (`orders`), what a hold may become (`holds`), when an order is
+//! bought or failed (`sales`), what the reaper and the audit read (`strays`), and that time is
+//! the store's own (`clock`). Shared steps here.
 
 use ringshop_shared::{NewOrder, NodeId, OrderId, OrderLine, Stage};
 

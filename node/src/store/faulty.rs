@@ -9,6 +9,7 @@
 //! either before the call (nothing was done) or, for `LostAfter`, after it (done, but the
 //! caller cannot know), which is what makes a caller's retry prove itself idempotent.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,11 +19,12 @@ use ringshop_shared::prefix::{Found, IdPrefix};
 use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 
+use async_trait::async_trait;
+
 use super::{
-    Audit, BoxFuture, Change, Finish, HoldState, Joined, OrderAudit, Reservation, Store,
-    StoreError, StoredOrder, StrayHold,
+    Audit, Books, Catalog, Change, Entry, Finish, HoldState, Joined, OrderAudit, Orders,
+    Reservation, Roster, Store, StoreError, StoredOrder, StrayHold,
 };
-use crate::shop::catalog::Entry;
 
 /// What a method does to the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,7 +174,7 @@ impl FaultyStore {
         &self,
         method: &'static str,
         access: Access,
-        call: BoxFuture<'_, Result<T, StoreError>>,
+        call: impl Future<Output = Result<T, StoreError>> + Send,
     ) -> Result<T, StoreError> {
         let (failure, delay) = self.faults.draw(method, access);
         if !delay.is_zero() {
@@ -193,69 +195,80 @@ impl FaultyStore {
     }
 }
 
-/// Forwards each listed method through `FaultyStore::run`, named and classed as listed.
+/// The one place a call is forwarded: each part of the store, each of its methods once, named
+/// and classed as listed, through `FaultyStore::run`.
 macro_rules! faulty {
-    ($($access:ident $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+    ($($part:ident {
+        $($access:ident $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;)*
+    })*) => {
         $(
-            fn $name<'a>(&'a self $(, $arg: $ty)*) -> BoxFuture<'a, Result<$ret, StoreError>> {
-                Box::pin(self.run(
-                    stringify!($name),
-                    Access::$access,
-                    self.inner.$name($($arg),*),
-                ))
+            #[async_trait]
+            impl $part for FaultyStore {
+                $(
+                    async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StoreError> {
+                        let call = self.inner.$name($($arg),*);
+                        self.run(stringify!($name), Access::$access, call).await
+                    }
+                )*
             }
         )*
     };
 }
 
-impl Store for FaultyStore {
-    faulty! {
-        Write join(name: &'a NodeId, addr: SocketAddr, suspicion: Duration) -> Joined;
-        Write heartbeat(name: &'a NodeId, incarnation: u64) -> bool;
-        Write set_status(name: &'a NodeId, incarnation: u64, status: MemberStatus) -> bool;
-        Write settle_timing(me: &'a NodeId, proposed: ClusterTiming) -> ClusterTiming;
+faulty! {
+    Roster {
+        Write join(name: &NodeId, addr: SocketAddr, suspicion: Duration) -> Joined;
+        Write heartbeat(name: &NodeId, incarnation: u64) -> bool;
+        Write set_status(name: &NodeId, incarnation: u64, status: MemberStatus) -> bool;
+        Write settle_timing(me: &NodeId, proposed: ClusterTiming) -> ClusterTiming;
         Write reap(suspicion: Duration) -> Vec<NodeId>;
-        Write mark_dead(name: &'a NodeId, incarnation: u64) -> bool;
+        Write mark_dead(name: &NodeId, incarnation: u64) -> bool;
         Read epoch() -> u64;
-        Write ack(name: &'a NodeId, incarnation: u64, epoch: u64) -> bool;
+        Write ack(name: &NodeId, incarnation: u64, epoch: u64) -> bool;
         Read changes_since(epoch: u64, limit: u32) -> Vec<Change>;
         Write vote(
-            target: &'a NodeId,
+            target: &NodeId,
             incarnation: u64,
-            voter: &'a NodeId,
+            voter: &NodeId,
             window: Duration,
-            needed: u32
+            needed: u32,
         ) -> bool;
         Read membership() -> Membership;
-        Write seed(entries: &'a [Entry]) -> ();
+    }
+    Catalog {
+        Write seed(entries: &[Entry]) -> ();
         Read products() -> Vec<(Product, u32)>;
-        Read product(id: &'a ProductId) -> Option<(Product, u32)>;
-        Write reserve(order: OrderId, product: &'a ProductId, qty: u32) -> Reservation;
-        Write release(order: OrderId, product: &'a ProductId) -> bool;
-        Write sell(order: OrderId) -> u64;
+        Read product(id: &ProductId) -> Option<(Product, u32)>;
+    }
+    Orders {
         Write create_order(
-            order: &'a NewOrder,
+            order: &NewOrder,
             total_cents: u64,
-            owner: &'a NodeId,
-            trace_parent: Option<&'a str>
+            owner: &NodeId,
+            trace_parent: Option<&str>,
         ) -> StoredOrder;
         Read order(id: OrderId) -> Option<StoredOrder>;
         Write advance(
             id: OrderId,
             version: u64,
             to: Stage,
-            owner: &'a NodeId,
-            reason: Option<&'a str>
+            owner: &NodeId,
+            reason: Option<&str>,
         ) -> Option<StoredOrder>;
-        Write finish(cur: &'a StoredOrder, owner: &'a NodeId) -> Finish;
         Read open_orders() -> Vec<StoredOrder>;
-        Read orders(customer: Option<&'a str>, limit: u32) -> Vec<Order>;
-        Read orders_by_prefix(prefix: &'a IdPrefix, limit: u32) -> Found<Order>;
-        Read audit() -> Vec<Audit>;
-        Read holds(order: OrderId) -> Vec<(ProductId, HoldState)>;
-        Read stray_holds(older_than: Duration, limit: u32) -> Vec<StrayHold>;
-        Write release_stray(order: OrderId, product: &'a ProductId, older_than: Duration) -> bool;
+        Read orders(customer: Option<&str>, limit: u32) -> Vec<Order>;
+        Read orders_by_prefix(prefix: &IdPrefix, limit: u32) -> Found<Order>;
         Read audit_orders() -> OrderAudit;
     }
     // `reserve_many` is the trait's own: one `reserve` after the other, each faulted alone.
+    Books {
+        Write reserve(order: OrderId, product: &ProductId, qty: u32) -> Reservation;
+        Write release(order: OrderId, product: &ProductId) -> bool;
+        Write sell(order: OrderId) -> u64;
+        Write finish(cur: &StoredOrder, owner: &NodeId) -> Finish;
+        Read holds(order: OrderId) -> Vec<(ProductId, HoldState)>;
+        Read stray_holds(older_than: Duration, limit: u32) -> Vec<StrayHold>;
+        Write release_stray(order: OrderId, product: &ProductId, older_than: Duration) -> bool;
+        Read audit() -> Vec<Audit>;
+    }
 }

@@ -1,7 +1,8 @@
 //! Which database a node uses, as `--db` (or `$RINGSHOP_DB`) names it: a path is a SQLite
-//! file, a `postgres://` or `postgresql://` URL is a PostgreSQL database. Anything else that
-//! looks like a URL is refused by name, never taken for a file path (`--db mysql://h/db` must
-//! not quietly create a folder named `mysql:`).
+//! file, a `postgres://` or `postgresql://` URL is a PostgreSQL database, and `:memory:` (the
+//! name SQLite gives a database that is no file) is a store in the node's own memory. Anything
+//! else that looks like a URL is refused by name, never taken for a file path (`--db
+//! mysql://h/db` must not quietly create a folder named `mysql:`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,13 @@ pub enum Db {
     Sqlite(PathBuf),
     /// A PostgreSQL connection URL, shared by nodes on any machine that reaches the server.
     Postgres(String),
+    /// A new store in this process's memory: the node is a cluster of its own, and everything
+    /// is gone when it stops (tests).
+    Memory,
 }
+
+/// How `--db` names the memory store.
+pub const MEMORY: &str = ":memory:";
 
 impl Db {
     /// Reads `--db`'s text: a URL with a scheme we know, or a path.
@@ -25,6 +32,9 @@ impl Db {
                 url: String::new(),
                 reason: "it is empty".into(),
             });
+        }
+        if text == MEMORY {
+            return Ok(Db::Memory);
         }
         match scheme(text) {
             Some(s)
@@ -56,7 +66,7 @@ impl Db {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Db::Sqlite(path) => Some(path),
-            Db::Postgres(_) => None,
+            Db::Postgres(_) | Db::Memory => None,
         }
     }
 
@@ -65,6 +75,7 @@ impl Db {
         match self {
             Db::Sqlite(path) => path.clone().into_os_string(),
             Db::Postgres(url) => url.into(),
+            Db::Memory => MEMORY.into(),
         }
     }
 }
@@ -148,6 +159,7 @@ impl fmt::Display for Db {
         match self {
             Db::Sqlite(path) => write!(f, "{}", path.display()),
             Db::Postgres(url) => f.write_str(&redact(url)),
+            Db::Memory => f.write_str(MEMORY),
         }
     }
 }
@@ -157,6 +169,7 @@ impl fmt::Debug for Db {
         match self {
             Db::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
             Db::Postgres(url) => f.debug_tuple("Postgres").field(&redact(url)).finish(),
+            Db::Memory => f.write_str("Memory"),
         }
     }
 }
@@ -181,6 +194,20 @@ mod tests {
         ] {
             assert_eq!(Db::parse(url).expect("a URL"), Db::Postgres(url.into()));
         }
+    }
+
+    #[test]
+    fn colon_memory_colon_is_the_memory_store_and_round_trips() {
+        let db = Db::parse(" :memory: ").expect("the memory store");
+        assert_eq!(db, Db::Memory);
+        assert_eq!(Db::parse(&db.to_string()).expect("again"), Db::Memory);
+        assert_eq!(db.as_arg(), MEMORY);
+        assert_eq!(db.path(), None);
+        assert_eq!(
+            Db::parse("memory").expect("a file"),
+            Db::Sqlite("memory".into()),
+            "a bare word is a file, as it always was"
+        );
     }
 
     #[test]

@@ -1,38 +1,37 @@
 //! The PostgreSQL backend: one server every node of the cluster reaches, wherever it runs.
 //! Two pools per node, as on SQLite: the membership's (heartbeats must never queue behind shop
 //! writes) and the shop's. The rules that keep the books are the database's own (plpgsql
-//! triggers and functions, `postgres_migrations.rs`), so they hold for every writer. The
-//! membership's SQL is in `postgres_members.rs`, the shop's in `postgres_shop.rs` and
-//! `postgres_books.rs`.
+//! triggers and functions, `postgres/migrations.rs`), so they hold for every writer. The
+//! membership's SQL is in `postgres/roster.rs`, the shop's in `postgres/catalog.rs`,
+//! `postgres/orders.rs` and `postgres/books.rs`, one file per part of the `Store` trait.
 //!
 //! Time is the server's `now()` (unless a test set a [`Clock`] by hand): nodes on different
 //! machines never compare their own clocks. A lost connection fails the statements that
 //! needed it (the heartbeat too, so the node fences itself); the pools open new connections
 //! once the server answers again.
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use ringshop_shared::prefix::{Found, IdPrefix};
-use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
-use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::location::redact;
-use super::postgres_migrations::{LOCK_KEY, MIGRATIONS, latest};
-use super::{
-    Audit, BoxFuture, Change, Clock, HoldState, Joined, Millis, OrderAudit, Reservation, Store,
-    StoreError, StoredOrder, StrayHold,
-};
-use crate::shop::catalog::Entry;
+use super::{Clock, Millis, StoreError};
+use migrations::{LOCK_KEY, MIGRATIONS, latest};
+
+mod books;
+mod catalog;
+pub(super) mod migrations;
+mod orders;
+mod roster;
+#[cfg(test)]
+mod test_hooks;
 
 pub struct PgStore {
     /// The URL without its password, for errors and logs.
     db: String,
-    pub(super) shop: PgPool,
-    pub(super) members: PgPool,
+    shop: PgPool,
+    members: PgPool,
     clock: Clock,
 }
 
@@ -182,214 +181,7 @@ fn classify(db: &str, e: sqlx::Error) -> StoreError {
     }
 }
 
-pub(super) use super::columns::query_error;
-
-impl Store for PgStore {
-    fn join<'a>(
-        &'a self,
-        name: &'a NodeId,
-        addr: SocketAddr,
-        suspicion: Duration,
-    ) -> BoxFuture<'a, Result<Joined, StoreError>> {
-        Box::pin(self.join_impl(name, addr, suspicion))
-    }
-
-    fn heartbeat<'a>(
-        &'a self,
-        name: &'a NodeId,
-        incarnation: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.heartbeat_impl(name, incarnation))
-    }
-
-    fn set_status<'a>(
-        &'a self,
-        name: &'a NodeId,
-        incarnation: u64,
-        status: MemberStatus,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.set_status_impl(name, incarnation, status))
-    }
-
-    fn settle_timing<'a>(
-        &'a self,
-        me: &'a NodeId,
-        proposed: ClusterTiming,
-    ) -> BoxFuture<'a, Result<ClusterTiming, StoreError>> {
-        Box::pin(self.settle_timing_impl(me, proposed))
-    }
-
-    fn reap(&self, suspicion: Duration) -> BoxFuture<'_, Result<Vec<NodeId>, StoreError>> {
-        Box::pin(self.reap_impl(suspicion))
-    }
-
-    fn mark_dead<'a>(
-        &'a self,
-        name: &'a NodeId,
-        incarnation: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.set_status(name, incarnation, MemberStatus::Dead)
-    }
-
-    fn epoch(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(self.epoch_impl())
-    }
-
-    fn ack<'a>(
-        &'a self,
-        name: &'a NodeId,
-        incarnation: u64,
-        epoch: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.ack_impl(name, incarnation, epoch))
-    }
-
-    fn changes_since(
-        &self,
-        epoch: u64,
-        limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<Change>, StoreError>> {
-        Box::pin(self.changes_since_impl(epoch, limit))
-    }
-
-    fn vote<'a>(
-        &'a self,
-        target: &'a NodeId,
-        incarnation: u64,
-        voter: &'a NodeId,
-        window: Duration,
-        needed: u32,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.vote_impl(target, incarnation, voter, window, needed))
-    }
-
-    fn membership(&self) -> BoxFuture<'_, Result<Membership, StoreError>> {
-        Box::pin(self.membership_impl())
-    }
-
-    fn seed<'a>(&'a self, entries: &'a [Entry]) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.shop(self.seed_impl(entries))
-    }
-
-    fn products(&self) -> BoxFuture<'_, Result<Vec<(Product, u32)>, StoreError>> {
-        self.shop(self.products_impl())
-    }
-
-    fn product<'a>(
-        &'a self,
-        id: &'a ProductId,
-    ) -> BoxFuture<'a, Result<Option<(Product, u32)>, StoreError>> {
-        self.shop(self.product_impl(id))
-    }
-
-    fn reserve<'a>(
-        &'a self,
-        order: OrderId,
-        product: &'a ProductId,
-        qty: u32,
-    ) -> BoxFuture<'a, Result<Reservation, StoreError>> {
-        self.shop(self.reserve_impl(order, product, qty))
-    }
-
-    fn release<'a>(
-        &'a self,
-        order: OrderId,
-        product: &'a ProductId,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.shop(self.release_impl(order, product))
-    }
-
-    fn sell(&self, order: OrderId) -> BoxFuture<'_, Result<u64, StoreError>> {
-        self.shop(self.sell_impl(order))
-    }
-
-    fn create_order<'a>(
-        &'a self,
-        order: &'a NewOrder,
-        total_cents: u64,
-        owner: &'a NodeId,
-        trace_parent: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<StoredOrder, StoreError>> {
-        self.shop(self.create_order_impl(order, total_cents, owner, trace_parent))
-    }
-
-    fn order(&self, id: OrderId) -> BoxFuture<'_, Result<Option<StoredOrder>, StoreError>> {
-        self.shop(self.order_impl(id))
-    }
-
-    fn advance<'a>(
-        &'a self,
-        id: OrderId,
-        version: u64,
-        to: Stage,
-        owner: &'a NodeId,
-        reason: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Option<StoredOrder>, StoreError>> {
-        self.shop(self.advance_impl(id, version, to, owner, reason))
-    }
-
-    fn open_orders(&self) -> BoxFuture<'_, Result<Vec<StoredOrder>, StoreError>> {
-        self.shop(self.open_orders_impl())
-    }
-
-    fn orders<'a>(
-        &'a self,
-        customer: Option<&'a str>,
-        limit: u32,
-    ) -> BoxFuture<'a, Result<Vec<Order>, StoreError>> {
-        self.shop(self.orders_impl(customer, limit))
-    }
-
-    fn orders_by_prefix<'a>(
-        &'a self,
-        prefix: &'a IdPrefix,
-        limit: u32,
-    ) -> BoxFuture<'a, Result<Found<Order>, StoreError>> {
-        self.shop(self.orders_by_prefix_impl(prefix, limit))
-    }
-
-    fn audit(&self) -> BoxFuture<'_, Result<Vec<Audit>, StoreError>> {
-        self.shop(self.audit_impl())
-    }
-
-    fn holds(
-        &self,
-        order: OrderId,
-    ) -> BoxFuture<'_, Result<Vec<(ProductId, HoldState)>, StoreError>> {
-        self.shop(self.holds_impl(order))
-    }
-
-    fn stray_holds(
-        &self,
-        older_than: Duration,
-        limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<StrayHold>, StoreError>> {
-        self.shop(self.stray_holds_impl(older_than, limit))
-    }
-
-    fn release_stray<'a>(
-        &'a self,
-        order: OrderId,
-        product: &'a ProductId,
-        older_than: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.shop(self.release_stray_impl(order, product, older_than))
-    }
-
-    fn audit_orders(&self) -> BoxFuture<'_, Result<OrderAudit, StoreError>> {
-        self.shop(self.audit_orders_impl())
-    }
-}
-
-impl PgStore {
-    fn shop<'a, T>(
-        &'a self,
-        f: impl Future<Output = Result<T, StoreError>> + Send + 'a,
-    ) -> BoxFuture<'a, Result<T, StoreError>> {
-        Box::pin(f)
-    }
-}
+pub(super) use super::sql::query_error;
 
 #[cfg(test)]
-#[path = "postgres_tests.rs"]
 mod tests;

@@ -1,40 +1,38 @@
 //! The SQLite backend: one file shared by every node on the machine, WAL, synchronous=NORMAL,
 //! every write one statement. The shop writes through `WRITERS` connections of its own that
-//! wait for the write lock themselves (`sqlite_conns.rs`: SQLite's busy handler made the
+//! wait for the write lock themselves (`sqlite/conns.rs`: SQLite's busy handler made the
 //! shop's tail); the membership writes through one more, busy_timeout 5 s (heartbeats must
 //! never queue behind shop writes); reads go through `READERS` connections. The membership's
-//! SQL is in `sqlite_members.rs`, the shop's in `sqlite_shop.rs` and `sqlite_books.rs`.
+//! SQL is in `sqlite/roster.rs`, the shop's in `sqlite/catalog.rs`, `sqlite/orders.rs` and
+//! `sqlite/books.rs`, one file per part of the `Store` trait.
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ringshop_shared::NodeId;
-use ringshop_shared::prefix::{Found, IdPrefix};
-use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection};
 
-use ringshop_shared::{NewOrder, Order, OrderId, Product, ProductId, Stage};
+use super::{Clock, Millis, StoreError};
+use conns::{Conns, LOCK_WAIT};
+use migrations::{MIGRATIONS, latest};
 
-use super::sqlite_conns::{Conns, LOCK_WAIT};
-use super::sqlite_migrations::{MIGRATIONS, latest};
-use super::{
-    Audit, BoxFuture, Change, Clock, Finish, Joined, Millis, Reservation, Store, StoreError,
-    StoredOrder, now_ms,
-};
-use super::{HoldState, OrderAudit, StrayHold};
-use crate::shop::catalog::Entry;
+mod books;
+mod catalog;
+pub(super) mod conns;
+pub(super) mod migrations;
+mod orders;
+mod roster;
+#[cfg(test)]
+mod test_hooks;
 
 pub struct SqliteStore {
     path: PathBuf,
-    pub(super) writer: Conns,
-    pub(super) members: SqlitePool,
-    pub(super) reader: Conns,
+    writer: Conns,
+    members: SqlitePool,
+    reader: Conns,
     clock: Clock,
 }
 
@@ -101,7 +99,7 @@ impl SqliteStore {
             }
             Ok::<_, sqlx::Error>(conns)
         };
-        // Writes wait for the write lock in short steps (`sqlite_conns::locked!`).
+        // Writes wait for the write lock in short steps (`conns::locked!`).
         let mut writers = connect(options.clone().busy_timeout(LOCK_WAIT), WRITERS)
             .await
             .map_err(open_error)?;
@@ -140,7 +138,7 @@ impl SqliteStore {
 
     /// Now on this store's clock: the machine's, which every node of a SQLite file shares.
     pub(super) fn now(&self) -> Millis {
-        self.clock.fixed().unwrap_or_else(now_ms)
+        self.clock.machine_now()
     }
 
     /// SQLite's own consistency check of the whole file: "ok", or what is wrong.
@@ -217,7 +215,7 @@ fn classify(path: &Path, e: sqlx::Error) -> StoreError {
     }
 }
 
-pub(super) use super::columns::query_error;
+pub(super) use super::sql::query_error;
 
 /// The row a write's `RETURNING` gave, read only once the statement ran to its end. A write
 /// is read with `fetch_all`, never `fetch_optional`/`fetch_one`: those stop stepping at the
@@ -228,228 +226,5 @@ pub(super) fn committed_row<R>(rows: Vec<R>) -> Option<R> {
     rows.into_iter().next()
 }
 
-impl Store for SqliteStore {
-    fn join<'a>(
-        &'a self,
-        name: &'a NodeId,
-        addr: SocketAddr,
-        suspicion: Duration,
-    ) -> BoxFuture<'a, Result<Joined, StoreError>> {
-        Box::pin(self.join_impl(name, addr, suspicion))
-    }
-
-    fn heartbeat<'a>(
-        &'a self,
-        name: &'a NodeId,
-        incarnation: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.heartbeat_impl(name, incarnation))
-    }
-
-    fn set_status<'a>(
-        &'a self,
-        name: &'a NodeId,
-        incarnation: u64,
-        status: MemberStatus,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.set_status_impl(name, incarnation, status))
-    }
-
-    fn settle_timing<'a>(
-        &'a self,
-        me: &'a NodeId,
-        proposed: ClusterTiming,
-    ) -> BoxFuture<'a, Result<ClusterTiming, StoreError>> {
-        Box::pin(self.settle_timing_impl(me, proposed))
-    }
-
-    fn reap(&self, suspicion: Duration) -> BoxFuture<'_, Result<Vec<NodeId>, StoreError>> {
-        Box::pin(self.reap_impl(suspicion))
-    }
-
-    fn mark_dead<'a>(
-        &'a self,
-        name: &'a NodeId,
-        incarnation: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.set_status(name, incarnation, MemberStatus::Dead)
-    }
-
-    fn epoch(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(self.epoch_impl())
-    }
-
-    fn ack<'a>(
-        &'a self,
-        name: &'a NodeId,
-        incarnation: u64,
-        epoch: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.ack_impl(name, incarnation, epoch))
-    }
-
-    fn changes_since(
-        &self,
-        epoch: u64,
-        limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<Change>, StoreError>> {
-        Box::pin(self.changes_since_impl(epoch, limit))
-    }
-
-    fn vote<'a>(
-        &'a self,
-        target: &'a NodeId,
-        incarnation: u64,
-        voter: &'a NodeId,
-        window: Duration,
-        needed: u32,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.vote_impl(target, incarnation, voter, window, needed))
-    }
-
-    fn membership(&self) -> BoxFuture<'_, Result<Membership, StoreError>> {
-        Box::pin(self.membership_impl())
-    }
-
-    fn seed<'a>(&'a self, entries: &'a [Entry]) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.shop(self.seed_impl(entries))
-    }
-
-    fn products(&self) -> BoxFuture<'_, Result<Vec<(Product, u32)>, StoreError>> {
-        self.shop(self.products_impl())
-    }
-
-    fn product<'a>(
-        &'a self,
-        id: &'a ProductId,
-    ) -> BoxFuture<'a, Result<Option<(Product, u32)>, StoreError>> {
-        self.shop(self.product_impl(id))
-    }
-
-    fn reserve<'a>(
-        &'a self,
-        order: OrderId,
-        product: &'a ProductId,
-        qty: u32,
-    ) -> BoxFuture<'a, Result<Reservation, StoreError>> {
-        self.shop(self.reserve_impl(order, product, qty))
-    }
-
-    fn reserve_many<'a>(
-        &'a self,
-        product: &'a ProductId,
-        asks: &'a [(OrderId, u32)],
-    ) -> BoxFuture<'a, Vec<Result<Reservation, StoreError>>> {
-        Box::pin(self.reserve_many_impl(product, asks))
-    }
-
-    fn release<'a>(
-        &'a self,
-        order: OrderId,
-        product: &'a ProductId,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.shop(self.release_impl(order, product))
-    }
-
-    fn sell(&self, order: OrderId) -> BoxFuture<'_, Result<u64, StoreError>> {
-        self.shop(self.sell_impl(order))
-    }
-
-    fn create_order<'a>(
-        &'a self,
-        order: &'a NewOrder,
-        total_cents: u64,
-        owner: &'a NodeId,
-        trace_parent: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<StoredOrder, StoreError>> {
-        self.shop(self.create_order_impl(order, total_cents, owner, trace_parent))
-    }
-
-    fn order(&self, id: OrderId) -> BoxFuture<'_, Result<Option<StoredOrder>, StoreError>> {
-        self.shop(self.order_impl(id))
-    }
-
-    fn advance<'a>(
-        &'a self,
-        id: OrderId,
-        version: u64,
-        to: Stage,
-        owner: &'a NodeId,
-        reason: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Option<StoredOrder>, StoreError>> {
-        self.shop(self.advance_impl(id, version, to, owner, reason))
-    }
-
-    fn finish<'a>(
-        &'a self,
-        cur: &'a StoredOrder,
-        owner: &'a NodeId,
-    ) -> BoxFuture<'a, Result<Finish, StoreError>> {
-        self.shop(self.finish_impl(cur, owner))
-    }
-
-    fn open_orders(&self) -> BoxFuture<'_, Result<Vec<StoredOrder>, StoreError>> {
-        self.shop(self.open_orders_impl())
-    }
-
-    fn orders<'a>(
-        &'a self,
-        customer: Option<&'a str>,
-        limit: u32,
-    ) -> BoxFuture<'a, Result<Vec<Order>, StoreError>> {
-        self.shop(self.orders_impl(customer, limit))
-    }
-
-    fn orders_by_prefix<'a>(
-        &'a self,
-        prefix: &'a IdPrefix,
-        limit: u32,
-    ) -> BoxFuture<'a, Result<Found<Order>, StoreError>> {
-        self.shop(self.orders_by_prefix_impl(prefix, limit))
-    }
-
-    fn audit(&self) -> BoxFuture<'_, Result<Vec<Audit>, StoreError>> {
-        self.shop(self.audit_impl())
-    }
-
-    fn holds(
-        &self,
-        order: OrderId,
-    ) -> BoxFuture<'_, Result<Vec<(ProductId, HoldState)>, StoreError>> {
-        self.shop(self.holds_impl(order))
-    }
-
-    fn stray_holds(
-        &self,
-        older_than: Duration,
-        limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<StrayHold>, StoreError>> {
-        self.shop(self.stray_holds_impl(older_than, limit))
-    }
-
-    fn release_stray<'a>(
-        &'a self,
-        order: OrderId,
-        product: &'a ProductId,
-        older_than: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.shop(self.release_stray_impl(order, product, older_than))
-    }
-
-    fn audit_orders(&self) -> BoxFuture<'_, Result<OrderAudit, StoreError>> {
-        self.shop(self.audit_orders_impl())
-    }
-}
-
-impl SqliteStore {
-    fn shop<'a, T>(
-        &'a self,
-        f: impl Future<Output = Result<T, StoreError>> + Send + 'a,
-    ) -> BoxFuture<'a, Result<T, StoreError>> {
-        Box::pin(f)
-    }
-}
-
 #[cfg(test)]
-#[path = "sqlite_tests.rs"]
 mod tests;

@@ -6,7 +6,7 @@ use ringshop_shared::{NewOrder, NodeId, OrderLine, ProductId, Stage};
 
 use super::*;
 use crate::shop::catalog::parse;
-use crate::store::{Audit, Clock, Millis, SqliteStore};
+use crate::store::{Audit, Books, Catalog, Clock, Millis, Orders, SqliteStore};
 
 const NOW: Millis = 10_000_000;
 const AGE: Duration = Duration::from_secs(10);

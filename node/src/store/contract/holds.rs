@@ -2,7 +2,7 @@
 
 use super::super::test_support::{Fixture, contract_tests, p};
 use super::*;
-use crate::store::Reservation;
+use crate::store::{HoldState, Reservation};
 
 contract_tests!(
     holding_a_line_of_an_open_order_answers_held_and_the_stock_left,
@@ -14,6 +14,7 @@ contract_tests!(
     a_hold_for_a_done_or_failed_order_is_refused,
     a_hold_that_is_not_one_of_the_orders_lines_is_refused,
     release_gives_a_hold_back_once,
+    releasing_a_sold_hold_changes_nothing,
     no_statement_can_move_a_released_or_sold_hold,
     reserving_many_answers_each_order_as_reserving_it_alone_would,
 );
@@ -133,18 +134,29 @@ async fn release_gives_a_hold_back_once(f: Fixture) {
     assert_eq!(audit_of(&f, "mug").await.left, 10);
 }
 
+async fn releasing_a_sold_hold_changes_nothing(f: Fixture) {
+    let f = shop(f).await;
+    let a = placed(&f, &[("mug", 3)]).await;
+    reserve(&f, a, "mug", 3).await;
+    to_stage(&f, a, Stage::Paying).await.expect("paying");
+    assert_eq!(f.store.sell(a).await.expect("sells"), 1);
+    assert!(!f.store.release(a, &p("mug")).await.expect("answers"));
+    assert_eq!(
+        f.store.holds(a).await.expect("reads"),
+        vec![(p("mug"), HoldState::Sold)]
+    );
+    let mug = audit_of(&f, "mug").await;
+    assert_eq!((mug.left, mug.sold, mug.held), (7, 3, 0));
+}
+
 async fn no_statement_can_move_a_released_or_sold_hold(f: Fixture) {
     let f = shop(f).await;
     let a = placed(&f, &[("mug", 1), ("teapot", 1)]).await;
     reserve(&f, a, "mug", 1).await;
     reserve(&f, a, "teapot", 1).await;
     f.store.release(a, &p("mug")).await.expect("released");
-    for to in ["held", "sold"] {
-        let moved = f
-            .try_sql(&format!(
-                "UPDATE reservations SET state = '{to}' WHERE state = 'released'"
-            ))
-            .await;
+    for to in [HoldState::Held, HoldState::Sold] {
+        let moved = f.move_holds(HoldState::Released, to).await;
         let err = moved.expect_err("refused by the database");
         assert_eq!(err, "a released or sold hold is final");
     }

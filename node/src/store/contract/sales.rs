@@ -1,6 +1,6 @@
 //! Selling is all or nothing; an order is done only when sold and fails only when unsold.
 
-use super::super::test_support::{Fixture, contract_tests, p};
+use super::super::test_support::{Fixture, contract_tests, entry, p};
 use super::*;
 use crate::store::{HoldState, Reservation};
 
@@ -112,9 +112,10 @@ async fn an_order_sold_by_one_node_while_another_fails_it_ends_sold_or_failed_ne
     f: Fixture,
 ) {
     let f = shop(f).await;
-    let plenty =
-        crate::shop::catalog::parse("t", "cup,Cup,tea,500,100\nsaucer,Saucer,tea,300,100\n")
-            .expect("valid");
+    let plenty = [
+        entry("cup", "Cup", "tea", 500, 100),
+        entry("saucer", "Saucer", "tea", 300, 100),
+    ];
     f.store.seed(&plenty).await.expect("seeds");
     let other = f.second().await;
     for _round in 0..5 {

@@ -110,7 +110,7 @@ pub(super) const LOCK_WAIT: Duration = Duration::from_millis(3);
 /// borrowed values: `locked!(sqlx::query(SQL).bind(id.as_str()).execute(&mut *c))`.
 macro_rules! locked {
     ($statement:expr) => {{
-        let mut waiting = $crate::store::sqlite_conns::Waiting::default();
+        let mut waiting = $crate::store::sqlite::conns::Waiting::default();
         loop {
             let tried = std::time::Instant::now();
             let done = $statement.await;
@@ -134,7 +134,7 @@ pub(super) struct Waiting {
 
 impl Waiting {
     /// Whether `e` says the lock was busy and there is patience left to try again.
-    pub(super) fn busy_again(&mut self, e: &sqlx::Error) -> bool {
+    pub(in crate::store) fn busy_again(&mut self, e: &sqlx::Error) -> bool {
         let started = *self.started.get_or_insert_with(Instant::now);
         busy(e) && started.elapsed() < LOCK_PATIENCE
     }
@@ -150,8 +150,8 @@ impl Waiting {
 }
 
 /// SQLITE_BUSY (5) and its extended codes.
-pub(super) fn busy(e: &sqlx::Error) -> bool {
-    super::columns::sqlite_code(e).is_some_and(|c| c & 0xff == 5)
+pub(in crate::store) fn busy(e: &sqlx::Error) -> bool {
+    crate::store::sql::sqlite_code(e).is_some_and(|c| c & 0xff == 5)
 }
 
 #[cfg(test)]

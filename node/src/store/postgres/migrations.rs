@@ -1,7 +1,7 @@
 //! PostgreSQL's schema migrations, applied in order at start inside one transaction that first
 //! takes a transaction-scoped advisory lock, so nodes starting at once on a fresh database
 //! wait for each other instead of racing. Their versions count on their own (SQLite's are in
-//! `sqlite_migrations.rs`); a migration is never edited once released: a change is a new
+//! `sqlite/migrations.rs`); a migration is never edited once released: a change is a new
 //! version.
 //!
 //! Version 1 is SQLite's versions 1 to 4 in one: the same tables and the same rules, as
@@ -11,7 +11,8 @@
 //! so two writers never deadlock and no check is made on a snapshot a concurrent commit has
 //! already made stale. Writes that need several statements are functions, called as one
 //! statement (`ringshop_reserve`, `ringshop_sell`, `ringshop_release`,
-//! `ringshop_release_stray`), which also saves round trips.
+//! `ringshop_release_stray`), which also saves round trips. Version 4 moves an order's lines
+//! into a table of their own (SQLite's version 6).
 
 /// The key of the advisory lock held while migrating ("ringshop" in ASCII).
 pub const LOCK_KEY: i64 = 0x7269_6e67_7368_6f70;
@@ -310,9 +311,76 @@ ALTER TABLE orders ADD COLUMN trace_parent text;
 CREATE INDEX orders_id_prefix ON orders (id text_pattern_ops);
 "#,
     ),
+    (
+        4,
+        r#"
+-- An order's lines in a table of their own, keyed by order and product (an order lists a
+-- product once), with their place in the order as it was placed, instead of the text
+-- 'product:qty,...' in orders.lines. Existing orders' lines move here, then the column goes.
+CREATE TABLE order_lines (
+    order_id text NOT NULL,
+    line     integer NOT NULL,
+    product  text NOT NULL,
+    qty      bigint NOT NULL CHECK (qty > 0),
+    PRIMARY KEY (order_id, product)
+);
+INSERT INTO order_lines (order_id, line, product, qty)
+    SELECT o.id, item.line, split_part(item.text, ':', 1), split_part(item.text, ':', 2)::bigint
+    FROM orders o, unnest(string_to_array(o.lines, ',')) WITH ORDINALITY AS item (text, line);
+
+-- The rules that read the lines read them from the table (the order's row is still locked
+-- first, as everywhere).
+CREATE OR REPLACE FUNCTION reservation_for_open_order() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM orders o
+        WHERE o.id = NEW.order_id AND o.stage NOT IN ('done', 'failed')
+          AND EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id
+                      AND l.product = NEW.product AND l.qty = NEW.qty)
+        FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no open order line';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION order_done_when_sold() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT COUNT(*) FROM reservations WHERE order_id = NEW.id AND state = 'sold')
+        <> (SELECT COUNT(*) FROM order_lines WHERE order_id = NEW.id) THEN
+        RAISE EXCEPTION 'an order is done only when every line is sold';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION ringshop_sell(p_order text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    line record;
+    sold bigint := 0;
+BEGIN
+    PERFORM 1 FROM orders WHERE id = p_order AND stage = 'paying' FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    IF (SELECT COUNT(*) FROM reservations WHERE order_id = p_order AND state IN ('held', 'sold'))
+        <> (SELECT COUNT(*) FROM order_lines WHERE order_id = p_order) THEN
+        RETURN 0;
+    END IF;
+    FOR line IN SELECT product FROM reservations
+                WHERE order_id = p_order AND state = 'held' ORDER BY product LOOP
+        UPDATE reservations SET state = 'sold'
+            WHERE order_id = p_order AND product = line.product AND state = 'held';
+        sold := sold + 1;
+    END LOOP;
+    RETURN sold;
+END $$;
+
+ALTER TABLE orders DROP COLUMN lines;
+DROP FUNCTION ringshop_line_count(text);
+"#,
+    ),
 ];
 
 /// The newest schema version this release knows.
 pub fn latest() -> i64 {
-    super::newest(MIGRATIONS)
+    crate::store::newest(MIGRATIONS)
 }

@@ -1,4 +1,13 @@
+//! What only the SQLite backend has: files that can be damaged or out of reach, reopening, and
+//! a full disk that must never turn an acknowledged write into a lost one.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ringshop_shared::{NewOrder, NodeId, OrderId, ProductId, Stage};
+
 use super::*;
+use crate::store::{Catalog, Orders, Roster};
 
 fn n(name: &str) -> NodeId {
     NodeId::new(name).expect("valid")
@@ -52,7 +61,9 @@ async fn on_small_disk(label: &str) -> Option<(ringshop_testpg::SmallDisk, PathB
     let disk = ringshop_testpg::SmallDisk::mount(label, 4)?;
     let path = disk.path().join("s.db");
     let store = SqliteStore::open(&path).await.expect("opens");
-    let entries = crate::shop::catalog::parse("t", "mug,Mug,tea,1200,100000\n").expect("valid");
+    let entries = [crate::store::test_support::entry(
+        "mug", "Mug", "tea", 1200, 100_000,
+    )];
     store.seed(&entries).await.expect("seeds");
     Some((disk, path, store))
 }
@@ -155,4 +166,28 @@ async fn on_a_full_disk_an_order_moves_on_only_once_committed() {
         );
     }
     assert!(full > 0, "the disk was full, yet all 100 moves were stored");
+}
+
+/// A database as the release before `order_lines` left it (schema version 5), with orders in
+/// it, opened by this one: migration 6 moves every line into the table, in its place.
+#[tokio::test]
+async fn migration_6_moves_the_lines_of_stored_orders_into_their_table() {
+    use sqlx::ConnectOptions;
+    use sqlx::sqlite::SqliteConnectOptions;
+
+    use crate::store::test_support::{old_database, old_lines_were_moved};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("v5.db");
+    let mut old = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .expect("opens");
+    old_database(&mut old, &migrations::MIGRATIONS[..5]).await;
+    drop(old);
+    let store = SqliteStore::open(&path).await.expect("opens and migrates");
+    old_lines_were_moved(&store).await;
+    assert_eq!(store.integrity_check().await.expect("checks"), "ok");
 }

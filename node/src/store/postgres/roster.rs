@@ -6,21 +6,23 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use ringshop_shared::NodeId;
-use ringshop_shared::wire::{ClusterTiming, Member, MemberStatus, Membership};
+use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 
-use super::postgres::{PgStore, query_error};
-use super::{Change, Joined, StoreError, millis};
+use super::{PgStore, query_error};
+use crate::store::rows::{changes_from_rows, membership_from_rows, names_from_rows, timing_from};
+use crate::store::{Change, Joined, Roster, StoreError, millis};
 
 /// The statuses of a member that may still serve (or is about to).
 const LIVE: &str = "('joining', 'active', 'leaving')";
 const SETTLING: &str = "settling the cluster's timings";
 const TIMING: &str = "SELECT key, value FROM meta WHERE key IN ('heartbeat_ms', 'suspicion_ms')";
 
-impl PgStore {
-    pub(super) async fn settle_timing_impl(
+#[async_trait]
+impl Roster for PgStore {
+    async fn settle_timing(
         &self,
         me: &NodeId,
         proposed: ClusterTiming,
@@ -46,10 +48,10 @@ impl PgStore {
             .fetch_all(&self.members)
             .await
             .map_err(query_error(SETTLING))?;
-        Ok(super::columns::timing_from(&rows, proposed))
+        Ok(timing_from(&rows, proposed))
     }
 
-    pub(super) async fn join_impl(
+    async fn join(
         &self,
         name: &NodeId,
         addr: SocketAddr,
@@ -108,11 +110,7 @@ impl PgStore {
         })
     }
 
-    pub(super) async fn heartbeat_impl(
-        &self,
-        name: &NodeId,
-        incarnation: u64,
-    ) -> Result<bool, StoreError> {
+    async fn heartbeat(&self, name: &NodeId, incarnation: u64) -> Result<bool, StoreError> {
         let sql = format!(
             "UPDATE members
              SET heartbeat_ms = GREATEST(heartbeat_ms, COALESCE($3::bigint, ringshop_now_ms()))
@@ -128,12 +126,7 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn ack_impl(
-        &self,
-        name: &NodeId,
-        incarnation: u64,
-        epoch: u64,
-    ) -> Result<bool, StoreError> {
+    async fn ack(&self, name: &NodeId, incarnation: u64, epoch: u64) -> Result<bool, StoreError> {
         let sql = format!(
             "UPDATE members SET acked_epoch = GREATEST(acked_epoch, $3)
              WHERE name = $1 AND incarnation = $2 AND status IN {LIVE}"
@@ -148,7 +141,7 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn set_status_impl(
+    async fn set_status(
         &self,
         name: &NodeId,
         incarnation: u64,
@@ -168,7 +161,7 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn reap_impl(&self, suspicion: Duration) -> Result<Vec<NodeId>, StoreError> {
+    async fn reap(&self, suspicion: Duration) -> Result<Vec<NodeId>, StoreError> {
         let sql = format!(
             "UPDATE members SET status = 'dead'
              WHERE status IN {LIVE}
@@ -181,16 +174,10 @@ impl PgStore {
             .fetch_all(&self.members)
             .await
             .map_err(query_error("marking silent members dead"))?;
-        let mut names: Vec<NodeId> = rows
-            .iter()
-            .filter_map(|r| r.try_get::<String, _>(0).ok())
-            .filter_map(|n| NodeId::new(n).ok())
-            .collect();
-        names.sort();
-        Ok(names)
+        Ok(names_from_rows(&rows))
     }
 
-    pub(super) async fn vote_impl(
+    async fn vote(
         &self,
         target: &NodeId,
         incarnation: u64,
@@ -223,7 +210,7 @@ impl PgStore {
         .await
         .map_err(query_error("counting votes"))?;
         if votes >= i64::from(needed.max(1)) {
-            self.set_status_impl(target, incarnation, MemberStatus::Dead)
+            self.set_status(target, incarnation, MemberStatus::Dead)
                 .await?;
         }
         let status: Option<(String, i64)> =
@@ -237,7 +224,7 @@ impl PgStore {
         }))
     }
 
-    pub(super) async fn epoch_impl(&self) -> Result<u64, StoreError> {
+    async fn epoch(&self) -> Result<u64, StoreError> {
         let epoch: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'epoch'")
             .fetch_one(&self.members)
             .await
@@ -245,7 +232,7 @@ impl PgStore {
         Ok(epoch.max(0) as u64)
     }
 
-    pub(super) async fn membership_impl(&self) -> Result<Membership, StoreError> {
+    async fn membership(&self) -> Result<Membership, StoreError> {
         // One statement, so the rows, the epoch and the ages come from one snapshot and one now.
         let rows = sqlx::query(
             "SELECT meta.value, m.name, m.addr, m.incarnation, m.status,
@@ -257,25 +244,10 @@ impl PgStore {
         .fetch_all(&self.members)
         .await
         .map_err(query_error("reading the members"))?;
-        let mut membership = Membership::default();
-        for row in rows {
-            membership.epoch = row.try_get::<i64, _>(0).map_or(0, |e| e.max(0) as u64);
-            let Ok(Some(name)) = row.try_get::<Option<String>, _>(1) else {
-                continue; // no members yet: the LEFT JOIN's empty row
-            };
-            match member_from_row(&row, &name) {
-                Some(member) => membership.members.push(member),
-                None => tracing::warn!(%name, "skipping a malformed member row"),
-            }
-        }
-        Ok(membership)
+        Ok(membership_from_rows(&rows))
     }
 
-    pub(super) async fn changes_since_impl(
-        &self,
-        epoch: u64,
-        limit: u32,
-    ) -> Result<Vec<Change>, StoreError> {
+    async fn changes_since(&self, epoch: u64, limit: u32) -> Result<Vec<Change>, StoreError> {
         let rows = sqlx::query(
             "SELECT epoch, name, addr, incarnation, status FROM members_log
              WHERE epoch > $1 ORDER BY epoch LIMIT $2",
@@ -285,44 +257,6 @@ impl PgStore {
         .fetch_all(&self.members)
         .await
         .map_err(query_error("reading the membership log"))?;
-        rows.iter()
-            .map(|row| {
-                change_from_row(row).ok_or(StoreError::Query {
-                    what: "reading the membership log",
-                    reason: "a malformed row in members_log".into(),
-                })
-            })
-            .collect()
+        changes_from_rows(&rows)
     }
-}
-
-fn change_from_row(row: &PgRow) -> Option<Change> {
-    let epoch: i64 = row.try_get(0).ok()?;
-    let name: String = row.try_get(1).ok()?;
-    let addr: String = row.try_get(2).ok()?;
-    let incarnation: i64 = row.try_get(3).ok()?;
-    let status: String = row.try_get(4).ok()?;
-    Some(Change {
-        epoch: u64::try_from(epoch).ok()?,
-        name: NodeId::new(name).ok()?,
-        addr: addr.parse().ok()?,
-        incarnation: u64::try_from(incarnation).ok()?,
-        status: MemberStatus::parse(&status)?,
-    })
-}
-
-fn member_from_row(row: &PgRow, name: &str) -> Option<Member> {
-    let addr: String = row.try_get(2).ok()?;
-    let incarnation: i64 = row.try_get(3).ok()?;
-    let status: String = row.try_get(4).ok()?;
-    let age: i64 = row.try_get(5).ok()?;
-    let acked: i64 = row.try_get(6).ok()?;
-    Some(Member {
-        name: NodeId::new(name).ok()?,
-        addr: addr.parse().ok()?,
-        incarnation: incarnation.max(0) as u64,
-        status: MemberStatus::parse(&status)?,
-        heartbeat_age: Duration::from_millis(age.max(0) as u64),
-        acked_epoch: acked.max(0) as u64,
-    })
 }

@@ -1,93 +1,64 @@
-//! The shop's SQL on PostgreSQL: products and orders (holds and the audit are in
-//! `postgres_books.rs`). Every write is one statement; an order moves on only from the version
-//! it was read at (compare-and-set), and the stock moves inside the reservation triggers.
+//! The orders' SQL on PostgreSQL (holds, the sale and the audit of products are in
+//! `postgres/books.rs`). Every write is one statement; an order moves on only from the version
+//! it was read at (compare-and-set).
 
+use async_trait::async_trait;
 use ringshop_shared::prefix::{Found, IdPrefix};
-use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Product, ProductId, Stage};
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
 
-use super::columns::{
-    FIND, ORDER_COLUMNS, encode_lines, found_from_rows, order_from_row, product_from_row,
+use super::{PgStore, query_error};
+use crate::store::rows::{
+    FIND, ORDER_COLUMNS, found_from_rows, order_audit_from_row, order_from_row,
 };
-use super::postgres::{PgStore, query_error};
-use super::{StoreError, StoredOrder};
-use crate::shop::catalog::Entry;
+use crate::store::{OrderAudit, Orders, StoreError, StoredOrder};
 
-impl PgStore {
-    pub(super) async fn seed_impl(&self, entries: &[Entry]) -> Result<(), StoreError> {
-        for e in entries {
-            sqlx::query(
-                "INSERT INTO products (id, name, category, price_cents, initial, stock_left)
-                 VALUES ($1, $2, $3, $4, $5, $5)
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name,
-                     category = excluded.category, price_cents = excluded.price_cents
-                 WHERE (products.name, products.category, products.price_cents)
-                       IS DISTINCT FROM (excluded.name, excluded.category, excluded.price_cents)",
-            )
-            .bind(e.product.id.as_str())
-            .bind(&e.product.name)
-            .bind(&e.product.category)
-            .bind(i64::try_from(e.product.price_cents).unwrap_or(i64::MAX))
-            .bind(i64::from(e.stock))
-            .execute(&self.shop)
-            .await
-            .map_err(query_error("seeding the catalog"))?;
-        }
-        Ok(())
-    }
-
-    pub(super) async fn products_impl(&self) -> Result<Vec<(Product, u32)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, name, category, price_cents, stock_left FROM products
-             ORDER BY category, id",
-        )
-        .fetch_all(&self.shop)
-        .await
-        .map_err(query_error("listing products"))?;
-        rows.iter().map(product_from_row).collect()
-    }
-
-    pub(super) async fn product_impl(
-        &self,
-        id: &ProductId,
-    ) -> Result<Option<(Product, u32)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, category, price_cents, stock_left FROM products WHERE id = $1",
-        )
-        .bind(id.as_str())
-        .fetch_optional(&self.shop)
-        .await
-        .map_err(query_error("reading a product"))?;
-        row.as_ref().map(product_from_row).transpose()
-    }
-
-    pub(super) async fn create_order_impl(
+#[async_trait]
+impl Orders for PgStore {
+    async fn create_order(
         &self,
         order: &NewOrder,
         total_cents: u64,
         owner: &NodeId,
         trace_parent: Option<&str>,
     ) -> Result<StoredOrder, StoreError> {
-        // The new row, or the one already stored under this id, in one round trip.
+        // One statement (one transaction): the order and its lines go in, unless the id is
+        // stored already; then the new row (its lines as given), or the one stored.
+        let (products, qtys): (Vec<&str>, Vec<i64>) = order
+            .lines
+            .iter()
+            .map(|l| (l.product.as_str(), i64::from(l.qty)))
+            .unzip();
         let row = sqlx::query(&format!(
             "WITH new AS (
-                 INSERT INTO orders (id, customer, lines, total_cents, stage, owner, created_ms,
+                 INSERT INTO orders (id, customer, total_cents, stage, owner, created_ms,
                                      updated_ms, trace_parent)
-                 VALUES ($1, $2, $3, $4, 'accepted', $5,
-                         COALESCE($6::bigint, ringshop_now_ms()),
-                         COALESCE($6::bigint, ringshop_now_ms()), $7)
+                 VALUES ($1, $2, $3, 'accepted', $4,
+                         COALESCE($5::bigint, ringshop_now_ms()),
+                         COALESCE($5::bigint, ringshop_now_ms()), $6)
                  ON CONFLICT (id) DO NOTHING
-                 RETURNING {ORDER_COLUMNS})
-             SELECT {ORDER_COLUMNS} FROM new
+                 RETURNING *),
+             given AS (
+                 SELECT product, qty, line
+                 FROM unnest($7::text[], $8::bigint[]) WITH ORDINALITY AS l (product, qty, line)),
+             lines AS (
+                 INSERT INTO order_lines (order_id, line, product, qty)
+                 SELECT new.id, given.line, given.product, given.qty FROM new, given)
+             SELECT id, customer,
+                    (SELECT string_agg(product || ':' || qty, ',' ORDER BY line) FROM given),
+                    total_cents, stage, reason, owner, created_ms, updated_ms, version,
+                    trace_parent
+             FROM new
              UNION ALL
              SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM new)"
         ))
         .bind(order.id.to_string())
         .bind(&order.customer)
-        .bind(encode_lines(&order.lines))
         .bind(i64::try_from(total_cents).unwrap_or(i64::MAX))
         .bind(owner.as_str())
         .bind(self.now())
         .bind(trace_parent)
+        .bind(products)
+        .bind(qtys)
         .fetch_optional(&self.shop)
         .await
         .map_err(query_error("storing an order"))?;
@@ -95,13 +66,13 @@ impl PgStore {
             return order_from_row(&row);
         }
         // Stored by a statement that committed after this one's snapshot: read it now.
-        self.order_impl(order.id).await?.ok_or(StoreError::Query {
+        self.order(order.id).await?.ok_or(StoreError::Query {
             what: "storing an order",
             reason: "the order was not there after it was stored".into(),
         })
     }
 
-    pub(super) async fn order_impl(&self, id: OrderId) -> Result<Option<StoredOrder>, StoreError> {
+    async fn order(&self, id: OrderId) -> Result<Option<StoredOrder>, StoreError> {
         let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
             .bind(id.to_string())
             .fetch_optional(&self.shop)
@@ -110,7 +81,7 @@ impl PgStore {
         row.as_ref().map(order_from_row).transpose()
     }
 
-    pub(super) async fn advance_impl(
+    async fn advance(
         &self,
         id: OrderId,
         version: u64,
@@ -136,7 +107,7 @@ impl PgStore {
         row.as_ref().map(order_from_row).transpose()
     }
 
-    pub(super) async fn open_orders_impl(&self) -> Result<Vec<StoredOrder>, StoreError> {
+    async fn open_orders(&self) -> Result<Vec<StoredOrder>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE stage NOT IN ('done', 'failed')
              ORDER BY created_ms"
@@ -149,7 +120,7 @@ impl PgStore {
 
     /// `LIKE 'prefix%'` on the id, which migration 3's `text_pattern_ops` index serves
     /// whatever the database's collation.
-    pub(super) async fn orders_by_prefix_impl(
+    async fn orders_by_prefix(
         &self,
         prefix: &IdPrefix,
         limit: u32,
@@ -166,11 +137,7 @@ impl PgStore {
         found_from_rows(&rows)
     }
 
-    pub(super) async fn orders_impl(
-        &self,
-        customer: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<Order>, StoreError> {
+    async fn orders(&self, customer: Option<&str>, limit: u32) -> Result<Vec<Order>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE $1::text IS NULL OR customer = $1
              ORDER BY created_ms DESC, id LIMIT $2"
@@ -183,5 +150,19 @@ impl PgStore {
         rows.iter()
             .map(|r| order_from_row(r).map(|s| s.order))
             .collect()
+    }
+
+    async fn audit_orders(&self) -> Result<OrderAudit, StoreError> {
+        const WHAT: &str = "auditing orders";
+        let row = sqlx::query(
+            "SELECT COUNT(*) FILTER (WHERE stage NOT IN ('done', 'failed')),
+                    COUNT(*) FILTER (WHERE stage = 'done'),
+                    COUNT(*) FILTER (WHERE stage = 'failed')
+             FROM orders",
+        )
+        .fetch_one(&self.shop)
+        .await
+        .map_err(query_error(WHAT))?;
+        order_audit_from_row(&row)
     }
 }

@@ -197,9 +197,69 @@ END;
 ALTER TABLE orders ADD COLUMN trace_parent TEXT;
 "#,
     ),
+    (
+        6,
+        r#"
+-- An order's lines in a table of their own, keyed by order and product (an order lists a
+-- product once), with their place in the order as it was placed, instead of the text
+-- 'product:qty,...' in orders.lines. Existing orders' lines move here, then the column goes.
+CREATE TABLE order_lines (
+    order_id TEXT NOT NULL,
+    line     INTEGER NOT NULL,
+    product  TEXT NOT NULL,
+    qty      INTEGER NOT NULL CHECK (qty > 0),
+    PRIMARY KEY (order_id, product)
+);
+INSERT INTO order_lines (order_id, line, product, qty)
+WITH RECURSIVE split (order_id, line, item, rest) AS (
+    SELECT id, 0, NULL, lines || ',' FROM orders
+    UNION ALL
+    SELECT order_id, line + 1, substr(rest, 1, instr(rest, ',') - 1),
+           substr(rest, instr(rest, ',') + 1)
+    FROM split WHERE rest <> ''
+)
+SELECT order_id, line, substr(item, 1, instr(item, ':') - 1),
+       CAST(substr(item, instr(item, ':') + 1) AS INTEGER)
+FROM split WHERE item IS NOT NULL;
+-- The rules that read the lines read them from the table.
+DROP TRIGGER reservation_for_open_order;
+CREATE TRIGGER reservation_for_open_order BEFORE INSERT ON reservations
+BEGIN
+    SELECT RAISE(ABORT, 'no open order line')
+        WHERE NOT EXISTS (SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id
+            WHERE o.id = NEW.order_id AND o.stage NOT IN ('done', 'failed')
+              AND l.product = NEW.product AND l.qty = NEW.qty);
+END;
+DROP TRIGGER order_done_when_sold;
+CREATE TRIGGER order_done_when_sold BEFORE UPDATE OF stage ON orders
+WHEN NEW.stage = 'done' AND OLD.stage <> 'done'
+BEGIN
+    SELECT RAISE(ABORT, 'an order is done only when every line is sold')
+        WHERE (SELECT COUNT(*) FROM reservations WHERE order_id = NEW.id AND state = 'sold')
+            <> (SELECT COUNT(*) FROM order_lines WHERE order_id = NEW.id);
+END;
+ALTER TABLE orders DROP COLUMN lines;
+-- A new order and its lines go in with one statement (so in one transaction, with no lock
+-- held between statements): an insert into this view, its lines as a JSON array of
+-- [product, qty]. An id stored already keeps its order and its lines.
+CREATE VIEW new_orders (id, customer, lines, total_cents, owner, created_ms, trace_parent) AS
+    SELECT id, customer, NULL, total_cents, owner, created_ms, trace_parent FROM orders WHERE 0;
+CREATE TRIGGER new_order INSTEAD OF INSERT ON new_orders
+WHEN NOT EXISTS (SELECT 1 FROM orders WHERE id = NEW.id)
+BEGIN
+    INSERT INTO orders (id, customer, total_cents, stage, owner, created_ms, updated_ms,
+                        trace_parent)
+        VALUES (NEW.id, NEW.customer, NEW.total_cents, 'accepted', NEW.owner, NEW.created_ms,
+                NEW.created_ms, NEW.trace_parent);
+    INSERT INTO order_lines (order_id, line, product, qty)
+        SELECT NEW.id, key + 1, json_extract(value, '$[0]'), json_extract(value, '$[1]')
+        FROM json_each(NEW.lines);
+END;
+"#,
+    ),
 ];
 
 /// The newest schema version this release knows.
 pub fn latest() -> i64 {
-    super::newest(MIGRATIONS)
+    crate::store::newest(MIGRATIONS)
 }

@@ -1,40 +1,28 @@
-//! The shop's books on SQLite: holds (reservations) and the audit. Every write is one
-//! conditional statement; the rules that keep the books (a hold belongs to an open order's
-//! line, held → released | sold once, done only when sold) are migration 4's triggers, so they
-//! hold for every writer and every interleaving of nodes, not only for this code.
-
-use ringshop_shared::{OrderId, ProductId, Stage};
-use sqlx::Row;
+//! The shop's books on SQLite: holds (reservations), the sale and the audit. Every write is
+//! one conditional statement; the rules that keep the books (a hold belongs to an open order's
+//! line, held → released | sold once, done only when sold) are the triggers of migrations 4 and
+//! 6, so they hold for every writer and every interleaving of nodes, not only for this code.
 
 use std::time::Duration;
 
+use async_trait::async_trait;
+use ringshop_shared::{NodeId, OrderId, ProductId, Stage};
+use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
-use super::columns::hold_from_row;
-use super::sqlite::{SqliteStore, query_error};
-use super::sqlite_conns::locked;
+use super::conns::locked;
+use super::orders::{ADVANCE, advance_sql};
+use super::{SqliteStore, committed_row, query_error};
+use crate::store::rows::{
+    audit_from_row, hold_from_row, hold_state, order_from_row, stray_from_row, units,
+};
+use crate::store::sql::raised;
+use crate::store::{
+    Audit, Books, Finish, HoldState, Reservation, StoreError, StoredOrder, StrayHold, millis,
+};
 
-use super::{Audit, HoldState, OrderAudit, Reservation, StoreError, StrayHold, millis};
-
-/// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
-pub(super) fn raised(e: &sqlx::Error) -> Option<&str> {
-    e.as_database_error().map(|d| d.message())
-}
-
-fn malformed(what: &'static str, column: &str) -> StoreError {
-    StoreError::Query {
-        what,
-        reason: format!("malformed {column} in the reservations table"),
-    }
-}
-
-fn count(n: i64) -> u64 {
-    n.max(0) as u64
-}
-
-fn units(n: i64) -> u32 {
-    n.clamp(0, i64::from(u32::MAX)) as u32
-}
+/// Migration 4's refusal of `done` while a line is not sold.
+const NOT_SOLD: &str = "an order is done only when every line is sold";
 
 /// The product's stock left and the order's hold on it; None if there is no such product.
 async fn hold_of(
@@ -57,10 +45,7 @@ async fn hold_of(
     let Some(row) = row else { return Ok(None) };
     let left: i64 = row.try_get(0).map_err(query_error(WHAT))?;
     let state: Option<String> = row.try_get(1).map_err(query_error(WHAT))?;
-    let state = match state {
-        Some(s) => Some(HoldState::parse(&s).ok_or_else(|| malformed(WHAT, "state"))?),
-        None => None,
-    };
+    let state = hold_state(WHAT, state)?;
     Ok(Some((units(left), state)))
 }
 
@@ -88,7 +73,7 @@ pub(super) const SELL: &str = "UPDATE reservations SET state = 'sold'
        AND EXISTS (SELECT 1 FROM orders o WHERE o.id = ?1 AND o.stage = 'paying'
            AND (SELECT COUNT(*) FROM reservations h
                 WHERE h.order_id = ?1 AND h.state IN ('held', 'sold'))
-               = length(o.lines) - length(replace(o.lines, ',', '')) + 1)";
+               = (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = ?1))";
 
 /// Sells every held line of the paying order, all or nothing: only while the order is paying
 /// and every line of it is held or sold; otherwise no row changes. How many rows it sold.
@@ -112,15 +97,16 @@ pub(super) async fn holds(
     rows.iter().map(hold_from_row).collect()
 }
 
-impl SqliteStore {
+#[async_trait]
+impl Books for SqliteStore {
     /// `reserve_many` of one ask.
-    pub(super) async fn reserve_impl(
+    async fn reserve(
         &self,
         order: OrderId,
         product: &ProductId,
         qty: u32,
     ) -> Result<Reservation, StoreError> {
-        let mut answers = self.reserve_many_impl(product, &[(order, qty)]).await;
+        let mut answers = self.reserve_many(product, &[(order, qty)]).await;
         answers.pop().unwrap_or_else(|| {
             Err(StoreError::Query {
                 what: "reserving stock",
@@ -129,9 +115,9 @@ impl SqliteStore {
         })
     }
 
-    /// `Store::reserve_many` on one write connection: one insert per ask, then one read of the
+    /// `Books::reserve_many` on one write connection: one insert per ask, then one read of the
     /// stock left for all the asks that took a hold or found too little.
-    pub(super) async fn reserve_many_impl(
+    async fn reserve_many(
         &self,
         product: &ProductId,
         asks: &[(OrderId, u32)],
@@ -202,11 +188,7 @@ impl SqliteStore {
             .collect()
     }
 
-    pub(super) async fn release_impl(
-        &self,
-        order: OrderId,
-        product: &ProductId,
-    ) -> Result<bool, StoreError> {
+    async fn release(&self, order: OrderId, product: &ProductId) -> Result<bool, StoreError> {
         let mut writer = self.writer.get().await;
         let c = &mut *writer;
         let done = locked!(
@@ -222,20 +204,50 @@ impl SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    pub(super) async fn sell_impl(&self, order: OrderId) -> Result<u64, StoreError> {
+    async fn sell(&self, order: OrderId) -> Result<u64, StoreError> {
         sell(&mut *self.writer.get().await, order)
             .await
             .map_err(query_error("recording a sale"))
     }
 
-    pub(super) async fn holds_impl(
-        &self,
-        order: OrderId,
-    ) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
+    /// `Books::finish` in one hold of a write connection: sell, then the compare-and-set to
+    /// done, which migration 4's trigger refuses unless every line is sold (then the holds say
+    /// which is not).
+    async fn finish(&self, cur: &StoredOrder, owner: &NodeId) -> Result<Finish, StoreError> {
+        let (id, now) = (cur.order.id.to_string(), self.now());
+        let mut writer = self.writer.get().await;
+        let c = &mut *writer;
+        // Two statements, each its own commit, sent in one round trip to the connection's
+        // thread; sent again whole if the lock was busy (the sale is then a no-op).
+        let sql = format!("{SELL};\n{}", advance_sql());
+        let moved = locked!(
+            sqlx::query(&sql)
+                .bind(id.as_str())
+                .bind(cur.version as i64)
+                .bind(Stage::Done.as_str())
+                .bind(owner.as_str())
+                .bind(None::<&str>)
+                .bind(now)
+                .fetch_all(&mut *c)
+        )
+        .map(committed_row);
+        match moved {
+            Ok(Some(row)) => Ok(Finish::Done(Box::new(order_from_row(&row)?))),
+            Ok(None) => Ok(Finish::Moved),
+            // Refused by migration 4's trigger (any other refusal, of the sale too, is an error
+            // the job retries): a line is not sold, and the holds say which.
+            Err(e) if raised(&e) == Some(NOT_SOLD) => {
+                Ok(Finish::Unsold(holds(c, cur.order.id).await?))
+            }
+            Err(e) => Err(query_error(ADVANCE)(e)),
+        }
+    }
+
+    async fn holds(&self, order: OrderId) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
         holds(&mut *self.writer.get().await, order).await
     }
 
-    pub(super) async fn stray_holds_impl(
+    async fn stray_holds(
         &self,
         older_than: Duration,
         limit: u32,
@@ -254,28 +266,10 @@ impl SqliteStore {
         .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error(WHAT))?;
-        rows.iter()
-            .map(|r| {
-                let e = query_error(WHAT);
-                let order: String = r.try_get(0).map_err(&e)?;
-                let product: String = r.try_get(1).map_err(&e)?;
-                let stage: Option<String> = r.try_get(3).map_err(&e)?;
-                let stage = match stage {
-                    Some(s) => Some(Stage::parse(&s).ok_or_else(|| malformed(WHAT, "stage"))?),
-                    None => None,
-                };
-                Ok(StrayHold {
-                    order: order.parse().map_err(|_| malformed(WHAT, "order_id"))?,
-                    product: ProductId::new(product).map_err(|_| malformed(WHAT, "product"))?,
-                    qty: units(r.try_get(2).map_err(&e)?),
-                    stage,
-                    held_ms: r.try_get(4).map_err(&e)?,
-                })
-            })
-            .collect()
+        rows.iter().map(stray_from_row).collect()
     }
 
-    pub(super) async fn release_stray_impl(
+    async fn release_stray(
         &self,
         order: OrderId,
         product: &ProductId,
@@ -300,100 +294,20 @@ impl SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    pub(super) async fn audit_impl(&self) -> Result<Vec<Audit>, StoreError> {
+    async fn audit(&self) -> Result<Vec<Audit>, StoreError> {
         const WHAT: &str = "auditing stock";
-        // done_units reads each done order's lines ('product:qty,...'): the quantity after
-        // ',product:' (CAST takes the leading digits).
         let rows = sqlx::query(
             "SELECT p.id, p.initial, p.stock_left, p.sold,
                     COALESCE((SELECT SUM(r.qty) FROM reservations r
                               WHERE r.product = p.id AND r.state = 'held'), 0),
-                    COALESCE((SELECT SUM(CAST(substr(',' || o.lines,
-                                  instr(',' || o.lines, ',' || p.id || ':') + length(p.id) + 2)
-                                  AS INTEGER))
-                              FROM orders o WHERE o.stage = 'done'
-                                AND instr(',' || o.lines, ',' || p.id || ':') > 0), 0)
+                    COALESCE((SELECT SUM(l.qty) FROM order_lines l
+                              JOIN orders o ON o.id = l.order_id
+                              WHERE l.product = p.id AND o.stage = 'done'), 0)
              FROM products p ORDER BY p.id",
         )
         .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error(WHAT))?;
-        let e = query_error(WHAT);
-        rows.iter()
-            .map(|r| {
-                let n = |i: usize| r.try_get::<i64, _>(i).map(count).map_err(&e);
-                let id: String = r.try_get(0).map_err(&e)?;
-                Ok(Audit {
-                    product: ProductId::new(id).map_err(|err| StoreError::Query {
-                        what: WHAT,
-                        reason: err.to_string(),
-                    })?,
-                    initial: n(1)?,
-                    left: n(2)?,
-                    sold: n(3)?,
-                    held: n(4)?,
-                    done_units: n(5)?,
-                })
-            })
-            .collect()
-    }
-
-    pub(super) async fn audit_orders_impl(&self) -> Result<OrderAudit, StoreError> {
-        const WHAT: &str = "auditing orders";
-        let row = sqlx::query(
-            "SELECT COALESCE(SUM(stage NOT IN ('done', 'failed')), 0),
-                    COALESCE(SUM(stage = 'done'), 0), COALESCE(SUM(stage = 'failed'), 0)
-             FROM orders",
-        )
-        .fetch_one(&mut *self.reader.get().await)
-        .await
-        .map_err(query_error(WHAT))?;
-        let n = |i: usize| {
-            row.try_get::<i64, _>(i)
-                .map(count)
-                .map_err(query_error(WHAT))
-        };
-        Ok(OrderAudit {
-            open: n(0)?,
-            done: n(1)?,
-            failed: n(2)?,
-        })
-    }
-}
-
-#[cfg(test)]
-impl SqliteStore {
-    /// Fails `order` as a database from before schema version 4 could have: its holds stay
-    /// held (the stray holds the reaper exists for). The REPLACE fires no update trigger.
-    pub(crate) async fn fail_keeping_holds(&self, order: OrderId) {
-        sqlx::query(
-            "INSERT OR REPLACE INTO orders
-             SELECT id, customer, lines, total_cents, 'failed', reason, owner, created_ms,
-                    updated_ms, version + 1, trace_parent
-             FROM orders WHERE id = ?1",
-        )
-        .bind(order.to_string())
-        .execute(&mut *self.writer.get().await)
-        .await
-        .expect("the order fails, keeping its holds");
-    }
-
-    /// Removes the order's row, leaving its holds with no order (as the `reserve` of a made-up
-    /// order id could before schema version 4).
-    pub(crate) async fn forget_order(&self, order: OrderId) {
-        sqlx::query("DELETE FROM orders WHERE id = ?1")
-            .bind(order.to_string())
-            .execute(&mut *self.writer.get().await)
-            .await
-            .expect("the order row goes");
-    }
-
-    /// Runs `sql` as a writer that ignores this code's rules would; the database's refusal.
-    pub(crate) async fn try_sql(&self, sql: &str) -> Result<(), String> {
-        sqlx::raw_sql(sql)
-            .execute(&mut *self.writer.get().await)
-            .await
-            .map(drop)
-            .map_err(|e| raised(&e).map_or_else(|| e.to_string(), str::to_string))
+        rows.iter().map(audit_from_row).collect()
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use ringshop_shared::NodeId;
 
 use super::*;
-use crate::store::{Store, now_ms};
+use crate::store::{Roster, now_ms};
 
 fn n(name: &str) -> NodeId {
     NodeId::new(name).expect("valid")
@@ -71,7 +71,7 @@ async fn nodes_connecting_at_once_to_a_fresh_database_migrate_it_once() {
         .fetch_all(&stores[0].shop)
         .await
         .expect("reads");
-    assert_eq!(versions, [1, 2, 3], "each migration applied once");
+    assert_eq!(versions, [1, 2, 3, 4], "each migration applied once");
 }
 
 #[tokio::test]
@@ -113,4 +113,26 @@ async fn liveness_is_judged_on_the_servers_clock_even_an_hour_behind_the_nodes()
     );
     let m = store.membership().await.expect("lists");
     assert!(m.members[0].heartbeat_age < Duration::from_secs(1));
+}
+
+/// A database as the release before `order_lines` left it (schema version 3), with orders in
+/// it, opened by this one: migration 4 moves every line into the table, in its place.
+#[tokio::test]
+async fn migration_4_moves_the_lines_of_stored_orders_into_their_table() {
+    use sqlx::Connection;
+
+    use crate::store::test_support::{old_database, old_lines_were_moved};
+
+    let Some(db) = ringshop_testpg::database("old_lines") else {
+        return;
+    };
+    let mut old = sqlx::PgConnection::connect(&db.url)
+        .await
+        .expect("connects");
+    old_database(&mut old, &migrations::MIGRATIONS[..3]).await;
+    old.close().await.expect("closes");
+    let store = PgStore::connect(&db.url)
+        .await
+        .expect("connects and migrates");
+    old_lines_were_moved(&store).await;
 }

@@ -5,20 +5,23 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use ringshop_shared::NodeId;
-use ringshop_shared::wire::{ClusterTiming, Member, MemberStatus, Membership};
+use ringshop_shared::wire::{ClusterTiming, MemberStatus, Membership};
 use sqlx::Row;
 
-use super::sqlite::{SqliteStore, committed_row, query_error};
-use super::{Change, Joined, Millis, StoreError, millis};
+use super::{SqliteStore, committed_row, query_error};
+use crate::store::rows::{changes_from_rows, membership_from_rows, names_from_rows, timing_from};
+use crate::store::{Change, Joined, Roster, StoreError, millis};
 
 /// The statuses of a member that may still serve (or is about to).
 const LIVE: &str = "('joining', 'active', 'leaving')";
 const SETTLING: &str = "settling the cluster's timings";
 const TIMING: &str = "SELECT key, value FROM meta WHERE key IN ('heartbeat_ms', 'suspicion_ms')";
 
-impl SqliteStore {
-    pub(super) async fn settle_timing_impl(
+#[async_trait]
+impl Roster for SqliteStore {
+    async fn settle_timing(
         &self,
         me: &NodeId,
         proposed: ClusterTiming,
@@ -44,10 +47,10 @@ impl SqliteStore {
             .fetch_all(&self.members)
             .await
             .map_err(query_error(SETTLING))?;
-        Ok(super::columns::timing_from(&rows, proposed))
+        Ok(timing_from(&rows, proposed))
     }
 
-    pub(super) async fn join_impl(
+    async fn join(
         &self,
         name: &NodeId,
         addr: SocketAddr,
@@ -106,51 +109,20 @@ impl SqliteStore {
         })
     }
 
-    /// An update of this incarnation's own row while it is live; whether it matched.
-    async fn update_live(
-        &self,
-        what: &'static str,
-        set: &str,
-        name: &NodeId,
-        incarnation: u64,
-        value: i64,
-    ) -> Result<bool, StoreError> {
-        let sql = format!(
-            "UPDATE members SET {set} WHERE name = ?1 AND incarnation = ?2 AND status IN {LIVE}"
-        );
-        let done = sqlx::query(&sql)
-            .bind(name.as_str())
-            .bind(incarnation as i64)
-            .bind(value)
-            .execute(&self.members)
-            .await
-            .map_err(query_error(what))?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub(super) async fn heartbeat_impl(
-        &self,
-        name: &NodeId,
-        incarnation: u64,
-    ) -> Result<bool, StoreError> {
+    async fn heartbeat(&self, name: &NodeId, incarnation: u64) -> Result<bool, StoreError> {
         let set = "heartbeat_ms = MAX(heartbeat_ms, ?3)";
         self.update_live("heartbeating", set, name, incarnation, self.now())
             .await
     }
 
-    pub(super) async fn ack_impl(
-        &self,
-        name: &NodeId,
-        incarnation: u64,
-        epoch: u64,
-    ) -> Result<bool, StoreError> {
+    async fn ack(&self, name: &NodeId, incarnation: u64, epoch: u64) -> Result<bool, StoreError> {
         let set = "acked_epoch = MAX(acked_epoch, ?3)";
         let epoch = i64::try_from(epoch).unwrap_or(i64::MAX);
         self.update_live("acknowledging an epoch", set, name, incarnation, epoch)
             .await
     }
 
-    pub(super) async fn set_status_impl(
+    async fn set_status(
         &self,
         name: &NodeId,
         incarnation: u64,
@@ -170,7 +142,7 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn reap_impl(&self, suspicion: Duration) -> Result<Vec<NodeId>, StoreError> {
+    async fn reap(&self, suspicion: Duration) -> Result<Vec<NodeId>, StoreError> {
         let stale_before = self.now().saturating_sub(millis(suspicion));
         let sql = format!(
             "UPDATE members SET status = 'dead'
@@ -181,14 +153,10 @@ impl SqliteStore {
             .fetch_all(&self.members)
             .await
             .map_err(query_error("marking silent members dead"))?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| r.try_get::<String, _>(0).ok())
-            .filter_map(|n| NodeId::new(n).ok())
-            .collect())
+        Ok(names_from_rows(&rows))
     }
 
-    pub(super) async fn vote_impl(
+    async fn vote(
         &self,
         target: &NodeId,
         incarnation: u64,
@@ -219,7 +187,7 @@ impl SqliteStore {
         .await
         .map_err(query_error("counting votes"))?;
         if votes >= i64::from(needed.max(1)) {
-            self.set_status_impl(target, incarnation, MemberStatus::Dead)
+            self.set_status(target, incarnation, MemberStatus::Dead)
                 .await?;
         }
         let status: Option<(String, i64)> =
@@ -233,7 +201,7 @@ impl SqliteStore {
         }))
     }
 
-    pub(super) async fn epoch_impl(&self) -> Result<u64, StoreError> {
+    async fn epoch(&self) -> Result<u64, StoreError> {
         let epoch: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'epoch'")
             .fetch_one(&mut *self.reader.get().await)
             .await
@@ -241,37 +209,22 @@ impl SqliteStore {
         Ok(epoch.max(0) as u64)
     }
 
-    pub(super) async fn membership_impl(&self) -> Result<Membership, StoreError> {
-        let now = self.now();
-        // One statement, so the rows and the epoch come from one snapshot.
+    async fn membership(&self) -> Result<Membership, StoreError> {
+        // One statement, so the rows, the epoch and the ages come from one snapshot and one now.
         let rows = sqlx::query(
-            "SELECT meta.value, m.name, m.addr, m.incarnation, m.status, m.heartbeat_ms,
+            "SELECT meta.value, m.name, m.addr, m.incarnation, m.status, ?1 - m.heartbeat_ms,
                     m.acked_epoch
              FROM meta LEFT JOIN members m ON 1 = 1
              WHERE meta.key = 'epoch' ORDER BY m.name",
         )
+        .bind(self.now())
         .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error("reading the members"))?;
-        let mut membership = Membership::default();
-        for row in rows {
-            membership.epoch = row.try_get::<i64, _>(0).map_or(0, |e| e.max(0) as u64);
-            let Ok(Some(name)) = row.try_get::<Option<String>, _>(1) else {
-                continue; // no members yet: the LEFT JOIN's empty row
-            };
-            match member_from_row(&row, &name, now) {
-                Some(member) => membership.members.push(member),
-                None => tracing::warn!(%name, "skipping a malformed member row"),
-            }
-        }
-        Ok(membership)
+        Ok(membership_from_rows(&rows))
     }
 
-    pub(super) async fn changes_since_impl(
-        &self,
-        epoch: u64,
-        limit: u32,
-    ) -> Result<Vec<Change>, StoreError> {
+    async fn changes_since(&self, epoch: u64, limit: u32) -> Result<Vec<Change>, StoreError> {
         let rows = sqlx::query(
             "SELECT epoch, name, addr, incarnation, status FROM members_log
              WHERE epoch > ?1 ORDER BY epoch LIMIT ?2",
@@ -281,44 +234,30 @@ impl SqliteStore {
         .fetch_all(&mut *self.reader.get().await)
         .await
         .map_err(query_error("reading the membership log"))?;
-        rows.iter()
-            .map(|row| {
-                change_from_row(row).ok_or(StoreError::Query {
-                    what: "reading the membership log",
-                    reason: "a malformed row in members_log".into(),
-                })
-            })
-            .collect()
+        changes_from_rows(&rows)
     }
 }
 
-fn change_from_row(row: &sqlx::sqlite::SqliteRow) -> Option<Change> {
-    let epoch: i64 = row.try_get(0).ok()?;
-    let name: String = row.try_get(1).ok()?;
-    let addr: String = row.try_get(2).ok()?;
-    let incarnation: i64 = row.try_get(3).ok()?;
-    let status: String = row.try_get(4).ok()?;
-    Some(Change {
-        epoch: u64::try_from(epoch).ok()?,
-        name: NodeId::new(name).ok()?,
-        addr: addr.parse().ok()?,
-        incarnation: u64::try_from(incarnation).ok()?,
-        status: MemberStatus::parse(&status)?,
-    })
-}
-
-fn member_from_row(row: &sqlx::sqlite::SqliteRow, name: &str, now: Millis) -> Option<Member> {
-    let addr: String = row.try_get(2).ok()?;
-    let incarnation: i64 = row.try_get(3).ok()?;
-    let status: String = row.try_get(4).ok()?;
-    let beat: i64 = row.try_get(5).ok()?;
-    let acked: i64 = row.try_get(6).ok()?;
-    Some(Member {
-        name: NodeId::new(name).ok()?,
-        addr: addr.parse().ok()?,
-        incarnation: incarnation.max(0) as u64,
-        status: MemberStatus::parse(&status)?,
-        heartbeat_age: Duration::from_millis(now.saturating_sub(beat).max(0) as u64),
-        acked_epoch: acked.max(0) as u64,
-    })
+impl SqliteStore {
+    /// An update of this incarnation's own row while it is live; whether it matched.
+    async fn update_live(
+        &self,
+        what: &'static str,
+        set: &str,
+        name: &NodeId,
+        incarnation: u64,
+        value: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE members SET {set} WHERE name = ?1 AND incarnation = ?2 AND status IN {LIVE}"
+        );
+        let done = sqlx::query(&sql)
+            .bind(name.as_str())
+            .bind(incarnation as i64)
+            .bind(value)
+            .execute(&self.members)
+            .await
+            .map_err(query_error(what))?;
+        Ok(done.rows_affected() == 1)
+    }
 }
