@@ -16,7 +16,7 @@ pub fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Protocol(_) => StoreError::Lost { what, reason },
-            _ if super::sqlite::conns::busy(&e) => StoreError::Busy { reason },
+            _ if busy(&e) => StoreError::Busy { reason },
             _ => StoreError::Query { what, reason },
         }
     }
@@ -30,6 +30,11 @@ pub(in crate::store) fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
         return None; // a PostgreSQL SQLSTATE
     }
     code.parse::<i32>().ok()
+}
+
+/// SQLITE_BUSY (5) and its extended codes: another connection holds the write lock.
+pub(in crate::store) fn busy(e: &sqlx::Error) -> bool {
+    sqlite_code(e).is_some_and(|c| c & 0xff == 5)
 }
 
 /// SQLITE_FULL (13, and its extended codes), PostgreSQL's disk_full (53100), or an I/O error

@@ -136,7 +136,7 @@ impl Waiting {
     /// Whether `e` says the lock was busy and there is patience left to try again.
     pub(in crate::store) fn busy_again(&mut self, e: &sqlx::Error) -> bool {
         let started = *self.started.get_or_insert_with(Instant::now);
-        busy(e) && started.elapsed() < LOCK_PATIENCE
+        crate::store::sql::busy(e) && started.elapsed() < LOCK_PATIENCE
     }
 
     /// Before the next try: nothing if SQLite waited in its busy handler (`took` was at least
@@ -147,11 +147,6 @@ impl Waiting {
             tokio::time::sleep(LOCK_WAIT - took).await;
         }
     }
-}
-
-/// SQLITE_BUSY (5) and its extended codes.
-pub(in crate::store) fn busy(e: &sqlx::Error) -> bool {
-    crate::store::sql::sqlite_code(e).is_some_and(|c| c & 0xff == 5)
 }
 
 #[cfg(test)]
