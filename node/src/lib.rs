@@ -2,22 +2,34 @@
 //! shared store, starts serving the `Shard` service and returns a `NodeHandle`. The binary, the
 //! TUI's embedded cluster and the tests all start nodes this way.
 //!
-//! Tour: [`server`] answers each RPC: it hands the call to the key's actor through the one
-//! loop in [`holding`]. [`actors`] is the one actor runtime (spawn, TTL, race-free retirement,
-//! surrender and adoption, counters, and the ownership check inside every turn, asked of
-//! [`membership`] through `Members::check`: owner, lease, and the hold while an id is handed
-//! over); the demo's values ([`actors::value`]) and the shop's products ([`actors::product`])
-//! are its two kinds. [`store`] is the shared database; [`handoff`] lets go of lost ids after
-//! every membership change, hands their entries to their new owners and acknowledges the
-//! epoch; [`membership::detector`] probes peers and votes. [`shop`] holds the checkout jobs
-//! (compare-and-set on each order's version), the reaper of stray holds and the restock;
-//! [`stock`] is the feed of stock changes watchers long-poll. The log and the tracing both
-//! binaries install (one trace per action, the ring of kept spans the `spans` RPC answers
-//! from, OTLP export) are the `ringshop-telemetry` crate (`shared/telemetry/`): the node
-//! notes each request's sampling in its transport, marks the spans it serves ([`server`]) and
-//! carries an order's trace into its checkout job ([`shop`]). Shutdown is one
-//! `CancellationToken`; every task a node starts is on its `TaskTracker`, so `shutdown()`
-//! returns only when all of them have ended.
+//! Tour, top down (each layer imports only its own or the ones below it; `tests/tests/layers.rs`
+//! checks that, and that no file imports one that imports it back):
+//! - [`server`] answers each RPC (`server/shard.rs`; who is calling and what every call does
+//!   first in `state.rs`, the shared bounds in `checks.rs`, how tarpc serves it in
+//!   `dispatch.rs`); [`handoff`] lets go of lost ids after every membership change, hands their
+//!   entries to their new owners and acknowledges the epoch; [`config`] is the command line.
+//! - [`shop`] holds the checkout jobs (compare-and-set on each order's version), the reaper of
+//!   stray holds and the restock.
+//! - [`actors`] is the one actor runtime (spawn, TTL, race-free retirement, surrender and
+//!   adoption, counters, and the ownership check inside every turn, asked of [`membership`]
+//!   through `Members::check`: owner, lease, and the hold while an id is handed over); what a
+//!   kind is lives in `actors/kind.rs`, the demo's values ([`actors::value`]) and the shop's
+//!   products ([`actors::product`]) are its two kinds. Beside it: [`holding`] (the one loop
+//!   that waits out a handover), [`admission`] (requests in flight) and `route.rs` (this
+//!   node's directory for the one routing loop: its view, its peers, its detector).
+//! - [`stock`] is the feed of stock changes watchers long-poll.
+//! - [`membership`]: the view, leases, the ownership handshake; [`membership::detector`]
+//!   probes peers and votes.
+//! - [`store`] is the shared database behind one trait in four parts (roster, catalog,
+//!   orders, books) with three backends (SQLite, PostgreSQL, memory); `peers.rs` holds the
+//!   connections to other nodes; `ticks.rs` and [`certs`] are leaves.
+//!
+//! The log and the tracing both binaries install (one trace per action, the ring of kept spans
+//! the `spans` RPC answers from, OTLP export) are the `ringshop-telemetry` crate
+//! (`shared/telemetry/`): the node notes each request's sampling in its transport, marks the
+//! spans it serves ([`server`]) and carries an order's trace into its checkout job ([`shop`]).
+//! Shutdown is one `CancellationToken`; every task a node starts is on its `TaskTracker`, so
+//! `shutdown()` returns only when all of them have ended.
 
 pub mod actors;
 pub mod admission;
