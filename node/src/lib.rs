@@ -39,6 +39,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use ringshop_shared::NodeId;
+use ringshop_shared::clock;
 use ringshop_shared::transport::{
     self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION, Role, Security,
 };
@@ -148,9 +149,8 @@ impl NodeHandle {
         if !members.is_rejoining() {
             // Hand over from a settled view: in one still settling, an id that had another
             // owner in between is dropped instead of handed over (see `View::heir`).
-            let settling_until = tokio::time::Instant::now() + SETTLE_BEFORE_LEAVING;
-            while !members.with_view(membership::View::is_settled)
-                && tokio::time::Instant::now() < settling_until
+            let settling_until = clock::now() + SETTLE_BEFORE_LEAVING;
+            while !members.with_view(membership::View::is_settled) && clock::now() < settling_until
             {
                 let _ = members.refresh().await;
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;

@@ -66,7 +66,7 @@ async fn call(dir: &Unreachable, patience: Duration) -> Result<Routed<()>, Routi
 #[tokio::test]
 async fn an_owner_the_cluster_counts_alive_is_waited_for_until_the_patience_runs_out() {
     let dir = Unreachable::new(&[]);
-    let started = Instant::now();
+    let started = clock::now();
     let err = call(&dir, Duration::from_millis(60))
         .await
         .expect_err("never answers");
@@ -133,7 +133,7 @@ async fn a_call_the_owner_does_not_answer_in_time_also_goes_through_a_relay() {
         retry_alive_after: Duration::from_millis(5),
         hedge_after: Some(Duration::from_millis(20)),
     };
-    let started = Instant::now();
+    let started = clock::now();
     // The first call (straight to the owner, over a connection a cut froze) never answers.
     let routed = call_owner(&Reachable, &7u64, &policy, |_, _, _| {
         let first = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;

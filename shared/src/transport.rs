@@ -27,7 +27,7 @@ pub use tls::{Role, Security, Tls, TlsError};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use rustls_pki_types::ServerName;
@@ -38,6 +38,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::clock;
 use crate::hop::{Channel, Hop, ShardClient};
 use crate::service::{ShardRequest, ShardResponse};
 
@@ -137,7 +138,7 @@ pub fn channel(transport: ClientTransport<ShardRequest, ShardResponse>) -> Chann
 /// A call context whose deadline is `deadline` from now (tarpc's default is 10 s).
 pub fn context(deadline: Duration) -> context::Context {
     let mut ctx = context::current();
-    ctx.deadline = Instant::now() + deadline;
+    ctx.deadline = clock::deadline_after(deadline);
     ctx
 }
 
