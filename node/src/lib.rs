@@ -41,11 +41,10 @@ use futures::StreamExt;
 use ringshop_shared::NodeId;
 use ringshop_shared::clock;
 use ringshop_shared::transport::{
-    self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION, Role, Security,
+    self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION, Net, Role, Security, Tcp,
 };
 use ringshop_shared::wire::MemberStatus;
 use tarpc::server::{BaseChannel, Channel};
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -243,7 +242,7 @@ pub async fn serve_with_store(
         addr: config.listen,
         source,
     };
-    let listener = TcpListener::bind(config.listen).await.map_err(bind_error)?;
+    let listener = Tcp.listen(config.listen).await.map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
     let advertised = config.advertised(addr);
     if let Security::Tls(tls) = &config.security

@@ -66,10 +66,11 @@ fn framing<S: AsyncRead + AsyncWrite>(stream: S) -> Framed<S, LengthDelimitedCod
 pub type Codec<Item, SinkItem> = Bincode<Item, SinkItem, BincodeOptions>;
 
 /// Wraps a client's connection in our frames and codec.
-pub fn frame<Item, SinkItem>(
-    stream: Stream,
-) -> Transport<Stream, Item, SinkItem, Codec<Item, SinkItem>>
+pub fn frame<Item, SinkItem, C>(
+    stream: Stream<C>,
+) -> Transport<Stream<C>, Item, SinkItem, Codec<Item, SinkItem>>
 where
+    C: AsyncRead + AsyncWrite + Unpin,
     Item: for<'de> Deserialize<'de>,
     SinkItem: Serialize,
 {
