@@ -94,3 +94,7 @@ impl Lease {
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+#[path = "lease_tests.rs"]
+mod tests;
