@@ -209,15 +209,5 @@ impl Detector {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn death_needs_min_of_two_and_half_the_other_live_members() {
-        assert_eq!(votes_needed(1), 1);
-        assert_eq!(votes_needed(2), 1);
-        assert_eq!(votes_needed(3), 1);
-        assert_eq!(votes_needed(4), 2);
-        assert_eq!(votes_needed(9), 2);
-    }
-}
+#[path = "detector_tests.rs"]
+mod tests;
