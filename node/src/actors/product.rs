@@ -294,3 +294,7 @@ fn wire_answer(
         }),
     }
 }
+
+#[cfg(test)]
+#[path = "product_tests.rs"]
+mod tests;
