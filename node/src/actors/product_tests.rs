@@ -7,8 +7,7 @@ use tokio_util::task::TaskTracker;
 
 use super::*;
 use crate::actors::Claims;
-use crate::shop::catalog::parse;
-use crate::store::MemoryStore;
+use crate::store::{Entry, MemoryStore};
 
 const TTL: Duration = Duration::from_secs(5);
 
@@ -24,8 +23,16 @@ impl Claims for Everything {
 async fn products() -> Products {
     let node = NodeId::new("t1").expect("valid");
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let entries = parse("t", "mug,Mug,tea,1200,10\n").expect("valid");
-    store.seed(&entries).await.expect("seeds");
+    let mug = Entry {
+        product: ringshop_shared::Product {
+            id: ProductId::new("mug").expect("valid"),
+            name: "Mug".into(),
+            category: "tea".into(),
+            price_cents: 1200,
+        },
+        stock: 10,
+    };
+    store.seed(&[mug]).await.expect("seeds");
     let shelf = Shelf {
         store,
         feed: StockFeed::new(node.clone()),
