@@ -108,6 +108,9 @@ fn newest(migrations: &[(i64, &str)]) -> i64 {
 }
 
 #[cfg(test)]
+mod patiently_tests;
+
+#[cfg(test)]
 mod migration_versions {
     #[test]
     fn versions_start_at_one_and_have_no_gaps_on_both_backends() {
