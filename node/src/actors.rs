@@ -24,9 +24,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::{NodeId, ShardError};
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -79,7 +79,7 @@ impl<A: Actor> Actors<A> {
                     ttl,
                     env,
                     counters: Counters::default(),
-                    started: Instant::now(),
+                    started: clock::now(),
                 },
                 claims,
                 slots: Slots::default(),
@@ -287,7 +287,7 @@ async fn turns<A: Actor>(key: A::Key, shared: Arc<Shared<A>>, mut actor: A, firs
                 } else {
                     if actor
                         .retires_at(shared.cx.ttl)
-                        .is_some_and(|at| Instant::now() >= at)
+                        .is_some_and(|at| clock::now() >= at)
                     {
                         // Never past the TTL: this message meets a fresh actor.
                         Counters::bump(&counters.retirements);

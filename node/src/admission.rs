@@ -17,8 +17,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::latency::Histogram;
 use ringshop_shared::service::Rpc;
 
@@ -111,7 +112,7 @@ impl Admission {
             taken: None,
         };
         if node <= soft || (node <= hard && mine <= fair) {
-            ticket.taken = Some(Instant::now());
+            ticket.taken = Some(clock::now());
             return Admit::Taken(ticket);
         }
         drop(ticket);

@@ -211,7 +211,7 @@ fn validity(days: u64) -> Result<(time::OffsetDateTime, time::OffsetDateTime), C
             .and_then(|d| i64::try_from(d.as_secs()).ok())
             .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
     };
-    let now = SystemTime::now();
+    let now = ringshop_shared::clock::wall();
     let from = now.checked_sub(BACKDATE).and_then(at);
     let until = now
         .checked_add(Duration::from_secs(days.saturating_mul(DAY)))

@@ -9,8 +9,8 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::{ShardError, Unavailable};
-use tokio::time::Instant;
 
 use crate::membership::Members;
 
@@ -52,13 +52,10 @@ impl Hold {
 
 /// Until when a request whose caller gives up at `deadline` may be held.
 pub fn hold_until(deadline: std::time::Instant) -> Instant {
-    let now = std::time::Instant::now();
-    let budget = deadline
-        .checked_duration_since(now)
-        .unwrap_or_default()
+    let budget = clock::left(deadline)
         .saturating_sub(ANSWER_MARGIN)
         .min(MAX_HOLD);
-    Instant::now() + budget
+    clock::now() + budget
 }
 
 /// Asks with `ask` until it answers, as the module doc says.

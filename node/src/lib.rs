@@ -51,12 +51,12 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use ringshop_shared::NodeId;
+use ringshop_shared::clock;
 use ringshop_shared::transport::{
-    self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION, Role, Security,
+    self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION, Net, Role, Security, Tcp,
 };
 use ringshop_shared::wire::MemberStatus;
 use tarpc::server::{BaseChannel, Channel};
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -160,9 +160,8 @@ impl NodeHandle {
         if !members.is_rejoining() {
             // Hand over from a settled view: in one still settling, an id that had another
             // owner in between is dropped instead of handed over (see `View::heir`).
-            let settling_until = tokio::time::Instant::now() + SETTLE_BEFORE_LEAVING;
-            while !members.with_view(membership::View::is_settled)
-                && tokio::time::Instant::now() < settling_until
+            let settling_until = clock::now() + SETTLE_BEFORE_LEAVING;
+            while !members.with_view(membership::View::is_settled) && clock::now() < settling_until
             {
                 let _ = members.refresh().await;
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -255,7 +254,7 @@ pub async fn serve_with_store(
         addr: config.listen,
         source,
     };
-    let listener = TcpListener::bind(config.listen).await.map_err(bind_error)?;
+    let listener = Tcp.listen(config.listen).await.map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
     let advertised = config.advertised(addr);
     if let Security::Tls(tls) = &config.security

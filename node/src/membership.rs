@@ -23,8 +23,9 @@ pub mod view;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::wire::MemberStatus;
 use ringshop_shared::{NodeId, Placed, ShardError, StoreHealth, Unavailable};
 use tokio::sync::{Notify, watch};
@@ -77,7 +78,7 @@ impl Members {
         vnodes: u32,
     ) -> Result<Members, StoreError> {
         let lease = Lease::new();
-        let sent = Instant::now();
+        let sent = clock::now();
         let joined = store.join(&me, addr, timing.suspicion).await?.incarnation;
         let timing = settle(&*store, &me, timing).await?;
         let view = View::joined(store.membership().await?, vnodes, timing.suspicion);
@@ -164,8 +165,8 @@ impl Members {
 
     /// Waits until the view changes or a short while passes (a lease may be renewed without
     /// any view change); false if `until` has come.
-    pub async fn wait_a_moment(&self, until: tokio::time::Instant) -> bool {
-        let now = tokio::time::Instant::now();
+    pub async fn wait_a_moment(&self, until: Instant) -> bool {
+        let now = clock::now();
         if now >= until {
             return false;
         }
@@ -238,7 +239,7 @@ impl Members {
     pub async fn rejoin(&self) -> Result<(), StoreError> {
         let i = &self.inner;
         let _one_at_a_time = i.refreshing.lock().await;
-        let sent = Instant::now();
+        let sent = clock::now();
         let (joined, view) = register(&*i.store, &i.me, i.addr, &i.timing, i.vnodes).await?;
         let epoch = view.epoch();
         i.incarnation.store(joined, Ordering::Release);
@@ -334,7 +335,7 @@ impl Members {
                 continue;
             }
             let incarnation = self.incarnation();
-            let sent = Instant::now();
+            let sent = clock::now();
             let beat = i.store.heartbeat(&i.me, incarnation);
             let beat = tokio::time::timeout(i.timing.suspicion, beat).await;
             match &beat {
@@ -381,7 +382,7 @@ impl Members {
             if last_reap.is_none_or(|at| at.elapsed() >= i.timing.poll)
                 && i.writes.may_reap(i.timing.suspicion)
             {
-                last_reap = Some(Instant::now());
+                last_reap = Some(clock::now());
                 match i.store.reap(i.timing.suspicion).await {
                     Ok(reaped) if !reaped.is_empty() => {
                         tracing::warn!(node = %i.me, ?reaped, "members went silent; marked dead");

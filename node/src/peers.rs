@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::hop::Channel;
 use ringshop_shared::transport::{self, ConnectError, Security};
 use ringshop_shared::{Hop, ShardClient, ShardRequest, ShardResponse};
@@ -91,7 +92,7 @@ impl Peers {
     }
 }
 
-type Marks = Mutex<HashMap<SocketAddr, std::time::Instant>>;
+type Marks = Mutex<HashMap<SocketAddr, Instant>>;
 
 /// Whether `addr` was marked in `marks` within `CUT_OFF_FOR`.
 fn marked(marks: &Marks, addr: SocketAddr) -> bool {
@@ -105,5 +106,5 @@ fn marked(marks: &Marks, addr: SocketAddr) -> bool {
 fn mark(marks: &Marks, addr: SocketAddr) {
     let mut marks = marks.lock().unwrap_or_else(|p| p.into_inner());
     marks.retain(|_, at| at.elapsed() < CUT_OFF_FOR);
-    marks.insert(addr, std::time::Instant::now());
+    marks.insert(addr, clock::now());
 }

@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::{NodeId, ProductId, Quote, Served, ShardError, StockNews, StockSeen};
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 use crate::membership::Members;
 
@@ -86,8 +86,8 @@ impl StockFeed {
         let entry = Entry {
             quote: quote.clone(),
             version: kept.version,
-            born: Instant::now(),
-            at: SystemTime::now(),
+            born: clock::now(),
+            at: clock::wall(),
         };
         kept.products.insert(quote.product.id.clone(), entry);
         self.inner.version.send_replace(kept.version);
@@ -141,7 +141,7 @@ impl StockFeed {
         after: u64,
         all: &[ProductId],
     ) -> (u64, Vec<Served<Quote>>) {
-        let now = Instant::now();
+        let now = clock::now();
         let kept = self.kept();
         let quotes = products
             .iter()
@@ -278,7 +278,7 @@ impl Drop for Watching {
             .feed
             .last_watch
             .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+            .unwrap_or_else(|p| p.into_inner()) = Some(clock::now());
         self.feed.watching.fetch_sub(1, Ordering::Relaxed);
     }
 }

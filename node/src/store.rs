@@ -44,6 +44,8 @@ pub(crate) mod test_support;
 use std::future::Future;
 use std::time::Duration;
 
+use ringshop_shared::clock::Instant;
+
 pub use books::{Audit, Books, Finish, HoldState, Reservation, StrayHold};
 pub use catalog::{Catalog, Entry};
 pub(crate) use clock::millis;
@@ -72,7 +74,7 @@ impl<T: Roster + Catalog + Books> Store for T {}
 /// `until` leaves room for another try, pausing 10 ms, then twice as long each time, at most
 /// 200 ms. A store that stutters (a lock held a moment too long, a connection lost as the
 /// database restarts) then costs the caller time, not an error.
-pub async fn patiently<T, F, Fut>(until: tokio::time::Instant, mut call: F) -> Result<T, StoreError>
+pub async fn patiently<T, F, Fut>(until: Instant, mut call: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
@@ -80,7 +82,7 @@ where
     let mut pause = Duration::from_millis(10);
     loop {
         match call().await {
-            Err(e) if e.is_transient() && tokio::time::Instant::now() + pause < until => {
+            Err(e) if e.is_transient() && ringshop_shared::clock::now() + pause < until => {
                 tracing::debug!(error = %e, "store call failed; trying again");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(200));
@@ -104,6 +106,9 @@ pub async fn open(db: &Db) -> Result<std::sync::Arc<dyn Store>, StoreError> {
 fn newest(migrations: &[(i64, &str)]) -> i64 {
     migrations.last().map_or(0, |(v, _)| *v)
 }
+
+#[cfg(test)]
+mod patiently_tests;
 
 #[cfg(test)]
 mod migration_versions {

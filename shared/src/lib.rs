@@ -16,6 +16,8 @@
 //! - [`trace`]: trace ids as people see them, and the spans a node keeps (`spans`).
 //! - [`prefix`]: ids a person can type: an unambiguous prefix (≥ 6 hex digits) of an order or
 //!   trace id, and what one matched.
+//! - [`clock`]: the one place time is read: tokio's monotonic clock (tests pause it), the
+//!   calendar for stamps, and the conversion at tarpc's deadlines.
 //! - [`duration`]: the one parser for `5s` / `250ms` flags.
 //! - [`latency`]: a node's service times as a histogram, and the percentiles a client reads
 //!   from two of its snapshots.
@@ -23,6 +25,7 @@
 //! This crate depends on neither side: it never opens files or reads config, and starts tasks
 //! only on the tracker its caller hands it.
 
+pub mod clock;
 pub mod duration;
 pub mod error;
 pub mod hop;

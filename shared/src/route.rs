@@ -9,11 +9,12 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tarpc::client::RpcError;
 use tarpc::context::Context;
 
+use crate::clock;
 use crate::error::ShardError;
 use crate::hop::ShardClient;
 use crate::ids::NodeId;
@@ -146,7 +147,7 @@ where
     F: Fn(ShardClient, Context, u64) -> Fut,
     Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
 {
-    let started = Instant::now();
+    let started = clock::now();
     let mut failover_from: Vec<NodeId> = Vec::new();
     let mut reconnected: Vec<NodeId> = Vec::new();
     let (mut redirects, mut attempt, mut attempts) = (0, 0, usize::MAX);

@@ -63,28 +63,42 @@ async fn call(dir: &Unreachable, patience: Duration) -> Result<Routed<()>, Routi
     .await
 }
 
-#[tokio::test]
+// On paused time (every test here): the waits are the code's own, measured exactly, and take
+// no time on the machine.
+
+#[tokio::test(start_paused = true)]
 async fn an_owner_the_cluster_counts_alive_is_waited_for_until_the_patience_runs_out() {
     let dir = Unreachable::new(&[]);
-    let started = Instant::now();
-    let err = call(&dir, Duration::from_millis(60))
+    let started = clock::now();
+    let err = call(&dir, Duration::from_secs(5))
         .await
         .expect_err("never answers");
     assert!(matches!(err, Routing::Partitioned { .. }), "{err}");
-    assert!(started.elapsed() >= Duration::from_millis(60));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(5) && waited < Duration::from_secs(5) + policy_step(),
+        "waited {waited:?}"
+    );
     assert!(
         *dir.asked.lock().expect("lock") > 2,
         "asked the cluster again while waiting"
     );
 }
 
-#[tokio::test]
+/// One wait between two asks (`retry_alive_after`).
+fn policy_step() -> Duration {
+    policy(Duration::ZERO).retry_alive_after * 2
+}
+
+#[tokio::test(start_paused = true)]
 async fn with_no_witness_left_the_call_fails_at_once_naming_what_was_tried() {
     let dir = Unreachable::new(&[Suspicion::NoWitness]);
+    let started = clock::now();
     let err = call(&dir, Duration::from_secs(10))
         .await
         .expect_err("nobody to ask");
     assert_eq!(err, Routing::NoLiveMembers { tried: 1 });
+    assert_eq!(started.elapsed(), Duration::ZERO, "at once");
 }
 
 /// A client on a connection nobody serves (the calls below never use it: `f` decides).
@@ -124,7 +138,7 @@ impl Directory for Reachable {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_call_the_owner_does_not_answer_in_time_also_goes_through_a_relay() {
     let calls = std::sync::atomic::AtomicUsize::new(0);
     let policy = Policy {
@@ -133,7 +147,7 @@ async fn a_call_the_owner_does_not_answer_in_time_also_goes_through_a_relay() {
         retry_alive_after: Duration::from_millis(5),
         hedge_after: Some(Duration::from_millis(20)),
     };
-    let started = Instant::now();
+    let started = clock::now();
     // The first call (straight to the owner, over a connection a cut froze) never answers.
     let routed = call_owner(&Reachable, &7u64, &policy, |_, _, _| {
         let first = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
@@ -148,9 +162,42 @@ async fn a_call_the_owner_does_not_answer_in_time_also_goes_through_a_relay() {
     .expect("answered through the relay");
     assert_eq!(routed.value, 42);
     assert_eq!(routed.via, Some(NodeId::new("n2").expect("valid")));
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_millis(20),
+        "the hedge went after hedge_after, not before or later"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_busy_owner_is_asked_again_after_its_retry_after() {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let policy = Policy {
+        deadline: Duration::from_secs(2),
+        patience: Duration::from_secs(10),
+        retry_alive_after: Duration::from_millis(5),
+        hedge_after: None,
+    };
+    let started = clock::now();
+    let routed = call_owner(&Reachable, &7u64, &policy, |_, _, _| {
+        let first = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        async move {
+            if first {
+                return Ok(Err(ShardError::Busy {
+                    node: NodeId::new("n1").expect("valid"),
+                    retry_after: Duration::from_millis(40),
+                }));
+            }
+            Ok::<Result<u32, ShardError>, RpcError>(Ok(42))
+        }
+    })
+    .await
+    .expect("answered the second time");
+    assert_eq!(routed.value, 42);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let waited = started.elapsed();
     assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "waited {:?}: the hedge never went",
-        started.elapsed()
+        waited >= Duration::from_millis(40) && waited < Duration::from_millis(80),
+        "waited {waited:?}: retry_after plus at most as much again"
     );
 }

@@ -1,4 +1,5 @@
-//! Connect and listen: TCP with nodelay, optionally inside mutual TLS ([`tls`]), then
+//! Connect and listen: on a [`Net`] (tokio's TCP with nodelay in production, [`net`]; a
+//! simulator's in tests), optionally inside mutual TLS ([`tls`]), then
 //! length-delimited frames of at most `MAX_FRAME` bytes, bincode bounded by the same limit
 //! ([`codec`]: chosen there and nowhere else, so both sides always agree).
 //!
@@ -15,29 +16,32 @@
 pub mod codec;
 pub mod guard;
 pub mod limits;
+pub mod net;
 pub mod stream;
 pub mod tls;
 
 pub use codec::{Codec, MAX_DEADLINE, MAX_FRAME, ServerCodec, frame, frame_server};
 pub use guard::Guarded;
 pub use limits::{Closed, Connections, Limits};
+pub use net::{Conn, Listener, Net, Tcp};
 pub use stream::Stream;
 pub use tls::{Role, Security, Tls, TlsError};
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use rustls_pki_types::ServerName;
 use tarpc::serde_transport::Transport;
 use tarpc::{ClientMessage, Response, client, context};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::clock;
 use crate::hop::{Channel, Hop, ShardClient};
 use crate::service::{ShardRequest, ShardResponse};
 
@@ -52,16 +56,18 @@ pub const HANDSHAKE_TIMEOUT: Duration = DEFAULT_CONNECT_TIMEOUT;
 /// TLS handshakes a listener runs at once; a connection beyond them is closed at once.
 pub const MAX_HANDSHAKES: usize = 64;
 
-/// A client's framed, encoded connection carrying `Item`s in and `SinkItem`s out.
-pub type Framed<Item, SinkItem> = Transport<Stream, Item, SinkItem, Codec<Item, SinkItem>>;
+/// A client's framed, encoded connection carrying `Item`s in and `SinkItem`s out, on the
+/// network's connection `C` (TCP unless a simulator's).
+pub type Framed<Item, SinkItem, C = TcpStream> =
+    Transport<Stream<C>, Item, SinkItem, Codec<Item, SinkItem>>;
 
 /// The client's end of a tarpc connection for requests `Req` and responses `Resp`.
-pub type ClientTransport<Req, Resp> = Framed<Response<Resp>, ClientMessage<Req>>;
+pub type ClientTransport<Req, Resp, C = TcpStream> = Framed<Response<Resp>, ClientMessage<Req>, C>;
 
 /// The server's end of a tarpc connection for requests `Req` and responses `Resp`: the
 /// node's codec over the guarded stream.
-pub type ServerTransport<Req, Resp> =
-    Transport<Guarded<Stream>, ClientMessage<Req>, Response<Resp>, ServerCodec<Req, Resp>>;
+pub type ServerTransport<Req, Resp, C = TcpStream> =
+    Transport<Guarded<Stream<C>>, ClientMessage<Req>, Response<Resp>, ServerCodec<Req, Resp>>;
 
 /// Why a connection could not be made. Names the address and what to check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,16 +93,27 @@ where
     Req: serde::Serialize,
     Resp: for<'de> serde::Deserialize<'de>,
 {
+    connect_on(&Tcp, addr, timeout, security).await
+}
+
+/// [`connect`] on the network `net`.
+pub async fn connect_on<N, Req, Resp>(
+    net: &N,
+    addr: SocketAddr,
+    timeout: Duration,
+    security: &Security,
+) -> Result<ClientTransport<Req, Resp, N::Conn>, ConnectError>
+where
+    N: Net,
+    Req: serde::Serialize,
+    Resp: for<'de> serde::Deserialize<'de>,
+{
     let open =
         async {
-            let tcp = TcpStream::connect(addr)
-                .await
-                .map_err(|e| ConnectError::Io {
-                    addr,
-                    reason: e.to_string(),
-                })?;
-            // nodelay only fails on a socket that is already gone; the next read reports that.
-            let _ = tcp.set_nodelay(true);
+            let tcp = net.connect(addr).await.map_err(|e| ConnectError::Io {
+                addr,
+                reason: e.to_string(),
+            })?;
             match security {
                 Security::Plain => Ok(Stream::Plain(tcp)),
                 Security::Tls(tls) => {
@@ -130,14 +147,14 @@ pub async fn connect_shard(
 
 /// A tarpc client channel on `transport` (its dispatch task spawned): the connection a `Hop`
 /// calls through.
-pub fn channel(transport: ClientTransport<ShardRequest, ShardResponse>) -> Channel {
+pub fn channel<C: Conn>(transport: ClientTransport<ShardRequest, ShardResponse, C>) -> Channel {
     client::new(client::Config::default(), transport).spawn()
 }
 
 /// A call context whose deadline is `deadline` from now (tarpc's default is 10 s).
 pub fn context(deadline: Duration) -> context::Context {
     let mut ctx = context::current();
-    ctx.deadline = Instant::now() + deadline;
+    ctx.deadline = clock::deadline_after(deadline);
     ctx
 }
 
@@ -157,15 +174,16 @@ pub struct Peer {
 /// it, or finds no room, is closed and never reaches `on_connection`. Accept errors are
 /// logged and retried after a short pause; when they say the process is out of file
 /// descriptors, the least recently active connection is closed to make room.
-pub async fn accept_loop<Req, Resp, F>(
-    listener: TcpListener,
+pub async fn accept_loop<L, Req, Resp, F>(
+    listener: L,
     security: Security,
     limits: Limits,
     shutdown: CancellationToken,
     tracker: TaskTracker,
     on_connection: F,
 ) where
-    F: Fn(ServerTransport<Req, Resp>, Peer) + Clone + Send + 'static,
+    L: Listener,
+    F: Fn(ServerTransport<Req, Resp, L::Conn>, Peer) + Clone + Send + 'static,
     Req: for<'de> serde::Deserialize<'de> + Send + 'static,
     Resp: serde::Serialize + Send + 'static,
 {
@@ -184,8 +202,6 @@ pub async fn accept_loop<Req, Resp, F>(
                 }
             },
         };
-        // nodelay only fails on a socket that is already gone; the next read reports that.
-        let _ = tcp.set_nodelay(true);
         let tls = match &security {
             Security::Plain => {
                 let stream = Guarded::new(Stream::Plain(tcp), connections.open(addr));

@@ -128,7 +128,7 @@ pub async fn raw_tls_client(
     identity: Option<(std::path::PathBuf, std::path::PathBuf)>,
 ) -> Result<ShardClient, String> {
     let tls = raw_tls_stream(addr, ca, identity).await?;
-    let framed = transport::frame::<_, _>(Stream::Tls(Box::new(tls.into())));
+    let framed = transport::frame(Stream::Tls(Box::new(tls.into())));
     Ok(ringshop_shared::Hop::direct(transport::channel(framed)))
 }
 

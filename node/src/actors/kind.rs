@@ -8,9 +8,9 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::{NodeId, Placed, Served, ShardError};
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use crate::membership::Members;
 
@@ -128,7 +128,7 @@ pub struct Stamp {
 impl Stamp {
     /// A value made now that lives `ttl`.
     pub fn fresh(ttl: Duration) -> Stamp {
-        let (born, created_at) = (Instant::now(), SystemTime::now());
+        let (born, created_at) = (clock::now(), clock::wall());
         Stamp {
             born,
             created_at,
@@ -141,7 +141,7 @@ impl Stamp {
 impl<A: Actor> Cx<A> {
     /// `value` as an answer that says where it came from and how old it is.
     pub fn served<T>(&self, value: T, stamp: &Stamp, hit: bool) -> Served<T> {
-        self.served_at(value, stamp, hit, Instant::now())
+        self.served_at(value, stamp, hit, clock::now())
     }
 
     /// `served`, as of `now`.

@@ -10,9 +10,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::{OrderId, ProductId, Quote, Served, ShardError};
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use super::{Actor, Actors, Counters, Cx, Flow, Stamp};
 use crate::stock::StockFeed;
@@ -49,7 +49,7 @@ pub struct Product {
 impl Default for Product {
     fn default() -> Self {
         Product {
-            started: Instant::now(),
+            started: clock::now(),
             kept: None,
         }
     }
@@ -104,7 +104,7 @@ impl Actor for Product {
                 let hit = self
                     .kept
                     .as_ref()
-                    .is_some_and(|(_, stamp)| Instant::now() < stamp.expires);
+                    .is_some_and(|(_, stamp)| clock::now() < stamp.expires);
                 if hit {
                     Counters::bump(&cx.counters.hits);
                 } else if let Err(e) = self.load(id, cx).await {
@@ -294,3 +294,7 @@ fn wire_answer(
         }),
     }
 }
+
+#[cfg(test)]
+#[path = "product_tests.rs"]
+mod tests;

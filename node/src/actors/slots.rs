@@ -22,7 +22,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::time::Instant;
+use ringshop_shared::clock::{self, Instant};
 
 use super::kind::{Actor, Envelope, Surrender};
 
@@ -119,7 +119,7 @@ impl<A: Actor> Slots<A> {
                         slot.queue.push_back(msg);
                         return Posted::Queued;
                     }
-                    Some(actor) if retired(&actor, ttl, Instant::now()) => (A::default(), true),
+                    Some(actor) if retired(&actor, ttl, clock::now()) => (A::default(), true),
                     Some(actor) => (actor, false),
                 }
             }
@@ -217,7 +217,7 @@ impl<A: Actor> Slots<A> {
                 let gives_way = slot
                     .idle
                     .as_ref()
-                    .is_some_and(|old| retired(old, ttl, Instant::now()));
+                    .is_some_and(|old| retired(old, ttl, clock::now()));
                 if gives_way {
                     slot.idle = Some(actor);
                 }
@@ -238,7 +238,7 @@ impl<A: Actor> Slots<A> {
     pub fn sweep(&self, ttl: Duration) -> u64 {
         let mut removed = 0;
         for shard in self.shards.iter() {
-            let now = Instant::now();
+            let now = clock::now();
             let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
             let before = shard.len();
             shard.retain(|_, slot| slot.idle.as_ref().is_none_or(|a| !retired(a, ttl, now)));
@@ -267,7 +267,7 @@ impl<A: Actor> Slots<A> {
 
     fn each_live(&self, ttl: Duration, mut each: impl FnMut(&A::Key)) {
         for shard in self.shards.iter() {
-            let now = Instant::now();
+            let now = clock::now();
             let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
             for (key, slot) in shard.iter() {
                 if slot.idle.as_ref().is_none_or(|a| !retired(a, ttl, now)) {

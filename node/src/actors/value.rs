@@ -6,9 +6,9 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::{Cached, Handed, NodeStats, ShardError};
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use super::{Actor, Actors, Counters, Cx, Flow, Stamp};
 
@@ -31,7 +31,7 @@ impl Value {
     /// An entry handed over by another node, aged as it was there; None if its times do not
     /// add up (`Handed::check` refuses those first; this never panics either way).
     fn adopted(h: &Handed) -> Option<Value> {
-        let now = Instant::now();
+        let now = clock::now();
         let stamp = Stamp {
             born: now.checked_sub(h.age).unwrap_or(now),
             created_at: h.created_at,
@@ -86,7 +86,7 @@ impl Actor for Value {
 
     fn hand_over(&self, id: &u64) -> Option<Handed> {
         let (value, stamp) = self.kept?;
-        let now = Instant::now();
+        let now = clock::now();
         (now < stamp.expires).then(|| Handed {
             id: *id,
             value,
@@ -102,7 +102,7 @@ impl Actors<Value> {
     /// `read`); a miss, an expired value or a running actor go through a turn (`ask_with`).
     pub async fn value(&self, id: u64) -> Result<Option<Cached>, ShardError> {
         // One clock read for a hit: whether it is still kept, and its age and time left.
-        let now = Instant::now();
+        let now = clock::now();
         if let Some((value, stamp)) = self.read(&id, now, |actor| actor.kept)? {
             let cx = self.cx();
             Counters::bump(&cx.counters.hits);

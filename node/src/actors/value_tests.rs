@@ -162,7 +162,7 @@ async fn entries_from_the_wire_that_do_not_add_up_are_refused_and_leave_nothing_
     let good = Handed {
         id: 11,
         value: 500,
-        created_at: std::time::SystemTime::now(),
+        created_at: ringshop_shared::clock::wall(),
         age: Duration::from_secs(1),
         ttl_left: Duration::from_secs(2),
     };
@@ -210,13 +210,13 @@ async fn entries_from_the_wire_that_do_not_add_up_are_refused_and_leave_nothing_
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reads_without_a_turn_never_see_a_retired_or_older_value() {
     use std::collections::BTreeMap;
-    use std::time::{Instant as StdInstant, SystemTime};
+    use std::time::SystemTime;
 
     const IDS: u64 = 4;
     const TTL: Duration = Duration::from_millis(3);
     let reg = registry(TTL);
     let run_for = Duration::from_millis(500);
-    let started = StdInstant::now();
+    let started = clock::now();
     let mut tasks = Vec::new();
     for r in 0..16u64 {
         let reg = reg.clone();
@@ -226,9 +226,9 @@ async fn reads_without_a_turn_never_see_a_retired_or_older_value() {
             while started.elapsed() < run_for {
                 let id = i % IDS;
                 i += 1;
-                let (start, wall) = (StdInstant::now(), SystemTime::now());
+                let (start, wall) = (clock::now(), clock::wall());
                 let answer = reg.request(id).await.expect("never an error");
-                seen.push((id, start, StdInstant::now(), wall, answer));
+                seen.push((id, start, clock::now(), wall, answer));
                 if i % 64 == 0 {
                     tokio::task::yield_now().await;
                 }
@@ -314,7 +314,7 @@ async fn an_entry_handed_over_replaces_a_retired_actor_the_sweeper_has_not_taken
     let handed = Handed {
         id: 12,
         value: old.value % 1000 + 1,
-        created_at: std::time::SystemTime::now(),
+        created_at: ringshop_shared::clock::wall(),
         age: Duration::ZERO,
         ttl_left: Duration::from_secs(3),
     };

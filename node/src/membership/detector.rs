@@ -10,8 +10,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::wire::Member;
 use ringshop_shared::{NodeId, transport};
 use tokio_util::sync::CancellationToken;
@@ -174,11 +175,11 @@ impl Detector {
             match misses.get_mut(&key) {
                 Some(entry) if entry.1.elapsed() < PROBE_PERIOD => entry.0,
                 Some(entry) => {
-                    *entry = (entry.0 + 1, Instant::now());
+                    *entry = (entry.0 + 1, clock::now());
                     entry.0
                 }
                 None => {
-                    misses.insert(key, (1, Instant::now()));
+                    misses.insert(key, (1, clock::now()));
                     1
                 }
             }
@@ -208,15 +209,5 @@ impl Detector {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn death_needs_min_of_two_and_half_the_other_live_members() {
-        assert_eq!(votes_needed(1), 1);
-        assert_eq!(votes_needed(2), 1);
-        assert_eq!(votes_needed(3), 1);
-        assert_eq!(votes_needed(4), 2);
-        assert_eq!(votes_needed(9), 2);
-    }
-}
+#[path = "detector_tests.rs"]
+mod tests;

@@ -4,8 +4,9 @@
 //! membership: `Members` tells it each heartbeat's outcome.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::{NodeId, StoreHealth};
 
 use crate::store::StoreError;
@@ -45,7 +46,7 @@ impl Writes {
                     let failed_for = since.elapsed();
                     tracing::warn!(node = %me, failed_ms = failed_for.as_millis() as u64, "store writes work again");
                     if failed_for >= margin {
-                        w.outage_ended = Some(Instant::now());
+                        w.outage_ended = Some(clock::now());
                     }
                 }
                 w.health = StoreHealth::Ok;
@@ -60,7 +61,7 @@ impl Writes {
                 if w.failing_since.is_none() || w.health.word() != health.word() {
                     tracing::error!(node = %me, error = %e, "store writes fail");
                 }
-                w.failing_since.get_or_insert_with(Instant::now);
+                w.failing_since.get_or_insert_with(clock::now);
                 w.health = health;
             }
         }

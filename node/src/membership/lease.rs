@@ -4,9 +4,10 @@
 //! Knows nothing of the membership: `Members` renews it and asks it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringshop_shared::NodeId;
+use ringshop_shared::clock::{self, Instant};
 use tokio_util::sync::CancellationToken;
 
 /// Times are nanoseconds since `base`, so they fit atomics.
@@ -23,7 +24,7 @@ impl Lease {
     /// A lease that has not begun.
     pub(super) fn new() -> Lease {
         Lease {
-            base: Instant::now(),
+            base: clock::now(),
             until: AtomicU64::new(0),
             renew_after: AtomicU64::new(0),
         }
@@ -46,7 +47,7 @@ impl Lease {
 
     /// Whether it holds now.
     pub(super) fn holds(&self) -> bool {
-        self.since_base(Instant::now()) < self.until.load(Ordering::Acquire)
+        self.since_base(clock::now()) < self.until.load(Ordering::Acquire)
     }
 
     /// Ends it now (declared dead: only a rejoin renews it).
@@ -73,13 +74,13 @@ impl Lease {
         shutdown: CancellationToken,
     ) {
         let every = (heartbeat / 5).max(Duration::from_millis(5));
-        let mut last = Instant::now();
+        let mut last = clock::now();
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(every) => {}
             }
-            let now = Instant::now();
+            let now = clock::now();
             let gap = now.saturating_duration_since(last);
             last = now;
             if gap > every + heartbeat {
@@ -93,3 +94,7 @@ impl Lease {
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+#[path = "lease_tests.rs"]
+mod tests;

@@ -1,8 +1,9 @@
 //! The checks and bounds every RPC shares: how many products one call may name, how long a call
 //! may keep trying, who may call a peer-only RPC, and the `placement` question's limits.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::ring::MAX_VNODES;
 use ringshop_shared::service::{MAX_PLACEMENT_IDS, MAX_PLACEMENT_POINTS, MAX_QUOTES};
 use ringshop_shared::transport::Role;
@@ -28,12 +29,12 @@ pub(super) fn at_most_quotes(products: &[ProductId]) -> Result<(), ShardError> {
 
 /// How long a call may keep trying a stuttering store: until shortly before its deadline, so
 /// the answer (an error, if it comes to that) still arrives in time.
-pub(super) fn patience(ctx: &Context) -> tokio::time::Instant {
-    let until = ctx
-        .deadline
+/// It is also when a long-poll returns: the caller's deadline less `WATCH_MARGIN`, on the
+/// node's clock.
+pub(super) fn patience(ctx: &Context) -> Instant {
+    clock::on_clock(ctx.deadline)
         .checked_sub(WATCH_MARGIN)
-        .unwrap_or_else(Instant::now);
-    tokio::time::Instant::from_std(until)
+        .unwrap_or_else(clock::now)
 }
 
 /// A peer-only RPC refuses a client certificate; a node's certificate, or a plaintext

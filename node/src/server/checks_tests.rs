@@ -50,7 +50,7 @@ fn placement_refuses_more_ring_points_than_the_bound() {
     let many: Vec<NodeId> = (0..MAX_PLACEMENT_MEMBERS)
         .map(|i| NodeId::new(format!("n{i}")).expect("valid"))
         .collect();
-    let started = Instant::now();
+    let started = clock::now();
     let refused = placement(many, MAX_VNODES, vec![0; MAX_PLACEMENT_IDS]);
     assert!(
         matches!(&refused, Err(ShardError::Invalid { what }) if what.contains("ring points")),
@@ -70,7 +70,7 @@ fn the_costliest_placement_accepted_is_cheap() {
         .map(|i| NodeId::new(format!("member-{i}")).expect("valid"))
         .collect();
     let ids: Vec<u64> = (0..MAX_PLACEMENT_IDS as u64).collect();
-    let started = Instant::now();
+    let started = clock::now();
     let placed = placement(many, vnodes, ids).expect("within every bound");
     let took = started.elapsed();
     assert_eq!(placed.len(), MAX_PLACEMENT_IDS);

@@ -2,7 +2,6 @@
 //! the detector; no state of its own.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use ringshop_shared::hop;
 use ringshop_shared::prefix::{Found, IdPrefix, MAX_CANDIDATES, MAX_TRACE_MATCHES};
@@ -16,7 +15,7 @@ use ringshop_shared::{
 };
 use tarpc::context::Context;
 
-use super::checks::{WATCH_MARGIN, at_most_quotes, patience, placement};
+use super::checks::{at_most_quotes, patience, placement};
 use super::state::ShardServer;
 use crate::holding::{Hold, until_answered};
 use crate::store::patiently;
@@ -113,13 +112,7 @@ impl Shard for ShardServer {
         epoch: u64,
     ) -> Result<Order, ShardError> {
         self.own(&ctx, &id, epoch).await?;
-        let until = ctx
-            .deadline
-            .checked_sub(WATCH_MARGIN)
-            .unwrap_or_else(Instant::now);
-        self.checkout
-            .watch(id, seen, tokio::time::Instant::from_std(until))
-            .await
+        self.checkout.watch(id, seen, patience(&ctx)).await
     }
 
     async fn watch_stock(
@@ -219,11 +212,7 @@ impl Shard for ShardServer {
 
     async fn watch_members(self, ctx: Context, epoch: u64) -> Result<Membership, ShardError> {
         let mut changes = self.members.subscribe();
-        let until = ctx
-            .deadline
-            .checked_sub(WATCH_MARGIN)
-            .unwrap_or_else(Instant::now);
-        let until = tokio::time::Instant::from_std(until);
+        let until = patience(&ctx);
         loop {
             let view = changes.borrow_and_update().clone();
             if view.epoch() != epoch {

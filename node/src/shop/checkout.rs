@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::route::{self, Policy, Routing};
 use ringshop_shared::shop::GUEST;
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, ProductId, Progress, ShardError};
@@ -150,11 +151,7 @@ impl Checkout {
     /// the stored order (`create_order` returns it) and starts nothing new.
     /// Stores a new order (or finds the one stored under its id) and starts its job;
     /// transient store errors are tried again until `until`.
-    pub async fn submit(
-        &self,
-        mut new: NewOrder,
-        until: tokio::time::Instant,
-    ) -> Result<Order, ShardError> {
+    pub async fn submit(&self, mut new: NewOrder, until: Instant) -> Result<Order, ShardError> {
         if new.customer.trim().is_empty() {
             new.customer = GUEST.to_string();
         }
@@ -205,11 +202,7 @@ impl Checkout {
 
     /// The order as stored, with the member its job here waits on, if any; transient store
     /// errors are tried again until `until`.
-    pub async fn order(
-        &self,
-        id: OrderId,
-        until: tokio::time::Instant,
-    ) -> Result<Order, ShardError> {
+    pub async fn order(&self, id: OrderId, until: Instant) -> Result<Order, ShardError> {
         let mut order = patiently(until, || self.shared.store.order(id))
             .await
             .map_err(|e| e.on(&self.shared.me))?
@@ -226,7 +219,7 @@ impl Checkout {
         &self,
         id: OrderId,
         seen: Progress,
-        until: tokio::time::Instant,
+        until: Instant,
     ) -> Result<Order, ShardError> {
         loop {
             let job = self.lock().get(&id).map(|job| job.state.subscribe());
@@ -427,7 +420,7 @@ impl Checkout {
     {
         let s = &self.shared;
         if s.members.view().ring.owner(product) == Some(&s.me) {
-            let until = tokio::time::Instant::now() + CALL_DEADLINE;
+            let until = clock::now() + CALL_DEADLINE;
             let here =
                 holding::until_answered(&s.members, &s.holds, holding::Hold::At(until), || {
                     local(s.products.clone(), product.clone())

@@ -78,7 +78,5 @@ pub(crate) fn millis(d: Duration) -> Millis {
 
 /// Now on this machine's clock: the SQLite store's clock, and what tests stamp by.
 pub fn now_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as Millis)
+    ringshop_shared::clock::wall_ms()
 }

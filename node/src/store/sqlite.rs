@@ -57,7 +57,7 @@ impl SqliteStore {
     /// A database kept busy by other nodes starting at the same instant (switching the file
     /// to WAL, migrating) is waited out with backoff, never fatal.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let started = std::time::Instant::now();
+        let started = ringshop_shared::clock::now();
         let mut pause = Duration::from_millis(10);
         loop {
             match SqliteStore::open_once(path).await {

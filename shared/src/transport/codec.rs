@@ -3,7 +3,7 @@
 //! frames with tarpc's own serde types ([`frame`]); a node decodes what it reads into this
 //! module's mirror of them ([`ServerCodec`]) and builds tarpc's request from that itself.
 //!
-//! Why a mirror: tarpc decodes a request's deadline as `Instant::now() + duration`, which
+//! Why a mirror: tarpc decodes a request's deadline as "now + duration", which
 //! panics on a huge duration (u64::MAX s), and a large one that passes (~1e12 s) panics later
 //! in tokio-util's `DelayQueue` inside tarpc's server. The mirror has tarpc's serde layout
 //! exactly (a test pins it byte for byte), keeps the deadline as the `Duration` it is on the
@@ -13,7 +13,7 @@
 use std::io;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bincode::Options;
 use serde::de::DeserializeOwned;
@@ -27,6 +27,7 @@ use tokio_util::bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
 use super::stream::Stream;
+use crate::clock;
 
 /// Largest frame either side sends or accepts: 1 MiB.
 pub const MAX_FRAME: usize = 1 << 20;
@@ -65,10 +66,11 @@ fn framing<S: AsyncRead + AsyncWrite>(stream: S) -> Framed<S, LengthDelimitedCod
 pub type Codec<Item, SinkItem> = Bincode<Item, SinkItem, BincodeOptions>;
 
 /// Wraps a client's connection in our frames and codec.
-pub fn frame<Item, SinkItem>(
-    stream: Stream,
-) -> Transport<Stream, Item, SinkItem, Codec<Item, SinkItem>>
+pub fn frame<Item, SinkItem, C>(
+    stream: Stream<C>,
+) -> Transport<Stream<C>, Item, SinkItem, Codec<Item, SinkItem>>
 where
+    C: AsyncRead + AsyncWrite + Unpin,
     Item: for<'de> Deserialize<'de>,
     SinkItem: Serialize,
 {
@@ -152,7 +154,7 @@ impl<T> WireMessage<T> {
                 // `Context` is non-exhaustive: start from a default one and set what the
                 // wire carries.
                 let mut ctx = tarpc::context::current();
-                ctx.deadline = Instant::now() + context.deadline.min(MAX_DEADLINE);
+                ctx.deadline = clock::deadline_after(context.deadline.min(MAX_DEADLINE));
                 ctx.trace_context = context.trace_context;
                 ClientMessage::Request(tarpc::Request {
                     context: ctx,

@@ -21,7 +21,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Sleep;
+
+use crate::clock::{self, Instant};
 
 use super::codec::MAX_FRAME;
 use super::limits::{Closed, Limits, Ticket};
@@ -67,7 +69,7 @@ impl<S> Guarded<S> {
         // Bounded, so that adding them to an `Instant` cannot overflow.
         limits.frame_deadline = limits.frame_deadline.min(LONGEST_WAIT);
         limits.idle_timeout = limits.idle_timeout.min(LONGEST_WAIT);
-        let now = Instant::now();
+        let now = clock::now();
         Guarded {
             inner,
             ticket,
@@ -158,7 +160,7 @@ impl<S> Guarded<S> {
         }
         while self.timer.as_mut().poll(cx).is_ready() {
             let (due, why) = self.due();
-            if Instant::now() >= due {
+            if clock::now() >= due {
                 return Poll::Ready(why);
             }
             self.timer.as_mut().reset(due);
@@ -201,7 +203,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
                 if read.is_empty() {
                     return Poll::Ready(Ok(()));
                 }
-                let now = Instant::now();
+                let now = clock::now();
                 this.last_read = now;
                 this.ticket.touch(now);
                 match this.track(read, now) {

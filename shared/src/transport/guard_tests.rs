@@ -4,6 +4,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 use super::*;
+use crate::clock;
 use crate::transport::limits::Connections;
 
 const MIB: usize = 1 << 20;
@@ -87,7 +88,7 @@ async fn a_stalled_frame_closes_at_the_frame_deadline_and_gives_its_bytes_back()
     let mut bytes = (MIB as u32).to_be_bytes().to_vec();
     bytes.extend([7; 10]);
     client.write_all(&bytes).await.expect("writes");
-    let started = Instant::now();
+    let started = clock::now();
     assert_eq!(read_once(&mut guarded).await.expect("reads").len(), 14);
     assert_eq!(guarded.reserved(), MIB);
     assert_eq!(connections.unfinished_bytes(), MIB);
@@ -103,7 +104,7 @@ async fn a_stalled_frame_closes_at_the_frame_deadline_and_gives_its_bytes_back()
 async fn a_trickling_frame_closes_at_the_frame_deadline() {
     let connections = Connections::new(limits());
     let (mut guarded, mut client) = connection(&connections);
-    let started = Instant::now();
+    let started = clock::now();
     let trickle = tokio::spawn(async move {
         client
             .write_all(&1000u32.to_be_bytes())
@@ -137,7 +138,7 @@ async fn a_split_header_that_stalls_closes_at_the_frame_deadline() {
     let (mut guarded, mut client) = connection(&connections);
     client.write_all(&[0, 0]).await.expect("writes");
     assert_eq!(read_once(&mut guarded).await.expect("reads"), vec![0, 0]);
-    let started = Instant::now();
+    let started = clock::now();
     let err = read_once(&mut guarded).await.expect_err("closed");
     assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     assert_eq!(started.elapsed(), Duration::from_secs(2));
@@ -197,7 +198,7 @@ async fn a_header_over_the_frame_limit_fails_the_read() {
 async fn a_connection_that_sends_nothing_closes_after_the_idle_timeout() {
     let connections = Connections::new(limits());
     let (mut guarded, mut client) = connection(&connections);
-    let started = Instant::now();
+    let started = clock::now();
     let pinger = tokio::spawn(async move {
         for _ in 0..3 {
             tokio::time::sleep(Duration::from_secs(8)).await;

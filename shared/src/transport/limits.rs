@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::Duration;
 
+use crate::clock::{self, Instant};
 use futures::task::AtomicWaker;
-use tokio::time::Instant;
 
 /// Connections one node keeps open. Past it, the least recently active one is closed to make
 /// room for the new one: closing the newest would let anyone who opens this many idle
@@ -161,7 +161,7 @@ impl Connections {
     pub fn new(limits: Limits) -> Arc<Connections> {
         Arc::new(Connections {
             limits,
-            epoch: Instant::now(),
+            epoch: clock::now(),
             unfinished: AtomicUsize::new(0),
             next: AtomicU64::new(0),
             open: Mutex::new(HashMap::new()),
@@ -193,7 +193,7 @@ impl Connections {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let slot = Arc::new(Slot {
             peer,
-            active_ms: AtomicU64::new(self.ms(Instant::now())),
+            active_ms: AtomicU64::new(self.ms(clock::now())),
             evicted: AtomicBool::new(false),
             waker: AtomicWaker::new(),
         });
@@ -331,8 +331,8 @@ struct CloseLog {
 
 impl CloseLog {
     fn close(&self, peer: SocketAddr, why: Closed) {
-        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        let start = START.get_or_init(std::time::Instant::now);
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        let start = START.get_or_init(clock::now);
         let now_ms = u64::try_from(start.elapsed().as_millis())
             .unwrap_or(u64::MAX)
             .saturating_add(1);

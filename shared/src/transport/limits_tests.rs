@@ -2,6 +2,7 @@ use std::sync::atomic::AtomicUsize;
 use std::task::Wake;
 
 use super::*;
+use crate::clock;
 
 fn peer(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
@@ -53,8 +54,8 @@ async fn at_the_cap_the_least_recently_active_connection_is_closed() {
         assert!(!t.evicted(&waker));
     }
     tokio::time::advance(Duration::from_secs(1)).await;
-    tickets[0].touch(Instant::now());
-    tickets[2].touch(Instant::now());
+    tickets[0].touch(clock::now());
+    tickets[2].touch(clock::now());
     let newest = connections.open(peer(4));
     assert_eq!(connections.len(), 3);
     let evicted: Vec<SocketAddr> = tickets

@@ -1,5 +1,5 @@
 //! One connection's bytes, plaintext or inside TLS: the frames and the codec above it do not
-//! know which.
+//! know which. `C` is the network's connection ([`super::net`]): TCP unless a simulator's.
 
 use std::io;
 use std::pin::Pin;
@@ -9,15 +9,15 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsStream;
 
-/// A TCP connection, in the clear (loopback, `--insecure`) or with mutual TLS.
+/// A connection, in the clear (loopback, `--insecure`) or with mutual TLS.
 #[derive(Debug)]
-pub enum Stream {
-    Plain(TcpStream),
+pub enum Stream<C = TcpStream> {
+    Plain(C),
     /// Boxed: a TLS session's state is some kilobytes, and most connections are plain.
-    Tls(Box<TlsStream<TcpStream>>),
+    Tls(Box<TlsStream<C>>),
 }
 
-impl AsyncRead for Stream {
+impl<C: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<C> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -30,7 +30,7 @@ impl AsyncRead for Stream {
     }
 }
 
-impl AsyncWrite for Stream {
+impl<C: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<C> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -1,12 +1,12 @@
-//! The reaper on a real store: what one pass gives back, and the loop's life.
-
-use std::sync::Arc;
+//! The reaper on a real store: what one pass gives back (SQLite), and the loop's life (the
+//! memory store on paused time: the periods pass in microseconds and never race the machine).
 
 use ringshop_shared::{NewOrder, NodeId, OrderLine, ProductId, Stage};
 
 use super::*;
 use crate::shop::catalog::parse;
-use crate::store::{Audit, Books, Catalog, Clock, Millis, Orders, SqliteStore};
+use crate::store::test_support::Fixture;
+use crate::store::{Audit, Millis, Store};
 
 const NOW: Millis = 10_000_000;
 const AGE: Duration = Duration::from_secs(10);
@@ -15,21 +15,17 @@ fn mug() -> ProductId {
     ProductId::new("mug").expect("valid")
 }
 
-/// A store selling 10 mugs, its clock set by hand (at `NOW`).
-async fn seeded(dir: &tempfile::TempDir) -> (Arc<SqliteStore>, Clock) {
-    let clock = Clock::manual(NOW);
-    let store = SqliteStore::open(&dir.path().join("r.db"))
-        .await
-        .expect("opens")
-        .with_clock(clock.clone());
+/// `fixture` selling 10 mugs, its clock at `NOW`.
+async fn seeded(fixture: Fixture) -> Fixture {
+    fixture.clock.set(NOW);
     let entries = parse("t", "mug,Mug,tea,1200,10\n").expect("valid");
-    store.seed(&entries).await.expect("seeds");
-    (Arc::new(store), clock)
+    fixture.store.seed(&entries).await.expect("seeds");
+    fixture
 }
 
 /// An order holding one mug since `held_ms`, at stage reserving; the clock back at `NOW`.
-async fn holding(store: &SqliteStore, clock: &Clock, held_ms: Millis) -> OrderId {
-    clock.set(held_ms);
+async fn holding(f: &Fixture, held_ms: Millis) -> OrderId {
+    f.clock.set(held_ms);
     let me = NodeId::new("n1").expect("valid");
     let order = NewOrder {
         id: OrderId::random(),
@@ -39,28 +35,29 @@ async fn holding(store: &SqliteStore, clock: &Clock, held_ms: Millis) -> OrderId
             qty: 1,
         }],
     };
-    let stored = store
+    let stored = f
+        .store
         .create_order(&order, 1200, &me, None)
         .await
         .expect("stored");
-    store
+    f.store
         .advance(order.id, stored.version, Stage::Reserving, &me, None)
         .await
         .expect("moves")
         .expect("unmoved before");
-    store.reserve(order.id, &mug(), 1).await.expect("held");
-    clock.set(NOW);
+    f.store.reserve(order.id, &mug(), 1).await.expect("held");
+    f.clock.set(NOW);
     order.id
 }
 
 /// A failed order still holding one mug since `held_ms` (a stray).
-async fn stray(store: &SqliteStore, clock: &Clock, held_ms: Millis) -> OrderId {
-    let order = holding(store, clock, held_ms).await;
-    store.fail_keeping_holds(order).await;
+async fn stray(f: &Fixture, held_ms: Millis) -> OrderId {
+    let order = holding(f, held_ms).await;
+    f.fail_keeping_holds(order).await;
     order
 }
 
-async fn mugs(store: &SqliteStore) -> Audit {
+async fn mugs(store: &dyn Store) -> Audit {
     store
         .audit()
         .await
@@ -72,38 +69,35 @@ async fn mugs(store: &SqliteStore) -> Audit {
 
 #[tokio::test]
 async fn a_pass_gives_back_the_old_holds_of_failed_orders_this_node_owns() {
-    let dir = tempfile::tempdir().expect("dir");
-    let (store, clock) = seeded(&dir).await;
-    stray(&store, &clock, NOW - 60_000).await;
-    let released = reap_once(&*store, AGE, |_| true).await.expect("reaps");
+    let f = seeded(Fixture::sqlite().await).await;
+    stray(&f, NOW - 60_000).await;
+    let released = reap_once(&*f.store, AGE, |_| true).await.expect("reaps");
     assert_eq!(released, 1);
-    let books = mugs(&store).await;
+    let books = mugs(&*f.store).await;
     assert_eq!((books.left, books.held), (10, 0));
 }
 
 #[tokio::test]
 async fn a_pass_leaves_young_holds_open_orders_and_other_nodes_orders_alone() {
-    let dir = tempfile::tempdir().expect("dir");
-    let (store, clock) = seeded(&dir).await;
-    stray(&store, &clock, NOW - 1_000).await;
-    holding(&store, &clock, NOW - 60_000).await;
-    let theirs = stray(&store, &clock, NOW - 60_000).await;
-    let released = reap_once(&*store, AGE, |order| *order != theirs)
+    let f = seeded(Fixture::sqlite().await).await;
+    stray(&f, NOW - 1_000).await;
+    holding(&f, NOW - 60_000).await;
+    let theirs = stray(&f, NOW - 60_000).await;
+    let released = reap_once(&*f.store, AGE, |order| *order != theirs)
         .await
         .expect("reaps");
     assert_eq!(released, 0);
-    assert_eq!(mugs(&store).await.held, 3);
+    assert_eq!(mugs(&*f.store).await.held, 3);
 }
 
 #[tokio::test]
 async fn a_pass_gives_back_old_holds_with_no_order_whoever_owns_the_id() {
-    let dir = tempfile::tempdir().expect("dir");
-    let (store, clock) = seeded(&dir).await;
-    let orphan = holding(&store, &clock, NOW - 60_000).await;
-    store.forget_order(orphan).await;
-    let released = reap_once(&*store, AGE, |_| false).await.expect("reaps");
+    let f = seeded(Fixture::sqlite().await).await;
+    let orphan = holding(&f, NOW - 60_000).await;
+    f.forget_order(orphan).await;
+    let released = reap_once(&*f.store, AGE, |_| false).await.expect("reaps");
     assert_eq!(released, 1);
-    assert_eq!(mugs(&store).await.held, 0);
+    assert_eq!(mugs(&*f.store).await.held, 0);
 }
 
 #[test]
@@ -120,35 +114,38 @@ fn a_stray_of_a_stored_order_is_its_owners_and_one_with_no_order_anyones() {
     assert!(is_ours(&hold(Some(Stage::Failed)), true));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_reaper_gives_back_stray_holds_every_period() {
-    let dir = tempfile::tempdir().expect("dir");
-    let (store, clock) = seeded(&dir).await;
+    let f = seeded(Fixture::memory()).await;
     let shutdown = CancellationToken::new();
     let reaper = tokio::spawn(run(
-        store.clone(),
-        Duration::from_millis(50),
+        f.store.clone(),
+        EVERY,
         Duration::ZERO,
         |_: &OrderId| true,
         shutdown.clone(),
     ));
-    stray(&store, &clock, NOW - 1).await;
-    let started = std::time::Instant::now();
-    while mugs(&store).await.held > 0 {
-        assert!(started.elapsed() < Duration::from_secs(5), "never reaped");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // The first pass runs at once, before there is a stray.
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    stray(&f, NOW - 1).await;
+    tokio::time::sleep(EVERY - Duration::from_millis(10)).await;
+    assert_eq!(mugs(&*f.store).await.held, 1, "not before the next period");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        mugs(&*f.store).await.held,
+        0,
+        "given back at the next period"
+    );
     shutdown.cancel();
     reaper.await.expect("the reaper ends");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_reaper_stops_at_shutdown() {
-    let dir = tempfile::tempdir().expect("dir");
-    let (store, _clock) = seeded(&dir).await;
+    let f = seeded(Fixture::memory()).await;
     let shutdown = CancellationToken::new();
     let reaper = tokio::spawn(run(
-        store,
+        f.store.clone(),
         Duration::from_secs(3600),
         AGE,
         |_: &OrderId| true,

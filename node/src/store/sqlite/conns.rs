@@ -21,8 +21,9 @@
 //! against 2,055–2,238, p99 64–82 ms, heartbeats up to 79 ms).
 
 use std::ops::{Deref, DerefMut};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use sqlx::sqlite::SqliteConnection;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -112,7 +113,7 @@ macro_rules! locked {
     ($statement:expr) => {{
         let mut waiting = $crate::store::sqlite::conns::Waiting::default();
         loop {
-            let tried = std::time::Instant::now();
+            let tried = ringshop_shared::clock::now();
             let done = $statement.await;
             if let Err(e) = &done
                 && waiting.busy_again(e)
@@ -135,7 +136,7 @@ pub(super) struct Waiting {
 impl Waiting {
     /// Whether `e` says the lock was busy and there is patience left to try again.
     pub(in crate::store) fn busy_again(&mut self, e: &sqlx::Error) -> bool {
-        let started = *self.started.get_or_insert_with(Instant::now);
+        let started = *self.started.get_or_insert_with(clock::now);
         crate::store::sql::busy(e) && started.elapsed() < LOCK_PATIENCE
     }
 
@@ -190,7 +191,7 @@ mod tests {
                 .await
                 .expect("commits");
         });
-        let started = Instant::now();
+        let started = clock::now();
         // Without the retries, SQLite answers "database is locked" after LOCK_WAIT.
         let written = locked!(sqlx::query("INSERT INTO t VALUES (2)").execute(&mut writer));
         let waited = started.elapsed();

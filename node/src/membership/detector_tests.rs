@@ -1,0 +1,112 @@
+//! Death, both ways, on paused time: two members on one store in memory whose clock follows
+//! tokio's, so suspicion, probe periods and polls run at their real lengths in microseconds.
+//! A member silent for the suspicion time is reaped; a member that heartbeats but answers no
+//! probe is voted dead after `MISSED_PROBES_LIMIT` periods, and fences itself.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ringshop_shared::transport::Security;
+
+use super::*;
+use crate::membership::Timing;
+use crate::store::{Clock, MemoryStore, Millis, Store};
+
+#[test]
+fn death_needs_min_of_two_and_half_the_other_live_members() {
+    assert_eq!(votes_needed(1), 1);
+    assert_eq!(votes_needed(2), 1);
+    assert_eq!(votes_needed(3), 1);
+    assert_eq!(votes_needed(4), 2);
+    assert_eq!(votes_needed(9), 2);
+}
+
+/// A store clock that reads tokio's (paused) clock, from an arbitrary start.
+fn on_tokio_time() -> Clock {
+    let start = clock::now();
+    Clock::driven(move || {
+        let since = clock::now().saturating_duration_since(start).as_millis();
+        1_000_000 + Millis::try_from(since).unwrap_or(Millis::MAX / 2)
+    })
+}
+
+/// An address where nothing answers: a port that was free a moment ago.
+fn nobody() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound")
+}
+
+fn name(n: &str) -> NodeId {
+    NodeId::new(n).expect("valid")
+}
+
+/// n1 and n2 joined on one store (tables shared, each on the same tokio-driven clock).
+async fn two_members() -> (Members, Members) {
+    let clock = on_tokio_time();
+    let tables = MemoryStore::new().with_clock(clock.clone());
+    let store = |t: &MemoryStore| -> Arc<dyn Store> { Arc::new(t.another(clock.clone())) };
+    let n1 = Members::join(store(&tables), name("n1"), nobody(), Timing::default(), 16)
+        .await
+        .expect("n1 joins");
+    let n2 = Members::join(store(&tables), name("n2"), nobody(), Timing::default(), 16)
+        .await
+        .expect("n2 joins");
+    n1.refresh().await.expect("n1 reads the members");
+    (n1, n2)
+}
+
+fn in_ring(members: &Members, n: &str) -> bool {
+    members.with_view(|v| v.ring.contains(&name(n)))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_member_silent_for_the_suspicion_time_is_reaped() {
+    let (n1, _n2) = two_members().await;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(n1.clone().heartbeats(shutdown.clone()));
+    tokio::spawn(n1.clone().poll(shutdown.clone()));
+    let timing = Timing::default();
+    assert!(in_ring(&n1, "n2"), "joined");
+    tokio::time::sleep(timing.suspicion - timing.poll).await;
+    assert!(
+        in_ring(&n1, "n2"),
+        "silent for less than the suspicion time"
+    );
+    tokio::time::sleep(timing.poll * 4).await;
+    assert!(
+        !in_ring(&n1, "n2"),
+        "reaped within the suspicion time and a poll or two"
+    );
+    assert!(n1.serving().is_ok(), "n1 heartbeats: its lease holds");
+    shutdown.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_member_that_heartbeats_but_answers_no_probe_is_voted_dead_and_fences_itself() {
+    let (n1, n2) = two_members().await;
+    let shutdown = CancellationToken::new();
+    for m in [&n1, &n2] {
+        tokio::spawn(m.clone().heartbeats(shutdown.clone()));
+        tokio::spawn(m.clone().poll(shutdown.clone()));
+    }
+    let peers = Arc::new(Peers::new(Duration::from_millis(100), Security::Plain));
+    tokio::spawn(Detector::new(n1.clone(), peers).run(shutdown.clone()));
+    // The first probe goes at once, then one a period: the limit's misses take that many
+    // periods less one.
+    tokio::time::sleep(PROBE_PERIOD * (MISSED_PROBES_LIMIT - 1) - PROBE_PERIOD / 2).await;
+    assert!(
+        in_ring(&n1, "n2"),
+        "fewer misses than the limit: no vote yet"
+    );
+    assert!(n2.serving().is_ok(), "n2 heartbeats and holds its lease");
+    tokio::time::sleep(PROBE_PERIOD * 2).await;
+    assert!(
+        !in_ring(&n1, "n2"),
+        "voted dead after {MISSED_PROBES_LIMIT} missed probes"
+    );
+    assert!(
+        n2.serving().is_err(),
+        "n2 found itself declared dead and answers for nothing"
+    );
+    shutdown.cancel();
+}
