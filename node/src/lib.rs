@@ -24,6 +24,12 @@
 //!   orders, books) with three backends (SQLite, PostgreSQL, memory); `peers.rs` holds the
 //!   connections to other nodes; `ticks.rs` and [`certs`] are leaves.
 //!
+//! Three seams, for tests and the simulator: time is read only through
+//! `ringshop_shared::clock` (tokio's clock, so tests pause it; `tests/tests/clock.rs` fails on
+//! any other read), connections are listened for and made through
+//! `ringshop_shared::transport::net` (TCP in production), and state lives behind [`store`]
+//! (the memory backend is the tests' and the simulator's).
+//!
 //! The log and the tracing both binaries install (one trace per action, the ring of kept spans
 //! the `spans` RPC answers from, OTLP export) are the `ringshop-telemetry` crate
 //! (`shared/telemetry/`): the node notes each request's sampling in its transport, marks the
