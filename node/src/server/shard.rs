@@ -11,8 +11,8 @@ use ringshop_shared::service::{MAX_ADOPT, Rpc};
 use ringshop_shared::trace::{SpanRecord, TraceId};
 use ringshop_shared::{
     Cached, Handed, Membership, NewOrder, NodeId, NodeInfo, NodeStats, Order, OrderId, Product,
-    ProductId, Progress, Quote, Served, Shard, ShardError, ShardRequest, ShardResponse, StockNews,
-    StockSeen,
+    ProductId, Progress, Quote, Reservation, Served, Shard, ShardError, ShardRequest,
+    ShardResponse, StockNews, StockSeen,
 };
 use tarpc::context::Context;
 
@@ -85,9 +85,9 @@ impl Shard for ShardServer {
         product: ProductId,
         qty: u32,
         epoch: u64,
-    ) -> Result<u32, ShardError> {
+    ) -> Result<Reservation, ShardError> {
         self.peer_only("reserve")?;
-        self.on_product(&ctx, epoch, || self.products.reserve(order, &product, qty))
+        self.on_product(&ctx, epoch, || self.products.hold(order, &product, qty))
             .await
     }
 
