@@ -2,6 +2,17 @@
 //! of ids being handed over, its admission), the parts it hands calls to (the registry of
 //! values, products, membership, detector, checkout), and who is calling; with what every RPC
 //! does first (catch up to the caller's epoch, check ownership, wait out a handover).
+//!
+//! One ownership rule for every RPC about an id (a demo value, a product, an order): it is
+//! answered only where `Members::check` says this node may answer for the id now. `Moved` and
+//! `ShuttingDown` go back at once; `Unavailable` (the id is being handed over to this node, or
+//! its lease ran out, or it is rejoining) is held until the view settles, at most
+//! `holding::MAX_HOLD` and within the caller's deadline, then goes back with nothing done, and
+//! the caller's routing loop asks again. Never let through: a fenced node answers for no id
+//! (the cluster may be giving its ids away), and while an id is handed over its previous owner
+//! may still answer for it, so two nodes would answer for one order. The RPCs that read the
+//! store and name no owner (`order`, `orders`, `find_orders`, `catalog`, `members`) are
+//! answered by any member.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -95,9 +106,8 @@ impl ShardServer {
             .map_err(|e| e.on(&self.me.name))
     }
 
-    /// Catches up, then checks this node owns the order `id` under its view. Orders are not
-    /// held while they move: every write of an order's job is a compare-and-set on its
-    /// version, so a job that runs on two nodes for a moment stops on one of them.
+    /// Catches up, then holds the call until this node may answer for the order `id` (the
+    /// module's one rule), as `on_product` does for a product.
     pub(super) async fn own(
         &self,
         ctx: &Context,
@@ -105,10 +115,13 @@ impl ShardServer {
         epoch: u64,
     ) -> Result<(), ShardError> {
         self.catch_up(ctx, epoch).await?;
-        match self.members.check(id) {
-            Err(ShardError::Unavailable { .. }) => Ok(()),
-            checked => checked,
-        }
+        until_answered(
+            &self.members,
+            &self.me.holds,
+            Hold::Deadline(ctx.deadline),
+            || std::future::ready(self.members.check(id).map(Some)),
+        )
+        .await
     }
 
     /// A product call through the product's actor, held while the product is handed over.
