@@ -4,8 +4,8 @@
 //! does first (catch up to the caller's epoch, check ownership, wait out a handover).
 //!
 //! One ownership rule for every RPC about an id (a demo value, a product, an order): it is
-//! answered only where `Members::check` says this node may answer for the id now. `Moved` and
-//! `ShuttingDown` go back at once; `Unavailable` (the id is being handed over to this node, or
+//! answered only where `Members::check` says this node may answer for the id now. `Moved`,
+//! `ShuttingDown` and `StoreFull` (fenced because the disk is full) go back at once; `Unavailable` (the id is being handed over to this node, or
 //! its lease ran out, or it is rejoining) is held until the view settles, at most
 //! `holding::MAX_HOLD` and within the caller's deadline, then goes back with nothing done, and
 //! the caller's routing loop asks again. Never let through: a fenced node answers for no id
