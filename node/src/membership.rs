@@ -142,9 +142,7 @@ impl Members {
     }
 
     /// The one ownership check: Ok if this node may answer for `id` now, else the typed
-    /// refusal (`Moved`, `Unavailable`, or `ShuttingDown` when nobody owns it). A node fenced
-    /// because its heartbeats found the store's disk full says so (`StoreFull`): that, not a
-    /// lease, is what the caller can act on, and waiting a moment will not cure it.
+    /// refusal (`Moved`, `Unavailable`, or `ShuttingDown` when nobody owns it).
     pub fn check<K: Placed + ?Sized>(&self, id: &K) -> Result<(), ShardError> {
         let me = &self.inner.me;
         let unavailable = |reason| ShardError::Unavailable {
@@ -160,9 +158,6 @@ impl Members {
             }),
             Ok(Claim::Held) => Err(unavailable(Unavailable::Transferring)),
             Ok(Claim::NoOwner) => Err(ShardError::ShuttingDown { node: me.clone() }),
-            Err(Unavailable::Fenced) if self.store_health() == StoreHealth::Full => {
-                Err(ShardError::StoreFull { node: me.clone() })
-            }
             Err(reason) => Err(unavailable(reason)),
         }
     }

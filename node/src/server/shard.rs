@@ -97,7 +97,8 @@ impl Shard for ShardServer {
         order: NewOrder,
         epoch: u64,
     ) -> Result<Order, ShardError> {
-        self.own(&ctx, &order.id, epoch).await?;
+        let owned = self.own(&ctx, &order.id, epoch).await;
+        owned.map_err(|refused| self.as_write(refused))?;
         self.checkout.submit(order, patience(&ctx)).await
     }
 
