@@ -1,6 +1,8 @@
 //! This node's `Directory` for the one routing loop (`ringshop_shared::route`): its own view
 //! of the cluster (membership), its connections to peers (`peers.rs`) and its failure detector
-//! for owners it cannot reach. Above both: neither imports it.
+//! for owners it cannot reach. Above both: neither imports it. An owner that is this node is
+//! never called over the network: the loop answers `Routing::Local` and the caller goes to its
+//! own actors.
 
 use std::net::SocketAddr;
 
@@ -80,6 +82,12 @@ impl Directory for PeerRoute<'_> {
             tracing::debug!(node = %self.members.me(), peer = %name, %why, "peer did not answer");
             self.peers.forget(addr);
         }
+    }
+
+    /// This node never calls itself over the network: the caller runs such a call on its own
+    /// actors (`Routing::Local`).
+    fn is_caller(&self, name: &NodeId) -> bool {
+        name == self.members.me()
     }
 
     async fn relay(&self, name: &NodeId) -> Option<(NodeId, ShardClient)> {

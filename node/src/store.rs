@@ -35,6 +35,7 @@ pub mod orders;
 mod postgres;
 pub mod roster;
 mod rows;
+mod rule;
 mod sql;
 mod sqlite;
 
@@ -46,7 +47,7 @@ use std::time::Duration;
 
 use ringshop_shared::clock::Instant;
 
-pub use books::{Audit, Books, Finish, HoldState, Reservation, StrayHold};
+pub use books::{Audit, Books, Finish, HoldState, StrayHold};
 pub use catalog::{Catalog, Entry};
 pub(crate) use clock::millis;
 pub use clock::{Clock, now_ms};
@@ -55,7 +56,9 @@ pub use location::{Db, default_db, default_db_path};
 pub use memory::MemoryStore;
 pub use orders::{OrderAudit, Orders, StoredOrder};
 pub use postgres::PgStore;
+pub use ringshop_shared::Reservation;
 pub use roster::{Change, Joined, Roster};
+pub use rule::Rule;
 pub use sqlite::SqliteStore;
 
 /// Milliseconds since the Unix epoch, on the store's clock.

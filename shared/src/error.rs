@@ -82,6 +82,22 @@ pub enum ShardError {
         node: NodeId,
         retry_after: std::time::Duration,
     },
+    /// The order's hold on the product was released (the order failed, or its hold was given
+    /// back): a released hold is never held again, so the order cannot be bought as placed.
+    #[error(
+        "order {order}: its hold on {product} was released (the order failed or its hold was given back) and is never held again; place a new order"
+    )]
+    HoldReleased { order: OrderId, product: ProductId },
+    /// No open order has this line: the order is not stored, is done or failed, or
+    /// `product` × `qty` is not one of its lines. Nothing was held.
+    #[error(
+        "order {order} has no open line {product}:{qty}: stock is held only for a stored order that is not done or failed, for one of its own lines; check it with `ringshop order {order}`"
+    )]
+    NoOpenOrder {
+        order: OrderId,
+        product: ProductId,
+        qty: u32,
+    },
 }
 
 /// Why a node refused to answer for an id without computing anything.

@@ -46,7 +46,7 @@ pub use hop::{Hop, ShardClient};
 pub use ids::{NodeId, OrderId, ProductId};
 pub use ring::{DEFAULT_VNODES, Placed, Ring};
 pub use service::{Shard, ShardRequest, ShardResponse};
-pub use shop::{NewOrder, Order, OrderLine, Product, Progress, Quote, Stage};
+pub use shop::{NewOrder, Order, OrderLine, Product, Progress, Quote, Reservation, Stage};
 pub use stock::{StockNews, StockSeen};
 pub use wire::{
     Cached, ClusterTiming, Handed, Member, MemberStatus, Membership, NodeInfo, NodeStats, Served,

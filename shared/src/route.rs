@@ -69,6 +69,12 @@ pub trait Directory: Sync {
     /// this caller cannot reach it; the relay's name and the client. None if no other member
     /// is reachable.
     fn relay(&self, name: &NodeId) -> impl Future<Output = Option<(NodeId, ShardClient)>> + Send;
+    /// Whether `name` is the caller itself (a node placing a call on an id's owner). The loop
+    /// never calls the caller over the network: it answers `Routing::Local`, and the caller
+    /// runs the call in-process. A client is never a member: false.
+    fn is_caller(&self, _name: &NodeId) -> bool {
+        false
+    }
     /// Asks another member to probe `name` (the owner of `id`) and says what the cluster
     /// thinks of it now.
     fn suspect(
@@ -104,6 +110,10 @@ pub enum Routing {
     Partitioned { name: NodeId, addr: SocketAddr },
     #[error("node {node}: {error}")]
     Shard { node: NodeId, error: ShardError },
+    /// The owner is the caller itself (`Directory::is_caller`): nothing was sent; the caller
+    /// runs the call in-process.
+    #[error("{name} owns the id and is the caller itself: the call runs in-process")]
+    Local { name: NodeId },
 }
 
 /// An answer, with where it came from and what it cost.
@@ -161,6 +171,9 @@ where
             .into());
         };
         attempts = attempts.min(target.members * 3 + MAX_REDIRECTS + 2);
+        if dir.is_caller(&target.name) {
+            return Err(Routing::Local { name: target.name }.into());
+        }
         let Target {
             name,
             addr,

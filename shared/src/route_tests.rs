@@ -201,3 +201,48 @@ async fn a_busy_owner_is_asked_again_after_its_retry_after() {
         "waited {waited:?}: retry_after plus at most as much again"
     );
 }
+
+/// A node whose view makes itself the owner, with a connection that would reach it.
+struct Myself;
+
+impl Directory for Myself {
+    type Error = Routing;
+
+    async fn target(&self, id: &(dyn Placed + Sync)) -> Option<Target> {
+        Reachable.target(id).await
+    }
+    async fn refresh(&self) -> Result<(), Routing> {
+        Ok(())
+    }
+    async fn reconnect(&self, _: &NodeId, _: u64) -> Result<(), String> {
+        Ok(())
+    }
+    fn mark_down(&self, _: &NodeId, _: u64, _: &str) {}
+    fn is_caller(&self, name: &NodeId) -> bool {
+        name.as_str() == "n1"
+    }
+    async fn relay(&self, _: &NodeId) -> Option<(NodeId, ShardClient)> {
+        None
+    }
+    async fn suspect(&self, _: &(dyn Placed + Sync), _: &NodeId) -> Suspicion {
+        Suspicion::Alive
+    }
+}
+
+#[tokio::test]
+async fn a_call_whose_owner_is_the_caller_is_never_sent_over_the_network() {
+    let sent = std::sync::atomic::AtomicUsize::new(0);
+    let answer = call_owner(
+        &Myself,
+        &7u64,
+        &policy(Duration::from_secs(1)),
+        |_, _, _| {
+            sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Ok::<Result<(), ShardError>, RpcError>(Ok(())) }
+        },
+    )
+    .await;
+    let n1 = NodeId::new("n1").expect("valid");
+    assert_eq!(answer.err(), Some(Routing::Local { name: n1 }));
+    assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 0);
+}

@@ -14,7 +14,7 @@ use crate::error::ShardError;
 use crate::ids::NodeId;
 use crate::ids::{OrderId, ProductId};
 use crate::prefix::{Found, IdPrefix};
-use crate::shop::{NewOrder, Order, Product, Progress, Quote};
+use crate::shop::{NewOrder, Order, Product, Progress, Quote, Reservation};
 use crate::stock::{StockNews, StockSeen};
 use crate::trace::{SpanRecord, TraceId};
 use crate::wire::{Cached, Handed, Membership, NodeInfo, NodeStats, Served};
@@ -80,14 +80,14 @@ pub trait Shard {
         epoch: u64,
     ) -> Result<Vec<Result<Served<Quote>, ShardError>>, ShardError>;
     /// Peer-only (an order's checkout on its owner calls it). Holds `qty` of `product` for
-    /// `order`, through the product's actor; the stock left. Holding again for the same order
-    /// holds once.
+    /// `order`, through the product's actor: the same `Reservation` as a hold on the caller
+    /// itself, or a typed refusal. Holding again for the same order holds once.
     async fn reserve(
         order: OrderId,
         product: ProductId,
         qty: u32,
         epoch: u64,
-    ) -> Result<u32, ShardError>;
+    ) -> Result<Reservation, ShardError>;
     /// Stores the order (the answer comes only once it is stored) and starts its checkout on
     /// this node, the owner of its id. The same id again answers the stored order.
     async fn checkout(order: NewOrder, epoch: u64) -> Result<Order, ShardError>;

@@ -48,6 +48,31 @@ pub struct Quote {
     pub stock_left: u32,
 }
 
+/// What came of holding stock for one line of an order that has it: the same value from the
+/// store, from the product's actor on its owner, and from the `reserve` RPC, so a checkout
+/// handles a local and a remote hold with one match. Every refusal (out of stock, unknown
+/// product, no open order, a released hold) is a typed `ShardError`, not a variant here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reservation {
+    /// Held now, by this call: the stock left after it.
+    Held { left: u32 },
+    /// This order held it already (an earlier call for it): nothing changed.
+    AlreadyHeld { left: u32 },
+    /// This order bought it already: nothing changed.
+    Sold { left: u32 },
+}
+
+impl Reservation {
+    /// The product's stock left, as the store answered.
+    pub fn left(self) -> u32 {
+        match self {
+            Reservation::Held { left }
+            | Reservation::AlreadyHeld { left }
+            | Reservation::Sold { left } => left,
+        }
+    }
+}
+
 /// One line of an order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use ringshop_shared::transport::Security;
-use ringshop_shared::{MemberStatus, NodeId, Stage, transport};
+use ringshop_shared::{MemberStatus, NodeId, ShardError, Stage, Unavailable, transport};
 use ringshop_tests::{TestCluster, name, test_config, until_fenced, until_served};
 use ringshop_tui::{Cluster, ClusterConfig};
 
@@ -305,4 +305,61 @@ async fn a_checkout_waiting_on_a_frozen_member_names_it_to_the_buyer_then_goes_o
     let audit = cluster.audit().await;
     let mug = audit.get("mug").expect("the mug is audited");
     assert_eq!((mug.sold, mug.held), (1, 0), "{mug:?}");
+}
+
+/// The one ownership rule (node/src/server/state.rs): an order's RPCs, like every other RPC
+/// about an id, are not answered by a node that may not answer for the id now. A node without
+/// a lease takes no order: `Unavailable { Fenced }`, nothing stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_renew_its_lease_takes_no_order_until_it_does() {
+    let cluster = TestCluster::in_process(1, Duration::from_secs(30)).await;
+    let node =
+        transport::connect_shard(cluster.addrs()[0], Duration::from_secs(1), &Security::Plain)
+            .await
+            .expect("connects");
+    let ask = || node.request(transport::context(Duration::from_millis(500)), 7, 0);
+    let first = ask().await.expect("an answer").expect("served").value;
+    cluster
+        .sql(
+            "CREATE TRIGGER fault BEFORE UPDATE OF heartbeat_ms ON members
+             BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
+        )
+        .await;
+    until_fenced(ask, first, Duration::from_secs(4))
+        .await
+        .expect("the node kept answering without a lease");
+
+    let order = ringshop_tests::new_order("fenced", &[("mug", 1)]);
+    let placed = node
+        .checkout(transport::context(Duration::from_secs(2)), order.clone(), 0)
+        .await
+        .expect("an answer");
+    assert!(
+        matches!(
+            placed,
+            Err(ShardError::Unavailable {
+                reason: Unavailable::Fenced,
+                ..
+            })
+        ),
+        "a fenced node took an order: {placed:?}"
+    );
+    let stored = node
+        .order(transport::context(Duration::from_secs(1)), order.id)
+        .await
+        .expect("an answer");
+    assert!(
+        matches!(stored, Err(ShardError::UnknownOrder { .. })),
+        "{stored:?}"
+    );
+
+    cluster.sql("DROP TRIGGER fault;").await;
+    until_served(ask, Duration::from_secs(5))
+        .await
+        .expect("the node never answered again once heartbeats landed");
+    let placed = node
+        .checkout(transport::context(Duration::from_secs(2)), order, 0)
+        .await
+        .expect("an answer");
+    assert!(placed.is_ok(), "{placed:?}");
 }

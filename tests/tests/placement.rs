@@ -156,7 +156,7 @@ impl ringshop_shared::Shard for Contrarian {
         _: ProductId,
         _: u32,
         _: u64,
-    ) -> Result<u32, ShardError> {
+    ) -> Result<ringshop_shared::Reservation, ShardError> {
         not_used()
     }
     async fn checkout(self, _: Context, _: NewOrder, _: u64) -> Result<Order, ShardError> {

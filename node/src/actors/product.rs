@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use super::{Actor, Actors, Counters, Cx, Flow, Stamp};
 use crate::stock::StockFeed;
-use crate::store::{Reservation, Store};
+use crate::store::{Reservation, Store, StoreError};
 
 /// The shop's product actors on one node.
 pub type Products = Actors<Product>;
@@ -118,13 +118,7 @@ impl Actor for Product {
             }
             Ask::Reserve { order, qty, reply } => {
                 let answer = cx.env.store.reserve(order, id, qty).await;
-                if let Ok(
-                    Reservation::Held { left }
-                    | Reservation::AlreadyHeld { left }
-                    | Reservation::Sold { left }
-                    | Reservation::OutOfStock { left },
-                ) = answer
-                {
+                if let Some(left) = stock_left(&answer) {
                     self.set_stock(id, left, cx);
                 }
                 let _ = reply.send(answer.map_err(|e| e.on(&cx.node)));
@@ -161,18 +155,7 @@ impl Actor for Product {
         if !holds.is_empty() {
             let answers = cx.env.store.reserve_many(id, &holds).await;
             // Stock only goes down while they are tried: the least left is the latest.
-            let least = answers
-                .iter()
-                .filter_map(|a| match a {
-                    Ok(
-                        Reservation::Held { left }
-                        | Reservation::AlreadyHeld { left }
-                        | Reservation::Sold { left }
-                        | Reservation::OutOfStock { left },
-                    ) => Some(*left),
-                    _ => None,
-                })
-                .min();
+            let least = answers.iter().filter_map(stock_left).min();
             if let Some(left) = least {
                 self.set_stock(id, left, cx);
             }
@@ -217,8 +200,8 @@ impl Actors<Product> {
         self.ask_with(id, Ask::Quote).await
     }
 
-    /// Holds `qty` of the product for `order`; what became of it (Err only when the store or
-    /// the actor could not answer, or this node may not answer for the product).
+    /// Holds `qty` of the product for `order`: the `Reservation` the `reserve` RPC answers
+    /// too, or its typed refusal (out of stock, no open order, a released hold...).
     pub async fn hold(
         &self,
         order: OrderId,
@@ -227,20 +210,6 @@ impl Actors<Product> {
     ) -> Result<Option<Reservation>, ShardError> {
         self.ask_with(id, |reply| Ask::Reserve { order, qty, reply })
             .await
-    }
-
-    /// `hold` as the `reserve` RPC answers it: the stock left once this order holds (or has
-    /// bought) the line, else a typed refusal.
-    pub async fn reserve(
-        &self,
-        order: OrderId,
-        id: &ProductId,
-        qty: u32,
-    ) -> Result<Option<u32>, ShardError> {
-        match self.hold(order, id, qty).await? {
-            Some(held) => wire_answer(order, id, qty, held).map(Some),
-            None => Ok(None),
-        }
     }
 
     /// Reads the product from the store again in its actor's turn, publishing what changed.
@@ -260,38 +229,12 @@ impl Actors<Product> {
     }
 }
 
-/// The wire has no variants for a released hold or a closed order (they belong in `shared`'s
-/// `ShardError`); until it has, they travel as `Invalid`, naming the order and the fix.
-fn wire_answer(
-    order: OrderId,
-    product: &ProductId,
-    qty: u32,
-    held: Reservation,
-) -> Result<u32, ShardError> {
-    match held {
-        Reservation::Held { left } | Reservation::AlreadyHeld { left } => Ok(left),
-        Reservation::Sold { left } => Ok(left),
-        Reservation::OutOfStock { left } => Err(ShardError::OutOfStock {
-            product: product.clone(),
-            wanted: qty,
-            left,
-        }),
-        Reservation::UnknownProduct => Err(ShardError::UnknownProduct {
-            id: product.clone(),
-        }),
-        Reservation::Released => Err(ShardError::Invalid {
-            what: format!(
-                "order {order}: its hold on {product} was released (the order failed or its \
-                 hold was given back) and is never held again; place a new order"
-            ),
-        }),
-        Reservation::NoOpenOrder => Err(ShardError::Invalid {
-            what: format!(
-                "order {order} has no open line {product}:{qty}: stock is held only for a \
-                 stored order that is not done or failed, for one of its own lines; check the \
-                 order id with `ringshop order {order}`"
-            ),
-        }),
+/// The stock left as a hold's answer tells it (a hold taken, had, or refused for want of it).
+fn stock_left(answer: &Result<Reservation, StoreError>) -> Option<u32> {
+    match answer {
+        Ok(held) => Some(held.left()),
+        Err(StoreError::OutOfStock { left, .. }) => Some(*left),
+        Err(_) => None,
     }
 }
 

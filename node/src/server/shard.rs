@@ -10,8 +10,8 @@ use ringshop_shared::service::{MAX_ADOPT, Rpc};
 use ringshop_shared::trace::{SpanRecord, TraceId};
 use ringshop_shared::{
     Cached, Handed, Membership, NewOrder, NodeId, NodeInfo, NodeStats, Order, OrderId, Product,
-    ProductId, Progress, Quote, Served, Shard, ShardError, ShardRequest, ShardResponse, StockNews,
-    StockSeen,
+    ProductId, Progress, Quote, Reservation, Served, Shard, ShardError, ShardRequest,
+    ShardResponse, StockNews, StockSeen,
 };
 use tarpc::context::Context;
 
@@ -84,9 +84,9 @@ impl Shard for ShardServer {
         product: ProductId,
         qty: u32,
         epoch: u64,
-    ) -> Result<u32, ShardError> {
+    ) -> Result<Reservation, ShardError> {
         self.peer_only("reserve")?;
-        self.on_product(&ctx, epoch, || self.products.reserve(order, &product, qty))
+        self.on_product(&ctx, epoch, || self.products.hold(order, &product, qty))
             .await
     }
 
@@ -96,7 +96,8 @@ impl Shard for ShardServer {
         order: NewOrder,
         epoch: u64,
     ) -> Result<Order, ShardError> {
-        self.own(&ctx, &order.id, epoch).await?;
+        let owned = self.own(&ctx, &order.id, epoch).await;
+        owned.map_err(|refused| self.as_write(refused))?;
         self.checkout.submit(order, patience(&ctx)).await
     }
 

@@ -2,13 +2,26 @@
 //! of ids being handed over, its admission), the parts it hands calls to (the registry of
 //! values, products, membership, detector, checkout), and who is calling; with what every RPC
 //! does first (catch up to the caller's epoch, check ownership, wait out a handover).
+//!
+//! One ownership rule for every RPC about an id (a demo value, a product, an order): it is
+//! answered only where `Members::check` says this node may answer for the id now. `Moved` and
+//! `ShuttingDown` go back at once; `Unavailable` (the id is being handed over to this node, or
+//! its lease ran out, or it is rejoining) is held until the view settles, at most
+//! `holding::MAX_HOLD` and within the caller's deadline, then goes back with nothing done, and
+//! the caller's routing loop asks again. Never let through: a fenced node answers for no id
+//! (the cluster may be giving its ids away), and while an id is handed over its previous owner
+//! may still answer for it, so two nodes would answer for one order. The RPCs that read the
+//! store and name no owner (`order`, `orders`, `find_orders`, `catalog`, `members`) are
+//! answered by any member. A write refused this way names its cause when it is one the caller
+//! can act on (`as_write`: a node fenced because its heartbeats found the disk full answers
+//! `StoreFull`, as the write itself would have).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ringshop_shared::transport::Role;
-use ringshop_shared::{NodeId, OrderId, ShardError};
+use ringshop_shared::{NodeId, OrderId, ShardError, StoreHealth, Unavailable};
 use tarpc::context::Context;
 
 use super::checks::{patience, peer_only};
@@ -95,9 +108,8 @@ impl ShardServer {
             .map_err(|e| e.on(&self.me.name))
     }
 
-    /// Catches up, then checks this node owns the order `id` under its view. Orders are not
-    /// held while they move: every write of an order's job is a compare-and-set on its
-    /// version, so a job that runs on two nodes for a moment stops on one of them.
+    /// Catches up, then holds the call until this node may answer for the order `id` (the
+    /// module's one rule), as `on_product` does for a product.
     pub(super) async fn own(
         &self,
         ctx: &Context,
@@ -105,9 +117,27 @@ impl ShardServer {
         epoch: u64,
     ) -> Result<(), ShardError> {
         self.catch_up(ctx, epoch).await?;
-        match self.members.check(id) {
-            Err(ShardError::Unavailable { .. }) => Ok(()),
-            checked => checked,
+        until_answered(
+            &self.members,
+            &self.me.holds,
+            Hold::Deadline(ctx.deadline),
+            || std::future::ready(self.members.check(id).map(Some)),
+        )
+        .await
+    }
+
+    /// `refused` as a write that was not made answers it: `StoreFull` when this node is fenced
+    /// because its heartbeats found the store's disk full (waiting a moment will not cure it,
+    /// and a buyer is told so with its own exit code), else `refused` itself.
+    pub(super) fn as_write(&self, refused: ShardError) -> ShardError {
+        match refused {
+            ShardError::Unavailable {
+                reason: Unavailable::Fenced,
+                ..
+            } if self.members.store_health() == StoreHealth::Full => ShardError::StoreFull {
+                node: self.me.name.clone(),
+            },
+            other => other,
         }
     }
 

@@ -14,6 +14,7 @@
 //! of the orders it owns (`reaper.rs`).
 
 mod job;
+mod owner;
 
 use std::collections::HashMap;
 use std::hash::Hasher;
@@ -21,10 +22,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ringshop_shared::clock::{self, Instant};
-use ringshop_shared::route::{self, Policy, Routing};
+use ringshop_shared::clock::Instant;
 use ringshop_shared::shop::GUEST;
-use ringshop_shared::{NewOrder, NodeId, Order, OrderId, ProductId, Progress, ShardError};
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Progress, ShardError};
 use ringshop_telemetry as telemetry;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -32,11 +32,10 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::actors::product::Products;
-use crate::holding::{self, Holds};
+use crate::holding::Holds;
 use crate::membership::detector::Detector;
 use crate::membership::{Claim, Members};
 use crate::peers::Peers;
-use crate::route::PeerRoute;
 use crate::shop::reaper;
 use crate::store::{Store, StoredOrder, patiently};
 
@@ -398,90 +397,5 @@ impl Checkout {
                 changed
             });
         }
-    }
-
-    /// Runs a product call on the product's owner: here through the local actor, elsewhere
-    /// through the one routing loop (`ringshop_shared::route`) over this node's view, which
-    /// follows `Moved`, waits out ids in transfer and owners the cluster still counts alive,
-    /// for at most `REACH_FOR`. While a remote call has gone unanswered for `SHOW_WAITING_AFTER`
-    /// or longer, those following `order` see the owner it waits on (`Order::waiting`).
-    async fn on_owner<T, R, RF, L, LF>(
-        &self,
-        order: OrderId,
-        product: &ProductId,
-        remote: R,
-        local: L,
-    ) -> Result<T, ShardError>
-    where
-        R: Fn(ringshop_shared::ShardClient, tarpc::context::Context, u64, ProductId) -> RF,
-        RF: std::future::Future<Output = Result<Result<T, ShardError>, tarpc::client::RpcError>>,
-        L: Fn(Products, ProductId) -> LF,
-        LF: std::future::Future<Output = Result<Option<T>, ShardError>>,
-    {
-        let s = &self.shared;
-        if s.members.view().ring.owner(product) == Some(&s.me) {
-            let until = clock::now() + CALL_DEADLINE;
-            let here =
-                holding::until_answered(&s.members, &s.holds, holding::Hold::At(until), || {
-                    local(s.products.clone(), product.clone())
-                })
-                .await;
-            match here {
-                Err(
-                    ShardError::Moved { .. }
-                    | ShardError::ShuttingDown { .. }
-                    | ShardError::Unavailable { .. },
-                ) => {
-                    // It moved under the call: the routing loop below finds its owner.
-                    let _ = s.members.refresh().await;
-                }
-                answer => return answer,
-            }
-        }
-        let route = PeerRoute {
-            members: &s.members,
-            peers: &s.peers,
-            detector: &s.detector,
-        };
-        let policy = Policy {
-            deadline: CALL_DEADLINE,
-            patience: REACH_FOR,
-            retry_alive_after: Duration::from_millis(100),
-            // A reserve is safe to run twice at once (one hold per order and product, in the
-            // product's actor): one that has not answered in this long also goes through a
-            // relay, so a link cut under an open connection costs this, not the deadline.
-            hedge_after: Some(HEDGE_AFTER),
-        };
-        let call = route::call_owner(&route, product, &policy, |client, ctx, epoch| {
-            remote(client, ctx, epoch, product.clone())
-        });
-        tokio::pin!(call);
-        // The member the call waits on: the owner when it started (an attempt in flight stays
-        // with it until its deadline, even after the view has moved the product on).
-        let waiting_on = s
-            .members
-            .with_view(|v| v.ring.owner(product).cloned())
-            .filter(|owner| owner != &s.me);
-        let mut shown = false;
-        let answer = loop {
-            tokio::select! {
-                answer = &mut call => break answer,
-                _ = tokio::time::sleep(SHOW_WAITING_AFTER), if !shown => {
-                    shown = waiting_on.is_some();
-                    self.show_waiting(order, waiting_on.clone());
-                }
-            }
-        };
-        if shown {
-            self.show_waiting(order, None);
-        }
-        answer.map(|routed| routed.value).map_err(|e| match e {
-            Routing::Shard { error, .. } => error,
-            other => ShardError::PeerUnreachable {
-                node: s.me.clone(),
-                target: format!("the owner of {product}"),
-                reason: other.to_string(),
-            },
-        })
     }
 }

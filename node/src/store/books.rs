@@ -6,37 +6,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ringshop_shared::{NodeId, OrderId, ProductId, Stage};
+use ringshop_shared::{NodeId, OrderId, ProductId, Reservation, Stage};
 
 use super::{Millis, Orders, StoreError, StoredOrder};
-
-/// What came of asking to hold stock for an order: the truth about its hold, so a job never
-/// takes a hold that is gone for one it has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reservation {
-    /// Held now, by this call: the stock left after it.
-    Held {
-        left: u32,
-    },
-    /// This order held it already (an earlier call for it): nothing changed.
-    AlreadyHeld {
-        left: u32,
-    },
-    /// This order's hold was released (the order failed, or its hold was given back): a
-    /// released hold is never held again, and the order cannot be bought as placed.
-    Released,
-    /// This order bought it already: nothing changed.
-    Sold {
-        left: u32,
-    },
-    OutOfStock {
-        left: u32,
-    },
-    UnknownProduct,
-    /// No open order has this line: the order id is not stored, its order is done or failed,
-    /// or the product and quantity are not one of its lines. Nothing is held.
-    NoOpenOrder,
-}
 
 /// Where one hold is. It moves held → released or held → sold, once (the store refuses any
 /// other move).
@@ -121,7 +93,8 @@ pub trait Books: Orders {
     /// Holds `qty` of `product` for `order` (taken at the store's now), if `order` is stored,
     /// not done or failed, and has exactly this line, and the stock covers it; checked in the
     /// inserting statement. Holding twice for one order and product holds once; a released or
-    /// sold hold is never held again: the answer says which.
+    /// sold hold is never held again: the answer says which. Refused, typed: `OutOfStock`,
+    /// `UnknownProduct`, `NoOpenOrder`, `HoldReleased`.
     async fn reserve(
         &self,
         order: OrderId,
@@ -130,8 +103,9 @@ pub trait Books: Orders {
     ) -> Result<Reservation, StoreError>;
 
     /// `reserve` for several orders of one `product` (each ask's own answer, in order), which a
-    /// backend may do in fewer round trips: then the `left` of `Held` and `OutOfStock` is the
-    /// stock left once all of them were tried. By default, one `reserve` after the other.
+    /// backend may do in fewer round trips: then the `left` of `Held` and of an `OutOfStock`
+    /// refusal is the stock left once all of them were tried. By default, one `reserve` after
+    /// the other.
     async fn reserve_many(
         &self,
         product: &ProductId,

@@ -61,10 +61,15 @@ async fn to_stage(f: &Fixture, id: OrderId, stage: Stage) -> Result<(), StoreErr
 }
 
 async fn reserve(f: &Fixture, id: OrderId, product: &str, qty: u32) -> Reservation {
+    f.store.reserve(id, &p(product), qty).await.expect("held")
+}
+
+/// A hold the store refuses: the typed refusal.
+async fn refusal(f: &Fixture, id: OrderId, product: &str, qty: u32) -> StoreError {
     f.store
         .reserve(id, &p(product), qty)
         .await
-        .expect("no store error")
+        .expect_err("refused")
 }
 
 async fn audit_of(f: &Fixture, product: &str) -> Audit {

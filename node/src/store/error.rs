@@ -1,10 +1,14 @@
 //! What a store call can fail with, named for the thing and the fix. A caller branches on
-//! `is_transient` (try again) and `on` (the wire's error), never on the text.
+//! `is_transient` (try again), on the variants (the books' refusals are typed: `Refused` with
+//! its [`Rule`], and the refusals of a hold each have their own) and `on` (the wire's error),
+//! never on the text.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ringshop_shared::{NodeId, ShardError};
+use ringshop_shared::{NodeId, OrderId, ProductId, ShardError};
+
+use super::Rule;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -47,6 +51,31 @@ pub enum StoreError {
     /// may not have been done. Worth trying again: every write is safe to repeat.
     #[error("lost the connection to the database while {what}: {reason}")]
     Lost { what: &'static str, reason: String },
+    /// The store's rules refused the write (a trigger on SQL, the same rule in memory):
+    /// nothing changed.
+    #[error("the store refused {what}: {rule}")]
+    Refused { what: &'static str, rule: Rule },
+    /// Refusals of a hold (`Books::reserve`): nothing was held.
+    #[error("{product}: {wanted} wanted but only {left} left")]
+    OutOfStock {
+        product: ProductId,
+        wanted: u32,
+        left: u32,
+    },
+    #[error("unknown product {product}")]
+    UnknownProduct { product: ProductId },
+    /// No open order has this line: the order id is not stored, its order is done or failed,
+    /// or the product and quantity are not one of its lines.
+    #[error("order {order} has no open line {product}:{qty}")]
+    NoOpenOrder {
+        order: OrderId,
+        product: ProductId,
+        qty: u32,
+    },
+    /// This order's hold was released (the order failed, or its hold was given back): a
+    /// released hold is never held again, and the order cannot be bought as placed.
+    #[error("order {order}: its hold on {product} was released and is never held again")]
+    HoldReleased { order: OrderId, product: ProductId },
 }
 
 impl StoreError {
@@ -58,12 +87,34 @@ impl StoreError {
 
     /// The wire error for this failure on `node`.
     pub fn on(&self, node: &NodeId) -> ShardError {
-        if let StoreError::Full { .. } = self {
-            return ShardError::StoreFull { node: node.clone() };
-        }
-        ShardError::Store {
-            node: node.clone(),
-            reason: self.to_string(),
+        match self.clone() {
+            StoreError::Full { .. } => ShardError::StoreFull { node: node.clone() },
+            StoreError::OutOfStock {
+                product,
+                wanted,
+                left,
+            } => ShardError::OutOfStock {
+                product,
+                wanted,
+                left,
+            },
+            StoreError::UnknownProduct { product } => ShardError::UnknownProduct { id: product },
+            StoreError::NoOpenOrder {
+                order,
+                product,
+                qty,
+            } => ShardError::NoOpenOrder {
+                order,
+                product,
+                qty,
+            },
+            StoreError::HoldReleased { order, product } => {
+                ShardError::HoldReleased { order, product }
+            }
+            other => ShardError::Store {
+                node: node.clone(),
+                reason: other.to_string(),
+            },
         }
     }
 }

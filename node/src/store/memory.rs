@@ -20,7 +20,7 @@ use ringshop_shared::wire::{ClusterTiming, MemberStatus};
 use ringshop_shared::{NodeId, OrderId, Product, ProductId};
 
 use super::orders::OrderRecord;
-use super::{Change, Clock, HoldState, Millis, StoreError};
+use super::{Change, Clock, HoldState, Millis, Rule, StoreError};
 
 mod books;
 mod catalog;
@@ -107,11 +107,8 @@ impl MemoryStore {
 }
 
 /// A write the store's rules refuse, as a SQL backend's trigger would refuse it.
-fn refused(what: &'static str, rule: &str) -> StoreError {
-    StoreError::Query {
-        what,
-        reason: rule.to_string(),
-    }
+fn refused(what: &'static str, rule: Rule) -> StoreError {
+    StoreError::Refused { what, rule }
 }
 
 /// `at - span`, never below the smallest time.

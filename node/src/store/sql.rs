@@ -1,7 +1,8 @@
 //! What the two SQL backends share besides their rows (`rows.rs`): how a driver error becomes
-//! a [`StoreError`] a caller can act on (busy, lost, full, or a refused query).
+//! a [`StoreError`] a caller can act on (busy, lost, full, a rule of the books broken, or a
+//! refused query).
 
-use super::StoreError;
+use super::{Rule, StoreError};
 
 /// A store error for a failed query while doing `what`.
 pub fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
@@ -9,6 +10,9 @@ pub fn query_error(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
         let reason = e.to_string();
         if disk_full(&e) {
             return StoreError::Full { what, reason };
+        }
+        if let Some(rule) = rule(&e) {
+            return StoreError::Refused { what, rule };
         }
         match e {
             sqlx::Error::Io(_)
@@ -47,7 +51,8 @@ fn disk_full(e: &sqlx::Error) -> bool {
     pg.is_some_and(|c| c == "53100") || sqlite_code(e).is_some_and(|c| c & 0xff == 13)
 }
 
-/// The message of a trigger's RAISE (or any database error), to tell the refusals apart.
-pub(in crate::store) fn raised(e: &sqlx::Error) -> Option<&str> {
-    e.as_database_error().map(|d| d.message())
+/// The rule a trigger's RAISE named, if the error is one: the one place a database error's
+/// message is read.
+fn rule(e: &sqlx::Error) -> Option<Rule> {
+    Rule::raised(e.as_database_error()?.message())
 }

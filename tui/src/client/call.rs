@@ -30,6 +30,8 @@ impl From<Routing> for ClusterError {
             Routing::NoLiveMembers { tried } => ClusterError::NoLiveMembers { tried, known: 0 },
             Routing::Partitioned { name, addr } => ClusterError::Partitioned { name, addr },
             Routing::Shard { node, error } => ClusterError::Shard { node, error },
+            // Only a member calls itself; the client is none (its `is_caller` is false).
+            Routing::Local { .. } => ClusterError::NoLiveMembers { tried: 0, known: 0 },
         }
     }
 }

@@ -86,7 +86,9 @@ impl From<ClusterError> for Failure {
             }
             ClusterError::Shard { error, .. } => match error {
                 S::UnknownProduct { .. } | S::UnknownOrder { .. } => Kind::NotFound,
-                S::OutOfStock { .. } => Kind::Refused,
+                S::OutOfStock { .. } | S::HoldReleased { .. } | S::NoOpenOrder { .. } => {
+                    Kind::Refused
+                }
                 S::StoreFull { .. } => Kind::StoreFull,
                 S::BadQuantity { .. } | S::EmptyOrder | S::Invalid { .. } | S::TooMany { .. } => {
                     Kind::Invalid

@@ -13,12 +13,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use ringshop_shared::{NodeId, Order, ProductId, ShardError, Stage};
+use ringshop_shared::{NodeId, Order, ProductId, Reservation, ShardError, Stage};
 use tracing::Instrument;
 
 use super::Checkout;
 use crate::actors::product::Products;
-use crate::store::{Finish, HoldState, Reservation, StoredOrder};
+use crate::store::{Finish, HoldState, StoredOrder};
 
 /// The wait after the first error in a row; it doubles with each further one, up to
 /// `RETRY_CAP`.
@@ -32,9 +32,9 @@ pub(super) fn backoff(errors: u32) -> Duration {
 }
 
 /// Errors that say nothing about the order itself, so the step is tried again: a store error,
-/// an owner that moved, is handing the product over or cannot be reached. `Invalid` is among
-/// them because the wire carries "hold released" and "order not open" as `Invalid`, and the
-/// re-read before the retry settles those from the store.
+/// an owner that moved, is handing the product over or cannot be reached. Every
+/// answer about the order (out of stock, a released hold, no open order...) is a variant of
+/// its own and is not retried.
 pub(super) fn retryable(e: &ShardError) -> bool {
     matches!(
         e,
@@ -44,7 +44,6 @@ pub(super) fn retryable(e: &ShardError) -> bool {
             | ShardError::Moved { .. }
             | ShardError::Unavailable { .. }
             | ShardError::PeerUnreachable { .. }
-            | ShardError::Invalid { .. }
     )
 }
 
@@ -275,26 +274,24 @@ impl Checkout {
                     id,
                     &line.product,
                     |client, ctx, epoch, product| async move {
-                        let answer = client.reserve(ctx, id, product, qty, epoch).await;
-                        answer.map(|a| a.map(|left| Reservation::Held { left }))
+                        client.reserve(ctx, id, product, qty, epoch).await
                     },
                     |products: Products, product| async move {
                         products.hold(id, &product, qty).await
                     },
                 )
                 .await;
+            // One answer, whether the product's owner is this node or another.
             let reason = match held {
-                Ok(Reservation::Held { .. })
-                | Ok(Reservation::AlreadyHeld { .. })
-                | Ok(Reservation::Sold { .. }) => continue,
-                Ok(Reservation::Released) => released(&line.product),
-                Ok(Reservation::NoOpenOrder) => {
+                Ok(
+                    Reservation::Held { .. }
+                    | Reservation::AlreadyHeld { .. }
+                    | Reservation::Sold { .. },
+                ) => continue,
+                Err(ShardError::HoldReleased { .. }) => released(&line.product),
+                Err(ShardError::NoOpenOrder { .. }) => {
                     format!("{}: the order is no longer open", line.product)
                 }
-                Ok(Reservation::OutOfStock { left }) => {
-                    format!("{}: {qty} wanted but only {left} left", line.product)
-                }
-                Ok(Reservation::UnknownProduct) => format!("unknown product {}", line.product),
                 // The routing loop gave up on the owner after `REACH_FOR`: no path to it, not
                 // even through another member, while the cluster counts it alive. The order
                 // fails (its holds go back with it) instead of waiting on without end.

@@ -2,7 +2,7 @@
 
 use super::super::test_support::{Fixture, contract_tests, p};
 use super::*;
-use crate::store::{HoldState, Reservation};
+use crate::store::{HoldState, Reservation, Rule};
 
 contract_tests!(
     holding_a_line_of_an_open_order_answers_held_and_the_stock_left,
@@ -45,7 +45,10 @@ async fn a_released_hold_is_never_held_again_and_says_released(f: Fixture) {
     let a = placed(&f, &[("mug", 3)]).await;
     reserve(&f, a, "mug", 3).await;
     assert!(f.store.release(a, &p("mug")).await.expect("released"));
-    assert_eq!(reserve(&f, a, "mug", 3).await, Reservation::Released);
+    assert!(matches!(
+        refusal(&f, a, "mug", 3).await,
+        StoreError::HoldReleased { order, .. } if order == a
+    ));
     let mug = audit_of(&f, "mug").await;
     assert_eq!((mug.left, mug.held), (10, 0), "nothing held again");
 }
@@ -74,10 +77,14 @@ async fn reserving_beyond_the_stock_is_refused_and_holds_nothing(f: Fixture) {
         reserve(&f, a, "teapot", 2).await,
         Reservation::Held { left: 0 }
     );
-    assert_eq!(
-        reserve(&f, b, "teapot", 1).await,
-        Reservation::OutOfStock { left: 0 }
-    );
+    assert!(matches!(
+        refusal(&f, b, "teapot", 1).await,
+        StoreError::OutOfStock {
+            wanted: 1,
+            left: 0,
+            ..
+        }
+    ));
     assert!(f.store.holds(b).await.expect("reads").is_empty());
     assert!(audit_of(&f, "teapot").await.balanced());
 }
@@ -85,10 +92,7 @@ async fn reserving_beyond_the_stock_is_refused_and_holds_nothing(f: Fixture) {
 async fn a_hold_for_an_order_never_stored_is_refused_and_holds_nothing(f: Fixture) {
     let f = shop(f).await;
     let made_up = OrderId::random();
-    assert_eq!(
-        reserve(&f, made_up, "mug", 10).await,
-        Reservation::NoOpenOrder
-    );
+    assert!(no_open_order(refusal(&f, made_up, "mug", 10).await));
     assert_eq!(audit_of(&f, "mug").await.left, 10);
 }
 
@@ -96,30 +100,25 @@ async fn a_hold_for_a_done_or_failed_order_is_refused(f: Fixture) {
     let f = shop(f).await;
     let failed = placed(&f, &[("mug", 1)]).await;
     to_stage(&f, failed, Stage::Failed).await.expect("fails");
-    assert_eq!(
-        reserve(&f, failed, "mug", 1).await,
-        Reservation::NoOpenOrder
-    );
+    assert!(no_open_order(refusal(&f, failed, "mug", 1).await));
     let done = placed(&f, &[("mug", 1)]).await;
     reserve(&f, done, "mug", 1).await;
     to_stage(&f, done, Stage::Paying).await.expect("paying");
     f.store.sell(done).await.expect("sells");
     to_stage(&f, done, Stage::Done).await.expect("done");
-    assert_eq!(reserve(&f, done, "mug", 1).await, Reservation::NoOpenOrder);
+    assert!(no_open_order(refusal(&f, done, "mug", 1).await));
     assert_eq!(audit_of(&f, "mug").await.left, 9);
 }
 
 async fn a_hold_that_is_not_one_of_the_orders_lines_is_refused(f: Fixture) {
     let f = shop(f).await;
     let a = placed(&f, &[("mug", 2)]).await;
-    assert_eq!(
-        reserve(&f, a, "teapot", 2).await,
-        Reservation::NoOpenOrder,
+    assert!(
+        no_open_order(refusal(&f, a, "teapot", 2).await),
         "another product"
     );
-    assert_eq!(
-        reserve(&f, a, "mug", 9).await,
-        Reservation::NoOpenOrder,
+    assert!(
+        no_open_order(refusal(&f, a, "mug", 9).await),
         "another quantity"
     );
     assert!(f.store.holds(a).await.expect("reads").is_empty());
@@ -158,7 +157,16 @@ async fn no_statement_can_move_a_released_or_sold_hold(f: Fixture) {
     for to in [HoldState::Held, HoldState::Sold] {
         let moved = f.move_holds(HoldState::Released, to).await;
         let err = moved.expect_err("refused by the database");
-        assert_eq!(err, "a released or sold hold is final");
+        assert!(
+            matches!(
+                err,
+                StoreError::Refused {
+                    rule: Rule::HoldIsFinal,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
     assert!(audit_of(&f, "mug").await.balanced());
 }
@@ -188,29 +196,32 @@ async fn reserving_many_answers_each_order_as_reserving_it_alone_would(f: Fixtur
         (last, 1),
     ];
     let answers = f.store.reserve_many(&p("mug"), &asks).await;
-    let answers: Vec<Reservation> = answers
-        .into_iter()
-        .map(|a| a.expect("no store error"))
-        .collect();
+
     // `left` is the stock at that ask or once all were tried (a batching backend): between
     // the stock before the call (7) and after it (2).
     let between = |left: u32| (2..=7).contains(&left);
     assert!(
-        matches!(answers[0], Reservation::Held { left } if between(left)),
+        matches!(answers[0], Ok(Reservation::Held { left }) if between(left)),
         "{answers:?}"
     );
     assert!(
-        matches!(answers[1], Reservation::AlreadyHeld { left } if between(left)),
+        matches!(answers[1], Ok(Reservation::AlreadyHeld { left }) if between(left)),
         "{answers:?}"
     );
     assert!(
-        matches!(answers[2], Reservation::OutOfStock { left } if between(left)),
+        matches!(answers[2], Err(StoreError::OutOfStock { wanted: 5, left, .. }) if between(left)),
         "{answers:?}"
     );
-    assert_eq!(answers[3], Reservation::NoOpenOrder);
-    assert_eq!(answers[4], Reservation::Released);
     assert!(
-        matches!(answers[5], Reservation::Held { left } if between(left)),
+        matches!(&answers[3], Err(StoreError::NoOpenOrder { order, .. }) if *order == never_stored),
+        "{answers:?}"
+    );
+    assert!(
+        matches!(&answers[4], Err(StoreError::HoldReleased { order, .. }) if *order == released),
+        "{answers:?}"
+    );
+    assert!(
+        matches!(answers[5], Ok(Reservation::Held { left }) if between(left)),
         "{answers:?}"
     );
     let mug = audit_of(&f, "mug").await;
@@ -225,8 +236,15 @@ async fn reserving_many_answers_each_order_as_reserving_it_alone_would(f: Fixtur
     assert!(
         matches!(
             unknown.as_slice(),
-            [Ok(Reservation::UnknownProduct | Reservation::NoOpenOrder)]
+            [Err(
+                StoreError::UnknownProduct { .. } | StoreError::NoOpenOrder { .. }
+            )]
         ),
         "{unknown:?}"
     );
+}
+
+/// Whether a refusal says no open order has the line.
+fn no_open_order(refused: StoreError) -> bool {
+    matches!(refused, StoreError::NoOpenOrder { .. })
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use ringshop_shared::{OrderId, ProductId, Stage};
 
 use super::{HoldRow, MemoryStore, Tables, before, refused, units};
-use crate::store::{Audit, Books, HoldState, Reservation, StoreError, StrayHold};
+use crate::store::{Audit, Books, HoldState, Reservation, Rule, StoreError, StrayHold};
 
 impl Tables {
     /// `order`'s holds, by product.
@@ -51,13 +51,10 @@ impl Tables {
         match (hold.state, to) {
             (from, to) if from == to => return Ok(false),
             (HoldState::Released | HoldState::Sold, _) | (_, HoldState::Held) => {
-                return Err(refused(what, "a released or sold hold is final"));
+                return Err(refused(what, Rule::HoldIsFinal));
             }
             (HoldState::Held, HoldState::Sold) if !paying => {
-                return Err(refused(
-                    what,
-                    "a hold is sold only while its order is paying",
-                ));
+                return Err(refused(what, Rule::SoldOnlyWhilePaying));
             }
             _ => {}
         }
@@ -73,23 +70,42 @@ impl Tables {
         Ok(true)
     }
 
-    fn reserve(&mut self, order: OrderId, product: &ProductId, qty: u32, now: i64) -> Reservation {
+    fn reserve(
+        &mut self,
+        order: OrderId,
+        product: &ProductId,
+        qty: u32,
+        now: i64,
+    ) -> Result<Reservation, StoreError> {
         if !self.open_line(order, product, qty) {
-            return Reservation::NoOpenOrder;
+            return Err(StoreError::NoOpenOrder {
+                order,
+                product: product.clone(),
+                qty,
+            });
         }
         let Some(stock) = self.products.get_mut(product) else {
-            return Reservation::UnknownProduct;
+            return Err(StoreError::UnknownProduct {
+                product: product.clone(),
+            });
         };
         let left = units(stock.left);
         if let Some(hold) = self.holds.get(&order).and_then(|h| h.get(product)) {
             return match hold.state {
-                HoldState::Held => Reservation::AlreadyHeld { left },
-                HoldState::Released => Reservation::Released,
-                HoldState::Sold => Reservation::Sold { left },
+                HoldState::Held => Ok(Reservation::AlreadyHeld { left }),
+                HoldState::Released => Err(StoreError::HoldReleased {
+                    order,
+                    product: product.clone(),
+                }),
+                HoldState::Sold => Ok(Reservation::Sold { left }),
             };
         }
         if stock.left < u64::from(qty) {
-            return Reservation::OutOfStock { left };
+            return Err(StoreError::OutOfStock {
+                product: product.clone(),
+                wanted: qty,
+                left,
+            });
         }
         stock.left -= u64::from(qty);
         let hold = HoldRow {
@@ -101,9 +117,9 @@ impl Tables {
             .entry(order)
             .or_default()
             .insert(product.clone(), hold);
-        Reservation::Held {
+        Ok(Reservation::Held {
             left: units(stock.left),
-        }
+        })
     }
 }
 
@@ -116,7 +132,7 @@ impl Books for MemoryStore {
         qty: u32,
     ) -> Result<Reservation, StoreError> {
         let now = self.now();
-        Ok(self.tables().reserve(order, product, qty, now))
+        self.tables().reserve(order, product, qty, now)
     }
 
     async fn release(&self, order: OrderId, product: &ProductId) -> Result<bool, StoreError> {

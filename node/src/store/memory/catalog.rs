@@ -4,14 +4,18 @@
 use async_trait::async_trait;
 use ringshop_shared::{Product, ProductId};
 
-use super::{MemoryStore, ProductRow, refused, units};
+use super::{MemoryStore, ProductRow, units};
 use crate::store::{Catalog, Entry, StoreError};
 
 #[async_trait]
 impl Catalog for MemoryStore {
     async fn seed(&self, entries: &[Entry]) -> Result<(), StoreError> {
         if entries.iter().any(|e| e.product.price_cents == 0) {
-            return Err(refused("seeding the catalog", "a price must be above 0"));
+            // SQL's CHECK constraint on the column (not a rule of the books).
+            return Err(StoreError::Query {
+                what: "seeding the catalog",
+                reason: "a price must be above 0".into(),
+            });
         }
         let mut t = self.tables();
         for e in entries {

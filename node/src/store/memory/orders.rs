@@ -9,7 +9,7 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
 
 use super::{MemoryStore, Tables, refused};
 use crate::store::orders::OrderRecord;
-use crate::store::{HoldState, Millis, OrderAudit, Orders, StoreError, StoredOrder};
+use crate::store::{HoldState, Millis, OrderAudit, Orders, Rule, StoreError, StoredOrder};
 
 const ADVANCE: &str = "moving an order on";
 
@@ -39,15 +39,12 @@ impl Tables {
         if to == Stage::Done {
             let sold = states().filter(|s| *s == HoldState::Sold).count();
             if sold != cur.lines.len() {
-                return Err(refused(
-                    ADVANCE,
-                    "an order is done only when every line is sold",
-                ));
+                return Err(refused(ADVANCE, Rule::DoneOnlyWhenSold));
             }
         }
         if to == Stage::Failed {
             if states().any(|s| s == HoldState::Sold) {
-                return Err(refused(ADVANCE, "an order with sold lines cannot fail"));
+                return Err(refused(ADVANCE, Rule::SoldCannotFail));
             }
             let held: Vec<_> = self
                 .holds_of(id)

@@ -6,7 +6,7 @@
 use ringshop_shared::{OrderId, Stage};
 
 use super::MemoryStore;
-use crate::store::HoldState;
+use crate::store::{HoldState, StoreError};
 
 impl MemoryStore {
     /// Fails `order` keeping its holds (the stray holds the reaper exists for).
@@ -23,7 +23,7 @@ impl MemoryStore {
     }
 
     /// Moves every hold in state `from` to `to`; the rule that refused it, if one did.
-    pub(crate) fn move_holds(&self, from: HoldState, to: HoldState) -> Result<(), String> {
+    pub(crate) fn move_holds(&self, from: HoldState, to: HoldState) -> Result<(), StoreError> {
         let mut t = self.tables();
         let holds: Vec<_> = t
             .holds
@@ -32,11 +32,7 @@ impl MemoryStore {
             .filter(|(_, _, state)| *state == from)
             .collect();
         for (order, product, _) in holds {
-            t.move_hold(order, &product, to, "moving holds by hand")
-                .map_err(|e| match e {
-                    crate::store::StoreError::Query { reason, .. } => reason,
-                    other => other.to_string(),
-                })?;
+            t.move_hold(order, &product, to, "moving holds by hand")?;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use super::{PgStore, query_error};
 use crate::store::rows::{audit_from_row, count, hold_from_row, hold_state, stray_from_row, units};
-use crate::store::{Audit, Books, HoldState, Reservation, StoreError, StrayHold, millis};
+use crate::store::{Audit, Books, HoldState, Reservation, Rule, StoreError, StrayHold, millis};
 
 #[async_trait]
 impl Books for PgStore {
@@ -39,27 +39,47 @@ impl Books for PgStore {
         let left: Option<i64> = row.try_get(1).map_err(query_error(WHAT))?;
         let state: Option<String> = row.try_get(2).map_err(query_error(WHAT))?;
         let state = hold_state(WHAT, state)?;
+        let refused = |rule| match rule {
+            Rule::NoOpenOrderLine => StoreError::NoOpenOrder {
+                order,
+                product: product.clone(),
+                qty,
+            },
+            Rule::UnknownProduct => StoreError::UnknownProduct {
+                product: product.clone(),
+            },
+            rule => StoreError::Refused { what: WHAT, rule },
+        };
         let Some(left) = left.map(units) else {
-            return Ok(match outcome.as_str() {
-                "no open order line" => Reservation::NoOpenOrder,
-                _ => Reservation::UnknownProduct,
+            return Err(match Rule::raised(&outcome) {
+                Some(Rule::NoOpenOrderLine) => refused(Rule::NoOpenOrderLine),
+                _ => refused(Rule::UnknownProduct),
             });
         };
         match (outcome.as_str(), state) {
             ("fresh", _) => Ok(Reservation::Held { left }),
             ("existing", Some(HoldState::Held)) => Ok(Reservation::AlreadyHeld { left }),
-            ("existing", Some(HoldState::Released)) => Ok(Reservation::Released),
+            ("existing", Some(HoldState::Released)) => Err(StoreError::HoldReleased {
+                order,
+                product: product.clone(),
+            }),
             ("existing", Some(HoldState::Sold)) => Ok(Reservation::Sold { left }),
-            ("no open order line", _) => Ok(Reservation::NoOpenOrder),
-            ("unknown product", _) => Ok(Reservation::UnknownProduct),
-            ("out of stock", _) => Ok(Reservation::OutOfStock { left }),
             ("existing", None) => Err(StoreError::Query {
                 what: WHAT,
                 reason: format!("order {order} neither took nor had a hold on {product}"),
             }),
-            (other, _) => Err(StoreError::Query {
-                what: WHAT,
-                reason: other.to_string(),
+            // The function caught its insert's RAISE and answers its message.
+            (other, _) => Err(match Rule::raised(other) {
+                Some(Rule::OutOfStock) => StoreError::OutOfStock {
+                    product: product.clone(),
+                    wanted: qty,
+                    left,
+                },
+                Some(rule) => refused(rule),
+                None => StoreError::Query {
+                    what: WHAT,
+                    reason: other.to_string(),
+                },
             }),
         }
     }

@@ -4,7 +4,8 @@
 use ringshop_shared::OrderId;
 
 use super::PgStore;
-use crate::store::sql::raised;
+use crate::store::StoreError;
+use crate::store::sql::query_error;
 
 impl PgStore {
     /// Fails `order` as a database from before the books' rules could have: its holds stay
@@ -33,11 +34,11 @@ impl PgStore {
     }
 
     /// Runs `sql` as a writer that ignores this code's rules would; the database's refusal.
-    pub(crate) async fn try_sql(&self, sql: &str) -> Result<(), String> {
+    pub(crate) async fn try_sql(&self, sql: &str) -> Result<(), StoreError> {
         sqlx::raw_sql(sql)
             .execute(&self.shop)
             .await
             .map(drop)
-            .map_err(|e| raised(&e).map_or_else(|| e.to_string(), str::to_string))
+            .map_err(query_error("running a statement by hand"))
     }
 }

@@ -16,13 +16,9 @@ use super::{SqliteStore, committed_row, query_error};
 use crate::store::rows::{
     audit_from_row, hold_from_row, hold_state, order_from_row, stray_from_row, units,
 };
-use crate::store::sql::raised;
 use crate::store::{
-    Audit, Books, Finish, HoldState, Reservation, StoreError, StoredOrder, StrayHold, millis,
+    Audit, Books, Finish, HoldState, Reservation, Rule, StoreError, StoredOrder, StrayHold, millis,
 };
-
-/// Migration 4's refusal of `done` while a line is not sold.
-const NOT_SOLD: &str = "an order is done only when every line is sold";
 
 /// The product's stock left and the order's hold on it; None if there is no such product.
 async fn hold_of(
@@ -58,12 +54,21 @@ fn earlier(
 ) -> Result<Reservation, StoreError> {
     match state {
         Some(HoldState::Held) => Ok(Reservation::AlreadyHeld { left }),
-        Some(HoldState::Released) => Ok(Reservation::Released),
+        Some(HoldState::Released) => Err(StoreError::HoldReleased {
+            order,
+            product: product.clone(),
+        }),
         Some(HoldState::Sold) => Ok(Reservation::Sold { left }),
         None => Err(StoreError::Query {
             what: "reserving stock",
             reason: format!("order {order} neither took nor had a hold on {product}"),
         }),
+    }
+}
+
+fn unknown(product: &ProductId) -> StoreError {
+    StoreError::UnknownProduct {
+        product: product.clone(),
     }
 }
 
@@ -126,7 +131,8 @@ impl Books for SqliteStore {
         /// What one insert came to; the first two wait for the stock left at the end.
         enum Tried {
             Held,
-            Short,
+            /// Refused for want of stock: the quantity wanted.
+            Short(u32),
             Known(Result<Reservation, StoreError>),
         }
         let now = self.now();
@@ -151,20 +157,33 @@ impl Books for SqliteStore {
                 // Held, released or sold before: read which.
                 Ok(_) => Tried::Known(match hold_of(c, *order, product).await {
                     Ok(Some((left, state))) => earlier(*order, product, left, state),
-                    Ok(None) => Ok(Reservation::UnknownProduct),
+                    Ok(None) => Err(unknown(product)),
                     Err(e) => Err(e),
                 }),
-                Err(e) => match raised(&e) {
-                    Some("out of stock") => Tried::Short,
-                    Some("no open order line") => Tried::Known(Ok(Reservation::NoOpenOrder)),
-                    Some("unknown product") => Tried::Known(Ok(Reservation::UnknownProduct)),
-                    _ => Tried::Known(Err(query_error(WHAT)(e))),
+                Err(e) => match query_error(WHAT)(e) {
+                    StoreError::Refused {
+                        rule: Rule::OutOfStock,
+                        ..
+                    } => Tried::Short(*qty),
+                    StoreError::Refused {
+                        rule: Rule::NoOpenOrderLine,
+                        ..
+                    } => Tried::Known(Err(StoreError::NoOpenOrder {
+                        order: *order,
+                        product: product.clone(),
+                        qty: *qty,
+                    })),
+                    StoreError::Refused {
+                        rule: Rule::UnknownProduct,
+                        ..
+                    } => Tried::Known(Err(unknown(product))),
+                    other => Tried::Known(Err(other)),
                 },
             });
         }
         let waiting = tried
             .iter()
-            .any(|t| matches!(t, Tried::Held | Tried::Short));
+            .any(|t| matches!(t, Tried::Held | Tried::Short(_)));
         let left = if waiting {
             sqlx::query_scalar::<_, i64>("SELECT stock_left FROM products WHERE id = ?1")
                 .bind(product.as_str())
@@ -179,11 +198,13 @@ impl Books for SqliteStore {
             .map(|t| match (t, &left) {
                 (Tried::Known(answer), _) => answer,
                 (_, Err(e)) => Err(e.clone()),
-                (_, Ok(None)) => Ok(Reservation::UnknownProduct),
+                (_, Ok(None)) => Err(unknown(product)),
                 (Tried::Held, Ok(Some(left))) => Ok(Reservation::Held { left: units(*left) }),
-                (Tried::Short, Ok(Some(left))) => {
-                    Ok(Reservation::OutOfStock { left: units(*left) })
-                }
+                (Tried::Short(wanted), Ok(Some(left))) => Err(StoreError::OutOfStock {
+                    product: product.clone(),
+                    wanted,
+                    left: units(*left),
+                }),
             })
             .collect()
     }
@@ -234,12 +255,15 @@ impl Books for SqliteStore {
         match moved {
             Ok(Some(row)) => Ok(Finish::Done(Box::new(order_from_row(&row)?))),
             Ok(None) => Ok(Finish::Moved),
-            // Refused by migration 4's trigger (any other refusal, of the sale too, is an error
-            // the job retries): a line is not sold, and the holds say which.
-            Err(e) if raised(&e) == Some(NOT_SOLD) => {
-                Ok(Finish::Unsold(holds(c, cur.order.id).await?))
-            }
-            Err(e) => Err(query_error(ADVANCE)(e)),
+            Err(e) => match query_error(ADVANCE)(e) {
+                // Refused by migration 4's trigger (any other refusal, of the sale too, is an
+                // error the job retries): a line is not sold, and the holds say which.
+                StoreError::Refused {
+                    rule: Rule::DoneOnlyWhenSold,
+                    ..
+                } => Ok(Finish::Unsold(holds(c, cur.order.id).await?)),
+                other => Err(other),
+            },
         }
     }
 

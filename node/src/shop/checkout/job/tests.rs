@@ -46,10 +46,29 @@ fn store_errors_and_unreachable_owners_are_retried_not_failed() {
         node: me.clone(),
         reason: "database is locked".into()
     }));
-    assert!(retryable(&ShardError::Invalid {
-        what: "could not reach the owner of mug".into()
+    assert!(retryable(&ShardError::PeerUnreachable {
+        node: me.clone(),
+        target: "the owner of mug".into(),
+        reason: "connection refused".into(),
     }));
     assert!(retryable(&ShardError::ShuttingDown { node: me }));
+}
+
+#[test]
+fn a_released_hold_or_a_closed_order_is_an_answer_about_the_order_not_retried() {
+    let (order, mug) = (OrderId::random(), ProductId::new("mug").expect("valid"));
+    assert!(!retryable(&ShardError::HoldReleased {
+        order,
+        product: mug.clone(),
+    }));
+    assert!(!retryable(&ShardError::NoOpenOrder {
+        order,
+        product: mug,
+        qty: 1,
+    }));
+    assert!(!retryable(&ShardError::Invalid {
+        what: "an argument out of range".into()
+    }));
 }
 
 #[test]
