@@ -12,7 +12,8 @@ pub type Module = Vec<String>;
 /// Each file and the files it imports.
 pub type Graph = BTreeMap<Module, BTreeSet<Module>>;
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every `.rs` file under `dir`, into `out`.
+pub fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let entries = std::fs::read_dir(dir).expect("src is readable");
     for entry in entries {
         let path = entry.expect("a directory entry").path();

@@ -5,23 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
+use ringshop_tests::layers::rust_files;
+
 /// The one file allowed to read the machine's clocks, relative to the workspace.
 const CLOCK_MODULE: &str = "shared/src/clock.rs";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries = std::fs::read_dir(dir).expect("src is readable");
-    for entry in entries {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 /// Every line under `dir` that reads a clock directly, as `file:line: text`; comments (whole

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ringshop_tests::layers::{Graph, Module, cycle, imports, name};
+use ringshop_tests::layers::{Graph, Module, cycle, imports, name, rust_files};
 
 fn src(krate: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -60,19 +60,9 @@ fn tui_has_no_cycle_and_its_layers_only_look_down() {
 fn only_the_embedded_cluster_uses_the_node_crate_in_tui() {
     // The main reaches nodes over the wire (client/) and logs through ringshop-telemetry; the
     // node crate is only for starting real nodes in this process.
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("src is readable") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
     let src = src("tui");
     let mut files = Vec::new();
-    walk(&src, &mut files);
+    rust_files(&src, &mut files);
     assert!(files.len() > 30, "found the crate's files: {}", files.len());
     let mut users: Vec<String> = files
         .iter()
