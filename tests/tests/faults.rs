@@ -138,8 +138,11 @@ async fn a_frozen_node_is_declared_dead_and_rejoins_by_itself_when_it_runs_again
     assert!(cluster.is_running(&n2), "the same process, never restarted");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_that_cannot_renew_its_lease_answers_unavailable_until_it_does() {
+/// A one-node cluster that answered once, then lost every heartbeat (a trigger refuses them
+/// until `DROP TRIGGER fault`): the node, and how long it took to refuse as fenced (None: it
+/// kept answering for 4 s).
+async fn a_lone_node_losing_its_lease()
+-> (TestCluster, ringshop_shared::ShardClient, Option<Duration>) {
     let cluster = TestCluster::in_process(1, Duration::from_secs(30)).await;
     let node =
         transport::connect_shard(cluster.addrs()[0], Duration::from_secs(1), &Security::Plain)
@@ -155,6 +158,13 @@ async fn a_node_that_cannot_renew_its_lease_answers_unavailable_until_it_does() 
         )
         .await;
     let fenced = until_fenced(ask, first, Duration::from_secs(4)).await;
+    (cluster, node, fenced)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_renew_its_lease_answers_unavailable_until_it_does() {
+    let (cluster, node, fenced) = a_lone_node_losing_its_lease().await;
+    let ask = || node.request(transport::context(Duration::from_millis(500)), 7, 0);
     let fenced = fenced.expect("the node kept answering without a lease");
     assert!(
         fenced <= Duration::from_secs(2),
@@ -312,22 +322,9 @@ async fn a_checkout_waiting_on_a_frozen_member_names_it_to_the_buyer_then_goes_o
 /// a lease takes no order: `Unavailable { Fenced }`, nothing stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_that_cannot_renew_its_lease_takes_no_order_until_it_does() {
-    let cluster = TestCluster::in_process(1, Duration::from_secs(30)).await;
-    let node =
-        transport::connect_shard(cluster.addrs()[0], Duration::from_secs(1), &Security::Plain)
-            .await
-            .expect("connects");
+    let (cluster, node, fenced) = a_lone_node_losing_its_lease().await;
     let ask = || node.request(transport::context(Duration::from_millis(500)), 7, 0);
-    let first = ask().await.expect("an answer").expect("served").value;
-    cluster
-        .sql(
-            "CREATE TRIGGER fault BEFORE UPDATE OF heartbeat_ms ON members
-             BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
-        )
-        .await;
-    until_fenced(ask, first, Duration::from_secs(4))
-        .await
-        .expect("the node kept answering without a lease");
+    fenced.expect("the node kept answering without a lease");
 
     let order = ringshop_tests::new_order("fenced", &[("mug", 1)]);
     let placed = node
