@@ -72,8 +72,8 @@ fn the_help_names_the_memory_store() {
     assert!(help.contains(":memory:"), "{help}");
 }
 
-/// Starts the node as `node` says, reads the line it prints once listening, and kills it.
-fn first_line(node: &mut Command) -> String {
+/// Starts the node as `node` says; the running child and the line it prints once listening.
+fn listening(node: &mut Command) -> (std::process::Child, String) {
     let mut child = node
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -84,6 +84,12 @@ fn first_line(node: &mut Command) -> String {
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("prints its address");
+    (child, line)
+}
+
+/// Starts the node as `node` says, reads the line it prints once listening, and kills it.
+fn first_line(node: &mut Command) -> String {
+    let (mut child, line) = listening(node);
     let _ = child.kill();
     let _ = child.wait();
     line
@@ -116,19 +122,12 @@ fn a_node_on_the_memory_store_starts_as_a_cluster_of_its_own_and_leaves_no_file(
 #[test]
 fn sigterm_stops_the_node_gracefully_with_exit_0() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(BIN)
-        .args(["--name", "sig", "--listen", "127.0.0.1:0"])
-        .arg("--db")
-        .arg(dir.path().join("c.db"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let mut line = String::new();
-    let stdout = child.stdout.take().expect("piped");
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("prints its address");
+    let (mut child, line) = listening(
+        Command::new(BIN)
+            .args(["--name", "sig", "--listen", "127.0.0.1:0"])
+            .arg("--db")
+            .arg(dir.path().join("c.db")),
+    );
     assert!(
         line.starts_with("ringshop-node sig listening on 127.0.0.1:"),
         "{line}"

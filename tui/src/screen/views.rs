@@ -71,9 +71,8 @@ pub fn draw_mapped(app: &App, theme: &Theme, frame: &mut Frame) -> HitMap {
         // keeps at least its 5 lines).
         let base = if area.height >= 30 { 6 } else { 3 };
         let toast = log::newest_toast_lines(app, usize::from(area.width)) + 1;
-        let log_height = (base.max(toast as u16))
-            .min(body.height.saturating_sub(5))
-            .max(base.min(body.height));
+        let toast = u16::try_from(toast).unwrap_or(u16::MAX);
+        let log_height = base.max(toast.min(body.height.saturating_sub(5)));
         let [main, log] =
             Layout::vertical([Constraint::Min(5), Constraint::Length(log_height)]).areas(body);
         (main, log)
