@@ -45,6 +45,7 @@ pub mod handoff;
 pub mod holding;
 pub mod membership;
 mod peers;
+pub mod planted;
 mod route;
 pub mod server;
 pub mod shop;
@@ -59,7 +60,8 @@ use futures::StreamExt;
 use ringshop_shared::NodeId;
 use ringshop_shared::clock;
 use ringshop_shared::transport::{
-    self, DEFAULT_CONNECT_TIMEOUT, MAX_IN_FLIGHT_PER_CONNECTION, Net, Role, Security, Tcp,
+    self, DEFAULT_CONNECT_TIMEOUT, Dialer, Listener, MAX_IN_FLIGHT_PER_CONNECTION, Net, Role,
+    Security, Tcp,
 };
 use ringshop_shared::wire::MemberStatus;
 use tarpc::server::{BaseChannel, Channel};
@@ -223,6 +225,16 @@ pub async fn serve_with_store(
     config: Config,
     store: Arc<dyn Store>,
 ) -> Result<NodeHandle, NodeError> {
+    serve_on(config, store, Tcp).await
+}
+
+/// [`serve_with_store`] on the network `net`: it listens there and dials its peers there
+/// (tokio's TCP in production, a simulator's in tests).
+pub async fn serve_on<N: Net + Clone>(
+    config: Config,
+    store: Arc<dyn Store>,
+    net: N,
+) -> Result<NodeHandle, NodeError> {
     let name = config.name.clone();
     if config.ttl < config::MIN_TTL {
         return Err(NodeError::Ttl {
@@ -260,8 +272,8 @@ pub async fn serve_with_store(
         addr: config.listen,
         source,
     };
-    let listener = Tcp.listen(config.listen).await.map_err(bind_error)?;
-    let addr = listener.local_addr().map_err(bind_error)?;
+    let listener = net.listen(config.listen).await.map_err(bind_error)?;
+    let addr = Listener::local_addr(&listener).map_err(bind_error)?;
     let advertised = config.advertised(addr);
     if let Security::Tls(tls) = &config.security
         && !tls.names(advertised.ip())
@@ -301,7 +313,11 @@ pub async fn serve_with_store(
         feed: StockFeed::new(name.clone()),
     };
     let products = Products::new(name.clone(), ttl, shelf, claims, stop, tasks);
-    let peers = Arc::new(Peers::new(DEFAULT_CONNECT_TIMEOUT, config.security.clone()));
+    let peers = Arc::new(Peers::new(
+        Dialer::on(net),
+        DEFAULT_CONNECT_TIMEOUT,
+        config.security.clone(),
+    ));
     let detector = Detector::new(members.clone(), peers.clone());
     let checkout = Checkout::new(
         members.clone(),

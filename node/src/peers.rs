@@ -4,14 +4,14 @@
 //! it could not dial, a peer the cluster counts alive that it cannot reach. Below membership:
 //! it knows addresses, not members.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use ringshop_shared::clock::{self, Instant};
+use ringshop_shared::hash::Map;
 use ringshop_shared::hop::Channel;
-use ringshop_shared::transport::{self, ConnectError, Security};
+use ringshop_shared::transport::{self, ConnectError, Dialer, Security};
 use ringshop_shared::{Hop, ShardClient, ShardRequest, ShardResponse};
 
 /// How long a peer this node failed to dial, or the cluster's word that such a peer is alive,
@@ -20,22 +20,25 @@ use ringshop_shared::{Hop, ShardClient, ShardRequest, ShardResponse};
 const CUT_OFF_FOR: Duration = Duration::from_secs(1);
 
 pub struct Peers {
-    conns: Mutex<HashMap<SocketAddr, Channel>>,
+    conns: Mutex<Map<SocketAddr, Channel>>,
     /// Peers the routing loop could not dial: when.
     undialable: Marks,
     /// Peers the cluster counted alive although this node could not reach them: when.
     cut_off: Marks,
+    /// The network peers are dialled on (TCP unless a simulator's).
+    dialer: Dialer,
     connect_timeout: Duration,
     /// This node's own certificate when the cluster runs TLS: peers see it as a node's.
     security: Security,
 }
 
 impl Peers {
-    pub fn new(connect_timeout: Duration, security: Security) -> Peers {
+    pub fn new(dialer: Dialer, connect_timeout: Duration, security: Security) -> Peers {
         Peers {
-            conns: Mutex::new(HashMap::new()),
-            undialable: Mutex::new(HashMap::new()),
-            cut_off: Mutex::new(HashMap::new()),
+            dialer,
+            conns: Mutex::new(Map::default()),
+            undialable: Mutex::new(Map::default()),
+            cut_off: Mutex::new(Map::default()),
             connect_timeout,
             security,
         }
@@ -51,7 +54,8 @@ impl Peers {
         if let Some(c) = self.lock().get(&addr) {
             return Ok(c.clone());
         }
-        let framed = transport::connect::<ShardRequest, ShardResponse>(
+        let framed = transport::connect_with::<ShardRequest, ShardResponse>(
+            &self.dialer,
             addr,
             self.connect_timeout,
             &self.security,
@@ -87,12 +91,12 @@ impl Peers {
         mark(&self.cut_off, addr);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Channel>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Map<SocketAddr, Channel>> {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-type Marks = Mutex<HashMap<SocketAddr, Instant>>;
+type Marks = Mutex<Map<SocketAddr, Instant>>;
 
 /// Whether `addr` was marked in `marks` within `CUT_OFF_FOR`.
 fn marked(marks: &Marks, addr: SocketAddr) -> bool {

@@ -7,13 +7,13 @@
 //! Versions count changes on this node only; `StockSeen::feed`, drawn at random when the node
 //! starts, tells a watcher's versions of this run from those of another run or node.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use ringshop_shared::clock::{self, Instant};
+use ringshop_shared::hash::Map;
 use ringshop_shared::{NodeId, ProductId, Quote, Served, ShardError, StockNews, StockSeen};
 use tokio::sync::watch;
 
@@ -42,7 +42,7 @@ struct Kept {
     version: u64,
     /// Every product published here (a catalog's worth at most: only products the store
     /// knows are published).
-    products: HashMap<ProductId, Entry>,
+    products: Map<ProductId, Entry>,
 }
 
 struct Entry {

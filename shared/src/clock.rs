@@ -12,8 +12,13 @@
 //!   timer, so the seam converts through "time left" rather than through `from_std` (which
 //!   would mix the two clocks once a test pauses tokio's).
 //!
-//! This module never sleeps, spawns or keeps state: it only reads clocks.
+//! - [`simulated`]: a simulator's calendar for this thread. tokio's clock is already the
+//!   simulator's inside its runtimes; the calendar is not, so a simulator (which runs every
+//!   host on one thread) gives [`wall`] its own time here for as long as it runs.
+//!
+//! This module never sleeps or spawns, and keeps no state but that one thread-local hook.
 
+use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use tokio::time::Instant;
@@ -25,7 +30,35 @@ pub fn now() -> Instant {
 
 /// Now on the calendar: for stamps people read, never for measuring an interval.
 pub fn wall() -> SystemTime {
-    SystemTime::now()
+    let simulated = CALENDAR
+        .with(Cell::get)
+        .and_then(|since_epoch| since_epoch());
+    simulated.map_or_else(SystemTime::now, |since| UNIX_EPOCH + since)
+}
+
+/// A simulator's calendar: time since the epoch, or None when it has no time to give
+/// (outside its hosts).
+pub type Calendar = fn() -> Option<Duration>;
+
+thread_local! {
+    /// The simulator's calendar on this thread, if one runs here.
+    static CALENDAR: Cell<Option<Calendar>> = const { Cell::new(None) };
+}
+
+/// While the guard lives, [`wall`] on this thread reads `since_epoch` (falling back to the
+/// machine's calendar where it gives None). For a simulator only.
+pub fn simulated(since_epoch: Calendar) -> Simulated {
+    Simulated(CALENDAR.with(|c| c.replace(Some(since_epoch))))
+}
+
+/// Gives [`wall`] back the calendar it had before [`simulated`].
+#[must_use = "the simulated calendar lasts only while this guard lives"]
+pub struct Simulated(Option<Calendar>);
+
+impl Drop for Simulated {
+    fn drop(&mut self) {
+        CALENDAR.with(|c| c.set(self.0));
+    }
 }
 
 /// Milliseconds since the Unix epoch on the calendar (0 on a clock set before 1970).
@@ -73,6 +106,27 @@ mod tests {
         let until = on_clock(deadline_after(Duration::from_secs(5)));
         let left = until - now();
         assert!(left <= Duration::from_secs(5) && left > Duration::from_secs(4));
+    }
+
+    #[test]
+    fn a_simulated_calendar_holds_on_its_thread_while_its_guard_lives() {
+        fn at_2001() -> Option<Duration> {
+            Some(Duration::from_secs(978_307_200))
+        }
+        fn nothing() -> Option<Duration> {
+            None
+        }
+        let simulated = simulated(at_2001);
+        assert_eq!(wall(), UNIX_EPOCH + Duration::from_secs(978_307_200));
+        let elsewhere = std::thread::spawn(wall).join().expect("a thread");
+        assert!(elsewhere > UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+        {
+            let _inner = self::simulated(nothing);
+            assert!(wall() > UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+        }
+        assert_eq!(wall_ms(), 978_307_200_000);
+        drop(simulated);
+        assert!(wall() > UNIX_EPOCH + Duration::from_secs(1_700_000_000));
     }
 
     #[test]

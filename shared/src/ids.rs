@@ -243,9 +243,13 @@ pub struct InvalidOrderId {
 }
 
 impl OrderId {
-    /// A fresh random (v4) id.
+    /// A fresh random (v4) id, drawn from this thread's `fastrand` generator so a simulator
+    /// that seeds it gets the same ids on every replay. An order id names an order (the
+    /// idempotency key of its checkout); it is not a secret: who may read an order is the
+    /// connection's business (mutual TLS), never knowledge of its id.
     pub fn random() -> OrderId {
-        OrderId(uuid::Uuid::new_v4())
+        let bytes = fastrand::u128(..).to_le_bytes();
+        OrderId(uuid::Builder::from_random_bytes(bytes).into_uuid())
     }
 
     pub fn as_bytes(&self) -> &[u8; 16] {

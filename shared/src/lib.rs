@@ -18,6 +18,7 @@
 //!   trace id, and what one matched.
 //! - [`clock`]: the one place time is read: tokio's monotonic clock (tests pause it), the
 //!   calendar for stamps, and the conversion at tarpc's deadlines.
+//! - [`hash`]: the hash maps both sides keep (random keys, fixed ones under a simulator).
 //! - [`duration`]: the one parser for `5s` / `250ms` flags.
 //! - [`latency`]: a node's service times as a histogram, and the percentiles a client reads
 //!   from two of its snapshots.
@@ -28,6 +29,7 @@
 pub mod clock;
 pub mod duration;
 pub mod error;
+pub mod hash;
 pub mod hop;
 pub mod ids;
 pub mod latency;

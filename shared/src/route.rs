@@ -165,6 +165,15 @@ where
     while attempt < attempts {
         attempt += 1;
         let Some(target) = dir.target(id).await else {
+            // No member owns ids right now: the cluster is forming, or its members were all
+            // declared dead and are joining again. A fresh view that can be read says someone
+            // answers, so wait for an owner within the patience (a cluster nobody answers for
+            // fails the refresh at once).
+            if patient() {
+                attempt -= 1;
+                wait_for_alive(dir, policy).await?;
+                continue;
+            }
             return Err(Routing::NoLiveMembers {
                 tried: failover_from.len(),
             }
@@ -257,6 +266,16 @@ where
                 }
                 attempt -= 1;
                 tokio::time::sleep(Duration::from_millis(10 + fastrand::u64(0..20))).await;
+                dir.refresh().await?;
+                continue;
+            }
+            Ok(Err(ShardError::Store { .. })) if patient() => {
+                // The owner's database failed, so nothing was done (or, if the failure came
+                // after a commit, the call is idempotent: a retry finds it done). The owner
+                // either gets its database back or loses its lease and the id moves: ask
+                // again, within the patience, on a fresh view.
+                attempt -= 1;
+                tokio::time::sleep(Duration::from_millis(50 + fastrand::u64(0..100))).await;
                 dir.refresh().await?;
                 continue;
             }

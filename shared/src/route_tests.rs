@@ -101,6 +101,69 @@ async fn with_no_witness_left_the_call_fails_at_once_naming_what_was_tried() {
     assert_eq!(started.elapsed(), Duration::ZERO, "at once");
 }
 
+/// A view with no owner until `owner_after` refreshes, then one that answers.
+struct Forming {
+    refreshes: std::sync::atomic::AtomicUsize,
+    owner_after: usize,
+}
+
+impl Directory for Forming {
+    type Error = Routing;
+
+    async fn target(&self, _: &(dyn Placed + Sync)) -> Option<Target> {
+        let refreshed = self.refreshes.load(std::sync::atomic::Ordering::SeqCst);
+        (refreshed >= self.owner_after).then(|| Target {
+            name: NodeId::new("n1").expect("valid"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 7001)),
+            client: Some(idle_client()),
+            generation: 0,
+            epoch: 1,
+            members: 1,
+        })
+    }
+    async fn refresh(&self) -> Result<(), Routing> {
+        self.refreshes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+    async fn reconnect(&self, _: &NodeId, _: u64) -> Result<(), String> {
+        Ok(())
+    }
+    fn mark_down(&self, _: &NodeId, _: u64, _: &str) {}
+    async fn relay(&self, _: &NodeId) -> Option<(NodeId, ShardClient)> {
+        None
+    }
+    async fn suspect(&self, _: &(dyn Placed + Sync), _: &NodeId) -> Suspicion {
+        Suspicion::Alive
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_no_owner_yet_the_call_waits_for_one_within_the_patience() {
+    let forming = Forming {
+        refreshes: Default::default(),
+        owner_after: 3,
+    };
+    let answer = |_, _, _| async { Ok::<Result<u32, ShardError>, RpcError>(Ok(42)) };
+    let routed = call_owner(&forming, &7u64, &policy(Duration::from_secs(10)), answer)
+        .await
+        .expect("answered once an owner appeared");
+    assert_eq!(routed.value, 42);
+    let never = Forming {
+        refreshes: Default::default(),
+        owner_after: usize::MAX,
+    };
+    let started = clock::now();
+    let err = call_owner(&never, &7u64, &policy(Duration::from_millis(200)), answer)
+        .await
+        .expect_err("no owner ever");
+    assert_eq!(err, Routing::NoLiveMembers { tried: 0 });
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "waited out the patience"
+    );
+}
+
 /// A client on a connection nobody serves (the calls below never use it: `f` decides).
 fn idle_client() -> ShardClient {
     let (transport, _server) = tarpc::transport::channel::unbounded();
@@ -200,6 +263,52 @@ async fn a_busy_owner_is_asked_again_after_its_retry_after() {
         waited >= Duration::from_millis(40) && waited < Duration::from_millis(80),
         "waited {waited:?}: retry_after plus at most as much again"
     );
+}
+
+/// The owner's database fails for `failing` calls, then works.
+async fn owner_whose_store_fails(
+    failing: usize,
+    patience: Duration,
+) -> (Result<Routed<u32>, Routing>, usize) {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let policy = Policy {
+        deadline: Duration::from_secs(2),
+        patience,
+        retry_alive_after: Duration::from_millis(5),
+        hedge_after: None,
+    };
+    let routed = call_owner(&Reachable, &7u64, &policy, |_, _, _| {
+        let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            if n < failing {
+                return Ok(Err(ShardError::Store {
+                    node: NodeId::new("n1").expect("valid"),
+                    reason: "injected: connection to the database lost".into(),
+                }));
+            }
+            Ok::<Result<u32, ShardError>, RpcError>(Ok(42))
+        }
+    })
+    .await;
+    (routed, calls.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_owner_whose_database_failed_is_asked_again_within_the_patience() {
+    let (routed, calls) = owner_whose_store_fails(5, Duration::from_secs(10)).await;
+    assert_eq!(
+        routed.expect("answered once the database was back").value,
+        42
+    );
+    assert_eq!(calls, 6);
+    let (routed, _) = owner_whose_store_fails(usize::MAX, Duration::from_secs(1)).await;
+    match routed {
+        Err(Routing::Shard {
+            error: ShardError::Store { .. },
+            ..
+        }) => {}
+        other => panic!("past the patience the database's failure is the answer: {other:?}"),
+    }
 }
 
 /// A node whose view makes itself the owner, with a connection that would reach it.

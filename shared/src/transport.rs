@@ -23,7 +23,7 @@ pub mod tls;
 pub use codec::{Codec, MAX_DEADLINE, MAX_FRAME, ServerCodec, frame, frame_server};
 pub use guard::Guarded;
 pub use limits::{Closed, Connections, Limits};
-pub use net::{Conn, Listener, Net, Tcp};
+pub use net::{BoxConn, Conn, Dialer, Listener, Net, Tcp};
 pub use stream::Stream;
 pub use tls::{Role, Security, Tls, TlsError};
 
@@ -108,9 +108,38 @@ where
     Req: serde::Serialize,
     Resp: for<'de> serde::Deserialize<'de>,
 {
+    open(net.connect(addr), addr, timeout, security).await
+}
+
+/// [`connect`] on whatever network `dialer` dials.
+pub async fn connect_with<Req, Resp>(
+    dialer: &Dialer,
+    addr: SocketAddr,
+    timeout: Duration,
+    security: &Security,
+) -> Result<ClientTransport<Req, Resp, BoxConn>, ConnectError>
+where
+    Req: serde::Serialize,
+    Resp: for<'de> serde::Deserialize<'de>,
+{
+    open(dialer.dial(addr), addr, timeout, security).await
+}
+
+/// The connection `dialled` opens to `addr`, inside TLS if `security` says so, framed; all of
+/// it within `timeout`.
+async fn open<C: Conn, Req, Resp>(
+    dialled: impl Future<Output = std::io::Result<C>>,
+    addr: SocketAddr,
+    timeout: Duration,
+    security: &Security,
+) -> Result<ClientTransport<Req, Resp, C>, ConnectError>
+where
+    Req: serde::Serialize,
+    Resp: for<'de> serde::Deserialize<'de>,
+{
     let open =
         async {
-            let tcp = net.connect(addr).await.map_err(|e| ConnectError::Io {
+            let tcp = dialled.await.map_err(|e| ConnectError::Io {
                 addr,
                 reason: e.to_string(),
             })?;

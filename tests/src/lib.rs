@@ -14,6 +14,7 @@ pub mod chaos;
 pub mod hosts;
 pub mod layers;
 pub mod shop;
+pub mod sim;
 pub mod tls;
 mod waits;
 

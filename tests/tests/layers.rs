@@ -89,7 +89,7 @@ fn node_rank(layer: &str) -> Option<u8> {
         "stock" => 3,
         "membership" => 2,
         "store" | "peers" => 1,
-        "ticks" | "certs" => 0,
+        "ticks" | "certs" | "planted" => 0,
         _ => return None,
     })
 }

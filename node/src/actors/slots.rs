@@ -17,12 +17,13 @@
 //!   back: shards shrink when they are mostly empty).
 
 use std::collections::VecDeque;
-use std::collections::hash_map::{Entry, HashMap};
-use std::hash::{BuildHasher, RandomState};
+use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use ringshop_shared::clock::{self, Instant};
+use ringshop_shared::hash::{Map, State};
 
 use super::kind::{Actor, Envelope, Surrender};
 
@@ -64,18 +65,18 @@ pub enum Next<A: Actor> {
     Done,
 }
 
-type Shard<A> = HashMap<<A as Actor>::Key, Slot<A>>;
+type Shard<A> = Map<<A as Actor>::Key, Slot<A>>;
 
 pub struct Slots<A: Actor> {
     shards: Box<[Mutex<Shard<A>>]>,
-    hasher: RandomState,
+    hasher: State,
 }
 
 impl<A: Actor> Default for Slots<A> {
     fn default() -> Self {
         Slots {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Map::default())).collect(),
+            hasher: State::default(),
         }
     }
 }

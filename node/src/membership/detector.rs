@@ -8,11 +8,11 @@
 //! A member whose heartbeats stopped for the suspicion time is reaped by the membership loop
 //! without votes: its lease has run out, so it has fenced itself and serves nothing.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ringshop_shared::clock::{self, Instant};
+use ringshop_shared::hash::Map;
 use ringshop_shared::wire::Member;
 use ringshop_shared::{NodeId, transport};
 use tokio_util::sync::CancellationToken;
@@ -23,8 +23,12 @@ use crate::store::StoreError;
 
 /// How often a node probes the members it watches.
 pub const PROBE_PERIOD: Duration = Duration::from_secs(1);
-/// How long one probe waits for its answer.
+/// How long one probe waits for its answer, to begin with: after each miss a member's next
+/// probe waits twice as long, up to `MAX_PROBE_TIMEOUT`, and each answer brings it back a
+/// quarter of the way, so a slow link (a long round trip) is waited for instead of voted dead.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+/// The longest one probe waits.
+pub const MAX_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Missed probes in a row, at most one counted per period, before a vote.
 pub const MISSED_PROBES_LIMIT: u32 = 3;
 /// How many members each node watches.
@@ -32,7 +36,10 @@ const WATCHED: usize = 2;
 /// How long a vote counts.
 const VOTE_WINDOW: Duration = Duration::from_secs(10);
 
-type Misses = HashMap<(NodeId, u64), (u32, Instant)>;
+type Misses = Map<(NodeId, u64), (u32, Instant)>;
+
+/// How long the next probe of each member waits (absent: `PROBE_TIMEOUT`).
+type Patience = Map<NodeId, Duration>;
 
 /// Votes needed to declare a member dead: min(2, half of the other live members), at least 1.
 pub fn votes_needed(live_members: usize) -> u32 {
@@ -46,6 +53,7 @@ pub struct Detector {
     peers: Arc<Peers>,
     /// Misses in a row per (member, incarnation), and when the last one was counted.
     misses: Arc<Mutex<Misses>>,
+    patience: Arc<Mutex<Patience>>,
 }
 
 impl Detector {
@@ -59,6 +67,7 @@ impl Detector {
             members,
             peers,
             misses: Arc::default(),
+            patience: Arc::default(),
         }
     }
 
@@ -119,9 +128,10 @@ impl Detector {
     }
 
     async fn reach(&self, name: &NodeId, addr: std::net::SocketAddr) -> bool {
+        let timeout = self.timeout_for(name);
         let answered = match self.peers.client(addr).await {
             Ok(client) => client
-                .ping(transport::context(PROBE_TIMEOUT))
+                .ping(transport::context(timeout))
                 .await
                 .is_ok_and(|info| &info.name == name),
             Err(_) => false,
@@ -129,7 +139,33 @@ impl Detector {
         if !answered {
             self.peers.forget(addr);
         }
+        self.adapt(name, timeout, answered);
         answered
+    }
+
+    /// How long the next probe of `name` waits.
+    fn timeout_for(&self, name: &NodeId) -> Duration {
+        let patience = self.patience.lock().unwrap_or_else(|p| p.into_inner());
+        patience.get(name).copied().unwrap_or(PROBE_TIMEOUT)
+    }
+
+    /// After a probe of `name` that waited `waited`: twice as long next time after a miss, a
+    /// quarter of the way back to `PROBE_TIMEOUT` after an answer.
+    fn adapt(&self, name: &NodeId, waited: Duration, answered: bool) {
+        let excess = waited.saturating_sub(PROBE_TIMEOUT);
+        let next = if answered && excess < Duration::from_millis(20) {
+            PROBE_TIMEOUT
+        } else if answered {
+            waited - excess / 4
+        } else {
+            (waited * 2).min(MAX_PROBE_TIMEOUT)
+        };
+        let mut patience = self.patience.lock().unwrap_or_else(|p| p.into_inner());
+        if next <= PROBE_TIMEOUT {
+            patience.remove(name);
+        } else {
+            patience.insert(name.clone(), next);
+        }
     }
 
     /// Asks one other live member whether it reaches `target`.
@@ -150,7 +186,7 @@ impl Detector {
         let Ok(client) = self.peers.client(addr).await else {
             return false;
         };
-        let deadline = PROBE_TIMEOUT * 2;
+        let deadline = self.timeout_for(target) * 2;
         matches!(
             client
                 .probe(transport::context(deadline), target.clone())
@@ -192,6 +228,13 @@ impl Detector {
         let needed = votes_needed(live);
         let store = self.members.store();
         let me = self.members.me();
+        // Two members that lose each other (nobody else to ask) would each vote the other dead
+        // and both go: the one whose name sorts first decides. A member that really died is
+        // reaped anyway once its heartbeats stop.
+        if live == 2 && me > &member.name {
+            tracing::info!(node = %me, suspect = %member.name, "two members left: {} decides", member.name);
+            return;
+        }
         match store
             .vote(&member.name, member.incarnation, me, VOTE_WINDOW, needed)
             .await

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use ringshop_shared::transport::Security;
+use ringshop_shared::transport::{Dialer, Security};
 
 use super::*;
 use crate::membership::Timing;
@@ -89,7 +89,11 @@ async fn a_member_that_heartbeats_but_answers_no_probe_is_voted_dead_and_fences_
         tokio::spawn(m.clone().heartbeats(shutdown.clone()));
         tokio::spawn(m.clone().poll(shutdown.clone()));
     }
-    let peers = Arc::new(Peers::new(Duration::from_millis(100), Security::Plain));
+    let peers = Arc::new(Peers::new(
+        Dialer::default(),
+        Duration::from_millis(100),
+        Security::Plain,
+    ));
     tokio::spawn(Detector::new(n1.clone(), peers).run(shutdown.clone()));
     // The first probe goes at once, then one a period: the limit's misses take that many
     // periods less one.
@@ -109,4 +113,71 @@ async fn a_member_that_heartbeats_but_answers_no_probe_is_voted_dead_and_fences_
         "n2 found itself declared dead and answers for nothing"
     );
     shutdown.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn of_two_members_that_lose_each_other_only_the_first_by_name_votes() {
+    let (n1, n2) = two_members().await;
+    n2.refresh().await.expect("n2 reads the members");
+    let shutdown = CancellationToken::new();
+    for m in [&n1, &n2] {
+        tokio::spawn(m.clone().heartbeats(shutdown.clone()));
+        tokio::spawn(m.clone().poll(shutdown.clone()));
+    }
+    // n2 probes n1 at an address where nothing answers: it misses every probe, but with no
+    // third member to ask it leaves the verdict to n1.
+    let peers = Arc::new(Peers::new(
+        Dialer::default(),
+        Duration::from_millis(100),
+        Security::Plain,
+    ));
+    tokio::spawn(Detector::new(n2.clone(), peers).run(shutdown.clone()));
+    tokio::time::sleep(PROBE_PERIOD * (MISSED_PROBES_LIMIT + 3)).await;
+    assert!(in_ring(&n2, "n1"), "n2 voted n1 dead: both could go");
+    assert!(n1.serving().is_ok(), "n1 holds its lease");
+    shutdown.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_waits_longer_after_each_miss_and_less_after_each_answer() {
+    let (n1, _n2) = two_members().await;
+    let peers = Arc::new(Peers::new(
+        Dialer::default(),
+        Duration::from_millis(100),
+        Security::Plain,
+    ));
+    let detector = Detector::new(n1, peers);
+    let n2 = name("n2");
+    assert_eq!(detector.timeout_for(&n2), PROBE_TIMEOUT);
+    let mut waited = Vec::new();
+    for _ in 0..4 {
+        let t = detector.timeout_for(&n2);
+        waited.push(t);
+        detector.adapt(&n2, t, false);
+    }
+    assert_eq!(
+        waited,
+        [
+            PROBE_TIMEOUT,
+            PROBE_TIMEOUT * 2,
+            MAX_PROBE_TIMEOUT,
+            MAX_PROBE_TIMEOUT
+        ],
+        "doubled after each miss, up to the cap"
+    );
+    detector.adapt(&n2, MAX_PROBE_TIMEOUT, true);
+    let after_one = detector.timeout_for(&n2);
+    assert!(
+        after_one < MAX_PROBE_TIMEOUT && after_one > PROBE_TIMEOUT,
+        "{after_one:?}"
+    );
+    for _ in 0..40 {
+        let t = detector.timeout_for(&n2);
+        detector.adapt(&n2, t, true);
+    }
+    assert_eq!(
+        detector.timeout_for(&n2),
+        PROBE_TIMEOUT,
+        "back to the start after answers"
+    );
 }

@@ -9,7 +9,7 @@ use ringshop_shared::wire::ClusterTiming;
 use crate::store::{Store, StoreError};
 
 /// Timing of the membership protocol.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timing {
     /// How often a node writes its heartbeat.
     pub heartbeat: Duration,

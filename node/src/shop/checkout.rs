@@ -16,13 +16,13 @@
 mod job;
 mod owner;
 
-use std::collections::HashMap;
 use std::hash::Hasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ringshop_shared::clock::Instant;
+use ringshop_shared::hash::Map;
 use ringshop_shared::shop::GUEST;
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Progress, ShardError};
 use ringshop_telemetry as telemetry;
@@ -92,7 +92,7 @@ struct Shared {
     /// Local product calls held while a product is handed over to this node.
     holds: Holds,
     /// Orders with a job on this node: their latest state, and the job's stop.
-    jobs: Mutex<HashMap<OrderId, Job>>,
+    jobs: Mutex<Map<OrderId, Job>>,
     generations: AtomicU64,
     tracker: TaskTracker,
     shutdown: CancellationToken,
@@ -138,7 +138,7 @@ impl Checkout {
                 products,
                 payment,
                 holds: Holds::default(),
-                jobs: Mutex::new(HashMap::new()),
+                jobs: Mutex::new(Map::default()),
                 generations: AtomicU64::new(0),
                 tracker,
                 shutdown,
@@ -193,10 +193,32 @@ impl Checkout {
         let stored = patiently(until, || {
             store.create_order(&new, total, &self.shared.me, trace_parent.as_deref())
         })
-        .await
-        .map_err(|e| e.on(&self.shared.me))?;
+        .await;
+        if stored.is_err() && crate::planted::on(crate::planted::Bug::AcksBeforeCommit) {
+            return Ok(self.as_if_stored(new, total));
+        }
+        let stored = stored.map_err(|e| e.on(&self.shared.me))?;
         self.ensure_job(stored.clone());
         Ok(stored.order)
+    }
+
+    /// The order `create_order` would have answered (the planted `AcksBeforeCommit` only).
+    fn as_if_stored(&self, new: NewOrder, total_cents: u64) -> Order {
+        let now = ringshop_shared::clock::wall();
+        Order {
+            id: new.id,
+            customer: new.customer,
+            lines: new.lines,
+            total_cents,
+            stage: ringshop_shared::Stage::Accepted,
+            reason: None,
+            node: self.shared.me.clone(),
+            created_at: now,
+            updated_at: now,
+            elapsed: Duration::ZERO,
+            waiting: None,
+            trace_id: None,
+        }
     }
 
     /// The order as stored, with the member its job here waits on, if any; transient store
@@ -315,7 +337,7 @@ impl Checkout {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrderId, Job>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Map<OrderId, Job>> {
         self.shared.jobs.lock().unwrap_or_else(|p| p.into_inner())
     }
 

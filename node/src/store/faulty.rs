@@ -48,7 +48,13 @@ pub enum Fault {
     LostAfter,
     /// The answer comes this much later.
     Slow(Duration),
+    /// The call waits for as long as the rule stands, then goes on (a store that stopped
+    /// answering, or what a frozen process's calls look like from outside).
+    Hang,
 }
+
+/// How often a hanging call looks whether its rule still stands.
+const HANG_POLL: Duration = Duration::from_millis(10);
 
 /// Which calls a rule fires on, how often and what it does.
 #[derive(Clone, Debug)]
@@ -120,6 +126,13 @@ impl Faults {
         self.rules.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether a `Hang` rule stands for this call.
+    fn hangs(&self, method: &str, access: Access) -> bool {
+        self.rules()
+            .iter()
+            .any(|r| r.fault == Fault::Hang && r.matches(method, access))
+    }
+
     /// The faults that fire on this call, drawn now: at most one failure, and a delay.
     fn draw(&self, method: &str, access: Access) -> (Option<Fault>, Duration) {
         let (mut failure, mut delay) = (None, Duration::ZERO);
@@ -129,6 +142,7 @@ impl Faults {
             }
             match rule.fault {
                 Fault::Slow(d) => delay = delay.max(d),
+                Fault::Hang => {}
                 other if failure.is_none() => failure = Some(other),
                 _ => {}
             }
@@ -151,7 +165,7 @@ fn error(fault: Fault, what: &'static str) -> StoreError {
         Fault::Busy => StoreError::Busy {
             reason: reason("database is locked"),
         },
-        Fault::Lost | Fault::LostAfter | Fault::Slow(_) => StoreError::Lost {
+        Fault::Lost | Fault::LostAfter | Fault::Slow(_) | Fault::Hang => StoreError::Lost {
             what,
             reason: reason("connection to the database lost"),
         },
@@ -176,6 +190,9 @@ impl FaultyStore {
         access: Access,
         call: impl Future<Output = Result<T, StoreError>> + Send,
     ) -> Result<T, StoreError> {
+        while self.faults.hangs(method, access) {
+            tokio::time::sleep(HANG_POLL).await;
+        }
         let (failure, delay) = self.faults.draw(method, access);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -270,5 +287,34 @@ faulty! {
         Read stray_holds(older_than: Duration, limit: u32) -> Vec<StrayHold>;
         Write release_stray(order: OrderId, product: &ProductId, older_than: Duration) -> bool;
         Read audit() -> Vec<Audit>;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use ringshop_shared::clock;
+
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_call_waits_for_the_rule_to_go_then_answers() {
+        let faults = Faults::new();
+        let store = FaultyStore::new(Arc::new(MemoryStore::new()), faults.clone());
+        faults.set(vec![Rule::method("epoch", Fault::Hang, 1.0)]);
+        let started = clock::now();
+        let call = tokio::spawn(async move { store.epoch().await });
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert!(
+            !call.is_finished(),
+            "a hanging call answered while its rule stood"
+        );
+        faults.heal();
+        let answer = call.await.expect("the call's task");
+        assert!(answer.is_ok(), "{answer:?}");
+        assert!(clock::now() - started < Duration::from_secs(31));
+        assert_eq!(faults.injected(), 0, "a hang is no failure");
     }
 }

@@ -13,9 +13,10 @@
 //! It must never be what a real cluster runs on: nothing outlives the process, and nodes in
 //! other processes cannot reach it (`--db :memory:` gives one node a cluster of its own).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use ringshop_shared::hash::Map;
 use ringshop_shared::wire::{ClusterTiming, MemberStatus};
 use ringshop_shared::{NodeId, OrderId, Product, ProductId};
 
@@ -46,7 +47,7 @@ struct Tables {
     epoch: u64,
     log: BTreeMap<u64, Change>,
     /// When each voter last found (target, incarnation) unreachable.
-    votes: HashMap<(NodeId, u64, NodeId), Millis>,
+    votes: Map<(NodeId, u64, NodeId), Millis>,
     timing: Option<ClusterTiming>,
     products: BTreeMap<ProductId, ProductRow>,
     orders: BTreeMap<OrderId, OrderRecord>,

@@ -7,7 +7,6 @@
 //! This module never reads a socket and never sleeps: it counts, picks the connection to close,
 //! and tells it so.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,6 +14,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use crate::clock::{self, Instant};
+use crate::hash::Map;
 use futures::task::AtomicWaker;
 
 /// Connections one node keeps open. Past it, the least recently active one is closed to make
@@ -142,7 +142,7 @@ pub struct Connections {
     epoch: Instant,
     unfinished: AtomicUsize,
     next: AtomicU64,
-    open: Mutex<HashMap<u64, Arc<Slot>>>,
+    open: Mutex<Map<u64, Arc<Slot>>>,
     log: CloseLog,
 }
 
@@ -164,7 +164,7 @@ impl Connections {
             epoch: clock::now(),
             unfinished: AtomicUsize::new(0),
             next: AtomicU64::new(0),
-            open: Mutex::new(HashMap::new()),
+            open: Mutex::new(Map::default()),
             log: CloseLog::default(),
         })
     }
@@ -223,14 +223,14 @@ impl Connections {
         u64::try_from(at.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Slot>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Map<u64, Arc<Slot>>> {
         // Every critical section is a map operation that cannot panic half-way.
         self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 /// Removes the least recently active connection of `open` and tells it; false if none.
-fn evict_least_active(open: &mut HashMap<u64, Arc<Slot>>) -> bool {
+fn evict_least_active(open: &mut Map<u64, Arc<Slot>>) -> bool {
     let oldest = open
         .iter()
         .min_by_key(|(id, slot)| (slot.active_ms.load(Ordering::Relaxed), **id))

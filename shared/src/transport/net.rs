@@ -6,9 +6,13 @@
 //! retries (that is [`super::connect`] and [`super::accept_loop`]'s work, the same on every
 //! network).
 
+use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
@@ -39,6 +43,51 @@ pub trait Net: Send + Sync + 'static {
 
     /// Opens a connection to `addr`; with no deadline of its own (callers bound it).
     fn connect(&self, addr: SocketAddr) -> impl Future<Output = io::Result<Self::Conn>> + Send;
+}
+
+/// A connection whose network is known only at run time (what a [`Dialer`] opens).
+pub type BoxConn = Box<dyn Conn>;
+
+/// The dialling half of a [`Net`] with its type erased, for what holds a network without a
+/// type parameter: a node's connections to its peers, the main's to the nodes. Cheap to clone.
+#[derive(Clone)]
+pub struct Dialer(Arc<dyn Dial>);
+
+/// [`Net::connect`] as a trait object.
+trait Dial: Send + Sync + 'static {
+    fn dial(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<BoxConn>>;
+}
+
+impl<N: Net + Clone> Dial for N {
+    fn dial(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<BoxConn>> {
+        let net = self.clone();
+        Box::pin(async move { Ok(Box::new(net.connect(addr).await?) as BoxConn) })
+    }
+}
+
+impl Dialer {
+    /// Dials on `net`.
+    pub fn on<N: Net + Clone>(net: N) -> Dialer {
+        Dialer(Arc::new(net))
+    }
+
+    /// Opens a connection to `addr` (no deadline of its own, as [`Net::connect`]).
+    pub fn dial(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<BoxConn>> {
+        self.0.dial(addr)
+    }
+}
+
+/// tokio's TCP.
+impl Default for Dialer {
+    fn default() -> Dialer {
+        Dialer::on(Tcp)
+    }
+}
+
+impl fmt::Debug for Dialer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Dialer")
+    }
 }
 
 /// tokio's TCP, with nodelay on every connection (requests are small and latency-bound).

@@ -3,10 +3,11 @@
 //! at stage done bought; every acknowledged order is done or failed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ringshop_node::Db;
 use ringshop_node::store::Audit;
+use ringshop_node::{Db, Store};
+use ringshop_shared::clock;
 use ringshop_shared::{Order, OrderId, Stage};
 
 /// What the store says, and what is wrong with it.
@@ -88,11 +89,15 @@ pub fn check(audit: &[Audit], orders: &[Order], acknowledged: &[OrderId]) -> Boo
 /// Waits (at most `limit`) for the store's open orders to finish, then reads and checks the
 /// books. A store that cannot be read is a problem in the result, not a panic.
 pub async fn read(db: &Db, acknowledged: &[OrderId], limit: Duration) -> Books {
-    let store = match ringshop_node::store::open(db).await {
-        Ok(store) => store,
-        Err(e) => return unreadable(format!("cannot open the store: {e}")),
-    };
-    let started = Instant::now();
+    match ringshop_node::store::open(db).await {
+        Ok(store) => read_store(&*store, acknowledged, limit).await,
+        Err(e) => unreadable(format!("cannot open the store: {e}")),
+    }
+}
+
+/// [`read`] on an open store (the simulator's, in memory).
+pub async fn read_store(store: &dyn Store, acknowledged: &[OrderId], limit: Duration) -> Books {
+    let started = clock::now();
     let mut settled_in = None;
     while started.elapsed() < limit {
         match store.open_orders().await {

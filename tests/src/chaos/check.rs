@@ -185,9 +185,12 @@ pub fn two_generations(h: &History) -> TwoGenerations {
 }
 
 /// (c): for each SIGSTOP..SIGCONT of a node, its answers in calls that started after the
-/// SIGCONT whose generation was created before the SIGSTOP. Placement is a pure function of the
-/// member names, so the ids such a node owns once back are the ones it owned before the stop:
-/// an older generation of one of them can only be what it kept in memory through the pause.
+/// SIGCONT whose generation was created before the SIGSTOP and was already the node's then (it
+/// answered that generation in a call that started before the stop). Placement is a pure
+/// function of the member names, so the ids such a node owns once back are the ones it owned
+/// before the stop: an older generation it held then can only be what it kept in memory
+/// through the pause. (A generation another node held and handed to it after the SIGCONT, at
+/// that node's graceful leave, say, is not stale: the handover keeps `created_at`.)
 pub fn stale_after_resume(h: &History) -> Stale {
     let mut out = Stale::default();
     for (i, resume) in h.events.iter().enumerate() {
@@ -204,6 +207,12 @@ pub fn stale_after_resume(h: &History) -> Stale {
             .iter()
             .filter(|c| c.start > resume.at && c.node() == Some(&resume.node))
             .collect();
+        let held_before: std::collections::BTreeSet<Generation> = h
+            .calls
+            .iter()
+            .filter(|c| c.start < stop.at && c.node() == Some(&resume.node))
+            .filter_map(Call::generation)
+            .collect();
         let stale: Vec<&Call> = after
             .iter()
             .copied()
@@ -211,6 +220,7 @@ pub fn stale_after_resume(h: &History) -> Stale {
                 c.outcome
                     .as_ref()
                     .is_ok_and(|s| s.created_at + CLOCK_TOLERANCE < stop.at)
+                    && c.generation().is_some_and(|g| held_before.contains(&g))
             })
             .collect();
         out.answers += stale.len();

@@ -102,6 +102,24 @@ pub enum EventKind {
     CutClient,
     /// It came back after a `CutClient`.
     MendClient,
+    /// The link between this node and another went down (the simulator).
+    CutNodes,
+    /// It came back after a `CutNodes`.
+    MendNodes,
+    /// This node's store calls fail as on a lost connection (the simulator).
+    StoreDown,
+    /// This node's store calls answer late (the simulator).
+    StoreSlow,
+    /// This node's store works again.
+    StoreBack,
+    /// A link of this node's got slower (the simulator).
+    SlowLink,
+    /// The node was paused or cut off and the cluster never declared it dead meanwhile (the
+    /// simulator knows, from the store): it kept its ids, so what it answers after is not
+    /// stale. A `Stop` or `Partition` that ends so is recorded as this.
+    Held,
+    /// The end of a `Held`.
+    Released,
 }
 
 impl EventKind {
@@ -129,6 +147,14 @@ impl EventKind {
             EventKind::DiskFreed => "disk freed",
             EventKind::CutClient => "cut main",
             EventKind::MendClient => "mend main",
+            EventKind::CutNodes => "cut link",
+            EventKind::MendNodes => "mend link",
+            EventKind::StoreDown => "store down",
+            EventKind::StoreSlow => "store slow",
+            EventKind::StoreBack => "store back",
+            EventKind::SlowLink => "slow link",
+            EventKind::Held => "held",
+            EventKind::Released => "released",
         }
     }
 }

@@ -18,7 +18,9 @@
 //! (a fresh main's sooner), so the load always ends.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
+
+use ringshop_shared::clock;
 
 use ringshop_shared::{NewOrder, Order, OrderId, OrderLine, ProductId, ShardError, Stage};
 use ringshop_tui::{Cluster, ClusterConfig, ClusterError};
@@ -75,7 +77,7 @@ pub struct BuyerLog {
 impl BuyerLog {
     fn fail(&mut self, order: Option<OrderId>, what: String) {
         self.failures.push(BuyerFailure {
-            at: SystemTime::now(),
+            at: clock::wall(),
             order,
             what,
         });
@@ -158,7 +160,7 @@ impl Load {
     /// its limit) and adds what they recorded to `history`.
     pub async fn stop(self, history: &mut History) {
         self.stop.cancel();
-        history.stopped = SystemTime::now();
+        history.stopped = clock::wall();
         for worker in self.values {
             history.calls.extend(
                 worker
@@ -259,7 +261,7 @@ async fn value_worker(
             Ask::Moving(targets) => (targets.pick(), Main::Fresh),
             Ask::TakenFrom(targets, k) => (targets.pick_in(*k), Main::Slow),
         };
-        let start = SystemTime::now();
+        let start = clock::wall();
         let outcome = match timeout(config.call_limit, client.request(id)).await {
             Ok(Ok(answer)) => Ok(Seen {
                 node: answer.value.node,
@@ -274,7 +276,7 @@ async fn value_worker(
             id,
             main,
             start,
-            end: SystemTime::now(),
+            end: clock::wall(),
             outcome,
         });
         tokio::select! {
@@ -331,7 +333,7 @@ async fn buyer(client: Cluster, config: LoadConfig, stop: CancellationToken) -> 
 
 /// Follows an order to its final stage and tallies how it ended.
 async fn follow(client: &Cluster, config: &LoadConfig, mut order: Order, log: &mut BuyerLog) {
-    let started = Instant::now();
+    let started = clock::now();
     while !order.stage.is_final() {
         if started.elapsed() > config.follow_limit {
             let what = format!("stuck at {} for {:?}", order.stage, config.follow_limit);

@@ -144,7 +144,15 @@ fn recovery(
         | EventKind::DiskFull
         | EventKind::DiskFreed
         | EventKind::CutClient
-        | EventKind::MendClient => {}
+        | EventKind::MendClient
+        | EventKind::CutNodes
+        | EventKind::MendNodes
+        | EventKind::StoreDown
+        | EventKind::StoreSlow
+        | EventKind::StoreBack
+        | EventKind::SlowLink
+        | EventKind::Held
+        | EventKind::Released => {}
     }
     let last_failure = window
         .iter()

@@ -108,7 +108,7 @@ impl Directory for Cluster {
         match verdict {
             Suspicion::Alive => state
                 .cut_off
-                .insert(victim.clone(), std::time::Instant::now()),
+                .insert(victim.clone(), ringshop_shared::clock::now()),
             _ => state.cut_off.remove(victim),
         };
         verdict

@@ -8,10 +8,12 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ringshop_shared::clock;
 
 use ringshop_shared::service::{ShardRequest, ShardResponse};
-use ringshop_shared::transport::Security;
+use ringshop_shared::transport::{Dialer, Security};
 use ringshop_shared::{Hop, Membership, NodeId, Ring, ShardClient, ShardError, transport};
 use tarpc::client::{self, RpcError};
 use tokio_util::sync::CancellationToken;
@@ -29,6 +31,7 @@ pub(crate) struct Dial {
     pub connect_timeout: Duration,
     pub deadline: Duration,
     pub security: Security,
+    pub dialer: Dialer,
 }
 
 impl Dial {
@@ -37,6 +40,7 @@ impl Dial {
             connect_timeout: config.connect_timeout,
             deadline: config.deadline,
             security: config.security.clone(),
+            dialer: config.dialer.clone(),
         }
     }
 }
@@ -45,7 +49,8 @@ impl Dial {
 /// cancelled when it ends, so a dead connection is known without a call on it.
 pub(crate) async fn hello(addr: SocketAddr, dial: &Dial) -> Result<Connected, String> {
     let deadline = dial.deadline;
-    let transport = transport::connect::<ShardRequest, ShardResponse>(
+    let transport = transport::connect_with::<ShardRequest, ShardResponse>(
+        &dial.dialer,
         addr,
         dial.connect_timeout,
         &dial.security,
@@ -266,7 +271,7 @@ pub(crate) fn mark_down(inner: &Inner, name: &NodeId, generation: u64, why: &str
     }
     m.client = None;
     m.generation += 1;
-    m.down_since = Some(Instant::now());
+    m.down_since = Some(clock::now());
     tracing::warn!(node = %name, %why, "cannot reach member");
 }
 

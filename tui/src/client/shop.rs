@@ -4,7 +4,9 @@
 //! still show it, marked stale with its age, instead of an error.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ringshop_shared::clock;
 
 use ringshop_shared::shop::MAX_QTY_PER_LINE;
 use ringshop_shared::{
@@ -130,7 +132,7 @@ impl Cluster {
             .last_quotes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(q.value.product.id.clone(), (q.clone(), Instant::now()));
+            .insert(q.value.product.id.clone(), (q.clone(), clock::now()));
     }
 
     fn last_seen(&self, product: &ProductId) -> Option<QuoteRow> {
@@ -180,7 +182,7 @@ impl Cluster {
                     .and_then(|m| Some((m.live()?.clone(), m.generation)))
                     .map(|(c, generation)| (c, generation, state.epoch))
             };
-            let started = Instant::now();
+            let started = clock::now();
             let answers = match target {
                 Some((client, generation, epoch)) => {
                     let deadline = transport::context(self.inner.config.deadline);

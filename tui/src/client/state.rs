@@ -2,10 +2,13 @@
 //! epoch), the connections it holds to them, and the ring built from the active ones, exactly
 //! as every node builds its own. Pure state: no I/O, no await, so it is tested directly.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ringshop_shared::clock::{self, Instant};
+use ringshop_shared::hash::Map;
 
 use ringshop_shared::hop::Channel;
 use ringshop_shared::wire::{MemberStatus, Membership};
@@ -137,7 +140,7 @@ impl State {
     /// Counts members whose connection has ended as down (what `mark_down` does for a failed
     /// call): their names.
     pub fn drop_closed(&mut self) -> Vec<NodeId> {
-        let now = Instant::now();
+        let now = clock::now();
         let mut dropped = Vec::new();
         for (name, m) in &mut self.members {
             if m.client.is_some() && m.closed.is_cancelled() {
@@ -172,7 +175,7 @@ impl State {
         if m.epoch < self.epoch {
             return false;
         }
-        let now = Instant::now();
+        let now = clock::now();
         let mut next = BTreeMap::new();
         for row in &m.members {
             let old = self.members.remove(&row.name);
@@ -248,7 +251,7 @@ pub(crate) struct Inner {
     pub config: ClusterConfig,
     pub state: RwLock<State>,
     /// The last quote seen of each product, and when: shown stale when its owner is down.
-    pub last_quotes: std::sync::Mutex<HashMap<ProductId, (Served<Quote>, Instant)>>,
+    pub last_quotes: std::sync::Mutex<Map<ProductId, (Served<Quote>, Instant)>>,
 }
 
 impl Inner {

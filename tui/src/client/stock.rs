@@ -6,12 +6,13 @@
 //! The screen, the `products --watch` verb, the tests and the benchmark use this one
 //! implementation.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use ringshop_shared::hash::{Map, Set};
 use ringshop_shared::{
     NodeId, ProductId, Quote, Served, ShardClient, ShardError, StockSeen, transport,
 };
@@ -57,8 +58,8 @@ struct Placing {
 /// feed, and whether it has said the owner is lost (said once, until it answers again).
 #[derive(Default)]
 struct Progress {
-    seen: HashMap<NodeId, StockSeen>,
-    lost: HashSet<NodeId>,
+    seen: Map<NodeId, StockSeen>,
+    lost: Set<NodeId>,
 }
 
 /// Why one owner's watch ended.

@@ -2,9 +2,10 @@
 //! member), as a waterfall: one row per span that ran on a node or on the main, under the span
 //! it ran in, with its offset from the trace's start and its duration.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use ringshop_shared::NodeId;
+use ringshop_shared::hash::{Map, Set};
 use ringshop_shared::trace::{SpanRecord, SpanStatus, TraceId};
 use ringshop_telemetry as telemetry;
 
@@ -74,13 +75,13 @@ pub fn bar(row: &Row, total_ns: u64, width: usize) -> (usize, usize) {
 /// parent is its nearest shown ancestor. A span whose chain leads to a span nobody kept (the
 /// main's, when the verb that started the trace ran in another process) is a top row.
 pub fn waterfall(trace: TraceId, spans: Vec<SpanRecord>) -> Waterfall {
-    let mut by_id: HashMap<u64, SpanRecord> = HashMap::new();
+    let mut by_id: Map<u64, SpanRecord> = Map::default();
     for s in spans.into_iter().filter(|s| s.trace == trace) {
         by_id.entry(s.span).or_insert(s);
     }
     let shown_parent = |s: &SpanRecord| {
         let mut at = s.parent;
-        let mut seen = HashSet::new();
+        let mut seen = Set::default();
         while at != 0 && seen.insert(at) {
             match by_id.get(&at) {
                 Some(p) if !p.node.is_empty() => return at,

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use ringshop_shared::transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE, Security};
+use ringshop_shared::transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE, Dialer, Security};
 use ringshop_shared::wire::MemberStatus;
 use ringshop_shared::{DEFAULT_VNODES, NodeId, ShardError};
 
@@ -27,6 +27,8 @@ pub struct ClusterConfig {
     pub patience: Duration,
     /// Plaintext, or mutual TLS with this main's client certificate (`--certs DIR`).
     pub security: Security,
+    /// The network nodes are dialled on: tokio's TCP, or a simulator's.
+    pub dialer: Dialer,
 }
 
 impl Default for ClusterConfig {
@@ -40,6 +42,7 @@ impl Default for ClusterConfig {
             follow_membership: true,
             patience: Duration::from_secs(10),
             security: Security::Plain,
+            dialer: Dialer::default(),
         }
     }
 }

@@ -10,9 +10,9 @@
 //! and no crash leaves a failed order holding stock. An order is done only once the store says
 //! every line is sold (and migration 4 refuses `done` otherwise).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
+use ringshop_shared::hash::Map;
 use ringshop_shared::{NodeId, Order, ProductId, Reservation, ShardError, Stage};
 use tracing::Instrument;
 
@@ -93,7 +93,7 @@ fn released(product: &ProductId) -> String {
 }
 
 /// The reason the order is not bought, if a line is not sold.
-fn unsold(order: &Order, holds: &HashMap<ProductId, HoldState>) -> Option<String> {
+fn unsold(order: &Order, holds: &Map<ProductId, HoldState>) -> Option<String> {
     order
         .lines
         .iter()
@@ -251,8 +251,8 @@ impl Checkout {
     /// Holds every line not held yet, on each product's owner. `fresh`: the order has no holds
     /// yet (this job has just started reserving it), so they are not read first.
     async fn reserve_all(&self, order: &Order, fresh: bool) -> Result<(), Short> {
-        let holds: HashMap<_, _> = if fresh {
-            HashMap::new()
+        let holds: Map<_, _> = if fresh {
+            Map::default()
         } else {
             self.shared
                 .store

@@ -211,6 +211,19 @@ fn an_answer_after_sigcont_of_a_value_from_before_sigstop_is_flagged() {
 }
 
 #[test]
+fn a_value_handed_to_a_node_after_its_sigcont_is_not_stale() {
+    let mut h = clean();
+    // n2 made value 41 before n3's SIGSTOP and held it; after the SIGCONT n2 left and handed
+    // it to n3 (the handover keeps created_at): n3 never held it before the stop.
+    h.calls.push(ok(4, 8_500, 2, 41, 8_400));
+    h.calls.push(ok(4, 12_500, 3, 41, 8_400));
+    assert_eq!(stale_after_resume(&h).answers, 0);
+    // The same answer is stale if n3 itself had that value before the stop.
+    h.calls.push(ok(4, 8_600, 3, 41, 8_400));
+    assert_eq!(stale_after_resume(&h).answers, 1);
+}
+
+#[test]
 fn books_that_do_not_balance_are_flagged() {
     let done = order(Stage::Done, "mug", 2);
     let stuck = order(Stage::Paying, "mug", 1);

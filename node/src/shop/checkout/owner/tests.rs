@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ringshop_shared::transport::{DEFAULT_CONNECT_TIMEOUT, Security};
+use ringshop_shared::transport::{DEFAULT_CONNECT_TIMEOUT, Dialer, Security};
 use ringshop_shared::{DEFAULT_VNODES, NodeId, OrderId, ProductId, ShardError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -47,7 +47,11 @@ async fn lone_node() -> (Checkout, Arc<Peers>) {
     };
     let ttl = Duration::from_secs(30);
     let products = Products::new(me, ttl, shelf, claims, stop.clone(), tracker.clone());
-    let peers = Arc::new(Peers::new(DEFAULT_CONNECT_TIMEOUT, Security::Plain));
+    let peers = Arc::new(Peers::new(
+        Dialer::default(),
+        DEFAULT_CONNECT_TIMEOUT,
+        Security::Plain,
+    ));
     let detector = Detector::new(members.clone(), peers.clone());
     let payment = Payment::default();
     let checkout = Checkout::new(
