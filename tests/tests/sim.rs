@@ -12,7 +12,10 @@
 
 use std::time::Instant;
 
+use ringshop_tests::name as n;
 use ringshop_tests::sim;
+use ringshop_tests::sim::Action as A;
+use ringshop_tests::sim::plan::StoreFault;
 
 /// `clock_gettime` as std's `Instant::now` calls it: on a simulator's thread the monotonic
 /// clock is the run's simulated one (`sim::monotonic`), so tarpc's deadlines (kept as
@@ -190,4 +193,114 @@ fn each_planted_bug_is_caught() {
         missed.is_empty(),
         "not caught within {within} seeds: {missed:?}"
     );
+}
+
+/// A schedule that found a bug, pinned: the plan of `seed` (its nodes, timings and latency are
+/// drawn first and have not changed) with the fault schedule it had when the bug was found (the
+/// generator has changed since; the schedule stays as it was).
+fn pinned(seed: u64, load_secs: f64, steps: Vec<(f64, sim::Action)>) -> sim::Plan {
+    let mut plan = sim::Plan::of(seed);
+    plan.load = std::time::Duration::from_secs_f64(load_secs);
+    plan.steps = steps
+        .into_iter()
+        .map(|(at, action)| sim::Step {
+            at: std::time::Duration::from_secs_f64(at),
+            action,
+        })
+        .collect();
+    plan
+}
+
+fn holds(plan: &sim::Plan) {
+    let outcome = sim::run(plan);
+    assert!(outcome.holds(), "{}", outcome.explain());
+}
+
+/// Found by seed 182: the mains' first calls, made while the nodes were still joining, failed
+/// at once ("knows of no active member") instead of waiting for an owner within their patience.
+#[test]
+fn pinned_calls_wait_for_a_cluster_that_is_still_forming() {
+    holds(&pinned(
+        182,
+        14.289,
+        vec![
+            (1.5, A::Store(n(2), StoreFault::Full)),
+            (3.633, A::StoreHeal(n(2))),
+            (4.903, A::Join(n(4))),
+            (5.678, A::Isolate(n(2))),
+            (9.239, A::Rejoin(n(2))),
+            (10.694, A::CutMain(n(3))),
+            (11.619, A::MendMain(n(3))),
+        ],
+    ));
+}
+
+/// Found by seed 8: with n3's database down, checkouts n3 owned failed with "cannot reach its
+/// database" instead of being asked again (idempotent by order id) until n3 fenced itself and
+/// the order moved.
+#[test]
+fn pinned_a_checkout_outlives_its_owners_database_going_down() {
+    holds(&pinned(
+        8,
+        17.205,
+        vec![
+            (1.5, A::Store(n(2), StoreFault::Full)),
+            (3.652, A::StoreHeal(n(2))),
+            (4.848, A::Store(n(1), StoreFault::Full)),
+            (6.507, A::StoreHeal(n(1))),
+            (7.003, A::Store(n(3), StoreFault::Down)),
+            (10.107, A::StoreHeal(n(3))),
+            (
+                11.179,
+                A::Store(
+                    n(3),
+                    StoreFault::Slow(std::time::Duration::from_millis(1_471)),
+                ),
+            ),
+            (14.042, A::StoreHeal(n(3))),
+        ],
+    ));
+}
+
+/// Found by seed 164: the last two members, on a link slower than a probe's 500 ms, voted each
+/// other dead together, again and again (every call failed while both rejoined).
+#[test]
+fn pinned_two_members_on_a_slow_link_do_not_kill_each_other() {
+    holds(&pinned(
+        164,
+        25.433,
+        vec![
+            (1.5, A::Leave(n(2))),
+            (2.299, A::Store(n(1), StoreFault::Full)),
+            (5.452, A::StoreHeal(n(1))),
+            (
+                6.729,
+                A::SlowLink(n(3), n(1), std::time::Duration::from_millis(337)),
+            ),
+            (11.338, A::Isolate(n(1))),
+            (15.939, A::Rejoin(n(1))),
+            (17.042, A::Store(n(3), StoreFault::Down)),
+            (17.812, A::StoreHeal(n(3))),
+            (18.664, A::CutMain(n(1))),
+            (23.217, A::MendMain(n(1))),
+        ],
+    ));
+}
+
+/// Found by seed 718 (a false alarm of the checker): values n2 handed to n3 at its graceful
+/// leave, after n3's pause, were counted as n3's stale memory.
+#[test]
+fn pinned_values_handed_over_after_a_pause_are_not_stale() {
+    holds(&pinned(
+        718,
+        9.001,
+        vec![
+            (1.5, A::Pause(n(3))),
+            (3.292, A::Resume(n(3))),
+            (3.658, A::Leave(n(2))),
+            (4.585, A::Join(n(4))),
+            (5.223, A::Pause(n(1))),
+            (6.627, A::Resume(n(1))),
+        ],
+    ));
 }
