@@ -21,6 +21,8 @@
 //! balance and every acknowledged order ended; and after the last fault healed, every id
 //! answered within the plan's bound.
 
+mod mains;
+mod nemesis;
 pub mod net;
 pub mod plan;
 mod world;

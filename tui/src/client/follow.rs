@@ -187,6 +187,16 @@ pub(crate) fn reachable(inner: &Inner) -> Vec<(NodeId, ShardClient, u64)> {
         .collect()
 }
 
+/// The members this client still has an open connection to, whatever their last status.
+fn connected(inner: &Inner) -> Vec<(NodeId, ShardClient, u64)> {
+    let state = inner.read();
+    state
+        .members
+        .iter()
+        .filter_map(|(n, m)| Some((n.clone(), m.live()?.clone(), m.generation)))
+        .collect()
+}
+
 /// How long a refresh waits for one member before asking the next one as well.
 const HEDGE_AFTER: Duration = Duration::from_millis(100);
 
@@ -194,7 +204,13 @@ const HEDGE_AFTER: Duration = Duration::from_millis(100);
 /// asked one after another, each `HEDGE_AFTER` after the last, and the first answer wins: one
 /// paused member (its connection still open) cannot hold a refresh up for a whole deadline.
 pub(crate) async fn refresh(inner: &Arc<Inner>) -> Result<Membership, ClusterError> {
-    let members = reachable(inner);
+    let mut members = reachable(inner);
+    if members.is_empty() {
+        // No active member is reachable, but a member the last listing counted dead or
+        // joining may still answer on its open connection (every member was declared dead
+        // and is joining again): its listing says who is active now.
+        members = connected(inner);
+    }
     let tried = members.len();
     let deadline = inner.config.deadline;
     let asks = members
