@@ -55,6 +55,26 @@ async fn two_members() -> (Members, Members) {
     (n1, n2)
 }
 
+/// Each member heartbeating and reading the members until the token is cancelled.
+fn heartbeating(members: &[&Members]) -> CancellationToken {
+    let shutdown = CancellationToken::new();
+    for m in members {
+        tokio::spawn((*m).clone().heartbeats(shutdown.clone()));
+        tokio::spawn((*m).clone().poll(shutdown.clone()));
+    }
+    shutdown
+}
+
+/// Connections to peers, made on first use (every peer here is an address where nothing
+/// answers).
+fn no_peers() -> Arc<Peers> {
+    Arc::new(Peers::new(
+        Dialer::default(),
+        Duration::from_millis(100),
+        Security::Plain,
+    ))
+}
+
 fn in_ring(members: &Members, n: &str) -> bool {
     members.with_view(|v| v.ring.contains(&name(n)))
 }
@@ -62,9 +82,7 @@ fn in_ring(members: &Members, n: &str) -> bool {
 #[tokio::test(start_paused = true)]
 async fn a_member_silent_for_the_suspicion_time_is_reaped() {
     let (n1, _n2) = two_members().await;
-    let shutdown = CancellationToken::new();
-    tokio::spawn(n1.clone().heartbeats(shutdown.clone()));
-    tokio::spawn(n1.clone().poll(shutdown.clone()));
+    let shutdown = heartbeating(&[&n1]);
     let timing = Timing::default();
     assert!(in_ring(&n1, "n2"), "joined");
     tokio::time::sleep(timing.suspicion - timing.poll).await;
@@ -84,17 +102,8 @@ async fn a_member_silent_for_the_suspicion_time_is_reaped() {
 #[tokio::test(start_paused = true)]
 async fn a_member_that_heartbeats_but_answers_no_probe_is_voted_dead_and_fences_itself() {
     let (n1, n2) = two_members().await;
-    let shutdown = CancellationToken::new();
-    for m in [&n1, &n2] {
-        tokio::spawn(m.clone().heartbeats(shutdown.clone()));
-        tokio::spawn(m.clone().poll(shutdown.clone()));
-    }
-    let peers = Arc::new(Peers::new(
-        Dialer::default(),
-        Duration::from_millis(100),
-        Security::Plain,
-    ));
-    tokio::spawn(Detector::new(n1.clone(), peers).run(shutdown.clone()));
+    let shutdown = heartbeating(&[&n1, &n2]);
+    tokio::spawn(Detector::new(n1.clone(), no_peers()).run(shutdown.clone()));
     // The first probe goes at once, then one a period: the limit's misses take that many
     // periods less one.
     tokio::time::sleep(PROBE_PERIOD * (MISSED_PROBES_LIMIT - 1) - PROBE_PERIOD / 2).await;
@@ -119,19 +128,10 @@ async fn a_member_that_heartbeats_but_answers_no_probe_is_voted_dead_and_fences_
 async fn of_two_members_that_lose_each_other_only_the_first_by_name_votes() {
     let (n1, n2) = two_members().await;
     n2.refresh().await.expect("n2 reads the members");
-    let shutdown = CancellationToken::new();
-    for m in [&n1, &n2] {
-        tokio::spawn(m.clone().heartbeats(shutdown.clone()));
-        tokio::spawn(m.clone().poll(shutdown.clone()));
-    }
+    let shutdown = heartbeating(&[&n1, &n2]);
     // n2 probes n1 at an address where nothing answers: it misses every probe, but with no
     // third member to ask it leaves the verdict to n1.
-    let peers = Arc::new(Peers::new(
-        Dialer::default(),
-        Duration::from_millis(100),
-        Security::Plain,
-    ));
-    tokio::spawn(Detector::new(n2.clone(), peers).run(shutdown.clone()));
+    tokio::spawn(Detector::new(n2.clone(), no_peers()).run(shutdown.clone()));
     tokio::time::sleep(PROBE_PERIOD * (MISSED_PROBES_LIMIT + 3)).await;
     assert!(in_ring(&n2, "n1"), "n2 voted n1 dead: both could go");
     assert!(n1.serving().is_ok(), "n1 holds its lease");
@@ -141,12 +141,7 @@ async fn of_two_members_that_lose_each_other_only_the_first_by_name_votes() {
 #[tokio::test(start_paused = true)]
 async fn a_probe_waits_longer_after_each_miss_and_less_after_each_answer() {
     let (n1, _n2) = two_members().await;
-    let peers = Arc::new(Peers::new(
-        Dialer::default(),
-        Duration::from_millis(100),
-        Security::Plain,
-    ));
-    let detector = Detector::new(n1, peers);
+    let detector = Detector::new(n1, no_peers());
     let n2 = name("n2");
     assert_eq!(detector.timeout_for(&n2), PROBE_TIMEOUT);
     let mut waited = Vec::new();
