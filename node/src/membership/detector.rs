@@ -224,10 +224,20 @@ impl Detector {
         if misses < MISSED_PROBES_LIMIT {
             return;
         }
-        let live = self.members.with_view(|v| v.membership.active().count());
+        let me = self.members.me();
+        let (live, me_active) = self.members.with_view(|v| {
+            let active = v.membership.active();
+            active.fold((0, false), |(n, mine), m| (n + 1, mine || &m.name == me))
+        });
+        // Only a member that may answer votes: one the cluster declared dead (its probes
+        // failing because it was cut off itself, say) would otherwise count as the last one
+        // standing and vote out the member that is still whole.
+        if !me_active || self.members.serving().is_err() {
+            tracing::info!(node = %me, suspect = %member.name, "not voting: not an active member now");
+            return;
+        }
         let needed = votes_needed(live);
         let store = self.members.store();
-        let me = self.members.me();
         // Two members that lose each other (nobody else to ask) would each vote the other dead
         // and both go: the one whose name sorts first decides. A member that really died is
         // reaped anyway once its heartbeats stop.

@@ -176,3 +176,23 @@ async fn a_probe_waits_longer_after_each_miss_and_less_after_each_answer() {
         "back to the start after answers"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_member_the_cluster_declared_dead_does_not_vote() {
+    let (n1, n2) = two_members().await;
+    // n1 was declared dead (cut off itself, its probes of n2 fail): it must not count itself
+    // out of the ring and then vote n2, the member that is still whole, dead as the last one.
+    n1.store()
+        .mark_dead(n1.me(), n1.incarnation())
+        .await
+        .expect("marked dead");
+    let view = n1.refresh().await.expect("n1 reads the members");
+    let n2_member = view.member(&name("n2")).cloned().expect("n2 listed");
+    let detector = Detector::new(n1.clone(), no_peers());
+    for _ in 0..MISSED_PROBES_LIMIT + 2 {
+        detector.check(&n2_member).await;
+        tokio::time::sleep(PROBE_PERIOD + Duration::from_millis(1)).await;
+    }
+    n2.refresh().await.expect("n2 reads the members");
+    assert!(in_ring(&n2, "n2"), "n1, declared dead, voted n2 dead");
+}
