@@ -46,8 +46,9 @@ pub fn monotonic() -> Option<Duration> {
     MONOTONIC.with(Cell::get)
 }
 
-/// Sets the monotonic clock of this thread's run (None when it ends).
-fn set_monotonic(now: Option<Duration>) {
+/// Sets the monotonic clock of this thread's run (None: the machine's again). The runner
+/// sets it before every step; a test may set it by hand.
+pub fn set_monotonic(now: Option<Duration>) {
     MONOTONIC.with(|m| m.set(now));
 }
 

@@ -142,14 +142,30 @@ fn seeds() {
 #[test]
 fn a_simulator_thread_reads_simulated_monotonic_time_and_others_the_machines() {
     let real = Instant::now();
-    let plan = sim::Plan::of(3);
-    let outcome = sim::run(&plan);
-    // The run's own reads were simulated: its calls' latencies are whole simulated ticks.
+    sim::set_monotonic(Some(std::time::Duration::from_secs(1)));
+    let (a, b) = (Instant::now(), Instant::now());
+    let elsewhere = std::thread::spawn(Instant::now).join().expect("a thread");
+    sim::set_monotonic(None);
+    assert_eq!(a, b, "simulated time stands still between two steps");
+    assert!(
+        a < real,
+        "1 s of simulated time reads earlier than the machine's clock (up for more than 1 s)"
+    );
+    assert!(
+        elsewhere >= real,
+        "another thread reads the machine's clock"
+    );
+    assert!(
+        Instant::now() >= real,
+        "this thread has the machine's clock back"
+    );
+    // A whole run gives the machine's clock back when it ends.
+    let outcome = sim::run(&sim::Plan::of(3));
     assert!(outcome.simulated > std::time::Duration::from_secs(3));
-    let after = Instant::now();
-    assert!(after >= real, "the machine's clock came back after the run");
-    let other = std::thread::spawn(Instant::now).join().expect("a thread");
-    assert!(other >= real);
+    assert!(
+        Instant::now() >= real,
+        "the machine's clock came back after the run"
+    );
 }
 
 /// Runs `seed`; with `RINGSHOP_SIM_LOG` set, the nodes' and mains' log (info and up, no real
