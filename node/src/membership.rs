@@ -32,7 +32,6 @@ use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::planted::Bug;
-
 use crate::store::{Store, StoreError};
 
 pub use timing::Timing;

@@ -93,22 +93,7 @@ where
     Req: serde::Serialize,
     Resp: for<'de> serde::Deserialize<'de>,
 {
-    connect_on(&Tcp, addr, timeout, security).await
-}
-
-/// [`connect`] on the network `net`.
-pub async fn connect_on<N, Req, Resp>(
-    net: &N,
-    addr: SocketAddr,
-    timeout: Duration,
-    security: &Security,
-) -> Result<ClientTransport<Req, Resp, N::Conn>, ConnectError>
-where
-    N: Net,
-    Req: serde::Serialize,
-    Resp: for<'de> serde::Deserialize<'de>,
-{
-    open(net.connect(addr), addr, timeout, security).await
+    open(Tcp.connect(addr), addr, timeout, security).await
 }
 
 /// [`connect`] on whatever network `dialer` dials.

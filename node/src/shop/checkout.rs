@@ -194,6 +194,7 @@ impl Checkout {
             store.create_order(&new, total, &self.shared.me, trace_parent.as_deref())
         })
         .await;
+        #[cfg(feature = "planted")]
         if stored.is_err() && crate::planted::on(crate::planted::Bug::AcksBeforeCommit) {
             return Ok(self.as_if_stored(new, total));
         }
@@ -203,6 +204,7 @@ impl Checkout {
     }
 
     /// The order `create_order` would have answered (the planted `AcksBeforeCommit` only).
+    #[cfg(feature = "planted")]
     fn as_if_stored(&self, new: NewOrder, total_cents: u64) -> Order {
         let now = ringshop_shared::clock::wall();
         Order {

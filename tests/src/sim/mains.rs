@@ -2,11 +2,10 @@
 //! network, every id once more after the last fault, then the books.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use ringshop_node::Store;
 use ringshop_shared::transport::Dialer;
@@ -15,7 +14,7 @@ use ringshop_tui::{Cluster, ClusterConfig};
 
 use super::net::{PORT, SimNet};
 use super::plan::Plan;
-use super::world::EPOCH_SECS;
+use super::world::log_line;
 use crate::chaos::books::{self, Books};
 use crate::chaos::history::History;
 use crate::chaos::load::{FreshMains, Load, LoadConfig};
@@ -41,12 +40,7 @@ pub(super) async fn mains(
     finished: Arc<Mutex<Finished>>,
     log: Rc<RefCell<String>>,
 ) -> turmoil::Result {
-    let note = |what: &str| {
-        let at = clock::wall()
-            .duration_since(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
-            .unwrap_or_default();
-        let _ = writeln!(log.borrow_mut(), "{} mains: {what}", at.as_millis());
-    };
+    let note = |what: &str| log_line(&log, format_args!("mains: {what}"));
     let addrs: Vec<SocketAddr> = seeds
         .iter()
         .map(|n| SocketAddr::new(turmoil::lookup(n.as_str()), PORT))

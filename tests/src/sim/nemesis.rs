@@ -8,18 +8,18 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use ringshop_node::shop::checkout::Payment;
 use ringshop_node::store::faulty::{Fault, Faults, FaultyStore, Rule};
 use ringshop_node::{Config, Store};
 use ringshop_shared::wire::MemberStatus;
-use ringshop_shared::{NodeId, Ring, clock};
+use ringshop_shared::{NodeId, Ring};
 use tokio::sync::Notify;
 
 use super::net::{PORT, SimNet};
 use super::plan::{Action, NodeSetup, StoreFault};
-use super::world::{EPOCH_SECS, MAINS};
+use super::world::{MAINS, log_line};
 use crate::chaos::history::{Event, EventKind};
 use crate::chaos::load::FreshMains;
 use crate::chaos::targets::Targets;
@@ -28,18 +28,15 @@ use crate::chaos::targets::Targets;
 /// makes it leave.
 pub(super) struct SimNode {
     setup: NodeSetup,
-    ttl: Duration,
     faults: Faults,
     leave: Arc<Notify>,
     registered: bool,
 }
 
 impl SimNode {
-    pub(super) fn new(setup: NodeSetup, _cluster_ttl: Duration) -> SimNode {
-        let ttl = setup.ttl;
+    pub(super) fn new(setup: NodeSetup) -> SimNode {
         SimNode {
             setup,
-            ttl,
             faults: Faults::new(),
             leave: Arc::new(Notify::new()),
             registered: false,
@@ -59,12 +56,7 @@ impl SimNode {
         log: Rc<RefCell<String>>,
     ) {
         self.registered = true;
-        let (setup, ttl, faults, leave) = (
-            self.setup.clone(),
-            self.ttl,
-            self.faults.clone(),
-            self.leave.clone(),
-        );
+        let (setup, faults, leave) = (self.setup.clone(), self.faults.clone(), self.leave.clone());
         let store = store.clone();
         sim.host(self.host(), move || {
             let (setup, faults, leave, log) =
@@ -75,7 +67,7 @@ impl SimNode {
                 let listen = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), PORT);
                 let config = Config::new(setup.name.clone(), listen)
                     .with_advertise(SocketAddr::new(ip, PORT))
-                    .with_ttl(ttl)
+                    .with_ttl(setup.ttl)
                     .with_timing(setup.timing.clone())
                     .with_payment(Payment {
                         delay: Duration::from_millis(50),
@@ -88,17 +80,7 @@ impl SimNode {
                         node.shutdown().await;
                     }
                     // A node that cannot start (its store is down) exits, as the binary does.
-                    Err(e) => {
-                        let at = clock::wall()
-                            .duration_since(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
-                            .unwrap_or_default();
-                        let _ = writeln!(
-                            log.borrow_mut(),
-                            "{} {} did not start: {e}",
-                            at.as_millis(),
-                            setup.name
-                        );
-                    }
+                    Err(e) => log_line(&log, format_args!("{} did not start: {e}", setup.name)),
                 }
                 Ok(())
             }
@@ -234,18 +216,14 @@ impl Nemesis {
             // dropped segment would leave its stream waiting for it for ever).
             Action::Pause(name) => {
                 self.aim(Some(name), None);
-                for other in others(sim, name) {
-                    sim.hold(name.as_str(), other);
-                }
+                each_link(sim, name, &others(sim, name), |sim, a, b| sim.hold(a, b));
                 nodes[node(name)].faults.set(vec![all(Fault::Hang)]);
                 self.begin_cut(name);
                 (EventKind::Stop, name)
             }
             Action::Resume(name) => {
                 nodes[node(name)].faults.heal();
-                for other in others(sim, name) {
-                    sim.release(name.as_str(), other);
-                }
+                each_link(sim, name, &others(sim, name), |sim, a, b| sim.release(a, b));
                 let ended = self.end_cut(
                     name,
                     EventKind::Resume {
@@ -256,16 +234,12 @@ impl Nemesis {
             }
             Action::Isolate(name) => {
                 self.aim(Some(name), None);
-                for other in others(sim, name) {
-                    sim.hold(name.as_str(), other);
-                }
+                each_link(sim, name, &others(sim, name), |sim, a, b| sim.hold(a, b));
                 self.begin_cut(name);
                 (EventKind::Partition, name)
             }
             Action::Rejoin(name) => {
-                for other in others(sim, name) {
-                    sim.release(name.as_str(), other);
-                }
+                each_link(sim, name, &others(sim, name), |sim, a, b| sim.release(a, b));
                 let ended = self.end_cut(
                     name,
                     EventKind::Heal {
@@ -350,12 +324,21 @@ fn quietly(
     name: &NodeId,
     drop_runtime: impl FnOnce(&mut turmoil::Sim<'_>),
 ) {
-    for other in others {
-        sim.partition(name.as_str(), *other);
-    }
+    each_link(sim, name, others, |sim, a, b| sim.partition(a, b));
     drop_runtime(sim);
+    each_link(sim, name, others, |sim, a, b| sim.repair(a, b));
+}
+
+/// Does `link` (hold, release, partition or repair) to the link between `name`'s host and each
+/// of `others`.
+fn each_link(
+    sim: &turmoil::Sim<'_>,
+    name: &NodeId,
+    others: &[IpAddr],
+    link: impl Fn(&turmoil::Sim<'_>, &str, IpAddr),
+) {
     for other in others {
-        sim.repair(name.as_str(), *other);
+        link(sim, name.as_str(), *other);
     }
 }
 

@@ -157,7 +157,7 @@ impl Plan {
             Duration::from_millis(rng.u64(0..=max_latency.min(5))),
             Duration::from_millis(max_latency),
         );
-        let mut nemesis = Drafting::new(&nodes[..initial], &nodes[initial..], &mut rng);
+        let mut nemesis = Drafting::new(&nodes[..initial], &nodes[initial..]);
         let faults = rng.usize(2..=6);
         let mut at = WARMUP;
         // A draw that cannot happen (a restart with nothing stopped) draws nothing, so draw
@@ -205,7 +205,7 @@ struct Drafting {
 }
 
 impl Drafting {
-    fn new(initial: &[NodeSetup], spare: &[NodeSetup], _rng: &mut fastrand::Rng) -> Drafting {
+    fn new(initial: &[NodeSetup], spare: &[NodeSetup]) -> Drafting {
         Drafting {
             running: initial.iter().map(|n| n.name.clone()).collect(),
             stopped: Vec::new(),

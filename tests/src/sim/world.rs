@@ -22,7 +22,7 @@ use crate::chaos::report::Report;
 use crate::chaos::targets::Targets;
 
 /// Where the simulated calendar starts (2025-06-15): fixed, so every replay stamps alike.
-pub(super) const EPOCH_SECS: u64 = 1_750_000_000;
+const EPOCH_SECS: u64 = 1_750_000_000;
 /// How far simulated time moves per step of the simulation.
 const TICK: Duration = Duration::from_millis(1);
 /// The mains' host.
@@ -124,6 +124,15 @@ impl Drop for MonotonicGuard {
     }
 }
 
+/// Appends `what` to the run's log, stamped with the simulated milliseconds since the run
+/// began (read inside a host, from its calendar).
+pub(super) fn log_line(log: &RefCell<String>, what: std::fmt::Arguments<'_>) {
+    let at = clock::wall()
+        .duration_since(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
+        .unwrap_or_default();
+    let _ = writeln!(log.borrow_mut(), "{} {what}", at.as_millis());
+}
+
 /// Runs `plan` to the end on this thread and checks what it recorded.
 pub fn run(plan: &Plan) -> Outcome {
     super::set_monotonic(Some(MONOTONIC_START));
@@ -154,7 +163,7 @@ pub fn run(plan: &Plan) -> Outcome {
     let mut nodes: Vec<SimNode> = plan
         .nodes
         .iter()
-        .map(|setup| SimNode::new(setup.clone(), plan.ttl))
+        .map(|setup| SimNode::new(setup.clone()))
         .collect();
     for node in &mut nodes[..plan.initial] {
         node.start(&mut sim, &store, log.clone());

@@ -178,21 +178,17 @@ async fn places_like(
 
 /// Clients of the members this client can reach now, with their connections' generations.
 pub(crate) fn reachable(inner: &Inner) -> Vec<(NodeId, ShardClient, u64)> {
-    let state = inner.read();
-    state
-        .members
-        .iter()
-        .filter(|(_, m)| m.status.in_ring())
-        .filter_map(|(n, m)| Some((n.clone(), m.live()?.clone(), m.generation)))
-        .collect()
+    connected(inner, true)
 }
 
-/// The members this client still has an open connection to, whatever their last status.
-fn connected(inner: &Inner) -> Vec<(NodeId, ShardClient, u64)> {
+/// The members this client has an open connection to (only the active ones if
+/// `active_only`), with their connections' generations.
+fn connected(inner: &Inner, active_only: bool) -> Vec<(NodeId, ShardClient, u64)> {
     let state = inner.read();
     state
         .members
         .iter()
+        .filter(|(_, m)| !active_only || m.status.in_ring())
         .filter_map(|(n, m)| Some((n.clone(), m.live()?.clone(), m.generation)))
         .collect()
 }
@@ -209,7 +205,7 @@ pub(crate) async fn refresh(inner: &Arc<Inner>) -> Result<Membership, ClusterErr
         // No active member is reachable, but a member the last listing counted dead or
         // joining may still answer on its open connection (every member was declared dead
         // and is joining again): its listing says who is active now.
-        members = connected(inner);
+        members = connected(inner, false);
     }
     let tried = members.len();
     let deadline = inner.config.deadline;
