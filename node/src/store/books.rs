@@ -142,9 +142,7 @@ pub trait Books: Orders {
         if !sold {
             return Ok(Finish::Unsold(holds));
         }
-        let moved = self
-            .advance(id, cur.version, Stage::Done, owner, None)
-            .await?;
+        let moved = self.advance(cur, Stage::Done, owner, None).await?;
         Ok(match moved {
             Some(done) => Finish::Done(Box::new(done)),
             None => Finish::Moved,

@@ -54,7 +54,7 @@ async fn placed(f: &Fixture, lines: &[(&str, u32)]) -> OrderId {
 async fn to_stage(f: &Fixture, id: OrderId, stage: Stage) -> Result<(), StoreError> {
     let cur = f.store.order(id).await?.expect("stored");
     f.store
-        .advance(id, cur.version, stage, &me(), None)
+        .advance(&cur, stage, &me(), None)
         .await?
         .expect("moved");
     Ok(())

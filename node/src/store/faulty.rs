@@ -266,8 +266,7 @@ faulty! {
         ) -> StoredOrder;
         Read order(id: OrderId) -> Option<StoredOrder>;
         Write advance(
-            id: OrderId,
-            version: u64,
+            cur: &StoredOrder,
             to: Stage,
             owner: &NodeId,
             reason: Option<&str>,

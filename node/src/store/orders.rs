@@ -94,12 +94,13 @@ pub trait Orders: Send + Sync + 'static {
 
     async fn order(&self, id: OrderId) -> Result<Option<StoredOrder>, StoreError>;
 
-    /// Moves an order to `to` (and to `owner`, updated at the store's now) if it is still at
-    /// `version`; None if another node moved it first.
+    /// Moves the order `cur` (as read at its version) to `to` (and to `owner`, updated at the
+    /// store's now) if it is still at that version; None if another node moved it first. An
+    /// order's lines never change, so a backend takes them from `cur` instead of reading them
+    /// back inside its write.
     async fn advance(
         &self,
-        id: OrderId,
-        version: u64,
+        cur: &StoredOrder,
         to: Stage,
         owner: &NodeId,
         reason: Option<&str>,

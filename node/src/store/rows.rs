@@ -148,6 +148,36 @@ pub fn order_from_row(row: &impl Cells) -> Result<StoredOrder, StoreError> {
     .stored())
 }
 
+/// What an order's compare-and-set returns: the columns a move changes, and its creation time
+/// for its age. The rest (its lines above all, a read of `order_lines`) never changes, so the
+/// write does not read it back while it holds the write lock.
+pub const MOVED_COLUMNS: &str = "stage, reason, owner, created_ms, updated_ms, version";
+
+/// `cur` as its compare-and-set left it, from a row of `MOVED_COLUMNS`.
+pub fn moved_from_row(cur: &StoredOrder, row: &impl Cells) -> Result<StoredOrder, StoreError> {
+    const WHAT: &str = "moving an order on";
+    let bad = |what: &str| StoreError::Query {
+        what: WHAT,
+        reason: format!("malformed {what} in the orders table"),
+    };
+    let text = |i: usize| row.text(i).map_err(query_error(WHAT));
+    let int = |i: usize| row.int(i).map_err(query_error(WHAT));
+    Ok(OrderRecord {
+        id: cur.order.id,
+        customer: cur.order.customer.clone(),
+        lines: cur.order.lines.clone(),
+        total_cents: cur.order.total_cents,
+        stage: Stage::parse(&text(0)?).ok_or_else(|| bad("stage"))?,
+        reason: row.maybe_text(1).map_err(query_error(WHAT))?,
+        owner: NodeId::new(text(2)?).map_err(|_| bad("owner"))?,
+        created_ms: int(3)?,
+        updated_ms: int(4)?,
+        version: count(int(5)?),
+        trace_parent: cur.trace_parent.clone(),
+    }
+    .stored())
+}
+
 /// What `orders_by_prefix` says it was doing when it failed.
 pub const FIND: &str = "finding orders by id prefix";
 

@@ -222,7 +222,7 @@ impl Checkout {
         let next = self
             .shared
             .store
-            .advance(cur.order.id, cur.version, to, &self.shared.me, reason)
+            .advance(cur, to, &self.shared.me, reason)
             .await
             .map_err(|e| e.on(&self.shared.me))?;
         Ok(match next {

@@ -41,7 +41,7 @@ async fn holding(f: &Fixture, held_ms: Millis) -> OrderId {
         .await
         .expect("stored");
     f.store
-        .advance(order.id, stored.version, Stage::Reserving, &me, None)
+        .advance(&stored, Stage::Reserving, &me, None)
         .await
         .expect("moves")
         .expect("unmoved before");

@@ -52,11 +52,16 @@ async fn an_order_is_stored_once_and_moves_on_only_from_its_version(f: Fixture) 
     let moved = f
         .at(1_500)
         .store
-        .advance(order.id, first.version, Stage::Reserving, &me(), None)
+        .advance(&first, Stage::Reserving, &me(), None)
         .await
         .expect("ok")
         .expect("moved");
     assert_eq!(moved.order.stage, Stage::Reserving);
+    assert_eq!(
+        Some(&moved),
+        f.store.order(order.id).await.expect("reads").as_ref(),
+        "a move answers the order exactly as a read of it does"
+    );
     assert_eq!(
         moved.trace_parent.as_deref(),
         Some(PLACED_IN),
@@ -66,7 +71,7 @@ async fn an_order_is_stored_once_and_moves_on_only_from_its_version(f: Fixture) 
     let stale = f
         .at(1_600)
         .store
-        .advance(order.id, first.version, Stage::Paying, &me(), None)
+        .advance(&first, Stage::Paying, &me(), None)
         .await
         .expect("ok");
     assert!(stale.is_none(), "a stale version loses");
@@ -91,9 +96,10 @@ async fn two_nodes_moving_one_order_at_once_move_it_once(f: Fixture) {
         .await
         .expect("stored");
     let tries = [f.store.clone(), other].map(|store| {
+        let stored = stored.clone();
         tokio::spawn(async move {
             store
-                .advance(order.id, stored.version, Stage::Reserving, &me(), None)
+                .advance(&stored, Stage::Reserving, &me(), None)
                 .await
                 .expect("no store error")
                 .is_some()

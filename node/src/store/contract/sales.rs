@@ -139,7 +139,7 @@ async fn an_order_sold_by_one_node_while_another_fails_it_ends_sold_or_failed_ne
             tasks.push(tokio::spawn(async move {
                 let cur = failer.order(id).await.expect("reads").expect("stored");
                 let failed = failer
-                    .advance(id, cur.version, Stage::Failed, &me(), Some("raced"))
+                    .advance(&cur, Stage::Failed, &me(), Some("raced"))
                     .await;
                 if let Err(e) = failed {
                     assert!(refused(&e, Rule::SoldCannotFail), "{e}");

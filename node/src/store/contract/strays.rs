@@ -62,7 +62,7 @@ async fn an_order_failed_by_one_node_while_another_holds_its_lines_keeps_no_hold
             tasks.push(tokio::spawn(async move {
                 let cur = failer.order(id).await.expect("reads").expect("stored");
                 failer
-                    .advance(id, cur.version, Stage::Failed, &me(), Some("raced"))
+                    .advance(&cur, Stage::Failed, &me(), Some("raced"))
                     .await
                     .expect("no store error");
             }));

@@ -107,14 +107,14 @@ impl Orders for MemoryStore {
 
     async fn advance(
         &self,
-        id: OrderId,
-        version: u64,
+        cur: &StoredOrder,
         to: Stage,
         owner: &NodeId,
         reason: Option<&str>,
     ) -> Result<Option<StoredOrder>, StoreError> {
         let now = self.now();
-        self.tables().advance(id, version, to, owner, reason, now)
+        self.tables()
+            .advance(cur.order.id, cur.version, to, owner, reason, now)
     }
 
     async fn open_orders(&self) -> Result<Vec<StoredOrder>, StoreError> {

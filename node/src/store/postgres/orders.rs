@@ -8,7 +8,8 @@ use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
 
 use super::{PgStore, query_error};
 use crate::store::rows::{
-    FIND, ORDER_COLUMNS, found_from_rows, order_audit_from_row, order_from_row,
+    FIND, MOVED_COLUMNS, ORDER_COLUMNS, found_from_rows, moved_from_row, order_audit_from_row,
+    order_from_row,
 };
 use crate::store::{OrderAudit, Orders, StoreError, StoredOrder};
 
@@ -83,8 +84,7 @@ impl Orders for PgStore {
 
     async fn advance(
         &self,
-        id: OrderId,
-        version: u64,
+        cur: &StoredOrder,
         to: Stage,
         owner: &NodeId,
         reason: Option<&str>,
@@ -93,10 +93,10 @@ impl Orders for PgStore {
             "UPDATE orders SET stage = $3, owner = $4, reason = COALESCE($5, reason),
                  updated_ms = COALESCE($6::bigint, ringshop_now_ms()), version = version + 1
              WHERE id = $1 AND version = $2 AND stage NOT IN ('done', 'failed')
-             RETURNING {ORDER_COLUMNS}"
+             RETURNING {MOVED_COLUMNS}"
         ))
-        .bind(id.to_string())
-        .bind(i64::try_from(version).unwrap_or(i64::MAX))
+        .bind(cur.order.id.to_string())
+        .bind(i64::try_from(cur.version).unwrap_or(i64::MAX))
         .bind(to.as_str())
         .bind(owner.as_str())
         .bind(reason)
@@ -104,7 +104,7 @@ impl Orders for PgStore {
         .fetch_optional(&self.shop)
         .await
         .map_err(query_error("moving an order on"))?;
-        row.as_ref().map(order_from_row).transpose()
+        row.map(|row| moved_from_row(cur, &row)).transpose()
     }
 
     async fn open_orders(&self) -> Result<Vec<StoredOrder>, StoreError> {

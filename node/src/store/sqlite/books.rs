@@ -14,7 +14,7 @@ use super::conns::locked;
 use super::orders::{ADVANCE, advance_sql};
 use super::{SqliteStore, committed_row, query_error};
 use crate::store::rows::{
-    audit_from_row, hold_from_row, hold_state, order_from_row, stray_from_row, units,
+    audit_from_row, hold_from_row, hold_state, moved_from_row, stray_from_row, units,
 };
 use crate::store::{
     Audit, Books, Finish, HoldState, Reservation, Rule, StoreError, StoredOrder, StrayHold, millis,
@@ -253,7 +253,7 @@ impl Books for SqliteStore {
         )
         .map(committed_row);
         match moved {
-            Ok(Some(row)) => Ok(Finish::Done(Box::new(order_from_row(&row)?))),
+            Ok(Some(row)) => Ok(Finish::Done(Box::new(moved_from_row(cur, &row)?))),
             Ok(None) => Ok(Finish::Moved),
             Err(e) => match query_error(ADVANCE)(e) {
                 // Refused by migration 4's trigger (any other refusal, of the sale too, is an

@@ -257,6 +257,53 @@ BEGIN
 END;
 "#,
     ),
+    (
+        7,
+        r#"
+-- order_lines without a rowid: the key (order_id, product) is the table itself, one b-tree
+-- instead of a table and the index of its key, so storing an order writes one page fewer.
+-- The triggers that name the table go while it is swapped and come back as they were.
+DROP TRIGGER reservation_for_open_order;
+DROP TRIGGER order_done_when_sold;
+DROP TRIGGER new_order;
+CREATE TABLE order_lines_keyed (
+    order_id TEXT NOT NULL,
+    line     INTEGER NOT NULL,
+    product  TEXT NOT NULL,
+    qty      INTEGER NOT NULL CHECK (qty > 0),
+    PRIMARY KEY (order_id, product)
+) WITHOUT ROWID;
+INSERT INTO order_lines_keyed (order_id, line, product, qty)
+    SELECT order_id, line, product, qty FROM order_lines;
+DROP TABLE order_lines;
+ALTER TABLE order_lines_keyed RENAME TO order_lines;
+CREATE TRIGGER reservation_for_open_order BEFORE INSERT ON reservations
+BEGIN
+    SELECT RAISE(ABORT, 'no open order line')
+        WHERE NOT EXISTS (SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id
+            WHERE o.id = NEW.order_id AND o.stage NOT IN ('done', 'failed')
+              AND l.product = NEW.product AND l.qty = NEW.qty);
+END;
+CREATE TRIGGER order_done_when_sold BEFORE UPDATE OF stage ON orders
+WHEN NEW.stage = 'done' AND OLD.stage <> 'done'
+BEGIN
+    SELECT RAISE(ABORT, 'an order is done only when every line is sold')
+        WHERE (SELECT COUNT(*) FROM reservations WHERE order_id = NEW.id AND state = 'sold')
+            <> (SELECT COUNT(*) FROM order_lines WHERE order_id = NEW.id);
+END;
+CREATE TRIGGER new_order INSTEAD OF INSERT ON new_orders
+WHEN NOT EXISTS (SELECT 1 FROM orders WHERE id = NEW.id)
+BEGIN
+    INSERT INTO orders (id, customer, total_cents, stage, owner, created_ms, updated_ms,
+                        trace_parent)
+        VALUES (NEW.id, NEW.customer, NEW.total_cents, 'accepted', NEW.owner, NEW.created_ms,
+                NEW.created_ms, NEW.trace_parent);
+    INSERT INTO order_lines (order_id, line, product, qty)
+        SELECT NEW.id, key + 1, json_extract(value, '$[0]'), json_extract(value, '$[1]')
+        FROM json_each(NEW.lines);
+END;
+"#,
+    ),
 ];
 
 /// The newest schema version this release knows.

@@ -10,7 +10,8 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use super::conns::locked;
 use super::{SqliteStore, committed_row, query_error};
 use crate::store::rows::{
-    FIND, ORDER_COLUMNS, found_from_rows, order_audit_from_row, order_from_row,
+    FIND, MOVED_COLUMNS, ORDER_COLUMNS, found_from_rows, moved_from_row, order_audit_from_row,
+    order_from_row,
 };
 use crate::store::{OrderAudit, Orders, StoreError, StoredOrder};
 
@@ -42,13 +43,13 @@ async fn advance(
 }
 
 /// The order's compare-and-set (`?1` id, `?2` version, `?3` stage, `?4` owner, `?5` reason,
-/// `?6` now), returning the new row.
+/// `?6` now), returning `MOVED_COLUMNS` of the new row.
 pub(super) fn advance_sql() -> String {
     format!(
         "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
              updated_ms = ?6, version = version + 1
          WHERE id = ?1 AND version = ?2 AND stage NOT IN ('done', 'failed')
-         RETURNING {ORDER_COLUMNS}"
+         RETURNING {MOVED_COLUMNS}"
     )
 }
 
@@ -111,8 +112,7 @@ impl Orders for SqliteStore {
 
     async fn advance(
         &self,
-        id: OrderId,
-        version: u64,
+        cur: &StoredOrder,
         to: Stage,
         owner: &NodeId,
         reason: Option<&str>,
@@ -120,8 +120,8 @@ impl Orders for SqliteStore {
         let now = self.now();
         let row = advance(
             &mut *self.writer.get().await,
-            id,
-            version,
+            cur.order.id,
+            cur.version,
             to,
             owner,
             reason,
@@ -129,7 +129,7 @@ impl Orders for SqliteStore {
         )
         .await
         .map_err(query_error(ADVANCE))?;
-        row.as_ref().map(order_from_row).transpose()
+        row.map(|row| moved_from_row(cur, &row)).transpose()
     }
 
     async fn open_orders(&self) -> Result<Vec<StoredOrder>, StoreError> {

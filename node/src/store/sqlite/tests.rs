@@ -137,10 +137,7 @@ async fn on_a_full_disk_an_order_moves_on_only_once_committed() {
     let reason = "y".repeat(2000);
     for o in &orders {
         let to = Stage::Failed;
-        match store
-            .advance(o.order.id, o.version, to, &n("n2"), Some(&reason))
-            .await
-        {
+        match store.advance(o, to, &n("n2"), Some(&reason)).await {
             Ok(Some(row)) => moved.push(row.order.id),
             Ok(None) => panic!("nobody else moved {}", o.order.id),
             Err(e) => {
@@ -169,9 +166,10 @@ async fn on_a_full_disk_an_order_moves_on_only_once_committed() {
 }
 
 /// A database as the release before `order_lines` left it (schema version 5), with orders in
-/// it, opened by this one: migration 6 moves every line into the table, in its place.
+/// it, opened by this one: migration 6 moves every line into the table, in its place, and
+/// migration 7 keeps them as it makes the table one without a rowid, with its rules back on it.
 #[tokio::test]
-async fn migration_6_moves_the_lines_of_stored_orders_into_their_table() {
+async fn migrations_6_and_7_move_the_lines_of_stored_orders_into_their_keyed_table() {
     use sqlx::ConnectOptions;
     use sqlx::sqlite::SqliteConnectOptions;
 
@@ -190,4 +188,26 @@ async fn migration_6_moves_the_lines_of_stored_orders_into_their_table() {
     let store = SqliteStore::open(&path).await.expect("opens and migrates");
     old_lines_were_moved(&store).await;
     assert_eq!(store.integrity_check().await.expect("checks"), "ok");
+    let schema: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE sql LIKE '%order_lines%' ORDER BY name",
+    )
+    .fetch_all(&mut *store.reader.get().await)
+    .await
+    .expect("reads the schema");
+    let names: Vec<&str> = schema.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "new_order",
+            "order_done_when_sold",
+            "order_lines",
+            "reservation_for_open_order"
+        ],
+        "the table and the three triggers that read or fill it"
+    );
+    assert!(
+        schema[2].1.ends_with("WITHOUT ROWID"),
+        "order_lines is keyed by its primary key alone: {}",
+        schema[2].1
+    );
 }
