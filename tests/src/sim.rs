@@ -46,6 +46,12 @@ pub fn monotonic() -> Option<Duration> {
     MONOTONIC.with(Cell::get)
 }
 
+/// How far this thread's run is (simulated time since it started), if one runs here: the
+/// stamp of the nemesis' log and of the nodes' log lines a replay prints.
+pub fn run_time() -> Option<Duration> {
+    monotonic().map(|now| now.saturating_sub(world::MONOTONIC_START))
+}
+
 /// Sets the monotonic clock of this thread's run (None: the machine's again). The runner
 /// sets it before every step; a test may set it by hand.
 pub fn set_monotonic(now: Option<Duration>) {

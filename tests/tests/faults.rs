@@ -86,6 +86,36 @@ async fn a_node_paused_below_the_suspicion_time_stays_up_under_its_first_incarna
     assert_eq!(failures, 0, "{failures} of {calls} calls failed");
 }
 
+/// A member asked to probe a frozen one (a main could not reach it) answers by the caller's
+/// deadline, with its view as it is then (still a member), instead of letting its probes
+/// (direct, then through another member: 1.5 s here) run past it: the main then reads a fresh
+/// view and goes on, where it waited out a deadline per witness (found by the simulator,
+/// seed 452).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_witness_answers_a_suspicion_by_the_callers_deadline() {
+    let mut cluster = TestCluster::processes(3, Duration::from_secs(30));
+    let witness = transport::connect_shard(
+        cluster.node(&name(1)).addr,
+        Duration::from_secs(1),
+        &Security::Plain,
+    )
+    .await
+    .expect("connects");
+    let n2 = name(2);
+    cluster.pause(&n2);
+    let asked = Instant::now();
+    let answer = witness
+        .suspect(transport::context(Duration::from_millis(700)), n2.clone())
+        .await;
+    let took = asked.elapsed();
+    cluster.resume(&n2);
+    assert!(
+        matches!(answer, Ok(Ok(false))),
+        "a frozen member the cluster has not declared dead is still in the ring: {answer:?}"
+    );
+    assert!(took < Duration::from_millis(700), "answered after {took:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_node_is_declared_dead_and_rejoins_by_itself_when_it_runs_again() {
     let mut cluster = TestCluster::processes(3, Duration::from_secs(30));

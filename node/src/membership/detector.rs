@@ -118,6 +118,11 @@ impl Detector {
         Ok(!view.ring.contains(name))
     }
 
+    /// Whether `name` is in this node's ring now (no probe, no store read).
+    pub fn in_ring(&self, name: &NodeId) -> bool {
+        self.members.with_view(|view| view.ring.contains(name))
+    }
+
     /// Whether this node reaches `name` now (one probe).
     pub async fn probe(&self, name: &NodeId) -> bool {
         let addr = self.members.with_view(|v| v.addr_of(name));

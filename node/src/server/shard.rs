@@ -228,14 +228,21 @@ impl Shard for ShardServer {
         }
     }
 
-    async fn suspect(self, _: Context, name: NodeId) -> Result<bool, ShardError> {
+    /// Answered by the caller's deadline (less a long-poll's margin) even while the probes of
+    /// a silent member still wait (they go on, and count): then with this node's view as it
+    /// is now, so a caller whose witnesses all probe a member that died in silence still
+    /// learns in time that the cluster has declared it dead meanwhile.
+    async fn suspect(self, ctx: Context, name: NodeId) -> Result<bool, ShardError> {
         if name == self.me.name {
             return Ok(false);
         }
-        self.detector
-            .suspect(&name)
-            .await
-            .map_err(|e| e.on(&self.me.name))
+        let detector = self.detector.clone();
+        let asked = name.clone();
+        let probing = tokio::spawn(async move { detector.suspect(&asked).await });
+        match tokio::time::timeout_at(patience(&ctx), probing).await {
+            Ok(Ok(out)) => out.map_err(|e| e.on(&self.me.name)),
+            Ok(Err(_)) | Err(_) => Ok(!self.detector.in_ring(&name)),
+        }
     }
 
     async fn probe(self, _: Context, name: NodeId) -> Result<bool, ShardError> {

@@ -113,7 +113,7 @@ impl Outcome {
 }
 
 /// Where the simulated monotonic clock starts (any fixed value: only differences count).
-const MONOTONIC_START: Duration = Duration::from_secs(1_000);
+pub(super) const MONOTONIC_START: Duration = Duration::from_secs(1_000);
 
 /// Gives this thread back the machine's monotonic clock when a run ends (or panics).
 struct MonotonicGuard;

@@ -172,19 +172,19 @@ impl Cluster {
             return Suspicion::NoWitness;
         }
         match futures::future::select_ok(asks).await {
-            Ok(_) => {
+            // A witness answered, or the last one was only slow (busy probing: nothing says
+            // the cluster is gone). Either way the cluster may have declared the victim dead
+            // meanwhile (the witnesses' probes can outlast a detection that was under way):
+            // the verdict is what a fresh view says.
+            Ok(_) | Err(true) => {
                 let _ = follow::refresh(&self.inner).await;
-                return match self.inner.read().ring.contains(victim) {
+                match self.inner.read().ring.contains(victim) {
                     true => Suspicion::Alive,
                     false => Suspicion::Out,
-                };
+                }
             }
-            // The last witness was only slow: nothing says the cluster is gone; wait and ask
-            // again within the patience rather than fail the call.
-            Err(true) => return Suspicion::Alive,
-            Err(false) => {}
+            Err(false) => Suspicion::NoWitness,
         }
-        Suspicion::NoWitness
     }
 }
 
