@@ -211,6 +211,13 @@ where
                         }
                         None => return Err(Routing::Partitioned { name, addr }.into()),
                     },
+                    // Nobody could be asked: wait for the cluster within the patience, as for
+                    // an id nobody owns (a fresh view says whether anyone answers at all).
+                    Suspicion::NoWitness if patient() => {
+                        attempt -= 1;
+                        wait_for_alive(dir, policy).await?;
+                        continue;
+                    }
                     Suspicion::NoWitness => {
                         return Err(Routing::NoLiveMembers {
                             tried: failover_from.len(),

@@ -457,3 +457,79 @@ fn pinned_a_member_that_died_in_silence_is_left_once_the_cluster_declares_it() {
         ],
     ));
 }
+
+/// Found by seed 3791: a main that does not follow the membership (the slow one) still counted
+/// n3 dead from its store outage when n2, the last member it knew active, died in silence:
+/// with no witness to ask it failed every call for n2's ids at once, and its refresh asked
+/// only n2. Now a call with nobody to ask waits for the cluster within its patience, and a
+/// refresh that reaches nobody it is connected to looks once at every address it has known,
+/// where n3 answers again.
+#[test]
+fn pinned_a_main_with_an_old_view_finds_the_member_that_came_back() {
+    holds(&pinned(
+        3791,
+        14.725,
+        vec![
+            (1.5, A::Crash(n(1))),
+            (1.705, A::Crash(n(4))),
+            (3.005, A::Store(n(3), StoreFault::Down)),
+            (7.345, A::StoreHeal(n(3))),
+            (11.595, A::Crash(n(2))),
+        ],
+    ));
+}
+
+/// Found by seed 1270: n1, cut from everyone (the store excepted), voted n2 dead as the first
+/// by name of two; while n2 rejoined, every main's only active member was n1, which none
+/// reaches, and each call failed at once for want of a witness. Now it waits within its
+/// patience and finds n2 back.
+#[test]
+fn pinned_calls_wait_out_the_last_two_members_losing_each_other() {
+    holds(&pinned(
+        1270,
+        14.571,
+        vec![
+            (1.5, A::Crash(n(3))),
+            (
+                1.81,
+                A::SlowLink(n(1), n(2), std::time::Duration::from_millis(127)),
+            ),
+            (
+                2.996,
+                A::SlowLink(n(1), n(2), std::time::Duration::from_millis(375)),
+            ),
+            (6.004, A::Isolate(n(1))),
+            (8.797, A::Rejoin(n(1))),
+        ],
+    ));
+}
+
+/// Found by seed 3171: a crash, a pause, a crash and restart, then one survivor's store
+/// slowed: calls failed at once ("knows of no active member") instead of waiting for the
+/// members to come back.
+#[test]
+fn pinned_calls_wait_for_members_back_after_crashes_and_a_slow_store() {
+    holds(&pinned(
+        3171,
+        16.714,
+        vec![
+            (1.5, A::Crash(n(2))),
+            (1.858, A::Pause(n(1))),
+            (2.814, A::Resume(n(1))),
+            (6.983, A::Crash(n(1))),
+            (7.392, A::Restart(n(1))),
+            (
+                8.757,
+                A::SlowLink(n(1), n(3), std::time::Duration::from_millis(51)),
+            ),
+            (
+                10.17,
+                A::Store(
+                    n(3),
+                    StoreFault::Slow(std::time::Duration::from_millis(1_380)),
+                ),
+            ),
+            (11.134, A::StoreHeal(n(3))),
+        ],
+    ));
+}

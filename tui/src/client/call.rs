@@ -169,7 +169,14 @@ impl Cluster {
             })
             .collect();
         if asks.is_empty() {
-            return Suspicion::NoWitness;
+            // Nobody to ask from this client's view, which may be old (a main that does not
+            // follow the membership learns only when a call fails): a fresh one may have the
+            // victim out, or other members back.
+            let _ = follow::refresh(&self.inner).await;
+            return match self.inner.read().ring.contains(victim) {
+                true => Suspicion::NoWitness,
+                false => Suspicion::Out,
+            };
         }
         match futures::future::select_ok(asks).await {
             // A witness answered, or the last one was only slow (busy probing: nothing says

@@ -86,6 +86,7 @@ impl Cluster {
             state: RwLock::new(State::new(config.vnodes, seeds.to_vec(), unknown)),
             config,
             last_quotes: Default::default(),
+            finding: Default::default(),
         });
         let cluster = Cluster { inner };
         cluster.apply(membership, answered).await?;
@@ -122,6 +123,7 @@ impl Cluster {
             state: RwLock::new(State::new(config.vnodes, seeds.to_vec(), seeds.to_vec())),
             config,
             last_quotes: Default::default(),
+            finding: Default::default(),
         });
         if inner.config.follow_membership {
             tokio::spawn(follow::follow_loop(Arc::downgrade(&inner)));

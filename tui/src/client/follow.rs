@@ -199,7 +199,46 @@ const HEDGE_AFTER: Duration = Duration::from_millis(100);
 /// Re-reads the membership from a reachable member, applies it, and returns it. Members are
 /// asked one after another, each `HEDGE_AFTER` after the last, and the first answer wins: one
 /// paused member (its connection still open) cannot hold a refresh up for a whole deadline.
+///
+/// When no member it is connected to answers, it looks for the cluster at every address it
+/// has known, once (as the probe loop does at its next round): a client whose view is old (a
+/// main that does not follow the membership) finds members that came back meanwhile, within
+/// the call that needs them. A burst of such refreshes searches once; after a search that
+/// found nobody, they fail at once for `probe_every`.
 pub(crate) async fn refresh(inner: &Arc<Inner>) -> Result<Membership, ClusterError> {
+    let tried = match listing_from_connected(inner).await? {
+        Ok(m) => return Ok(m),
+        Err(tried) => tried,
+    };
+    let mut last_miss = inner.finding.lock().await;
+    // Another refresh may have found the cluster while this one waited for its turn.
+    if inner.read().any_up()
+        && let Ok(m) = listing_from_connected(inner).await?
+    {
+        return Ok(m);
+    }
+    if last_miss.is_some_and(|at| at.elapsed() < inner.config.probe_every) {
+        return Err(inner.no_live_members(tried));
+    }
+    let everywhere = inner.read().every_addr();
+    match super::probe::listing_at(&everywhere, &Dial::of(&inner.config)).await {
+        Some((m, known)) => {
+            *last_miss = None;
+            super::probe::adopt(inner, m.clone(), known).await;
+            Ok(m)
+        }
+        None => {
+            *last_miss = Some(clock::now());
+            Err(inner.no_live_members(tried))
+        }
+    }
+}
+
+/// The membership as the first member this client is connected to lists it, applied; how
+/// many were asked if none did (the error: a listing this client cannot use).
+async fn listing_from_connected(
+    inner: &Arc<Inner>,
+) -> Result<Result<Membership, usize>, ClusterError> {
     let mut members = reachable(inner);
     if members.is_empty() {
         // No active member is reachable, but a member the last listing counted dead or
@@ -233,14 +272,14 @@ pub(crate) async fn refresh(inner: &Arc<Inner>) -> Result<Membership, ClusterErr
         });
     let asks: Vec<_> = asks.collect();
     if asks.is_empty() {
-        return Err(inner.no_live_members(tried));
+        return Ok(Err(tried));
     }
     match futures::future::select_ok(asks).await {
         Ok((m, _)) => {
             apply(inner, m.clone(), BTreeMap::new()).await?;
-            Ok(m)
+            Ok(Ok(m))
         }
-        Err(()) => Err(inner.no_live_members(tried)),
+        Err(()) => Ok(Err(tried)),
     }
 }
 

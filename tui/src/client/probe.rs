@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use ringshop_shared::wire::Membership;
 use ringshop_shared::{NodeId, transport};
 
 use super::follow::{Dial, apply, attach, hello, refresh};
@@ -148,19 +149,30 @@ async fn probe(inner: &Weak<Inner>, round: Round, dial: &Dial) -> Option<bool> {
 /// first node that lists it (a node restarted on its old address under a new incarnation, or
 /// a new member at a seed address). Whether one did, or None once the cluster is dropped.
 async fn rediscover(inner: &Weak<Inner>, everywhere: Vec<SocketAddr>, dial: &Dial) -> Option<bool> {
+    let Some((m, known)) = listing_at(&everywhere, dial).await else {
+        return Some(false);
+    };
+    adopt(&inner.upgrade()?, m, known).await;
+    Some(true)
+}
+
+/// Dials `addrs` at once: the membership as the first node that answers lists it, with the
+/// connections made; None if nobody listed it.
+pub(crate) async fn listing_at(
+    addrs: &[SocketAddr],
+    dial: &Dial,
+) -> Option<(Membership, BTreeMap<NodeId, Connected>)> {
     let deadline = dial.deadline;
-    let dials = everywhere.iter().map(|addr| hello(*addr, dial));
+    let dials = addrs.iter().map(|addr| hello(*addr, dial));
     let mut known: BTreeMap<NodeId, Connected> = BTreeMap::new();
     for c in futures::future::join_all(dials).await.into_iter().flatten() {
         known.entry(c.info.name.clone()).or_insert(c);
     }
-    let mut listing = None;
     for c in known.values() {
         match c.client().members(transport::context(deadline)).await {
             Ok(Ok(m)) => {
                 tracing::info!(node = %c.info.name, addr = %c.addr, epoch = m.epoch, "found the cluster again");
-                listing = Some(m);
-                break;
+                return Some((m, known));
             }
             Ok(Err(e)) => {
                 tracing::debug!(node = %c.info.name, error = %e, "could not list members")
@@ -168,10 +180,11 @@ async fn rediscover(inner: &Weak<Inner>, everywhere: Vec<SocketAddr>, dial: &Dia
             Err(e) => tracing::debug!(node = %c.info.name, error = %e, "could not list members"),
         }
     }
-    let Some(m) = listing else {
-        return Some(false);
-    };
-    let inner = inner.upgrade()?;
+    None
+}
+
+/// Takes a listing found with nothing else reachable as the truth, even from a lower epoch.
+pub(crate) async fn adopt(inner: &Arc<Inner>, m: Membership, known: BTreeMap<NodeId, Connected>) {
     {
         let mut state = inner.write();
         if m.epoch < state.epoch {
@@ -185,10 +198,9 @@ async fn rediscover(inner: &Weak<Inner>, everywhere: Vec<SocketAddr>, dial: &Dia
             state.epoch = m.epoch;
         }
     }
-    if let Err(e) = apply(&inner, m, known).await {
+    if let Err(e) = apply(inner, m, known).await {
         tracing::warn!(error = %e, "a node answered with a cluster we cannot use");
     }
-    Some(true)
 }
 
 #[cfg(test)]

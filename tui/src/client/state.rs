@@ -252,6 +252,10 @@ pub(crate) struct Inner {
     pub state: RwLock<State>,
     /// The last quote seen of each product, and when: shown stale when its owner is down.
     pub last_quotes: std::sync::Mutex<Map<ProductId, (Served<Quote>, Instant)>>,
+    /// One search for the cluster at every known address at a time, from a refresh that
+    /// reached nobody; when the last one found nobody (so a burst of failing calls dials
+    /// once, not once each).
+    pub finding: tokio::sync::Mutex<Option<Instant>>,
 }
 
 impl Inner {
