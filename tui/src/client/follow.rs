@@ -221,10 +221,10 @@ pub(crate) async fn refresh(inner: &Arc<Inner>) -> Result<Membership, ClusterErr
         return Err(inner.no_live_members(tried));
     }
     let everywhere = inner.read().every_addr();
-    match super::probe::listing_at(&everywhere, &Dial::of(&inner.config)).await {
+    match listing_at(&everywhere, &Dial::of(&inner.config)).await {
         Some((m, known)) => {
             *last_miss = None;
-            super::probe::adopt(inner, m.clone(), known).await;
+            adopt(inner, m.clone(), known).await;
             Ok(m)
         }
         None => {
@@ -280,6 +280,53 @@ async fn listing_from_connected(
             Ok(Ok(m))
         }
         Err(()) => Ok(Err(tried)),
+    }
+}
+
+/// Dials `addrs` at once: the membership as the first node that answers lists it, with the
+/// connections made; None if nobody listed it.
+pub(crate) async fn listing_at(
+    addrs: &[SocketAddr],
+    dial: &Dial,
+) -> Option<(Membership, BTreeMap<NodeId, Connected>)> {
+    let deadline = dial.deadline;
+    let dials = addrs.iter().map(|addr| hello(*addr, dial));
+    let mut known: BTreeMap<NodeId, Connected> = BTreeMap::new();
+    for c in futures::future::join_all(dials).await.into_iter().flatten() {
+        known.entry(c.info.name.clone()).or_insert(c);
+    }
+    for c in known.values() {
+        match c.client().members(transport::context(deadline)).await {
+            Ok(Ok(m)) => {
+                tracing::info!(node = %c.info.name, addr = %c.addr, epoch = m.epoch, "found the cluster again");
+                return Some((m, known));
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(node = %c.info.name, error = %e, "could not list members")
+            }
+            Err(e) => tracing::debug!(node = %c.info.name, error = %e, "could not list members"),
+        }
+    }
+    None
+}
+
+/// Takes a listing found with nothing else reachable as the truth, even from a lower epoch.
+pub(crate) async fn adopt(inner: &Arc<Inner>, m: Membership, known: BTreeMap<NodeId, Connected>) {
+    {
+        let mut state = inner.write();
+        if m.epoch < state.epoch {
+            // Its store counts from a lower epoch: the cluster was started afresh. Nothing
+            // else can be reached, so this listing is the truth now.
+            tracing::warn!(
+                was = state.epoch,
+                now = m.epoch,
+                "membership epoch went back"
+            );
+            state.epoch = m.epoch;
+        }
+    }
+    if let Err(e) = apply(inner, m, known).await {
+        tracing::warn!(error = %e, "a node answered with a cluster we cannot use");
     }
 }
 

@@ -7,14 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 use std::time::Duration;
 
-use ringshop_shared::wire::Membership;
 use ringshop_shared::{NodeId, transport};
 
-use super::follow::{Dial, apply, attach, hello, refresh};
-use super::state::{Connected, Inner};
+use super::follow::{Dial, adopt, apply, attach, hello, listing_at, refresh};
+use super::state::Inner;
 
 /// How long the probe loop may pause at most while nothing answers.
 const MAX_PROBE_PAUSE: Duration = Duration::from_secs(2);
@@ -154,53 +153,6 @@ async fn rediscover(inner: &Weak<Inner>, everywhere: Vec<SocketAddr>, dial: &Dia
     };
     adopt(&inner.upgrade()?, m, known).await;
     Some(true)
-}
-
-/// Dials `addrs` at once: the membership as the first node that answers lists it, with the
-/// connections made; None if nobody listed it.
-pub(crate) async fn listing_at(
-    addrs: &[SocketAddr],
-    dial: &Dial,
-) -> Option<(Membership, BTreeMap<NodeId, Connected>)> {
-    let deadline = dial.deadline;
-    let dials = addrs.iter().map(|addr| hello(*addr, dial));
-    let mut known: BTreeMap<NodeId, Connected> = BTreeMap::new();
-    for c in futures::future::join_all(dials).await.into_iter().flatten() {
-        known.entry(c.info.name.clone()).or_insert(c);
-    }
-    for c in known.values() {
-        match c.client().members(transport::context(deadline)).await {
-            Ok(Ok(m)) => {
-                tracing::info!(node = %c.info.name, addr = %c.addr, epoch = m.epoch, "found the cluster again");
-                return Some((m, known));
-            }
-            Ok(Err(e)) => {
-                tracing::debug!(node = %c.info.name, error = %e, "could not list members")
-            }
-            Err(e) => tracing::debug!(node = %c.info.name, error = %e, "could not list members"),
-        }
-    }
-    None
-}
-
-/// Takes a listing found with nothing else reachable as the truth, even from a lower epoch.
-pub(crate) async fn adopt(inner: &Arc<Inner>, m: Membership, known: BTreeMap<NodeId, Connected>) {
-    {
-        let mut state = inner.write();
-        if m.epoch < state.epoch {
-            // Its store counts from a lower epoch: the cluster was started afresh. Nothing
-            // else can be reached, so this listing is the truth now.
-            tracing::warn!(
-                was = state.epoch,
-                now = m.epoch,
-                "membership epoch went back"
-            );
-            state.epoch = m.epoch;
-        }
-    }
-    if let Err(e) = apply(inner, m, known).await {
-        tracing::warn!(error = %e, "a node answered with a cluster we cannot use");
-    }
 }
 
 #[cfg(test)]
