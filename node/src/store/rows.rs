@@ -120,30 +120,57 @@ fn change_from_row(row: &impl Cells) -> Option<Change> {
     })
 }
 
+/// The cells of an orders row, read by `what` (the step each error names).
+struct OrderCells<'a, R> {
+    row: &'a R,
+    what: &'static str,
+}
+
+impl<R: Cells> OrderCells<'_, R> {
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.row.text(i).map_err(query_error(self.what))
+    }
+    fn maybe_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        self.row.maybe_text(i).map_err(query_error(self.what))
+    }
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.row.int(i).map_err(query_error(self.what))
+    }
+    fn bad(&self, column: &str) -> StoreError {
+        StoreError::Query {
+            what: self.what,
+            reason: format!("malformed {column} in the orders table"),
+        }
+    }
+    fn stage(&self, i: usize) -> Result<Stage, StoreError> {
+        Stage::parse(&self.text(i)?).ok_or_else(|| self.bad("stage"))
+    }
+    fn owner(&self, i: usize) -> Result<NodeId, StoreError> {
+        NodeId::new(self.text(i)?).map_err(|_| self.bad("owner"))
+    }
+}
+
 /// An order from a row of `ORDER_COLUMNS`.
 pub fn order_from_row(row: &impl Cells) -> Result<StoredOrder, StoreError> {
-    const WHAT: &str = "reading an order";
-    let bad = |what: &str| StoreError::Query {
-        what: WHAT,
-        reason: format!("malformed {what} in the orders table"),
+    let c = OrderCells {
+        row,
+        what: "reading an order",
     };
-    let text = |i: usize| row.text(i).map_err(query_error(WHAT));
-    let int = |i: usize| row.int(i).map_err(query_error(WHAT));
     Ok(OrderRecord {
-        id: text(0)?.parse().map_err(|_| bad("id"))?,
-        customer: text(1)?,
-        lines: (row.maybe_text(2).map_err(query_error(WHAT))?)
+        id: c.text(0)?.parse().map_err(|_| c.bad("id"))?,
+        customer: c.text(1)?,
+        lines: (c.maybe_text(2)?)
             .as_deref()
             .and_then(decode_lines)
-            .ok_or_else(|| bad("lines"))?,
-        total_cents: count(int(3)?),
-        stage: Stage::parse(&text(4)?).ok_or_else(|| bad("stage"))?,
-        reason: row.maybe_text(5).map_err(query_error(WHAT))?,
-        owner: NodeId::new(text(6)?).map_err(|_| bad("owner"))?,
-        created_ms: int(7)?,
-        updated_ms: int(8)?,
-        version: count(int(9)?),
-        trace_parent: row.maybe_text(10).map_err(query_error(WHAT))?,
+            .ok_or_else(|| c.bad("lines"))?,
+        total_cents: count(c.int(3)?),
+        stage: c.stage(4)?,
+        reason: c.maybe_text(5)?,
+        owner: c.owner(6)?,
+        created_ms: c.int(7)?,
+        updated_ms: c.int(8)?,
+        version: count(c.int(9)?),
+        trace_parent: c.maybe_text(10)?,
     }
     .stored())
 }
@@ -155,24 +182,21 @@ pub const MOVED_COLUMNS: &str = "stage, reason, owner, created_ms, updated_ms, v
 
 /// `cur` as its compare-and-set left it, from a row of `MOVED_COLUMNS`.
 pub fn moved_from_row(cur: &StoredOrder, row: &impl Cells) -> Result<StoredOrder, StoreError> {
-    const WHAT: &str = "moving an order on";
-    let bad = |what: &str| StoreError::Query {
-        what: WHAT,
-        reason: format!("malformed {what} in the orders table"),
+    let c = OrderCells {
+        row,
+        what: "moving an order on",
     };
-    let text = |i: usize| row.text(i).map_err(query_error(WHAT));
-    let int = |i: usize| row.int(i).map_err(query_error(WHAT));
     Ok(OrderRecord {
         id: cur.order.id,
         customer: cur.order.customer.clone(),
         lines: cur.order.lines.clone(),
         total_cents: cur.order.total_cents,
-        stage: Stage::parse(&text(0)?).ok_or_else(|| bad("stage"))?,
-        reason: row.maybe_text(1).map_err(query_error(WHAT))?,
-        owner: NodeId::new(text(2)?).map_err(|_| bad("owner"))?,
-        created_ms: int(3)?,
-        updated_ms: int(4)?,
-        version: count(int(5)?),
+        stage: c.stage(0)?,
+        reason: c.maybe_text(1)?,
+        owner: c.owner(2)?,
+        created_ms: c.int(3)?,
+        updated_ms: c.int(4)?,
+        version: count(c.int(5)?),
         trace_parent: cur.trace_parent.clone(),
     }
     .stored())
