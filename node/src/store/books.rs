@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ringshop_shared::{NodeId, OrderId, ProductId, Reservation, Stage};
 
-use super::{Millis, Orders, StoreError, StoredOrder};
+use super::{Millis, Orders, Rule, StoreError, StoredOrder};
 
 /// Where one hold is. It moves held → released or held → sold, once (the store refuses any
 /// other move).
@@ -126,27 +126,20 @@ pub trait Books: Orders {
     /// whether the order is bought.
     async fn sell(&self, order: OrderId) -> Result<u64, StoreError>;
 
-    /// Sells the paying order `cur` and moves it to `done` (owned by `owner`): `sell`, then
-    /// `advance` to `done` if every line is sold. Done, Moved (another node moved it first) or
-    /// Unsold with its holds (a line is not sold: the job fails the order). A backend may do it
-    /// in fewer round trips (SQLite: one write, in one transaction when others wait).
+    /// Sells the paying order `cur` and moves it to `done` (owned by `owner`), in one write: the
+    /// move to done is the sale (every backend's rule: a paying order sells what it holds, all
+    /// or nothing, and is refused unless every line is then sold). Done, Moved (another node
+    /// moved it first) or Unsold with its holds (a line is not held: the job fails the order).
     async fn finish(&self, cur: &StoredOrder, owner: &NodeId) -> Result<Finish, StoreError> {
-        let id = cur.order.id;
-        self.sell(id).await?;
-        let holds = self.holds(id).await?;
-        let sold = cur.order.lines.iter().all(|line| {
-            holds
-                .iter()
-                .any(|(p, state)| p == &line.product && *state == HoldState::Sold)
-        });
-        if !sold {
-            return Ok(Finish::Unsold(holds));
+        match self.advance(cur, Stage::Done, owner, None).await {
+            Ok(Some(done)) => Ok(Finish::Done(Box::new(done))),
+            Ok(None) => Ok(Finish::Moved),
+            Err(StoreError::Refused {
+                rule: Rule::DoneOnlyWhenSold,
+                ..
+            }) => Ok(Finish::Unsold(self.holds(cur.order.id).await?)),
+            Err(e) => Err(e),
         }
-        let moved = self.advance(cur, Stage::Done, owner, None).await?;
-        Ok(match moved {
-            Some(done) => Finish::Done(Box::new(done)),
-            None => Finish::Moved,
-        })
     }
 
     /// Every hold `order` has, by product.

@@ -1,4 +1,5 @@
-//! Selling is all or nothing; an order is done only when sold and fails only when unsold.
+//! Selling is all or nothing; the move to done is the sale, an order is done only when sold
+//! and fails only when unsold.
 
 use super::super::test_support::{Fixture, contract_tests, entry, p};
 use super::*;
@@ -12,6 +13,7 @@ contract_tests!(
     selling_an_order_with_a_line_never_held_sells_nothing,
     selling_before_the_order_is_paying_sells_nothing,
     an_order_is_done_only_with_every_line_sold,
+    the_move_to_done_sells_what_a_paying_order_holds_all_or_nothing,
     an_order_with_sold_lines_cannot_fail,
     finishing_sells_and_moves_to_done_or_says_which_line_is_unsold,
 );
@@ -69,12 +71,53 @@ async fn an_order_is_done_only_with_every_line_sold(f: Fixture) {
     let a = placed(&f, &[("mug", 2)]).await;
     reserve(&f, a, "mug", 2).await;
     to_stage(&f, a, Stage::Paying).await.expect("paying");
-    let err = to_stage(&f, a, Stage::Done)
-        .await
-        .expect_err("refused while only held");
-    assert!(refused(&err, Rule::DoneOnlyWhenSold), "{err}");
     f.store.sell(a).await.expect("sells");
     to_stage(&f, a, Stage::Done).await.expect("done once sold");
+    assert_eq!(audit_of(&f, "mug").await.done_units, 2);
+}
+
+async fn the_move_to_done_sells_what_a_paying_order_holds_all_or_nothing(f: Fixture) {
+    let f = shop(f).await;
+    let a = placed(&f, &[("mug", 2), ("teapot", 1)]).await;
+    reserve(&f, a, "mug", 2).await;
+    to_stage(&f, a, Stage::Paying).await.expect("paying");
+    // A line not held: refused, and the held line is not sold either.
+    let err = to_stage(&f, a, Stage::Done)
+        .await
+        .expect_err("refused with a line not held");
+    assert!(refused(&err, Rule::DoneOnlyWhenSold), "{err}");
+    assert_eq!(
+        f.store.holds(a).await.expect("reads"),
+        vec![(p("mug"), HoldState::Held)]
+    );
+    let mug = audit_of(&f, "mug").await;
+    assert_eq!((mug.left, mug.sold, mug.held), (8, 0, 2));
+    // Every line held: the move sells them and is done, in one write.
+    reserve(&f, a, "teapot", 1).await;
+    to_stage(&f, a, Stage::Done)
+        .await
+        .expect("done: sold by the move");
+    assert_eq!(
+        f.store.holds(a).await.expect("reads"),
+        vec![(p("mug"), HoldState::Sold), (p("teapot"), HoldState::Sold)]
+    );
+    let mug = audit_of(&f, "mug").await;
+    assert_eq!((mug.left, mug.sold, mug.held, mug.done_units), (8, 2, 0, 2));
+    assert!(mug.balanced());
+    // An order that is not paying sells nothing by moving to done.
+    let b = placed(&f, &[("mug", 1)]).await;
+    reserve(&f, b, "mug", 1).await;
+    to_stage(&f, b, Stage::Reserving).await.expect("reserving");
+    let err = to_stage(&f, b, Stage::Done)
+        .await
+        .expect_err("refused while reserving");
+    assert!(refused(&err, Rule::DoneOnlyWhenSold), "{err}");
+    assert_eq!(
+        f.store.holds(b).await.expect("reads"),
+        vec![(p("mug"), HoldState::Held)]
+    );
+    let now = f.store.order(b).await.expect("reads").expect("stored");
+    assert_eq!(now.order.stage, Stage::Reserving);
 }
 
 async fn an_order_with_sold_lines_cannot_fail(f: Fixture) {

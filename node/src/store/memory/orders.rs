@@ -1,7 +1,7 @@
 //! Orders in memory: stored once under their id, moved by compare-and-set on their version
-//! (`Tables::advance`, the one way a stage changes), with the rules SQL's triggers keep: an
-//! order is done only with every line sold, fails only with none sold, and gives back what it
-//! holds as it fails.
+//! (`Tables::advance`, the one way a stage changes), with the rules SQL's triggers keep: the
+//! move to done sells what a paying order holds and is refused unless every line is sold; an
+//! order fails only with none sold, and gives back what it holds as it fails.
 
 use async_trait::async_trait;
 use ringshop_shared::prefix::{Found, IdPrefix};
@@ -35,15 +35,30 @@ impl Tables {
         if cur.version != version || !open(cur.stage) {
             return Ok(None);
         }
-        let states = || self.holds_of(id).map(|(_, hold)| hold.state);
+        let count = |t: &Tables, state| t.holds_of(id).filter(|(_, h)| h.state == state).count();
         if to == Stage::Done {
-            let sold = states().filter(|s| *s == HoldState::Sold).count();
-            if sold != cur.lines.len() {
+            // The move to done is the sale: a paying order sells what it holds, all or
+            // nothing, and is refused unless every line is then sold.
+            let sells = cur.stage == Stage::Paying;
+            let held = if sells {
+                count(self, HoldState::Held)
+            } else {
+                0
+            };
+            if count(self, HoldState::Sold) + held != cur.lines.len() {
                 return Err(refused(ADVANCE, Rule::DoneOnlyWhenSold));
+            }
+            let held: Vec<_> = self
+                .holds_of(id)
+                .filter(|(_, hold)| sells && hold.state == HoldState::Held)
+                .map(|(product, _)| product.clone())
+                .collect();
+            for product in held {
+                self.move_hold(id, &product, HoldState::Sold, ADVANCE)?;
             }
         }
         if to == Stage::Failed {
-            if states().any(|s| s == HoldState::Sold) {
+            if count(self, HoldState::Sold) > 0 {
                 return Err(refused(ADVANCE, Rule::SoldCannotFail));
             }
             let held: Vec<_> = self

@@ -378,6 +378,34 @@ ALTER TABLE orders DROP COLUMN lines;
 DROP FUNCTION ringshop_line_count(text);
 "#,
     ),
+    (
+        5,
+        r#"
+-- The move to done is the sale: in the same statement, an order that is paying sells every
+-- line it holds (in product order, the order's row locked first by the update itself), and the
+-- move is refused, the sale with it, unless every line is then sold. So finishing an order is
+-- one statement and one commit instead of a sale and a move. Lines already sold stay sold; an
+-- order that is not paying sells nothing. The order's row is not yet written when this runs, so
+-- the sale's own rule (sold only while the order is paying) reads the stage the order had.
+CREATE OR REPLACE FUNCTION order_done_when_sold() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    line record;
+BEGIN
+    IF OLD.stage = 'paying' THEN
+        FOR line IN SELECT product FROM reservations
+                    WHERE order_id = NEW.id AND state = 'held' ORDER BY product LOOP
+            UPDATE reservations SET state = 'sold'
+                WHERE order_id = NEW.id AND product = line.product AND state = 'held';
+        END LOOP;
+    END IF;
+    IF (SELECT COUNT(*) FROM reservations WHERE order_id = NEW.id AND state = 'sold')
+        <> (SELECT COUNT(*) FROM order_lines WHERE order_id = NEW.id) THEN
+        RAISE EXCEPTION 'an order is done only when every line is sold';
+    END IF;
+    RETURN NEW;
+END $$;
+"#,
+    ),
 ];
 
 /// The newest schema version this release knows.

@@ -1,24 +1,20 @@
 //! The shop's books on SQLite: holds (reservations), the sale and the audit. Every write is
 //! one conditional statement; the rules that keep the books (a hold belongs to an open order's
-//! line, held → released | sold once, done only when sold) are the triggers of migrations 4 and
-//! 6, so they hold for every writer and every interleaving of nodes, not only for this code.
+//! line, held → released | sold once, the move to done sells and is done only when sold) are the
+//! triggers of migrations 4, 6 and 8, so they hold for every writer and every interleaving of
+//! nodes, not only for this code. Finishing an order is `Books::finish`'s own: one move.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ringshop_shared::{NodeId, OrderId, ProductId, Stage};
+use ringshop_shared::{OrderId, ProductId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
 use super::conns::locked;
-use super::orders::{ADVANCE, advance_sql};
-use super::{SqliteStore, committed_row, query_error};
-use crate::store::rows::{
-    audit_from_row, hold_from_row, hold_state, moved_from_row, stray_from_row, units,
-};
-use crate::store::{
-    Audit, Books, Finish, HoldState, Reservation, Rule, StoreError, StoredOrder, StrayHold, millis,
-};
+use super::{SqliteStore, query_error};
+use crate::store::rows::{audit_from_row, hold_from_row, hold_state, stray_from_row, units};
+use crate::store::{Audit, Books, HoldState, Reservation, Rule, StoreError, StrayHold, millis};
 
 /// The product's stock left and the order's hold on it; None if there is no such product.
 async fn hold_of(
@@ -73,7 +69,7 @@ fn unknown(product: &ProductId) -> StoreError {
 }
 
 /// The sale (`?1`: the order id): every held line of the paying order, all or nothing.
-pub(super) const SELL: &str = "UPDATE reservations SET state = 'sold'
+const SELL: &str = "UPDATE reservations SET state = 'sold'
      WHERE order_id = ?1 AND state = 'held'
        AND EXISTS (SELECT 1 FROM orders o WHERE o.id = ?1 AND o.stage = 'paying'
            AND (SELECT COUNT(*) FROM reservations h
@@ -82,13 +78,13 @@ pub(super) const SELL: &str = "UPDATE reservations SET state = 'sold'
 
 /// Sells every held line of the paying order, all or nothing: only while the order is paying
 /// and every line of it is held or sold; otherwise no row changes. How many rows it sold.
-pub(super) async fn sell(c: &mut SqliteConnection, order: OrderId) -> Result<u64, sqlx::Error> {
+async fn sell(c: &mut SqliteConnection, order: OrderId) -> Result<u64, sqlx::Error> {
     let done = locked!(sqlx::query(SELL).bind(order.to_string()).execute(&mut *c))?;
     Ok(done.rows_affected())
 }
 
 /// The order's holds, read on a write connection so a job reads its own sale at once.
-pub(super) async fn holds(
+async fn holds(
     c: &mut SqliteConnection,
     order: OrderId,
 ) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
@@ -229,42 +225,6 @@ impl Books for SqliteStore {
         sell(&mut *self.writer.get().await, order)
             .await
             .map_err(query_error("recording a sale"))
-    }
-
-    /// `Books::finish` in one hold of a write connection: sell, then the compare-and-set to
-    /// done, which migration 4's trigger refuses unless every line is sold (then the holds say
-    /// which is not).
-    async fn finish(&self, cur: &StoredOrder, owner: &NodeId) -> Result<Finish, StoreError> {
-        let (id, now) = (cur.order.id.to_string(), self.now());
-        let mut writer = self.writer.get().await;
-        let c = &mut *writer;
-        // Two statements, each its own commit, sent in one round trip to the connection's
-        // thread; sent again whole if the lock was busy (the sale is then a no-op).
-        let sql = format!("{SELL};\n{}", advance_sql());
-        let moved = locked!(
-            sqlx::query(&sql)
-                .bind(id.as_str())
-                .bind(cur.version as i64)
-                .bind(Stage::Done.as_str())
-                .bind(owner.as_str())
-                .bind(None::<&str>)
-                .bind(now)
-                .fetch_all(&mut *c)
-        )
-        .map(committed_row);
-        match moved {
-            Ok(Some(row)) => Ok(Finish::Done(Box::new(moved_from_row(cur, &row)?))),
-            Ok(None) => Ok(Finish::Moved),
-            Err(e) => match query_error(ADVANCE)(e) {
-                // Refused by migration 4's trigger (any other refusal, of the sale too, is an
-                // error the job retries): a line is not sold, and the holds say which.
-                StoreError::Refused {
-                    rule: Rule::DoneOnlyWhenSold,
-                    ..
-                } => Ok(Finish::Unsold(holds(c, cur.order.id).await?)),
-                other => Err(other),
-            },
-        }
     }
 
     async fn holds(&self, order: OrderId) -> Result<Vec<(ProductId, HoldState)>, StoreError> {

@@ -304,6 +304,27 @@ BEGIN
 END;
 "#,
     ),
+    (
+        8,
+        r#"
+-- The move to done is the sale: in the same statement, an order that is paying sells every
+-- line it holds, and the move is refused (the sale with it) unless every line is then sold. So
+-- finishing an order is one write and one commit instead of a sale and a move. Lines already
+-- sold stay sold; an order that is not paying sells nothing (then only an order sold before
+-- may become done). The order's row is not yet written when this runs, so the sale's own
+-- rule (sold only while the order is paying) reads the stage the order had.
+DROP TRIGGER order_done_when_sold;
+CREATE TRIGGER order_done_when_sold BEFORE UPDATE OF stage ON orders
+WHEN NEW.stage = 'done' AND OLD.stage <> 'done'
+BEGIN
+    UPDATE reservations SET state = 'sold'
+        WHERE order_id = NEW.id AND state = 'held' AND OLD.stage = 'paying';
+    SELECT RAISE(ABORT, 'an order is done only when every line is sold')
+        WHERE (SELECT COUNT(*) FROM reservations WHERE order_id = NEW.id AND state = 'sold')
+            <> (SELECT COUNT(*) FROM order_lines WHERE order_id = NEW.id);
+END;
+"#,
+    ),
 ];
 
 /// The newest schema version this release knows.

@@ -15,10 +15,11 @@ use crate::store::rows::{
 };
 use crate::store::{OrderAudit, Orders, StoreError, StoredOrder};
 
-pub(super) const ADVANCE: &str = "moving an order on";
+const ADVANCE: &str = "moving an order on";
 
 /// The order's compare-and-set: moves it to `to` (and to `owner`, at `now`) if it is still at
-/// `version` and open; its new row, or None if it was not.
+/// `version` and open; `MOVED_COLUMNS` of its new row, or None if it was not. A move to done
+/// is also the sale (migration 8's trigger).
 async fn advance(
     c: &mut SqliteConnection,
     id: OrderId,
@@ -28,7 +29,12 @@ async fn advance(
     reason: Option<&str>,
     now: i64,
 ) -> Result<Option<SqliteRow>, sqlx::Error> {
-    let sql = advance_sql();
+    let sql = format!(
+        "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
+             updated_ms = ?6, version = version + 1
+         WHERE id = ?1 AND version = ?2 AND stage NOT IN ('done', 'failed')
+         RETURNING {MOVED_COLUMNS}"
+    );
     locked!(
         sqlx::query(&sql)
             .bind(id.to_string())
@@ -40,17 +46,6 @@ async fn advance(
             .fetch_all(&mut *c)
     )
     .map(committed_row)
-}
-
-/// The order's compare-and-set (`?1` id, `?2` version, `?3` stage, `?4` owner, `?5` reason,
-/// `?6` now), returning `MOVED_COLUMNS` of the new row.
-pub(super) fn advance_sql() -> String {
-    format!(
-        "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
-             updated_ms = ?6, version = version + 1
-         WHERE id = ?1 AND version = ?2 AND stage NOT IN ('done', 'failed')
-         RETURNING {MOVED_COLUMNS}"
-    )
 }
 
 #[async_trait]
