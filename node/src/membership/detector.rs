@@ -8,8 +8,12 @@
 //! A member whose heartbeats stopped for the suspicion time is reaped by the membership loop
 //! without votes: its lease has run out, so it has fenced itself and serves nothing.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 
 use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::hash::Map;
@@ -41,6 +45,9 @@ type Misses = Map<(NodeId, u64), (u32, Instant)>;
 /// How long the next probe of each member waits (absent: `PROBE_TIMEOUT`).
 type Patience = Map<NodeId, Duration>;
 
+/// The check of a member that every `suspect` of it shares while it runs.
+type Checking = Map<NodeId, Shared<BoxFuture<'static, Result<bool, StoreError>>>>;
+
 /// Votes needed to declare a member dead: min(2, half of the other live members), at least 1.
 pub fn votes_needed(live_members: usize) -> u32 {
     let others = live_members.saturating_sub(1) as u32;
@@ -54,6 +61,9 @@ pub struct Detector {
     /// Misses in a row per (member, incarnation), and when the last one was counted.
     misses: Arc<Mutex<Misses>>,
     patience: Arc<Mutex<Patience>>,
+    checking: Arc<Mutex<Checking>>,
+    /// Checks `suspect` started (the ones it shared are not counted).
+    suspect_checks: Arc<AtomicU64>,
 }
 
 impl Detector {
@@ -68,6 +78,8 @@ impl Detector {
             peers,
             misses: Arc::default(),
             patience: Arc::default(),
+            checking: Arc::default(),
+            suspect_checks: Arc::default(),
         }
     }
 
@@ -101,8 +113,39 @@ impl Detector {
     }
 
     /// A client missed its deadline on `name`: probe it now (counting a miss if it does not
-    /// answer). True if `name` is out of the ring now.
+    /// answer), one check shared by every suspect of `name` while it runs. True if `name` is
+    /// out of the ring now.
     pub async fn suspect(&self, name: &NodeId) -> Result<bool, StoreError> {
+        // One check per member at a time, whoever asks: when a member freezes, every call on
+        // it misses its deadline at once and each caller asks the witnesses, and a check each
+        // would multiply probes of the frozen member (and of the members asked to probe it
+        // indirectly) and store reads by the calls in flight.
+        let check = {
+            let mut checking = self.checking.lock().unwrap_or_else(|p| p.into_inner());
+            match checking.get(name) {
+                Some(check) => check.clone(),
+                None => {
+                    let (detector, of) = (self.clone(), name.clone());
+                    self.suspect_checks.fetch_add(1, Ordering::Relaxed);
+                    let check = async move {
+                        let out = detector.suspect_alone(&of).await;
+                        let mut checking =
+                            detector.checking.lock().unwrap_or_else(|p| p.into_inner());
+                        checking.remove(&of);
+                        out
+                    }
+                    .boxed()
+                    .shared();
+                    checking.insert(name.clone(), check.clone());
+                    check
+                }
+            }
+        };
+        check.await
+    }
+
+    /// `suspect`'s check, alone.
+    async fn suspect_alone(&self, name: &NodeId) -> Result<bool, StoreError> {
         let mut view = self.members.view();
         if view.member(name).is_none() {
             view = self.members.refresh().await?;
@@ -259,6 +302,12 @@ impl Detector {
             }
             Err(e) => tracing::warn!(node = %me, error = %e, "could not vote"),
         }
+    }
+
+    /// How many checks `suspect` started.
+    #[cfg(test)]
+    fn suspect_checks(&self) -> u64 {
+        self.suspect_checks.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Misses> {

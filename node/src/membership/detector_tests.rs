@@ -196,3 +196,27 @@ async fn a_member_the_cluster_declared_dead_does_not_vote() {
     n2.refresh().await.expect("n2 reads the members");
     assert!(in_ring(&n2, "n2"), "n1, declared dead, voted n2 dead");
 }
+
+#[tokio::test(start_paused = true)]
+async fn suspects_of_one_member_at_once_share_one_check() {
+    let (n1, _n2) = two_members().await;
+    let detector = Detector::new(n1, no_peers());
+    // Fifty calls on n2 missed their deadline at once, and each caller asks this witness.
+    let asks = (0..50).map(|_| {
+        let detector = detector.clone();
+        async move { detector.suspect(&name("n2")).await }
+    });
+    let answers = futures::future::join_all(asks).await;
+    assert!(
+        answers.iter().all(|a| matches!(a, Ok(false))),
+        "one miss keeps n2 in the ring, for every asker: {answers:?}"
+    );
+    assert_eq!(
+        detector.suspect_checks(),
+        1,
+        "one probe of n2 for fifty askers"
+    );
+    // Once that check is over, the next suspect checks again.
+    assert!(matches!(detector.suspect(&name("n2")).await, Ok(false)));
+    assert_eq!(detector.suspect_checks(), 2);
+}
