@@ -269,6 +269,7 @@ impl Nemesis {
                     StoreFault::Down => (all(Fault::Lost), EventKind::StoreDown),
                     StoreFault::Slow(d) => (all(Fault::Slow(*d)), EventKind::StoreSlow),
                     StoreFault::Full => (Rule::writes(Fault::Full, 1.0), EventKind::DiskFull),
+                    StoreFault::Hang => (all(Fault::Hang), EventKind::StoreSlow),
                 };
                 nodes[node(name)].faults.set(vec![rule]);
                 (kind, name)

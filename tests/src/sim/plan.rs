@@ -28,6 +28,9 @@ pub enum StoreFault {
     Slow(Duration),
     /// Every write fails as on a full disk.
     Full,
+    /// No call answers until the fault heals (a database that froze, or a connection to it
+    /// that went silent): calls wait, then go on.
+    Hang,
 }
 
 /// One thing the nemesis does.
@@ -81,6 +84,7 @@ impl fmt::Display for Action {
             Action::Store(n, StoreFault::Down) => write!(f, "store down for {n}"),
             Action::Store(n, StoreFault::Slow(d)) => write!(f, "store slow ({d:?}) for {n}"),
             Action::Store(n, StoreFault::Full) => write!(f, "store full for {n}"),
+            Action::Store(n, StoreFault::Hang) => write!(f, "store silent for {n}"),
             Action::StoreHeal(n) => write!(f, "store back for {n}"),
             Action::SlowLink(a, b, d) => write!(f, "slow link {a}-{b} ({d:?})"),
         }
@@ -303,10 +307,11 @@ impl Drafting {
             }
             8..=10 if two_up => {
                 let victim = pick(&self.running, rng);
-                let fault = match rng.u8(..3) {
+                let fault = match rng.u8(..4) {
                     0 => StoreFault::Down,
                     1 => StoreFault::Slow(Duration::from_millis(rng.u64(50..=1_500))),
-                    _ => StoreFault::Full,
+                    2 => StoreFault::Full,
+                    _ => StoreFault::Hang,
                 };
                 let end = at + span(rng);
                 self.push(at, Action::Store(victim.clone(), fault));
