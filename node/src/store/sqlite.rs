@@ -27,10 +27,13 @@ mod orders;
 mod roster;
 #[cfg(test)]
 mod test_hooks;
+mod writer;
 
 pub struct SqliteStore {
     path: PathBuf,
     writer: Conns,
+    /// The orders' writes, committed in groups on a thread of their own.
+    shop: writer::Writer,
     members: SqlitePool,
     reader: Conns,
     clock: Clock,
@@ -113,6 +116,7 @@ impl SqliteStore {
                 .test_before_acquire(false)
                 .connect_with(options.clone())
         };
+        let shop = writer::Writer::open(&path)?;
         let members = pool(1).await.map_err(open_error)?;
         let readers = connect(options.clone(), READERS)
             .await
@@ -120,6 +124,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             path,
             writer: Conns::new(writers),
+            shop,
             members,
             reader: Conns::new(readers),
             clock: Clock::own(),

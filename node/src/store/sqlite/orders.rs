@@ -5,10 +5,10 @@
 use async_trait::async_trait;
 use ringshop_shared::prefix::{Found, IdPrefix};
 use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use rusqlite::Connection;
 
-use super::conns::locked;
-use super::{SqliteStore, committed_row, query_error};
+use super::writer::{Values, write_error};
+use super::{SqliteStore, query_error};
 use crate::store::rows::{
     FIND, MOVED_COLUMNS, ORDER_COLUMNS, found_from_rows, moved_from_row, order_audit_from_row,
     order_from_row,
@@ -17,35 +17,27 @@ use crate::store::{OrderAudit, Orders, StoreError, StoredOrder};
 
 const ADVANCE: &str = "moving an order on";
 
-/// The order's compare-and-set: moves it to `to` (and to `owner`, at `now`) if it is still at
-/// `version` and open; `MOVED_COLUMNS` of its new row, or None if it was not. A move to done
-/// is also the sale (migration 8's trigger).
-async fn advance(
-    c: &mut SqliteConnection,
-    id: OrderId,
-    version: u64,
-    to: Stage,
-    owner: &NodeId,
-    reason: Option<&str>,
-    now: i64,
-) -> Result<Option<SqliteRow>, sqlx::Error> {
-    let sql = format!(
+/// The order's compare-and-set (`?1` id, `?2` version, `?3` stage, `?4` owner, `?5` reason,
+/// `?6` now): `MOVED_COLUMNS` of its new row, or no row if it was not at that version and open.
+/// A move to done is also the sale (migration 8's trigger).
+fn advance_sql() -> String {
+    format!(
         "UPDATE orders SET stage = ?3, owner = ?4, reason = COALESCE(?5, reason),
              updated_ms = ?6, version = version + 1
          WHERE id = ?1 AND version = ?2 AND stage NOT IN ('done', 'failed')
          RETURNING {MOVED_COLUMNS}"
-    );
-    locked!(
-        sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(version as i64)
-            .bind(to.as_str())
-            .bind(owner.as_str())
-            .bind(reason)
-            .bind(now)
-            .fetch_all(&mut *c)
     )
-    .map(committed_row)
+}
+
+/// The rows `sql` gives with `params`, each taken whole, on the writer's connection.
+pub(super) fn rows_of(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Values>> {
+    let mut statement = c.prepare_cached(sql)?;
+    let rows = statement.query_map(params, Values::of)?;
+    rows.collect()
 }
 
 #[async_trait]
@@ -68,28 +60,42 @@ impl Orders for SqliteStore {
             what: WHAT,
             reason: e.to_string(),
         })?;
-        let mut writer = self.writer.get().await;
-        // Two statements in one round trip: the insert (the order and its lines, in one
-        // statement's transaction, through migration 6's view; nothing if the id is stored
-        // already), then a read of the order stored under the id, once the insert committed.
-        let rows = locked!(
-            sqlx::query(&format!(
-                "INSERT INTO new_orders (id, customer, lines, total_cents, owner, created_ms,
-                                         trace_parent)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);
-                 SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"
-            ))
-            .bind(id.as_str())
-            .bind(order.customer.as_str())
-            .bind(lines.as_str())
-            .bind(total_cents as i64)
-            .bind(owner.as_str())
-            .bind(now)
-            .bind(trace_parent)
-            .fetch_all(&mut *writer)
-        )
-        .map_err(query_error(WHAT))?;
-        let row = committed_row(rows).ok_or(StoreError::Query {
+        let customer = order.customer.clone();
+        let (owner, trace_parent) = (owner.to_string(), trace_parent.map(str::to_string));
+        let total = total_cents as i64;
+        // The insert (the order and its lines, in one statement, through migration 6's view;
+        // nothing if the id is stored already), then the order stored under the id.
+        let row = self
+            .shop
+            .write(move |c| {
+                let err = write_error(WHAT);
+                c.prepare_cached(
+                    "INSERT INTO new_orders (id, customer, lines, total_cents, owner, created_ms,
+                                             trace_parent)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .and_then(|mut s| {
+                    s.execute(rusqlite::params![
+                        id,
+                        customer,
+                        lines,
+                        total,
+                        owner,
+                        now,
+                        trace_parent
+                    ])
+                })
+                .map_err(&err)?;
+                let rows = rows_of(
+                    c,
+                    &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
+                    [&id],
+                )
+                .map_err(&err)?;
+                Ok(rows.into_iter().next())
+            })
+            .await?;
+        let row = row.ok_or(StoreError::Query {
             what: WHAT,
             reason: "the order was not there after it was stored".into(),
         })?;
@@ -113,17 +119,20 @@ impl Orders for SqliteStore {
         reason: Option<&str>,
     ) -> Result<Option<StoredOrder>, StoreError> {
         let now = self.now();
-        let row = advance(
-            &mut *self.writer.get().await,
-            cur.order.id,
-            cur.version,
-            to,
-            owner,
-            reason,
-            now,
-        )
-        .await
-        .map_err(query_error(ADVANCE))?;
+        let (id, version) = (cur.order.id.to_string(), cur.version as i64);
+        let (owner, reason) = (owner.to_string(), reason.map(str::to_string));
+        let row = self
+            .shop
+            .write(move |c| {
+                let rows = rows_of(
+                    c,
+                    &advance_sql(),
+                    rusqlite::params![id, version, to.as_str(), owner, reason, now],
+                )
+                .map_err(write_error(ADVANCE))?;
+                Ok(rows.into_iter().next())
+            })
+            .await?;
         row.map(|row| moved_from_row(cur, &row)).transpose()
     }
 
