@@ -8,36 +8,35 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ringshop_shared::{OrderId, ProductId};
-use sqlx::Row;
-use sqlx::sqlite::SqliteConnection;
+use rusqlite::Connection;
 
-use super::conns::locked;
+use super::orders::rows_of;
+use super::writer::write_error;
 use super::{SqliteStore, query_error};
-use crate::store::rows::{audit_from_row, hold_from_row, hold_state, stray_from_row, units};
+use crate::store::rows::{Cells, audit_from_row, hold_from_row, hold_state, stray_from_row, units};
 use crate::store::{Audit, Books, HoldState, Reservation, Rule, StoreError, StrayHold, millis};
 
-/// The product's stock left and the order's hold on it; None if there is no such product.
-async fn hold_of(
-    c: &mut SqliteConnection,
-    order: OrderId,
-    product: &ProductId,
+/// The product's stock left and the order's hold on it; None if there is no such product. On
+/// the writer's connection, right after its write.
+fn hold_of(
+    c: &Connection,
+    order: &str,
+    product: &str,
 ) -> Result<Option<(u32, Option<HoldState>)>, StoreError> {
     const WHAT: &str = "reading a hold";
-    // On the writer's connection, right after its write.
-    let row = sqlx::query(
+    let rows = rows_of(
+        c,
         "SELECT p.stock_left, r.state FROM products p
          LEFT JOIN reservations r ON r.product = p.id AND r.order_id = ?1
          WHERE p.id = ?2",
+        [order, product],
     )
-    .bind(order.to_string())
-    .bind(product.as_str())
-    .fetch_optional(c)
-    .await
-    .map_err(query_error(WHAT))?;
-    let Some(row) = row else { return Ok(None) };
-    let left: i64 = row.try_get(0).map_err(query_error(WHAT))?;
-    let state: Option<String> = row.try_get(1).map_err(query_error(WHAT))?;
-    let state = hold_state(WHAT, state)?;
+    .map_err(write_error(WHAT))?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let left = row.int(0).map_err(query_error(WHAT))?;
+    let state = hold_state(WHAT, row.maybe_text(1).map_err(query_error(WHAT))?)?;
     Ok(Some((units(left), state)))
 }
 
@@ -76,25 +75,15 @@ const SELL: &str = "UPDATE reservations SET state = 'sold'
                 WHERE h.order_id = ?1 AND h.state IN ('held', 'sold'))
                = (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = ?1))";
 
-/// Sells every held line of the paying order, all or nothing: only while the order is paying
-/// and every line of it is held or sold; otherwise no row changes. How many rows it sold.
-async fn sell(c: &mut SqliteConnection, order: OrderId) -> Result<u64, sqlx::Error> {
-    let done = locked!(sqlx::query(SELL).bind(order.to_string()).execute(&mut *c))?;
-    Ok(done.rows_affected())
-}
-
-/// The order's holds, read on a write connection so a job reads its own sale at once.
-async fn holds(
-    c: &mut SqliteConnection,
-    order: OrderId,
-) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
+/// The order's holds, by product.
+fn holds_on(c: &Connection, order: &str) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
     const WHAT: &str = "reading an order's holds";
-    let rows =
-        sqlx::query("SELECT product, state FROM reservations WHERE order_id = ?1 ORDER BY product")
-            .bind(order.to_string())
-            .fetch_all(c)
-            .await
-            .map_err(query_error(WHAT))?;
+    let rows = rows_of(
+        c,
+        "SELECT product, state FROM reservations WHERE order_id = ?1 ORDER BY product",
+        [order],
+    )
+    .map_err(write_error(WHAT))?;
     rows.iter().map(hold_from_row).collect()
 }
 
@@ -116,8 +105,8 @@ impl Books for SqliteStore {
         })
     }
 
-    /// `Books::reserve_many` on one write connection: one insert per ask, then one read of the
-    /// stock left for all the asks that took a hold or found too little.
+    /// `Books::reserve_many` as one write: one insert per ask, then one read of the stock left
+    /// for all the asks that took a hold or found too little.
     async fn reserve_many(
         &self,
         product: &ProductId,
@@ -132,103 +121,118 @@ impl Books for SqliteStore {
             Known(Result<Reservation, StoreError>),
         }
         let now = self.now();
-        let mut writer = self.writer.get().await;
-        let c = &mut *writer;
-        let mut tried = Vec::with_capacity(asks.len());
-        for (order, qty) in asks {
-            let inserted = locked!(
-                sqlx::query(
-                    "INSERT INTO reservations (order_id, product, qty, state, held_ms)
-                     VALUES (?1, ?2, ?3, 'held', ?4)
-                     ON CONFLICT (order_id, product) DO NOTHING",
-                )
-                .bind(order.to_string())
-                .bind(product.as_str())
-                .bind(i64::from(*qty))
-                .bind(now)
-                .execute(&mut *c)
-            );
-            tried.push(match inserted {
-                Ok(done) if done.rows_affected() == 1 => Tried::Held,
-                // Held, released or sold before: read which.
-                Ok(_) => Tried::Known(match hold_of(c, *order, product).await {
-                    Ok(Some((left, state))) => earlier(*order, product, left, state),
-                    Ok(None) => Err(unknown(product)),
-                    Err(e) => Err(e),
-                }),
-                Err(e) => match query_error(WHAT)(e) {
-                    StoreError::Refused {
-                        rule: Rule::OutOfStock,
-                        ..
-                    } => Tried::Short(*qty),
-                    StoreError::Refused {
-                        rule: Rule::NoOpenOrderLine,
-                        ..
-                    } => Tried::Known(Err(StoreError::NoOpenOrder {
-                        order: *order,
-                        product: product.clone(),
-                        qty: *qty,
-                    })),
-                    StoreError::Refused {
-                        rule: Rule::UnknownProduct,
-                        ..
-                    } => Tried::Known(Err(unknown(product))),
-                    other => Tried::Known(Err(other)),
-                },
-            });
-        }
-        let waiting = tried
-            .iter()
-            .any(|t| matches!(t, Tried::Held | Tried::Short(_)));
-        let left = if waiting {
-            sqlx::query_scalar::<_, i64>("SELECT stock_left FROM products WHERE id = ?1")
-                .bind(product.as_str())
-                .fetch_optional(&mut *c)
-                .await
-                .map_err(query_error(WHAT))
-        } else {
-            Ok(None)
-        };
-        tried
-            .into_iter()
-            .map(|t| match (t, &left) {
-                (Tried::Known(answer), _) => answer,
-                (_, Err(e)) => Err(e.clone()),
-                (_, Ok(None)) => Err(unknown(product)),
-                (Tried::Held, Ok(Some(left))) => Ok(Reservation::Held { left: units(*left) }),
-                (Tried::Short(wanted), Ok(Some(left))) => Err(StoreError::OutOfStock {
-                    product: product.clone(),
-                    wanted,
-                    left: units(*left),
-                }),
+        let (product, owned) = (product.clone(), asks.to_vec());
+        let answered = self
+            .shop
+            .write(move |c| {
+                let p = product.as_str();
+                let mut tried = Vec::with_capacity(owned.len());
+                for (order, qty) in &owned {
+                    let id = order.to_string();
+                    let inserted = c
+                        .prepare_cached(
+                            "INSERT INTO reservations (order_id, product, qty, state, held_ms)
+                             VALUES (?1, ?2, ?3, 'held', ?4)
+                             ON CONFLICT (order_id, product) DO NOTHING",
+                        )
+                        .and_then(|mut st| st.execute(rusqlite::params![id, p, qty, now]));
+                    tried.push(match inserted {
+                        Ok(1) => Tried::Held,
+                        // Held, released or sold before: read which.
+                        Ok(_) => Tried::Known(match hold_of(c, &id, p) {
+                            Ok(Some((left, state))) => earlier(*order, &product, left, state),
+                            Ok(None) => Err(unknown(&product)),
+                            Err(e) => Err(e),
+                        }),
+                        Err(e) => match write_error(WHAT)(e) {
+                            StoreError::Refused {
+                                rule: Rule::OutOfStock,
+                                ..
+                            } => Tried::Short(*qty),
+                            StoreError::Refused {
+                                rule: Rule::NoOpenOrderLine,
+                                ..
+                            } => Tried::Known(Err(StoreError::NoOpenOrder {
+                                order: *order,
+                                product: product.clone(),
+                                qty: *qty,
+                            })),
+                            StoreError::Refused {
+                                rule: Rule::UnknownProduct,
+                                ..
+                            } => Tried::Known(Err(unknown(&product))),
+                            // The transaction is gone with this error: the group fails.
+                            other if c.is_autocommit() => return Err(other),
+                            other => Tried::Known(Err(other)),
+                        },
+                    });
+                }
+                let waiting = tried
+                    .iter()
+                    .any(|t| matches!(t, Tried::Held | Tried::Short(_)));
+                let left = if waiting {
+                    rows_of(c, "SELECT stock_left FROM products WHERE id = ?1", [p])
+                        .map_err(write_error(WHAT))
+                        .and_then(|rows| {
+                            rows.first()
+                                .map(|r| r.int(0).map_err(query_error(WHAT)))
+                                .transpose()
+                        })
+                } else {
+                    Ok(None)
+                };
+                Ok(tried
+                    .into_iter()
+                    .map(|t| match (t, &left) {
+                        (Tried::Known(answer), _) => answer,
+                        (_, Err(e)) => Err(e.clone()),
+                        (_, Ok(None)) => Err(unknown(&product)),
+                        (Tried::Held, Ok(Some(left))) => {
+                            Ok(Reservation::Held { left: units(*left) })
+                        }
+                        (Tried::Short(wanted), Ok(Some(left))) => Err(StoreError::OutOfStock {
+                            product: product.clone(),
+                            wanted,
+                            left: units(*left),
+                        }),
+                    })
+                    .collect::<Vec<_>>())
             })
-            .collect()
+            .await;
+        answered.unwrap_or_else(|e| asks.iter().map(|_| Err(e.clone())).collect())
     }
 
     async fn release(&self, order: OrderId, product: &ProductId) -> Result<bool, StoreError> {
-        let mut writer = self.writer.get().await;
-        let c = &mut *writer;
-        let done = locked!(
-            sqlx::query(
-                "UPDATE reservations SET state = 'released'
-                 WHERE order_id = ?1 AND product = ?2 AND state = 'held'",
-            )
-            .bind(order.to_string())
-            .bind(product.as_str())
-            .execute(&mut *c)
-        )
-        .map_err(query_error("releasing stock"))?;
-        Ok(done.rows_affected() > 0)
+        let (order, product) = (order.to_string(), product.to_string());
+        self.shop
+            .write(move |c| {
+                c.prepare_cached(
+                    "UPDATE reservations SET state = 'released'
+                     WHERE order_id = ?1 AND product = ?2 AND state = 'held'",
+                )
+                .and_then(|mut st| st.execute([order, product]))
+                .map(|n| n > 0)
+                .map_err(write_error("releasing stock"))
+            })
+            .await
     }
 
     async fn sell(&self, order: OrderId) -> Result<u64, StoreError> {
-        sell(&mut *self.writer.get().await, order)
+        let order = order.to_string();
+        self.shop
+            .write(move |c| {
+                c.prepare_cached(SELL)
+                    .and_then(|mut st| st.execute([order]))
+                    .map(|n| n as u64)
+                    .map_err(write_error("recording a sale"))
+            })
             .await
-            .map_err(query_error("recording a sale"))
     }
 
+    /// Read as a write, in the writer's order: after every write sent before it committed.
     async fn holds(&self, order: OrderId) -> Result<Vec<(ProductId, HoldState)>, StoreError> {
-        holds(&mut *self.writer.get().await, order).await
+        let order = order.to_string();
+        self.shop.write(move |c| holds_on(c, &order)).await
     }
 
     async fn stray_holds(
@@ -260,22 +264,20 @@ impl Books for SqliteStore {
         older_than: Duration,
     ) -> Result<bool, StoreError> {
         let held_before = self.now().saturating_sub(millis(older_than));
-        let mut writer = self.writer.get().await;
-        let c = &mut *writer;
-        let done = locked!(
-            sqlx::query(
-                "UPDATE reservations SET state = 'released'
-                 WHERE order_id = ?1 AND product = ?2 AND state = 'held' AND held_ms < ?3
-                   AND NOT EXISTS (SELECT 1 FROM orders o
-                                   WHERE o.id = ?1 AND o.stage NOT IN ('done', 'failed'))",
-            )
-            .bind(order.to_string())
-            .bind(product.as_str())
-            .bind(held_before)
-            .execute(&mut *c)
-        )
-        .map_err(query_error("giving back a stray hold"))?;
-        Ok(done.rows_affected() > 0)
+        let (order, product) = (order.to_string(), product.to_string());
+        self.shop
+            .write(move |c| {
+                c.prepare_cached(
+                    "UPDATE reservations SET state = 'released'
+                     WHERE order_id = ?1 AND product = ?2 AND state = 'held' AND held_ms < ?3
+                       AND NOT EXISTS (SELECT 1 FROM orders o
+                                       WHERE o.id = ?1 AND o.stage NOT IN ('done', 'failed'))",
+                )
+                .and_then(|mut st| st.execute(rusqlite::params![order, product, held_before]))
+                .map(|n| n > 0)
+                .map_err(write_error("giving back a stray hold"))
+            })
+            .await
     }
 
     async fn audit(&self) -> Result<Vec<Audit>, StoreError> {
