@@ -1,10 +1,10 @@
-//! The SQLite backend: one file shared by every node on the machine, WAL, synchronous=NORMAL,
-//! every write one statement. The shop writes through `WRITERS` connections of its own that
-//! wait for the write lock themselves (`sqlite/conns.rs`: SQLite's busy handler made the
-//! shop's tail); the membership writes through one more, busy_timeout 5 s (heartbeats must
-//! never queue behind shop writes); reads go through `READERS` connections. The membership's
-//! SQL is in `sqlite/roster.rs`, the shop's in `sqlite/catalog.rs`, `sqlite/orders.rs` and
-//! `sqlite/books.rs`, one file per part of the `Store` trait.
+//! The SQLite backend: one file shared by every node on the machine, WAL, synchronous=NORMAL.
+//! The shop's writes go to the node's writer thread (`sqlite/writer.rs`), which commits the
+//! writes waiting at once in one transaction and answers each after that commit; the
+//! membership writes through a connection of its own, busy_timeout 5 s (heartbeats must never
+//! queue behind shop writes); reads go through `READERS` connections (`sqlite/conns.rs`). The
+//! membership's SQL is in `sqlite/roster.rs`, the shop's in `sqlite/catalog.rs`,
+//! `sqlite/orders.rs` and `sqlite/books.rs`, one file per part of the `Store` trait.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,7 +16,7 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Connection};
 
 use super::{Clock, Millis, StoreError};
-use conns::{Conns, LOCK_WAIT};
+use conns::Conns;
 use migrations::{MIGRATIONS, latest};
 
 mod books;
@@ -31,8 +31,7 @@ mod writer;
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Conns,
-    /// The orders' writes, committed in groups on a thread of their own.
+    /// The shop's writes, committed in groups on a thread of their own.
     shop: writer::Writer,
     members: SqlitePool,
     reader: Conns,
@@ -47,10 +46,12 @@ const SQLITE_BUSY: &str = "5";
 const SQLITE_LOCKED: &str = "6";
 const SQLITE_BUSY_SNAPSHOT: &str = "517";
 
-/// How many connections the shop's writes of one node share (each write is one statement in
-/// autocommit, so more than one lets a node's writes overlap their round trips), and its reads.
-const WRITERS: usize = 2;
+/// How many connections the shop's reads of one node share.
 const READERS: usize = 2;
+
+/// How long the migrating connection's busy handler waits for the write lock before the open
+/// backs off and tries again.
+const LOCK_WAIT: Duration = Duration::from_millis(3);
 
 /// How long a node waits out a database that other nodes keep busy while it opens it.
 const OPEN_PATIENCE: Duration = Duration::from_secs(30);
@@ -102,13 +103,16 @@ impl SqliteStore {
             }
             Ok::<_, sqlx::Error>(conns)
         };
-        // Writes wait for the write lock in short steps (`conns::locked!`).
-        let mut writers = connect(options.clone().busy_timeout(LOCK_WAIT), WRITERS)
+        // The schema first, on a connection of its own that gives up on a busy lock at once
+        // (`open` waits a busy database out with backoff).
+        let mut migrating = options
+            .clone()
+            .busy_timeout(LOCK_WAIT)
+            .connect()
             .await
             .map_err(open_error)?;
-        if let Some(first) = writers.first_mut() {
-            migrate(first, &path).await?;
-        }
+        migrate(&mut migrating, &path).await?;
+        migrating.close().await.map_err(open_error)?;
         let pool = |n| {
             SqlitePoolOptions::new()
                 .max_connections(n)
@@ -123,7 +127,6 @@ impl SqliteStore {
             .map_err(open_error)?;
         Ok(SqliteStore {
             path,
-            writer: Conns::new(writers),
             shop,
             members,
             reader: Conns::new(readers),

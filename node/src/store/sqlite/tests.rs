@@ -118,6 +118,50 @@ async fn on_a_full_disk_a_write_is_acknowledged_only_once_committed() {
     );
 }
 
+/// The same with the writes sent all at once, so the writer commits them in groups: a group
+/// whose commit fails on the full disk fails every write in it, and every write answered Ok
+/// is in the file.
+#[tokio::test]
+async fn on_a_full_disk_writes_committed_in_groups_are_acknowledged_only_once_committed() {
+    let Some((disk, path, store)) = on_small_disk("the full-disk group commit test").await else {
+        return;
+    };
+    let store = std::sync::Arc::new(store);
+    disk.fill();
+    let orders: Vec<NewOrder> = (0..300).map(mug_order).collect();
+    let tries = orders.iter().map(|order| {
+        let (store, order) = (store.clone(), order.clone());
+        tokio::spawn(async move { store.create_order(&order, 1200, &n("n1"), None).await })
+    });
+    let (mut acked, mut full) = (Vec::new(), 0);
+    for (order, answer) in orders.iter().zip(futures::future::join_all(tries).await) {
+        match answer.expect("the task ran") {
+            Ok(stored) => {
+                assert_eq!(stored.order.id, order.id);
+                acked.push(order.id);
+            }
+            Err(e) => {
+                assert!(matches!(e, StoreError::Full { .. }), "{e}");
+                full += 1;
+            }
+        }
+    }
+    disk.free();
+    drop(store);
+    let reopened = SqliteStore::open(&path).await.expect("reopens");
+    for id in &acked {
+        assert!(
+            reopened.order(*id).await.expect("reads").is_some(),
+            "order {id} was acknowledged on a full disk and is not stored ({} acknowledged, {full} refused)",
+            acked.len()
+        );
+    }
+    assert!(
+        full > 0,
+        "the disk was full, yet all 300 orders were stored"
+    );
+}
+
 /// Orders stored while there was space, then moved on once the disk is full: every move the
 /// store answered with a row is in the file; the others say the store is full.
 #[tokio::test]

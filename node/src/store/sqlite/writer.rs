@@ -16,7 +16,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -36,6 +37,9 @@ const LOCK_TRIES: i32 = 5_000;
 /// The handle the store's methods send their writes through.
 pub(super) struct Writer {
     jobs: mpsc::Sender<Box<dyn Job>>,
+    /// Transactions the thread committed or failed, one per group (read by the tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    groups: Arc<AtomicU64>,
 }
 
 /// One write waiting for its group.
@@ -104,14 +108,22 @@ impl Writer {
             .map_err(open)?;
         conn.set_prepared_statement_cache_capacity(64);
         let (jobs, queue) = mpsc::channel();
+        let groups = Arc::new(AtomicU64::new(0));
+        let counted = groups.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || serve(conn, queue))
+            .spawn(move || serve(conn, queue, &counted))
             .map_err(|e| StoreError::Open {
                 path: path.to_path_buf(),
                 reason: format!("cannot start the writer thread: {e}"),
             })?;
-        Ok(Writer { jobs })
+        Ok(Writer { jobs, groups })
+    }
+
+    /// How many groups (transactions) the writer has run.
+    #[cfg(test)]
+    pub(super) fn groups(&self) -> u64 {
+        self.groups.load(Ordering::Relaxed)
     }
 
     /// Runs `work` in the writer's next group; its result once that group committed.
@@ -151,7 +163,7 @@ fn wait_for_the_lock(tries: i32) -> bool {
 }
 
 /// The writer thread: a group per turn, until every handle is gone.
-fn serve(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
+fn serve(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, groups: &AtomicU64) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_BATCH {
@@ -161,6 +173,7 @@ fn serve(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
             }
         }
         let committed = run_group(&conn, &mut group);
+        groups.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = &committed {
             tracing::warn!(error = %e, writes = group.len(), "a group of writes failed");
         }
@@ -263,5 +276,101 @@ impl Cells for Values {
             rusqlite::types::Value::Integer(n) => Ok(*n),
             other => Err(mismatch(i, "integer", other)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer on a new file with one table, `t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL
+    /// CHECK (n > 0))`.
+    fn writer(dir: &tempfile::TempDir) -> (Writer, std::path::PathBuf) {
+        let path = dir.path().join("w.db");
+        let c = Connection::open(&path).expect("creates");
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL CHECK (n > 0));",
+        )
+        .expect("makes the table");
+        (Writer::open(&path).expect("opens"), path)
+    }
+
+    fn insert(id: i64, n: i64) -> impl FnOnce(&Connection) -> Result<usize, StoreError> {
+        move |c| {
+            c.execute("INSERT INTO t (id, n) VALUES (?1, ?2)", [id, n])
+                .map_err(write_error("inserting"))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_sent_together_commit_in_groups_and_a_refused_one_fails_alone() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (writer, path) = writer(&dir);
+        let writer = Arc::new(writer);
+        // 400 writes at once; every tenth breaks the table's CHECK.
+        let sent = (1..=400).map(|id| {
+            let writer = writer.clone();
+            let n = if id % 10 == 0 { 0 } else { id };
+            tokio::spawn(async move { writer.write(insert(id, n)).await })
+        });
+        let answers = futures::future::join_all(sent).await;
+        for (id, answer) in (1..=400).zip(answers) {
+            let answer = answer.expect("the task ran");
+            if id % 10 == 0 {
+                assert!(
+                    matches!(answer, Err(StoreError::Query { .. })),
+                    "{id}: {answer:?}"
+                );
+            } else {
+                assert_eq!(answer.expect("written"), 1, "{id}");
+            }
+        }
+        assert!(
+            writer.groups() < 400,
+            "400 writes sent at once took {} transactions",
+            writer.groups()
+        );
+        let c = Connection::open(&path).expect("opens");
+        let stored: i64 = c
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .expect("counts");
+        assert_eq!(stored, 360, "every write answered Ok is stored, no other");
+    }
+
+    #[tokio::test]
+    async fn a_write_that_panics_fails_alone_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (writer, _path) = writer(&dir);
+        let panicked = writer
+            .write(|_: &Connection| -> Result<(), StoreError> { panic!("a bug in a write") })
+            .await;
+        assert!(
+            matches!(panicked, Err(StoreError::Query { .. })),
+            "{panicked:?}"
+        );
+        assert_eq!(writer.write(insert(1, 1)).await.expect("written"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_write_waits_for_another_connections_write_lock() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (writer, path) = writer(&dir);
+        let other = Connection::open(&path).expect("opens");
+        other.execute_batch("BEGIN IMMEDIATE").expect("locks");
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            other.execute_batch("COMMIT").expect("commits");
+        });
+        let started = ringshop_shared::clock::now();
+        assert_eq!(
+            writer.write(insert(1, 1)).await.expect("written once free"),
+            1
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(250),
+            "wrote while the lock was held"
+        );
+        holder.join().expect("the holder commits");
     }
 }
