@@ -80,6 +80,58 @@ fn mug_order(i: usize) -> NewOrder {
     }
 }
 
+/// Creates `orders` on `store` (all at once when `together`, so the writer commits them in
+/// groups), then frees the disk and reopens the file: every order the store answered Ok must be
+/// in it, and every other answer must say the store is full. Returns how many were refused.
+async fn acknowledged_only_once_committed(
+    disk: &ringshop_testpg::SmallDisk,
+    path: &std::path::Path,
+    store: SqliteStore,
+    orders: Vec<NewOrder>,
+    together: bool,
+) -> usize {
+    let store = std::sync::Arc::new(store);
+    let create = |order: NewOrder| {
+        let store = store.clone();
+        async move { store.create_order(&order, 1200, &n("n1"), None).await }
+    };
+    let mut answers = Vec::new();
+    if together {
+        let tries = orders.iter().map(|o| tokio::spawn(create(o.clone())));
+        for answer in futures::future::join_all(tries).await {
+            answers.push(answer.expect("the task ran"));
+        }
+    } else {
+        for order in &orders {
+            answers.push(create(order.clone()).await);
+        }
+    }
+    let (mut acked, mut full) = (Vec::new(), 0);
+    for (order, answer) in orders.iter().zip(answers) {
+        match answer {
+            Ok(stored) => {
+                assert_eq!(stored.order.id, order.id);
+                acked.push(order.id);
+            }
+            Err(e) => {
+                assert!(matches!(e, StoreError::Full { .. }), "{e}");
+                full += 1;
+            }
+        }
+    }
+    disk.free();
+    drop(store);
+    let reopened = SqliteStore::open(path).await.expect("reopens");
+    for id in &acked {
+        assert!(
+            reopened.order(*id).await.expect("reads").is_some(),
+            "order {id} was acknowledged on a full disk and is not stored ({} acknowledged, {full} refused)",
+            acked.len()
+        );
+    }
+    full
+}
+
 /// A full disk (a tmpfs filled to the last byte) fails writes at their commit. Every write the
 /// store answered Ok must be in the file, and the rest must say the store is full.
 #[tokio::test]
@@ -88,30 +140,8 @@ async fn on_a_full_disk_a_write_is_acknowledged_only_once_committed() {
         return;
     };
     disk.fill();
-    let (mut acked, mut full) = (Vec::new(), 0);
-    for i in 0..200 {
-        let order = mug_order(i);
-        match store.create_order(&order, 1200, &n("n1"), None).await {
-            Ok(stored) => {
-                assert_eq!(stored.order.id, order.id);
-                acked.push(order.id);
-            }
-            Err(e) => {
-                assert!(matches!(e, StoreError::Full { .. }), "{e}");
-                full += 1;
-            }
-        }
-    }
-    disk.free();
-    drop(store);
-    let reopened = SqliteStore::open(&path).await.expect("reopens");
-    for id in &acked {
-        assert!(
-            reopened.order(*id).await.expect("reads").is_some(),
-            "order {id} was acknowledged on a full disk and is not stored ({} acknowledged, {full} refused)",
-            acked.len()
-        );
-    }
+    let orders = (0..200).map(mug_order).collect();
+    let full = acknowledged_only_once_committed(&disk, &path, store, orders, false).await;
     assert!(
         full > 0,
         "the disk was full, yet all 200 orders were stored"
@@ -119,43 +149,15 @@ async fn on_a_full_disk_a_write_is_acknowledged_only_once_committed() {
 }
 
 /// The same with the writes sent all at once, so the writer commits them in groups: a group
-/// whose commit fails on the full disk fails every write in it, and every write answered Ok
-/// is in the file.
+/// whose commit fails on the full disk fails every write in it.
 #[tokio::test]
 async fn on_a_full_disk_writes_committed_in_groups_are_acknowledged_only_once_committed() {
     let Some((disk, path, store)) = on_small_disk("the full-disk group commit test").await else {
         return;
     };
-    let store = std::sync::Arc::new(store);
     disk.fill();
-    let orders: Vec<NewOrder> = (0..300).map(mug_order).collect();
-    let tries = orders.iter().map(|order| {
-        let (store, order) = (store.clone(), order.clone());
-        tokio::spawn(async move { store.create_order(&order, 1200, &n("n1"), None).await })
-    });
-    let (mut acked, mut full) = (Vec::new(), 0);
-    for (order, answer) in orders.iter().zip(futures::future::join_all(tries).await) {
-        match answer.expect("the task ran") {
-            Ok(stored) => {
-                assert_eq!(stored.order.id, order.id);
-                acked.push(order.id);
-            }
-            Err(e) => {
-                assert!(matches!(e, StoreError::Full { .. }), "{e}");
-                full += 1;
-            }
-        }
-    }
-    disk.free();
-    drop(store);
-    let reopened = SqliteStore::open(&path).await.expect("reopens");
-    for id in &acked {
-        assert!(
-            reopened.order(*id).await.expect("reads").is_some(),
-            "order {id} was acknowledged on a full disk and is not stored ({} acknowledged, {full} refused)",
-            acked.len()
-        );
-    }
+    let orders = (0..300).map(mug_order).collect();
+    let full = acknowledged_only_once_committed(&disk, &path, store, orders, true).await;
     assert!(
         full > 0,
         "the disk was full, yet all 300 orders were stored"
