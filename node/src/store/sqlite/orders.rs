@@ -1,6 +1,7 @@
 //! The orders' SQL on SQLite (holds, the sale and the audit of products are in
-//! `sqlite/books.rs`). Every write is one statement; an order moves on only from the version
-//! it was read at (compare-and-set).
+//! `sqlite/books.rs`). Every write goes to the writer thread (`sqlite/writer.rs`) and is
+//! answered once its group committed; an order moves on only from the version it was read at
+//! (compare-and-set).
 
 use async_trait::async_trait;
 use ringshop_shared::prefix::{Found, IdPrefix};
