@@ -60,7 +60,27 @@ fn env_u64(name: &str, default: u64) -> u64 {
 /// says what each is; they are the next work). Listed so the sweep stays a regression test for
 /// everything else: a seed that fails and is not listed fails the test, and so does a listed
 /// seed that passes (the list only shrinks).
-const KNOWN_FAILING: &[(u64, &str)] = &[];
+const KNOWN_FAILING: &[(u64, &str)] = &[
+    (
+        5482,
+        "stale answers: a member isolated and declared dead (its store still reached) answered \
+         values from before the partition after the heal",
+    ),
+    (
+        7904,
+        "a slow main's calls on a member SIGKILLed as they were sent got no answer within 10 s",
+    ),
+    (
+        9173,
+        "stale answers: a member isolated and declared dead (its store still reached) answered \
+         a value from before the partition after the heal",
+    ),
+    (
+        9212,
+        "no member up after the last leave: the restarted member, its store full for 4 s, was \
+         not back when the other left",
+    ),
+];
 
 #[test]
 fn seeds() {
