@@ -10,8 +10,7 @@ use async_trait::async_trait;
 use ringshop_shared::{OrderId, ProductId};
 use rusqlite::Connection;
 
-use super::orders::rows_of;
-use super::writer::write_error;
+use super::writer::{execute, rows_of, write_error};
 use super::{SqliteStore, query_error};
 use crate::store::rows::{Cells, audit_from_row, hold_from_row, hold_state, stray_from_row, units};
 use crate::store::{Audit, Books, HoldState, Reservation, Rule, StoreError, StrayHold, millis};
@@ -129,13 +128,13 @@ impl Books for SqliteStore {
                 let mut tried = Vec::with_capacity(owned.len());
                 for (order, qty) in &owned {
                     let id = order.to_string();
-                    let inserted = c
-                        .prepare_cached(
-                            "INSERT INTO reservations (order_id, product, qty, state, held_ms)
-                             VALUES (?1, ?2, ?3, 'held', ?4)
-                             ON CONFLICT (order_id, product) DO NOTHING",
-                        )
-                        .and_then(|mut st| st.execute(rusqlite::params![id, p, qty, now]));
+                    let inserted = execute(
+                        c,
+                        "INSERT INTO reservations (order_id, product, qty, state, held_ms)
+                         VALUES (?1, ?2, ?3, 'held', ?4)
+                         ON CONFLICT (order_id, product) DO NOTHING",
+                        rusqlite::params![id, p, qty, now],
+                    );
                     tried.push(match inserted {
                         Ok(1) => Tried::Held,
                         // Held, released or sold before: read which.
@@ -206,11 +205,12 @@ impl Books for SqliteStore {
         let (order, product) = (order.to_string(), product.to_string());
         self.shop
             .write(move |c| {
-                c.prepare_cached(
+                execute(
+                    c,
                     "UPDATE reservations SET state = 'released'
                      WHERE order_id = ?1 AND product = ?2 AND state = 'held'",
+                    [order, product],
                 )
-                .and_then(|mut st| st.execute([order, product]))
                 .map(|n| n > 0)
                 .map_err(write_error("releasing stock"))
             })
@@ -221,8 +221,7 @@ impl Books for SqliteStore {
         let order = order.to_string();
         self.shop
             .write(move |c| {
-                c.prepare_cached(SELL)
-                    .and_then(|mut st| st.execute([order]))
+                execute(c, SELL, [order])
                     .map(|n| n as u64)
                     .map_err(write_error("recording a sale"))
             })
@@ -267,13 +266,14 @@ impl Books for SqliteStore {
         let (order, product) = (order.to_string(), product.to_string());
         self.shop
             .write(move |c| {
-                c.prepare_cached(
+                execute(
+                    c,
                     "UPDATE reservations SET state = 'released'
                      WHERE order_id = ?1 AND product = ?2 AND state = 'held' AND held_ms < ?3
                        AND NOT EXISTS (SELECT 1 FROM orders o
                                        WHERE o.id = ?1 AND o.stage NOT IN ('done', 'failed'))",
+                    rusqlite::params![order, product, held_before],
                 )
-                .and_then(|mut st| st.execute(rusqlite::params![order, product, held_before]))
                 .map(|n| n > 0)
                 .map_err(write_error("giving back a stray hold"))
             })

@@ -3,18 +3,16 @@
 //! answered once its group committed; an order moves on only from the version it was read at
 //! (compare-and-set).
 
-use async_trait::async_trait;
-use ringshop_shared::prefix::{Found, IdPrefix};
-use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
-use rusqlite::Connection;
-
-use super::writer::{Values, write_error};
+use super::writer::{execute, rows_of, write_error};
 use super::{SqliteStore, query_error};
 use crate::store::rows::{
     FIND, MOVED_COLUMNS, ORDER_COLUMNS, found_from_rows, moved_from_row, order_audit_from_row,
     order_from_row,
 };
 use crate::store::{OrderAudit, Orders, StoreError, StoredOrder};
+use async_trait::async_trait;
+use ringshop_shared::prefix::{Found, IdPrefix};
+use ringshop_shared::{NewOrder, NodeId, Order, OrderId, Stage};
 
 const ADVANCE: &str = "moving an order on";
 
@@ -28,17 +26,6 @@ fn advance_sql() -> String {
          WHERE id = ?1 AND version = ?2 AND stage NOT IN ('done', 'failed')
          RETURNING {MOVED_COLUMNS}"
     )
-}
-
-/// The rows `sql` gives with `params`, each taken whole, on the writer's connection.
-pub(super) fn rows_of(
-    c: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> rusqlite::Result<Vec<Values>> {
-    let mut statement = c.prepare_cached(sql)?;
-    let rows = statement.query_map(params, Values::of)?;
-    rows.collect()
 }
 
 #[async_trait]
@@ -70,22 +57,13 @@ impl Orders for SqliteStore {
             .shop
             .write(move |c| {
                 let err = write_error(WHAT);
-                c.prepare_cached(
+                execute(
+                    c,
                     "INSERT INTO new_orders (id, customer, lines, total_cents, owner, created_ms,
                                              trace_parent)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    rusqlite::params![id, customer, lines, total, owner, now, trace_parent],
                 )
-                .and_then(|mut s| {
-                    s.execute(rusqlite::params![
-                        id,
-                        customer,
-                        lines,
-                        total,
-                        owner,
-                        now,
-                        trace_parent
-                    ])
-                })
                 .map_err(&err)?;
                 let rows = rows_of(
                     c,

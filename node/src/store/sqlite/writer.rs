@@ -226,6 +226,26 @@ pub(super) fn write_error(what: &'static str) -> impl Fn(rusqlite::Error) -> Sto
     }
 }
 
+/// Runs one statement of a write (prepared once per connection); how many rows it changed.
+pub(super) fn execute(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(params)
+}
+
+/// The rows `sql` gives with `params`, each taken whole (prepared once per connection).
+pub(super) fn rows_of(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Values>> {
+    let mut statement = c.prepare_cached(sql)?;
+    let rows = statement.query_map(params, Values::of)?;
+    rows.collect()
+}
+
 /// A row the SQLite writer read (rusqlite), its values taken whole, to decode with the same
 /// decoders as sqlx's rows.
 pub struct Values(pub Vec<rusqlite::types::Value>);
