@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use ringshop_shared::clock::{self, Instant};
 use ringshop_shared::service::MAX_ADOPT;
 use ringshop_shared::{Handed, NodeId, transport};
 use tokio_util::sync::CancellationToken;
@@ -54,6 +55,10 @@ impl Owned {
         let me = self.members.me();
         self.products.let_go(|id| !view.lost(me, id, since));
         self.checkout.let_go(|id| view.lost(me, id, since)).await;
+        // Every entry is read after this instant, under this incarnation: each send ages the
+        // entries by the time since (a little more than each one's own), so none is handed
+        // with time it no longer has, and names the incarnation that held them.
+        let (read, incarnation) = (clock::now(), self.members.incarnation());
         let mut by_heir: BTreeMap<NodeId, Vec<Handed>> = BTreeMap::new();
         let mut dropped = 0;
         for id in self.registry.keys() {
@@ -84,7 +89,9 @@ impl Owned {
                 };
                 let mut adopted = 0;
                 for chunk in entries.chunks(MAX_ADOPT) {
-                    adopted += self.send(&heir, addr, chunk, epoch).await;
+                    adopted += self
+                        .send(&heir, addr, chunk, epoch, (read, incarnation))
+                        .await;
                 }
                 tracing::info!(node = %me, %heir, adopted, "handed entries over");
                 adopted
@@ -99,18 +106,29 @@ impl Owned {
         addr: std::net::SocketAddr,
         chunk: &[Handed],
         epoch: u64,
+        (read, incarnation): (Instant, u64),
     ) -> usize {
         let me = self.members.me();
-        if self.members.serving().is_err() {
-            // The lease ran out while handing over: what is left is void (see `rebalance`).
-            self.registry.handoffs_failed(chunk.len() as u64);
-            return 0;
-        }
         let sent = match self.peers.client(addr).await {
-            Ok(client) => client
-                .adopt(transport::context(ADOPT_DEADLINE), chunk.to_vec(), epoch)
-                .await
-                .map_err(|e| e.to_string()),
+            // Checked once connected, just before sending: the lease may have run out while
+            // connecting, and then what is left is void (see `rebalance`).
+            Ok(_) if self.members.serving().is_err() => Ok(Ok(0)),
+            Ok(client) => {
+                let aged: Vec<Handed> = chunk
+                    .iter()
+                    .filter_map(|h| h.aged(clock::now().saturating_duration_since(read)))
+                    .collect();
+                client
+                    .adopt(
+                        transport::context(ADOPT_DEADLINE),
+                        aged,
+                        epoch,
+                        me.clone(),
+                        incarnation,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())
+            }
             Err(e) => Err(e.to_string()),
         };
         let adopted = match sent {

@@ -41,6 +41,10 @@ use health::Writes;
 use lease::Lease;
 use timing::settle;
 
+/// How far past the suspicion time a joining node waits for a name holder's heartbeat to
+/// age before asking again (store round trips, and a clock read on another host).
+const NAME_MARGIN: Duration = Duration::from_millis(100);
+
 /// Most log rows read in one catch-up; a node further behind treats the gap as unknown.
 const MAX_CHANGES: u32 = 10_000;
 
@@ -79,8 +83,7 @@ impl Members {
         vnodes: u32,
     ) -> Result<Members, StoreError> {
         let lease = Lease::new();
-        let sent = clock::now();
-        let joined = store.join(&me, addr, timing.suspicion).await?.incarnation;
+        let (joined, sent) = join_once_its_old_self_is_gone(&*store, &me, addr, &timing).await?;
         let timing = settle(&*store, &me, timing).await?;
         let view = View::joined(store.membership().await?, vnodes, timing.suspicion);
         tracing::info!(node = %me, incarnation = joined, epoch = view.epoch(), "joined");
@@ -131,6 +134,16 @@ impl Members {
     /// reference-count traffic). `f` must not block.
     pub fn with_view<T>(&self, f: impl FnOnce(&View) -> T) -> T {
         f(&self.inner.view.borrow())
+    }
+
+    /// Whether this node's view still waits for `name` at `incarnation` to let go of its
+    /// ids (`view::awaited`): what any other member hands over is void.
+    pub fn awaits(&self, name: &NodeId, incarnation: u64) -> bool {
+        let suspicion = self.inner.timing.suspicion;
+        self.with_view(|v| {
+            v.member(name)
+                .is_some_and(|m| m.incarnation == incarnation && view::awaited(m, suspicion))
+        })
     }
 
     pub fn subscribe(&self) -> watch::Receiver<Arc<View>> {
@@ -400,6 +413,37 @@ impl Members {
     }
 }
 
+/// Joins through the store: the incarnation, and when the accepted join was sent (the lease
+/// runs from there). A node restarted right after it crashed finds its old self's heartbeat
+/// still fresh and its name taken: it waits once until that heartbeat would be older than the
+/// suspicion time and asks again. A live holder renews it meanwhile and the second ask is
+/// refused (`NameTaken`, for the caller to report); a dead one is past it and the name is
+/// this node's, under a new incarnation.
+async fn join_once_its_old_self_is_gone(
+    store: &dyn Store,
+    me: &NodeId,
+    addr: SocketAddr,
+    timing: &Timing,
+) -> Result<(u64, Instant), StoreError> {
+    let sent = clock::now();
+    match store.join(me, addr, timing.suspicion).await {
+        Ok(joined) => return Ok((joined.incarnation, sent)),
+        Err(StoreError::NameTaken {
+            addr: held_by,
+            heartbeat_age,
+            ..
+        }) => {
+            let wait = timing.suspicion.saturating_sub(heartbeat_age) + NAME_MARGIN;
+            tracing::info!(node = %me, %held_by, heartbeat_age_ms = heartbeat_age.as_millis() as u64, wait_ms = wait.as_millis() as u64, "the name is held by a node with a fresh heartbeat; waiting to see whether it is gone");
+            tokio::time::sleep(wait).await;
+        }
+        Err(e) => return Err(e),
+    }
+    let sent = clock::now();
+    let joined = store.join(me, addr, timing.suspicion).await?;
+    Ok((joined.incarnation, sent))
+}
+
 /// Joins through the store and reads the view right after: (incarnation, view).
 async fn register(
     store: &dyn Store,
@@ -415,3 +459,7 @@ async fn register(
         View::joined(listing, vnodes, timing.suspicion),
     ))
 }
+
+#[cfg(test)]
+#[path = "membership/join_tests.rs"]
+mod tests;

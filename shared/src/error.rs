@@ -98,6 +98,17 @@ pub enum ShardError {
         product: ProductId,
         qty: u32,
     },
+    /// Entries handed over by `from` at `incarnation`, which this node's membership no longer
+    /// waits for (declared dead with its lease run out, left, or rejoined since): what it kept
+    /// is void, and nothing was adopted. Its ids are answered afresh.
+    #[error(
+        "node {node} refused entries handed over by {from} (incarnation {incarnation}): the cluster no longer waits for that member (declared dead, left or rejoined since), so what it kept is void"
+    )]
+    HandoffVoid {
+        node: NodeId,
+        from: NodeId,
+        incarnation: u64,
+    },
 }
 
 /// Why a node refused to answer for an id without computing anything.

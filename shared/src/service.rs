@@ -55,9 +55,16 @@ pub trait Shard {
     /// Peer-only. An indirect probe for a peer whose own probe failed: whether this node can
     /// reach `name`.
     async fn probe(name: NodeId) -> Result<bool, ShardError>;
-    /// Peer-only. Cached entries handed over by a node that gave their ids up (leaving, or after a join
-    /// moved them); kept with their remaining TTL. Answers how many were adopted.
-    async fn adopt(entries: Vec<Handed>, epoch: u64) -> Result<u32, ShardError>;
+    /// Peer-only. Cached entries handed over by `from` (at `incarnation`), a node that gave
+    /// their ids up (leaving, or after a join moved them); kept with their remaining TTL, and
+    /// never past the wall-clock expiry they carry. Refused whole (`HandoffVoid`) when the
+    /// membership no longer waits for `from`. Answers how many were adopted.
+    async fn adopt(
+        entries: Vec<Handed>,
+        epoch: u64,
+        from: NodeId,
+        incarnation: u64,
+    ) -> Result<u32, ShardError>;
     /// The node's counters: live actors, hits, misses, retirements, requests, uptime.
     async fn stats() -> NodeStats;
     /// Where this node's build of the ring places `ids` among `members`, so a client can refuse

@@ -69,6 +69,34 @@ impl Handed {
             .map(drop)
             .ok_or_else(|| "created_at + age + ttl_left overflows the clock".to_string())
     }
+
+    /// The entry `by` later on its holder's clock: older by `by`, with that much less left;
+    /// None once nothing is left. A holder ages what it hands over by the time between
+    /// reading it and sending it.
+    pub fn aged(&self, by: Duration) -> Option<Handed> {
+        let ttl_left = self.ttl_left.checked_sub(by).filter(|d| !d.is_zero())?;
+        Some(Handed {
+            age: self.age.saturating_add(by),
+            ttl_left,
+            ..self.clone()
+        })
+    }
+
+    /// How long an adopter whose wall clock reads `wall` may keep the entry: its `ttl_left`,
+    /// but never past the wall-clock expiry it carries (`created_at + age + ttl_left` when it
+    /// was read), so time the entry spent in transit (a frame held up by a partition, say)
+    /// is not added to its life. Zero when that expiry has passed. Clocks that disagree can
+    /// only shorten the life (a miss later), never lengthen it past `ttl_left`.
+    pub fn left_at(&self, wall: SystemTime) -> Duration {
+        let expires = self
+            .created_at
+            .checked_add(self.age)
+            .and_then(|t| t.checked_add(self.ttl_left));
+        let by_wall = expires
+            .and_then(|e| e.duration_since(wall).ok())
+            .unwrap_or(Duration::ZERO);
+        self.ttl_left.min(by_wall)
+    }
 }
 
 /// A node's counters; the answer to `stats`.
@@ -228,5 +256,52 @@ impl Membership {
     /// The members that own ids.
     pub fn active(&self) -> impl Iterator<Item = &Member> {
         self.members.iter().filter(|m| m.status.in_ring())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    fn entry(created_at: SystemTime) -> Handed {
+        Handed {
+            id: 1,
+            value: 7,
+            created_at,
+            age: Duration::from_secs(3),
+            ttl_left: Duration::from_secs(2),
+        }
+    }
+
+    #[test]
+    fn an_entry_aged_has_that_much_less_left_and_none_once_spent() {
+        let h = entry(UNIX_EPOCH + Duration::from_secs(100));
+        let later = h.aged(Duration::from_millis(500)).expect("1.5 s left");
+        assert_eq!(later.age, Duration::from_millis(3_500));
+        assert_eq!(later.ttl_left, Duration::from_millis(1_500));
+        assert_eq!(later.created_at, h.created_at);
+        assert_eq!(h.aged(Duration::from_secs(2)), None, "nothing left");
+        assert_eq!(h.aged(Duration::MAX), None);
+    }
+
+    #[test]
+    fn an_adopter_keeps_an_entry_until_the_wall_clock_expiry_it_carries_at_most() {
+        let at = |s: u64| UNIX_EPOCH + Duration::from_secs(s);
+        // Created at 100 s, read at 103 s with 2 s left: it expires at 105 s.
+        let h = entry(at(100));
+        assert_eq!(h.left_at(at(103)), Duration::from_secs(2), "on time");
+        assert_eq!(h.left_at(at(104)), Duration::from_secs(1), "1 s late");
+        assert_eq!(h.left_at(at(105)), Duration::ZERO, "expired on the way");
+        assert_eq!(h.left_at(at(200)), Duration::ZERO);
+        // A wall clock behind the sender's never lengthens it past what it had left.
+        assert_eq!(h.left_at(at(50)), Duration::from_secs(2));
+        // Times that overflow the clock leave nothing.
+        let huge = Handed {
+            age: Duration::MAX,
+            ..h
+        };
+        assert_eq!(huge.left_at(at(103)), Duration::ZERO);
     }
 }

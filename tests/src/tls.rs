@@ -199,7 +199,9 @@ pub async fn not_a_peer(main: &ShardClient, node: &NodeId) {
     let answers = [
         (
             "adopt",
-            main.adopt(ctx(), vec![], 0).await.map(|r| r.map(drop)),
+            main.adopt(ctx(), vec![], 0, node.clone(), 1)
+                .await
+                .map(|r| r.map(drop)),
         ),
         (
             "probe",

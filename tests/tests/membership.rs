@@ -305,3 +305,83 @@ async fn a_node_started_with_other_timings_runs_on_the_clusters() {
         );
     }
 }
+
+/// What a member hands over is kept only while the cluster waits for that member to let go
+/// (found by simulator seed 5482, where a declared-dead member's frame arrived late): entries
+/// from a name that is not a member, from an older or newer incarnation, or from a member that
+/// left are refused whole with `HandoffVoid`, and nothing is adopted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handoff_from_a_member_the_cluster_no_longer_waits_for_is_refused() {
+    use ringshop_shared::transport::{self, Security};
+    use ringshop_shared::{Handed, ShardError};
+
+    let ttl = Duration::from_secs(5);
+    let mut cluster = TestCluster::in_process(3, ttl).await;
+    let client = cluster.client().await;
+    let (n1, n2, n3) = (name(1), name(2), name(3));
+    let n1_addr = cluster.addrs()[0];
+    let peer = transport::connect_shard(n1_addr, Duration::from_secs(2), &Security::Plain)
+        .await
+        .expect("connects to n1");
+    let incarnation_of = |node: &NodeId| {
+        client
+            .members()
+            .into_iter()
+            .find(|m| &m.name == node)
+            .map(|m| m.incarnation)
+            .expect("a member")
+    };
+    let ring = client.ring();
+    let mut mine = (0..10_000u64).filter(|id| ring.owner(id) == Some(&n1));
+    let mut entry = || Handed {
+        id: mine.next().expect("n1 owns ids"),
+        value: 7,
+        created_at: std::time::SystemTime::now(),
+        age: Duration::from_millis(10),
+        ttl_left: Duration::from_secs(4),
+    };
+    let epoch = cluster_epochs(&client).await.into_iter().max().unwrap_or(0);
+    let adopt = |h: Handed, from: NodeId, incarnation: u64| {
+        let peer = peer.clone();
+        async move {
+            peer.adopt(
+                transport::context(Duration::from_secs(2)),
+                vec![h],
+                epoch,
+                from,
+                incarnation,
+            )
+            .await
+            .expect("n1 answers")
+        }
+    };
+    let void = |answer: Result<u32, ShardError>, from: &NodeId| match answer {
+        Err(ShardError::HandoffVoid { from: f, .. }) => assert_eq!(&f, from),
+        other => panic!("from {from}: expected HandoffVoid, got {other:?}"),
+    };
+    let inc2 = incarnation_of(&n2);
+    void(adopt(entry(), name(9), 1).await, &name(9));
+    void(adopt(entry(), n2.clone(), inc2 + 1).await, &n2);
+    void(
+        adopt(entry(), n2.clone(), inc2.saturating_sub(1)).await,
+        &n2,
+    );
+    assert_eq!(
+        adopt(entry(), n2.clone(), inc2).await,
+        Ok(1),
+        "a live member at its incarnation hands over"
+    );
+    let inc3 = incarnation_of(&n3);
+    cluster.leave(&n3).await;
+    let left = within(Duration::from_secs(5), || {
+        status_of(&client, &n3) == Some(MemberStatus::Left)
+    })
+    .await;
+    assert!(left.is_some(), "n3 is seen as left");
+    void(adopt(entry(), n3.clone(), inc3).await, &n3);
+    assert_eq!(
+        total(&client, |s| s.adopted).await,
+        1,
+        "only the live member's entry was adopted"
+    );
+}

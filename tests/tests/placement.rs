@@ -132,7 +132,14 @@ impl ringshop_shared::Shard for Contrarian {
     async fn probe(self, _: Context, _: NodeId) -> Result<bool, ShardError> {
         not_used()
     }
-    async fn adopt(self, _: Context, _: Vec<Handed>, _: u64) -> Result<u32, ShardError> {
+    async fn adopt(
+        self,
+        _: Context,
+        _: Vec<Handed>,
+        _: u64,
+        _: NodeId,
+        _: u64,
+    ) -> Result<u32, ShardError> {
         not_used()
     }
     async fn catalog(self, _: Context) -> Result<Vec<Product>, ShardError> {

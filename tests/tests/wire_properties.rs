@@ -32,7 +32,7 @@ enum Call {
     WatchMembers(u64),
     Suspect(NodeId),
     Probe(NodeId),
-    Adopt(Vec<Handed>, u64),
+    Adopt(Vec<Handed>, u64, NodeId, u64),
     Stats,
     Placement(Vec<NodeId>, u32, Vec<u64>),
     Catalog,
@@ -150,8 +150,14 @@ fn any_call() -> impl Strategy<Value = Call> {
         any_u64().prop_map(Call::WatchMembers),
         any_name().prop_map(Call::Suspect),
         any_name().prop_map(Call::Probe),
-        (prop::collection::vec(any_handed(), 0..40), any_u64())
-            .prop_map(|(h, e)| Call::Adopt(h, e)),
+        (
+            prop::collection::vec(any_handed(), 0..40),
+            any_u64(),
+            // The node's own name (a member at incarnation 1) or any other.
+            prop_oneof![Just(ringshop_tests::name(1)), any_name()],
+            any_u64()
+        )
+            .prop_map(|(h, e, from, inc)| Call::Adopt(h, e, from, inc)),
         Just(Call::Stats),
         (
             prop::collection::vec(any_name(), 0..70),
@@ -215,8 +221,8 @@ async fn call(client: &ShardClient, c: Call) -> Result<(), String> {
             .await
             .map(|r| typed(r.map(drop)))
             .map_err(e),
-        Call::Adopt(h, ep) => client
-            .adopt(ctx(), h, ep)
+        Call::Adopt(h, ep, from, inc) => client
+            .adopt(ctx(), h, ep, from, inc)
             .await
             .map(|r| typed(r.map(drop)))
             .map_err(e),
@@ -284,7 +290,7 @@ async fn call(client: &ShardClient, c: Call) -> Result<(), String> {
 fn ids_of(c: &Call) -> Vec<u64> {
     match c {
         Call::Request(id, _) => vec![*id],
-        Call::Adopt(h, _) => h.iter().map(|h| h.id).collect(),
+        Call::Adopt(h, ..) => h.iter().map(|h| h.id).collect(),
         _ => vec![],
     }
 }
@@ -358,7 +364,12 @@ fn request_of(c: Call) -> ShardRequest {
         Call::WatchMembers(epoch) => ShardRequest::WatchMembers { epoch },
         Call::Suspect(name) => ShardRequest::Suspect { name },
         Call::Probe(name) => ShardRequest::Probe { name },
-        Call::Adopt(entries, epoch) => ShardRequest::Adopt { entries, epoch },
+        Call::Adopt(entries, epoch, from, incarnation) => ShardRequest::Adopt {
+            entries,
+            epoch,
+            from,
+            incarnation,
+        },
         Call::Stats => ShardRequest::Stats {},
         Call::Placement(members, vnodes, ids) => ShardRequest::Placement {
             members,

@@ -28,15 +28,16 @@ pub struct Value {
 }
 
 impl Value {
-    /// An entry handed over by another node, aged as it was there; None if its times do not
-    /// add up (`Handed::check` refuses those first; this never panics either way).
-    fn adopted(h: &Handed) -> Option<Value> {
+    /// An entry handed over by another node, aged as it was there and kept for `left`
+    /// (`Handed::left_at`); None if its times do not add up (`Handed::check` refuses those
+    /// first; this never panics either way).
+    fn adopted(h: &Handed, left: Duration) -> Option<Value> {
         let now = clock::now();
         let stamp = Stamp {
             born: now.checked_sub(h.age).unwrap_or(now),
             created_at: h.created_at,
-            expires: now.checked_add(h.ttl_left)?,
-            expires_at: h.created_at.checked_add(h.age)?.checked_add(h.ttl_left)?,
+            expires: now.checked_add(left)?,
+            expires_at: h.created_at.checked_add(h.age)?.checked_add(left)?,
         };
         Some(Value {
             kept: Some((h.value, stamp)),
@@ -112,13 +113,22 @@ impl Actors<Value> {
     }
 
     /// Starts an actor that keeps an entry handed over by another node, unless `id` has an
-    /// actor here already. An entry that fails `Handed::check` against this node's TTL is
-    /// refused (`Err`, with why) and leaves nothing behind.
+    /// actor here already or the entry's wall-clock expiry has passed on the way (false). An
+    /// entry that fails `Handed::check` against this node's TTL is refused (`Err`, with why)
+    /// and leaves nothing behind.
     pub fn adopt_entry(&self, handed: &Handed) -> Result<bool, String> {
         let counters = &self.cx().counters;
-        let checked = handed.check(self.cx().ttl).and_then(|()| {
-            Value::adopted(handed).ok_or_else(|| "its times overflow the clock".to_string())
-        });
+        if let Err(why) = handed.check(self.cx().ttl) {
+            Counters::bump(&counters.adopt_rejected);
+            return Err(why);
+        }
+        let left = handed.left_at(clock::wall());
+        if left.is_zero() {
+            // Not adopted: the sender counts it among its failed handoffs.
+            return Ok(false);
+        }
+        let checked =
+            Value::adopted(handed, left).ok_or_else(|| "its times overflow the clock".to_string());
         match checked {
             Ok(actor) => Ok(self.adopt(&handed.id, actor)),
             Err(why) => {

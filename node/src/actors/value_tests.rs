@@ -147,6 +147,42 @@ async fn adoption_never_replaces_a_live_actor() {
     assert_eq!(reg.request(4).await.expect("hit").value, here.value);
 }
 
+/// Found by simulator seed 5482: an entry read with 0.25 s left, whose handoff frame a
+/// partition held up for 0.65 s, lived 0.65 s past its TTL on the adopter, which counted its
+/// `ttl_left` from the frame's arrival. The wall-clock expiry it carries bounds it now.
+#[tokio::test(start_paused = true)]
+async fn an_entry_held_up_in_transit_past_its_expiry_is_not_adopted() {
+    let reg = registry(Duration::from_secs(5));
+    let now = ringshop_shared::clock::wall();
+    // Read 0.65 s ago with 0.25 s left: it expired 0.4 s ago.
+    let late = Handed {
+        id: 21,
+        value: 41,
+        created_at: now - Duration::from_millis(4_650),
+        age: Duration::from_secs(4),
+        ttl_left: Duration::from_millis(250),
+    };
+    assert_eq!(reg.adopt_entry(&late), Ok(false), "expired on the way");
+    let asked = reg.request(21).await.expect("answered");
+    assert!(!asked.hit, "nothing adopted: a miss makes a fresh value");
+    // One held up for less than it had left is kept only for what remains by the wall clock.
+    let held = Handed {
+        id: 22,
+        value: 42,
+        created_at: now - Duration::from_millis(4_100),
+        age: Duration::from_secs(4),
+        ttl_left: Duration::from_millis(250),
+    };
+    assert_eq!(reg.adopt_entry(&held), Ok(true));
+    assert_eq!(reg.request(22).await.expect("hit").value, 42);
+    tokio::time::advance(Duration::from_millis(160)).await;
+    let after = reg.request(22).await.expect("answered");
+    assert!(
+        !after.hit,
+        "kept 150 ms (its wall-clock expiry), not the 250 ms it was read with"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_stopping_registry_refuses_with_shutting_down() {
     let reg = registry(Duration::from_secs(5));

@@ -181,15 +181,22 @@ impl View {
 pub fn settled_epoch(m: &Membership, suspicion: Duration) -> u64 {
     m.members
         .iter()
-        .filter(|member| match member.status {
-            MemberStatus::Joining | MemberStatus::Active | MemberStatus::Leaving => true,
-            MemberStatus::Dead => member.heartbeat_age < suspicion,
-            MemberStatus::Left => false,
-        })
+        .filter(|member| awaited(member, suspicion))
         .map(|member| member.acked_epoch)
         .min()
         .unwrap_or(m.epoch)
         .min(m.epoch)
+}
+
+/// Whether new owners wait for `member` to let go (`settled_epoch`): it is live, or was
+/// declared dead and its lease may not have run out yet. What a member that is not awaited
+/// hands over is void: its ids may have been answered by their new owners since.
+pub fn awaited(member: &Member, suspicion: Duration) -> bool {
+    match member.status {
+        MemberStatus::Joining | MemberStatus::Active | MemberStatus::Leaving => true,
+        MemberStatus::Dead => member.heartbeat_age < suspicion,
+        MemberStatus::Left => false,
+    }
 }
 
 fn replays(from: u64, to: u64, changes: &[Change]) -> bool {

@@ -299,6 +299,8 @@ impl Shard for ShardServer {
         ctx: Context,
         entries: Vec<Handed>,
         epoch: u64,
+        from: NodeId,
+        incarnation: u64,
     ) -> Result<u32, ShardError> {
         self.peer_only("adopt")?;
         if entries.len() > MAX_ADOPT {
@@ -309,6 +311,17 @@ impl Shard for ShardServer {
             });
         }
         self.catch_up(&ctx, epoch).await?;
+        // A sender the membership no longer waits for (its lease ran out after it was declared
+        // dead, it left, or it rejoined since) may arrive late, after the new owners answered
+        // its ids: what it kept is void.
+        if !self.members.awaits(&from, incarnation) {
+            tracing::warn!(node = %self.me.name, %from, incarnation, entries = entries.len(), "refused a void handoff");
+            return Err(ShardError::HandoffVoid {
+                node: self.me.name.clone(),
+                from,
+                incarnation,
+            });
+        }
         let view = self.members.view();
         let mut adopted = 0;
         for entry in &entries {
