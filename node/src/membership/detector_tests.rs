@@ -10,7 +10,7 @@ use ringshop_shared::transport::{Dialer, Security};
 
 use super::*;
 use crate::membership::Timing;
-use crate::store::{Clock, MemoryStore, Millis, Store};
+use crate::store::{Clock, MemoryStore, Store};
 
 #[test]
 fn death_needs_min_of_two_and_half_the_other_live_members() {
@@ -19,15 +19,6 @@ fn death_needs_min_of_two_and_half_the_other_live_members() {
     assert_eq!(votes_needed(3), 1);
     assert_eq!(votes_needed(4), 2);
     assert_eq!(votes_needed(9), 2);
-}
-
-/// A store clock that reads tokio's (paused) clock, from an arbitrary start.
-fn on_tokio_time() -> Clock {
-    let start = clock::now();
-    Clock::driven(move || {
-        let since = clock::now().saturating_duration_since(start).as_millis();
-        1_000_000 + Millis::try_from(since).unwrap_or(Millis::MAX / 2)
-    })
 }
 
 /// An address where nothing answers: a port that was free a moment ago.
@@ -42,7 +33,7 @@ fn name(n: &str) -> NodeId {
 
 /// n1 and n2 joined on one store (tables shared, each on the same tokio-driven clock).
 async fn two_members() -> (Members, Members) {
-    let clock = on_tokio_time();
+    let clock = Clock::on_tokio_time();
     let tables = MemoryStore::new().with_clock(clock.clone());
     let store = |t: &MemoryStore| -> Arc<dyn Store> { Arc::new(t.another(clock.clone())) };
     let n1 = Members::join(store(&tables), name("n1"), nobody(), Timing::default(), 16)

@@ -6,16 +6,7 @@ use std::net::SocketAddr;
 
 use super::*;
 use crate::store::roster::Roster;
-use crate::store::{Clock, MemoryStore, Millis};
-
-/// A store clock that reads tokio's (paused) clock.
-fn on_tokio_time() -> Clock {
-    let start = clock::now();
-    Clock::driven(move || {
-        let since = clock::now().saturating_duration_since(start).as_millis();
-        1_000_000 + Millis::try_from(since).unwrap_or(Millis::MAX / 2)
-    })
-}
+use crate::store::{Clock, Joined, MemoryStore};
 
 fn addr() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 9))
@@ -25,18 +16,24 @@ fn n1() -> NodeId {
     NodeId::new("n1").expect("valid")
 }
 
+/// A store on paused time where a first n1 has just joined (its heartbeat fresh).
+async fn n1_held() -> (Clock, MemoryStore, Timing, Joined) {
+    let clock = Clock::on_tokio_time();
+    let tables = MemoryStore::new().with_clock(clock.clone());
+    let timing = Timing::default();
+    let first = tables
+        .join(&n1(), addr(), timing.suspicion)
+        .await
+        .expect("the first n1 joins");
+    (clock, tables, timing, first)
+}
+
 /// Found by simulator seed 9212: n1 crashed and was restarted 215 ms later; its old heartbeat
 /// was 315 ms old, so the name counted as held by a live node and the restart gave up at once
 /// (and with the other members gone later, no member was left).
 #[tokio::test(start_paused = true)]
 async fn a_node_restarted_right_after_a_crash_joins_once_its_old_heartbeat_is_stale() {
-    let clock = on_tokio_time();
-    let tables = MemoryStore::new().with_clock(clock.clone());
-    let timing = Timing::default();
-    let crashed = tables
-        .join(&n1(), addr(), timing.suspicion)
-        .await
-        .expect("the first n1 joins");
+    let (clock, tables, timing, crashed) = n1_held().await;
     tokio::time::advance(Duration::from_millis(300)).await;
     let started = clock::now();
     let store: Arc<dyn Store> = Arc::new(tables.another(clock.clone()));
@@ -53,13 +50,7 @@ async fn a_node_restarted_right_after_a_crash_joins_once_its_old_heartbeat_is_st
 
 #[tokio::test(start_paused = true)]
 async fn a_name_whose_holder_keeps_heartbeating_is_refused_after_one_wait() {
-    let clock = on_tokio_time();
-    let tables = MemoryStore::new().with_clock(clock.clone());
-    let timing = Timing::default();
-    let holder = tables
-        .join(&n1(), addr(), timing.suspicion)
-        .await
-        .expect("the first n1 joins");
+    let (clock, tables, timing, holder) = n1_held().await;
     let beating = tables.another(clock.clone());
     let heartbeats = tokio::spawn(async move {
         loop {

@@ -39,6 +39,19 @@ impl Clock {
         Clock(Source::Driven(Arc::new(now)))
     }
 
+    /// A clock driven by tokio's (paused, in tests) clock, from an arbitrary start: the
+    /// store's liveness runs on the same time as the node's timers.
+    #[cfg(test)]
+    pub fn on_tokio_time() -> Clock {
+        let start = ringshop_shared::clock::now();
+        Clock::driven(move || {
+            let since = ringshop_shared::clock::now()
+                .saturating_duration_since(start)
+                .as_millis();
+            1_000_000 + Millis::try_from(since).unwrap_or(Millis::MAX / 2)
+        })
+    }
+
     /// Sets a manual clock; does nothing to the store's own or a driven one.
     pub fn set(&self, at: Millis) {
         if let Source::Manual(now) = &self.0 {
