@@ -157,10 +157,12 @@ fn report(
     let during = asked1 - asked0;
     println!(
         "{what} in {:.2} s, {held} ids moving: {adopted} adopted ({:.0} entries/s, {:.2} s per \
-         100,000), {recomputed} recomputed; the load meanwhile: {during} calls, hit rate {:.1}%",
+         100,000), {recomputed} recomputed; the load meanwhile: {during} calls ({:.0}/s; {asked0} \
+         in the second before), hit rate {:.1}%",
         took.as_secs_f64(),
         adopted as f64 / took.as_secs_f64(),
         took.as_secs_f64() * 100_000.0 / held.max(1) as f64,
+        during as f64 / took.as_secs_f64(),
         100.0 * (hits1 - hits0) as f64 / during.max(1) as f64,
     );
 }
