@@ -63,6 +63,37 @@ struct Figures {
     calls_per_s: f64,
     p50: Duration,
     p99: Duration,
+    calls: u64,
+    /// CPU time the serving process spent per call (across processes only): every thread's
+    /// run time from /proc/PID/task/*/schedstat, before and after the round.
+    server_cpu: Option<Duration>,
+}
+
+/// The CPU time every thread of process `pid` has run so far (ns precision, from the
+/// scheduler's own accounting); None off Linux or once the process is gone.
+fn cpu_of(pid: u32) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut ns: u64 = 0;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(ns))
+}
+
+/// `measure`, with the CPU that process `server` (if any) spent per call meanwhile.
+async fn measure_on<F, Fut>(server: Option<u32>, in_flight: usize, call: F) -> Figures
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let before = server.and_then(cpu_of);
+    let mut f = measure(in_flight, call).await;
+    let after = server.and_then(cpu_of);
+    f.server_cpu = before
+        .zip(after)
+        .map(|(b, a)| a.saturating_sub(b) / u32::try_from(f.calls.max(1)).unwrap_or(u32::MAX));
+    f
 }
 
 /// Runs `call` from `in_flight` tasks for `MEASURE`; calls/s and latency percentiles.
@@ -100,6 +131,8 @@ where
         calls_per_s: all.len() as f64 / elapsed.as_secs_f64(),
         p50: pick(0.50),
         p99: pick(0.99),
+        calls: all.len() as u64,
+        server_cpu: None,
     }
 }
 
@@ -233,6 +266,8 @@ struct Side {
     cluster: Cluster,
     node: Option<ringshop_node::NodeHandle>,
     stop: CancellationToken,
+    /// The echo's and the node's process ids, across processes.
+    pids: Option<(u32, u32)>,
     _children: Vec<Child>,
     _dir: tempfile::TempDir,
 }
@@ -251,7 +286,8 @@ impl Side {
                 .arg(dir.path().join("bench.db"))
                 .env("RUST_LOG", "warn"),
         );
-        Side::connect(
+        let pids = (echo_child.child.id(), node_child.child.id());
+        let mut side = Side::connect(
             echo_addr,
             node_addr,
             Security::Plain,
@@ -260,7 +296,9 @@ impl Side {
             vec![echo_child, node_child],
             dir,
         )
-        .await
+        .await;
+        side.pids = Some(pids);
+        side
     }
 
     async fn connect(
@@ -300,6 +338,7 @@ impl Side {
             cluster,
             node,
             stop,
+            pids: None,
             _children: children,
             _dir: dir,
         }
@@ -351,8 +390,9 @@ impl Side {
 
     /// One round of each path: echo, node, cluster.
     async fn round(&self, in_flight: usize) -> [Figures; 3] {
+        let (echo_pid, node_pid) = (self.pids.map(|p| p.0), self.pids.map(|p| p.1));
         let client = self.echo.clone();
-        let echo = measure(in_flight, move |x| {
+        let echo = measure_on(echo_pid, in_flight, move |x| {
             let client = client.clone();
             async move {
                 let ctx = transport::context(Duration::from_secs(5));
@@ -362,7 +402,7 @@ impl Side {
         .await;
         let raw = self.shard.clone();
         let epoch = self.cluster.epoch();
-        let node = measure(in_flight, move |id| {
+        let node = measure_on(node_pid, in_flight, move |id| {
             let raw = raw.clone();
             async move {
                 let ctx = transport::context(Duration::from_secs(5));
@@ -376,7 +416,7 @@ impl Side {
         })
         .await;
         let cl = self.cluster.clone();
-        let cluster = measure(in_flight, move |id| {
+        let cluster = measure_on(node_pid, in_flight, move |id| {
             let cl = cl.clone();
             async move {
                 let a = cl.request(id).await.expect("request answers");
@@ -583,6 +623,25 @@ async fn bench() {
             println!(
                 "{in_flight:>9}  {name:<17} cluster/echo = {r:.2} (rounds {lo:.2}..{hi:.2}; {verdict} the {TARGET} target)"
             );
+        }
+        for ((name, _), figures) in sides.iter().zip(&runs) {
+            let cpu = |path: usize| {
+                let mut per: Vec<Duration> =
+                    figures[path].iter().filter_map(|f| f.server_cpu).collect();
+                per.sort();
+                per.get(per.len() / 2).copied()
+            };
+            if let (Some(echo), Some(node), Some(cluster)) = (cpu(0), cpu(1), cpu(2)) {
+                let ns = |d: Duration| d.as_nanos() as f64;
+                println!(
+                    "{in_flight:>9}  {name:<17} server CPU per call (median round): echo {:.1} µs, node {:.1} µs ({:.2}x the echo's), node via Cluster {:.1} µs ({:.2}x)",
+                    ns(echo) / 1e3,
+                    ns(node) / 1e3,
+                    ns(node) / ns(echo).max(1.0),
+                    ns(cluster) / 1e3,
+                    ns(cluster) / ns(echo).max(1.0),
+                );
+            }
         }
         let (t, lo, hi) = ratio(&runs[1][2], &runs[0][2]);
         println!(

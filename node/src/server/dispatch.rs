@@ -65,8 +65,8 @@ impl tarpc::server::Serve for Refusing {
 impl ShardServer {
     /// Takes work on under `limits` (`admission`); the default bounds otherwise.
     pub fn with_admission(mut self, limits: admission::Limits) -> ShardServer {
-        if let Some(me) = Arc::get_mut(&mut self.me) {
-            me.admission = Admission::new(limits);
+        if let Some(parts) = self.parts_mut() {
+            parts.me.admission = Admission::new(limits);
         }
         self
     }
