@@ -15,7 +15,9 @@
 //! interleaved rounds (the machine is shared and noisy); the median round of each path is
 //! shown; the ratios are medians of per-round ratios (against the echo run of the same round
 //! and side; TLS against plain of the same round and path). Target (issue 11): a cached hit
-//! through `Cluster` at ≥ 0.95× the bare echo.
+//! through `Cluster` at ≥ 0.95× the bare echo. Across processes it also prints the serving
+//! process's CPU time per call (the echo's and the node's, from the scheduler's accounting of
+//! every thread), so the node's cost per hit reads against the echo's.
 //!
 //! Then tracing (issue 12): this process installs the nodes' tracing stack (OpenTelemetry's
 //! SDK behind tracing-opentelemetry, spans kept in the ring) behind a switch, and the cluster
