@@ -114,10 +114,8 @@ impl Owned {
             // connecting, and then what is left is void (see `rebalance`).
             Ok(_) if self.members.serving().is_err() => Ok(Ok(0)),
             Ok(client) => {
-                let aged: Vec<Handed> = chunk
-                    .iter()
-                    .filter_map(|h| h.aged(clock::now().saturating_duration_since(read)))
-                    .collect();
+                let since = clock::now().saturating_duration_since(read);
+                let aged: Vec<Handed> = chunk.iter().filter_map(|h| h.aged(since)).collect();
                 client
                     .adopt(
                         transport::context(ADOPT_DEADLINE),

@@ -23,11 +23,7 @@ use ringshop_tui::Cluster;
 const IN_FLIGHT: usize = 256;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = ringshop_tests::bench_runtime();
     runtime.block_on(bench());
 }
 

@@ -163,11 +163,7 @@ fn pct(sorted: &[Duration], q: f64) -> f64 {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = ringshop_tests::bench_runtime();
     println!(
         "live stock: 3 node processes, main A follows 12 products, main B buys one at a time \
          ({PURCHASES} purchases per round); ms from B's checkout call"

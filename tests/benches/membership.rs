@@ -18,11 +18,7 @@ use ringshop_tests::{TestCluster, name};
 const ROUNDS: usize = 5;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = ringshop_tests::bench_runtime();
     runtime.block_on(bench());
 }
 

@@ -55,11 +55,7 @@ struct Run {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = ringshop_tests::bench_runtime();
     runtime.block_on(async {
         let shop = || TestCluster::shop(Duration::from_secs(5), CATALOG, payment_now());
         let raw = sqlite_writes_per_s().await;

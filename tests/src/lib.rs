@@ -632,3 +632,12 @@ pub async fn total(client: &Cluster, counter: impl Fn(&ringshop_shared::NodeStat
         .map(|(_, s)| counter(s))
         .sum()
 }
+
+/// The runtime the benches of this crate run on: two workers, as this machine has cores.
+pub fn bench_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
