@@ -114,9 +114,11 @@ pub enum EventKind {
     StoreBack,
     /// A link of this node's got slower (the simulator).
     SlowLink,
-    /// The node was paused or cut off and the cluster never declared it dead meanwhile (the
-    /// simulator knows, from the store): it kept its ids, so what it answers after is not
-    /// stale. A `Stop` or `Partition` that ends so is recorded as this.
+    /// The node was paused or cut off and the cluster never gave up on it meanwhile (the
+    /// simulator knows, from the store: never counted dead, or counted dead while its
+    /// heartbeat was still fresh, so still awaited): it kept its ids, or handed them over
+    /// to be handed back, so what it answers after is not stale. A `Stop` or `Partition`
+    /// that ends so is recorded as this.
     Held,
     /// The end of a `Held`.
     Released,

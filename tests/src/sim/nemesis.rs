@@ -99,15 +99,23 @@ pub(super) struct Nemesis {
     pub(super) epoch: SystemTime,
     pub(super) vnodes: u32,
     /// Nodes paused or cut off now: the index of the event that began it, and whether the
-    /// store has counted the node dead since.
+    /// cluster has given up on the node since (`watch`).
     pub(super) cut: BTreeMap<NodeId, (usize, bool)>,
+    /// The longest `--suspicion` of the plan's nodes: past it since its last heartbeat, a
+    /// member counted dead is awaited by no node (`view::awaited`).
+    pub(super) longest_suspicion: Duration,
     /// Each member's status and incarnation as last read from the store.
     pub(super) seen: BTreeMap<NodeId, (MemberStatus, u64)>,
 }
 
 impl Nemesis {
-    /// Logs each change of a member's status or incarnation in the store, and notes which
-    /// of the nodes cut off now the store counts dead.
+    /// Logs each change of a member's status or incarnation in the store, and notes which of
+    /// the nodes cut off now the cluster has given up on: counted dead, with a heartbeat older
+    /// than every node's suspicion, so no node waits for it to let go and its ids may have
+    /// been answered anew. One counted dead whose heartbeat stays fresh (its store reachable
+    /// through a partition) is still awaited: what it hands over on learning it is dead is
+    /// adopted, and may come back to it when it rejoins, so its answers after are not stale
+    /// (seed 16144).
     pub(super) fn watch(&mut self, store: &dyn Store, elapsed: Duration) {
         let Ok(listing) = futures::executor::block_on(store.membership()) else {
             return;
@@ -127,15 +135,17 @@ impl Nemesis {
                 self.seen.insert(member.name.clone(), now);
             }
             if member.status == MemberStatus::Dead
-                && let Some((_, dead)) = self.cut.get_mut(&member.name)
+                && member.heartbeat_age >= self.longest_suspicion
+                && let Some((_, given_up)) = self.cut.get_mut(&member.name)
             {
-                *dead = true;
+                *given_up = true;
             }
         }
     }
 
-    /// Ends the cut-off of `name` begun as `began`: as `began` and `ended` if the store counted
-    /// the node dead meanwhile, else as `Held` and `Released` (it kept its ids).
+    /// Ends the cut-off of `name` begun as `began`: as `began` and `ended` if the cluster gave
+    /// up on the node meanwhile, else as `Held` and `Released` (its lease held: it kept its
+    /// ids, or handed them over while still awaited).
     fn end_cut(&mut self, name: &NodeId, ended: EventKind) -> EventKind {
         match self.cut.remove(name) {
             Some((_, true)) => ended,

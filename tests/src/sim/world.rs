@@ -199,6 +199,12 @@ pub fn run(plan: &Plan) -> Outcome {
         epoch,
         vnodes: ringshop_shared::DEFAULT_VNODES,
         cut: BTreeMap::new(),
+        longest_suspicion: plan
+            .nodes
+            .iter()
+            .map(|n| n.timing.suspicion)
+            .max()
+            .unwrap_or_default(),
         seen: BTreeMap::new(),
     };
     let mut steps = plan.steps.iter().peekable();

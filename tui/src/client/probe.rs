@@ -1,9 +1,10 @@
 //! Finding members again: every `probe_every` (backing off while nothing answers) the probe
-//! loop counts ended connections as down, dials the members this client cannot reach and the
-//! seeds that never answered; once no member can be reached at all, it dials every address it
-//! has known (members now and before, seeds) and learns the membership again from whoever
-//! answers, so the client recovers from any cluster state by itself. It holds only a `Weak`
-//! to the cluster while it waits and never holds the state lock across an await.
+//! loop counts ended connections as down (and reads the listing at once when one ended),
+//! dials the members this client cannot reach and the seeds that never answered; once no
+//! member can be reached at all, it dials every address it has known (members now and
+//! before, seeds) and learns the membership again from whoever answers, so the client
+//! recovers from any cluster state by itself. It holds only a `Weak` to the cluster while it
+//! waits and never holds the state lock across an await.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -68,11 +69,12 @@ pub(crate) async fn probe_loop(inner: Weak<Inner>) {
         None => return,
     };
     loop {
-        let (round, dial) = {
+        let (round, dial, ended) = {
             let Some(inner) = inner.upgrade() else { return };
             let c = &inner.config;
             let mut state = inner.write();
-            for name in state.drop_closed() {
+            let ended = state.drop_closed();
+            for name in &ended {
                 tracing::warn!(node = %name, "connection ended; member down from here");
             }
             let round = Round {
@@ -88,8 +90,18 @@ pub(crate) async fn probe_loop(inner: Weak<Inner>) {
                     false => state.every_addr(),
                 },
             };
-            (round, Dial::of(c))
+            (round, Dial::of(c), !ended.is_empty())
         };
+        if ended {
+            // A member that closed its connection is most often leaving, and the cluster
+            // around it changing: read the listing now, while members that know the newcomers
+            // are still there to ask (a client that learned only from its own calls could be
+            // left knowing none of the members once the ones it knew had all gone; seed 13478).
+            let Some(strong) = inner.upgrade() else {
+                return;
+            };
+            let _ = refresh(&strong).await;
+        }
         tokio::time::sleep(backoff.pause()).await;
         let tried =
             !(round.down.is_empty() && round.seeds.is_empty() && round.everywhere.is_empty());
