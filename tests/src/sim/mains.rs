@@ -49,6 +49,7 @@ pub(super) async fn mains(
         watch_for: Duration::from_secs(2),
         probe_every: Duration::from_millis(100),
         dialer: Dialer::on(SimNet),
+        patience: plan.patience(),
         ..ClusterConfig::default()
     };
     let slow_config = ClusterConfig {
@@ -76,7 +77,7 @@ pub(super) async fn mains(
             .into_iter()
             .filter_map(|p| ProductId::new(p).ok())
             .collect(),
-        call_limit: Duration::from_secs(10),
+        call_limit: plan.patience(),
         deadline: None,
         follow_limit: Duration::from_secs(15),
     };

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use ringshop_node::Timing;
 use ringshop_shared::NodeId;
+use ringshop_tui::ClusterConfig;
 
 /// What a node starts with.
 #[derive(Clone, Debug, PartialEq)]
@@ -194,6 +195,25 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// How long one call of the load is held to: the client's default patience, or, if
+    /// longer, two failovers at the plan's longest suspicion (each a detection and a lease
+    /// running out, both up to that long) plus 2 s for the attempts' own deadlines. One call
+    /// may lose two owners one after the other (seed 7904: a node with a 3.9 s suspicion
+    /// among 0.9 s ones, the owner of an id and then its heir crashed within one call, which
+    /// needed 10.1 s); the mains are configured for the cluster they talk to, as an operator
+    /// would configure them.
+    pub fn patience(&self) -> Duration {
+        let longest = self
+            .nodes
+            .iter()
+            .map(|n| n.timing.suspicion)
+            .max()
+            .unwrap_or(self.timing.suspicion);
+        (longest * 4 + Duration::from_secs(2)).max(ClusterConfig::default().patience)
+    }
+}
+
 /// The nemesis's schedule as it is drawn: which nodes run, which are stopped and which have
 /// not started, so every action it draws can happen (no restart of a running node) and the
 /// cluster is always meant to answer: faults come one after another, and one takes a node
@@ -338,7 +358,7 @@ impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "seed {}: {} nodes ({} more may join), suspicion {:?}, ttl {:?}, latency {:?}..{:?}, load {:?}",
+            "seed {}: {} nodes ({} more may join), suspicion {:?}, ttl {:?}, latency {:?}..{:?}, load {:?}, calls held to {:?}",
             self.seed,
             self.initial,
             self.nodes.len() - self.initial,
@@ -346,7 +366,8 @@ impl fmt::Display for Plan {
             self.ttl,
             self.latency.0,
             self.latency.1,
-            self.load
+            self.load,
+            self.patience()
         )?;
         for node in &self.nodes {
             if node.timing != self.timing || node.ttl != self.ttl {
