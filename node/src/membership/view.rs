@@ -144,11 +144,12 @@ impl View {
                 unsettled = vec![(listing.epoch - 1, Arc::new(Ring::new(vnodes)))];
             }
         }
-        let ring = Arc::new(ring_of(&listing, vnodes));
         if listing.epoch <= self.epoch() {
-            // Same epoch: keep the ring this view already has.
+            // Same epoch: keep the ring this view already has (built once per change, not
+            // once per poll of the listing).
             return View::settle(listing, self.ring.clone(), unsettled, suspicion);
         }
+        let ring = Arc::new(ring_of(&listing, vnodes));
         View::settle(listing, ring, unsettled, suspicion)
     }
 

@@ -229,7 +229,12 @@ impl State {
         for row in &m.members {
             self.remember(row.addr);
         }
-        self.ring = Ring::with_members(self.ring.vnodes(), m.active().map(|a| a.name.clone()));
+        // Most listings change no member of the ring (a heartbeat's age, an acknowledgement):
+        // the ring is built again only when its members change.
+        let in_ring = m.active().count();
+        if in_ring != self.ring.len() || m.active().any(|a| !self.ring.contains(&a.name)) {
+            self.ring = Ring::with_members(self.ring.vnodes(), m.active().map(|a| a.name.clone()));
+        }
         self.epoch = m.epoch;
         self.unknown
             .retain(|addr| !m.members.iter().any(|r| r.addr == *addr));
