@@ -24,7 +24,14 @@ use ringshop_tui::Cluster;
 
 const CATALOG: &str =
     "mug,Mug,tea,1200,100000\nlamp,Lamp,home,4500,100000\npen,Pen,books,900,100000\n";
-const ORDERS: usize = 2_000;
+/// Orders per throughput run; `RINGSHOP_SHOP_ORDERS` sets another count (a longer run to
+/// profile).
+fn orders() -> usize {
+    std::env::var("RINGSHOP_SHOP_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000)
+}
 const IN_FLIGHT: usize = 64;
 /// Rounds of the SQLite checkout throughput, per side.
 const ROUNDS: usize = 3;
@@ -56,9 +63,17 @@ struct Run {
 
 fn main() {
     let runtime = ringshop_tests::bench_runtime();
+    // `RINGSHOP_SHOP_BENCH=postgres`: only the PostgreSQL runs (after the anchor), to work on
+    // that backend without the SQLite rounds' minutes.
+    let only_postgres = std::env::var("RINGSHOP_SHOP_BENCH").is_ok_and(|v| v == "postgres");
     runtime.block_on(async {
         let shop = || TestCluster::shop(Duration::from_secs(5), CATALOG, payment_now());
         let raw = sqlite_writes_per_s().await;
+        if only_postgres {
+            println!("anchor: SQLite, one connection: {raw:.0} single-statement writes/s\n");
+            postgres(shop).await;
+            return;
+        }
         println!(
             "anchor: SQLite on this machine, one connection, WAL, synchronous=NORMAL: {raw:.0} \
              single-statement writes/s\n"
@@ -98,25 +113,30 @@ fn main() {
                 throughput(&label, nodes, shop(), Some(rate)).await;
             }
         }
-        for (label, commit) in [
-            ("PostgreSQL (synchronous_commit=off)", "off"),
-            ("PostgreSQL (synchronous_commit=on)", "on"),
-        ] {
-            let settings = ringshop_testpg::Settings::of(&[
-                ("max_connections", "300"),
-                ("synchronous_commit", commit),
-            ]);
-            match ringshop_testpg::Server::start_with(&settings) {
-                Ok(server) => {
-                    let db = server.create_database("bench").expect("a database");
-                    let cluster = shop().with_database(Db::postgres(server.url(&db)));
-                    throughput(label, Nodes::InProcess, cluster, None).await;
-                }
-                Err(why) => println!("{label}: {why}\n"),
-            }
-        }
+        postgres(shop).await;
         resume().await;
     });
+}
+
+/// The closed loop on PostgreSQL, in process, with `synchronous_commit` off and on.
+async fn postgres(shop: impl Fn() -> TestCluster) {
+    for (label, commit) in [
+        ("PostgreSQL (synchronous_commit=off)", "off"),
+        ("PostgreSQL (synchronous_commit=on)", "on"),
+    ] {
+        let settings = ringshop_testpg::Settings::of(&[
+            ("max_connections", "300"),
+            ("synchronous_commit", commit),
+        ]);
+        match ringshop_testpg::Server::start_with(&settings) {
+            Ok(server) => {
+                let db = server.create_database("bench").expect("a database");
+                let cluster = shop().with_database(Db::postgres(server.url(&db)));
+                throughput(label, Nodes::InProcess, cluster, None).await;
+            }
+            Err(why) => println!("{label}: {why}\n"),
+        }
+    }
 }
 
 fn new_order(i: usize) -> NewOrder {
@@ -179,6 +199,7 @@ async fn sqlite_writes_per_s() -> f64 {
 /// too; without one, each buyer places its next order as soon as the last is bought (a closed
 /// loop at saturation, where the mean time per order is `IN_FLIGHT` / throughput).
 async fn throughput(store: &str, nodes: Nodes, mut cluster: TestCluster, rate: Option<f64>) -> Run {
+    let orders = orders();
     for i in 1..=3 {
         match nodes {
             Nodes::InProcess => drop(cluster.add_in_process(name(i)).await),
@@ -194,7 +215,7 @@ async fn throughput(store: &str, nodes: Nodes, mut cluster: TestCluster, rate: O
             let mut latencies = Vec::new();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= ORDERS {
+                if i >= orders {
                     return latencies;
                 }
                 let t = match rate {
@@ -225,14 +246,14 @@ async fn throughput(store: &str, nodes: Nodes, mut cluster: TestCluster, rate: O
     };
     println!("checkout throughput on {store}: payment delay 0, {offered} {IN_FLIGHT} buyers");
     println!(
-        "  {ORDERS} orders bought in {:.2} s = {:.0} orders/s; per order p50 {:.1} ms, p99 {:.1} ms\n",
+        "  {orders} orders bought in {:.2} s = {:.0} orders/s; per order p50 {:.1} ms, p99 {:.1} ms\n",
         took.as_secs_f64(),
-        ORDERS as f64 / took.as_secs_f64(),
+        orders as f64 / took.as_secs_f64(),
         pct(0.5).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3
     );
     Run {
-        orders: ORDERS as f64 / took.as_secs_f64(),
+        orders: orders as f64 / took.as_secs_f64(),
         p99_ms: pct(0.99).as_secs_f64() * 1e3,
     }
 }

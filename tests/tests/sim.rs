@@ -681,3 +681,23 @@ fn pinned_a_call_outlasts_two_failovers_at_the_longest_suspicion() {
     assert_eq!(plan.patience(), std::time::Duration::from_millis(17_600));
     holds(&plan);
 }
+
+/// Found by seed 19839: a slow main knew n1 and n3; its call reached n3 as n3 crashed, and
+/// while it waited out its 2 s deadline n4 joined and n1 left, so it then knew no member that
+/// was still there. A call that has not answered in 500 ms now has the client read the
+/// listing meanwhile (again every 500 ms), and learns of n4 while n1 is there to say so.
+#[test]
+fn pinned_a_stalled_call_reads_the_listing_while_it_waits() {
+    holds(&pinned(
+        19839,
+        12.636,
+        vec![
+            (1.5, A::Crash(n(2))),
+            (2.096, A::Pause(n(3))),
+            (5.01, A::Resume(n(3))),
+            (7.839, A::Crash(n(3))),
+            (8.452, A::Join(n(4))),
+            (9.31, A::Leave(n(1))),
+        ],
+    ));
+}

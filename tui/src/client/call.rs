@@ -20,6 +20,9 @@ use super::types::{Answer, ClusterError, Report};
 const SUSPECT_DEADLINE: Duration = Duration::from_secs(2);
 /// How long to wait for one witness before asking the next one as well.
 const WITNESS_HEDGE: Duration = Duration::from_millis(300);
+/// A call that has not answered after this long has the listing read meanwhile, and again
+/// after each such time (`Cluster::call_owner`).
+const STALLED_AFTER: Duration = Duration::from_millis(500);
 /// How long the cluster's word that a member this client cannot reach is alive stands: calls
 /// for its ids go through a relay at once meanwhile, without a witness and a refresh each.
 const CUT_OFF_FOR: Duration = Duration::from_secs(1);
@@ -205,8 +208,45 @@ impl Cluster {
         F: Fn(ShardClient, Context, u64) -> Fut,
         Fut: Future<Output = Result<Result<T, ShardError>, RpcError>>,
     {
-        self.call_owner_within(id, self.inner.config.deadline, f)
-            .await
+        let call = self.call_owner_within(id, self.inner.config.deadline, f);
+        tokio::pin!(call);
+        // While no answer comes, the owner may have died without a word (no connection ends
+        // until the deadline), and this client's view may be old (one that does not follow the
+        // membership learns only when a call fails, by when the members it knows may all be
+        // gone; seed 19839): every `STALLED_AFTER` without an answer, the listing is read
+        // meanwhile, so the next attempt, if one is needed, goes where the cluster is now.
+        loop {
+            tokio::select! {
+                answer = &mut call => return answer,
+                _ = tokio::time::sleep(STALLED_AFTER) => {}
+            }
+            let read = self.read_when_stalled();
+            tokio::pin!(read);
+            tokio::select! {
+                answer = &mut call => return answer,
+                _ = &mut read => {}
+            }
+        }
+    }
+
+    /// The listing, read for a call that has not answered in `STALLED_AFTER`; at most once
+    /// per `probe_every` for all such calls of this client.
+    async fn read_when_stalled(&self) {
+        let now = ringshop_shared::clock::now();
+        {
+            let mut last = self
+                .inner
+                .stalled_read
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if last
+                .is_some_and(|at| now.saturating_duration_since(at) < self.inner.config.probe_every)
+            {
+                return;
+            }
+            *last = Some(now);
+        }
+        let _ = follow::refresh(&self.inner).await;
     }
 
     /// `call_owner` with its own deadline per attempt (long-polls).

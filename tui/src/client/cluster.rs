@@ -87,6 +87,7 @@ impl Cluster {
             config,
             last_quotes: Default::default(),
             finding: Default::default(),
+            stalled_read: Default::default(),
         });
         let cluster = Cluster { inner };
         cluster.apply(membership, answered).await?;
@@ -124,6 +125,7 @@ impl Cluster {
             config,
             last_quotes: Default::default(),
             finding: Default::default(),
+            stalled_read: Default::default(),
         });
         if inner.config.follow_membership {
             tokio::spawn(follow::follow_loop(Arc::downgrade(&inner)));

@@ -261,6 +261,9 @@ pub(crate) struct Inner {
     /// reached nobody; when the last one found nobody (so a burst of failing calls dials
     /// once, not once each).
     pub finding: tokio::sync::Mutex<Option<Instant>>,
+    /// When a call that had not answered in `STALLED_AFTER` last read the listing: once per
+    /// `probe_every` for every such call together.
+    pub stalled_read: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Inner {

@@ -16,6 +16,7 @@ contract_tests!(
     the_move_to_done_sells_what_a_paying_order_holds_all_or_nothing,
     an_order_with_sold_lines_cannot_fail,
     finishing_sells_and_moves_to_done_or_says_which_line_is_unsold,
+    moves_made_at_once_are_each_answered_their_own,
 );
 
 async fn selling_moves_every_held_line_to_sold_and_keeps_the_accounts(f: Fixture) {
@@ -272,4 +273,75 @@ async fn finishing_sells_and_moves_to_done_or_says_which_line_is_unsold(f: Fixtu
 /// Whether `err` is the store's refusal for breaking `rule`.
 fn refused(err: &StoreError, rule: Rule) -> bool {
     matches!(err, StoreError::Refused { rule: r, .. } if *r == rule)
+}
+
+/// Order moves made at the same moment (a backend may write them together, in one statement:
+/// PostgreSQL does) are each answered their own: one from a stale version does not take, one a
+/// rule refuses is refused, and the others move, whatever the refused one did to a group.
+async fn moves_made_at_once_are_each_answered_their_own(f: Fixture) {
+    let f = shop(f).await;
+    let ids = [
+        placed(&f, &[("mug", 1)]).await,
+        placed(&f, &[("mug", 1)]).await,
+        placed(&f, &[("mug", 1)]).await,
+        placed(&f, &[("mug", 1)]).await,
+    ];
+    let [to_reserving, stale, unsold, to_fail] = ids;
+    // `stale` moves on once before the group, which then moves it from its old version.
+    let old = f.store.order(stale).await.expect("reads").expect("stored");
+    to_stage(&f, stale, Stage::Reserving).await.expect("moves");
+    // `unsold` is paying without a hold: its move to done is refused.
+    to_stage(&f, unsold, Stage::Reserving)
+        .await
+        .expect("reserving");
+    to_stage(&f, unsold, Stage::Paying).await.expect("paying");
+    let f = &f;
+    let read = |id| async move { f.store.order(id).await.expect("reads").expect("stored") };
+    let (a, c, d) = (
+        read(to_reserving).await,
+        read(unsold).await,
+        read(to_fail).await,
+    );
+    let (me, store) = (me(), &f.store);
+    let moves = futures::future::join_all([
+        store.advance(&a, Stage::Reserving, &me, None),
+        store.advance(&old, Stage::Paying, &me, None),
+        store.advance(&c, Stage::Done, &me, None),
+        store.advance(&d, Stage::Failed, &me, Some("changed my mind")),
+    ])
+    .await;
+    let moved = |i: usize| match &moves[i] {
+        Ok(Some(m)) => m.clone(),
+        other => panic!("move {i} should have taken: {other:?}"),
+    };
+    assert_eq!(moved(0).order.stage, Stage::Reserving);
+    assert_eq!(moved(0).version, a.version + 1);
+    assert!(
+        matches!(moves[1], Ok(None)),
+        "a stale version does not take: {:?}",
+        moves[1]
+    );
+    assert!(
+        matches!(
+            moves[2],
+            Err(StoreError::Refused {
+                rule: Rule::DoneOnlyWhenSold,
+                ..
+            })
+        ),
+        "done without a sale is refused: {:?}",
+        moves[2]
+    );
+    assert_eq!(moved(3).order.stage, Stage::Failed);
+    assert_eq!(moved(3).order.reason.as_deref(), Some("changed my mind"));
+    // What the store has is what each was told.
+    let stages = [
+        (to_reserving, Stage::Reserving),
+        (stale, Stage::Reserving),
+        (unsold, Stage::Paying),
+        (to_fail, Stage::Failed),
+    ];
+    for (id, stage) in stages {
+        assert_eq!(read(id).await.order.stage, stage, "order {id}");
+    }
 }
