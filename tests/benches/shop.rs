@@ -131,12 +131,36 @@ async fn postgres(shop: impl Fn() -> TestCluster) {
         match ringshop_testpg::Server::start_with(&settings) {
             Ok(server) => {
                 let db = server.create_database("bench").expect("a database");
-                let cluster = shop().with_database(Db::postgres(server.url(&db)));
+                let url = server.url(&db);
+                let before = transactions(&url).await;
+                let cluster = shop().with_database(Db::postgres(url.clone()));
                 throughput(label, Nodes::InProcess, cluster, None).await;
+                // The nodes are gone (their connections closed, which flushes each
+                // backend's counts): what the server ran for the run, per order.
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let ran = transactions(&url).await.saturating_sub(before);
+                println!(
+                    "  = {:.1} transactions per order on the server ({ran} in all, the nodes' \
+                     start-up and heartbeats included)\n",
+                    ran as f64 / orders() as f64
+                );
             }
             Err(why) => println!("{label}: {why}\n"),
         }
     }
+}
+
+/// The transactions the server has run in the database at `url` (committed and rolled back).
+async fn transactions(url: &str) -> u64 {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connects");
+    let n: i64 = sqlx::query_scalar(
+        "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("reads the server's counts");
+    u64::try_from(n).unwrap_or(0)
 }
 
 fn new_order(i: usize) -> NewOrder {
