@@ -343,3 +343,56 @@ async fn a_buy_goes_through_while_the_products_owner_is_dead() {
     assert_eq!(audit["lamp"].sold, 1);
     assert_balanced(&audit);
 }
+
+/// A watch that comes after the order's job ended it (common: with no payment delay a job ends
+/// in milliseconds) is answered from what the job last stored, not by reading the store again
+/// (a final order never changes): with every read of an order failing, the watch still says
+/// done. Before, each such watch read the order: one store statement per order of the shop
+/// bench's seven and a half.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_after_the_job_ended_is_answered_without_reading_the_store() {
+    use ringshop_node::store::faulty::{Fault, Faults, FaultyStore, Rule};
+    let faults = Faults::new();
+    let mut cluster = TestCluster::shop(
+        Duration::from_secs(5),
+        "mug,Mug,tea,1200,100\n",
+        ringshop_tests::paying(Duration::ZERO),
+    );
+    let f = faults.clone();
+    cluster
+        .add_in_process_on(name(1), move |store| {
+            std::sync::Arc::new(FaultyStore::new(store, f))
+        })
+        .await;
+    let client = cluster.client().await;
+    let placed = client
+        .checkout(&ringshop_tests::new_order("ada", &[("mug", 1)]))
+        .await
+        .expect("placed")
+        .value;
+    let (done, _) = follow(
+        &client,
+        placed.clone(),
+        Stage::Done,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(done.stage, Stage::Done);
+    // The job has ended by now (it ends as it stores done); every read of an order fails.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    faults.set(vec![Rule::method("order", Fault::Io, 1.0)]);
+    let watched = client
+        .watch_order(placed.id, placed.progress())
+        .await
+        .expect("answered without the store");
+    assert_eq!(watched.value.stage, Stage::Done);
+    assert_eq!(
+        (watched.value.id, watched.value.updated_at),
+        (done.id, done.updated_at),
+        "the order as stored"
+    );
+    assert!(
+        client.order(placed.id).await.is_err(),
+        "the order's reads do fail (so the watch did not read it)"
+    );
+}

@@ -93,9 +93,40 @@ struct Shared {
     holds: Holds,
     /// Orders with a job on this node: their latest state, and the job's stop.
     jobs: Mutex<Map<OrderId, Job>>,
+    /// The last orders whose job here ended them (done or failed), as stored: a final order
+    /// never changes, so a watch that comes after its job (common: a job with no payment
+    /// delay ends in milliseconds) answers from here instead of reading the store.
+    ended: Mutex<Ended>,
     generations: AtomicU64,
     tracker: TaskTracker,
     shutdown: CancellationToken,
+}
+
+/// How many ended orders a node keeps (`Shared::ended`): a few hundred bytes each.
+const ENDED_KEPT: usize = 4_096;
+
+/// The last `ENDED_KEPT` orders whose job ended them, oldest first out.
+#[derive(Default)]
+struct Ended {
+    orders: Map<OrderId, Order>,
+    order: std::collections::VecDeque<OrderId>,
+}
+
+impl Ended {
+    fn keep(&mut self, order: Order) {
+        if self.orders.insert(order.id, order.clone()).is_none() {
+            self.order.push_back(order.id);
+        }
+        while self.order.len() > ENDED_KEPT {
+            if let Some(oldest) = self.order.pop_front() {
+                self.orders.remove(&oldest);
+            }
+        }
+    }
+
+    fn get(&self, id: &OrderId) -> Option<Order> {
+        self.orders.get(id).cloned()
+    }
 }
 
 /// One order's job on this node.
@@ -139,6 +170,7 @@ impl Checkout {
                 payment,
                 holds: Holds::default(),
                 jobs: Mutex::new(Map::default()),
+                ended: Mutex::new(Ended::default()),
                 generations: AtomicU64::new(0),
                 tracker,
                 shutdown,
@@ -246,9 +278,14 @@ impl Checkout {
     ) -> Result<Order, ShardError> {
         loop {
             let job = self.lock().get(&id).map(|job| job.state.subscribe());
-            let current = match &job {
-                Some(rx) => rx.borrow().clone(),
-                None => self.order(id, until).await?,
+            let ended = || {
+                let ended = self.shared.ended.lock().unwrap_or_else(|p| p.into_inner());
+                ended.get(&id)
+            };
+            let current = match (&job, job.is_none().then(ended).flatten()) {
+                (Some(rx), _) => rx.borrow().clone(),
+                (None, Some(order)) => order,
+                (None, None) => self.order(id, until).await?,
             };
             if current.progress() != seen || current.stage.is_final() {
                 return Ok(current);
@@ -387,12 +424,20 @@ impl Checkout {
                 _ = stop.cancelled() => {}
                 _ = this.job(stored) => {}
             }
-            let mut jobs = this.lock();
-            if jobs
-                .get(&id)
-                .is_some_and(|job| job.generation == generation)
-            {
-                jobs.remove(&id);
+            let ended = {
+                let mut jobs = this.lock();
+                match jobs.get(&id).filter(|job| job.generation == generation) {
+                    Some(_) => jobs.remove(&id).map(|job| job.state.borrow().clone()),
+                    None => None,
+                }
+            };
+            // Published only from what the store answered a write: final there too.
+            if let Some(order) = ended.filter(|o| o.stage.is_final()) {
+                this.shared
+                    .ended
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .keep(order);
             }
         };
         let done = self.shared.tracker.spawn(job.instrument(span));
