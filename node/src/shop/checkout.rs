@@ -109,16 +109,16 @@ const ENDED_KEPT: usize = 4_096;
 #[derive(Default)]
 struct Ended {
     orders: Map<OrderId, Order>,
-    order: std::collections::VecDeque<OrderId>,
+    oldest_first: std::collections::VecDeque<OrderId>,
 }
 
 impl Ended {
     fn keep(&mut self, order: Order) {
         if self.orders.insert(order.id, order.clone()).is_none() {
-            self.order.push_back(order.id);
+            self.oldest_first.push_back(order.id);
         }
-        while self.order.len() > ENDED_KEPT {
-            if let Some(oldest) = self.order.pop_front() {
+        while self.oldest_first.len() > ENDED_KEPT {
+            if let Some(oldest) = self.oldest_first.pop_front() {
                 self.orders.remove(&oldest);
             }
         }
@@ -278,11 +278,11 @@ impl Checkout {
     ) -> Result<Order, ShardError> {
         loop {
             let job = self.lock().get(&id).map(|job| job.state.subscribe());
-            let ended = || {
-                let ended = self.shared.ended.lock().unwrap_or_else(|p| p.into_inner());
-                ended.get(&id)
+            let ended = match &job {
+                Some(_) => None,
+                None => self.ended(&id),
             };
-            let current = match (&job, job.is_none().then(ended).flatten()) {
+            let current = match (&job, ended) {
                 (Some(rx), _) => rx.borrow().clone(),
                 (None, Some(order)) => order,
                 (None, None) => self.order(id, until).await?,
@@ -374,6 +374,12 @@ impl Checkout {
             }
             self.resume_owned().await;
         }
+    }
+
+    /// The order as its job here ended it, if it is still kept (`Shared::ended`).
+    fn ended(&self, id: &OrderId) -> Option<Order> {
+        let ended = self.shared.ended.lock().unwrap_or_else(|p| p.into_inner());
+        ended.get(id)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Map<OrderId, Job>> {
